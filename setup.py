@@ -1,0 +1,36 @@
+"""Packaging for tb-overfit: a TensorBoard plugin that diagnoses overfitting."""
+
+from setuptools import setup
+
+setup(
+    name="tb-overfit",
+    version="0.1.0",
+    description="TensorBoard plugin: best epoch, overfitting onset, EarlyStopping what-if, weight health",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    # The tab's ES modules live in the top-level frontend/ folder and ship inside the
+    # wheel as the data-only subpackage tb_overfit_plugin.frontend.
+    packages=["tb_overfit_plugin", "tb_overfit_plugin.frontend"],
+    package_dir={"tb_overfit_plugin.frontend": "frontend"},
+    package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css"]},
+    install_requires=[
+        "tensorboard>=2.12",
+        "numpy>=1.22",
+        "werkzeug>=2.2",
+    ],
+    extras_require={
+        "demo": ["tensorflow-cpu>=2.12"],
+        "test": [
+            "tensorflow-cpu>=2.12",
+            "pytest>=7",
+            "hypothesis>=6.50",
+            "selenium>=4.10",
+            "tensorboardX>=2.6",
+        ],
+    },
+    entry_points={
+        "tensorboard_plugins": ["overfit = tb_overfit_plugin.loader:OverfitLoader"],
+        "console_scripts": ["tb-overfit = tb_overfit_plugin.cli:main"],
+    },
+)

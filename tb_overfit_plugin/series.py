@@ -1,0 +1,80 @@
+"""Plain numpy containers for the time series the analysis works on.
+
+No TensorBoard import here: the reading layer fills these, the analysis
+modules consume them, and tests can build them directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalarSeries:
+    """One scalar tag of one TensorBoard run, ordered by step."""
+
+    steps: np.ndarray  # int64, shape (n,)
+    wall_times: np.ndarray  # float64, shape (n,)
+    values: np.ndarray  # float64, shape (n,); may hold NaN / +-Inf
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+@dataclasses.dataclass(frozen=True)
+class HistogramSeries:
+    """One histogram tag of one TensorBoard run, ordered by step.
+
+    `buckets[i]` is a float64 array of shape (k_i, 3) holding (left, right,
+    count) rows as returned by `normalize_buckets`; k may differ per step.
+    """
+
+    steps: np.ndarray  # int64, shape (n,)
+    wall_times: np.ndarray  # float64, shape (n,)
+    buckets: tuple  # of np.ndarray (k_i, 3)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def scalar_series(steps, wall_times, values) -> ScalarSeries:
+    """Builds a `ScalarSeries` sorted by step (stable, so equal steps keep order)."""
+    steps = np.asarray(steps, dtype=np.int64)
+    order = np.argsort(steps, kind="stable")
+    return ScalarSeries(
+        steps=steps[order],
+        wall_times=np.asarray(wall_times, dtype=np.float64)[order],
+        values=np.asarray(values, dtype=np.float64)[order],
+    )
+
+
+def normalize_buckets(tensor) -> np.ndarray:
+    """Returns histogram buckets as float64 (k, 3) rows (left, right, count).
+
+    TensorBoard's two loaders disagree on the details (the Rust data server
+    keeps float64 and empty end buckets, and may hand out left > right for
+    HistogramProto data; the Python loader gives float32), so: cast to
+    float64, order each row's edges so left <= right, drop rows whose count
+    is zero, and sort rows by left edge. An empty histogram becomes (0, 3).
+    """
+    array = np.asarray(tensor, dtype=np.float64)
+    if array.size == 0:
+        return np.zeros((0, 3))
+    array = array.reshape(-1, 3)
+    edges = np.sort(array[:, :2], axis=1)
+    rows = np.column_stack([edges, array[:, 2]])
+    rows = rows[rows[:, 2] > 0]
+    return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+
+
+def looks_downsampled(steps: np.ndarray) -> bool:
+    """Whether a series' steps show signs of TensorBoard's reservoir sampling.
+
+    A logger writes at a fixed stride (every epoch, every N steps); the
+    reservoir keeps a random subset, so the gaps between kept steps become
+    unequal. True when the gaps between consecutive steps are not all equal.
+    """
+    gaps = np.diff(np.asarray(steps))
+    return bool(gaps.size > 1 and np.any(gaps != gaps[0]))
