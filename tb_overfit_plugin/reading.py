@@ -42,6 +42,9 @@ class SeriesSet:
         return tuple((key, self.versions.get(key)) for key in sorted(keys))
 
 
+EMPTY = SeriesSet(by_run={}, versions={})
+
+
 def _scalar_series(datums) -> series_lib.ScalarSeries:
     return series_lib.scalar_series(
         [d.step for d in datums], [d.wall_time for d in datums], [d.value for d in datums]

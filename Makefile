@@ -1,0 +1,43 @@
+# tb-overfit: `make run` (demo logs + TensorBoard with the OVERFIT tab), `make test` (everything).
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+PORT    ?= 6006
+LOGDIR  ?= demo_logs
+
+.PHONY: run install demo-logs test browser bench clean
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+
+install: $(PYTHON)
+	$(PYTHON) -m pip install --quiet ".[demo]"
+
+demo-logs: install
+	$(PYTHON) demo/write_logs.py --logdir $(LOGDIR)
+
+run: demo-logs
+	@echo ""
+	@echo "  OVERFIT tab: http://localhost:$(PORT)/#overfit   (Ctrl+C to stop)"
+	@echo ""
+	$(VENV)/bin/tensorboard --logdir $(LOGDIR) --port $(PORT)
+
+# Headless Chromium and its driver from Debian, for the browser tests (needs root).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: chromium/chromedriver missing and not root: browser tests will be skipped"; fi
+
+# The package is installed non-editable, as a user gets it; pytest (not `python -m
+# pytest`) keeps the source tree off sys.path so the installed wheel is what is tested.
+test: $(PYTHON) browser
+	$(PYTHON) -m pip install --quiet ".[test]"
+	node --test frontend/tests/
+	$(VENV)/bin/pytest -q tests
+
+bench: install
+	$(PYTHON) benchmarks/bench.py
+
+clean:
+	rm -rf build dist *.egg-info $(LOGDIR)

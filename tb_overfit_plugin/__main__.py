@@ -1,0 +1,7 @@
+"""`python -m tb_overfit_plugin LOGDIR`: same as the `tb-overfit` command."""
+
+import sys
+
+from tb_overfit_plugin.cli import main
+
+sys.exit(main())

@@ -1,0 +1,106 @@
+"""Validated request parameters, shared by the HTTP routes and the CLI.
+
+Bad input is a `ParamError` naming the parameter; the HTTP layer turns it
+into a 400 `{"error": ...}` and the CLI into exit code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping, Optional, Type, TypeVar
+
+DEFAULT_PATIENCE = 5
+MAX_PATIENCE = 100_000
+MODES = ("min", "max")
+
+T = TypeVar("T")
+
+
+class ParamError(ValueError):
+    """A request parameter has a value we cannot use."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"parameter '{name}': {message}")
+        self.name = name
+        self.detail = message
+
+
+@dataclasses.dataclass(frozen=True)
+class CurveParams:
+    """What the curve analysis may be asked to vary."""
+
+    metric: Optional[str] = None  # None: validation loss, else the first validation metric
+    mode: Optional[str] = None  # None: from the metric's name
+    patience: int = DEFAULT_PATIENCE  # EarlyStopping(patience=...)
+    min_delta: float = 0.0  # EarlyStopping / ModelCheckpoint min_delta
+    smoothing: float = 0.0  # TensorBoard-style EMA weight for onset detection, in [0, 1)
+    tolerance: float = 0.1  # onset tolerance, as a share of the validation range
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _text(args: Mapping[str, str], name: str) -> Optional[str]:
+    value = args.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def parse_float(args: Mapping[str, str], name: str, default: float, low: float, high: float, high_inclusive: bool = True) -> float:
+    """`args[name]` as a finite float in [low, high] (or [low, high)), else `default` when absent."""
+    text = _text(args, name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParamError(name, f"expected a number, got {text!r}") from None
+    inside = low <= value <= high if high_inclusive else low <= value < high
+    if not math.isfinite(value) or not inside:
+        upper = "]" if high_inclusive else ")"
+        raise ParamError(name, f"expected a number in [{low:g}, {high:g}{upper}, got {text!r}")
+    return value
+
+
+def parse_int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """`args[name]` as an int in [low, high], else `default` when absent."""
+    text = _text(args, name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ParamError(name, f"expected a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise ParamError(name, f"expected a whole number in [{low}, {high}], got {text!r}")
+    return value
+
+
+def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
+    """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance`."""
+    mode = _text(args, "mode")
+    if mode is not None and mode.lower() not in MODES:
+        raise ParamError("mode", f"expected 'min' or 'max', got {mode!r}")
+    return CurveParams(
+        metric=_text(args, "metric"),
+        mode=mode.lower() if mode else None,
+        patience=parse_int(args, "patience", DEFAULT_PATIENCE, 0, MAX_PATIENCE),
+        min_delta=parse_float(args, "min_delta", 0.0, 0.0, math.inf),
+        smoothing=parse_float(args, "smoothing", 0.0, 0.0, 1.0, high_inclusive=False),
+        tolerance=parse_float(args, "tolerance", 0.1, 0.0, 1.0),
+    )
+
+
+def parse_dataclass_floats(cls: Type[T], args: Mapping[str, str]) -> T:
+    """An instance of the float-field dataclass `cls`, overriding defaults from `args`.
+
+    Each field may be given by name; values must be finite and non-negative.
+    """
+    defaults = cls()
+    overrides = {
+        field.name: parse_float(args, field.name, getattr(defaults, field.name), 0.0, math.inf)
+        for field in dataclasses.fields(cls)
+    }
+    return cls(**overrides)

@@ -1,0 +1,126 @@
+"""The OVERFIT TensorBoard plugin: HTTP routes over the analysis.
+
+Thin on purpose: each route parses its parameters, reads series through the
+data provider (`reading.SeriesReader`) and returns a document built by
+`report.Diagnoser`. Bad input answers 400, unknown names 404, both as JSON
+`{"error": ...}`; an unexpected failure answers 500 JSON and is logged,
+never a traceback page.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import logging
+
+import werkzeug
+from tensorboard import errors, plugin_util
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
+
+from tb_overfit_plugin import params, reading, report, weights
+
+logger = logging.getLogger(__name__)
+
+PLUGIN_NAME = "overfit"
+_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
+_JSON = "application/json"
+
+
+def _json_route(route):
+    """Wraps a route returning a JSON-able document with the plugin's error policy."""
+
+    @wrappers.Request.application
+    @functools.wraps(route)
+    def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
+        try:
+            return http_util.Respond(request, route(self, request), _JSON)
+        except params.ParamError as error:
+            return http_util.Respond(request, {"error": str(error)}, _JSON, code=400)
+        except report.NotFound as error:
+            return http_util.Respond(request, {"error": str(error)}, _JSON, code=404)
+        except errors.PublicError as error:
+            return http_util.Respond(request, {"error": str(error)}, _JSON, code=error.http_code)
+        except Exception as error:  # A plugin bug must not take TensorBoard down.
+            logger.exception("overfit plugin: %s failed", request.path)
+            message = f"internal error in the overfit plugin: {type(error).__name__}: {error}"
+            return http_util.Respond(request, {"error": message}, _JSON, code=500)
+
+    return wrapped
+
+
+def _required(request: wrappers.Request, name: str) -> str:
+    value = request.args.get(name, "").strip()
+    if not value:
+        raise params.ParamError(name, "required")
+    return value
+
+
+class OverfitPlugin(base_plugin.TBPlugin):
+    """Diagnoses overfitting from scalars and weight histograms."""
+
+    plugin_name = PLUGIN_NAME
+
+    def __init__(self, context: base_plugin.TBContext):
+        self._data_provider = context.data_provider
+        self._reader = reading.SeriesReader(self._data_provider)
+        self._diagnoser = report.Diagnoser()
+        self._frontend = importlib.resources.files("tb_overfit_plugin.frontend")
+
+    def get_plugin_apps(self):
+        apps = {
+            "/runs": self.runs_route,
+            "/curves": self.curves_route,
+            "/weights": self.weights_route,
+        }
+        for resource in self._frontend.iterdir():
+            suffix = "." + resource.name.rpartition(".")[2]
+            if suffix in _CONTENT_TYPES:
+                apps["/" + resource.name] = functools.partial(self._static_route, resource.name)
+        return apps
+
+    def is_active(self) -> bool:
+        # Activation comes from data_plugin_names(): no I/O here.
+        return False
+
+    def data_plugin_names(self):
+        return (reading.SCALARS_PLUGIN, reading.HISTOGRAMS_PLUGIN)
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(es_module_path="/index.js", tab_name="OVERFIT")
+
+    def _static_route(self, name: str, environ, start_response):
+        request = wrappers.Request(environ)
+        content = self._frontend.joinpath(name).read_bytes()
+        content_type = _CONTENT_TYPES["." + name.rpartition(".")[2]]
+        return http_util.Respond(request, content, content_type)(environ, start_response)
+
+    def _series(self, request: wrappers.Request, with_histograms: bool = True):
+        """(scalars, histograms) of the request's experiment; histograms empty if not wanted."""
+        ctx = plugin_util.context(request.environ)
+        experiment = plugin_util.experiment_id(request.environ)
+        scalars = self._reader.scalars(ctx, experiment)
+        histograms = self._reader.histograms(ctx, experiment) if with_histograms else reading.EMPTY
+        return scalars, histograms
+
+    @_json_route
+    def runs_route(self, request: wrappers.Request) -> dict:
+        curve_params = params.parse_curve_params(request.args)
+        scalars, histograms = self._series(request)
+        return self._diagnoser.runs_document(scalars, histograms, curve_params)
+
+    @_json_route
+    def curves_route(self, request: wrappers.Request) -> dict:
+        run = _required(request, "run")
+        curve_params = params.parse_curve_params(request.args)
+        # Training runs are found from run names; curves need no histogram data.
+        scalars, histograms = self._series(request, with_histograms=False)
+        return self._diagnoser.curves_document(scalars, histograms, run, curve_params)
+
+    @_json_route
+    def weights_route(self, request: wrappers.Request) -> dict:
+        run = _required(request, "run")
+        thresholds = params.parse_dataclass_floats(weights.Thresholds, request.args)
+        scalars, histograms = self._series(request)
+        return self._diagnoser.weights_document(scalars, histograms, run, thresholds)

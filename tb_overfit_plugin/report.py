@@ -1,0 +1,268 @@
+"""Builds the JSON documents the plugin serves and the CLI prints.
+
+Joins the pieces: series read from the data provider (`reading`), training
+runs found from names (`grouping`), and the pure analyses (`curves`,
+`weights`). Analyses are memoised by the version of the series they used
+(max step and wall time per series), so a request over hundreds of
+unchanged runs does no numeric work, and a run that gains an epoch is
+analysed again.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import threading
+from typing import Callable, Hashable, List, Optional
+
+from tb_overfit_plugin import curves, grouping, jsonable, weights
+from tb_overfit_plugin.params import CurveParams
+from tb_overfit_plugin.reading import SeriesSet
+from tb_overfit_plugin.series import HistogramSeries, ScalarSeries
+
+NO_HISTOGRAMS_HINT = (
+    "No weight histograms for this run: pass histogram_freq=1 to "
+    "keras.callbacks.TensorBoard (or call add_histogram in PyTorch) to log them."
+)
+SAMPLING_HINT = (
+    "TensorBoard kept only a sample of the histogram steps of this run "
+    "(the Rust data server keeps 100 per series by default, the Python loader 500); "
+    "start tensorboard with --samples_per_plugin=histograms=0 to analyse every step."
+)
+
+
+class NotFound(LookupError):
+    """An unknown run or metric: HTTP 404, CLI exit code 2."""
+
+
+class _Memo:
+    """A small thread-safe LRU map from hashable keys to computed values."""
+
+    def __init__(self, capacity: int):
+        self._capacity = capacity
+        self._items: "collections.OrderedDict[Hashable, object]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], object]):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+def _scalar(scalars: SeriesSet, ref: Optional[grouping.SeriesRef]) -> Optional[ScalarSeries]:
+    if ref is None:
+        return None
+    return scalars.by_run.get(ref.run, {}).get(ref.tag)
+
+
+def _series_json(series: Optional[ScalarSeries], smoothing: float) -> Optional[dict]:
+    if series is None:
+        return None
+    return {
+        "steps": jsonable.int_list(series.steps),
+        "wall_times": jsonable.float_list(series.wall_times),
+        "values": jsonable.float_list(series.values),
+        "smoothed": jsonable.float_list(curves.smooth_ema(series.values, smoothing)),
+        "nonfinite": jsonable.nonfinite_markers(series.steps, series.values),
+    }
+
+
+def _metric_json(pair: grouping.MetricPair) -> dict:
+    return {
+        "metric": pair.metric,
+        "mode": curves.metric_mode(pair.metric),
+        "train": pair.train.to_json() if pair.train else None,
+        "validation": pair.validation.to_json() if pair.validation else None,
+    }
+
+
+class Diagnoser:
+    """Turns the series of an experiment into the plugin's JSON documents."""
+
+    def __init__(self):
+        self._curve_memo = _Memo(capacity=20_000)
+        self._weights_memo = _Memo(capacity=64)
+        self._weights_summary_memo = _Memo(capacity=20_000)
+
+    # -- training runs -------------------------------------------------------
+
+    @staticmethod
+    def training_runs(scalars: SeriesSet, histograms: SeriesSet) -> List[grouping.TrainingRun]:
+        """The training runs of the experiment (names only; cheap)."""
+        return grouping.group_runs(
+            {run: list(tags) for run, tags in scalars.by_run.items()},
+            {run: list(tags) for run, tags in histograms.by_run.items()},
+        )
+
+    @classmethod
+    def training_run(cls, scalars: SeriesSet, histograms: SeriesSet, name: str) -> grouping.TrainingRun:
+        """The training run called `name`, or NotFound."""
+        for run in cls.training_runs(scalars, histograms):
+            if run.name == name:
+                return run
+        raise NotFound(f"no training run named {name!r}")
+
+    # -- curves -------------------------------------------------------------
+
+    @staticmethod
+    def _monitor(run: grouping.TrainingRun, params: CurveParams) -> Optional[grouping.MetricPair]:
+        if params.metric is None:
+            return run.default_monitor()
+        return run.metric(params.metric)
+
+    def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
+        """`curves.analyze_metric(...).to_json()` plus the monitor, memoised by data version."""
+        refs = pair.refs() + ((run.learning_rate,) if run.learning_rate else ())
+        key = (run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
+        return self._curve_memo.get(key, lambda: self._compute_analysis(run, pair, scalars, params))
+
+    @staticmethod
+    def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
+        train, validation = _scalar(scalars, pair.train), _scalar(scalars, pair.validation)
+        mode = params.mode or curves.metric_mode(pair.metric)
+        analysis = curves.analyze_metric(
+            train.steps if train else None,
+            train.values if train else None,
+            validation.steps if validation else None,
+            validation.values if validation else None,
+            mode=mode,
+            patience=params.patience,
+            min_delta=params.min_delta,
+            smoothing=params.smoothing,
+            tolerance=params.tolerance,
+            epoch_based=pair.epoch_based,
+        ).to_json()
+        learning_rate = _scalar(scalars, run.learning_rate)
+        analysis["lr_drop_steps"] = (
+            jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
+            if learning_rate is not None
+            else []
+        )
+        analysis["monitor"] = dict(_metric_json(pair), mode=mode)
+        return analysis
+
+    def _no_metric_analysis(self, run: grouping.TrainingRun, params: CurveParams) -> dict:
+        available = ", ".join(pair.metric for pair in run.metrics) or "none"
+        wanted = f"no metric {params.metric!r}" if params.metric else "no scalar metrics"
+        return {
+            "status": "no_metrics",
+            "explanation": f"This run has {wanted} (metrics: {available}).",
+            "monitor": None,
+            "best": None,
+            "onset": None,
+            "early_stop": None,
+            "save_best_steps": [],
+            "diverged_step": None,
+            "num_steps": 0,
+            "last_step": None,
+            "lr_drop_steps": [],
+        }
+
+    def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
+        """One row of `/runs`: the run's names and its curve and weight verdicts."""
+        pair = self._monitor(run, params)
+        analysis = self._analysis(run, pair, scalars, params) if pair else self._no_metric_analysis(run, params)
+        summary = {
+            "run": run.name,
+            "sources": list(run.sources),
+            "scalar_tags": {name: list(tags) for name, tags in run.scalar_tags.items()},
+            "histogram_tags": {name: list(tags) for name, tags in run.histogram_tags.items()},
+            "metrics": [pair.metric for pair in run.metrics],
+            "weights": self.weights_summary(run, histograms),
+        }
+        keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
+                "diverged_step", "num_steps", "last_step", "lr_drop_steps")
+        summary.update({name: analysis.get(name) for name in keep})
+        return summary
+
+    def runs_document(self, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
+        """`GET /runs`: every training run with its verdicts."""
+        return {
+            "runs": [self.run_summary(run, scalars, histograms, params) for run in self.training_runs(scalars, histograms)],
+            "params": params.to_json(),
+        }
+
+    def curves_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str, params: CurveParams) -> dict:
+        """`GET /curves?run=...`: the paired series of one metric and its full analysis."""
+        run = self.training_run(scalars, histograms, name)
+        pair = self._monitor(run, params)
+        if pair is None:
+            if params.metric:
+                raise NotFound(f"training run {name!r} has no metric {params.metric!r}")
+            raise NotFound(f"training run {name!r} has no scalar metrics")
+        analysis = self._analysis(run, pair, scalars, params)
+        learning_rate = _scalar(scalars, run.learning_rate)
+        return {
+            "run": run.name,
+            "metric": pair.metric,
+            "mode": analysis["monitor"]["mode"],
+            "epoch_based": pair.epoch_based,
+            "metrics": [_metric_json(p) for p in run.metrics],
+            "train": _series_json(_scalar(scalars, pair.train), params.smoothing),
+            "validation": _series_json(_scalar(scalars, pair.validation), params.smoothing),
+            "gap": analysis.get("gap"),
+            "generalization_loss": analysis.get("generalization_loss"),
+            "learning_rate": None
+            if learning_rate is None
+            else {
+                "steps": jsonable.int_list(learning_rate.steps),
+                "values": jsonable.float_list(learning_rate.values),
+                "drop_steps": analysis["lr_drop_steps"],
+            },
+            "analysis": analysis,
+            "params": params.to_json(),
+        }
+
+    # -- weights ------------------------------------------------------------
+
+    @staticmethod
+    def _histogram_inputs(run: grouping.TrainingRun, histograms: SeriesSet) -> dict:
+        inputs = {}
+        for ref in run.histograms:
+            series: Optional[HistogramSeries] = histograms.by_run.get(ref.run, {}).get(ref.tag)
+            if series is not None:
+                inputs[(ref.run, ref.tag)] = series
+        return inputs
+
+    def _layers(self, run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> list:
+        key = (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
+        return self._weights_memo.get(
+            key, lambda: weights.analyze_layers(self._histogram_inputs(run, histograms), thresholds)
+        )
+
+    def weights_summary(self, run: grouping.TrainingRun, histograms: SeriesSet,
+                        thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
+        """Weight health of one run for `/runs`: layer count, flagged layers, worst flag."""
+        key = (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
+
+        def compute() -> dict:
+            layers = self._layers(run, histograms, thresholds)
+            summary = weights.weights_summary(layers)
+            summary["sampled"] = any(t["sampled"] for layer in layers for t in layer["tensors"])
+            return summary
+
+        return self._weights_summary_memo.get(key, compute)
+
+    def weights_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str,
+                         thresholds: weights.Thresholds) -> dict:
+        """`GET /weights?run=...`: per-layer statistics, trends and flags."""
+        run = self.training_run(scalars, histograms, name)
+        layers = self._layers(run, histograms, thresholds)
+        sampled = any(t["sampled"] for layer in layers for t in layer["tensors"])
+        return {
+            "run": run.name,
+            "hint": None if layers else NO_HISTOGRAMS_HINT,
+            "sampled": sampled,
+            "sampling_hint": SAMPLING_HINT if sampled else None,
+            "percentiles": list(weights.PERCENTILES),
+            "thresholds": dataclasses.asdict(thresholds),
+            "summary": weights.weights_summary(layers),
+            "layers": layers,
+        }
