@@ -1,0 +1,1 @@
+"""The OVERFIT tab's ES modules and stylesheet, shipped as package data."""
