@@ -178,9 +178,10 @@ def is_improvement(
     if reference is None:
         return True
     margin = abs(min_delta)
-    if mode == "min":
-        return bool(np.float32(current + margin) < np.float32(reference))
-    return bool(np.float32(current - margin) > np.float32(reference))
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf (Keras would raise)
+        if mode == "min":
+            return bool(np.float32(current + margin) < np.float32(reference))
+        return bool(np.float32(current - margin) > np.float32(reference))
 
 
 def _keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.ndarray:
@@ -284,77 +285,129 @@ def learning_rate_drops(lr_values: ArrayLike, rtol: float = 1e-6) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class _Curve:
+    """One series, sorted by step."""
+
+    steps: np.ndarray  # int64, non-decreasing
+    values: np.ndarray  # float64, may hold NaN / +-Inf
+
+    def finite_values(self) -> np.ndarray:
+        return self.values[np.isfinite(self.values)]
+
+
+_NO_CURVE = _Curve(np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _read_curve(steps: Optional[ArrayLike], values: Optional[ArrayLike], which: str) -> Optional[_Curve]:
+    """A `_Curve` sorted stably by step, or None for a missing (None or empty) series."""
+    if steps is None or values is None:
+        return None
+    steps = np.asarray(steps, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    if steps.ndim != 1 or steps.shape != values.shape:
+        raise ValueError(f"{which} steps and values must be 1-d arrays of equal length")
+    if steps.size == 0:
+        return None
+    order = np.argsort(steps, kind="stable")
+    return _Curve(steps[order], values[order])
+
+
 def _best_index(values: np.ndarray, mode: str) -> Optional[int]:
-    """Position of the best finite value (the earliest on ties); None if there is none."""
+    """Position of the best finite value, the earliest on ties; None if no value is finite."""
     finite = np.isfinite(values)
     if not finite.any():
         return None
-    masked = np.where(finite, values, np.inf if mode == "min" else -np.inf)
-    return int(np.argmin(masked) if mode == "min" else np.argmax(masked))
+    if mode == "min":
+        return int(np.argmin(np.where(finite, values, np.inf)))
+    return int(np.argmax(np.where(finite, values, -np.inf)))
 
 
-def _worsening(values: np.ndarray, reference: float, mode: str) -> np.ndarray:
-    """How much worse than `reference` each value is: ``v - ref`` (min), ``ref - v`` (max)."""
+def _worsening(values, reference, mode: str):
+    """How much worse than `reference` `values` are: ``v - ref`` (min) or ``ref - v`` (max)."""
     return values - reference if mode == "min" else reference - values
 
 
 def _noise_level(values: np.ndarray) -> float:
-    """Robust per-point noise of a curve from its first differences ``d``.
+    """Robust per-point noise level of a curve from its first differences ``d``.
 
     ``sigma = 1.4826 * median(|d - median(d)|) / sqrt(2)``: subtracting the
-    median difference removes a steady trend, the scaled MAD estimates the
-    standard deviation of the differences robustly, and differencing two
-    independent noisy points doubles the variance, hence the ``sqrt(2)``.
+    median difference removes a steady trend, 1.4826 * MAD estimates a
+    standard deviation robustly (exact for normal noise), and a difference
+    of two independent noisy points has twice the variance of one point.
     """
     differences = np.diff(values)
     if differences.size == 0:
         return 0.0
-    deviation = np.median(np.abs(differences - np.median(differences)))
-    return float(_MAD_TO_SIGMA * deviation / math.sqrt(2.0))
+    mad = np.median(np.abs(differences - np.median(differences)))
+    return float(_MAD_TO_SIGMA * mad / math.sqrt(2.0))
 
 
 def _onset_tolerance(values: np.ndarray, min_delta: float, tolerance: float) -> float:
-    """``max(|min_delta|, tolerance * (max(v) - min(v)))`` over the finite values."""
+    """``max(|min_delta|, tolerance * (max(v) - min(v)))`` over the finite values ``v``."""
     finite = values[np.isfinite(values)]
     spread = float(finite.max() - finite.min()) if finite.size else 0.0
     return max(abs(min_delta), tolerance * spread)
 
 
-def _net_gain(values: np.ndarray, mode: str) -> Optional[tuple]:
-    """``(first, best, gain)`` over the finite values, ``gain`` = how much best beats first."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return None
+def _net_gain(curve: _Curve, mode: str) -> tuple:
+    """``(first, best, gain)`` of the finite values; ``gain = -worsening(best, first)`` >= 0."""
+    finite = curve.finite_values()
     first = float(finite[0])
     best = float(finite.min() if mode == "min" else finite.max())
-    return first, best, -float(_worsening(np.float64(best), first, mode))
+    return first, best, -float(_worsening(best, first, mode))
 
 
-def _barely_learnt(values: np.ndarray, mode: str) -> bool:
-    """``gain <= 0 or gain < 0.01 * |first|`` with `_net_gain`'s first value and gain."""
-    first, _, gain = _net_gain(values, mode)
+def _barely_learnt(curve: _Curve, mode: str) -> bool:
+    """``gain < 0.01 * |first|`` (or no gain at all), with `_net_gain`'s first and gain."""
+    first, _, gain = _net_gain(curve, mode)
     return gain <= 0.0 or gain < LEARNING_FRACTION * abs(first)
 
 
-def _value_at_or_before(steps: np.ndarray, values: np.ndarray, query_steps: np.ndarray) -> np.ndarray:
-    """``values`` at the latest step ``<= q`` for each query step ``q``; NaN where there is none.
+def _value_at_or_before(curve: _Curve, values: np.ndarray, query_steps: np.ndarray) -> np.ndarray:
+    """``values`` (aligned with ``curve.steps``) at the latest step ``<= q`` for each query ``q``.
 
-    This is how a training value is read "at" a validation step when the two
-    are logged at different steps (Keras ``validation_freq > 1``).
+    NaN where the curve has no step ``<= q``. This is how a training value is
+    read "at" a validation step when the two are logged at different steps
+    (Keras ``validation_freq > 1``).
     """
-    positions = np.searchsorted(steps, query_steps, side="right") - 1
+    positions = np.searchsorted(curve.steps, query_steps, side="right") - 1
     return np.where(positions >= 0, values[np.maximum(positions, 0)], np.nan)
 
 
+def _generalization_gap(train: _Curve, validation: _Curve, mode: str) -> tuple:
+    """``(steps, gap)`` on the steps both curves share: ``val - train`` (min), ``train - val`` (max)."""
+    steps, in_validation, in_train = np.intersect1d(validation.steps, train.steps, return_indices=True)
+    return steps, _worsening(validation.values[in_validation], train.values[in_train], mode)
+
+
+def _generalization_loss(validation: np.ndarray, mode: str) -> Optional[np.ndarray]:
+    """Prechelt's (1998) generalization loss, in percent.
+
+    ``GL(t) = 100 * (E_va(t) / E_opt(t) - 1)``, ``E_opt(t) = min_{t' <= t} E_va(t')``
+    (non-finite values are skipped by the running minimum, and give NaN).
+    Defined for mode "min" when every finite value is positive; None otherwise.
+    """
+    finite = validation[np.isfinite(validation)]
+    if mode != "min" or finite.size == 0 or finite.min() <= 0:
+        return None
+    lowest_so_far = np.fmin.accumulate(validation)
+    with np.errstate(invalid="ignore"):
+        return 100.0 * (validation / lowest_so_far - 1.0)
+
+
 # --------------------------------------------------------------------------
-# Overfitting
+# Overfitting onset and divergence
 # --------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
 class _Onset:
-    index: int  # first position of the lasting worsening
-    reference_index: int  # position of the best it is measured against
+    """Positions on the judged validation curve."""
+
+    index: int  # first point of the lasting worsening
+    best_index: int  # the best it is measured against
+    end_index: int  # last finite point
 
 
 def _overfitting_onset(
@@ -364,100 +417,234 @@ def _overfitting_onset(
     min_delta: float,
     tolerance: float,
 ) -> Optional[_Onset]:
-    """Where validation starts to get lastingly and significantly worse than its best.
+    """Where validation starts to stay significantly worse than its best.
 
-    On the finite validation values ``v_0..v_{n-1}`` (the caller passes the
-    smoothed curve when smoothing), with ``b`` the best position (earliest on
-    ties), ``worse(i) = v_i - v_b`` (min) or ``v_b - v_i`` (max), and
-    ``tol = tolerance`` (absolute)::
+    On the finite validation values ``v_0..v_{n-1}`` (smoothed, when the
+    caller smooths), with ``b`` the best position (earliest on ties),
+    ``worse(i) = v_i - v_b`` (min) or ``v_b - v_i`` (max) and the absolute
+    tolerance ``tol``::
 
         J     = max{ j >= b : worse(j) <= tol }
-        onset = J + 1,  provided J < n - 1
+        onset = J + 1,   provided J < n - 1
 
-    i.e. from the onset on, every point is worse than the best by more than
-    ``tol`` — a spike that comes back within ``tol`` (or to a new best) is
-    never an onset. Two more conditions:
+    so every point from the onset to the end is worse than the best by more
+    than ``tol``; a spike that comes back within ``tol`` (or to a new best)
+    is never an onset. It must also be
 
-    * significance: ``mean(worse(onset..n-1)) > sigma``, the curve's noise
-      level from `_noise_level`; otherwise the "worsening" is noise and
-      the run is a plateau;
-    * training kept improving after the best:
-      ``is_improvement(train[n-1], train[b], mode, min_delta)``, with `train`
-      aligned to the validation positions; when the training value at either
-      position is unknown (no training series, or not finite) validation
-      alone decides.
+    * significant: ``mean(worse(onset), ..., worse(n-1)) > sigma``, the
+      noise level of ``v`` (`_noise_level`); otherwise it is noise around a
+      plateau;
+    * accompanied by training still improving after the best:
+      ``is_improvement(train[n-1], train[b], mode, min_delta)`` with `train`
+      aligned to the validation positions. When either training value is
+      unknown (no training series, or not finite) validation alone decides.
 
     Returns None when there is no onset.
     """
-    finite_positions = np.flatnonzero(np.isfinite(validation))
-    values = validation[finite_positions]
+    positions = np.flatnonzero(np.isfinite(validation))
+    values = validation[positions]
     best = _best_index(values, mode)
     if best is None:
         return None
     worse = _worsening(values, values[best], mode)
-    last_within = best + int(np.flatnonzero(worse[best:] <= tolerance)[-1])
-    onset = last_within + 1
-    if onset >= values.size:
+    onset = best + int(np.flatnonzero(worse[best:] <= tolerance)[-1]) + 1
+    if onset == values.size or not np.mean(worse[onset:]) > _noise_level(values):
         return None
-    if not np.mean(worse[onset:]) > _noise_level(values):
-        return None
-    best_position, last_position = finite_positions[best], finite_positions[-1]
+    found = _Onset(index=int(positions[onset]), best_index=int(positions[best]), end_index=int(positions[-1]))
     if train is not None:
-        train_at_best, train_at_end = train[best_position], train[last_position]
-        if np.isfinite(train_at_best) and np.isfinite(train_at_end):
-            if not is_improvement(train_at_end, train_at_best, mode, min_delta):
-                return None
-    return _Onset(index=int(finite_positions[onset]), reference_index=int(best_position))
-
-
-def _generalization_loss(validation: np.ndarray, mode: str) -> Optional[np.ndarray]:
-    """Prechelt's (1998) generalization loss in percent, for positive loss-like curves.
-
-    ``GL(t) = 100 * (E_va(t) / E_opt(t) - 1)`` with ``E_opt(t) = min_{t' <= t} E_va(t')``
-    (non-finite values skipped in the running minimum; GL is NaN where
-    ``E_va(t)`` is). Defined only for mode "min" and when every finite value
-    is positive; None otherwise.
-    """
-    finite = validation[np.isfinite(validation)]
-    if mode != "min" or finite.size == 0 or finite.min() <= 0:
-        return None
-    running_best = np.fmin.accumulate(validation)
-    with np.errstate(invalid="ignore"):
-        return 100.0 * (validation / running_best - 1.0)
-
-
-# --------------------------------------------------------------------------
-# Divergence
-# --------------------------------------------------------------------------
+        at_best, at_end = train[found.best_index], train[found.end_index]
+        if np.isfinite(at_best) and np.isfinite(at_end) and not is_improvement(at_end, at_best, mode, min_delta):
+            return None
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
 class _Divergence:
     step: int
-    cause: str  # completes "<series> <name> ..." in the explanation
+    cause: str  # e.g. "validation loss became NaN"
 
 
-def _first_nonfinite(curve: "_Curve", label: str) -> Optional[_Divergence]:
+def _first_nonfinite(curve: _Curve, label: str) -> Optional[_Divergence]:
     bad = np.flatnonzero(~np.isfinite(curve.values))
     if bad.size == 0:
         return None
     return _Divergence(int(curve.steps[bad[0]]), f"{label} became {_fmt(curve.values[bad[0]])}")
 
 
-def _first_explosion(curve: "_Curve", label: str) -> Optional[_Divergence]:
-    """First value above ``10 * |first finite value|`` (only when that first value is non-zero)."""
-    finite = curve.values[np.isfinite(curve.values)]
+def _first_explosion(curve: _Curve, label: str) -> Optional[_Divergence]:
+    """First value ``> 10 * |first finite value|`` (a first value of 0 gives no limit)."""
+    finite = curve.finite_values()
     if finite.size == 0 or finite[0] == 0:
         return None
-    limit = EXPLOSION_FACTOR * abs(finite[0])
-    exploded = np.flatnonzero(curve.values > limit)
+    exploded = np.flatnonzero(curve.values > EXPLOSION_FACTOR * abs(finite[0]))
     if exploded.size == 0:
         return None
-    value = curve.values[exploded[0]]
     return _Divergence(
         int(curve.steps[exploded[0]]),
-        f"{label} reached {_fmt(value)}, more than {EXPLOSION_FACTOR:g}x its first value {_fmt(finite[0])}",
+        f"{label} reached {_fmt(curve.values[exploded[0]])}, "
+        f"more than {EXPLOSION_FACTOR:g}x its first value {_fmt(finite[0])}",
     )
+
+
+def _divergence(
+    train: Optional[_Curve], validation: Optional[_Curve], mode: str, name: str
+) -> Optional[_Divergence]:
+    """The earliest sign of divergence: a non-finite value in either curve, or
+    (mode "min") an exploding training value; None if there is none."""
+    signs = []
+    if validation is not None:
+        signs.append(_first_nonfinite(validation, f"validation {name}"))
+    if train is not None:
+        signs.append(_first_nonfinite(train, f"training {name}"))
+        if mode == "min":
+            signs.append(_first_explosion(train, f"training {name}"))
+    signs = [sign for sign in signs if sign is not None]
+    return min(signs, key=lambda sign: sign.step) if signs else None
+
+
+# --------------------------------------------------------------------------
+# Status and explanation
+# --------------------------------------------------------------------------
+
+
+def _fmt(value) -> str:
+    """A number to 4 significant digits ("NaN", "Infinity", "-Infinity" as in JSON markers)."""
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return f"{value:.4g}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Evidence:
+    """Everything the status and its explanation are decided from."""
+
+    name: str
+    mode: str
+    patience: int
+    smoothing: float
+    epoch_based: bool
+    train: Optional[_Curve]
+    validation: Optional[_Curve]
+    primary: _Curve  # validation, else train, else empty
+    best_index: Optional[int]  # on primary, raw
+    judged_validation: Optional[np.ndarray]  # the validation curve the onset is sought on
+    judged_train: Optional[np.ndarray]  # the training curve aligned to validation steps
+    tolerance: float
+    onset: Optional[_Onset]
+    divergence: Optional[_Divergence]
+
+    def where(self, step: int) -> str:
+        return f"epoch {int(step) + 1}" if self.epoch_based else f"step {int(step)}"
+
+    def label(self) -> str:
+        return f"{'validation' if self.validation is not None else 'training'} {self.name}"
+
+    def points_since_best(self) -> int:
+        return self.primary.values.size - 1 - self.best_index
+
+
+def _status(evidence: _Evidence) -> str:
+    """The first status of `analyze_metric`'s list that applies."""
+    if evidence.primary.finite_values().size < MIN_POINTS:
+        return "too_short"
+    if evidence.divergence is not None:
+        return "diverged"
+    if evidence.validation is None:
+        return "no_validation"
+    if evidence.onset is not None:
+        return "overfitting"
+    curves = [evidence.validation] + ([evidence.train] if evidence.train is not None else [])
+    if all(_barely_learnt(curve, evidence.mode) for curve in curves):
+        return "not_learning"
+    if evidence.points_since_best() < max(1, evidence.patience):
+        return "improving"
+    return "plateau"
+
+
+def _explain_too_short(e: _Evidence) -> str:
+    count = e.primary.finite_values().size
+    return (
+        f"Only {_plural(count, 'finite ' + e.label() + ' value')} so far; "
+        f"at least {MIN_POINTS} are needed to judge the curve."
+    )
+
+
+def _explain_diverged(e: _Evidence) -> str:
+    return f"Training diverged at {e.where(e.divergence.step)}: {e.divergence.cause}."
+
+
+def _explain_no_validation(e: _Evidence) -> str:
+    best_step = e.primary.steps[e.best_index]
+    return (
+        f"No validation {e.name} was logged, so overfitting cannot be judged; "
+        f"training {e.name} was best at {e.where(best_step)} ({_fmt(e.primary.values[e.best_index])}) "
+        f"and ends at {_fmt(e.primary.values[-1])}."
+    )
+
+
+def _explain_overfitting(e: _Evidence) -> str:
+    onset, curve, steps = e.onset, e.judged_validation, e.validation.steps
+    smoothed = "smoothed " if e.smoothing > 0 else ""
+    sentence = (
+        f"{smoothed}validation {e.name} was best at {e.where(steps[onset.best_index])} "
+        f"({_fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} it is worse "
+        f"by more than {_fmt(e.tolerance)} and ends at {_fmt(curve[onset.end_index])}"
+    )
+    if e.judged_train is not None:
+        at_best, at_end = e.judged_train[onset.best_index], e.judged_train[onset.end_index]
+        if np.isfinite(at_best) and np.isfinite(at_end):
+            direction = "falling" if e.mode == "min" else "rising"
+            sentence += f" while training {e.name} kept {direction} ({_fmt(at_best)} → {_fmt(at_end)})"
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _explain_not_learning(e: _Evidence) -> str:
+    parts = []
+    for label, curve in (("training", e.train), ("validation", e.validation)):
+        if curve is not None:
+            first, best, _ = _net_gain(curve, e.mode)
+            parts.append(f"{label} {e.name} went from {_fmt(first)} to at best {_fmt(best)}")
+    return (
+        f"The model is not learning: {' and '.join(parts)}, less than "
+        f"{LEARNING_FRACTION:.0%} of the starting value; check the learning rate, labels and inputs."
+    )
+
+
+def _explain_improving(e: _Evidence) -> str:
+    since = e.points_since_best()
+    best = f"{_fmt(e.primary.values[e.best_index])} at {e.where(e.primary.steps[e.best_index])}"
+    if since == 0:
+        return f"Validation {e.name} is still improving: the latest value, {best}, is the best so far."
+    return (
+        f"Validation {e.name} is still improving: its best so far, {best}, "
+        f"is {_plural(since, 'evaluation')} old, within the patience of {e.patience}."
+    )
+
+
+def _explain_plateau(e: _Evidence) -> str:
+    return (
+        f"Validation {e.name} has plateaued: no improvement in the {_plural(e.points_since_best(), 'evaluation')} "
+        f"since its best {_fmt(e.primary.values[e.best_index])} at {e.where(e.primary.steps[e.best_index])} "
+        f"(patience {e.patience}), and no significant worsening; it ends at {_fmt(e.primary.values[-1])}."
+    )
+
+
+_EXPLAIN = {
+    "too_short": _explain_too_short,
+    "diverged": _explain_diverged,
+    "no_validation": _explain_no_validation,
+    "overfitting": _explain_overfitting,
+    "not_learning": _explain_not_learning,
+    "improving": _explain_improving,
+    "plateau": _explain_plateau,
+}
 
 
 # --------------------------------------------------------------------------
@@ -465,32 +652,12 @@ def _first_explosion(curve: "_Curve", label: str) -> Optional[_Divergence]:
 # --------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Curve:
-    steps: np.ndarray  # int64, increasing
-    values: np.ndarray  # float64
-
-
-def _curve(steps: Optional[ArrayLike], values: Optional[ArrayLike], what: str) -> Optional[_Curve]:
-    """A `_Curve` sorted by step (stably), or None for a missing or empty series."""
-    if steps is None or values is None:
-        return None
-    steps = np.asarray(steps, dtype=np.int64)
-    values = np.asarray(values, dtype=np.float64)
-    if steps.shape != values.shape or steps.ndim != 1:
-        raise ValueError(f"{what} steps and values must be 1-d and of equal length")
-    if steps.size == 0:
-        return None
-    order = np.argsort(steps, kind="stable")
-    return _Curve(steps[order], values[order])
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class CurveAnalysis:
     """The verdict on one metric's curves; see `analyze_metric`.
 
-    Positions (``*_index``) index `steps`, the analysed steps: the
-    validation steps, or the training steps when there is no validation.
+    Every ``*_index`` is a position in `steps`, the analysed steps (the
+    validation steps, or the training steps when there is no validation).
     """
 
     status: str
@@ -499,18 +666,18 @@ class CurveAnalysis:
     epoch_based: bool
     best_index: Optional[int]
     best_value: Optional[float]
-    best_train_value: Optional[float]
+    best_train_value: Optional[float]  # training value at (or just before) the best step
     onset_index: Optional[int]
-    onset_value: Optional[float]
+    onset_value: Optional[float]  # raw validation value at the onset
     patience: int
     min_delta: float
     early_stop: EarlyStoppingOutcome
     save_best_indices: np.ndarray
     diverged_step: Optional[int]
-    tolerance: float
+    tolerance: float  # absolute tolerance used for the onset
     gap_steps: np.ndarray
     gap_values: np.ndarray
-    generalization_loss: Optional[np.ndarray]
+    generalization_loss: Optional[np.ndarray]  # aligned with `steps`
     smoothed_validation: Optional[np.ndarray]
     smoothed_train: Optional[np.ndarray]
 
@@ -518,26 +685,23 @@ class CurveAnalysis:
     def num_steps(self) -> int:
         return int(self.steps.size)
 
-    def _epoch(self, step: Optional[int]) -> Optional[int]:
-        return None if step is None or not self.epoch_based else int(step) + 1
-
     def _step(self, index: Optional[int]) -> Optional[int]:
         return None if index is None else int(self.steps[index])
 
+    def _epoch(self, step: Optional[int]) -> Optional[int]:
+        return step + 1 if step is not None and self.epoch_based else None
+
+    def _point(self, index: Optional[int], value: Optional[float]) -> Optional[dict]:
+        if index is None:
+            return None
+        step = self._step(index)
+        return {"step": step, "epoch": self._epoch(step), "value": finite_or_none(value)}
+
     def to_json(self) -> dict:
-        """A JSON-safe dict (no NaN/Infinity: non-finite floats become null)."""
-        best = onset = None
-        if self.best_index is not None:
-            step = self._step(self.best_index)
-            best = {
-                "step": step,
-                "epoch": self._epoch(step),
-                "value": finite_or_none(self.best_value),
-                "train_value": finite_or_none(self.best_train_value),
-            }
-        if self.onset_index is not None:
-            step = self._step(self.onset_index)
-            onset = {"step": step, "epoch": self._epoch(step), "value": finite_or_none(self.onset_value)}
+        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null)."""
+        best = self._point(self.best_index, self.best_value)
+        if best is not None:
+            best["train_value"] = finite_or_none(self.best_train_value)
         stop_step = self._step(self.early_stop.stop_index)
         restore_step = self._step(self.early_stop.restore_index)
         epochs_saved = 0 if stop_step is None else self.num_steps - 1 - self.early_stop.stop_index
@@ -545,33 +709,29 @@ class CurveAnalysis:
             "status": self.status,
             "explanation": self.explanation,
             "best": best,
-            "onset": onset,
+            "onset": self._point(self.onset_index, self.onset_value),
             "early_stop": {
-                "patience": int(self.patience),
-                "min_delta": float(self.min_delta),
+                "patience": self.patience,
+                "min_delta": self.min_delta,
                 "stop_step": stop_step,
                 "stop_epoch": self._epoch(stop_step),
                 "restore_step": restore_step,
                 "restore_epoch": self._epoch(restore_step),
-                "epochs_saved": int(epochs_saved),
+                "epochs_saved": epochs_saved,
                 "share_saved": epochs_saved / self.num_steps if self.num_steps else 0.0,
             },
             "save_best_steps": int_list(self.steps[self.save_best_indices]),
             "diverged_step": self.diverged_step,
             "num_steps": self.num_steps,
-            "last_step": self._step(self.num_steps - 1) if self.num_steps else None,
+            "last_step": self._step(self.num_steps - 1 if self.num_steps else None),
             "tolerance": finite_or_none(self.tolerance),
             "gap": {"steps": int_list(self.gap_steps), "values": float_list(self.gap_values)},
             "generalization_loss": None
             if self.generalization_loss is None
             else {"steps": int_list(self.steps), "values": float_list(self.generalization_loss)},
-            "smoothed_validation": _optional_float_list(self.smoothed_validation),
-            "smoothed_train": _optional_float_list(self.smoothed_train),
+            "smoothed_validation": None if self.smoothed_validation is None else float_list(self.smoothed_validation),
+            "smoothed_train": None if self.smoothed_train is None else float_list(self.smoothed_train),
         }
-
-
-def _optional_float_list(values: Optional[np.ndarray]) -> Optional[list]:
-    return None if values is None else float_list(values)
 
 
 def analyze_metric(
@@ -593,98 +753,115 @@ def analyze_metric(
     Parameters
     ----------
     train_steps, train_values, val_steps, val_values : array_like or None
-        The two series; either may be None (or empty) when it was not
-        logged. Their steps may differ (Keras ``validation_freq=2``): the
-        analysis runs on the validation steps, and the training value "at" a
-        validation step is the one at the latest training step at or before
-        it (`_value_at_or_before`).
+        The two series (sorted by step here); either may be None or empty
+        when it was not logged. Their steps may differ (Keras
+        ``validation_freq=2``): the analysis runs on the validation steps,
+        and the training value "at" a validation step is the one at the
+        latest training step at or before it.
     mode : {"min", "max"}
         Direction of the metric (see `metric_mode`).
-    patience, min_delta : int, float
-        The EarlyStopping settings to replay and judge against; `min_delta`
-        also applies to ModelCheckpoint's what-if and to the overfitting
-        tolerance.
+    patience : int >= 0
+        EarlyStopping patience to replay, and the "still improving" window.
+    min_delta : float
+        EarlyStopping ``min_delta`` (its absolute value is used); also used
+        for the ModelCheckpoint what-if, as the floor of the onset tolerance
+        and as the margin by which training must have kept improving.
     smoothing : float in [0, 1)
         TensorBoard smoothing weight (`smooth_ema`) applied to both curves
-        before the overfitting onset is sought; 0 uses the raw curves.
+        before the overfitting onset is sought; 0 uses the raw curves. Best,
+        early stopping and checkpoints always use the raw values, as Keras.
     tolerance : float >= 0
         Onset tolerance relative to the validation range:
-        ``tol = max(|min_delta|, tolerance * (max(v) - min(v)))``.
+        ``tol = max(|min_delta|, tolerance * (max(v) - min(v)))`` over the
+        finite (smoothed) validation values.
     epoch_based : bool
-        Whether step ``s`` is epoch ``s + 1`` (Keras' epoch logging);
-        explanations then say "epoch N", else "step S".
+        Whether step ``s`` is Keras epoch ``s + 1``; the explanation then
+        says "epoch N", else "step S", and the JSON carries epochs.
     name : str
-        The metric's display name in the explanation (e.g. "loss").
+        The metric's name as the explanation should say it ("loss").
 
     Notes
     -----
-    *Best* is the best finite raw validation value, the earliest on ties.
-    The *overfitting onset* is defined in `_overfitting_onset`. The status is
+    *Best* is the best finite raw value, the earliest on ties. The
+    *overfitting onset* is defined in `_overfitting_onset`. The status is
     the first that applies of:
 
     ``too_short``
-        fewer than 3 finite validation points (training points when there is
-        no validation);
+        fewer than 3 finite validation values (training values when there
+        is no validation);
     ``diverged``
         a non-finite training or validation value, or (mode "min") a
-        training value above 10x the first (`diverged_step`: the first such
-        step);
+        training value above 10x its first value; ``diverged_step`` is the
+        first such step;
     ``no_validation``
-        no validation series; best, early stopping and checkpoints then
-        describe the training curve;
+        no validation series: best, early stopping and checkpoints then
+        describe the training curve, and no onset is sought;
     ``overfitting``
         an onset was found;
     ``not_learning``
-        neither the training nor the validation curve's best beats its first
-        value by 1% of the first value's magnitude (validation alone when
-        there is no training series);
+        for both training and validation (validation alone without a
+        training series) ``best`` beats ``first`` by less than
+        ``0.01 * |first|``;
     ``improving``
         the best is among the last ``max(1, patience)`` points:
         ``n - 1 - best_index < max(1, patience)``;
     ``plateau``
-        otherwise — no improvement for ``patience`` points, and no
-        significant worsening either.
+        otherwise: no improvement for ``patience`` points, and no
+        significant worsening.
 
-    The *generalization gap* on the steps both series share is
-    ``val - train`` (min) or ``train - val`` (max), positive when validation
-    is worse.
+    The *generalization gap* is taken on the steps both series share:
+    ``val - train`` (min) or ``train - val`` (max), positive when
+    validation is worse. The *generalization loss* is `_generalization_loss`.
     """
     _check_mode(mode)
     if patience < 0:
         raise ValueError(f"patience must be >= 0, got {patience!r}")
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
-    train = _curve(train_steps, train_values, "train")
-    validation = _curve(val_steps, val_values, "validation")
-    primary = validation if validation is not None else train
-    if primary is None:
-        primary = _Curve(np.zeros(0, dtype=np.int64), np.zeros(0))
+    train = _read_curve(train_steps, train_values, "train")
+    validation = _read_curve(val_steps, val_values, "validation")
+    primary = validation if validation is not None else train if train is not None else _NO_CURVE
 
-    smoothed_train = None if train is None or smoothing == 0 else smooth_ema(train.values, smoothing)
-    smoothed_validation = None if validation is None or smoothing == 0 else smooth_ema(validation.values, smoothing)
+    def smoothed(curve: Optional[_Curve]) -> Optional[np.ndarray]:
+        return None if curve is None or smoothing == 0 else smooth_ema(curve.values, smoothing)
 
+    smoothed_train, smoothed_validation = smoothed(train), smoothed(validation)
+    judged_validation = judged_train = onset = best_train_value = None
+    gap_steps, gap_values = _NO_CURVE.steps, _NO_CURVE.values
     best_index = _best_index(primary.values, mode)
-    best_train_value = None
-    onset = None
-    gap_steps, gap_values = np.zeros(0, dtype=np.int64), np.zeros(0)
-    tol = _onset_tolerance(
-        primary.values if smoothed_validation is None else smoothed_validation, min_delta, tolerance
-    )
     if validation is not None:
-        onset_curve = validation.values if smoothed_validation is None else smoothed_validation
-        train_at_validation = None
+        judged_validation = validation.values if smoothed_validation is None else smoothed_validation
         if train is not None:
-            train_curve = train.values if smoothed_train is None else smoothed_train
-            train_at_validation = _value_at_or_before(train.steps, train_curve, validation.steps)
+            judged_train = _value_at_or_before(
+                train, train.values if smoothed_train is None else smoothed_train, validation.steps
+            )
             if best_index is not None:
-                best_train_value = float(
-                    _value_at_or_before(train.steps, train.values, validation.steps[best_index : best_index + 1])[0]
-                )
+                best_train_value = float(_value_at_or_before(train, train.values, validation.steps[[best_index]])[0])
             gap_steps, gap_values = _generalization_gap(train, validation, mode)
-        onset = _overfitting_onset(onset_curve, train_at_validation, mode, min_delta, tol)
+    tol = _onset_tolerance(primary.values if judged_validation is None else judged_validation, min_delta, tolerance)
+    if validation is not None:
+        onset = _overfitting_onset(judged_validation, judged_train, mode, min_delta, tol)
 
-    divergence = _divergence(train, validation, mode, name)
-    analysis = dict(
+    evidence = _Evidence(
+        name=name,
+        mode=mode,
+        patience=patience,
+        smoothing=smoothing,
+        epoch_based=epoch_based,
+        train=train,
+        validation=validation,
+        primary=primary,
+        best_index=best_index,
+        judged_validation=judged_validation,
+        judged_train=judged_train,
+        tolerance=tol,
+        onset=onset,
+        divergence=_divergence(train, validation, mode, name),
+    )
+    status = _status(evidence)
+    return CurveAnalysis(
+        status=status,
+        explanation=_EXPLAIN[status](evidence),
         steps=primary.steps,
         epoch_based=epoch_based,
         best_index=best_index,
@@ -696,7 +873,7 @@ def analyze_metric(
         min_delta=abs(float(min_delta)),
         early_stop=early_stopping(primary.values, mode, patience, min_delta),
         save_best_indices=save_best_only_indices(primary.values, mode, min_delta),
-        diverged_step=None if divergence is None else divergence.step,
+        diverged_step=None if evidence.divergence is None else evidence.divergence.step,
         tolerance=float(tol),
         gap_steps=gap_steps,
         gap_values=gap_values,
@@ -704,20 +881,3 @@ def analyze_metric(
         smoothed_validation=smoothed_validation,
         smoothed_train=smoothed_train,
     )
-    context = _Context(
-        name=name,
-        mode=mode,
-        epoch_based=epoch_based,
-        patience=patience,
-        train=train,
-        validation=validation,
-        primary=primary,
-        best_index=best_index,
-        onset=onset,
-        onset_curve=None if validation is None else (validation.values if smoothed_validation is None else smoothed_validation),
-        train_at_validation=None,
-        tolerance=tol,
-        divergence=divergence,
-    )
-    status = _status(context)
-    return CurveAnalysis(status=status, explanation=_EXPLAIN[status](context), **analysis)

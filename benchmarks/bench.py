@@ -1,0 +1,107 @@
+"""Speed of the plugin on a hyper-parameter sweep, through a real TensorBoard.
+
+Writes (once, cached in --logdir) N runs x E epochs of Keras-layout scalars
+and T weight histograms per epoch with tf.summary, starts `tensorboard`
+(Rust data server by default) and prints how long the plugin's routes take:
+cold (first read), warm (nothing changed: cache hits), and after one run
+gained an epoch. Figures only; nothing here asserts a time.
+
+    python benchmarks/bench.py [--runs 100 --epochs 200 --tensors 10] [--load-fast true|false]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import numpy as np
+
+
+def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(epochs)
+    for index in range(runs):
+        turn = rng.uniform(0.2, 0.8) * epochs
+        train = np.exp(-steps / (epochs / 5)) + rng.normal(0, 0.01, epochs)
+        validation = 0.5 + 1e-5 * (steps - turn) ** 2 + rng.normal(0, 0.01, epochs)
+        for split, values in (("train", train), ("validation", validation)):
+            writer = tf.summary.create_file_writer(str(logdir / f"run_{index:03d}" / split))
+            with writer.as_default():
+                for step in steps:
+                    tf.summary.scalar("epoch_loss", values[step], step=int(step))
+                    if split == "train":
+                        for tensor in range(tensors):
+                            weights = rng.normal(0, 0.05 * (1 + step / epochs), 256)
+                            tf.summary.histogram(f"model/dense_{tensor}/kernel/histogram", weights, step=int(step))
+            writer.close()
+        print(f"\rwrote run {index + 1}/{runs}", end="", flush=True)
+    print()
+
+
+def timed_get(url: str):
+    start = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=600) as response:
+        body = response.read()
+    return time.perf_counter() - start, len(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--tensors", type=int, default=10)
+    parser.add_argument("--logdir", default=None, help="default: /tmp/tb_overfit_bench_R_E_T")
+    parser.add_argument("--load-fast", default="true")
+    args = parser.parse_args()
+    logdir = Path(args.logdir or f"/tmp/tb_overfit_bench_{args.runs}_{args.epochs}_{args.tensors}")
+    if not logdir.exists():
+        start = time.perf_counter()
+        write_sweep(logdir, args.runs, args.epochs, args.tensors)
+        print(f"wrote logs in {time.perf_counter() - start:.1f} s")
+
+    from conftest import TensorBoardProcess
+
+    tensorboard = TensorBoardProcess(logdir, f"--load_fast={args.load_fast}",
+                                     "--samples_per_plugin=histograms=0,scalars=0")
+    try:
+        expected = args.runs
+
+        def loaded():
+            import json
+            status, body = tensorboard.get("/data/plugin/overfit/runs")
+            if status != 200:
+                return False
+            rows = json.loads(body)["runs"]
+            return len(rows) == expected and all(r["num_steps"] == args.epochs for r in rows) and all(
+                r["weights"]["layers"] == args.tensors for r in rows)
+
+        start = time.perf_counter()
+        tensorboard.wait_until(loaded, "the sweep to load", timeout=1800)
+        print(f"tensorboard loaded the sweep (polling /runs) in {time.perf_counter() - start:.1f} s")
+        # A fresh process for clean cold numbers would reload everything; instead the
+        # cache is measured by what happens on the second and later calls.
+        base = tensorboard.url + "/data/plugin/overfit"
+        for label, route in [
+            ("/runs warm (all runs, cache hit)", "/runs"),
+            ("/runs warm, patience=3 (new params: analyses recomputed)", "/runs?patience=3"),
+            ("/runs warm, patience=3 again", "/runs?patience=3"),
+            ("/curves one run", "/curves?run=run_050"),
+            ("/weights one run", "/weights?run=run_050"),
+        ]:
+            seconds, size = timed_get(base + route)
+            print(f"{label:60s} {seconds * 1000:8.1f} ms  {size / 1e3:8.1f} kB")
+    finally:
+        tensorboard.stop()
+
+
+if __name__ == "__main__":
+    main()

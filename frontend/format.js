@@ -1,0 +1,143 @@
+// Number, step/epoch and percentage formatting. Pure functions (tested in node).
+
+export const DASH = "—";
+
+function isNum(v) {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/** A metric value with `digits` significant digits; null/NaN → "—". */
+export function formatValue(v, digits = 4) {
+  if (!isNum(v)) return DASH;
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-3) {
+    return v.toExponential(Math.max(0, digits - 2)).replace(/\.?0+e/, "e").replace("e+", "e");
+  }
+  return String(Number(v.toPrecision(digits)));
+}
+
+/** Like formatValue but always with a sign: "+0.012", "−0.3". */
+export function formatSigned(v, digits = 3) {
+  if (!isNum(v)) return DASH;
+  const text = formatValue(Math.abs(v), digits);
+  if (v > 0) return "+" + text;
+  if (v < 0) return "\u2212" + text;
+  return text;
+}
+
+/** Compact tick label: 1000 → "1k", 0.0001 → "1e-4", 0.25 → "0.25". */
+export function formatTick(v) {
+  if (!isNum(v)) return "";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e4 && a < 1e6 && Number.isInteger(v / 1000)) return `${v / 1000}k`;
+  if (a >= 1e6 || a < 1e-3) return formatValue(v, 3);
+  return String(Number(v.toPrecision(6)));
+}
+
+/** An integer with thousands separators. */
+export function formatInt(v) {
+  if (!isNum(v)) return DASH;
+  return Math.round(v).toLocaleString("en-US");
+}
+
+/** A share in [0, 1] as a percentage: 0.675 → "68%", 0.004 → "<1%". */
+export function formatPercent(share) {
+  if (!isNum(share)) return DASH;
+  if (share > 0 && share < 0.005) return "<1%";
+  if (share < 1 && share > 0.995) return ">99%";
+  return `${Math.round(share * 100)}%`;
+}
+
+/** A ratio as "×1.8". */
+export function formatRatio(r) {
+  if (!isNum(r)) return DASH;
+  return "\u00d7" + formatValue(r, r >= 100 ? 4 : 2);
+}
+
+/** The number shown on an x axis for a step: the 1-based epoch when epoch-based. */
+export function displayX(step, epochBased) {
+  if (!isNum(step)) return null;
+  return epochBased ? step + 1 : step;
+}
+
+/** "epoch 8" / "step 7" for a point {step, epoch}; epoch wins when given. */
+export function formatPoint(point, epochBased = true) {
+  if (!point) return DASH;
+  if (isNum(point.epoch)) return `epoch ${point.epoch}`;
+  if (isNum(point.step)) return epochBased ? `epoch ${point.step + 1}` : `step ${point.step}`;
+  return DASH;
+}
+
+/** Same as formatPoint, for a bare step. */
+export function formatStep(step, epochBased) {
+  if (!isNum(step)) return DASH;
+  return epochBased ? `epoch ${step + 1}` : `step ${step}`;
+}
+
+/** "↓" for metrics minimised, "↑" for maximised. */
+export function modeArrow(mode) {
+  if (mode === "min") return "\u2193";
+  if (mode === "max") return "\u2191";
+  return "";
+}
+
+/** Human-readable unit for an axis. */
+export function xUnit(epochBased) {
+  return epochBased ? "epoch" : "step";
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The short form for a table cell: "8" for epoch 8, "step 7" when not epoch-based. */
+export function formatPointShort(point, epochBased = true) {
+  const text = formatPoint(point, epochBased);
+  return text.startsWith("epoch ") ? text.slice(6) : text;
+}
+
+/**
+ * The EarlyStopping what-if for `es` (backend early_stop object).
+ * Returns {call, stops, stopText, savesText, short, long}: `short` for the
+ * leaderboard cell, `long` for the detail panel.
+ */
+export function whatIfText(es, opts = {}) {
+  const epochBased = opts.epochBased !== false;
+  const unit = epochBased ? "epoch" : "step";
+  if (!es) {
+    const long = "No validation series to simulate EarlyStopping on.";
+    return { call: "", stops: false, stopText: "", savesText: "", short: DASH, long };
+  }
+  const p = isNum(es.patience) ? es.patience : "?";
+  const md = isNum(es.min_delta) && es.min_delta !== 0 ? `, min_delta=${formatValue(es.min_delta)}` : "";
+  const call = `EarlyStopping(patience=${p}${md})`;
+  const stop = isNum(es.stop_epoch) ? es.stop_epoch : isNum(es.stop_step) ? displayX(es.stop_step, epochBased) : null;
+  if (stop === null) {
+    const lastNote = isNum(opts.lastStep) ? ` through ${unit} ${displayX(opts.lastStep, epochBased)}` : "";
+    return {
+      call,
+      stops: false,
+      stopText: "never stops",
+      savesText: "",
+      short: `EarlyStopping(${p}) never stops`,
+      long: `${call} would not have stopped: the monitored value never went ${plural(
+        isNum(es.patience) ? es.patience : 0,
+        unit
+      )} without improving${lastNote}.`,
+    };
+  }
+  const restore = isNum(es.restore_epoch)
+    ? es.restore_epoch
+    : isNum(es.restore_step)
+      ? displayX(es.restore_step, epochBased)
+      : null;
+  const saved = isNum(es.epochs_saved) ? es.epochs_saved : 0;
+  const share = formatPercent(es.share_saved);
+  const stopText = `stops at ${unit} ${stop}`;
+  const savesText = `saves ${plural(saved, unit)} (${share})`;
+  let long = `${call} would stop training at ${unit} ${stop}, saving ${plural(saved, unit)} (${share} of the run).`;
+  if (restore !== null) long += ` With restore_best_weights=True you keep the weights from ${unit} ${restore}.`;
+  return { call, stops: true, stopText, savesText, short: `EarlyStopping(${p}) ${stopText}, ${savesText}`, long };
+}

@@ -1,0 +1,232 @@
+// The leaderboard of training runs: regex filter, sorting, table rendering.
+
+import { h } from "./dom.js";
+import { DASH, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
+import { flagChip, severityRank, statusBadge, statusRank } from "./status.js";
+
+/**
+ * Compiles the run filter like TensorBoard's run selector: a case-insensitive
+ * regular expression. Empty → matches everything. Invalid → {valid: false},
+ * and the filter matches everything (nothing disappears while typing).
+ */
+export function compileRunFilter(text) {
+  const source = (text || "").trim();
+  if (!source) return { valid: true, error: null, test: () => true };
+  try {
+    const re = new RegExp(source, "i");
+    return { valid: true, error: null, test: (name) => re.test(name) };
+  } catch (err) {
+    return { valid: false, error: String(err.message || err), test: () => true };
+  }
+}
+
+/** Compares two sort keys; null/undefined/NaN always sort last whatever the direction. */
+export function compareNullsLast(a, b, dir = "asc") {
+  const aNull = a === null || a === undefined || (typeof a === "number" && Number.isNaN(a));
+  const bNull = b === null || b === undefined || (typeof b === "number" && Number.isNaN(b));
+  if (aNull && bNull) return 0;
+  if (aNull) return 1;
+  if (bNull) return -1;
+  let c;
+  if (typeof a === "string" || typeof b === "string") {
+    c = String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
+  } else {
+    c = a < b ? -1 : a > b ? 1 : 0;
+  }
+  return dir === "desc" ? -c : c;
+}
+
+function pointKey(p) {
+  if (!p) return null;
+  if (typeof p.epoch === "number") return p.epoch;
+  return typeof p.step === "number" ? p.step : null;
+}
+
+function weightsKey(run) {
+  const w = run.weights;
+  if (!w || !w.layers) return null;
+  const worst = w.worst_flag ? severityRank(w.worst_flag.severity) : 0;
+  return worst * 100000 + (w.flagged_layers || 0);
+}
+
+/** Sort key per column. Exported for tests. */
+export const SORT_KEYS = {
+  status: (r) => statusRank(r.status),
+  run: (r) => r.run,
+  metric: (r) => (r.monitor ? r.monitor.metric : null),
+  epochs: (r) => (typeof r.num_steps === "number" ? r.num_steps : null),
+  best_epoch: (r) => pointKey(r.best),
+  best_value: (r) => (r.best ? r.best.value : null),
+  onset: (r) => pointKey(r.onset),
+  early_stop: (r) => (r.early_stop && r.monitor && r.monitor.validation ? r.early_stop.share_saved : null),
+  weights: weightsKey,
+};
+
+/** Default direction when a column is first clicked: "worst first" columns start descending. */
+const FIRST_DIR = { early_stop: "desc", weights: "desc" };
+
+/** A sorted copy of `runs`; ties broken by run name. */
+export function sortRuns(runs, key, dir = "asc") {
+  const get = SORT_KEYS[key] || SORT_KEYS.run;
+  return runs
+    .map((run, i) => ({ run, i, k: get(run) }))
+    .sort((a, b) => compareNullsLast(a.k, b.k, dir) || compareNullsLast(a.run.run, b.run.run) || a.i - b.i)
+    .map((x) => x.run);
+}
+
+/** The sort state after clicking column `key`. */
+export function nextSort(current, key) {
+  if (current && current.key === key) return { key, dir: current.dir === "asc" ? "desc" : "asc" };
+  return { key, dir: FIRST_DIR[key] || "asc" };
+}
+
+/** Runs to show: filtered by the compiled regex, then sorted. */
+export function visibleRuns(runs, filter, sort) {
+  const kept = runs.filter((r) => filter.test(r.run));
+  return sortRuns(kept, sort.key, sort.dir);
+}
+
+const COLUMNS = [
+  { key: "status", label: "Status" },
+  { key: "run", label: "Run" },
+  { key: "metric", label: "Monitored" },
+  { key: "epochs", label: "Epochs", num: true },
+  { key: "best_epoch", label: "Best epoch", num: true },
+  { key: "best_value", label: "Best value", num: true },
+  { key: "onset", label: "Overfitting from", num: true },
+  { key: "early_stop", label: "EarlyStopping what-if" },
+  { key: "weights", label: "Weight health" },
+];
+
+function epochBasedOf(run) {
+  return !(run.best && run.best.epoch === null && typeof run.best.step === "number");
+}
+
+function bestEpochCell(run) {
+  if (!run.best) return h("td", { class: "num muted" }, DASH);
+  return h("td", { class: "num" }, formatPointShort(run.best, epochBasedOf(run)));
+}
+
+function metricCell(run) {
+  const m = run.monitor;
+  if (!m) return h("td", { class: "muted" }, DASH);
+  return h(
+    "td",
+    { class: "metric", title: m.validation ? `${m.validation.run} · ${m.validation.tag}` : "" },
+    h("span", { class: "metric-name" }, m.validation ? `val_${m.metric}` : m.metric),
+    h("span", { class: "mode", title: m.mode === "max" ? "higher is better" : "lower is better" }, ` ${modeArrow(m.mode)}`)
+  );
+}
+
+function earlyStopCell(run) {
+  if (!run.monitor || !run.monitor.validation || !run.early_stop) return h("td", { class: "muted" }, DASH);
+  const es = run.early_stop;
+  const text = whatIfText(es, { epochBased: epochBasedOf(run), lastStep: run.last_step });
+  return h(
+    "td",
+    { class: "whatif-cell", title: text.long },
+    h("span", { class: "es-call" }, `EarlyStopping(${es.patience})`),
+    " ",
+    text.stops
+      ? [`${text.stopText}, `, h("span", { class: "es-saves" }, text.savesText)]
+      : h("span", { class: "muted" }, text.stopText)
+  );
+}
+
+function weightsCell(run) {
+  const w = run.weights;
+  if (!w || !w.layers) return h("td", { class: "muted" }, "no histograms");
+  if (!w.worst_flag) {
+    return h("td", { class: "weights-ok" }, h("span", { class: "ok-dot" }), `${formatInt(w.layers)} layers OK`);
+  }
+  const f = w.worst_flag;
+  return h(
+    "td",
+    { class: "weights-cell" },
+    flagChip(f.flag, f.severity),
+    h("span", { class: "flag-where" }, ` ${f.layer}${f.tensor ? "/" + f.tensor : ""}`),
+    h("div", { class: "sub" }, `${formatInt(w.flagged_layers)} of ${formatInt(w.layers)} layers flagged`)
+  );
+}
+
+function onsetCell(run) {
+  if (!run.onset) return h("td", { class: "num muted" }, DASH);
+  return h("td", { class: "num onset" }, formatPointShort(run.onset, epochBasedOf(run)));
+}
+
+function row(run, selected, onSelect) {
+  const tr = h(
+    "tr",
+    {
+      class: ["run-row", selected ? "selected" : ""],
+      dataset: { run: run.run },
+      tabindex: "0",
+      "aria-selected": selected ? "true" : "false",
+      on: {
+        click: () => onSelect(run.run),
+        keydown: (ev) => {
+          if (ev.key === "Enter" || ev.key === " ") {
+            ev.preventDefault();
+            onSelect(run.run);
+          }
+        },
+      },
+    },
+    h("td", {}, statusBadge(run.status)),
+    h("td", { class: "run-name", title: (run.sources || []).join("\n") }, run.run),
+    metricCell(run),
+    h("td", { class: "num" }, formatInt(run.num_steps)),
+    bestEpochCell(run),
+    h(
+      "td",
+      { class: "num" },
+      run.best ? formatValue(run.best.value) : h("span", { class: "muted" }, DASH)
+    ),
+    onsetCell(run),
+    earlyStopCell(run),
+    weightsCell(run)
+  );
+  return tr;
+}
+
+/**
+ * Renders the leaderboard into `container`.
+ * opts: {runs, filter (compiled), sort {key, dir}, selected, onSort(key), onSelect(run)}
+ */
+export function renderLeaderboard(container, opts) {
+  const { runs, filter, sort, selected, onSort, onSelect } = opts;
+  const shown = visibleRuns(runs, filter, sort);
+  const head = h(
+    "tr",
+    {},
+    COLUMNS.map((col) => {
+      const active = sort.key === col.key;
+      return h(
+        "th",
+        {
+          class: [col.num ? "num" : "", active ? "sorted" : ""],
+          "aria-sort": active ? (sort.dir === "asc" ? "ascending" : "descending") : "none",
+          scope: "col",
+        },
+        h(
+          "button",
+          { type: "button", class: "sort", dataset: { sort: col.key }, on: { click: () => onSort(col.key) } },
+          col.label,
+          h("span", { class: "sort-arrow", "aria-hidden": "true" }, active ? (sort.dir === "asc" ? "▲" : "▼") : "")
+        )
+      );
+    })
+  );
+  const body = shown.map((r) => row(r, r.run === selected, onSelect));
+  const table = h("table", { class: "leaderboard", id: "leaderboard" }, h("thead", {}, head), h("tbody", {}, body));
+  const children = [table];
+  if (!shown.length) {
+    children.push(
+      h("div", { class: "empty small" }, `No run matches the filter. ${runs.length} run${runs.length === 1 ? " is" : "s are"} hidden.`)
+    );
+  } else if (shown.length < runs.length) {
+    children.push(h("div", { class: "table-note" }, `${runs.length - shown.length} of ${runs.length} runs hidden by the filter.`));
+  }
+  container.replaceChildren(...children);
+  return shown;
+}

@@ -1,0 +1,108 @@
+"""The OVERFIT tab in headless Chromium, inside a real TensorBoard.
+
+Screenshots go to $TB_OVERFIT_SCREENSHOTS if set, else the test's tmp dir.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser tests: install Debian's chromium and chromium-driver")
+    pytest.skip("Chromium/ChromeDriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True)
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1100",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    folder = Path(os.environ.get("TB_OVERFIT_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(driver, name):
+        path = folder / f"{name}.png"
+        driver.save_screenshot(str(path))
+        return path
+
+    return save
+
+
+def _open_tab(driver, url):
+    """Opens TensorBoard's OVERFIT tab and switches into the plugin's iframe."""
+    driver.get(url + "/#overfit")
+    wait = WebDriverWait(driver, TIMEOUT)
+    iframe = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "iframe")))
+    driver.switch_to.frame(iframe)
+    return wait
+
+
+def _text(element):
+    return element.get_attribute("textContent")
+
+
+def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboard_process, browser, screenshot):
+    tensorboard = tensorboard_process(demo_logdir)
+    tensorboard.wait_until(
+        lambda: tensorboard.get_json("/data/plugin/overfit/runs")[1] is not None
+        and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 3,
+        "the demo runs",
+    )
+    wait = _open_tab(browser, tensorboard.url)
+
+    # The leaderboard lists every run with its status.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 3)
+    rows = {row.get_attribute("data-run"): row for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
+    assert sorted(rows) == ["broken", "overfit", "regularized"]
+    for name, row in rows.items():
+        assert name in _text(row)
+    assert rows["overfit"].find_element(By.CSS_SELECTOR, "[data-status]").get_attribute("data-status") == "overfitting"
+    screenshot(browser, "leaderboard")
+
+    # Selecting `overfit` draws its chart with the best-epoch marker and onset.
+    rows["overfit"].click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='onset']")
+    explanation = _text(browser.find_element(By.ID, "explanation"))
+    assert "epoch" in explanation
+    whatif = browser.find_element(By.ID, "whatif")
+    before = _text(whatif)
+    screenshot(browser, "overfit_selected")
+
+    # Changing patience changes the what-if.
+    patience = browser.find_element(By.ID, "patience")
+    patience.clear()
+    patience.send_keys("1")
+    wait.until(lambda d: _text(d.find_element(By.ID, "whatif")) != before)
+    assert "1" in _text(browser.find_element(By.ID, "whatif"))
+
+    # The broken run's weight flag is visible.
+    browser.find_element(By.CSS_SELECTOR, "tr[data-run='broken']").click()
+    flag = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-flag='identical_values']"))
+    assert flag[0].is_displayed()
+    browser.execute_script("arguments[0].scrollIntoView()", flag[0])
+    screenshot(browser, "broken_weights")

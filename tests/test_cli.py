@@ -1,0 +1,95 @@
+"""`tb-overfit LOGDIR`: same verdicts as the HTTP API, CI exit codes, one-line errors."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tb_overfit_plugin import cli
+
+
+def _command(*args):
+    """Runs the installed console script; returns (exit code, stdout, stderr)."""
+    executable = shutil.which("tb-overfit", path=str(Path(sys.executable).parent))
+    assert executable, "the tb-overfit console script must be installed"
+    done = subprocess.run([executable, *map(str, args)], capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _run_in_process(*args):
+    out = io.StringIO()
+    code = cli.run([str(a) for a in args], out=out)
+    return code, out.getvalue()
+
+
+def test_json_equals_the_runs_endpoint(demo_logdir, plugin_client):
+    code, out = _run_in_process(demo_logdir, "--json", "--patience", "3", "--smoothing", "0.2")
+    assert code == 0
+    _, served = plugin_client(demo_logdir).get("runs", patience="3", smoothing="0.2")
+    assert json.loads(out) == served
+
+
+def test_table_rows_match_http_verdicts(demo_logdir, plugin_client):
+    code, out = _run_in_process(demo_logdir)
+    assert code == 0
+    _, served = plugin_client(demo_logdir).get("runs")
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["run", "status", "monitor"]
+    for row in served["runs"]:
+        (line,) = [line for line in lines[1:] if line.split()[0] == row["run"]]
+        assert line.split()[1] == row["status"]
+        assert f"epoch {row['best']['epoch']}" in line
+        assert f"{row['best']['value']:.4g}" in line
+    assert "\033[" not in out  # no colour when stdout is not a terminal
+
+
+def test_weights_table(demo_logdir):
+    code, out = _run_in_process(demo_logdir, "--weights", "--run", "^broken$")
+    assert code == 0
+    assert "weights of broken" in out and "identical_values" in out
+
+
+def test_fail_on_gates_a_pipeline(demo_logdir):
+    code, out, err = _command(demo_logdir, "--fail-on", "overfitting,diverged")
+    assert code == 1 and "overfit" in err
+    code, _ = _run_in_process(demo_logdir, "--run", "^regularized$", "--fail-on", "overfitting,diverged")
+    assert code == 0
+    code, _ = _run_in_process(demo_logdir, "--run", "^broken$", "--fail-on", "identical_values")
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{missing}"], "does not exist"),
+        (["{empty}"], "no TensorBoard"),
+        (["{demo}", "--patience", "soon"], "--patience"),
+        (["{demo}", "--mode", "up"], "--mode"),
+        (["{demo}", "--smoothing", "1.5"], "--smoothing"),
+        (["{demo}", "--fail-on", "bad_status"], "bad_status"),
+        (["{demo}", "--run", "("], "--run"),
+        (["{demo}", "--no-such-flag"], "--no-such-flag"),
+        ([], "logdir"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(demo_logdir, tmp_path, capsys, args, message):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.format(missing=tmp_path / "missing", empty=empty, demo=demo_logdir) for a in args]
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tb-overfit: error:") and message in lines[0]
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_console_script_and_module_entry(demo_logdir):
+    code, out, err = _command(demo_logdir / "does-not-exist")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    done = subprocess.run([sys.executable, "-m", "tb_overfit_plugin", str(demo_logdir), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and {r["run"] for r in json.loads(done.stdout)["runs"]} == {"broken", "overfit", "regularized"}

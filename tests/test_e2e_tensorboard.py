@@ -1,0 +1,90 @@
+"""A real `tensorboard` process with the installed plugin, Python loader and Rust data server."""
+
+import json
+
+import numpy as np
+import pytest
+
+import logwriters
+
+LOAD_FAST = ["false", "true"]  # the Python multiplexer, and the Rust data server
+
+
+def _verdicts(runs_document):
+    """What must not depend on the loader: statuses, best/onset, what-if, weight health."""
+    return {
+        row["run"]: (
+            row["status"],
+            row["best"] and (row["best"]["step"], round(row["best"]["value"], 5)),
+            row["onset"] and row["onset"]["step"],
+            row["early_stop"] and (row["early_stop"]["stop_step"], row["early_stop"]["restore_step"]),
+            row["weights"]["layers"],
+            row["weights"]["flagged_layers"],
+            row["weights"]["worst_flag"] and row["weights"]["worst_flag"]["flag"],
+        )
+        for row in runs_document["runs"]
+    }
+
+
+@pytest.mark.parametrize("load_fast", LOAD_FAST)
+def test_plugin_listed_served_and_same_verdicts_as_in_process(demo_logdir, tensorboard_process, plugin_client, load_fast):
+    tensorboard = tensorboard_process(demo_logdir, f"--load_fast={load_fast}")
+
+    status, listing = tensorboard.get_json("/data/plugins_listing")
+    assert status == 200
+    assert listing["overfit"]["enabled"] is True
+    assert listing["overfit"]["tab_name"] == "OVERFIT"
+    assert listing["overfit"]["es_module_path"] == "/index.js"
+
+    status, module = tensorboard.get("/data/plugin/overfit/index.js")
+    assert status == 200 and b"export function render" in module
+
+    # TensorBoard loads the logdir in the background: wait for all three runs.
+    def all_runs_loaded():
+        status, body = tensorboard.get_json("/data/plugin/overfit/runs")
+        return status == 200 and sorted(r["run"] for r in body["runs"]) == ["broken", "overfit", "regularized"] and all(
+            r["weights"]["layers"] for r in body["runs"]
+        )
+
+    tensorboard.wait_until(all_runs_loaded, "the demo runs")
+    _, served = tensorboard.get_json("/data/plugin/overfit/runs")
+    _, in_process = plugin_client(demo_logdir).get("runs")
+    assert _verdicts(served) == _verdicts(in_process)
+    statuses = {row["run"]: row["status"] for row in served["runs"]}
+    assert statuses["overfit"] == "overfitting"
+
+    status, weights = tensorboard.get_json("/data/plugin/overfit/weights?run=broken")
+    assert status == 200
+    flags = {flag["flag"] for layer in weights["layers"] for t in layer["tensors"] for flag in t["flags"]}
+    assert "identical_values" in flags
+
+    status, error = tensorboard.get_json("/data/plugin/overfit/curves?run=overfit&patience=x")
+    assert status == 400 and "patience" in error["error"]
+
+
+@pytest.mark.parametrize("load_fast", LOAD_FAST)
+def test_live_run_gains_epochs(tmp_path, tensorboard_process, load_fast):
+    logdir = tmp_path / "logs"
+
+    loss = np.linspace(1.0, 0.2, 9)
+
+    def write(first, stop):
+        """Epochs first..stop-1, appended in a new event file as a resumed fit() would."""
+        part = list(loss[first:stop])
+        logwriters.write_keras_layout(logdir, "live", train={"epoch_loss": part}, validation={"epoch_loss": part},
+                                      steps=list(range(first, stop)))
+
+    write(0, 4)
+    tensorboard = tensorboard_process(logdir, f"--load_fast={load_fast}", "--reload_interval=1")
+
+    def num_steps():
+        status, body = tensorboard.get_json("/data/plugin/overfit/runs")
+        rows = body["runs"] if status == 200 else []
+        return rows[0]["num_steps"] if rows else None
+
+    tensorboard.wait_until(lambda: num_steps() == 4, "4 epochs")
+    write(4, 9)
+    tensorboard.wait_until(lambda: num_steps() == 9, "the new epochs")
+    status, curves = tensorboard.get_json("/data/plugin/overfit/curves?run=live")
+    assert curves["validation"]["steps"] == list(range(9))
+    json.dumps(curves, allow_nan=False)

@@ -1,0 +1,178 @@
+"""The plugin's HTTP API through TensorBoard's WSGI app, on real event files."""
+
+import numpy as np
+import pytest
+
+import logwriters
+
+# Acceptance case 1: a user's Keras history (validation accuracy only, 12 epochs).
+CASE1_VAL_ACCURACY = [0.472, 0.568, 0.600, 0.590, 0.612, 0.602, 0.610, 0.638, 0.610, 0.570, 0.562, 0.596]
+CASE1_TRAIN_ACCURACY = list(np.linspace(0.50, 0.95, 12))
+
+
+@pytest.fixture(scope="module")
+def conventions_logdir(tmp_path_factory):
+    """One logdir holding every supported logging convention."""
+    logdir = tmp_path_factory.mktemp("conventions")
+    epochs = 8
+    falling, u_shape = list(np.linspace(1.0, 0.2, epochs)), [0.9, 0.7, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9]
+    rng = np.random.default_rng(1)
+    logwriters.write_keras_layout(
+        logdir,
+        "keras",
+        train={"epoch_loss": falling, "epoch_accuracy": list(np.linspace(0.5, 0.9, epochs)),
+               "epoch_learning_rate": [0.01] * 4 + [0.001] * 4},
+        validation={"epoch_loss": u_shape, "epoch_accuracy": list(np.linspace(0.5, 0.7, epochs))},
+        histograms={"keras_model/dense_1/kernel/histogram": [rng.normal(size=64) for _ in range(epochs)]},
+    )
+    logwriters.write_single_run(logdir, "tf1_keras", {"loss": falling, "val_loss": u_shape})
+    logwriters.write_single_run(logdir, "pytorch", {"Loss/train": falling, "Loss/test": u_shape})
+    logwriters.write_pytorch_add_scalars(logdir, "pytorch_add_scalars", "Loss", {"train": falling, "val": u_shape})
+    logwriters.write_keras_layout(
+        logdir, "case1", train={"epoch_accuracy": CASE1_TRAIN_ACCURACY}, validation={"epoch_accuracy": CASE1_VAL_ACCURACY}
+    )
+    return logdir
+
+
+@pytest.fixture(scope="module")
+def client(conventions_logdir):
+    from conftest import PluginClient
+
+    return PluginClient(conventions_logdir)
+
+
+def _runs(client, **query):
+    status, body = client.get("runs", **query)
+    assert status == 200, body
+    return {row["run"]: row for row in body["runs"]}
+
+
+def test_runs_groups_every_convention(client):
+    runs = _runs(client)
+    assert sorted(runs) == ["case1", "keras", "pytorch", "pytorch_add_scalars", "tf1_keras"]
+    assert runs["keras"]["sources"] == ["keras/train", "keras/validation"]
+    assert runs["keras"]["scalar_tags"]["keras/validation"] == ["epoch_accuracy", "epoch_loss"]
+    assert runs["keras"]["histogram_tags"]["keras/train"] == ["keras_model/dense_1/kernel/histogram"]
+    assert runs["keras"]["metrics"] == ["loss", "accuracy"]
+    add_scalars_sources = runs["pytorch_add_scalars"]["sources"]
+    assert len(add_scalars_sources) == 2 and all(s.startswith("pytorch_add_scalars/") for s in add_scalars_sources)
+    for name, validation_tag in [("keras", "epoch_loss"), ("tf1_keras", "val_loss"), ("pytorch", "Loss/test"),
+                                 ("pytorch_add_scalars", "Loss")]:
+        monitor = runs[name]["monitor"]
+        assert monitor["mode"] == "min" and monitor["validation"]["tag"] == validation_tag, name
+        # Every convention holds the same U-shaped validation loss: best at step 3.
+        assert runs[name]["best"]["step"] == 3, name
+        assert runs[name]["best"]["value"] == pytest.approx(0.55, abs=1e-6)
+    assert runs["keras"]["best"]["epoch"] == 4 and runs["tf1_keras"]["best"]["epoch"] == 4
+    assert runs["pytorch"]["best"]["epoch"] is None  # PyTorch steps are not Keras epochs
+    assert runs["keras"]["lr_drop_steps"] == [4]
+
+
+def test_acceptance_case1_best_checkpoints_onset_and_early_stopping(client):
+    row = _runs(client, patience=2)["case1"]
+    assert row["monitor"]["metric"] == "accuracy" and row["monitor"]["mode"] == "max"
+    assert row["best"]["step"] == 7 and row["best"]["epoch"] == 8
+    assert row["best"]["value"] == pytest.approx(0.638, abs=1e-6)
+    assert row["save_best_steps"] == [0, 1, 2, 4, 7]
+    assert row["onset"]["step"] == 8 and row["onset"]["epoch"] == 9
+    assert row["status"] == "overfitting"
+    assert "8" in row["explanation"] and "0.638" in row["explanation"]
+    assert (row["early_stop"]["stop_step"], row["early_stop"]["restore_step"]) == (6, 4)
+    assert row["early_stop"]["epochs_saved"] == 5
+
+    row = _runs(client, patience=4)["case1"]
+    assert (row["early_stop"]["stop_step"], row["early_stop"]["restore_step"]) == (11, 7)
+    assert row["early_stop"]["patience"] == 4
+
+
+def test_curves_document(client):
+    status, body = client.get("curves", run="keras", smoothing="0.5")
+    assert status == 200, body
+    assert body["metric"] == "loss" and body["mode"] == "min" and body["epoch_based"]
+    assert [m["metric"] for m in body["metrics"]] == ["loss", "accuracy"]
+    assert body["train"]["steps"] == list(range(8)) and len(body["validation"]["values"]) == 8
+    assert body["validation"]["smoothed"][0] == pytest.approx(0.9, abs=1e-6)
+    assert body["validation"]["smoothed"][3] != pytest.approx(body["validation"]["values"][3])
+    assert body["learning_rate"]["drop_steps"] == [4]
+    assert body["gap"]["values"][-1] == pytest.approx(0.9 - 0.2, abs=1e-5)
+    assert body["analysis"]["status"] == "overfitting"
+    assert body["params"]["smoothing"] == 0.5
+
+    status, body = client.get("curves", run="keras", metric="Accuracy")
+    assert status == 200 and body["metric"] == "accuracy" and body["mode"] == "max"
+    status, body = client.get("curves", run="keras", metric="accuracy", mode="min")
+    assert body["mode"] == "min" and body["analysis"]["best"]["step"] == 0
+
+
+@pytest.mark.parametrize(
+    "route, query, code, parameter",
+    [
+        ("curves", {}, 400, "run"),
+        ("curves", {"run": "nope"}, 404, "nope"),
+        ("curves", {"run": "keras", "metric": "f1"}, 404, "f1"),
+        ("curves", {"run": "keras", "patience": "-1"}, 400, "patience"),
+        ("curves", {"run": "keras", "patience": "two"}, 400, "patience"),
+        ("runs", {"smoothing": "1"}, 400, "smoothing"),
+        ("runs", {"min_delta": "nan"}, 400, "min_delta"),
+        ("runs", {"mode": "up"}, 400, "mode"),
+        ("weights", {}, 400, "run"),
+        ("weights", {"run": "nope"}, 404, "nope"),
+    ],
+)
+def test_bad_requests_get_json_errors_naming_the_problem(client, route, query, code, parameter):
+    status, body = client.get(route, **query)
+    assert status == code
+    assert parameter in body["error"]
+
+
+def test_runs_with_unknown_metric_says_so_instead_of_guessing(client):
+    rows = _runs(client, metric="accuracy")
+    assert rows["keras"]["monitor"]["metric"] == "accuracy"
+    assert rows["pytorch"]["status"] == "no_metrics" and "accuracy" in rows["pytorch"]["explanation"]
+
+
+def test_weights_without_histograms_gives_hint(client):
+    status, body = client.get("weights", run="tf1_keras")
+    assert status == 200 and body["layers"] == [] and "histogram_freq=1" in body["hint"]
+    status, body = client.get("weights", run="keras")
+    assert status == 200 and body["hint"] is None
+    assert [layer["layer"] for layer in body["layers"]] == ["dense_1"]
+
+
+def test_static_module_served_with_content_type(client):
+    response = client.raw("/data/plugin/overfit/index.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert b"export function render" in response.data
+    response = client.raw("/data/plugin/overfit/style.css")
+    assert response.status_code == 200 and response.mimetype == "text/css"
+
+
+def test_verdicts_for_curve_shapes(tmp_path, plugin_client):
+    rng = np.random.default_rng(7)
+    epochs = np.arange(40)
+    train = 1.0 * np.exp(-epochs / 10) + 0.05
+    cases = {
+        # 2. U-shaped validation loss with noise: overfitting after the best.
+        "u_shape": 0.5 + 0.002 * (epochs - 12) ** 2 + rng.normal(0, 0.01, 40),
+        # 3. Steadily improving validation loss.
+        "improving": 1.2 * np.exp(-epochs / 15) + 0.1,
+        # 4. One-epoch spike that recovers to a new best.
+        "spike": np.where(epochs == 20, 2.0, 1.2 * np.exp(-epochs / 15) + 0.1),
+        # 5. NaN from step 25 on.
+        "nan": np.where(epochs >= 25, np.nan, 1.2 * np.exp(-epochs / 15) + 0.1),
+    }
+    for name, validation in cases.items():
+        logwriters.write_keras_layout(tmp_path, name, train={"epoch_loss": list(train)},
+                                      validation={"epoch_loss": list(validation)})
+    client = plugin_client(tmp_path)
+    status, body = client.get("runs")
+    rows = {row["run"]: row for row in body["runs"]}
+    assert rows["u_shape"]["status"] == "overfitting"
+    assert rows["u_shape"]["onset"]["step"] > rows["u_shape"]["best"]["step"]
+    assert rows["improving"]["status"] == "improving" and rows["improving"]["onset"] is None
+    assert rows["spike"]["onset"] is None and rows["spike"]["status"] == "improving"
+    assert rows["nan"]["status"] == "diverged" and rows["nan"]["diverged_step"] == 25
+    status, body = client.get("curves", run="nan")
+    assert status == 200
+    assert body["validation"]["values"][25] is None
+    assert body["validation"]["nonfinite"][0] == {"step": 25, "value": "NaN"}
