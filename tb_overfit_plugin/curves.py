@@ -109,6 +109,11 @@ def metric_mode(name: str) -> str:
 # --------------------------------------------------------------------------
 
 
+def _check_smoothing(weight: float) -> None:
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1), got {weight!r}")
+
+
 def smooth_ema(values: ArrayLike, weight: float) -> np.ndarray:
     """TensorBoard's scalar-chart smoothing: a debiased exponential moving average.
 
@@ -132,8 +137,7 @@ def smooth_ema(values: ArrayLike, weight: float) -> np.ndarray:
     -------
     numpy.ndarray of float64, shape (n,)
     """
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smoothing weight must be in [0, 1), got {weight!r}")
+    _check_smoothing(weight)
     values = np.asarray(values, dtype=np.float64)
     smoothed = values.copy()
     if weight == 0.0 or np.all(values == values[:1]):
@@ -378,7 +382,8 @@ def _value_at_or_before(curve: _Curve, values: np.ndarray, query_steps: np.ndarr
 def _generalization_gap(train: _Curve, validation: _Curve, mode: str) -> tuple:
     """``(steps, gap)`` on the steps both curves share: ``val - train`` (min), ``train - val`` (max)."""
     steps, in_validation, in_train = np.intersect1d(validation.steps, train.steps, return_indices=True)
-    return steps, _worsening(validation.values[in_validation], train.values[in_train], mode)
+    with np.errstate(invalid="ignore"):  # inf - inf is NaN, reported as null
+        return steps, _worsening(validation.values[in_validation], train.values[in_train], mode)
 
 
 def _generalization_loss(validation: np.ndarray, mode: str) -> Optional[np.ndarray]:
@@ -403,7 +408,7 @@ def _generalization_loss(validation: np.ndarray, mode: str) -> Optional[np.ndarr
 
 @dataclasses.dataclass(frozen=True)
 class _Onset:
-    """Positions on the judged validation curve."""
+    """Positions in the validation series."""
 
     index: int  # first point of the lasting worsening
     best_index: int  # the best it is measured against
@@ -415,14 +420,14 @@ def _overfitting_onset(
     train: Optional[np.ndarray],
     mode: str,
     min_delta: float,
-    tolerance: float,
+    tol: float,
 ) -> Optional[_Onset]:
     """Where validation starts to stay significantly worse than its best.
 
     On the finite validation values ``v_0..v_{n-1}`` (smoothed, when the
     caller smooths), with ``b`` the best position (earliest on ties),
-    ``worse(i) = v_i - v_b`` (min) or ``v_b - v_i`` (max) and the absolute
-    tolerance ``tol``::
+    ``worse(i) = v_i - v_b`` (min) or ``v_b - v_i`` (max) and ``tol`` the
+    absolute tolerance (`_onset_tolerance`)::
 
         J     = max{ j >= b : worse(j) <= tol }
         onset = J + 1,   provided J < n - 1
@@ -440,6 +445,11 @@ def _overfitting_onset(
       unknown (no training series, or not finite) validation alone decides.
 
     Returns None when there is no onset.
+
+    Note that ``v_b`` is the lowest of noisy readings, so on a raw plateau
+    whose noise is comparable to ``tol`` the tail sits about two sigma above
+    it and can pass both tests; smoothing (0.6 is plenty) removes most such
+    false onsets.
     """
     positions = np.flatnonzero(np.isfinite(validation))
     values = validation[positions]
@@ -447,7 +457,7 @@ def _overfitting_onset(
     if best is None:
         return None
     worse = _worsening(values, values[best], mode)
-    onset = best + int(np.flatnonzero(worse[best:] <= tolerance)[-1]) + 1
+    onset = best + int(np.flatnonzero(worse[best:] <= tol)[-1]) + 1
     if onset == values.size or not np.mean(worse[onset:]) > _noise_level(values):
         return None
     found = _Onset(index=int(positions[onset]), best_index=int(positions[best]), end_index=int(positions[-1]))
@@ -549,6 +559,10 @@ class _Evidence:
     def points_since_best(self) -> int:
         return self.primary.values.size - 1 - self.best_index
 
+    def best_point(self) -> str:
+        """E.g. "0.3121 at epoch 8"."""
+        return f"{_fmt(self.primary.values[self.best_index])} at {self.where(self.primary.steps[self.best_index])}"
+
 
 def _status(evidence: _Evidence) -> str:
     """The first status of `analyze_metric`'s list that applies."""
@@ -560,8 +574,8 @@ def _status(evidence: _Evidence) -> str:
         return "no_validation"
     if evidence.onset is not None:
         return "overfitting"
-    curves = [evidence.validation] + ([evidence.train] if evidence.train is not None else [])
-    if all(_barely_learnt(curve, evidence.mode) for curve in curves):
+    logged = [curve for curve in (evidence.train, evidence.validation) if curve is not None]
+    if all(_barely_learnt(curve, evidence.mode) for curve in logged):
         return "not_learning"
     if evidence.points_since_best() < max(1, evidence.patience):
         return "improving"
@@ -581,11 +595,9 @@ def _explain_diverged(e: _Evidence) -> str:
 
 
 def _explain_no_validation(e: _Evidence) -> str:
-    best_step = e.primary.steps[e.best_index]
     return (
         f"No validation {e.name} was logged, so overfitting cannot be judged; "
-        f"training {e.name} was best at {e.where(best_step)} ({_fmt(e.primary.values[e.best_index])}) "
-        f"and ends at {_fmt(e.primary.values[-1])}."
+        f"training {e.name} was best, {e.best_point()}, and ends at {_fmt(e.primary.values[-1])}."
     )
 
 
@@ -619,11 +631,10 @@ def _explain_not_learning(e: _Evidence) -> str:
 
 def _explain_improving(e: _Evidence) -> str:
     since = e.points_since_best()
-    best = f"{_fmt(e.primary.values[e.best_index])} at {e.where(e.primary.steps[e.best_index])}"
     if since == 0:
-        return f"Validation {e.name} is still improving: the latest value, {best}, is the best so far."
+        return f"Validation {e.name} is still improving: the latest value, {e.best_point()}, is the best so far."
     return (
-        f"Validation {e.name} is still improving: its best so far, {best}, "
+        f"Validation {e.name} is still improving: its best so far, {e.best_point()}, "
         f"is {_plural(since, 'evaluation')} old, within the patience of {e.patience}."
     )
 
@@ -631,8 +642,8 @@ def _explain_improving(e: _Evidence) -> str:
 def _explain_plateau(e: _Evidence) -> str:
     return (
         f"Validation {e.name} has plateaued: no improvement in the {_plural(e.points_since_best(), 'evaluation')} "
-        f"since its best {_fmt(e.primary.values[e.best_index])} at {e.where(e.primary.steps[e.best_index])} "
-        f"(patience {e.patience}), and no significant worsening; it ends at {_fmt(e.primary.values[-1])}."
+        f"since its best, {e.best_point()} (patience {e.patience}), and no significant worsening; "
+        f"it ends at {_fmt(e.primary.values[-1])}."
     )
 
 
@@ -734,6 +745,11 @@ class CurveAnalysis:
         }
 
 
+def _smoothed(curve: Optional[_Curve], weight: float) -> Optional[np.ndarray]:
+    """``smooth_ema(curve.values, weight)``, or None without a curve or smoothing."""
+    return None if curve is None or weight == 0 else smooth_ema(curve.values, weight)
+
+
 def analyze_metric(
     train_steps: Optional[ArrayLike],
     train_values: Optional[ArrayLike],
@@ -818,26 +834,25 @@ def analyze_metric(
         raise ValueError(f"patience must be >= 0, got {patience!r}")
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    _check_smoothing(smoothing)
     train = _read_curve(train_steps, train_values, "train")
     validation = _read_curve(val_steps, val_values, "validation")
     primary = validation if validation is not None else train if train is not None else _NO_CURVE
 
-    def smoothed(curve: Optional[_Curve]) -> Optional[np.ndarray]:
-        return None if curve is None or smoothing == 0 else smooth_ema(curve.values, smoothing)
-
-    smoothed_train, smoothed_validation = smoothed(train), smoothed(validation)
-    judged_validation = judged_train = onset = best_train_value = None
-    gap_steps, gap_values = _NO_CURVE.steps, _NO_CURVE.values
+    smoothed_train, smoothed_validation = _smoothed(train, smoothing), _smoothed(validation, smoothing)
     best_index = _best_index(primary.values, mode)
+    best_train_value = judged_validation = judged_train = onset = None
+    gap_steps, gap_values = _NO_CURVE.steps, _NO_CURVE.values
+    if validation is not None and train is not None:
+        if best_index is not None:
+            best_train_value = float(_value_at_or_before(train, train.values, validation.steps[[best_index]])[0])
+        # The onset is judged on the curves as the chart shows them: smoothed if asked.
+        judged_train = _value_at_or_before(
+            train, train.values if smoothed_train is None else smoothed_train, validation.steps
+        )
+        gap_steps, gap_values = _generalization_gap(train, validation, mode)
     if validation is not None:
         judged_validation = validation.values if smoothed_validation is None else smoothed_validation
-        if train is not None:
-            judged_train = _value_at_or_before(
-                train, train.values if smoothed_train is None else smoothed_train, validation.steps
-            )
-            if best_index is not None:
-                best_train_value = float(_value_at_or_before(train, train.values, validation.steps[[best_index]])[0])
-            gap_steps, gap_values = _generalization_gap(train, validation, mode)
     tol = _onset_tolerance(primary.values if judged_validation is None else judged_validation, min_delta, tolerance)
     if validation is not None:
         onset = _overfitting_onset(judged_validation, judged_train, mode, min_delta, tol)
