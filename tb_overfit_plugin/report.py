@@ -138,6 +138,7 @@ class Diagnoser:
             smoothing=params.smoothing,
             tolerance=params.tolerance,
             epoch_based=pair.epoch_based,
+            name=pair.metric,
         ).to_json()
         learning_rate = _scalar(scalars, run.learning_rate)
         analysis["lr_drop_steps"] = (
