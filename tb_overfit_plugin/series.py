@@ -40,13 +40,22 @@ class HistogramSeries:
 
 
 def scalar_series(steps, wall_times, values) -> ScalarSeries:
-    """Builds a `ScalarSeries` sorted by step (stable, so equal steps keep order)."""
+    """Builds a `ScalarSeries` ordered by step, one point per step.
+
+    A step written more than once (training re-run into the same log
+    directory, or resumed from an earlier epoch) keeps its most recently
+    written point, by wall time: the latest run is the one to diagnose.
+    """
     steps = np.asarray(steps, dtype=np.int64)
-    order = np.argsort(steps, kind="stable")
+    wall_times = np.asarray(wall_times, dtype=np.float64)
+    order = np.lexsort((wall_times, steps))  # by step, then by wall time
+    steps, wall_times = steps[order], wall_times[order]
+    last_of_step = np.ones(steps.size, dtype=bool)
+    last_of_step[:-1] = steps[1:] != steps[:-1]
     return ScalarSeries(
-        steps=steps[order],
-        wall_times=np.asarray(wall_times, dtype=np.float64)[order],
-        values=np.asarray(values, dtype=np.float64)[order],
+        steps=steps[last_of_step],
+        wall_times=wall_times[last_of_step],
+        values=np.asarray(values, dtype=np.float64)[order][last_of_step],
     )
 
 

@@ -90,3 +90,10 @@ def test_looks_downsampled():
     assert not series.looks_downsampled(np.arange(10))
     assert not series.looks_downsampled(np.arange(0, 20, 2))
     assert series.looks_downsampled(np.array([0, 1, 3, 4, 9]))
+
+
+def test_scalar_series_keeps_latest_point_of_a_repeated_step():
+    built = series.scalar_series(steps=[0, 1, 0, 1, 2], wall_times=[1, 2, 10, 11, 12], values=[5, 4, 3, 2, 1])
+    assert built.steps.tolist() == [0, 1, 2]
+    assert built.values.tolist() == [3, 2, 1]
+    assert series.scalar_series([], [], []).steps.size == 0
