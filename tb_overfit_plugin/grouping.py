@@ -9,7 +9,8 @@ first onto the second from names alone (no data, no TensorBoard import):
   `accuracy` (step = 0-based epoch).
 - PyTorch `add_scalars("Loss", {"train": ..., "val": ...})`: runs
   `NAME/Loss_train`, `NAME/Loss_val`, each with tag `Loss` -> training run
-  `NAME`, metric `Loss`.
+  `NAME`, metric `Loss`; tensorboardX's `add_scalars` nests them instead:
+  runs `NAME/Loss/train`, `NAME/Loss/val`, tag `Loss`.
 - One run holding both splits in its tag names: TF1 Keras `loss` + `val_loss`;
   `Loss/train` + `Loss/val|valid|validation|test`; `train/loss` + `val/loss`;
   `train_loss` + `val_loss`; `loss_train` + `loss_val` (case-insensitive).
@@ -114,6 +115,10 @@ def _split_of_run(run: str, tags: Iterable[str]) -> Tuple[str, Optional[str], Op
     parent = parent or ROOT_RUN
     split = _SPLIT_WORDS.get(leaf.lower())
     if split is not None:
+        # tensorboardX add_scalars writes run `<run>/<main_tag>/<split>` holding tag `<main_tag>`.
+        for tag in tags:
+            if parent == tag or parent.endswith("/" + tag):
+                return parent[: -len(tag)].rstrip("/") or ROOT_RUN, split, tag
         return parent, split, None
     # add_scalars writes run `<main_tag>_<split>` holding the tag `<main_tag>`
     # (with '/' in the tag turned into '_' in the run name).

@@ -34,7 +34,8 @@ def test_plugin_listed_served_and_same_verdicts_as_in_process(demo_logdir, tenso
     assert status == 200
     assert listing["overfit"]["enabled"] is True
     assert listing["overfit"]["tab_name"] == "OVERFIT"
-    assert listing["overfit"]["es_module_path"] == "/index.js"
+    mechanism = listing["overfit"]["loading_mechanism"]
+    assert mechanism["type"] == "IFRAME" and mechanism["module_path"].endswith("/data/plugin/overfit/index.js")
 
     status, module = tensorboard.get("/data/plugin/overfit/index.js")
     assert status == 200 and b"export function render" in module

@@ -74,6 +74,17 @@ def test_pytorch_add_scalars_runs_group_under_parent():
     }
 
 
+def test_tensorboardx_add_scalars_nested_runs_group_under_parent():
+    described = _describe({"exp1/Loss/train": ["Loss"], "exp1/Loss/val": ["Loss"],
+                           "exp1/Loss/total/train": ["Loss/total"], "exp1/Loss/total/test": ["Loss/total"]})
+    assert described == {
+        "exp1": {
+            "Loss": ("exp1/Loss/train:Loss", "exp1/Loss/val:Loss", False),
+            "Loss/total": ("exp1/Loss/total/train:Loss/total", "exp1/Loss/total/test:Loss/total", False),
+        }
+    }
+
+
 def test_run_named_like_a_split_without_its_main_tag_stays_its_own_run():
     # `model_test` holds no tag `model`, so it is not an add_scalars split run.
     assert _describe({"model_test": ["loss"]}) == {"model_test": {"loss": ("model_test:loss", None, False)}}

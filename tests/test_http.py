@@ -28,6 +28,7 @@ def conventions_logdir(tmp_path_factory):
     logwriters.write_single_run(logdir, "tf1_keras", {"loss": falling, "val_loss": u_shape})
     logwriters.write_single_run(logdir, "pytorch", {"Loss/train": falling, "Loss/test": u_shape})
     logwriters.write_pytorch_add_scalars(logdir, "pytorch_add_scalars", "Loss", {"train": falling, "val": u_shape})
+    logwriters.write_tensorboardx_add_scalars(logdir, "tbx_add_scalars", "Loss", {"train": falling, "val": u_shape})
     logwriters.write_keras_layout(
         logdir, "case1", train={"epoch_accuracy": CASE1_TRAIN_ACCURACY}, validation={"epoch_accuracy": CASE1_VAL_ACCURACY}
     )
@@ -49,15 +50,16 @@ def _runs(client, **query):
 
 def test_runs_groups_every_convention(client):
     runs = _runs(client)
-    assert sorted(runs) == ["case1", "keras", "pytorch", "pytorch_add_scalars", "tf1_keras"]
+    assert sorted(runs) == ["case1", "keras", "pytorch", "pytorch_add_scalars", "tbx_add_scalars", "tf1_keras"]
     assert runs["keras"]["sources"] == ["keras/train", "keras/validation"]
     assert runs["keras"]["scalar_tags"]["keras/validation"] == ["epoch_accuracy", "epoch_loss"]
     assert runs["keras"]["histogram_tags"]["keras/train"] == ["keras_model/dense_1/kernel/histogram"]
     assert runs["keras"]["metrics"] == ["loss", "accuracy"]
     add_scalars_sources = runs["pytorch_add_scalars"]["sources"]
     assert len(add_scalars_sources) == 2 and all(s.startswith("pytorch_add_scalars/") for s in add_scalars_sources)
+    assert runs["tbx_add_scalars"]["sources"] == ["tbx_add_scalars/Loss/train", "tbx_add_scalars/Loss/val"]
     for name, validation_tag in [("keras", "epoch_loss"), ("tf1_keras", "val_loss"), ("pytorch", "Loss/test"),
-                                 ("pytorch_add_scalars", "Loss")]:
+                                 ("pytorch_add_scalars", "Loss"), ("tbx_add_scalars", "Loss")]:
         monitor = runs[name]["monitor"]
         assert monitor["mode"] == "min" and monitor["validation"]["tag"] == validation_tag, name
         # Every convention holds the same U-shaped validation loss: best at step 3.

@@ -1,0 +1,305 @@
+"""Writers of real TensorBoard event files, one per logging convention.
+
+Every function takes the logdir (str or path) first and returns the
+TensorBoard run names it created (paths relative to the logdir, "/"
+separated, "." for the logdir itself). Writers only ever add event files, so
+calling one twice for the same run appends (a resumed training run); they
+flush and close everything they open. Step `i` of a series is `steps[i]`
+when `steps` is given (its length must match), else `i`.
+
+Conventions and what they yield:
+
+- `write_keras_layout(logdir, name, train, validation, histograms)`: TF2 Keras
+  ``TensorBoard`` callback. Runs ``name/train`` and ``name/validation`` (or
+  ``train``/``validation`` when name is "" or "."), tags as given (Keras:
+  ``epoch_loss``, ``epoch_accuracy``, ``epoch_learning_rate``); histograms
+  go to the train run. TF2 summaries (tensors, plugins "scalars" /
+  "histograms"; histograms with 30 equal-width buckets).
+- `write_single_run(logdir, run, scalars)`: any tags in one run: TF1 Keras
+  (``loss``, ``val_loss``, ``acc``, ``val_acc``), PyTorch tutorial
+  (``Loss/train``, ``Loss/test``), ``train/loss`` + ``val/loss``,
+  ``train_loss`` + ``val_loss``. TF2 tensors by default; with
+  ``simple_value=True`` the TF1 / PyTorch ``Summary.Value.simple_value``
+  form that ``torch.utils.tensorboard`` and ``tf.compat.v1`` write.
+- `write_pytorch_add_scalars(logdir, run, main_tag, splits)`: exactly what
+  ``torch.utils.tensorboard.SummaryWriter(run).add_scalars(main_tag,
+  {split: value}, step)`` writes: per split a run
+  ``run/<main_tag with "/" replaced by "_">_<split>`` holding the tag
+  ``main_tag`` (unchanged, slash included) as simple_value scalars, plus an
+  event file with no summaries in ``run`` itself (PyTorch's SummaryWriter
+  opens its own writer in ``__init__``), so TensorBoard also lists a data-less
+  run ``run``. E.g. main_tag "Loss", splits train/val -> runs ``run``,
+  ``run/Loss_train``, ``run/Loss_val``, tag ``Loss``; main_tag "Loss/total"
+  -> ``run/Loss_total_train`` with tag ``Loss/total``.
+- `write_tensorboardx_add_scalars(logdir, run, main_tag, splits)`: the same
+  call through tensorboardX 2.6 itself, which names the runs differently: it
+  joins paths, ``run/<main_tag>/<split>`` ("Loss" -> ``run/Loss/train``;
+  "Loss/total" -> ``run/Loss/total/train``), tag ``main_tag``, plus the
+  data-less run ``run``.
+- `write_tf1_histograms(logdir, run, tag, samples)`: HistogramProto
+  histograms (TF1 / tensorboardX / PyTorch form) via tensorboardX
+  ``SummaryWriter.add_histogram``: exponential bucket limits ±1e-12 * 1.1**k
+  (PyTorch's default bins too), trimmed to the first..last non-empty bucket
+  but keeping the empty ones between (~600 buckets for N(0, 1) data); a
+  constant tensor gives one (v, v, n) bucket.
+- `write_tf1_histograms_compat(logdir, run, tag, samples)`: the same proto
+  written by ``tf.compat.v1.summary.histogram`` in a ``tf.compat.v1.Graph``
+  session (works in TF 2.21); the C++ op collapses each run of empty
+  buckets into one (~80 buckets for 100 N(0, 1) values).
+- `write_tf2_histograms(logdir, run, tag, samples, buckets=30)`: TF2
+  ``tf.summary.histogram`` (equal-width buckets; a constant tensor gives
+  `buckets` zero-width buckets with all the mass in the last one).
+
+tensorboardX names event files ``events.out.tfevents.<seconds>.<host>`` and
+opens them with "wb", so two writers for one directory within a second would
+overwrite each other; the tensorboardX-based writers here add a unique
+filename suffix (TensorBoard only needs "tfevents" in the name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pathlib
+from typing import Iterator, Mapping, Optional, Sequence, Union
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+PathLike = Union[str, "os.PathLike[str]"]
+Series = Sequence[float]
+
+_file_counter = itertools.count()
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _is_root(run: str) -> bool:
+    return run in ("", ".")
+
+
+def _run_dir(logdir: PathLike, run: str) -> pathlib.Path:
+    path = pathlib.Path(logdir) if _is_root(run) else pathlib.Path(logdir, run)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _run_name(*parts: str) -> str:
+    """TensorBoard's name for the run at logdir/parts ("." for the logdir)."""
+    kept = [part.strip("/") for part in parts if not _is_root(part)]
+    return "/".join(kept) or "."
+
+
+def _steps_for(values: Sequence, steps: Optional[Sequence[int]]) -> list[int]:
+    if steps is None:
+        return list(range(len(values)))
+    if len(steps) != len(values):
+        raise ValueError(f"{len(values)} values but {len(steps)} steps")
+    return [int(step) for step in steps]
+
+
+def _unique_suffix() -> str:
+    return f".{os.getpid()}.{next(_file_counter)}"
+
+
+@contextlib.contextmanager
+def _tf2_summaries(logdir: PathLike, run: str) -> Iterator:
+    """`tf.summary` with a fresh file writer for the run as default; closed after."""
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(_run_dir(logdir, run)))
+    try:
+        with writer.as_default():
+            yield tf.summary
+    finally:
+        writer.flush()
+        writer.close()
+
+
+@contextlib.contextmanager
+def _legacy_event_writer(logdir: PathLike, run: str) -> Iterator:
+    """tensorboardX's FileWriter (TF1 Event / Summary protos) for the run; closed after."""
+    from tensorboardX.writer import FileWriter
+
+    writer = FileWriter(str(_run_dir(logdir, run)), filename_suffix=_unique_suffix())
+    try:
+        yield writer
+    finally:
+        writer.flush()
+        writer.close()
+
+
+@contextlib.contextmanager
+def _tensorboardx_writer(logdir: PathLike, run: str) -> Iterator:
+    """A real `tensorboardX.SummaryWriter` for the run; closed after."""
+    from tensorboardX import SummaryWriter
+
+    writer = SummaryWriter(logdir=str(_run_dir(logdir, run)), filename_suffix=_unique_suffix())
+    try:
+        yield writer
+    finally:
+        writer.flush()
+        writer.close()
+
+
+def _simple_value(tag: str, value: float):
+    """The TF1 / PyTorch scalar form: `Summary.Value(tag, simple_value)`."""
+    from tensorboardX.proto.summary_pb2 import Summary
+
+    return Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+
+
+def _write_tf2_scalars(summary, scalars: Mapping[str, Series], steps: Optional[Sequence[int]]) -> None:
+    for tag, values in scalars.items():
+        for step, value in zip(_steps_for(values, steps), values):
+            summary.scalar(tag, float(value), step=step)
+
+
+# ------------------------------------------------------------------------ writers
+
+
+def write_keras_layout(
+    logdir: PathLike,
+    name: str,
+    train: Mapping[str, Series],
+    validation: Mapping[str, Series],
+    histograms: Optional[Mapping[str, Sequence[np.ndarray]]] = None,
+    steps: Optional[Sequence[int]] = None,
+    buckets: int = 30,
+) -> list[str]:
+    """TF2 Keras layout: runs `name/train` (scalars + histograms) and `name/validation`."""
+    train_run, validation_run = _run_name(name, "train"), _run_name(name, "validation")
+    with _tf2_summaries(logdir, train_run) as summary:
+        _write_tf2_scalars(summary, train, steps)
+        for tag, samples in (histograms or {}).items():
+            for step, values in zip(_steps_for(samples, steps), samples):
+                summary.histogram(tag, np.asarray(values), step=step, buckets=buckets)
+    with _tf2_summaries(logdir, validation_run) as summary:
+        _write_tf2_scalars(summary, validation, steps)
+    return [train_run, validation_run]
+
+
+def write_single_run(
+    logdir: PathLike,
+    run: str,
+    scalars: Mapping[str, Series],
+    steps: Optional[Sequence[int]] = None,
+    *,
+    simple_value: bool = False,
+) -> list[str]:
+    """Arbitrary scalar tags in one run; TF2 tensors, or TF1 simple_value if asked."""
+    if not simple_value:
+        with _tf2_summaries(logdir, run) as summary:
+            _write_tf2_scalars(summary, scalars, steps)
+    else:
+        with _legacy_event_writer(logdir, run) as writer:
+            for tag, values in scalars.items():
+                for step, value in zip(_steps_for(values, steps), values):
+                    writer.add_summary(_simple_value(tag, value), global_step=step)
+    return [_run_name(run)]
+
+
+def write_pytorch_add_scalars(
+    logdir: PathLike,
+    run: str,
+    main_tag: str,
+    splits: Mapping[str, Series],
+    steps: Optional[Sequence[int]] = None,
+    *,
+    parent_event_file: bool = True,
+) -> list[str]:
+    """What `torch.utils.tensorboard.SummaryWriter(run).add_scalars(main_tag, ...)` writes.
+
+    Runs `run/<main_tag.replace("/", "_")>_<split>` with tag `main_tag`
+    (simple_value scalars), listed in `splits` order, preceded by `run`
+    itself when `parent_event_file` (PyTorch always writes that data-less
+    event file; pass False to leave it out).
+    """
+    created = []
+    if parent_event_file:
+        with _legacy_event_writer(logdir, run):
+            pass
+        created.append(_run_name(run))
+    for split, values in splits.items():
+        split_run = _run_name(run, f"{main_tag.replace('/', '_')}_{split}")
+        with _legacy_event_writer(logdir, split_run) as writer:
+            for step, value in zip(_steps_for(values, steps), values):
+                writer.add_summary(_simple_value(main_tag, value), global_step=step)
+        created.append(split_run)
+    return created
+
+
+def write_tensorboardx_add_scalars(
+    logdir: PathLike,
+    run: str,
+    main_tag: str,
+    splits: Mapping[str, Series],
+    steps: Optional[Sequence[int]] = None,
+) -> list[str]:
+    """`tensorboardX.SummaryWriter(run).add_scalars(main_tag, ...)`, run by tensorboardX 2.6.
+
+    Runs `run` (no data) and `run/<main_tag>/<split>` per split, tag `main_tag`.
+    Splits may differ in length (a split missing at a step is left out of
+    that step's call); `steps`, if given, covers the longest split.
+    """
+    longest = max((len(values) for values in splits.values()), default=0)
+    all_steps = _steps_for(range(longest), steps)
+    with _tensorboardx_writer(logdir, run) as writer:
+        for index, step in enumerate(all_steps):
+            row = {split: float(values[index]) for split, values in splits.items() if index < len(values)}
+            writer.add_scalars(main_tag, row, global_step=step)
+    return [_run_name(run)] + [_run_name(run, main_tag, split) for split in splits]
+
+
+def write_tf1_histograms(
+    logdir: PathLike,
+    run: str,
+    tag: str,
+    samples: Sequence[np.ndarray],
+    steps: Optional[Sequence[int]] = None,
+) -> list[str]:
+    """HistogramProto histograms via tensorboardX `add_histogram` (PyTorch-style bins)."""
+    with _tensorboardx_writer(logdir, run) as writer:
+        for step, values in zip(_steps_for(samples, steps), samples):
+            writer.add_histogram(tag, np.asarray(values, dtype=np.float64), global_step=step)
+    return [_run_name(run)]
+
+
+def write_tf1_histograms_compat(
+    logdir: PathLike,
+    run: str,
+    tag: str,
+    samples: Sequence[np.ndarray],
+    steps: Optional[Sequence[int]] = None,
+) -> list[str]:
+    """HistogramProto histograms from `tf.compat.v1.summary.histogram` in a graph session."""
+    import tensorflow as tf
+    from tensorboardX.proto.summary_pb2 import Summary
+
+    graph = tf.compat.v1.Graph()
+    with graph.as_default():
+        values_in = tf.compat.v1.placeholder(tf.float64, shape=[None], name="values")
+        histogram_op = tf.compat.v1.summary.histogram(tag, values_in)
+        with tf.compat.v1.Session(graph=graph) as session, _legacy_event_writer(logdir, run) as writer:
+            for step, values in zip(_steps_for(samples, steps), samples):
+                serialized = session.run(histogram_op, {values_in: np.ravel(values)})
+                writer.add_summary(Summary.FromString(serialized), global_step=step)
+    return [_run_name(run)]
+
+
+def write_tf2_histograms(
+    logdir: PathLike,
+    run: str,
+    tag: str,
+    samples: Sequence[np.ndarray],
+    buckets: int = 30,
+    steps: Optional[Sequence[int]] = None,
+) -> list[str]:
+    """TF2 `tf.summary.histogram` histograms, one per sample."""
+    with _tf2_summaries(logdir, run) as summary:
+        for step, values in zip(_steps_for(samples, steps), samples):
+            summary.histogram(tag, np.asarray(values), step=step, buckets=buckets)
+    return [_run_name(run)]

@@ -1,0 +1,100 @@
+"""The demo's real Keras logs show what they promise: a U-shaped overfit run,
+an early-stopped regularized run, and a broken run whose hidden units stay identical.
+
+Uses the session-wide `demo_logdir` fixture (conftest.py), so the three models
+are trained once per test session, and reads the events back with
+TensorBoard's own event multiplexer.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demo"))
+import write_logs  # noqa: E402
+
+LAYERS = ("dense_1", "dense_2", "dense_3")
+# Identical units: on the development machine (x86 AVX2, TF 2.21) the spread
+# is exactly 0 (one zero-width bucket); other CPU kernels may round units
+# apart by ~1e-8, which must not fail the test.
+IDENTICAL_RELATIVE_SPREAD = 1e-6
+
+
+@pytest.fixture(scope="module")
+def events(demo_logdir):
+    return write_logs.read_events(demo_logdir)
+
+
+def _scalar(events, run, tag) -> tuple[np.ndarray, np.ndarray]:
+    steps, values = events[run]["scalars"][tag]
+    return steps, values
+
+
+def _value_span(buckets) -> tuple[float, float]:
+    """(lowest, highest) edge over the histogram's non-empty buckets."""
+    rows = np.asarray(buckets, dtype=np.float64).reshape(-1, 3)
+    edges = rows[rows[:, 2] > 0, :2]
+    return float(edges.min()), float(edges.max())
+
+
+def _all_steps_identical(events, run, tag) -> bool:
+    _, histograms = events[run]["histograms"][tag]
+    spans = [_value_span(buckets) for buckets in histograms]
+    return all(high - low <= IDENTICAL_RELATIVE_SPREAD * max(1.0, abs(high)) for low, high in spans)
+
+
+def test_demo_writes_keras_runs_tags_and_a_histogram_per_weight_and_epoch(events):
+    expected_runs = {f"{name}/{split}" for name in write_logs.RUN_NAMES for split in ("train", "validation")}
+    assert set(events) == expected_runs
+    for name in write_logs.RUN_NAMES:
+        train, validation = events[f"{name}/train"], events[f"{name}/validation"]
+        assert set(train["scalars"]) == {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"}
+        assert set(validation["scalars"]) == {
+            "epoch_loss",
+            "epoch_accuracy",
+            "evaluation_loss_vs_iterations",
+            "evaluation_accuracy_vs_iterations",
+        }
+        epochs, _ = _scalar(events, f"{name}/train", "epoch_loss")
+        assert epochs.tolist() == list(range(len(epochs)))
+        assert _scalar(events, f"{name}/validation", "epoch_loss")[0].tolist() == epochs.tolist()
+        expected_histograms = {
+            f"{name}_model/{layer}/{weight}/histogram" for layer in LAYERS for weight in ("kernel", "bias")
+        }
+        assert set(train["histograms"]) == expected_histograms
+        for tag in expected_histograms:
+            assert train["histograms"][tag][0].tolist() == epochs.tolist(), tag
+
+
+def test_overfit_validation_loss_turns_clearly_upward_while_training_loss_falls(events):
+    _, val_loss = _scalar(events, "overfit/validation", "epoch_loss")
+    _, train_loss = _scalar(events, "overfit/train", "epoch_loss")
+    assert len(val_loss) == write_logs.MAX_EPOCHS["overfit"]
+    best = int(np.argmin(val_loss))
+    assert 0 < best < len(val_loss) / 2
+    assert val_loss[-1] >= 1.3 * val_loss[best]
+    assert np.mean(np.diff(val_loss[best + 2 :]) > 0) >= 0.9, "rises steadily after the minimum"
+    assert train_loss[-1] < 0.25 * train_loss[best]
+    assert "epoch_accuracy" in events["overfit/validation"]["scalars"]
+
+
+def test_regularized_run_stops_early_at_best_plus_patience(events):
+    _, val_loss = _scalar(events, "regularized/validation", "epoch_loss")
+    best = int(np.argmin(val_loss))
+    assert len(val_loss) < write_logs.MAX_EPOCHS["regularized"]
+    assert len(val_loss) == best + write_logs.EARLY_STOPPING_PATIENCE + 1
+    assert val_loss[-1] <= 1.1 * val_loss[best], "no strong overfitting"
+
+
+def test_broken_run_hidden_units_stay_identical(events):
+    for tag in ("dense_1/bias", "dense_2/bias", "dense_2/kernel"):
+        assert _all_steps_identical(events, "broken/train", f"broken_model/{tag}/histogram"), tag
+        assert not _all_steps_identical(events, "overfit/train", f"overfit_model/{tag}/histogram"), tag
+    # The first kernel's columns are identical but its rows (inputs) differ;
+    # the output layer's bias differs per class.
+    for tag in ("dense_1/kernel", "dense_3/kernel", "dense_3/bias"):
+        assert not _all_steps_identical(events, "broken/train", f"broken_model/{tag}/histogram"), tag
