@@ -237,6 +237,8 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console entry point: exit code 2 with one line for bad input."""
+    # TensorBoard's file layer imports TensorFlow when installed: keep its C++ logs quiet.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         return run(argv)
     except UsageError as error:

@@ -693,3 +693,37 @@ def test_any_input_gives_strict_json_without_numpy_warnings(train, validation, m
         document = as_json(analysis)
     assert document["status"] in curves.STATUSES
     assert set(document) == JSON_KEYS
+
+
+def test_onset_of_a_clean_rise_is_where_the_rise_starts():
+    # Validation falls to epoch 10, then rises steadily by 0.02 per epoch (no noise):
+    # the 10%-of-range tolerance alone would put the onset many epochs later.
+    validation = np.concatenate([np.linspace(1.0, 0.5, 11), 0.5 + 0.02 * np.arange(1, 20)])
+    analysis = analyze(FALLING_TRAIN_LOSS, validation)
+    assert analysis.status == "overfitting"
+    assert analysis.best_index == 10
+    assert 11 <= analysis.onset_index <= 13
+    assert analysis.tolerance == pytest.approx(0.2 * 0.1 * np.ptp(validation))  # the R/5 floor
+
+
+def test_a_single_bad_last_epoch_is_not_yet_an_onset():
+    validation = np.concatenate([np.linspace(1.0, 0.5, 29), [0.9]])
+    assert analyze(FALLING_TRAIN_LOSS, validation).onset_index is None
+    two_bad = np.concatenate([np.linspace(1.0, 0.5, 28), [0.9, 0.95]])
+    assert analyze(FALLING_TRAIN_LOSS, two_bad).onset_index == 28
+
+
+def test_noisy_plateaus_rarely_look_like_overfitting_once_smoothed():
+    # Noise 4% of the level: the noise is measured on the raw curve, so the
+    # smoothed curve's correlated differences cannot shrink the tolerance.
+    epochs = np.arange(30)
+    plateaus = [
+        0.5 + 0.5 * np.exp(-epochs / 2) + np.random.default_rng(seed).normal(0.0, 0.02, 30) for seed in range(100)
+    ]
+    raw = sum(analyze(FALLING_TRAIN_LOSS, p).status == "overfitting" for p in plateaus)
+    smoothed = sum(analyze(FALLING_TRAIN_LOSS, p, smoothing=0.6).status == "overfitting" for p in plateaus)
+    assert raw <= 15 and smoothed <= 2
+    u_shapes = [
+        0.5 + 0.002 * (epochs - 12) ** 2 + np.random.default_rng(seed).normal(0.0, 0.02, 30) for seed in range(100)
+    ]
+    assert all(analyze(FALLING_TRAIN_LOSS, u, smoothing=0.6).status == "overfitting" for u in u_shapes)
