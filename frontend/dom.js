@@ -1,5 +1,5 @@
 // Tiny element builders. Text always goes in through text nodes / textContent,
-// never innerHTML: run, tag and layer names come from the user's log directory.
+// never parsed as HTML: run, tag and layer names come from the user's log directory.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 

@@ -115,17 +115,17 @@ export function whatIfText(es, opts = {}) {
   const call = `EarlyStopping(patience=${p}${md})`;
   const stop = isNum(es.stop_epoch) ? es.stop_epoch : isNum(es.stop_step) ? displayX(es.stop_step, epochBased) : null;
   if (stop === null) {
-    const lastNote = isNum(opts.lastStep) ? ` through ${unit} ${displayX(opts.lastStep, epochBased)}` : "";
+    const lastNote = isNum(opts.lastStep) ? ` (${unit} ${displayX(opts.lastStep, epochBased)})` : "";
     return {
       call,
       stops: false,
       stopText: "never stops",
       savesText: "",
       short: `EarlyStopping(${p}) never stops`,
-      long: `${call} would not have stopped: the monitored value never went ${plural(
+      long: `${call} would not have stopped before the last ${unit}${lastNote}: the monitored value never went ${plural(
         isNum(es.patience) ? es.patience : 0,
         unit
-      )} without improving${lastNote}.`,
+      )} without improving.`,
     };
   }
   const restore = isNum(es.restore_epoch)

@@ -11,12 +11,12 @@ import { flagChip, severityRank, statusBadge, statusRank } from "./status.js";
  */
 export function compileRunFilter(text) {
   const source = (text || "").trim();
-  if (!source) return { valid: true, error: null, test: () => true };
+  if (!source) return { source, valid: true, error: null, test: () => true };
   try {
     const re = new RegExp(source, "i");
-    return { valid: true, error: null, test: (name) => re.test(name) };
+    return { source, valid: true, error: null, test: (name) => re.test(name) };
   } catch (err) {
-    return { valid: false, error: String(err.message || err), test: () => true };
+    return { source, valid: false, error: String(err.message || err), test: () => true };
   }
 }
 
@@ -128,7 +128,7 @@ function earlyStopCell(run) {
     h("span", { class: "es-call" }, `EarlyStopping(${es.patience})`),
     " ",
     text.stops
-      ? [`${text.stopText}, `, h("span", { class: "es-saves" }, text.savesText)]
+      ? [`${text.stopText},`, h("span", { class: "es-saves" }, text.savesText)]
       : h("span", { class: "muted" }, text.stopText)
   );
 }
@@ -229,4 +229,39 @@ export function renderLeaderboard(container, opts) {
   }
   container.replaceChildren(...children);
   return shown;
+}
+
+const EMPTY_HELP = [
+  "tb-overfit needs runs that log a training and a validation curve of the same metric, as the Keras TensorBoard callback does:",
+  'model.fit(x, y, validation_data=(x_val, y_val), epochs=50,\n          callbacks=[tf.keras.callbacks.TensorBoard(log_dir="logs/run1", histogram_freq=1)])',
+  [
+    "This writes ",
+    ["logs/run1/train"],
+    " and ",
+    ["logs/run1/validation"],
+    " with epoch_loss, epoch_accuracy, …; ",
+    ["histogram_freq=1"],
+    " adds the weight histograms used for the weight-health checks. Start ",
+    ["tensorboard --logdir logs"],
+    " and the runs appear here (this tab refreshes every 20 seconds while it is visible).",
+  ],
+];
+
+/** Text pieces, with [text] meaning inline code. */
+function richText(parts) {
+  return parts.map((p) => (Array.isArray(p) ? h("code", {}, p[0]) : p));
+}
+
+/** The friendly message shown when TensorBoard has no training runs. */
+export function renderEmptyState(container) {
+  container.replaceChildren(
+    h(
+      "div",
+      { class: "empty", id: "empty-state" },
+      h("div", { class: "empty-title" }, "No training runs found yet"),
+      h("p", {}, EMPTY_HELP[0]),
+      h("pre", { class: "code" }, EMPTY_HELP[1]),
+      h("p", {}, richText(EMPTY_HELP[2]))
+    )
+  );
 }

@@ -1,0 +1,398 @@
+// Entry point of the OVERFIT tab. TensorBoard's iframe runs
+//   import("./index.js").then((m) => m.render())
+// under <base href="plugin/overfit/">, so every URL here stays relative.
+
+import { ApiError, getJson } from "./api.js";
+import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
+import { renderDetail } from "./detail.js";
+import { debounce, h } from "./dom.js";
+import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns } from "./leaderboard.js";
+import { renderWeights } from "./weights_view.js";
+
+export const POLL_MS = 20000;
+
+const state = {
+  params: { ...DEFAULT_PARAMS },
+  filter: compileRunFilter(""),
+  sort: { key: "run", dir: "asc" },
+  runs: null,
+  runsError: null,
+  selected: null,
+  detailMetric: null,
+  curves: null,
+  curvesError: null,
+  weights: null,
+  weightsError: null,
+  weightsRun: null,
+  tensorKey: null,
+  flaggedOnly: false,
+  lastRefresh: 0,
+};
+
+const ui = {};
+const inflight = { runs: null, curves: null, weights: null };
+const rendered = { board: "", detail: "", weights: "" };
+
+function loadStylesheet() {
+  if (document.querySelector('link[data-overfit-style]')) return Promise.resolve();
+  const link = h("link", { rel: "stylesheet", href: "./style.css", "data-overfit-style": "" });
+  const done = new Promise((resolve) => {
+    link.addEventListener("load", resolve);
+    link.addEventListener("error", resolve);
+    setTimeout(resolve, 2000);
+  });
+  document.head.appendChild(link);
+  return done;
+}
+
+/** Starts a request on `channel`, aborting the previous one; resolves to {data} or {error}, or null if superseded. */
+async function request(channel, path, params) {
+  if (inflight[channel]) inflight[channel].abort();
+  const ctrl = new AbortController();
+  inflight[channel] = ctrl;
+  try {
+    const data = await getJson(path, params, { signal: ctrl.signal });
+    return inflight[channel] === ctrl ? { data } : null;
+  } catch (err) {
+    if (err && err.name === "AbortError") return null;
+    if (inflight[channel] !== ctrl) return null;
+    return { error: err instanceof ApiError ? err.message : String(err && err.message ? err.message : err) };
+  } finally {
+    if (inflight[channel] === ctrl) inflight[channel] = null;
+  }
+}
+
+function analysisParams() {
+  const p = state.params;
+  return { patience: p.patience, min_delta: p.min_delta, smoothing: p.smoothing, metric: p.metric, mode: p.metric ? p.mode : null };
+}
+
+function selectedRunEntry() {
+  return (state.runs || []).find((r) => r.run === state.selected) || null;
+}
+
+/** Keeps `el` at least as tall as now until release(): no scroll jump while a new run loads. */
+function hold(el) {
+  if (!el.hidden && el.offsetHeight) el.style.minHeight = `${el.offsetHeight}px`;
+}
+
+function release(el) {
+  el.style.minHeight = "";
+}
+
+function contentWidth(el) {
+  const style = getComputedStyle(el);
+  return Math.floor(el.clientWidth - parseFloat(style.paddingLeft || "0") - parseFloat(style.paddingRight || "0"));
+}
+
+// ---------------------------------------------------------------- rendering
+
+function renderBoard(force) {
+  const key = JSON.stringify([state.runs, state.runsError, state.sort, state.selected, state.filter.source]);
+  if (!force && key === rendered.board) return;
+  rendered.board = key;
+  if (state.runsError && !state.runs) {
+    ui.board.replaceChildren(h("div", { class: "notice error" }, `Could not load runs: ${state.runsError}`));
+    return;
+  }
+  ui.banner.hidden = !state.runsError;
+  ui.banner.textContent = state.runsError ? `Could not refresh: ${state.runsError}` : "";
+  if (!state.runs) {
+    ui.board.replaceChildren(h("div", { class: "loading" }, "Loading runs…"));
+    return;
+  }
+  if (!state.runs.length) {
+    renderEmptyState(ui.board);
+    return;
+  }
+  const focusedRun = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.run : null;
+  renderLeaderboard(ui.board, {
+    runs: state.runs,
+    filter: state.filter,
+    sort: state.sort,
+    selected: state.selected,
+    onSort: (key) => {
+      state.sort = nextSort(state.sort, key);
+      renderBoard();
+    },
+    onSelect: selectRun,
+  });
+  if (focusedRun) {
+    const row = [...ui.board.querySelectorAll("tr[data-run]")].find((r) => r.dataset.run === focusedRun);
+    if (row) row.focus({ preventScroll: true });
+  }
+}
+
+function renderDetailCard(force) {
+  const show = !!(state.runs && state.runs.length && state.selected);
+  ui.detail.hidden = !show;
+  ui.weights.hidden = !show;
+  if (!show) return;
+  const width = contentWidth(ui.detail);
+  const key = JSON.stringify([state.selected, state.curves, state.curvesError, width]);
+  if (!force && key === rendered.detail) return;
+  rendered.detail = key;
+  if (state.curves || state.curvesError) release(ui.detail);
+  renderDetail(ui.detail, {
+    runEntry: selectedRunEntry(),
+    curves: state.curves,
+    error: state.curvesError,
+    width,
+    onMetric: (metric, mode) => {
+      state.detailMetric = { metric, mode };
+      loadCurves();
+    },
+  });
+}
+
+function renderWeightsCard(force) {
+  if (ui.weights.hidden) return;
+  const width = contentWidth(ui.weights);
+  const epochBased = state.curves ? !!state.curves.epoch_based : true;
+  const key = JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
+  if (!force && key === rendered.weights) return;
+  rendered.weights = key;
+  const body = ui.weightsBody;
+  ui.weightsRun.textContent = state.selected ? ` — ${state.selected}` : "";
+  if (state.weightsError) {
+    release(body);
+    body.replaceChildren(h("div", { class: "notice error" }, `Could not load weights: ${state.weightsError}`));
+    return;
+  }
+  if (!state.weights || state.weightsRun !== state.selected) {
+    body.replaceChildren(h("div", { class: "loading" }, "Loading weight histograms…"));
+    return;
+  }
+  release(body);
+  state.tensorKey = renderWeights(body, state.weights, {
+    selectedKey: state.tensorKey,
+    flaggedOnly: state.flaggedOnly,
+    epochBased,
+    width,
+    onSelect: (key) => {
+      state.tensorKey = key;
+      renderWeightsCard();
+    },
+    onFlaggedOnly: (on) => {
+      state.flaggedOnly = on;
+      renderWeightsCard();
+    },
+  });
+  rendered.weights = JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
+}
+
+function setUpdated(busy) {
+  if (!ui.controls) return;
+  const t = state.lastRefresh ? new Date(state.lastRefresh) : null;
+  const time = t ? t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  const text = busy ? "Updating…" : time;
+  ui.controls.setUpdated(text, busy, time ? `Last updated at ${time}; refreshes every ${POLL_MS / 1000} s while visible` : "");
+}
+
+// ---------------------------------------------------------------- loading
+
+async function loadRuns() {
+  setUpdated(true);
+  const res = await request("runs", "./runs", analysisParams());
+  if (!res) return false;
+  state.lastRefresh = Date.now();
+  if (res.error) {
+    state.runsError = res.error;
+  } else {
+    state.runsError = null;
+    state.runs = Array.isArray(res.data.runs) ? res.data.runs : [];
+    ui.controls.setMetrics(metricOptions(state.runs));
+    ensureSelection();
+  }
+  setUpdated(false);
+  renderBoard();
+  return !res.error;
+}
+
+function ensureSelection() {
+  const runs = state.runs || [];
+  if (state.selected !== null && runs.some((r) => r.run === state.selected)) return;
+  const shown = visibleRuns(runs, state.filter, state.sort);
+  const next = shown.length ? shown[0].run : runs.length ? runs[0].run : null;
+  if (next !== state.selected) {
+    state.selected = next;
+    state.detailMetric = null;
+    state.curves = null;
+    state.curvesError = null;
+    state.weights = null;
+    state.weightsError = null;
+    state.tensorKey = null;
+  }
+}
+
+async function loadCurves() {
+  const run = state.selected;
+  if (run === null) return;
+  const params = { run, ...analysisParams() };
+  if (state.detailMetric) {
+    params.metric = state.detailMetric.metric;
+    params.mode = state.detailMetric.mode;
+  }
+  const res = await request("curves", "./curves", params);
+  if (!res || run !== state.selected) return;
+  if (res.error) {
+    state.curvesError = res.error;
+    state.curves = null;
+  } else {
+    state.curvesError = null;
+    state.curves = res.data;
+  }
+  renderDetailCard();
+  renderWeightsCard();
+}
+
+async function loadWeights() {
+  const run = state.selected;
+  if (run === null) return;
+  const res = await request("weights", "./weights", { run });
+  if (!res || run !== state.selected) return;
+  state.weightsRun = run;
+  state.weightsError = res.error || null;
+  state.weights = res.error ? null : res.data;
+  renderWeightsCard();
+}
+
+/**
+ * Reloads the leaderboard, then the selected run's curves and weights. A timed
+ * poll (force=false) skips those two when the run's leaderboard entry did not
+ * change, which keeps a finished run's heavy /weights call off the 20 s loop.
+ */
+async function refreshAll(force = true) {
+  const selectedBefore = state.selected;
+  const entryBefore = JSON.stringify(selectedRunEntry());
+  const ok = await loadRuns();
+  if (!ok && !state.runs) return;
+  renderDetailCard();
+  renderWeightsCard();
+  const same = selectedBefore === state.selected && entryBefore === JSON.stringify(selectedRunEntry());
+  const jobs = [];
+  if (force || !same || (!state.curves && !inflight.curves)) jobs.push(loadCurves());
+  if (force || !same || (!state.weights && !inflight.weights)) jobs.push(loadWeights());
+  await Promise.all(jobs);
+}
+
+function selectRun(run) {
+  if (run === state.selected) return;
+  state.selected = run;
+  const entry = selectedRunEntry();
+  if (state.detailMetric && !(entry && (entry.metrics || []).includes(state.detailMetric.metric))) state.detailMetric = null;
+  state.curves = null;
+  state.curvesError = null;
+  state.weights = null;
+  state.weightsError = null;
+  state.tensorKey = null;
+  hold(ui.detail);
+  hold(ui.weightsBody);
+  renderBoard();
+  renderDetailCard();
+  renderWeightsCard();
+  loadCurves();
+  loadWeights();
+}
+
+function moveSelection(delta) {
+  const shown = visibleRuns(state.runs || [], state.filter, state.sort);
+  if (!shown.length) return;
+  const i = shown.findIndex((r) => r.run === state.selected);
+  const next = shown[Math.min(shown.length - 1, Math.max(0, i + delta))];
+  selectRun(next.run);
+  const row = [...ui.board.querySelectorAll("tr[data-run]")].find((r) => r.dataset.run === next.run);
+  if (row) row.focus();
+}
+
+// ---------------------------------------------------------------- polling
+
+let pollTimer = null;
+
+function startPolling() {
+  clearInterval(pollTimer);
+  pollTimer = setInterval(() => {
+    if (document.visibilityState !== "visible") return;
+    if (inflight.runs || inflight.curves) return;
+    refreshAll(false);
+  }, POLL_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && Date.now() - state.lastRefresh > POLL_MS) refreshAll(false);
+  });
+}
+
+// ---------------------------------------------------------------- entry
+
+function buildLayout(root) {
+  ui.controls = createControls(state.params, {
+    onParams: (params) => {
+      const metricChanged = params.metric !== state.params.metric || params.mode !== state.params.mode;
+      state.params = params;
+      if (metricChanged) state.detailMetric = null;
+      loadRuns().then(() => {
+        renderDetailCard();
+        loadCurves();
+      });
+    },
+    onFilter: (compiled) => {
+      state.filter = compiled;
+      renderBoard(true);
+    },
+    onRefresh: () => refreshAll(true),
+  });
+  ui.banner = h("div", { class: "notice error banner", id: "error-banner", role: "alert", hidden: true });
+  ui.board = h("div", { class: "board-body" });
+  ui.board.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      moveSelection(ev.key === "ArrowDown" ? 1 : -1);
+    }
+  });
+  ui.detail = h("section", { class: "card detail", id: "detail", hidden: true });
+  ui.weightsRun = h("span", { class: "muted" });
+  ui.weightsBody = h("div", { class: "weights-body" });
+  ui.weights = h(
+    "section",
+    { class: "card weights", id: "weights", hidden: true },
+    h("h2", { class: "card-title" }, "Weight health", ui.weightsRun),
+    ui.weightsBody
+  );
+  root.replaceChildren(
+    h("header", { class: "toolbar" }, ui.controls.el),
+    h(
+      "main",
+      { class: "content" },
+      ui.banner,
+      h("section", { class: "card board", id: "board" }, h("h2", { class: "card-title" }, "Training runs"), ui.board),
+      ui.detail,
+      ui.weights
+    )
+  );
+  let lastWidth = root.clientWidth;
+  const onResize = debounce(() => {
+    if (root.clientWidth === lastWidth) return;
+    lastWidth = root.clientWidth;
+    renderDetailCard();
+    renderWeightsCard();
+  }, 150);
+  if (typeof ResizeObserver === "function") new ResizeObserver(onResize).observe(root);
+  else window.addEventListener("resize", onResize);
+}
+
+/** Called by TensorBoard once the iframe has loaded this module; resolves after the first load. */
+export function render() {
+  return start();
+}
+
+async function start() {
+  let root = document.getElementById("overfit-root");
+  if (!root) {
+    root = h("div", { id: "overfit-root", class: "overfit" });
+    document.body.appendChild(root);
+  }
+  await loadStylesheet();
+  buildLayout(root);
+  renderBoard(true);
+  await refreshAll();
+  startPolling();
+}
