@@ -9,14 +9,19 @@ Reading a histogram
 A histogram is a set of buckets ``(l, r, c)`` (left edge, right edge, count),
 normalised by `series.normalize_buckets` (l <= r, no zero-count rows, sorted).
 Each bucket's count is taken to be spread *uniformly* over ``[l, r]``; a
-zero-width bucket (``l == r``) is a *point mass* at ``l``. This is exactly what
-TF2 ``tf.summary.histogram`` produces: 30 equal-width buckets over
-[min, max], or, when every value is equal, 30 zero-width buckets at that value
-with all the count in the last one (an empty tensor gives 30 all-zero rows,
-i.e. no rows after normalisation). The cumulative distribution F is then
-piecewise linear, with jumps at point masses, and every statistic below is
-exact for that model (the raw values are gone; the model is off by at most one
-bucket width).
+zero-width bucket (``l == r``) is a *point mass* at ``l``. The cumulative
+distribution F is then piecewise linear with jumps at point masses, and every
+statistic here is exact for that model; against the raw values it is off by at
+most the bucket widths (see `bucket_stats`). What the writers produce:
+
+- TF2 ``tf.summary.histogram`` (TensorBoard 2.21 ``summary_v2``): 30 equal-width
+  buckets over [min, max]; all values equal: 30 zero-width buckets at the value
+  with all the count in the last; an empty tensor: 30 all-zero rows (no rows
+  once normalised); any NaN in the tensor: NaN edges and zero counts (no rows
+  either, which is why a histogram that *becomes* empty counts as exploding).
+- TF1 ``HistogramProto`` (tensorboardX / PyTorch ``add_histogram``, TF1 summaries):
+  hundreds of exponentially spaced bucket limits (~10% apart), empty ones dropped,
+  the outer edges at the min and max (float32 in tensorboardX).
 
 Tag conventions (`parse_weight_tag`)
 ------------------------------------
@@ -30,9 +35,18 @@ Tag conventions (`parse_weight_tag`)
 
 Flags
 -----
-See `FLAG_SEVERITIES` and `analyze_tensor`. `Thresholds` holds every number a
-flag depends on; each field can be overridden from a query parameter of the
-same name.
+``identical_values`` and ``all_zero`` (errors), ``exploding`` (error),
+``collapsing`` and ``unchanged`` (warnings); see `analyze_tensor` for the rules
+and `Thresholds` for every number they use (each overridable from a query
+parameter of the same name).
+
+Speed
+-----
+Series are analysed in batches (`_CHUNK_BUCKETS` buckets at a time): every
+statistic, and the Wasserstein movement between consecutive steps, is one
+vectorised numpy pass over all histograms of the batch; Python only loops over
+tensors to assemble their JSON, and runs the flag rules only for tensors a batch
+test (`_may_flag`) cannot clear.
 """
 
 from __future__ import annotations
@@ -72,46 +86,52 @@ def _doc(default: float, text: str):
 
 @dataclasses.dataclass(frozen=True)
 class Thresholds:
-    """Every number a weight flag depends on (all floats, all overridable by name).
+    """Every number a weight flag depends on: all floats, each overridable by field name.
 
-    The defaults give no warning-or-worse flag on healthy Keras training (the
-    demo's `overfit` and `regularized` runs) and flag constant initialisation.
-    Use `Thresholds.docs()` for the per-field help text.
+    The defaults were checked on the demo's real Keras runs (demo/write_logs.py):
+    no warning-or-worse flag on the healthy `overfit` and `regularized` runs,
+    identical_values on the constant-initialised layers of `broken`. Numbers quoted
+    below are from those runs. `Thresholds.docs()` gives each field's help text.
     """
 
     explode_factor: float = _doc(
         10.0,
-        "exploding: the tensor's std or max|value| grows by more than this factor over its first "
-        "step (the reference is floored, see explode_min_scale / explode_min_scale_bias). Healthy "
-        "kernels widen by about 1-3x over a whole training run.",
+        "exploding: std or max|value| grows by more than this factor over the tensor's first "
+        "step (reference floored by explode_min_scale / explode_min_scale_bias). Healthy "
+        "kernels widen 1.0-1.6x over 40-50 epochs in the demo; real explosions run to 1e3+ and NaN.",
     )
     explode_min_scale: float = _doc(
         0.01,
-        "exploding: floor on a kernel's first-step std / max|value| used as the growth reference, "
-        "so a kernel that starts (nearly) constant is not called exploding merely for spreading "
-        "out to a normal size. Default 0.01: a kernel must reach std > explode_factor x 0.01.",
+        "exploding: floor on a kernel's first-step std and max|value| used as the growth "
+        "reference, so a kernel that starts (almost) constant is not called exploding just for "
+        "spreading out to a normal size (the demo's constant-initialised first kernel goes from "
+        "std 0.002-0.004 to 0.03-0.04, 10-16x). A kernel must then exceed std or max|value| "
+        "10 x 0.01 = 0.1 and 10x its first step.",
     )
     explode_min_scale_bias: float = _doc(
         1.0,
         "exploding: the same floor for biases and other tensors (BatchNorm statistics, ...). "
-        "Biases start at exactly zero, so their first-step spread is one epoch of movement and "
-        "any growth ratio from it is meaningless; with the default a bias must exceed std or "
-        "max|value| explode_factor x 1.0 = 10 to be called exploding.",
+        "Biases start at exactly 0, so the first histogram (after one epoch) holds only one "
+        "epoch of movement: healthy demo biases then grow 1.2-9x in std and up to 16x in "
+        "max|value| (constant-initialised output biases 55-100x). With the floor a bias must "
+        "exceed 10 x 1.0 = 10.",
     )
     collapse_factor: float = _doc(
         0.1,
-        "collapsing: std falls below this fraction of its first-step value. Weight decay "
-        "shrinks kernels, but by far less than 10x in a healthy run.",
+        "collapsing: std falls below this fraction of its first-step value. Healthy demo "
+        "kernels keep 1.0-1.6x their first std, with L2(1e-4) 1.0-1.05x; weight decay strong "
+        "enough to shrink a layer 10x leaves it near-constant.",
     )
     unchanged_tolerance: float = _doc(
-        1e-4,
+        1e-6,
         "unchanged: a step-to-step movement (1-Wasserstein distance between consecutive "
-        "histograms, in units of the earlier step's std) below this counts as no movement; a "
-        "tensor with 3+ steps and no movement at all is flagged. A frozen tensor moves exactly 0.",
+        "histograms, in units of the earlier step's std) below this counts as none; a tensor "
+        "with 3+ steps that never moves after its first step is flagged. A frozen tensor moves "
+        "exactly 0; the slowest healthy kernels in the demo move about 1e-3 per epoch.",
     )
     near_zero: float = _doc(
         1e-3,
-        "near_zero_share: values with |x| below this count as near zero (absolute value).",
+        "near_zero_share: values with |x| below this (absolute) count as near zero.",
     )
 
     @classmethod
@@ -192,119 +212,119 @@ def parse_weight_tag(tag: str) -> Tuple[str, str, str]:
 
 
 @dataclasses.dataclass
-class _Batch:
-    """The histograms of one series as padded (n, K) arrays, plus their statistics.
+class _Flat:
+    """Many histograms concatenated: bucket b belongs to row ``row[b]``.
 
-    Padding rows have count 0 and both edges at the row's last right edge, so they
-    add nothing to any sum and sit after every real bucket.
+    ``cum[b]`` / ``cum_before[b]`` are the row's cumulative count at the bucket's
+    right / left edge (cum_before is exactly 0 at a row's first bucket and exactly
+    the previous bucket's cum otherwise); ``total[r]`` = N of row r, exactly the
+    cum of its last bucket (0 for an empty row).
     """
 
     left: np.ndarray
     right: np.ndarray
     counts: np.ndarray
-    cum: np.ndarray  # cumulative counts along each row
-    total: np.ndarray  # (n,) = cum[:, -1]
+    width: np.ndarray
+    row: np.ndarray
+    starts: np.ndarray  # index of each row's first bucket
+    lengths: np.ndarray  # buckets per row
+    cum: np.ndarray
+    cum_before: np.ndarray
+    total: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return len(self.lengths)
 
 
-def _pad(bucket_arrays) -> _Batch:
+def _flatten(bucket_arrays) -> _Flat:
+    """Concatenates normalised (k_i, 3) bucket arrays (`series.normalize_buckets` output)."""
     n = len(bucket_arrays)
-    lengths = np.fromiter((len(b) for b in bucket_arrays), dtype=np.int64, count=n)
-    width = max(int(lengths.max(initial=0)), 1)
-    if n and np.all(lengths == width):
-        stacked = np.stack(bucket_arrays).astype(np.float64, copy=False)
-        left, right, counts = stacked[:, :, 0], stacked[:, :, 1], stacked[:, :, 2]
-    else:
-        rows = np.concatenate([np.asarray(b, dtype=np.float64).reshape(-1, 3) for b in bucket_arrays]) \
-            if n else np.zeros((0, 3))
-        row_of = np.repeat(np.arange(n), lengths)
-        starts = np.cumsum(lengths) - lengths
-        column = np.arange(len(rows)) - np.repeat(starts, lengths)
-        last_right = np.zeros(n)
-        has_rows = lengths > 0
-        last_right[has_rows] = rows[starts[has_rows] + lengths[has_rows] - 1, 1]
-        last_right[~np.isfinite(last_right)] = 0.0
-        left = np.repeat(last_right[:, None], width, axis=1)
-        right = left.copy()
-        counts = np.zeros((n, width))
-        left[row_of, column] = rows[:, 0]
-        right[row_of, column] = rows[:, 1]
-        counts[row_of, column] = rows[:, 2]
-    cum = np.cumsum(counts, axis=1)
-    total = cum[:, -1] if n else np.zeros(0)
-    return _Batch(left=left, right=right, counts=counts, cum=cum, total=total)
+    lengths = np.fromiter(map(len, bucket_arrays), dtype=np.int64, count=n)
+    rows = np.zeros((0, 3))
+    if n:
+        try:
+            rows = np.concatenate(bucket_arrays).astype(np.float64, copy=False).reshape(-1, 3)
+        except ValueError:  # a (0,) array or similar: be lenient
+            rows = np.concatenate([np.asarray(b, dtype=np.float64).reshape(-1, 3) for b in bucket_arrays])
+    starts = np.cumsum(lengths) - lengths
+    row = np.repeat(np.arange(n), lengths)
+    left, right, counts = rows[:, 0], rows[:, 1], rows[:, 2]
+    running = np.cumsum(counts)
+    # Cumulative count within each row: the running total minus the rows before.
+    before_row = np.zeros(n)
+    later = starts > 0
+    before_row[later] = running[starts[later] - 1]
+    cum = running - before_row[row]
+    cum_before = np.empty_like(cum)
+    if len(cum):
+        cum_before[1:] = cum[:-1]
+        cum_before[starts[lengths > 0]] = 0.0
+    total = np.zeros(n)
+    nonempty = lengths > 0
+    total[nonempty] = cum[(starts + lengths - 1)[nonempty]]
+    return _Flat(left=left, right=right, counts=counts, width=right - left, row=row, starts=starts,
+                 lengths=lengths, cum=cum, cum_before=cum_before, total=total)
 
 
-def _batch_stats(batch: _Batch, near_zero: float) -> Dict[str, np.ndarray]:
-    """Vectorised `bucket_stats` over the rows of `batch` (formulas there). NaN = null."""
-    left, right, counts, cum, total = batch.left, batch.right, batch.counts, batch.cum, batch.total
-    n = len(total)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        nonempty = total > 0
-        occupied = counts > 0
-        width = right - left
-        mid = 0.5 * (left + right)
-        mean = np.where(nonempty, (counts * mid).sum(axis=1) / total, np.nan)
-        deviation = np.where(occupied, mid - mean[:, None], 0.0)
-        within = np.where(occupied, width * width / 12.0, 0.0)
-        var = np.where(nonempty, (counts * (deviation * deviation + within)).sum(axis=1) / total, np.nan)
-        std = np.sqrt(np.maximum(var, 0.0)) if n else var
-        std = np.where(np.isnan(var), np.nan, std)
-        low = np.where(occupied, left, np.inf).min(axis=1, initial=np.inf)
-        high = np.where(occupied, right, -np.inf).max(axis=1, initial=-np.inf)
-        # NaN edges: min/max propagate them only where they are; make the row NaN.
-        bad_edges = (np.isnan(left) | np.isnan(right)) & occupied
-        low = np.where(nonempty & ~bad_edges.any(axis=1), low, np.nan)
-        high = np.where(nonempty & ~bad_edges.any(axis=1), high, np.nan)
+def _flat_stats(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
+    """`bucket_stats` for every row of `flat` at once (formulas there); NaN = null.
 
-        # Percentiles: target mass t = q * N; bucket j = the first whose cumulative
-        # count reaches t (for t = 0: the first non-empty bucket); inside it,
-        # x = l_j + (t - cum_{j-1}) / c_j * (r_j - l_j).
-        targets = _QUANTILES[None, :] * total[:, None]  # (n, Q)
-        below = cum[:, None, :] < targets[:, :, None]
-        below |= (cum[:, None, :] <= 0) & (targets[:, :, None] <= 0)
-        index = np.minimum(below.sum(axis=2), counts.shape[1] - 1)
-        c_j = np.take_along_axis(counts, index, axis=1)
-        before = np.take_along_axis(cum, index, axis=1) - c_j
-        fraction = np.clip(np.where(c_j > 0, (targets - before) / c_j, 0.0), 0.0, 1.0)
-        quantiles = np.take_along_axis(left, index, axis=1) + fraction * np.take_along_axis(width, index, axis=1)
-        quantiles = np.where(nonempty[:, None], quantiles, np.nan)
-        percentiles = quantiles[:, :_N_PUBLIC]
-        iqr = quantiles[:, _N_PUBLIC + 1] - quantiles[:, _N_PUBLIC]
+    Per-row sums are `np.add.reduceat` over the non-empty rows' segments (empty rows
+    have no buckets, so the remaining segments are exactly the non-empty rows).
+    """
+    n = flat.rows
+    out = {name: np.full(n, np.nan) for name in
+           ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
+    out["count"] = flat.total
+    out["percentiles"] = np.full((n, _N_PUBLIC), np.nan)
+    present = np.flatnonzero(flat.lengths > 0)
+    if present.size:
+        seg = flat.starts[present]
+        left, right, counts, width, row = flat.left, flat.right, flat.counts, flat.width, flat.row
+        total = flat.total[present]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            mid = 0.5 * (left + right)
+            mean = np.add.reduceat(counts * mid, seg) / total
+            mean_of_row = np.zeros(n)
+            mean_of_row[present] = mean
+            deviation = mid - mean_of_row[row]
+            var = np.add.reduceat(counts * (deviation * deviation + width * width / 12.0), seg) / total
+            total_of_bucket = flat.total[row]
+            # Probability density of each bucket; a point mass (zero width) is infinite.
+            density = np.where(width > 0, counts / (total_of_bucket * width), np.inf)
+            overlap = np.clip(np.minimum(right, near_zero) - np.maximum(left, -near_zero), 0.0, None)
+            share = np.where(width > 0, overlap / width, np.abs(left) < near_zero)
 
-        peak_count = np.where(nonempty, counts.max(axis=1, initial=0.0), np.nan)
-        # Density c / (N * w) of each bucket; a point mass (w == 0) is infinite -> null.
-        density = np.where(width > 0, counts / (total[:, None] * width), np.where(occupied, np.inf, 0.0))
-        peak_density = np.where(nonempty, density.max(axis=1, initial=0.0), np.nan)
+            # Percentiles, all rows at once: row r's cumulative shares cum / N are
+            # offset by 2r so the concatenation is sorted; bucket j = the first whose
+            # share reaches q, then x = l_j + (q N - cum_before_j) / c_j (r_j - l_j).
+            keys = flat.cum / total_of_bucket + 2.0 * row
+            targets = (_QUANTILES[None, :] + 2.0 * present[:, None]).ravel()
+            j = np.minimum(np.searchsorted(keys, targets), len(keys) - 1).reshape(len(present), -1)
+            mass = _QUANTILES[None, :] * total[:, None]
+            fraction = np.clip((mass - flat.cum_before[j]) / counts[j], 0.0, 1.0)
+            quantiles = left[j] + fraction * width[j]
 
-        # Mass with |x| < near_zero: overlap of [l, r] with (-z, z) as a share of the
-        # bucket (a point mass counts wholly when |l| < z).
-        overlap = np.clip(np.minimum(right, near_zero) - np.maximum(left, -near_zero), 0.0, None)
-        share = np.where(width > 0, overlap / width, (np.abs(left) < near_zero).astype(np.float64))
-        near = np.where(nonempty, (counts * np.where(occupied, share, 0.0)).sum(axis=1) / total, np.nan)
-
-    identical = (total > 1) & (low == high)
-    all_zero = nonempty & (low == 0.0) & (high == 0.0)
-    return {
-        "count": total,
-        "mean": mean,
-        "std": std,
-        "min": low,
-        "max": high,
-        "percentiles": percentiles,
-        "iqr": iqr,
-        "peak_count": peak_count,
-        "peak_density": peak_density,
-        "near_zero_share": near,
-        "identical": identical,
-        "all_zero": all_zero,
-    }
+            out["mean"][present] = mean
+            out["std"][present] = np.sqrt(var)
+            out["min"][present] = np.minimum.reduceat(left, seg)
+            out["max"][present] = np.maximum.reduceat(right, seg)
+            out["percentiles"][present] = quantiles[:, :_N_PUBLIC]
+            out["iqr"][present] = quantiles[:, _N_PUBLIC + 1] - quantiles[:, _N_PUBLIC]
+            out["peak_count"][present] = np.maximum.reduceat(counts, seg)
+            out["peak_density"][present] = np.maximum.reduceat(density, seg)
+            out["near_zero_share"][present] = np.add.reduceat(counts * share, seg) / total
+    out["identical"] = (flat.total > 1) & (out["min"] == out["max"])
+    out["all_zero"] = (flat.total > 0) & (out["min"] == 0.0) & (out["max"] == 0.0)
+    return out
 
 
 def bucket_stats(buckets: np.ndarray, near_zero: float = 1e-3) -> dict:
     """Scalar statistics of ONE histogram given as (k, 3) rows (left, right, count).
 
-    Rows are normalised first (`series.normalize_buckets`). With N = sum c and
-    each bucket's count uniform over [l, r] (a point mass when l == r):
+    Rows are normalised first (`series.normalize_buckets`). With N = sum c and each
+    bucket's count uniform over [l, r] (a point mass when l == r):
 
     - ``count`` = N
     - ``mean`` = sum c (l + r) / 2 / N
@@ -314,115 +334,155 @@ def bucket_stats(buckets: np.ndarray, near_zero: float = 1e-3) -> dict:
     - ``percentiles`` (at `PERCENTILES`): with target mass t = p/100 N and j the first
       bucket whose cumulative count reaches t, ``l_j + (t - cum_{j-1}) / c_j (r_j - l_j)``
       (linear interpolation of the cumulative distribution inside the bucket, as
-      TensorBoard's distributions dashboard does); p0 = min, p100 = max, and every
+      TensorBoard's distributions dashboard does); p0 = min, p100 = max, and a
       percentile falling in a point mass is its value
     - ``iqr`` = p75 - p25, same interpolation
-    - ``peak_count`` = max c (what one compares between epochs by eye; bucket widths
+    - ``peak_count`` = max c (what one compares between epochs by eye; but bucket widths
       change between steps, hence also:)
-    - ``peak_density`` = max c / (N (r - l)), a probability density (1 / value units),
+    - ``peak_density`` = max c / (N (r - l)), a probability density (1 / value units)
       comparable across steps; ``None`` when the histogram has a point mass (zero-width
-      bucket with count > 0), whose density is infinite
-    - ``near_zero_share`` = share of N with |x| < `near_zero`, counting the part of each
-      bucket's [l, r] inside (-near_zero, near_zero) pro rata
+      bucket with count > 0): its density is infinite
+    - ``near_zero_share`` = share of N with |x| < `near_zero`: the part of each bucket's
+      [l, r] inside (-near_zero, near_zero), pro rata (a point mass wholly or not at all)
     - ``identical`` = N > 1 and min == max (all values equal)
     - ``all_zero`` = N > 0 and min == max == 0
 
-    An empty histogram (N = 0) gives count 0, every other number None, and
-    identical / all_zero False. Non-finite results (NaN/Inf edges) are None.
+    An empty histogram (N = 0) gives count 0, every other number None, identical and
+    all_zero False. Non-finite results (from NaN/Inf edges) are None.
     """
-    batch = _pad((normalize_buckets(buckets),))
-    stats = _batch_stats(batch, near_zero)
-    return {
-        "count": float(stats["count"][0]),
-        "mean": jsonable.finite_or_none(stats["mean"][0]),
-        "std": jsonable.finite_or_none(stats["std"][0]),
-        "min": jsonable.finite_or_none(stats["min"][0]),
-        "max": jsonable.finite_or_none(stats["max"][0]),
-        "percentiles": None if stats["count"][0] <= 0 else jsonable.float_list(stats["percentiles"][0]),
-        "iqr": jsonable.finite_or_none(stats["iqr"][0]),
-        "peak_count": jsonable.finite_or_none(stats["peak_count"][0]),
-        "peak_density": jsonable.finite_or_none(stats["peak_density"][0]),
-        "near_zero_share": jsonable.finite_or_none(stats["near_zero_share"][0]),
-        "identical": bool(stats["identical"][0]),
-        "all_zero": bool(stats["all_zero"][0]),
-    }
+    stats = _flat_stats(_flatten((normalize_buckets(buckets),)), near_zero)
+    result = {name: jsonable.finite_or_none(stats[name][0]) for name in
+              ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
+    result["count"] = float(stats["count"][0])
+    result["percentiles"] = jsonable.float_list(stats["percentiles"][0]) if stats["count"][0] > 0 else None
+    result["identical"] = bool(stats["identical"][0])
+    result["all_zero"] = bool(stats["all_zero"][0])
+    return result
 
 
 # -- movement between consecutive histograms -------------------------------------
 
 
-def _cdf_at_merged(own_x, own_f, order, offset, size, merged_x):
-    """One histogram's CDF at every point of the merged knot list of a pair.
+def _wasserstein_consecutive(flat: _Flat) -> np.ndarray:
+    """W1(row i-1, row i) for every row i >= 1 (element i - 1), exactly for the uniform-bucket model.
 
-    `own_x`/`own_f` are its knots (nondecreasing x); `order` maps merged
-    positions to concatenated knot indices, this histogram's being
-    ``offset .. offset + size - 1``. Between two consecutive own knots the CDF is
-    linear, so it is interpolated from the previous and next own knot; before the
-    first knot it is 0, after the last it is 1.
+    W1 = integral over x of |F_{i-1}(x) - F_i(x)| = integral over u in [0, 1] of
+    |Q_{i-1}(u) - Q_i(u)|, Q = F^-1 the quantile functions (the two integrals are the
+    same area between the CDF curves). Each Q is piecewise linear in u with knots at
+    the buckets' cumulative shares, from (cum_before / N, l) to (cum / N, r) for each
+    bucket: flat over a point mass, jumping across a gap between buckets. Between
+    consecutive knots of the merged knot list of a pair both Q are linear, so their
+    difference g is linear too and its |g| integrates exactly: du (|g0| + |g1|) / 2
+    when the end values g0, g1 have the same sign, du (g0^2 + g1^2) / (2 (|g0| + |g1|))
+    when g crosses zero.
+
+    Vectorised over all pairs: pair i's knots are keyed u + 3i, so the knot list of
+    all rows is sorted, row i serves as the second histogram of pair i (key u + 3i)
+    and, shifted by 3, as the first of pair i + 1; one stable argsort merges both
+    copies and a running count gives each merged interval its segment of either Q.
+    NaN where either histogram is empty or has a non-finite edge; callers mask pairs
+    that straddle two different series.
     """
-    local = order - offset
-    mine = (local >= 0) & (local < size)
-    previous = np.maximum.accumulate(np.where(mine, local, -1), axis=1)
-    following = np.minimum.accumulate(np.where(mine, local, size)[:, ::-1], axis=1)[:, ::-1]
-    prev_i = np.clip(previous, 0, size - 1)
-    next_i = np.clip(following, 0, size - 1)
-    x0 = np.take_along_axis(own_x, prev_i, axis=1)
-    x1 = np.take_along_axis(own_x, next_i, axis=1)
-    f0 = np.take_along_axis(own_f, prev_i, axis=1)
-    f1 = np.take_along_axis(own_f, next_i, axis=1)
-    span = x1 - x0
-    t = np.where(span > 0, (merged_x - x0) / np.where(span > 0, span, 1.0), 0.0)
-    value = f0 + t * (f1 - f0)
-    value = np.where(previous < 0, 0.0, value)
-    return np.where(following >= size, f0, value)
-
-
-def _wasserstein_consecutive(batch: _Batch) -> np.ndarray:
-    """W1(hist_{i-1}, hist_i) for i = 1..n-1, exactly, for the uniform-bucket model.
-
-    W1 = integral over x of |F_{i-1}(x) - F_i(x)|, F the normalised CDFs. Each F is
-    piecewise linear with knots at its bucket edges (jumps at point masses), so on
-    the merged (sorted union of both histograms') edges the difference is linear
-    between consecutive knots and the integral is exact: sum over intervals of
-    dx (|g0| + |g1|) / 2 when g0, g1 have the same sign, dx (g0^2 + g1^2) / (2 (|g0| + |g1|))
-    when the difference crosses zero. Buckets are assumed not to overlap (TensorBoard's
-    never do). NaN where either histogram is empty or has non-finite edges.
-    """
-    n, k = batch.counts.shape
+    n = flat.rows
     if n < 2:
-        return np.zeros(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        total = np.where(batch.total > 0, batch.total, 1.0)[:, None]
-        knots_x = np.empty((n, 2 * k))
-        knots_x[:, 0::2], knots_x[:, 1::2] = batch.left, batch.right
-        knots_f = np.empty((n, 2 * k))
-        knots_f[:, 0::2], knots_f[:, 1::2] = (batch.cum - batch.counts) / total, batch.cum / total
-        ax, af, bx, bf = knots_x[:-1], knots_f[:-1], knots_x[1:], knots_f[1:]
-        merged = np.concatenate([ax, bx], axis=1)
-        order = np.argsort(merged, axis=1, kind="stable")
-        xs = np.take_along_axis(merged, order, axis=1)
-        difference = (_cdf_at_merged(ax, af, order, 0, 2 * k, xs)
-                      - _cdf_at_merged(bx, bf, order, 2 * k, 2 * k, xs))
-        g0, g1, dx = difference[:, :-1], difference[:, 1:], np.diff(xs, axis=1)
-        a0, a1 = np.abs(g0), np.abs(g1)
-        crossing = g0 * g1 < 0
-        area = np.where(crossing, (g0 * g0 + g1 * g1) / np.where(crossing, 2.0 * (a0 + a1), 1.0), 0.5 * (a0 + a1))
-        distance = np.sum(np.where(dx > 0, area * dx, 0.0), axis=1)
-    finite = np.isfinite(knots_x).all(axis=1) & (batch.total > 0)
-    return np.where(finite[:-1] & finite[1:], distance, np.nan)
+        return np.zeros(max(n - 1, 0))
+    valid = flat.total > 0
+    with np.errstate(invalid="ignore"):
+        if valid.any():
+            valid[valid] = np.logical_and.reduceat(np.isfinite(flat.width), flat.starts[valid])
+        valid &= np.isfinite(flat.total)
+    row = flat.row
+    m = len(row)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = 1.0 / flat.total[row]
+        u_after = flat.cum * scale
+        u_before = flat.cum_before * scale
+    bucket_valid = valid[row]
+    if not bucket_valid.all():  # keep the keys sorted whatever the data
+        u_after = np.where(bucket_valid, u_after, 0.0)
+        u_before = np.where(bucket_valid, u_before, 0.0)
+    # Knots: every bucket's right end; its left end only where it is not the previous
+    # bucket's right end (a row's first bucket, or a gap before it).
+    needs_left = np.ones(m, dtype=bool)
+    needs_left[1:] = (flat.left[1:] != flat.right[:-1]) | (row[1:] != row[:-1])
+    keep = np.empty(2 * m, dtype=bool)
+    keep[0::2], keep[1::2] = needs_left, True
+    keep = np.flatnonzero(keep)  # (take() with indices beats boolean indexing several times over)
+
+    def knots(before, after):
+        both_ends = np.empty(2 * m)
+        both_ends[0::2], both_ends[1::2] = before, after
+        return both_ends.take(keep)
+
+    offset = 3.0 * row
+    knot_u = knots(u_before, u_after)
+    knot_x = knots(flat.left, flat.right)
+    # Keys of row i as the second histogram of pair i (u + 3i) and as the first of
+    # pair i + 1 (u + 3(i + 1)), each computed directly so that two identical rows
+    # get bitwise identical keys (and an unchanged tensor moves exactly 0).
+    key_second = knots(u_before + offset, u_after + offset)
+    offset += 3.0
+    key_first = knots(u_before + offset, u_after + offset)
+    p = len(knot_u)
+    if p < 2:
+        return np.full(n - 1, np.nan)
+    # On the segment from knot k, Q(u) = intercept_k + u slope_k with u local to the
+    # pair (0 across a jump; junk from a row's last knot, never used).
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        span = np.diff(knot_u)
+        slope = np.zeros(p)
+        slope[:-1] = np.diff(knot_x) / np.where(span > 0, span, np.inf)
+        intercept = knot_x - knot_u * slope
+
+    both = np.concatenate([key_second, key_first])
+    order = np.argsort(both, kind="stable")
+    keys = both.take(order)
+    start, du = keys[:-1], np.diff(keys)
+    local = start - 3.0 * np.floor(start / 3.0)  # u of the interval's start within its pair
+    # The last knot of each histogram at or before merged position i: copy-0 elements
+    # (index < p) are the pair's second histogram's knots in order, so their running
+    # count gives its last knot; the two counts add up to i + 1 (the sort is stable,
+    # and the smallest key is a copy-0 one).
+    is_second = order[:-1] < p
+    second = np.cumsum(is_second.view(np.int8), dtype=np.int32) - 1  # chunks stay far below 2**31
+    first = np.arange(-1, len(second) - 1, dtype=np.int32) - second
+    np.maximum(first, 0, out=first)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d_slope = slope.take(first) - slope.take(second)
+        g0 = intercept.take(first) - intercept.take(second) + local * d_slope
+        g1 = g0 + du * d_slope
+        total_abs = np.abs(g0) + np.abs(g1)
+        # |g| integrated over a linear piece: du (|g0| + |g1|) / 2, minus |g0| |g1| / (|g0| + |g1|)
+        # when g crosses zero, giving du (g0^2 + g1^2) / (2 (|g0| + |g1|)).
+        area = du * (0.5 * total_abs + np.minimum(g0 * g1, 0.0) / (total_abs + 1e-300))
+    # Intervals joining two pairs (3 apart) or of zero length hold nothing. (A product
+    # masks faster than np.where, but NaN * 0 is NaN: invalid rows' junk can sit on a
+    # zero-length interval of the next pair.)
+    inside = (du > 0) & (du < 1.5)
+    area = area * inside if np.isfinite(area).all() else np.where(inside, area, 0.0)
+    # Pair i's intervals start in [3i, 3i + 3): sum each pair's run of intervals.
+    bounds = np.searchsorted(start, 3.0 * np.arange(1, n + 1), side="left")
+    sums = np.add.reduceat(area, np.minimum(bounds, len(area) - 1))[:-1]
+    sums = np.where(bounds[1:] > bounds[:-1], sums, 0.0)
+    return np.where(valid[:-1] & valid[1:], sums, np.nan)
 
 
 # -- JSON helpers --------------------------------------------------------------
 
 
 def _floats(values) -> list:
-    """`jsonable.float_list`, with a fast path for the usual all-finite case."""
+    """Like `jsonable.float_list` (NaN/Inf -> None), also for 2-D arrays, in bulk: `tolist`
+    once, then patch the few non-finite entries."""
     array = np.asarray(values, dtype=np.float64)
-    if np.isfinite(array).all():
-        return array.tolist()
+    values = array.tolist()
+    bad = ~np.isfinite(array)
     if array.ndim == 2:
-        return [jsonable.float_list(row) for row in array]
-    return jsonable.float_list(array)
+        for i, j in zip(*np.nonzero(bad)):
+            values[i][j] = None
+    else:
+        for i in np.flatnonzero(bad).tolist():
+            values[i] = None
+    return values
 
 
 def _histogram_json(buckets) -> list:
@@ -518,33 +578,41 @@ def _flags(kind: str, steps: np.ndarray, stats: dict, movement: np.ndarray, thre
     finite = np.isfinite(stats["mean"]) & np.isfinite(std) & np.isfinite(max_abs)
     usable = np.flatnonzero(nonempty & finite)
 
-    # exploding: non-finite statistics, or growth over the (floored) first step.
-    nonfinite = np.flatnonzero(nonempty & ~finite)
+    # exploding: non-finite statistics, or growth over the (floored) first step. A
+    # weight tensor never changes size, so a histogram that becomes empty after holding
+    # values is NaN too: TF2's tf.summary.histogram writes zero counts (and NaN edges)
+    # as soon as one value is NaN.
+    emptied = ~nonempty & (np.cumsum(nonempty) > 0)
+    nonfinite = np.flatnonzero((nonempty & ~finite) | emptied)
     explode_at, explode_flag = None, None
     if nonfinite.size:
         explode_at = int(nonfinite[0])
+        why = ("the histogram became empty (TF2 writes an empty histogram when a value is NaN)"
+               if emptied[explode_at] else "NaN/Inf weights, or values so large their statistics overflow")
         explode_flag = _flag(
             "exploding", FLAG_SEVERITIES["exploding"], steps[explode_at],
-            f"non-finite weights (NaN or Inf) at step {int(steps[explode_at])}: training diverged",
-            {"nonfinite_steps": int(nonfinite.size)},
+            f"non-finite weights from step {int(steps[explode_at])}: {why}; training diverged",
+            {"nonfinite_steps": int(nonfinite.size), "emptied": bool(emptied[explode_at])},
         )
     if usable.size:
         ref = int(usable[0])
         floor = thresholds.explode_min_scale if kind == "kernel" else thresholds.explode_min_scale_bias
-        std_ref = max(float(std[ref]), floor)
-        abs_ref = max(float(max_abs[ref]), floor)
+        std_ref, abs_ref = max(float(std[ref]), floor), max(float(max_abs[ref]), floor)
         with np.errstate(divide="ignore", invalid="ignore"):
-            std_growth = np.where(finite, std / std_ref, np.nan) if std_ref > 0 else np.full_like(std, np.nan)
-            abs_growth = np.where(finite, max_abs / abs_ref, np.nan) if abs_ref > 0 else np.full_like(std, np.nan)
+            std_growth = np.where(finite, std / std_ref, np.nan)
+            abs_growth = np.where(finite, max_abs / abs_ref, np.nan)
         growth = np.fmax(std_growth, abs_growth)
         at = _first_over(growth, thresholds.explode_factor, above=True)
         if at is not None and (explode_at is None or at < explode_at):
-            by_std = std_growth[at] >= abs_growth[at] or np.isnan(abs_growth[at])
-            what, first_value, value = ("std", std[ref], std[at]) if by_std else ("max|value|", max_abs[ref], max_abs[at])
+            if std_growth[at] >= abs_growth[at]:
+                what, first_value, value = "std", std[ref], std[at]
+            else:
+                what, first_value, value = "max|value|", max_abs[ref], max_abs[at]
             explode_flag = _flag(
                 "exploding", FLAG_SEVERITIES["exploding"], steps[at],
-                f"{what} grew {growth[at]:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> {_g(value)}) "
-                f"by step {int(steps[at])}, over the {thresholds.explode_factor:g}x limit: weights are exploding",
+                f"{what} grew {growth[at]:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> "
+                f"{_g(value)}) by step {int(steps[at])}, over the {thresholds.explode_factor:g}x limit: "
+                f"weights are exploding",
                 {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
                  "max_abs_first": float(max_abs[ref]), "max_abs_at": float(max_abs[at]),
                  "growth": float(growth[at]), "reference_floor": float(floor),
@@ -571,7 +639,7 @@ def _flags(kind: str, steps: np.ndarray, stats: dict, movement: np.ndarray, thre
 
     # unchanged: 3+ steps and every step-to-step movement below the tolerance.
     moves = movement[1:]
-    if len(steps) >= 3 and moves.size and np.isfinite(moves).all() and (moves < thresholds.unchanged_tolerance).all():
+    if len(steps) >= 3 and np.isfinite(moves).all() and (moves < thresholds.unchanged_tolerance).all():
         largest = float(moves.max())
         flags.append(_flag(
             "unchanged", FLAG_SEVERITIES["unchanged"], steps[1],
@@ -587,24 +655,139 @@ def _flags(kind: str, steps: np.ndarray, stats: dict, movement: np.ndarray, thre
 
 # -- per tensor -----------------------------------------------------------------
 
+# Series are analysed in batches of about this many buckets: large enough that
+# numpy's per-call overhead vanishes, small enough to stay in cache.
+_CHUNK_BUCKETS = 30_000
+_PREFILTER = True  # skip `_flags` for series `_may_flag` clears (tests switch it off to compare)
+_STAT_NAMES = ("count", "mean", "std", "min", "max", "percentiles", "iqr", "peak_count",
+               "peak_density", "near_zero_share")
 
-def _movement(stats: dict, distance: np.ndarray) -> np.ndarray:
-    """movement[i] = W1(i-1, i) / scale_{i-1}; scale = std, else |mean| for a point mass.
 
-    A point mass at 0 moving to anything has no scale: NaN (null) unless it did not
-    move (0). movement[0] is NaN (null): nothing to compare with.
+def _movement(stats: dict, distance: np.ndarray, first_rows: np.ndarray) -> np.ndarray:
+    """movement[i] = W1(i-1, i) / scale_{i-1}; scale = std_{i-1}, or |mean_{i-1}| when std is 0.
+
+    The |mean| fallback gives a point mass (one value, or all values equal) a relative
+    change; a point mass at exactly 0 has no scale: 0 if it did not move, else NaN
+    (null). NaN at each series' first row: nothing to compare with.
     """
-    std, mean = stats["std"][:-1], stats["mean"][:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(std > 0, std, np.abs(mean))
-        moved = np.where(scale > 0, distance / scale, np.where(distance == 0, 0.0, np.nan))
-    return np.concatenate([[np.nan], moved]) if len(stats["std"]) else np.zeros(0)
+    n = len(stats["std"])
+    movement = np.full(n, np.nan)
+    if n > 1:
+        std, mean = stats["std"][:-1], stats["mean"][:-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(std > 0, std, np.abs(mean))
+            movement[1:] = np.where(scale > 0, distance / scale, np.where(distance == 0, 0.0, np.nan))
+    movement[first_rows] = np.nan
+    return movement
 
 
 def _ratio(last, first) -> Optional[float]:
-    if first is None or last is None or not math.isfinite(first) or first == 0:
+    if first is None or last is None or first == 0:
         return None
     return jsonable.finite_or_none(last / first)
+
+
+def _may_flag(arrays: dict, starts: np.ndarray, sizes: np.ndarray, thresholds: Thresholds) -> np.ndarray:
+    """Per series: False only if `_flags` is certain to return nothing (a cheap batch test).
+
+    Conservative: no identical / all-zero / non-finite / emptied step, the spread of std
+    and of max|value| over the series within explode_factor (so no growth from any first
+    step, whatever the floor), min std above collapse_factor x max std, and some movement
+    at or above unchanged_tolerance (or fewer than 3 steps).
+    """
+    maybe = np.ones(len(sizes), dtype=bool)
+    present = np.flatnonzero(sizes > 0)
+    if not present.size:
+        return maybe
+    seg = starts[present]
+    count, std = arrays["count"], arrays["std"]
+    nonempty = count > 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        max_abs = np.maximum(np.abs(arrays["min"]), np.abs(arrays["max"]))
+        finite = np.isfinite(arrays["mean"]) & np.isfinite(std) & np.isfinite(max_abs)
+        bad = arrays["identical"] | arrays["all_zero"] | (nonempty & ~finite)
+        usable_std = np.where(nonempty & finite, std, np.nan)
+        usable_abs = np.where(nonempty & finite, max_abs, np.nan)
+        std_hi, std_lo = np.fmax.reduceat(usable_std, seg), np.fmin.reduceat(usable_std, seg)
+        abs_hi, abs_lo = np.fmax.reduceat(usable_abs, seg), np.fmin.reduceat(usable_abs, seg)
+        quiet = np.fmax.reduceat(arrays["movement"], seg) < thresholds.unchanged_tolerance
+        maybe[present] = (
+            np.logical_or.reduceat(bad, seg)
+            | ~np.logical_and.reduceat(nonempty, seg)  # an empty step
+            | ~(std_hi <= thresholds.explode_factor * std_lo)
+            | ~(abs_hi <= thresholds.explode_factor * abs_lo)
+            | ~(std_lo >= thresholds.collapse_factor * std_hi)
+            | ((sizes[present] >= 3) & quiet)
+        )
+    return maybe
+
+
+def _tensor_json(series: HistogramSeries, run, tag, kind, tensor, lists: dict, arrays: dict,
+                 r0: int, r1: int, thresholds: Thresholds, may_flag: bool = True) -> dict:
+    steps = np.asarray(series.steps, dtype=np.int64)
+    n = r1 - r0
+    stats = {name: lists[name][r0:r1] for name in _STAT_NAMES}
+    stats["identical"] = lists["identical"][r0:r1]
+    movement = lists["movement"][r0:r1]
+    std, mean, density = stats["std"], stats["mean"], stats["peak_density"]
+    trends = {
+        "std_ratio": _ratio(std[-1], std[0]) if n else None,
+        "mean_drift": (_ratio(mean[-1] - mean[0], std[0])
+                       if n and mean[0] is not None and mean[-1] is not None else None),
+        "peak_density_ratio": _ratio(density[-1], density[0]) if n else None,
+        "movement": movement,
+        "final_movement": movement[-1] if n > 1 else None,
+    }
+    window = {name: array[r0:r1] for name, array in arrays.items()} if may_flag else {}
+    return {
+        "tensor": tensor,
+        "kind": kind,
+        "run": run,
+        "tag": tag,
+        "steps": steps.tolist(),
+        "sampled": looks_downsampled(steps),
+        "stats": stats,
+        "trends": trends,
+        "first_histogram": _histogram_json(series.buckets[0]) if n else [],
+        "last_histogram": _histogram_json(series.buckets[-1]) if n else [],
+        "flags": _flags(kind, steps, window, window["movement"], thresholds) if n and may_flag else [],
+    }
+
+
+def _analyze_chunk(items, thresholds: Thresholds) -> List[dict]:
+    bucket_arrays = [buckets for series, _, _ in items for buckets in series.buckets]
+    sizes = np.array([len(series.buckets) for series, _, _ in items], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    flat = _flatten(bucket_arrays)
+    arrays = _flat_stats(flat, thresholds.near_zero)
+    arrays["movement"] = _movement(arrays, _wasserstein_consecutive(flat), starts[sizes > 0])
+    lists = {name: _floats(arrays[name]) for name in _STAT_NAMES + ("movement",)}
+    lists["identical"] = arrays["identical"].tolist()
+    may_flag = _may_flag(arrays, starts, sizes, thresholds).tolist() if _PREFILTER else [True] * len(items)
+    results = []
+    for (series, run, tag), r0, r1, maybe in zip(items, starts.tolist(), ends.tolist(), may_flag):
+        if tag is None:
+            tensor, kind = None, "other"
+        else:
+            _, tensor, kind = parse_weight_tag(tag)
+        results.append(_tensor_json(series, run, tag, kind, tensor, lists, arrays, r0, r1, thresholds, maybe))
+    return results
+
+
+def _analyze_all(items, thresholds: Thresholds) -> List[dict]:
+    """`analyze_tensor` for every (series, run, tag) in `items`, batched; same order."""
+    results, chunk, size = [], [], 0
+    for item in items:
+        buckets = item[0].buckets
+        chunk.append(item)
+        size += len(buckets) * (len(buckets[0]) + 1 if len(buckets) else 1)
+        if size >= _CHUNK_BUCKETS:
+            results.extend(_analyze_chunk(chunk, thresholds))
+            chunk, size = [], 0
+    if chunk:
+        results.extend(_analyze_chunk(chunk, thresholds))
+    return results
 
 
 def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(), *,
@@ -615,15 +798,17 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
     "first_histogram", "last_histogram", "flags"}`` where
 
     - ``stats``: per step (lists aligned with ``steps``) count, mean, std, min, max,
-      percentiles (one list of `PERCENTILES` values per step), iqr, peak_count,
+      percentiles (one list of the 9 `PERCENTILES` values per step), iqr, peak_count,
       peak_density, near_zero_share, identical (see `bucket_stats`);
     - ``trends``: ``std_ratio`` = std_last / std_first (null if std_first is 0),
       ``mean_drift`` = (mean_last - mean_first) / std_first, ``peak_density_ratio`` =
       peak_density_last / peak_density_first (below 1: flatter), ``movement`` =
-      per step W1(hist_{i-1}, hist_i) / std_{i-1} (1-Wasserstein distance between
-      consecutive histograms in units of the earlier spread, see
-      `_wasserstein_consecutive`; |mean_{i-1}| replaces a zero std; first element
-      null), ``final_movement`` = its last element;
+      per step W1(hist_{i-1}, hist_i) / std_{i-1}: the 1-Wasserstein distance between
+      consecutive histograms (`_wasserstein_consecutive`) in units of the earlier
+      step's spread (|mean_{i-1}| stands in for a zero std; first element null),
+      ``final_movement`` = its last element;
+    - ``sampled``: the steps are unevenly spaced (`series.looks_downsampled`):
+      TensorBoard's reservoir sampling dropped some;
     - ``first_histogram`` / ``last_histogram``: the first and last step's buckets as
       ``[[left, right, count], ...]``;
     - ``flags``: ``[{"flag", "severity", "first_step", "message", "evidence"}]``, worst
@@ -631,67 +816,20 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
         * ``identical_values`` (error): count > 1 and all values equal at the last step
           (constant initialisation: symmetry never broken). first_step = first step it
           holds. Holding only at the first step is no flag (a histogram written before
-          training); holding at later steps but not the last is a warning.
-        * ``all_zero`` (error): all values exactly 0, same step rules (replaces
-          identical_values on the same tensor).
-        * ``exploding`` (error): non-finite statistics, or std or max|value| above
-          ``explode_factor`` x its first-step value (floored by ``explode_min_scale`` for
-          kernels, ``explode_min_scale_bias`` for the rest).
+          training); holding at later steps but no longer at the last is a warning.
+        * ``all_zero`` (error): all values exactly 0, same step rules; it replaces
+          identical_values on the same tensor.
+        * ``exploding`` (error): non-finite statistics, or std or max|value| more than
+          ``explode_factor`` x its first-step value (that reference floored by
+          ``explode_min_scale`` for kernels, ``explode_min_scale_bias`` otherwise).
         * ``collapsing`` (warning): std below ``collapse_factor`` x its first-step value.
         * ``unchanged`` (warning): 3+ steps and every movement below
           ``unchanged_tolerance``.
 
-    `run` and `tag` only label the output (and `tag` gives tensor and kind via
-    `parse_weight_tag`).
+    `run` and `tag` only label the output (`tag` also gives tensor and kind via
+    `parse_weight_tag`; without it tensor is None and kind "other").
     """
-    if tag is None:
-        tensor, kind = None, "other"
-    else:
-        _, tensor, kind = parse_weight_tag(tag)
-    steps = np.asarray(series.steps, dtype=np.int64)
-    batch = _pad(series.buckets)
-    stats = _batch_stats(batch, thresholds.near_zero)
-    movement = _movement(stats, _wasserstein_consecutive(batch))
-    n = len(steps)
-
-    std_list = _floats(stats["std"])
-    mean_list = _floats(stats["mean"])
-    density_list = _floats(stats["peak_density"])
-    std_first = std_list[0] if n else None
-    movement_list = _floats(movement)
-    trends = {
-        "std_ratio": _ratio(std_list[-1], std_first) if n else None,
-        "mean_drift": (_ratio(mean_list[-1] - mean_list[0], std_first)
-                       if n and mean_list[0] is not None and mean_list[-1] is not None else None),
-        "peak_density_ratio": _ratio(density_list[-1], density_list[0]) if n else None,
-        "movement": movement_list,
-        "final_movement": movement_list[-1] if n > 1 else None,
-    }
-    return {
-        "tensor": tensor,
-        "kind": kind,
-        "run": run,
-        "tag": tag,
-        "steps": steps.tolist(),
-        "sampled": looks_downsampled(steps),
-        "stats": {
-            "count": _floats(stats["count"]),
-            "mean": mean_list,
-            "std": std_list,
-            "min": _floats(stats["min"]),
-            "max": _floats(stats["max"]),
-            "percentiles": _floats(stats["percentiles"]) if n else [],
-            "iqr": _floats(stats["iqr"]),
-            "peak_count": _floats(stats["peak_count"]),
-            "peak_density": density_list,
-            "near_zero_share": _floats(stats["near_zero_share"]),
-            "identical": stats["identical"].tolist(),
-        },
-        "trends": trends,
-        "first_histogram": _histogram_json(series.buckets[0]) if n else [],
-        "last_histogram": _histogram_json(series.buckets[-1]) if n else [],
-        "flags": _flags(kind, steps, stats, movement, thresholds) if n else [],
-    }
+    return _analyze_all([(series, run, tag)], thresholds)[0]
 
 
 # -- per layer --------------------------------------------------------------------
@@ -725,10 +863,13 @@ def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
         run_order.setdefault(run, len(run_order))
         layer, tensor, kind = parse_weight_tag(tag)
         groups.setdefault((run, layer), []).append((KINDS.index(kind), _natural(tensor), tag, series))
+    order = sorted(groups, key=lambda key: (run_order[key[0]], _natural(key[1])))
+    members = {key: sorted(groups[key], key=lambda member: member[:3]) for key in order}
+    analysed = iter(_analyze_all(
+        [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds))
     layers = []
-    for run, layer in sorted(groups, key=lambda key: (run_order[key[0]], _natural(key[1]))):
-        members = sorted(groups[(run, layer)], key=lambda member: member[:3])
-        tensors = [analyze_tensor(series, thresholds, run=run, tag=tag) for _, _, tag, series in members]
+    for run, layer in order:
+        tensors = [next(analysed) for _ in members[(run, layer)]]
         flags = [flag for tensor in tensors for flag in tensor["flags"]]
         layers.append({
             "layer": layer,
