@@ -100,7 +100,7 @@ export function formatPointShort(point, epochBased = true) {
 
 /**
  * The EarlyStopping what-if for `es` (backend early_stop object).
- * Returns {call, stops, stopText, savesText, short, long}: `short` for the
+ * Returns {call, stops, saved, stopText, savesText, short, long}: `short` for the
  * leaderboard cell, `long` for the detail panel.
  */
 export function whatIfText(es, opts = {}) {
@@ -136,8 +136,12 @@ export function whatIfText(es, opts = {}) {
   const saved = isNum(es.epochs_saved) ? es.epochs_saved : 0;
   const share = formatPercent(es.share_saved);
   const stopText = `stops at ${unit} ${stop}`;
-  const savesText = `saves ${plural(saved, unit)} (${share})`;
-  let long = `${call} would stop training at ${unit} ${stop}, saving ${plural(saved, unit)} (${share} of the run).`;
+  // Stopping at the last epoch (the run itself was stopped there) saves nothing.
+  const savesText = saved > 0 ? `saves ${plural(saved, unit)} (${share})` : "the last one";
+  let long =
+    saved > 0
+      ? `${call} would stop training at ${unit} ${stop}, saving ${plural(saved, unit)} (${share} of the run).`
+      : `${call} would stop at ${unit} ${stop}, the last ${unit} of the run: nothing left to save.`;
   if (restore !== null) long += ` With restore_best_weights=True you keep the weights from ${unit} ${restore}.`;
-  return { call, stops: true, stopText, savesText, short: `EarlyStopping(${p}) ${stopText}, ${savesText}`, long };
+  return { call, stops: true, saved, stopText, savesText, short: `EarlyStopping(${p}) ${stopText}, ${savesText}`, long };
 }

@@ -111,9 +111,10 @@ def _number(value) -> str:
 
 def _early_stop_cell(early_stop: Optional[dict]) -> str:
     if not early_stop or early_stop.get("stop_step") is None:
-        return "no stop"
+        return "never"
     point = {"step": early_stop["stop_step"], "epoch": early_stop.get("stop_epoch")}
-    return f"{_moment(point)} (-{early_stop['epochs_saved']})"
+    saved = early_stop["epochs_saved"]
+    return f"{_moment(point)}, saves {saved}" if saved else f"{_moment(point)} (the last)"
 
 
 def _weights_cell(summary: dict) -> str:
@@ -122,7 +123,7 @@ def _weights_cell(summary: dict) -> str:
     worst = summary.get("worst_flag")
     if not worst:
         return f"ok ({summary['layers']} layers)"
-    return f"{summary['flagged_layers']}/{summary['layers']} {worst['flag']}"
+    return f"{worst['flag']} ({summary['flagged_layers']}/{summary['layers']} layers)"
 
 
 def _sort_key(row: dict):
@@ -147,12 +148,12 @@ def _table(header: Sequence[str], rows: List[Sequence[str]], colour_column: Opti
 
 def runs_table(document: dict, colour: bool = False) -> str:
     """The `/runs` document as a text table, one row per training run."""
-    header = ("run", "status", "monitor", "best", "value", "onset", "EarlyStopping", "weights")
+    patience = document.get("params", {}).get("patience")
+    header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops", "weights")
     rows = []
     for row in sorted(document["runs"], key=_sort_key):
         monitor = row.get("monitor") or {}
         arrow = {"min": "↓", "max": "↑"}.get(monitor.get("mode"), "")
-        patience = (row.get("early_stop") or {}).get("patience")
         rows.append((
             row["run"],
             row["status"],
@@ -160,7 +161,7 @@ def runs_table(document: dict, colour: bool = False) -> str:
             _moment(row.get("best")),
             _number((row.get("best") or {}).get("value")),
             _moment(row.get("onset")),
-            _early_stop_cell(row.get("early_stop")) if patience is not None else "-",
+            _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
             _weights_cell(row.get("weights") or {}),
         ))
     return _table(header, rows, colour_column=1, colour=colour)

@@ -134,3 +134,10 @@ test("whatIfText without early_stop", () => {
   assert.equal(t.short, DASH);
   assert.match(t.long, /No validation/);
 });
+
+test("whatIfText when EarlyStopping stops at the last epoch saves nothing", () => {
+  const t = whatIfText({ ...ES, epochs_saved: 0, share_saved: 0 });
+  assert.equal(t.saved, 0);
+  assert.equal(t.savesText, "the last one");
+  assert.match(t.long, /nothing left to save/);
+});
