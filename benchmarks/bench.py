@@ -47,6 +47,31 @@ def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
     print()
 
 
+def in_process(logdir: Path) -> None:
+    """Cold and warm timings of the plugin's own work over TensorBoard's Python data provider."""
+    from tensorboard import context as context_lib
+
+    from tb_overfit_plugin import reading, report
+    from tb_overfit_plugin.logdir import local_data_provider
+    from tb_overfit_plugin.params import CurveParams
+
+    start = time.perf_counter()
+    provider = local_data_provider(str(logdir))
+    print(f"{'python loader: load the logdir (TensorBoard itself)':60s} {time.perf_counter() - start:8.2f} s")
+    reader, diagnoser, ctx = reading.SeriesReader(provider), report.Diagnoser(), context_lib.RequestContext()
+    for label in ("cold", "warm"):
+        start = time.perf_counter()
+        scalars = reader.scalars(ctx, "")
+        read_scalars = time.perf_counter()
+        histograms = reader.histograms(ctx, "")
+        read_histograms = time.perf_counter()
+        document = diagnoser.runs_document(scalars, histograms, CurveParams())
+        analysed = time.perf_counter()
+        print(f"{'in-process /runs ' + label + ': read scalars':60s} {(read_scalars - start) * 1000:8.1f} ms")
+        print(f"{'in-process /runs ' + label + ': read histograms':60s} {(read_histograms - read_scalars) * 1000:8.1f} ms")
+        print(f"{'in-process /runs ' + label + ': analyse ' + str(len(document['runs'])) + ' runs':60s} {(analysed - read_histograms) * 1000:8.1f} ms")
+
+
 def timed_get(url: str):
     start = time.perf_counter()
     with urllib.request.urlopen(url, timeout=600) as response:
@@ -68,6 +93,7 @@ def main() -> None:
         write_sweep(logdir, args.runs, args.epochs, args.tensors)
         print(f"wrote logs in {time.perf_counter() - start:.1f} s")
 
+    in_process(logdir)
     from conftest import TensorBoardProcess
 
     tensorboard = TensorBoardProcess(logdir, f"--load_fast={args.load_fast}",

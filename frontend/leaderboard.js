@@ -128,7 +128,7 @@ function earlyStopCell(run) {
     h("span", { class: "es-call" }, `EarlyStopping(${es.patience})`),
     " ",
     text.stops
-      ? [`${text.stopText},`, h("span", { class: text.saved > 0 ? "es-saves" : "muted" }, text.savesText)]
+      ? [`${text.stopText}, `, h("span", { class: text.saved > 0 ? "es-saves" : "muted" }, text.savesText)]
       : h("span", { class: "muted" }, text.stopText)
   );
 }

@@ -74,6 +74,11 @@ def _series_json(series: Optional[ScalarSeries], smoothing: float) -> Optional[d
     }
 
 
+def _any_sampled(layers: list) -> bool:
+    """Whether TensorBoard kept only a sample of the steps of any tensor in `layers`."""
+    return any(tensor["sampled"] for layer in layers for tensor in layer["tensors"])
+
+
 def _metric_json(pair: grouping.MetricPair) -> dict:
     return {
         "metric": pair.metric,
@@ -149,7 +154,9 @@ class Diagnoser:
         analysis["monitor"] = dict(_metric_json(pair), mode=mode)
         return analysis
 
-    def _no_metric_analysis(self, run: grouping.TrainingRun, params: CurveParams) -> dict:
+    @staticmethod
+    def _no_metric_analysis(run: grouping.TrainingRun, params: CurveParams) -> dict:
+        """The verdict fields of a run without the metric asked for (or any metric)."""
         available = ", ".join(pair.metric for pair in run.metrics) or "none"
         wanted = f"no metric {params.metric!r}" if params.metric else "no scalar metrics"
         return {
@@ -245,9 +252,7 @@ class Diagnoser:
 
         def compute() -> dict:
             layers = self._layers(run, histograms, thresholds)
-            summary = weights.weights_summary(layers)
-            summary["sampled"] = any(t["sampled"] for layer in layers for t in layer["tensors"])
-            return summary
+            return dict(weights.weights_summary(layers), sampled=_any_sampled(layers))
 
         return self._weights_summary_memo.get(key, compute)
 
@@ -256,7 +261,7 @@ class Diagnoser:
         """`GET /weights?run=...`: per-layer statistics, trends and flags."""
         run = self.training_run(scalars, histograms, name)
         layers = self._layers(run, histograms, thresholds)
-        sampled = any(t["sampled"] for layer in layers for t in layer["tensors"])
+        sampled = _any_sampled(layers)
         return {
             "run": run.name,
             "hint": None if layers else NO_HISTOGRAMS_HINT,

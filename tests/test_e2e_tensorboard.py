@@ -89,3 +89,33 @@ def test_live_run_gains_epochs(tmp_path, tensorboard_process, load_fast):
     status, curves = tensorboard.get_json("/data/plugin/overfit/curves?run=live")
     assert curves["validation"]["steps"] == list(range(9))
     json.dumps(curves, allow_nan=False)
+
+
+@pytest.mark.parametrize("flags, sampled", [((), True), (("--samples_per_plugin=histograms=0",), False)])
+def test_rust_server_histogram_sampling_is_reported(tmp_path, tensorboard_process, flags, sampled):
+    logdir = tmp_path / "logs"
+    epochs = 150  # more than the 100 histogram steps the Rust data server keeps by default
+    rng = np.random.default_rng(3)
+    logwriters.write_keras_layout(
+        logdir, "long", train={"epoch_loss": list(np.linspace(1, 0.1, epochs))},
+        validation={"epoch_loss": list(np.linspace(1.1, 0.3, epochs))},
+        histograms={"model/dense_1/kernel/histogram": [rng.normal(0, 0.1, 100) for _ in range(epochs)]},
+    )
+    tensorboard = tensorboard_process(logdir, "--load_fast=true", *flags)
+
+    def weights():
+        status, body = tensorboard.get_json("/data/plugin/overfit/weights?run=long")
+        return body if status == 200 and body["layers"] else None
+
+    tensorboard.wait_until(lambda: weights() is not None and weights()["layers"][0]["tensors"][0]["steps"][-1] == epochs - 1,
+                           "the histograms")
+    body = weights()
+    steps = body["layers"][0]["tensors"][0]["steps"]
+    assert body["sampled"] is sampled
+    if sampled:
+        assert len(steps) < epochs and "--samples_per_plugin=histograms=0" in body["sampling_hint"]
+        _, runs = tensorboard.get_json("/data/plugin/overfit/runs")
+        assert runs["runs"][0]["weights"]["sampled"] is True
+        assert runs["runs"][0]["num_steps"] == epochs  # scalars are not sampled at this size
+    else:
+        assert steps == list(range(epochs)) and body["sampling_hint"] is None
