@@ -25,7 +25,16 @@ import numpy as np
 
 
 def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
-    import tensorflow as tf
+    """Keras-layout runs: `run_i/train` (epoch_loss + kernel histograms), `run_i/validation`.
+
+    Events hold the same TF2 summaries `tf.summary` writes, built with
+    TensorBoard's own `scalar_pb` / `histogram_pb` (30 buckets): eager
+    `tf.summary` needs minutes per run at this size.
+    """
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+    from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
     rng = np.random.default_rng(0)
     steps = np.arange(epochs)
@@ -34,14 +43,17 @@ def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
         train = np.exp(-steps / (epochs / 5)) + rng.normal(0, 0.01, epochs)
         validation = 0.5 + 1e-5 * (steps - turn) ** 2 + rng.normal(0, 0.01, epochs)
         for split, values in (("train", train), ("validation", validation)):
-            writer = tf.summary.create_file_writer(str(logdir / f"run_{index:03d}" / split))
-            with writer.as_default():
-                for step in steps:
-                    tf.summary.scalar("epoch_loss", values[step], step=int(step))
-                    if split == "train":
-                        for tensor in range(tensors):
-                            weights = rng.normal(0, 0.05 * (1 + step / epochs), 256)
-                            tf.summary.histogram(f"model/dense_{tensor}/kernel/histogram", weights, step=int(step))
+            writer = EventFileWriter(str(logdir / f"run_{index:03d}" / split))
+            for step in steps:
+                summaries = [scalar_pb("epoch_loss", np.float32(values[step]))]
+                if split == "train":
+                    summaries += [
+                        histogram_pb(f"model/dense_{t}/kernel/histogram",
+                                     rng.normal(0, 0.05 * (1 + step / epochs), 256), buckets=30)
+                        for t in range(tensors)
+                    ]
+                for summary in summaries:
+                    writer.add_event(event_pb2.Event(step=int(step), wall_time=time.time(), summary=summary))
             writer.close()
         print(f"\rwrote run {index + 1}/{runs}", end="", flush=True)
     print()

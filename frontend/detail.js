@@ -104,7 +104,8 @@ export function renderDetail(container, opts) {
   const chartBox = h("div", { class: "chart-box main-chart" });
   const gapTitle = h("div", { class: "chart-title" }, "Generalization gap ", h("span", { class: "muted" }, "(validation − train)"));
   const gapBox = h("div", { class: "chart-box gap-chart" });
-  container.replaceChildren(title, explanation, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
+  const sampled = a.sampling_hint ? h("div", { class: "notice warn", id: "curve-sampling-hint" }, a.sampling_hint) : "";
+  container.replaceChildren(title, explanation, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
   const width = opts.width || container.clientWidth || 900;
   renderCurveChart(chartBox, curves, { width, height: 320, bus });
   const hasGap = renderGapChart(gapBox, curves, { width, height: 120, bus });

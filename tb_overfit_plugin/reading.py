@@ -56,7 +56,7 @@ def _histogram_series(datums) -> series_lib.HistogramSeries:
     return series_lib.HistogramSeries(
         steps=np.array([d.step for d in datums], dtype=np.int64),
         wall_times=np.array([d.wall_time for d in datums], dtype=np.float64),
-        buckets=tuple(series_lib.normalize_buckets(d.numpy) for d in datums),
+        buckets=series_lib.normalize_bucket_series([d.numpy for d in datums]),
     )
 
 

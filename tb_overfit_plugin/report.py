@@ -18,11 +18,16 @@ from typing import Callable, Hashable, List, Optional
 from tb_overfit_plugin import curves, grouping, jsonable, weights
 from tb_overfit_plugin.params import CurveParams
 from tb_overfit_plugin.reading import SeriesSet
-from tb_overfit_plugin.series import HistogramSeries, ScalarSeries
+from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
 
 NO_HISTOGRAMS_HINT = (
     "No weight histograms for this run: pass histogram_freq=1 to "
     "keras.callbacks.TensorBoard (or call add_histogram in PyTorch) to log them."
+)
+SCALAR_SAMPLING_HINT = (
+    "TensorBoard kept only a sample of this metric's points (1000 per series by default), so the "
+    "best step may lie between the points kept; start tensorboard with "
+    "--samples_per_plugin=scalars=0 to analyse every point."
 )
 SAMPLING_HINT = (
     "TensorBoard kept only a sample of the histogram steps of this run "
@@ -152,6 +157,9 @@ class Diagnoser:
             else []
         )
         analysis["monitor"] = dict(_metric_json(pair), mode=mode)
+        sampled = any(series is not None and looks_downsampled(series.steps) for series in (train, validation))
+        analysis["sampled"] = sampled
+        analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
         return analysis
 
     @staticmethod
@@ -171,6 +179,7 @@ class Diagnoser:
             "num_steps": 0,
             "last_step": None,
             "lr_drop_steps": [],
+            "sampled": False,
         }
 
     def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
@@ -186,7 +195,7 @@ class Diagnoser:
             "weights": self.weights_summary(run, histograms),
         }
         keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
-                "diverged_step", "num_steps", "last_step", "lr_drop_steps")
+                "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled")
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 

@@ -78,6 +78,31 @@ def normalize_buckets(tensor) -> np.ndarray:
     return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
 
+def normalize_bucket_series(tensors) -> tuple:
+    """`normalize_buckets` for every histogram of a series, vectorised.
+
+    Histograms of one series usually share their shape (TF2 writes 30
+    buckets at every step): those are normalised as one stacked array, which
+    is many times faster than one call per histogram. Anything else (shapes
+    that differ, rows that need reordering, NaN edges) takes the per-histogram
+    path, so the result is always exactly `normalize_buckets` of each.
+    """
+    arrays = [np.asarray(tensor, dtype=np.float64) for tensor in tensors]
+    if len(arrays) < 2 or len({array.shape for array in arrays}) != 1 or arrays[0].size == 0:
+        return tuple(normalize_buckets(array) for array in arrays)
+    stack = np.stack(arrays).reshape(len(arrays), -1, 3)
+    left = np.minimum(stack[..., 0], stack[..., 1])
+    right = np.maximum(stack[..., 0], stack[..., 1])
+    counts = stack[..., 2]
+    # Rows must already be in (left, right) order (they are, as writers emit them).
+    left_step, right_step = np.diff(left, axis=1), np.diff(right, axis=1)
+    if not np.all((left_step > 0) | ((left_step == 0) & (right_step >= 0))):
+        return tuple(normalize_buckets(array) for array in arrays)
+    rows = np.stack([left, right, counts], axis=-1)
+    keep = counts > 0
+    return tuple(histogram[kept] for histogram, kept in zip(rows, keep))
+
+
 def looks_downsampled(steps: np.ndarray) -> bool:
     """Whether a series' steps show signs of TensorBoard's reservoir sampling.
 

@@ -117,5 +117,24 @@ def test_rust_server_histogram_sampling_is_reported(tmp_path, tensorboard_proces
         _, runs = tensorboard.get_json("/data/plugin/overfit/runs")
         assert runs["runs"][0]["weights"]["sampled"] is True
         assert runs["runs"][0]["num_steps"] == epochs  # scalars are not sampled at this size
+        assert runs["runs"][0]["sampled"] is False
     else:
         assert steps == list(range(epochs)) and body["sampling_hint"] is None
+
+
+def test_scalar_sampling_is_reported(tmp_path, tensorboard_process):
+    logdir = tmp_path / "logs"
+    steps = 1500  # per-iteration logging: more than the 1000 scalar points TensorBoard keeps
+    loss = list(np.linspace(1, 0.1, steps))
+    logwriters.write_single_run(logdir, "iterations", {"Loss/train": loss, "Loss/val": loss})
+    tensorboard = tensorboard_process(logdir, "--load_fast=true")
+
+    def row():
+        status, body = tensorboard.get_json("/data/plugin/overfit/runs")
+        rows = body["runs"] if status == 200 else []
+        return rows[0] if rows and rows[0]["last_step"] == steps - 1 else None
+
+    tensorboard.wait_until(lambda: row() is not None, "the run")
+    assert row()["sampled"] is True and row()["num_steps"] < steps
+    status, curves = tensorboard.get_json("/data/plugin/overfit/curves?run=iterations")
+    assert "--samples_per_plugin=scalars=0" in curves["analysis"]["sampling_hint"]

@@ -178,3 +178,22 @@ def test_verdicts_for_curve_shapes(tmp_path, plugin_client):
     assert status == 200
     assert body["validation"]["values"][25] is None
     assert body["validation"]["nonfinite"][0] == {"step": 25, "value": "NaN"}
+
+
+def test_demo_verdicts(demo_logdir, plugin_client):
+    """Acceptance: the demo's real Keras runs get the verdicts they were built for."""
+    _, body = plugin_client(demo_logdir).get("runs")
+    rows = {row["run"]: row for row in body["runs"]}
+    overfit = rows["overfit"]
+    assert overfit["status"] == "overfitting"
+    assert overfit["best"]["step"] < overfit["onset"]["step"] <= overfit["best"]["step"] + 5
+    assert overfit["early_stop"]["epochs_saved"] >= 20 and overfit["weights"]["worst_flag"] is None
+    # The regularized run was stopped by its own EarlyStopping(patience=5): our what-if with the same
+    # patience stops at its last epoch, and its validation loss never turned upward for good.
+    regularized = rows["regularized"]
+    assert regularized["status"] != "overfitting" and regularized["onset"] is None
+    assert regularized["early_stop"]["stop_step"] == regularized["last_step"]
+    assert regularized["weights"]["worst_flag"] is None
+    broken = rows["broken"]
+    assert broken["weights"]["worst_flag"]["flag"] == "identical_values"
+    assert broken["weights"]["flagged_layers"] == 2

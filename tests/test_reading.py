@@ -97,3 +97,26 @@ def test_scalar_series_keeps_latest_point_of_a_repeated_step():
     assert built.steps.tolist() == [0, 1, 2]
     assert built.values.tolist() == [3, 2, 1]
     assert series.scalar_series([], [], []).steps.size == 0
+
+
+def test_vectorised_normalisation_equals_one_at_a_time():
+    rng = np.random.default_rng(5)
+    edges = np.sort(rng.normal(size=(20, 31)), axis=1)
+    counts = rng.integers(0, 3, size=(20, 30)).astype(float)  # many empty buckets
+    ordered = np.stack([edges[:, :-1], edges[:, 1:], counts], axis=-1)
+    swapped = ordered[:, :, [1, 0, 2]]  # left > right in every row, as the Rust server may send
+    shuffled = ordered[:, rng.permutation(30)]  # rows out of order
+    constant = np.zeros((20, 30, 3))
+    constant[:, :, :2] = 0.5
+    constant[:, -1, 2] = 7.0  # TF2's all-equal histogram: zero-width buckets, all count in the last
+    with_nan = ordered.copy()
+    with_nan[3, 4, 0] = np.nan
+    for stack in (ordered, swapped, shuffled, constant, with_nan, ordered[:1], ordered[:, :0]):
+        vectorised = series.normalize_bucket_series(list(stack.astype(np.float32)))
+        one_at_a_time = [series.normalize_buckets(h) for h in stack.astype(np.float32)]
+        assert len(vectorised) == len(one_at_a_time)
+        for fast, slow in zip(vectorised, one_at_a_time):
+            np.testing.assert_array_equal(fast, slow)
+    mixed = [ordered[0], ordered[1, :10]]  # shapes differ
+    for fast, slow in zip(series.normalize_bucket_series(mixed), map(series.normalize_buckets, mixed)):
+        np.testing.assert_array_equal(fast, slow)
