@@ -59,21 +59,41 @@ def scalar_series(steps, wall_times, values) -> ScalarSeries:
     )
 
 
+def _ordered_clipped_edges(stack: np.ndarray):
+    """(left, right) of (n, k, 3) stacked histograms, each row ordered and clipped to its support.
+
+    Every loader writes the data's minimum as the first row's left edge and
+    its maximum as the last row's right edge (TF2 summaries; TensorBoard's
+    Python `data_compat` for HistogramProto; the Rust data server, which
+    keeps the outer empty rows and writes them inverted). Clipping to that
+    support is what `data_compat` does, so both loaders give the same
+    buckets, and no bucket reaches past the real min or max.
+    """
+    low, high = stack[:, :1, 0], stack[:, -1:, 1]
+    sane = low <= high  # False for NaN edges: leave those rows alone
+    low, high = np.where(sane, low, -np.inf), np.where(sane, high, np.inf)
+    left = np.clip(np.minimum(stack[..., 0], stack[..., 1]), low, high)
+    right = np.clip(np.maximum(stack[..., 0], stack[..., 1]), low, high)
+    return left, right
+
+
 def normalize_buckets(tensor) -> np.ndarray:
     """Returns histogram buckets as float64 (k, 3) rows (left, right, count).
 
     TensorBoard's two loaders disagree on the details (the Rust data server
-    keeps float64 and empty end buckets, and may hand out left > right for
-    HistogramProto data; the Python loader gives float32), so: cast to
-    float64, order each row's edges so left <= right, drop rows whose count
-    is zero, and sort rows by left edge. An empty histogram becomes (0, 3).
+    keeps float64 and the empty end buckets, may hand out left > right for
+    HistogramProto data, and leaves the outer buckets' natural edges where
+    the Python loader clips them to the data's min and max), so: cast to
+    float64, order each row's edges so left <= right, clip them to the
+    histogram's support (`_ordered_clipped_edges`), drop rows whose count is
+    zero, and sort rows by left edge. An empty histogram becomes (0, 3).
     """
     array = np.asarray(tensor, dtype=np.float64)
     if array.size == 0:
         return np.zeros((0, 3))
     array = array.reshape(-1, 3)
-    edges = np.sort(array[:, :2], axis=1)
-    rows = np.column_stack([edges, array[:, 2]])
+    left, right = _ordered_clipped_edges(array[None])
+    rows = np.column_stack([left[0], right[0], array[:, 2]])
     rows = rows[rows[:, 2] > 0]
     return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
@@ -91,8 +111,7 @@ def normalize_bucket_series(tensors) -> tuple:
     if len(arrays) < 2 or len({array.shape for array in arrays}) != 1 or arrays[0].size == 0:
         return tuple(normalize_buckets(array) for array in arrays)
     stack = np.stack(arrays).reshape(len(arrays), -1, 3)
-    left = np.minimum(stack[..., 0], stack[..., 1])
-    right = np.maximum(stack[..., 0], stack[..., 1])
+    left, right = _ordered_clipped_edges(stack)
     counts = stack[..., 2]
     # Rows must already be in (left, right) order (they are, as writers emit them).
     left_step, right_step = np.diff(left, axis=1), np.diff(right, axis=1)

@@ -138,3 +138,41 @@ def test_scalar_sampling_is_reported(tmp_path, tensorboard_process):
     assert row()["sampled"] is True and row()["num_steps"] < steps
     status, curves = tensorboard.get_json("/data/plugin/overfit/curves?run=iterations")
     assert "--samples_per_plugin=scalars=0" in curves["analysis"]["sampling_hint"]
+
+
+def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(tmp_path, tensorboard_process, plugin_client):
+    """TF1/PyTorch HistogramProto data: the Rust server converts it differently (float64, empty
+    end buckets, edges in the other order); after normalisation the statistics must agree."""
+    logdir = tmp_path / "logs"
+    rng = np.random.default_rng(11)
+    samples = [rng.normal(0.1 * step, 1 + 0.2 * step, 2000) for step in range(6)]
+    logwriters.write_tf1_histograms(logdir, "torch_run", "layer1.0.conv1.weight", samples)
+    logwriters.write_tf1_histograms(logdir, "torch_run", "layer1.0.conv1.bias", [np.full(64, 0.25)] * 6)
+    logwriters.write_tf1_histograms_compat(logdir, "tf1_run", "dense/kernel_0", samples)
+    tensorboard = tensorboard_process(logdir, "--load_fast=true")
+
+    def served():
+        status, body = tensorboard.get_json("/data/plugin/overfit/weights?run=torch_run")
+        ready = status == 200 and body["layers"] and all(len(t["steps"]) == 6 for t in body["layers"][0]["tensors"])
+        return body if ready else None
+
+    tensorboard.wait_until(lambda: served() is not None, "the histograms")
+    for run in ("torch_run", "tf1_run"):
+        _, rust = tensorboard.get_json(f"/data/plugin/overfit/weights?run={run}")
+        _, python = plugin_client(logdir).get("weights", run=run)
+        tensors = [(r, p) for rl, pl in zip(rust["layers"], python["layers"]) for r, p in zip(rl["tensors"], pl["tensors"])]
+        assert len(tensors) == len([t for layer in python["layers"] for t in layer["tensors"]]) > 0
+        for rust_tensor, python_tensor in tensors:
+            assert rust_tensor["tag"] == python_tensor["tag"] and len(rust_tensor["steps"]) == 6
+            for name in ("count", "mean", "std", "min", "max", "iqr", "percentiles"):
+                np.testing.assert_allclose(np.array(rust_tensor["stats"][name], dtype=float),
+                                           np.array(python_tensor["stats"][name], dtype=float), rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{run} {rust_tensor['tag']} {name}")
+            assert [f["flag"] for f in rust_tensor["flags"]] == [f["flag"] for f in python_tensor["flags"]]
+    _, python = plugin_client(logdir).get("weights", run="torch_run")
+    assert [layer["layer"] for layer in python["layers"]] == ["layer1.0.conv1"]
+    weight = python["layers"][0]["tensors"][0]
+    np.testing.assert_allclose(weight["stats"]["mean"], [s.mean() for s in samples], atol=0.05)
+    np.testing.assert_allclose(weight["stats"]["max"], [s.max() for s in samples], rtol=1e-6)  # the real max
+    bias = python["layers"][0]["tensors"][1]
+    assert bias["kind"] == "bias" and "identical_values" in {f["flag"] for f in bias["flags"]}

@@ -197,3 +197,17 @@ def test_demo_verdicts(demo_logdir, plugin_client):
     broken = rows["broken"]
     assert broken["weights"]["worst_flag"]["flag"] == "identical_values"
     assert broken["weights"]["flagged_layers"] == 2
+
+
+def test_weight_thresholds_are_query_parameters(demo_logdir, plugin_client):
+    client = plugin_client(demo_logdir)
+    status, body = client.get("weights", run="overfit", explode_factor="-1")
+    assert status == 400 and "explode_factor" in body["error"]
+    status, body = client.get("weights", run="overfit")
+    assert body["summary"]["worst_flag"] is None and body["thresholds"]["explode_factor"] == 10.0
+    # dense_3's kernel widens 1.58x over the run: an explode factor of 1.2 calls that exploding.
+    status, body = client.get("weights", run="overfit", explode_factor="1.2", explode_min_scale="0")
+    assert status == 200 and body["thresholds"]["explode_factor"] == 1.2
+    flagged = {(layer["layer"], t["tensor"]) for layer in body["layers"] for t in layer["tensors"]
+               if any(f["flag"] == "exploding" for f in t["flags"])}
+    assert ("dense_3", "kernel") in flagged

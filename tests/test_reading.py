@@ -78,11 +78,17 @@ def test_histograms_read_and_normalised(tmp_path):
 
 
 def test_normalize_buckets_handles_what_the_rust_server_sends():
-    # float64, empty end buckets, and a HistogramProto row whose left exceeds its right.
-    raw = np.array([[-1.0, -0.5, 0.0], [0.5, -0.5, 3.0], [0.5, 1.0, 2.0], [1.0, 2.0, 0.0]], dtype=np.float32)
-    np.testing.assert_array_equal(
-        series.normalize_buckets(raw), [[-0.5, 0.5, 3.0], [0.5, 1.0, 2.0]]
-    )
+    # HistogramProto as the Rust server converts it: an inverted empty first row [min, first
+    # limit], buckets at their natural edges, an inverted empty last row [last limit, max].
+    # TensorBoard's Python loader gives [[min, -0.5, 3], [-0.5, 0.8, 2], [0.8, max, 1]].
+    data_min, data_max = -0.9, 1.7
+    rust = np.array([[data_min, -1.0, 0.0], [-1.0, -0.5, 3.0], [-0.5, 0.8, 2.0], [0.8, 2.0, 1.0], [2.0, data_max, 0.0]])
+    python = np.array([[data_min, -0.5, 3.0], [-0.5, 0.8, 2.0], [0.8, data_max, 1.0]], dtype=np.float32)
+    np.testing.assert_allclose(series.normalize_buckets(rust), python, rtol=1e-7)
+    np.testing.assert_allclose(series.normalize_buckets(python), python, rtol=1e-7)
+    # An inner row whose left exceeds its right is reordered.
+    np.testing.assert_array_equal(series.normalize_buckets([[-1.0, 0.0, 1.0], [1.0, 0.0, 2.0], [1.0, 2.0, 1.0]]),
+                                  [[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0], [1.0, 2.0, 1.0]])
     assert series.normalize_buckets(np.zeros((0, 3))).shape == (0, 3)
 
 
@@ -105,7 +111,7 @@ def test_vectorised_normalisation_equals_one_at_a_time():
     counts = rng.integers(0, 3, size=(20, 30)).astype(float)  # many empty buckets
     ordered = np.stack([edges[:, :-1], edges[:, 1:], counts], axis=-1)
     swapped = ordered[:, :, [1, 0, 2]]  # left > right in every row, as the Rust server may send
-    shuffled = ordered[:, rng.permutation(30)]  # rows out of order
+    shuffled = ordered[:, np.r_[0, rng.permutation(np.arange(1, 29)), 29]]  # inner rows out of order
     constant = np.zeros((20, 30, 3))
     constant[:, :, :2] = 0.5
     constant[:, -1, 2] = 7.0  # TF2's all-equal histogram: zero-width buckets, all count in the last
