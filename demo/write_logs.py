@@ -14,7 +14,7 @@ Runs (``keras.callbacks.TensorBoard(log_dir=LOGDIR/<name>, histogram_freq=1)``):
 
 - ``overfit``: 20-128-128-3 ReLU MLP (19k weights for 300 samples),
   Adam(1e-3), batch 30, no regularisation, 40 epochs. Validation loss bottoms
-  out early (epoch ~6-8) and then climbs steadily to ~1.7x its minimum while
+  out early (epoch 5 with seed 7, as Keras counts) and then climbs steadily to ~1.8x its minimum while
   training loss keeps falling to ~0.03.
 - ``regularized``: same network plus L2(1e-4) on the hidden kernels, Dropout
   (0.5) after each hidden layer and
@@ -209,12 +209,12 @@ class WeightPatternRecorder(keras.callbacks.Callback):
 
 
 def summarize_patterns(per_epoch: Sequence[str]) -> str:
-    """'identical columns @ epochs 0-19' style summary of a per-epoch list."""
+    """'identical columns @ epochs 1-20' style summary of a per-epoch list (epochs as Keras prints them)."""
     parts = []
     start = 0
     for index in range(1, len(per_epoch) + 1):
         if index == len(per_epoch) or per_epoch[index] != per_epoch[start]:
-            span = f"{start}" if index - 1 == start else f"{start}-{index - 1}"
+            span = f"{start + 1}" if index - 1 == start else f"{start + 1}-{index}"
             parts.append(f"{per_epoch[start]} @ epochs {span}")
             start = index
     return "; ".join(parts)
@@ -295,95 +295,6 @@ def write_demo_logs(logdir) -> dict:
     return {name: _train_run(logdir, name, data) for name in RUN_NAMES}
 
 
-# ---------------------------------------------------------------------- verifying
-
-
-def read_events(logdir) -> dict:
-    """Reads every run under `logdir` with TensorBoard's own event reader.
-
-    Returns {run: {"scalars": {tag: (steps, values)}, "histograms": {tag:
-    (steps, [bucket arrays (k, 3)])}, "other_tags": [...], "has_graph": bool}}.
-    Nothing is downsampled (size guidance 0).
-    """
-    from tensorboard.backend.event_processing import event_accumulator
-    from tensorboard.backend.event_processing import plugin_event_multiplexer
-
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(
-        size_guidance={event_accumulator.TENSORS: 0, event_accumulator.GRAPH: 1}
-    )
-    multiplexer.AddRunsFromDirectory(str(logdir))
-    multiplexer.Reload()
-    result = {}
-    for run in sorted(multiplexer.Runs()):
-        accumulator = multiplexer.GetAccumulator(run)
-        content = {"scalars": {}, "histograms": {}, "other_tags": [], "has_graph": False}
-        content["has_graph"] = bool(accumulator.Tags().get("graph"))
-        for tag in accumulator.Tags()["tensors"]:
-            plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
-            events = accumulator.Tensors(tag)
-            steps = np.array([event.step for event in events])
-            arrays = [tf.make_ndarray(event.tensor_proto) for event in events]
-            if plugin == "scalars":
-                content["scalars"][tag] = (steps, np.array([float(a) for a in arrays]))
-            elif plugin == "histograms":
-                content["histograms"][tag] = (steps, arrays)
-            else:
-                content["other_tags"].append(f"{tag} ({plugin})")
-        result[run] = content
-    return result
-
-
-def _nonempty_buckets(buckets: np.ndarray) -> np.ndarray:
-    buckets = np.asarray(buckets, dtype=np.float64).reshape(-1, 3)
-    return buckets[buckets[:, 2] > 0]
-
-
-def is_single_value_histogram(buckets: np.ndarray) -> bool:
-    """True when all the mass sits in one zero-width bucket (a constant tensor)."""
-    nonempty = _nonempty_buckets(buckets)
-    return len(nonempty) == 1 and nonempty[0, 0] == nonempty[0, 1]
-
-
-def verify_logs(logdir, facts: dict, out: Callable[[str], None] = print) -> list[str]:
-    """Prints what the written events contain and returns a list of problems."""
-    events = read_events(logdir)
-    problems = []
-    for name, run_facts in facts.items():
-        for run in run_facts["runs"]:
-            if run not in events:
-                problems.append(f"run {run} missing")
-                continue
-            content = events[run]
-            out(f"  {run}:")
-            for tag, (steps, values) in sorted(content["scalars"].items()):
-                out(f"    scalar    {tag:44s} steps {steps.min()}..{steps.max()} ({len(steps)} points)")
-            for tag, (steps, _) in sorted(content["histograms"].items()):
-                out(f"    histogram {tag:44s} steps {steps.min()}..{steps.max()} ({len(steps)} points)")
-            for tag in content["other_tags"]:
-                out(f"    other     {tag}")
-            if content["has_graph"]:
-                out("    (graph)")
-        train = events.get(run_facts["runs"][0], {"histograms": {}})
-        missing = [t for t in run_facts["histogram_tags"] if t not in train["histograms"]]
-        out(
-            f"  {name}: histograms for every kernel and bias: "
-            f"{'yes' if not missing else 'NO, missing ' + ', '.join(missing)}"
-        )
-        problems += [f"{name}: histogram {t} missing" for t in missing]
-        for tag in run_facts["histogram_tags"]:
-            steps, _ = train["histograms"].get(tag, (np.array([]), []))
-            if len(steps) != run_facts["epochs_run"]:
-                problems.append(f"{name}: {tag} has {len(steps)} steps, expected {run_facts['epochs_run']}")
-    if "broken" in facts:
-        out("  broken: histograms whose every step is one zero-width bucket (constant tensor):")
-        histograms = events.get("broken/train", {"histograms": {}})["histograms"]
-        for tag, (steps, arrays) in sorted(histograms.items()):
-            constant_steps = [int(s) for s, a in zip(steps, arrays) if is_single_value_histogram(a)]
-            verdict = "all steps" if len(constant_steps) == len(steps) else f"steps {constant_steps}"
-            out(f"    {tag:44s} constant at {verdict if constant_steps else 'no step'}")
-    return problems
-
-
 def _print_summary(facts: dict, out: Callable[[str], None] = print) -> None:
     for name, run_facts in facts.items():
         val_loss = run_facts["val_loss"]
@@ -391,7 +302,7 @@ def _print_summary(facts: dict, out: Callable[[str], None] = print) -> None:
         out(
             f"{name:12s} epochs run {run_facts['epochs_run']:2d}/{run_facts['max_epochs']}"
             f"{' (early stop)' if run_facts['stopped_early'] else ''}, "
-            f"best val_loss {val_loss[best]:.3f} @ epoch {best}, final val_loss "
+            f"best val_loss {val_loss[best]:.3f} @ epoch {best + 1}, final val_loss "
             f"{val_loss[-1]:.3f} ({val_loss[-1] / val_loss[best]:.2f}x min), final train_loss "
             f"{run_facts['train_loss'][-1]:.3f}, val_acc @ best {run_facts['val_accuracy'][best]:.3f} "
             f"[{run_facts['seconds']:.1f}s]"
@@ -407,19 +318,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", default="demo_logs", help="output directory (default: demo_logs)")
-    parser.add_argument("--no-verify", action="store_true", help="skip re-reading the written events")
     args = parser.parse_args(argv)
 
     facts = write_demo_logs(args.logdir)
     _print_summary(facts)
-    problems = []
-    if not args.no_verify:
-        print(f"written events under {args.logdir}:")
-        problems = verify_logs(args.logdir, facts)
-        for problem in problems:
-            print(f"PROBLEM: {problem}")
-    print(f"total time {time.perf_counter() - _SCRIPT_START:.1f}s (including TensorFlow import)")
-    return 1 if problems else 0
+    print(f"wrote {args.logdir} in {time.perf_counter() - _SCRIPT_START:.1f}s (including TensorFlow import)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demo"))
 import write_logs  # noqa: E402
 
+from tb_overfit_plugin.logdir import read_logdir  # noqa: E402
+
 LAYERS = ("dense_1", "dense_2", "dense_3")
 # Identical units: on the development machine (x86 AVX2, TF 2.21) the spread
 # is exactly 0 (one zero-width bucket); other CPU kernels may round units
@@ -26,24 +28,24 @@ IDENTICAL_RELATIVE_SPREAD = 1e-6
 
 @pytest.fixture(scope="module")
 def events(demo_logdir):
-    return write_logs.read_events(demo_logdir)
+    """{run: {"scalars": {tag: ScalarSeries}, "histograms": {tag: HistogramSeries}}}, every point."""
+    data = read_logdir(demo_logdir)
+    runs = set(data.scalars.by_run) | set(data.histograms.by_run)
+    return {
+        run: {"scalars": data.scalars.by_run.get(run, {}), "histograms": data.histograms.by_run.get(run, {})}
+        for run in runs
+    }
 
 
 def _scalar(events, run, tag) -> tuple[np.ndarray, np.ndarray]:
-    steps, values = events[run]["scalars"][tag]
-    return steps, values
-
-
-def _value_span(buckets) -> tuple[float, float]:
-    """(lowest, highest) edge over the histogram's non-empty buckets."""
-    rows = np.asarray(buckets, dtype=np.float64).reshape(-1, 3)
-    edges = rows[rows[:, 2] > 0, :2]
-    return float(edges.min()), float(edges.max())
+    series = events[run]["scalars"][tag]
+    return series.steps, series.values
 
 
 def _all_steps_identical(events, run, tag) -> bool:
-    _, histograms = events[run]["histograms"][tag]
-    spans = [_value_span(buckets) for buckets in histograms]
+    """Every step's non-empty buckets span (almost) a single value."""
+    buckets = events[run]["histograms"][tag].buckets
+    spans = [(rows[:, 0].min(), rows[:, 1].max()) for rows in buckets]
     return all(high - low <= IDENTICAL_RELATIVE_SPREAD * max(1.0, abs(high)) for low, high in spans)
 
 
@@ -67,7 +69,7 @@ def test_demo_writes_keras_runs_tags_and_a_histogram_per_weight_and_epoch(events
         }
         assert set(train["histograms"]) == expected_histograms
         for tag in expected_histograms:
-            assert train["histograms"][tag][0].tolist() == epochs.tolist(), tag
+            assert train["histograms"][tag].steps.tolist() == epochs.tolist(), tag
 
 
 def test_overfit_validation_loss_turns_clearly_upward_while_training_loss_falls(events):
