@@ -97,8 +97,12 @@ class Diagnoser:
     """Turns the series of an experiment into the plugin's JSON documents."""
 
     def __init__(self):
-        self._curve_memo = _Memo(capacity=20_000)
-        self._weights_memo = _Memo(capacity=64)
+        # Sized for sweeps of hundreds of runs: a curve analysis holds its
+        # series (tens of kB), so a few parameter settings' worth; a run's
+        # full weight analysis is megabytes, and is asked for one run at a
+        # time; weight summaries are small.
+        self._curve_memo = _Memo(capacity=2_000)
+        self._weights_memo = _Memo(capacity=8)
         self._weights_summary_memo = _Memo(capacity=20_000)
 
     # -- training runs -------------------------------------------------------
