@@ -5,7 +5,7 @@
 import { h, s } from "./dom.js";
 import { attachHover, createChart, crosshair, hideTooltip, layoutLabels, linePath, placeTooltip } from "./chart_base.js";
 import { displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
-import { extent, integerTicks, niceDomain, niceTicks, robustExtent } from "./scale.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks, robustExtent } from "./scale.js";
 
 export const COLORS = {
   train: "#1976d2",
@@ -14,10 +14,6 @@ export const COLORS = {
 };
 
 const LANE_HEIGHT = 14;
-
-function isNum(v) {
-  return typeof v === "number" && Number.isFinite(v);
-}
 
 /** True when `smoothed` differs from `values` anywhere (i.e. smoothing is on). */
 export function isSmoothed(series) {

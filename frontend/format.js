@@ -1,10 +1,8 @@
 // Number, step/epoch and percentage formatting. Pure functions (tested in node).
 
-export const DASH = "—";
+import { isNum } from "./scale.js";
 
-function isNum(v) {
-  return typeof v === "number" && Number.isFinite(v);
-}
+export const DASH = "—";
 
 /** A metric value with `digits` significant digits; null/NaN → "—". */
 export function formatValue(v, digits = 4) {

@@ -5,11 +5,7 @@ import { s } from "./dom.js";
 import { attachHover, createChart, crosshair, linePath } from "./chart_base.js";
 import { COLORS, unionSteps, vline, xDomainOf } from "./curve_chart.js";
 import { displayX } from "./format.js";
-import { extent, integerTicks, niceDomain, niceTicks } from "./scale.js";
-
-function isNum(v) {
-  return typeof v === "number" && Number.isFinite(v);
-}
+import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
 
 /**
  * The generalization gap (validation − train) as a small chart sharing the x

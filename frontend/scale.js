@@ -1,6 +1,7 @@
 // Linear scales, "nice" ticks and extents. Pure functions (tested in node).
 
-function isNum(v) {
+/** A finite number (JSON null, NaN and Infinity are not). */
+export function isNum(v) {
   return typeof v === "number" && Number.isFinite(v);
 }
 

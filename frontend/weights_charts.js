@@ -4,7 +4,7 @@
 import { h, s } from "./dom.js";
 import { attachHover, bandPath, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
 import { displayX, formatStep, formatValue, xUnit } from "./format.js";
-import { extent, integerTicks, niceDomain, niceTicks } from "./scale.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
 
 // Pairs of percentile indices (into the 9 backend percentiles) drawn as nested bands.
 const BANDS = [
@@ -17,10 +17,6 @@ const MEDIAN = 4;
 
 function capitalize(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function isNum(v) {
-  return typeof v === "number" && Number.isFinite(v);
 }
 
 /** Column `k` of the per-step percentile rows (null where missing). */

@@ -3,12 +3,9 @@
 
 import { h } from "./dom.js";
 import { DASH, formatInt, formatRatio, formatValue } from "./format.js";
+import { isNum } from "./scale.js";
 import { flagChip, severityRank } from "./status.js";
 import { renderBandChart, renderHistogramOverlay } from "./weights_charts.js";
-
-function isNum(v) {
-  return typeof v === "number" && Number.isFinite(v);
-}
 
 /** A stable key for one tensor of one layer. */
 export function tensorKey(layer, tensor) {
