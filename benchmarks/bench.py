@@ -12,6 +12,7 @@ gained an epoch. Figures only; nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -114,7 +115,6 @@ def main() -> None:
         expected = args.runs
 
         def loaded():
-            import json
             status, body = tensorboard.get("/data/plugin/overfit/runs")
             if status != 200:
                 return False

@@ -19,8 +19,8 @@ from typing import List, Optional, Sequence, TextIO
 
 from tb_overfit_plugin import params, report, weights
 
-STATUSES = ("overfitting", "improving", "plateau", "not_learning", "diverged", "no_validation", "too_short", "no_metrics")
-FLAGS = ("identical_values", "all_zero", "exploding", "collapsing", "unchanged")
+STATUSES = report.STATUSES
+FLAGS = tuple(weights.FLAG_SEVERITIES)
 
 _COLOURS = {
     "overfitting": "33", "diverged": "31", "improving": "32", "plateau": "36",

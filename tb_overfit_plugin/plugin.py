@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import logging
+import os
 
 import werkzeug
 from tensorboard import errors, plugin_util
@@ -50,6 +51,11 @@ def _json_route(route):
     return wrapped
 
 
+def _content_type(filename: str):
+    """The content type the tab's file is served with, or None if it is not served."""
+    return _CONTENT_TYPES.get(os.path.splitext(filename)[1])
+
+
 def _required(request: wrappers.Request, name: str) -> str:
     value = request.args.get(name, "").strip()
     if not value:
@@ -75,8 +81,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
             "/weights": self.weights_route,
         }
         for resource in self._frontend.iterdir():
-            suffix = "." + resource.name.rpartition(".")[2]
-            if suffix in _CONTENT_TYPES:
+            if _content_type(resource.name):
                 apps["/" + resource.name] = functools.partial(self._static_route, resource.name)
         return apps
 
@@ -93,8 +98,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
     def _static_route(self, name: str, environ, start_response):
         request = wrappers.Request(environ)
         content = self._frontend.joinpath(name).read_bytes()
-        content_type = _CONTENT_TYPES["." + name.rpartition(".")[2]]
-        return http_util.Respond(request, content, content_type)(environ, start_response)
+        return http_util.Respond(request, content, _content_type(name))(environ, start_response)
 
     def _series(self, request: wrappers.Request, with_histograms: bool = True):
         """(scalars, histograms) of the request's experiment; histograms empty if not wanted."""

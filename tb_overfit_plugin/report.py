@@ -20,6 +20,9 @@ from tb_overfit_plugin.params import CurveParams
 from tb_overfit_plugin.reading import SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
 
+NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
+STATUSES = curves.STATUSES + (NO_METRICS,)
+
 NO_HISTOGRAMS_HINT = (
     "No weight histograms for this run: pass histogram_freq=1 to "
     "keras.callbacks.TensorBoard (or call add_histogram in PyTorch) to log them."
@@ -172,7 +175,7 @@ class Diagnoser:
         available = ", ".join(pair.metric for pair in run.metrics) or "none"
         wanted = f"no metric {params.metric!r}" if params.metric else "no scalar metrics"
         return {
-            "status": "no_metrics",
+            "status": NO_METRICS,
             "explanation": f"This run has {wanted} (metrics: {available}).",
             "monitor": None,
             "best": None,
@@ -252,36 +255,40 @@ class Diagnoser:
                 inputs[(ref.run, ref.tag)] = series
         return inputs
 
+    @staticmethod
+    def _weights_key(run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> tuple:
+        """Memo key of a run's weight analysis: its histograms' versions and the thresholds."""
+        return (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
+
     def _layers(self, run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> list:
-        key = (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
         return self._weights_memo.get(
-            key, lambda: weights.analyze_layers(self._histogram_inputs(run, histograms), thresholds)
+            self._weights_key(run, histograms, thresholds),
+            lambda: weights.analyze_layers(self._histogram_inputs(run, histograms), thresholds),
         )
 
     def weights_summary(self, run: grouping.TrainingRun, histograms: SeriesSet,
                         thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
-        """Weight health of one run for `/runs`: layer count, flagged layers, worst flag."""
-        key = (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
+        """Weight health of one run: layer count, flagged layers, worst flag, whether sampled."""
 
         def compute() -> dict:
             layers = self._layers(run, histograms, thresholds)
             return dict(weights.weights_summary(layers), sampled=_any_sampled(layers))
 
-        return self._weights_summary_memo.get(key, compute)
+        return self._weights_summary_memo.get(self._weights_key(run, histograms, thresholds), compute)
 
     def weights_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str,
                          thresholds: weights.Thresholds) -> dict:
         """`GET /weights?run=...`: per-layer statistics, trends and flags."""
         run = self.training_run(scalars, histograms, name)
         layers = self._layers(run, histograms, thresholds)
-        sampled = _any_sampled(layers)
+        summary = self.weights_summary(run, histograms, thresholds)
         return {
             "run": run.name,
             "hint": None if layers else NO_HISTOGRAMS_HINT,
-            "sampled": sampled,
-            "sampling_hint": SAMPLING_HINT if sampled else None,
+            "sampled": summary["sampled"],
+            "sampling_hint": SAMPLING_HINT if summary["sampled"] else None,
             "percentiles": list(weights.PERCENTILES),
             "thresholds": dataclasses.asdict(thresholds),
-            "summary": weights.weights_summary(layers),
+            "summary": summary,
             "layers": layers,
         }
