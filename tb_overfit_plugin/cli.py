@@ -210,10 +210,11 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None
 
     data = _load(args.logdir)
-    diagnoser = report.Diagnoser()
+    need_weights = args.weights or bool(fail_on & set(FLAGS))
+    # Every run's weight analysis is needed twice (summary, then document): keep them all.
+    diagnoser = report.Diagnoser(weight_analyses_kept=len(data.histograms.by_run) + 1 if need_weights else 8)
     document = diagnoser.runs_document(data.scalars, data.histograms, curve_params)
     document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
-    need_weights = args.weights or bool(fail_on & set(FLAGS))
     weight_documents = {
         row["run"]: diagnoser.weights_document(data.scalars, data.histograms, row["run"], weights.Thresholds())
         for row in document["runs"]

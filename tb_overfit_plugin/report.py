@@ -99,13 +99,17 @@ def _metric_json(pair: grouping.MetricPair) -> dict:
 class Diagnoser:
     """Turns the series of an experiment into the plugin's JSON documents."""
 
-    def __init__(self):
-        # Sized for sweeps of hundreds of runs: a curve analysis holds its
-        # series (tens of kB), so a few parameter settings' worth; a run's
-        # full weight analysis is megabytes, and is asked for one run at a
-        # time; weight summaries are small.
+    def __init__(self, weight_analyses_kept: int = 8):
+        """`weight_analyses_kept`: how many runs' full weight analyses to keep.
+
+        Sized for a server over sweeps of hundreds of runs: a curve analysis
+        holds its series (tens of kB), so a few parameter settings' worth; a
+        run's full weight analysis is megabytes, and the tab asks for one run
+        at a time (a one-shot caller wanting every run's may keep them all);
+        weight summaries are small.
+        """
         self._curve_memo = _Memo(capacity=2_000)
-        self._weights_memo = _Memo(capacity=8)
+        self._weights_memo = _Memo(capacity=weight_analyses_kept)
         self._weights_summary_memo = _Memo(capacity=20_000)
 
     # -- training runs -------------------------------------------------------
