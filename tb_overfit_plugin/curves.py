@@ -81,6 +81,8 @@ _MAXIMISED = re.compile(
     r"acc|accuracy|auc|auroc|auprc|ap|map|precision|recall|sensitivity|specificity"
     r"|f\d|fbeta|f_beta|iou|io_u|jaccard|dice|r2|top_?k|top_?\d+|psnr|ssim"
     r"|bleu|rouge\w*|ndcg|mrr|hits|kappa|similarity|correlation|true_positives|true_negatives"
+    r"|mar|miou|\w*bleu|chrf\w*|meteor|exact_match|em|mcc|spearman\w*|pearson\w*|fitness"
+    r"|hit_rate|hit_ratio|reward|success_rate"
     r")(?![a-z])"
 )
 # Words that make a name minimised even when it also contains a maximised word
@@ -98,7 +100,8 @@ def metric_mode(name: str) -> str:
     "mean_io_u"). It is ``"min"`` if either reading contains "loss" anywhere
     or the word error/err/wer/cer; else ``"max"`` if either reading contains
     a word naming a score (accuracy, acc, auc, precision, recall, f1, fbeta,
-    iou, mAP, r2, top-k, dice, psnr, ssim, ...); else ``"min"`` — the
+    iou, mIoU, mAP, mAR, r2, top-k, dice, psnr, ssim, BLEU, exact_match,
+    Spearman/Pearson correlation, YOLO's fitness, reward, ...); else ``"min"`` — the
     default Keras uses for a monitor it does not recognise as a score, and
     right for mae, mse, rmse, mape, perplexity, ce, nll and friends.
 

@@ -267,3 +267,97 @@ def test_convention_row(served, name):
         for series in filter(None, (diagnostic["train"], diagnostic["validation"])):
             assert len(series["steps"]) == len(series["values"]) > 0
     assert _ref(curves["learning_rate"]) == expected.learning_rate
+
+
+# ------------------------------------------------------------------ issue 8, cases 1-5
+
+
+def _cli_table(logdir, *args) -> str:
+    out = io.StringIO()
+    assert cli.run([str(logdir), *args], out=out) == 0
+    return out.getvalue()
+
+
+def test_ultralytics_first_run_folder_named_train_is_a_training_run(conventions_logdir, plugin_client):
+    """Case 1: `tensorboard --logdir runs/detect` lists runs `train` and `train2`, two training runs."""
+    logdir = conventions_logdir / "runs" / "detect"
+    status, http = plugin_client(logdir).get("runs")
+    assert status == 200
+    assert _cli_json(logdir, "--patience", "5") == http
+    rows = _by_run(http)
+    assert sorted(rows) == ["train", "train2"]
+    for name, row in rows.items():
+        assert row["sources"] == [name]
+        assert row["status"] == "overfitting"  # not `no_validation`: val/box_loss is validation
+        assert _ref(row["monitor"]["validation"]) == f"{name}:val/box_loss"
+
+
+@pytest.mark.parametrize("run, metric, tag, best_step", [
+    (ULTRALYTICS, "mAP50-95(B)", "metrics/mAP50-95(B)", 9),  # Ultralytics steps are 1-based epochs
+    (YOLOV5, "mAP_0.5:0.95", "metrics/mAP_0.5:0.95", 8),  # YOLOv5 steps are 0-based epochs
+])
+def test_yolo_validation_metric_monitored_on_request(conventions_logdir, served, run, metric, tag, best_step):
+    """Case 2: YOLO's mAP under `metrics/` is a validation series without train twin, higher is better."""
+    status, http = served["writers"][2].get("runs", metric=metric, patience=PATIENCE)
+    assert status == 200
+    assert _cli_json(conventions_logdir, "--metric", metric) == http
+    row = _by_run(http)[run]
+    monitor = row["monitor"]
+    assert (monitor["mode"], monitor["train"], _ref(monitor["validation"])) == ("max", None, f"{run}:{tag}")
+    assert row["best"]["step"] == best_step and row["best"]["value"] == pytest.approx(0.44, abs=1e-6)
+
+
+def test_bookkeeping_is_reachable_when_asked_by_name(served):
+    """Case 3: diagnostics are never the default monitor, but `metric=grad_norm` analyses one."""
+    client = served["writers"][2]
+    status, curves = client.get("curves", run=HF, metric="grad_norm")
+    assert status == 200
+    assert curves["metric"] == "grad_norm" and curves["analysis"]["status"] == "no_validation"
+    assert curves["train"]["steps"][:2] == [10, 20]
+    assert "grad_norm" not in [metric["metric"] for metric in curves["metrics"]]
+    (grad_norm,) = [d for d in curves["diagnostics"] if d["metric"] == "grad_norm"]
+    assert grad_norm["train"]["tag"] == "train/grad_norm" and grad_norm["train"]["values"] == curves["train"]["values"]
+
+
+def test_run_holding_only_hp_metric_has_no_verdict(served, conventions_logdir):
+    """Case 3: a Lightning version with only `hp_metric = -1` is listed as `no_metrics`, HTTP and CLI alike."""
+    http, cli_document, _ = served["writers"]
+    row = _by_run(http)["lightning_logs/version_1"]
+    assert _by_run(cli_document)["lightning_logs/version_1"] == row
+    assert (row["status"], row["metrics"], row["monitor"], row["best"]) == ("no_metrics", [], None, None)
+    assert "only bookkeeping series (hp_metric)" in row["explanation"]
+    assert [_ref(d["train"]) for d in row["diagnostics"]] == ["lightning_logs/version_1:hp_metric"]
+    (line,) = [line for line in _cli_table(conventions_logdir).splitlines() if line.startswith("lightning_logs/version_1 ")]
+    assert line.split()[1] == "no_metrics"
+
+
+def test_epochs_from_the_epoch_series_in_explanations_and_the_table(served, conventions_logdir):
+    """Case 4: HF and Lightning verdicts speak in the epochs their progress bars showed."""
+    http, _, _ = served["writers"]
+    rows = _by_run(http)
+    assert rows[HF]["explanation"].startswith("Validation loss was best at epoch 5, step 250 (0.5); since epoch 7, step 350")
+    table = _cli_table(conventions_logdir, "--patience", PATIENCE, "--run", "^lightning_logs/version_0$").splitlines()
+    assert table[1].split()[:7] == [LIGHTNING, "overfitting", "loss↓", "epoch", "5", "0.5", "epoch"]
+    assert "epoch 7, saves 3" in table[1]
+
+
+def test_add_scalars_with_the_split_first_is_one_training_run(served):
+    """Case 5: runs `<run>/train_performance_Accuracy`, `<run>/val_performance_loss`... are one training run."""
+    rows = _by_run(served["writers"][0])
+    assert not [name for name in rows if "_performance" in name]
+    for run in (TORCH_SPLIT_FIRST, TBX_SPLIT_FIRST):
+        assert rows[run]["metrics"] == ["loss", "Accuracy"] and rows[run]["status"] == "overfitting"
+
+
+@pytest.mark.parametrize("name, mode", [
+    *[(name, "max") for name in (
+        "mAP50-95(B)", "mAP50(B)", "precision(B)", "recall(B)", "mAP50-95(M)", "accuracy_top1", "accuracy_top5",  # Ultralytics
+        "mAP_0.5:0.95", "mAP_0.5", "fitness",  # YOLOv5
+        "accuracy", "f1", "exact_match", "matthews_correlation", "spearmanr", "pearson", "sacrebleu", "rouge1",  # HF evaluate
+        "mAR", "miou", "val_acc_epoch", "episode_reward")],
+    *[(name, "min") for name in ("box_loss", "dfl_loss", "wer", "perplexity", "average_loss", "emd", "temperature")],
+])
+def test_metric_mode_of_the_writers_metric_names(name, mode):
+    from tb_overfit_plugin.curves import metric_mode
+
+    assert metric_mode(name) == mode
