@@ -25,13 +25,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from tb_overfit_plugin import epochs
 from tb_overfit_plugin.jsonable import finite_or_none, float_list, int_list
 
 ArrayLike = Union[np.ndarray, Sequence[float]]
+EpochOf = Callable[[int], int]  # step -> 1-based epoch (see `epochs`)
 
 MODES = ("min", "max")
 
@@ -87,6 +89,8 @@ _MAXIMISED = re.compile(
     r"acc|accuracy|auc|auroc|auprc|ap|map|precision|recall|sensitivity|specificity"
     r"|f\d|fbeta|f_beta|iou|io_u|jaccard|dice|r2|top_?k|top_?\d+|psnr|ssim"
     r"|bleu|rouge\w*|ndcg|mrr|hits|kappa|similarity|correlation|true_positives|true_negatives"
+    r"|mar|miou|\w*bleu|chrf\w*|meteor|exact_match|em|mcc|spearman\w*|pearson\w*|fitness"
+    r"|hit_rate|hit_ratio|reward|success_rate"
     r")(?![a-z])"
 )
 # Words that make a name minimised even when it also contains a maximised word
@@ -104,7 +108,8 @@ def metric_mode(name: str) -> str:
     "mean_io_u"). It is ``"min"`` if either reading contains "loss" anywhere
     or the word error/err/wer/cer; else ``"max"`` if either reading contains
     a word naming a score (accuracy, acc, auc, precision, recall, f1, fbeta,
-    iou, mAP, r2, top-k, dice, psnr, ssim, ...); else ``"min"`` — the
+    iou, mIoU, mAP, mAR, r2, top-k, dice, psnr, ssim, BLEU, exact_match,
+    Spearman/Pearson correlation, YOLO's fitness, reward, ...); else ``"min"`` — the
     default Keras uses for a monitor it does not recognise as a score, and
     right for mae, mse, rmse, mape, perplexity, ce, nll and friends.
 
@@ -573,6 +578,7 @@ class _Evidence:
     patience: int
     smoothing: float
     epoch_based: bool
+    epoch_of: Optional[EpochOf]
     train: Optional[_Curve]
     validation: Optional[_Curve]
     primary: _Curve  # validation, else train, else empty
@@ -584,7 +590,11 @@ class _Evidence:
     divergence: Optional[_Divergence]
 
     def where(self, step: int) -> str:
-        return f"epoch {int(step) + 1}" if self.epoch_based else f"step {int(step)}"
+        """"epoch 8" (Keras), "epoch 2, step 1500" (an epoch series), else "step 70"."""
+        if self.epoch_of is None:
+            return f"step {int(step)}"
+        epoch = f"epoch {self.epoch_of(int(step))}"
+        return epoch if self.epoch_based else f"{epoch}, step {int(step)}"
 
     def label(self) -> str:
         return f"{'validation' if self.validation is not None else 'training'} {self.name}"
@@ -713,6 +723,7 @@ class CurveAnalysis:
     explanation: str
     steps: np.ndarray
     epoch_based: bool
+    epoch_of: Optional[EpochOf]
     best_index: Optional[int]
     best_value: Optional[float]
     best_train_value: Optional[float]  # training value at (or just before) the best step
@@ -738,7 +749,7 @@ class CurveAnalysis:
         return None if index is None else int(self.steps[index])
 
     def _epoch(self, step: Optional[int]) -> Optional[int]:
-        return step + 1 if step is not None and self.epoch_based else None
+        return self.epoch_of(step) if step is not None and self.epoch_of is not None else None
 
     def _point(self, index: Optional[int], value: Optional[float]) -> Optional[dict]:
         if index is None:
@@ -800,6 +811,7 @@ def analyze_metric(
     smoothing: float = 0.0,
     tolerance: float = 0.1,
     epoch_based: bool = True,
+    epoch_of: Optional[EpochOf] = None,
     name: str = "metric",
 ) -> CurveAnalysis:
     """Analyses one metric's training and validation curves.
@@ -833,6 +845,10 @@ def analyze_metric(
     epoch_based : bool
         Whether step ``s`` is Keras epoch ``s + 1``; the explanation then
         says "epoch N", else "step S", and the JSON carries epochs.
+    epoch_of : callable or None
+        Step -> 1-based epoch when the steps are not Keras epochs but the
+        run logged an epoch series (`epochs.EpochSeries`); the JSON then
+        carries those epochs and the explanation says "epoch N, step S".
     name : str
         The metric's name as the explanation should say it ("loss").
 
@@ -876,6 +892,8 @@ def analyze_metric(
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
     _check_smoothing(smoothing)
+    if epoch_based:
+        epoch_of = epochs.keras_epoch
     train = _read_curve(train_steps, train_values, "train")
     validation = _read_curve(val_steps, val_values, "validation")
     primary = validation if validation is not None else train if train is not None else _NO_CURVE
@@ -907,6 +925,7 @@ def analyze_metric(
         patience=patience,
         smoothing=smoothing,
         epoch_based=epoch_based,
+        epoch_of=epoch_of,
         train=train,
         validation=validation,
         primary=primary,
@@ -923,6 +942,7 @@ def analyze_metric(
         explanation=_EXPLAIN[status](evidence),
         steps=primary.steps,
         epoch_based=epoch_based,
+        epoch_of=epoch_of,
         best_index=best_index,
         best_value=None if best_index is None else float(primary.values[best_index]),
         best_train_value=best_train_value,

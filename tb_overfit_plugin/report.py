@@ -15,7 +15,7 @@ import dataclasses
 import threading
 from typing import Callable, Hashable, List, Optional
 
-from tb_overfit_plugin import curves, grouping, jsonable, weights
+from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
 from tb_overfit_plugin.params import CurveParams
 from tb_overfit_plugin.reading import SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
@@ -131,13 +131,42 @@ def _any_sampled(layers: list) -> bool:
     return any(tensor["sampled"] for layer in layers for tensor in layer["tensors"])
 
 
+def _ref_json(ref: Optional[grouping.SeriesRef]) -> Optional[dict]:
+    return ref.to_json() if ref else None
+
+
 def _metric_json(pair: grouping.MetricPair) -> dict:
     return {
         "metric": pair.metric,
         "mode": curves.metric_mode(pair.metric),
-        "train": pair.train.to_json() if pair.train else None,
-        "validation": pair.validation.to_json() if pair.validation else None,
+        "train": _ref_json(pair.train),
+        "validation": _ref_json(pair.validation),
     }
+
+
+def _diagnostic_series_json(pair: grouping.MetricPair, scalars: SeriesSet, smoothing: float) -> dict:
+    """A diagnostic of `/curves`: its refs, each with its series so the tab could plot it."""
+    document = _metric_json(pair)
+    for split in ("train", "validation"):
+        ref = getattr(pair, split)
+        series = _series_json(_scalar(scalars, ref), smoothing)
+        if series is not None:
+            document[split] = dict(ref.to_json(), **series)
+    return document
+
+
+def _epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet) -> Optional[curves.EpochOf]:
+    """The run's epoch series as a step -> epoch map for `pair`, or None.
+
+    None when the pair's steps are Keras epochs already, and when a series of
+    the pair lives in another TensorBoard run than the epoch series: only the
+    writer that logged the epoch series is known to share its step axis (a
+    Lightning module's own `add_scalars` runs may count epochs instead).
+    """
+    if pair.epoch_based or run.epoch is None or any(ref.run != run.epoch.run for ref in pair.refs()):
+        return None
+    series = _scalar(scalars, run.epoch)
+    return None if series is None else epochs.epoch_series(series.steps, series.values)
 
 
 class Diagnoser:
@@ -184,7 +213,7 @@ class Diagnoser:
 
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
         """`curves.analyze_metric(...).to_json()` plus the monitor, memoised by data version."""
-        refs = pair.refs() + ((run.learning_rate,) if run.learning_rate else ())
+        refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch) if ref is not None)
         key = (run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
         return self._curve_memo.get(key, lambda: self._compute_analysis(run, pair, scalars, params))
 
@@ -203,6 +232,7 @@ class Diagnoser:
             smoothing=params.smoothing,
             tolerance=params.tolerance,
             epoch_based=pair.epoch_based,
+            epoch_of=_epoch_of(run, pair, scalars),
             name=pair.metric,
         ).to_json()
         learning_rate = _scalar(scalars, run.learning_rate)
@@ -223,9 +253,11 @@ class Diagnoser:
         """The verdict fields of a run without the metric asked for (or any metric)."""
         available = ", ".join(pair.metric for pair in run.metrics) or "none"
         wanted = f"no metric {params.metric!r}" if params.metric else "no scalar metrics"
+        bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
+        only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
         return {
             "status": NO_METRICS,
-            "explanation": f"This run has {wanted} (metrics: {available}).",
+            "explanation": f"This run has {wanted} (metrics: {available}){only}.",
             "monitor": None,
             "best": None,
             "onset": None,
@@ -249,6 +281,8 @@ class Diagnoser:
             "scalar_tags": {name: list(tags) for name, tags in run.scalar_tags.items()},
             "histogram_tags": {name: list(tags) for name, tags in run.histogram_tags.items()},
             "metrics": [pair.metric for pair in run.metrics],
+            "diagnostics": [_metric_json(pair) for pair in run.diagnostics],
+            "learning_rate": _ref_json(run.learning_rate),
             "weights": self.weights_summary(run, histograms),
         }
         keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
@@ -279,6 +313,7 @@ class Diagnoser:
             "mode": analysis["monitor"]["mode"],
             "epoch_based": pair.epoch_based,
             "metrics": [_metric_json(p) for p in run.metrics],
+            "diagnostics": [_diagnostic_series_json(p, scalars, params.smoothing) for p in run.diagnostics],
             "train": _series_json(_scalar(scalars, pair.train), params.smoothing),
             "validation": _series_json(_scalar(scalars, pair.validation), params.smoothing),
             "gap": analysis.get("gap"),
@@ -286,6 +321,7 @@ class Diagnoser:
             "learning_rate": None
             if learning_rate is None
             else {
+                **run.learning_rate.to_json(),
                 "steps": jsonable.int_list(learning_rate.steps),
                 "values": jsonable.float_list(learning_rate.values),
                 "drop_steps": analysis["lr_drop_steps"],
