@@ -25,7 +25,7 @@ STATUSES = report.STATUSES
 FLAGS = tuple(weights.FLAG_SEVERITIES)
 
 _COLOURS = {
-    "overfitting": "33", "diverged": "31", "improving": "32", "plateau": "36",
+    "overfitting": "33", "worsening": "33", "diverged": "31", "improving": "32", "plateau": "36",
     "not_learning": "35", "error": "31", "warning": "33",
 }
 

@@ -42,6 +42,7 @@ STATUSES = (
     "diverged",
     "no_validation",
     "overfitting",
+    "worsening",
     "not_learning",
     "improving",
     "plateau",
@@ -616,7 +617,7 @@ def _status(evidence: _Evidence) -> str:
     if evidence.validation is None:
         return "no_validation"
     if evidence.onset is not None:
-        return "overfitting"
+        return "overfitting" if evidence.train is not None else "worsening"
     logged = [curve for curve in (evidence.train, evidence.validation) if curve is not None]
     if all(_barely_learnt(curve, evidence.mode) for curve in logged):
         return "not_learning"
@@ -644,24 +645,32 @@ def _explain_no_validation(e: _Evidence) -> str:
     )
 
 
-def _explain_overfitting(e: _Evidence) -> str:
+def _worse_since(e: _Evidence) -> str:
+    """"validation loss was best at epoch 8 (0.31); since epoch 10 it is worse by more than 0.02 and ends at 0.4"."""
     onset, curve, steps = e.onset, e.judged_validation, e.validation.steps
     smoothed = "smoothed " if e.smoothing > 0 else ""
-    sentence = (
+    return (
         f"{smoothed}validation {e.name} was best at {e.where(steps[onset.best_index])} "
         f"({_fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} it is worse "
         f"by more than {_fmt(e.tolerance)} and ends at {_fmt(curve[onset.end_index])}"
     )
+
+
+def _explain_overfitting(e: _Evidence) -> str:
+    sentence = _worse_since(e)
     if e.judged_train is not None:
-        at_best, at_end = e.judged_train[onset.best_index], e.judged_train[onset.end_index]
+        at_best, at_end = e.judged_train[e.onset.best_index], e.judged_train[e.onset.end_index]
         if np.isfinite(at_best) and np.isfinite(at_end):
             direction = "falling" if e.mode == "min" else "rising"
             sentence += f" while training {e.name} kept {direction} ({_fmt(at_best)} → {_fmt(at_end)})"
-    elif e.train is None:
-        # Overfitting is validation worsening while the fit to the train data improves;
-        # without a train curve only the first half is known.
-        sentence += (f"; no train {e.name} was logged, so only the worsening is known, "
-                     f"not whether the train curve kept improving as in overfitting")
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _explain_worsening(e: _Evidence) -> str:
+    # Overfitting is validation worsening while the fit to the train data improves;
+    # without a train curve only the first half is known.
+    sentence = (_worse_since(e) + f"; no train {e.name} was logged, so only the worsening is known, "
+                f"not whether the train curve kept improving as in overfitting")
     return sentence[0].upper() + sentence[1:] + "."
 
 
@@ -700,6 +709,7 @@ _EXPLAIN = {
     "diverged": _explain_diverged,
     "no_validation": _explain_no_validation,
     "overfitting": _explain_overfitting,
+    "worsening": _explain_worsening,
     "not_learning": _explain_not_learning,
     "improving": _explain_improving,
     "plateau": _explain_plateau,
@@ -869,8 +879,13 @@ def analyze_metric(
         no validation series: best, early stopping and checkpoints then
         describe the training curve, and no onset is sought;
     ``overfitting``
-        an onset was found (without a training series validation alone
-        decides, and the explanation says that only the worsening is known);
+        an onset was found on the validation curve and a training series
+        was logged (the explanation says how it moved meanwhile);
+    ``worsening``
+        an onset was found but no training series was logged: validation
+        got materially worse after its best, but without a train curve there
+        is no evidence that the model fits its training data ever better,
+        which is what overfitting is;
     ``not_learning``
         for both training and validation (validation alone without a
         training series) ``best`` beats ``first`` by less than

@@ -468,10 +468,11 @@ def test_no_validation_reports_on_the_training_curve():
     assert len(document["smoothed_train"]) == 30
 
 
-def test_validation_alone_can_show_overfitting():
+def test_validation_alone_shows_worsening_not_overfitting():
+    # Issue 8 item 7: without a train series there is no evidence of overfitting.
     analysis = analyze(None, noisy_u_shaped_loss(0))
-    assert analysis.status == "overfitting"
-    assert "training" not in analysis.explanation
+    assert analysis.status == "worsening" and analysis.onset_index is not None
+    assert "training" not in analysis.explanation and "only the worsening is known" in analysis.explanation
 
 
 def test_no_onset_when_training_stopped_improving_too():
@@ -616,6 +617,7 @@ STATUS_EXAMPLES = {
     "diverged": dict(train=FALLING_TRAIN_LOSS, validation=np.where(EPOCHS_30 == 5, np.nan, 1.0 - EPOCHS_30 / 60)),
     "no_validation": dict(train=FALLING_TRAIN_LOSS, validation=None),
     "overfitting": dict(train=FALLING_TRAIN_LOSS, validation=noisy_u_shaped_loss(0)),
+    "worsening": dict(train=None, validation=noisy_u_shaped_loss(0)),
     "not_learning": dict(train=np.full(30, 2.3), validation=np.full(30, 2.31)),
     "improving": dict(train=FALLING_TRAIN_LOSS, validation=1.0 - EPOCHS_30 / 60),
     "plateau": dict(train=FALLING_TRAIN_LOSS[:15], validation=PLATEAU_LOSS),
@@ -744,7 +746,7 @@ def test_accuracy_flat_at_chance_is_not_overfitting(monkeypatch):
     assert analysis.status == "not_learning" and analysis.onset_index is None
     assert analysis.tolerance == pytest.approx(curves.MATERIAL_FRACTION * counts.max() / EVAL_SAMPLES)
     monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)  # without the rule: "worse by more than 3.3e-05"
-    assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "overfitting"
+    assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "worsening"
 
 
 def test_accuracy_near_one_jittering_by_a_sample_is_not_overfitting(monkeypatch):
