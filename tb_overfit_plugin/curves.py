@@ -202,15 +202,24 @@ def _keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.nd
     before the first value, then the latest value that improved. Both
     ModelCheckpoint(save_best_only=True) and EarlyStopping (baseline None)
     keep exactly this running best, so both are functions of this mask.
+
+    The float32 casts of `is_improvement` are done once for the whole
+    series (``float32(v + |min_delta|)`` or ``float32(v - |min_delta|)``, and
+    ``float32(v)`` for the best); comparing those as Python floats is exact,
+    so the loop only compares numbers.
     """
     _check_mode(mode)
     values = np.asarray(values, dtype=np.float64)
+    margin = abs(min_delta)
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in `is_improvement`
+        shifted = (values + margin if mode == "min" else values - margin).astype(np.float32).tolist()
+        as_best = values.astype(np.float32).tolist()
     improved = np.zeros(len(values), dtype=bool)
     best = None
-    for index, value in enumerate(values.tolist()):
-        if is_improvement(value, best, mode, min_delta):
+    for index, current in enumerate(shifted):
+        if best is None or (current < best if mode == "min" else current > best):
             improved[index] = True
-            best = value
+            best = as_best[index]
     return improved
 
 
