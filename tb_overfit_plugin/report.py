@@ -2,10 +2,14 @@
 
 Joins the pieces: series read from the data provider (`reading`), training
 runs found from names (`grouping`), and the pure analyses (`curves`,
-`weights`). Analyses are memoised by the version of the series they used
-(max step and wall time per series), so a request over hundreds of
-unchanged runs does no numeric work, and a run that gains an epoch is
-analysed again.
+`weights`). Analyses are memoised by experiment id and the version of the
+series they used (max step and wall time per series), so a request over
+hundreds of unchanged runs does no numeric work, a run that gains an epoch
+is analysed again, and two experiments never share an analysis.
+
+Curve verdicts (`runs_document`) need scalars only; weight health
+(`weights_summary_document`) reads histograms only for runs whose summary is
+not memoised yet.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
-from typing import Callable, Hashable, List, Optional
+from typing import Callable, Dict, Hashable, Iterable, List, Optional
 
 from tb_overfit_plugin import curves, grouping, jsonable, weights
 from tb_overfit_plugin.params import CurveParams
-from tb_overfit_plugin.reading import SeriesSet
+from tb_overfit_plugin.reading import Listing, SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
@@ -43,6 +47,9 @@ class NotFound(LookupError):
     """An unknown run or metric: HTTP 404, CLI exit code 2."""
 
 
+_MISSING = object()
+
+
 class _Memo:
     """A small thread-safe LRU map from hashable keys to computed values."""
 
@@ -50,6 +57,14 @@ class _Memo:
         self._capacity = capacity
         self._items: "collections.OrderedDict[Hashable, object]" = collections.OrderedDict()
         self._lock = threading.Lock()
+
+    def peek(self, key: Hashable):
+        """The value for `key`, or `_MISSING`."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return _MISSING
 
     def get(self, key: Hashable, compute: Callable[[], object]):
         with self._lock:
@@ -115,15 +130,12 @@ class Diagnoser:
     # -- training runs -------------------------------------------------------
 
     @staticmethod
-    def training_runs(scalars: SeriesSet, histograms: SeriesSet) -> List[grouping.TrainingRun]:
-        """The training runs of the experiment (names only; cheap)."""
-        return grouping.group_runs(
-            {run: list(tags) for run, tags in scalars.by_run.items()},
-            {run: list(tags) for run, tags in histograms.by_run.items()},
-        )
+    def training_runs(scalars: Listing, histograms: Listing) -> List[grouping.TrainingRun]:
+        """The training runs of the experiment (from the listings' names only; cheap)."""
+        return grouping.group_runs(scalars.tags, histograms.tags)
 
     @classmethod
-    def training_run(cls, scalars: SeriesSet, histograms: SeriesSet, name: str) -> grouping.TrainingRun:
+    def training_run(cls, scalars: Listing, histograms: Listing, name: str) -> grouping.TrainingRun:
         """The training run called `name`, or NotFound."""
         for run in cls.training_runs(scalars, histograms):
             if run.name == name:
@@ -141,7 +153,7 @@ class Diagnoser:
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
         """`curves.analyze_metric(...).to_json()` plus the monitor, memoised by data version."""
         refs = pair.refs() + ((run.learning_rate,) if run.learning_rate else ())
-        key = (run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
+        key = (scalars.experiment_id, run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
         return self._curve_memo.get(key, lambda: self._compute_analysis(run, pair, scalars, params))
 
     @staticmethod
@@ -193,8 +205,8 @@ class Diagnoser:
             "sampled": False,
         }
 
-    def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
-        """One row of `/runs`: the run's names and its curve and weight verdicts."""
+    def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
+        """One row of `/runs`: the run's names and its curve verdicts (weights: `weights_summary_document`)."""
         pair = self._monitor(run, params)
         analysis = self._analysis(run, pair, scalars, params) if pair else self._no_metric_analysis(run, params)
         summary = {
@@ -203,21 +215,20 @@ class Diagnoser:
             "scalar_tags": {name: list(tags) for name, tags in run.scalar_tags.items()},
             "histogram_tags": {name: list(tags) for name, tags in run.histogram_tags.items()},
             "metrics": [pair.metric for pair in run.metrics],
-            "weights": self.weights_summary(run, histograms),
         }
         keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
                 "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled")
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 
-    def runs_document(self, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
-        """`GET /runs`: every training run with its verdicts."""
+    def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams) -> dict:
+        """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only."""
         return {
-            "runs": [self.run_summary(run, scalars, histograms, params) for run in self.training_runs(scalars, histograms)],
+            "runs": [self.run_summary(run, scalars, params) for run in self.training_runs(scalars, histograms)],
             "params": params.to_json(),
         }
 
-    def curves_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str, params: CurveParams) -> dict:
+    def curves_document(self, scalars: SeriesSet, histograms: Listing, name: str, params: CurveParams) -> dict:
         """`GET /curves?run=...`: the paired series of one metric and its full analysis."""
         run = self.training_run(scalars, histograms, name)
         pair = self._monitor(run, params)
@@ -261,8 +272,9 @@ class Diagnoser:
 
     @staticmethod
     def _weights_key(run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> tuple:
-        """Memo key of a run's weight analysis: its histograms' versions and the thresholds."""
-        return (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
+        """Memo key of a run's weight analysis: experiment, run, its histograms' versions, thresholds."""
+        return (histograms.experiment_id, run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms),
+                thresholds)
 
     def _layers(self, run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> list:
         return self._weights_memo.get(
@@ -279,6 +291,25 @@ class Diagnoser:
             return dict(weights.weights_summary(layers), sampled=_any_sampled(layers))
 
         return self._weights_summary_memo.get(self._weights_key(run, histograms, thresholds), compute)
+
+    def weights_summary_document(self, scalars: Listing, histograms: Listing,
+                                 load: Callable[[Iterable[str]], SeriesSet],
+                                 thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
+        """`GET /weights_summary`: `{"weights": {run: weights_summary}, "thresholds"}` for every training run.
+
+        Summaries are memoised by histogram version; `load(tensorboard_runs)`
+        reads histograms, and is called once, for the runs not memoised yet.
+        """
+        runs = self.training_runs(scalars, histograms)
+        summaries: Dict[str, object] = {
+            run.name: self._weights_summary_memo.peek(self._weights_key(run, histograms, thresholds)) for run in runs
+        }
+        missing = [run for run in runs if summaries[run.name] is _MISSING]
+        needed = {ref.run for run in missing for ref in run.histograms}
+        data = load(needed) if needed else SeriesSet(versions=histograms.versions, experiment_id=histograms.experiment_id)
+        for run in missing:
+            summaries[run.name] = self.weights_summary(run, data, thresholds)
+        return {"weights": summaries, "thresholds": dataclasses.asdict(thresholds)}
 
     def weights_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str,
                          thresholds: weights.Thresholds) -> dict:

@@ -10,17 +10,18 @@ import logwriters
 LOAD_FAST = ["false", "true"]  # the Python multiplexer, and the Rust data server
 
 
-def _verdicts(runs_document):
-    """What must not depend on the loader: statuses, best/onset, what-if, weight health."""
+def _verdicts(runs_document, weights_summary):
+    """What must not depend on the loader: statuses, best/onset, what-if (/runs), weight health (/weights_summary)."""
+    summaries = weights_summary["weights"]
     return {
         row["run"]: (
             row["status"],
             row["best"] and (row["best"]["step"], round(row["best"]["value"], 5)),
             row["onset"] and row["onset"]["step"],
             row["early_stop"] and (row["early_stop"]["stop_step"], row["early_stop"]["restore_step"]),
-            row["weights"]["layers"],
-            row["weights"]["flagged_layers"],
-            row["weights"]["worst_flag"] and row["weights"]["worst_flag"]["flag"],
+            summaries[row["run"]]["layers"],
+            summaries[row["run"]]["flagged_layers"],
+            summaries[row["run"]]["worst_flag"] and summaries[row["run"]]["worst_flag"]["flag"],
         )
         for row in runs_document["runs"]
     }
@@ -43,14 +44,18 @@ def test_plugin_listed_served_and_same_verdicts_as_in_process(demo_logdir, tenso
     # TensorBoard loads the logdir in the background: wait for all three runs.
     def all_runs_loaded():
         status, body = tensorboard.get_json("/data/plugin/overfit/runs")
+        _, summary = tensorboard.get_json("/data/plugin/overfit/weights_summary")
         return status == 200 and sorted(r["run"] for r in body["runs"]) == ["broken", "overfit", "regularized"] and all(
-            r["weights"]["layers"] for r in body["runs"]
+            summary["weights"][r["run"]]["layers"] for r in body["runs"]
         )
 
     tensorboard.wait_until(all_runs_loaded, "the demo runs")
     _, served = tensorboard.get_json("/data/plugin/overfit/runs")
-    _, in_process = plugin_client(demo_logdir).get("runs")
-    assert _verdicts(served) == _verdicts(in_process)
+    _, served_weights = tensorboard.get_json("/data/plugin/overfit/weights_summary")
+    client = plugin_client(demo_logdir)
+    _, in_process = client.get("runs")
+    _, in_process_weights = client.get("weights_summary")
+    assert _verdicts(served, served_weights) == _verdicts(in_process, in_process_weights)
     statuses = {row["run"]: row["status"] for row in served["runs"]}
     assert statuses["overfit"] == "overfitting"
 
@@ -115,7 +120,8 @@ def test_rust_server_histogram_sampling_is_reported(tmp_path, tensorboard_proces
     if sampled:
         assert len(steps) < epochs and "--samples_per_plugin=histograms=0" in body["sampling_hint"]
         _, runs = tensorboard.get_json("/data/plugin/overfit/runs")
-        assert runs["runs"][0]["weights"]["sampled"] is True
+        _, summary = tensorboard.get_json("/data/plugin/overfit/weights_summary")
+        assert summary["weights"]["long"]["sampled"] is True
         assert runs["runs"][0]["num_steps"] == epochs  # scalars are not sampled at this size
         assert runs["runs"][0]["sampled"] is False
     else:
