@@ -1,6 +1,8 @@
 """A real `tensorboard` process with the installed plugin, Python loader and Rust data server."""
 
 import json
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -182,3 +184,21 @@ def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(tmp_
     np.testing.assert_allclose(weight["stats"]["max"], [s.max() for s in samples], rtol=1e-6)  # the real max
     bias = python["layers"][0]["tensors"][1]
     assert bias["kind"] == "bias" and "identical_values" in {f["flag"] for f in bias["flags"]}
+
+
+def test_conditional_requests_answer_304_not_modified(demo_logdir, tensorboard_process):
+    tensorboard = tensorboard_process(demo_logdir, "--load_fast=true")
+    tensorboard.wait_until(lambda: tensorboard.get_json("/data/plugin/overfit/weights_summary")[0] == 200 and all(
+        summary["layers"] for summary in tensorboard.get_json("/data/plugin/overfit/weights_summary")[1]["weights"].values()
+    ) and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 3, "the demo runs")
+    for route in ("runs?patience=3", "weights_summary", "curves?run=overfit", "weights?run=broken"):
+        url = f"{tensorboard.url}/data/plugin/overfit/{route}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            tag, body = response.headers["ETag"], json.loads(response.read())
+        assert tag and body
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": tag}), timeout=30)
+        assert not_modified.value.code == 304 and not_modified.value.read() == b""
+        request = urllib.request.Request(url, headers={"If-None-Match": '"stale"', "Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
