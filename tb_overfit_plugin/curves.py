@@ -737,15 +737,19 @@ class CurveAnalysis:
         step = self._step(index)
         return {"step": step, "epoch": self._epoch(step), "value": finite_or_none(value)}
 
-    def to_json(self) -> dict:
-        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null)."""
+    def to_json(self, series: bool = True) -> dict:
+        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null).
+
+        `series=False` leaves out the per-step series (gap, generalization
+        loss, smoothed curves): the verdict alone, as a leaderboard row needs.
+        """
         best = self._point(self.best_index, self.best_value)
         if best is not None:
             best["train_value"] = finite_or_none(self.best_train_value)
         stop_step = self._step(self.early_stop.stop_index)
         restore_step = self._step(self.early_stop.restore_index)
         epochs_saved = 0 if stop_step is None else self.num_steps - 1 - self.early_stop.stop_index
-        return {
+        verdict = {
             "status": self.status,
             "explanation": self.explanation,
             "best": best,
@@ -765,6 +769,11 @@ class CurveAnalysis:
             "num_steps": self.num_steps,
             "last_step": self._step(self.num_steps - 1 if self.num_steps else None),
             "tolerance": finite_or_none(self.tolerance),
+        }
+        if not series:
+            return verdict
+        return {
+            **verdict,
             "gap": {"steps": int_list(self.gap_steps), "values": float_list(self.gap_values)},
             "generalization_loss": None
             if self.generalization_loss is None

@@ -99,24 +99,30 @@ def _digest(value) -> str:
     return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()
 
 
-def _scalar_series(datums) -> series_lib.ScalarSeries:
-    return series_lib.scalar_series(
-        [d.step for d in datums], [d.wall_time for d in datums], [d.value for d in datums]
-    )
+def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
+    count = len(datums)
+    return (np.fromiter((d.step for d in datums), np.int64, count),
+            np.fromiter((d.wall_time for d in datums), np.float64, count))
 
 
-def _histogram_series(datums) -> series_lib.HistogramSeries:
-    datums = sorted(datums, key=lambda d: d.step)
-    return series_lib.HistogramSeries(
-        steps=np.array([d.step for d in datums], dtype=np.int64),
-        wall_times=np.array([d.wall_time for d in datums], dtype=np.float64),
-        buckets=series_lib.normalize_bucket_series([d.numpy for d in datums]),
-    )
-
-
-def _version(datums) -> Version:
+def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:
     """The version the provider lists for these points: (max step, max wall time)."""
-    return max(d.step for d in datums), max(d.wall_time for d in datums)
+    return int(steps.max()), float(wall_times.max())
+
+
+def _scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
+    """(version of the points, their `ScalarSeries`)."""
+    steps, wall_times = _steps_and_times(datums)
+    values = np.fromiter((d.value for d in datums), np.float64, len(datums))
+    return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
+
+
+def _histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
+    """(version of the points, their `HistogramSeries`)."""
+    datums = sorted(datums, key=lambda d: d.step)
+    steps, wall_times = _steps_and_times(datums)
+    buckets = series_lib.normalize_bucket_series([d.numpy for d in datums])
+    return _version(steps, wall_times), series_lib.HistogramSeries(steps=steps, wall_times=wall_times, buckets=buckets)
 
 
 def series_nbytes(series) -> int:
@@ -271,7 +277,7 @@ class SeriesReader:
             run_tag_filter=provider_lib.RunTagFilter(),  # everything
         )
         series = {
-            (run, tag): (_version(datums), to_series(datums))
+            (run, tag): to_series(datums)
             for run, tags in data.items()
             for tag, datums in tags.items()
             if datums
@@ -345,5 +351,5 @@ class SeriesReader:
         for run, tag in keys:
             datums = data.get(run, {}).get(tag)
             if datums:
-                read[(run, tag)] = (listing.versions[(run, tag)], to_series(datums))
+                read[(run, tag)] = (listing.versions[(run, tag)], to_series(datums)[1])
         return read

@@ -150,14 +150,19 @@ class Diagnoser:
             return run.default_monitor()
         return run.metric(params.metric)
 
-    def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
-        """`curves.analyze_metric(...).to_json()` plus the monitor, memoised by data version."""
+    def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
+                  series: bool = True) -> dict:
+        """`curves.analyze_metric(...).to_json(series)` plus the monitor, memoised by experiment and data version.
+
+        `series=False`: the verdict without per-step series, as `/runs` rows need.
+        """
         refs = pair.refs() + ((run.learning_rate,) if run.learning_rate else ())
         key = (scalars.experiment_id, run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
-        return self._curve_memo.get(key, lambda: self._compute_analysis(run, pair, scalars, params))
+        return self._curve_memo.get(key + (series,), lambda: self._compute_analysis(run, pair, scalars, params, series))
 
     @staticmethod
-    def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
+    def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
+                          series: bool = True) -> dict:
         train, validation = _scalar(scalars, pair.train), _scalar(scalars, pair.validation)
         mode = params.mode or curves.metric_mode(pair.metric)
         analysis = curves.analyze_metric(
@@ -172,7 +177,7 @@ class Diagnoser:
             tolerance=params.tolerance,
             epoch_based=pair.epoch_based,
             name=pair.metric,
-        ).to_json()
+        ).to_json(series)
         learning_rate = _scalar(scalars, run.learning_rate)
         analysis["lr_drop_steps"] = (
             jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
@@ -208,7 +213,7 @@ class Diagnoser:
     def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
         """One row of `/runs`: the run's names and its curve verdicts (weights: `weights_summary_document`)."""
         pair = self._monitor(run, params)
-        analysis = self._analysis(run, pair, scalars, params) if pair else self._no_metric_analysis(run, params)
+        analysis = self._analysis(run, pair, scalars, params, series=False) if pair else self._no_metric_analysis(run, params)
         summary = {
             "run": run.name,
             "sources": list(run.sources),
