@@ -164,7 +164,7 @@ def _table(header: Sequence[str], rows: List[Sequence[str]], colour_column: Opti
 
 
 def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[dict] = None) -> str:
-    """The `/runs` document as a text table, one row per training run.
+    """The `/runs` document as a text table, one row per training run, then any discarded-fit notes.
 
     `weight_summaries` (`/weights_summary`'s "weights") adds the weights column.
     """
@@ -184,7 +184,8 @@ def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[
             _moment(row.get("onset")),
             _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
         ) + ((_weights_cell(weight_summaries.get(row["run"]) or {}),) if weight_summaries is not None else ()))
-    return _table(header, rows, colour_column=1, colour=colour)
+    notes = [f"{row['run']}: {row['discarded_fit']['note']}" for row in document["runs"] if row.get("discarded_fit")]
+    return "\n".join([_table(header, rows, colour_column=1, colour=colour)] + (["", *notes] if notes else []))
 
 
 def weights_table(document: dict, colour: bool = False) -> str:

@@ -62,6 +62,14 @@ LEARNING_FRACTION = 0.01
 """A curve whose best improves on its first value by less than this fraction
 of the first value's magnitude has not learnt anything."""
 
+MATERIAL_FRACTION = 0.005
+"""A worsening counts towards an onset only when it exceeds this fraction of
+the metric's own level, the magnitude of its best value (`_onset_tolerance`):
+so a curve flat at chance (accuracy 0.24, a one-sample change in 12,000 is
+8e-5, the floor 0.0012) never overfits on its tiny range, a loss near 0 is
+still judged relative to itself (0.001 -> 0.002 is material), and an accuracy
+near 1 needs to fall by half a point."""
+
 # Consistency constant of the median absolute deviation: MAD * 1.4826 estimates
 # the standard deviation of normally distributed data.
 _MAD_TO_SIGMA = 1.4826
@@ -363,23 +371,28 @@ def _noise_level(values: np.ndarray) -> float:
     return float(_MAD_TO_SIGMA * mad / math.sqrt(2.0))
 
 
-def _onset_tolerance(values: np.ndarray, noise: float, min_delta: float, tolerance: float) -> float:
+def _onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: float, tolerance: float) -> float:
     """The absolute onset tolerance over the finite values ``v``::
 
         R   = tolerance * (max(v) - min(v))
-        tol = max(|min_delta|, clip(3 * sigma, R / 5, R))
+        M   = MATERIAL_FRACTION * |best(v)|         (best: min(v) or max(v) by mode)
+        tol = max(|min_delta|, clip(3 * sigma, R / 5, R), M)
 
     ``R`` keeps the tolerance meaningful on short, coarse curves; the noise
     term (``sigma = noise``, the raw curve's `_noise_level`) tightens it on
     clean curves, so the onset of a smooth rise is found where the rise
     starts, but never below a fifth of ``R``, so a negligible drift of a
-    noiseless curve is not one.
+    noiseless curve is not one. ``M`` makes the worsening material on the
+    metric's own scale, not only relative to the curve's range: a curve that
+    barely moves (flat at chance level) has a tiny range, and a change of one
+    sample must not look like overfitting.
     """
     finite = values[np.isfinite(values)]
     spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    level = float(abs(finite.min() if mode == "min" else finite.max())) if finite.size else 0.0
     by_range = tolerance * spread
     by_noise = NOISE_TOLERANCE * noise
-    return max(abs(min_delta), min(max(by_noise, by_range / 5.0), by_range))
+    return max(abs(min_delta), min(max(by_noise, by_range / 5.0), by_range), MATERIAL_FRACTION * level)
 
 
 def _net_gain(curve: _Curve, mode: str) -> tuple:
@@ -643,6 +656,11 @@ def _explain_overfitting(e: _Evidence) -> str:
         if np.isfinite(at_best) and np.isfinite(at_end):
             direction = "falling" if e.mode == "min" else "rising"
             sentence += f" while training {e.name} kept {direction} ({_fmt(at_best)} → {_fmt(at_end)})"
+    elif e.train is None:
+        # Overfitting is validation worsening while the fit to the train data improves;
+        # without a train curve only the first half is known.
+        sentence += (f"; no train {e.name} was logged, so only the worsening is known, "
+                     f"not whether the train curve kept improving as in overfitting")
     return sentence[0].upper() + sentence[1:] + "."
 
 
@@ -826,9 +844,10 @@ def analyze_metric(
         early stopping and checkpoints always use the raw values, as Keras.
     tolerance : float >= 0
         Onset tolerance relative to the validation range, capped by the
-        noise: ``tol = max(|min_delta|, clip(3 * sigma, R / 5, R))`` with
-        ``R = tolerance * (max(v) - min(v))`` over the finite (smoothed)
-        validation values (`_onset_tolerance`).
+        noise and floored by materiality:
+        ``tol = max(|min_delta|, clip(3 * sigma, R / 5, R), MATERIAL_FRACTION * |best(v)|)``
+        with ``R = tolerance * (max(v) - min(v))`` over the finite (smoothed)
+        validation values (`_onset_tolerance`, `MATERIAL_FRACTION`).
     epoch_based : bool
         Whether step ``s`` is Keras epoch ``s + 1``; the explanation then
         says "epoch N", else "step S", and the JSON carries epochs.
@@ -852,7 +871,8 @@ def analyze_metric(
         no validation series: best, early stopping and checkpoints then
         describe the training curve, and no onset is sought;
     ``overfitting``
-        an onset was found;
+        an onset was found (without a training series validation alone
+        decides, and the explanation says that only the worsening is known);
     ``not_learning``
         for both training and validation (validation alone without a
         training series) ``best`` beats ``first`` by less than
@@ -895,7 +915,7 @@ def analyze_metric(
     # Noise of the raw measurements: a smoothed curve's differences are
     # correlated and would understate it.
     noise = _noise_level(primary.finite_values())
-    tol = _onset_tolerance(primary.values if judged_validation is None else judged_validation, noise, min_delta, tolerance)
+    tol = _onset_tolerance(primary.values if judged_validation is None else judged_validation, mode, noise, min_delta, tolerance)
     if validation is not None:
         onset = _overfitting_onset(judged_validation, judged_train, mode, min_delta, tol, noise)
 

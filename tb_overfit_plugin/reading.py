@@ -119,10 +119,8 @@ def _scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
 
 def _histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
     """(version of the points, their `HistogramSeries`)."""
-    datums = sorted(datums, key=lambda d: d.step)
     steps, wall_times = _steps_and_times(datums)
-    buckets = series_lib.normalize_bucket_series([d.numpy for d in datums])
-    return _version(steps, wall_times), series_lib.HistogramSeries(steps=steps, wall_times=wall_times, buckets=buckets)
+    return _version(steps, wall_times), series_lib.histogram_series(steps, wall_times, [d.numpy for d in datums])
 
 
 def series_nbytes(series) -> int:

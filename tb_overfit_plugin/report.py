@@ -97,6 +97,50 @@ def _series_json(series: Optional[ScalarSeries], smoothing: float) -> Optional[d
     }
 
 
+def _steps_text(first: int, last: int, epoch_based: bool) -> str:
+    """"epochs 1–12" / "epoch 5" / "steps 0–1100" (epoch = step + 1 when epoch-based)."""
+    unit, offset = ("epoch", 1) if epoch_based else ("step", 0)
+    if first == last:
+        return f"{unit} {first + offset}"
+    return f"{unit}s {first + offset}–{last + offset}"
+
+
+def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
+                  validation: Optional[ScalarSeries]) -> Optional[dict]:
+    """What TensorBoard's restart rule (`series.restart_rule`) discarded from the monitored metric.
+
+    The validation series is looked at first (the verdict is on it), then
+    the training series; None when neither lost points. TensorBoard's Rust
+    data server drops these points before any plugin sees them, so this is
+    only known where the loader kept them (its Python loader, `--load_fast=false`,
+    and TensorBoard's multiplexer in-process): it is reported apart from the
+    verdict, which is the same on every loader.
+    """
+    for role, ref, series in (("validation", pair.validation, validation), ("training", pair.train, train)):
+        if series is None or not series.orphans:
+            continue
+        orphans = series.orphans
+        restarts = orphans.restart_steps
+        superseded = (f"when the steps went back to {_steps_text(restarts[0], restarts[0], pair.epoch_based)}"
+                      if len(restarts) == 1 else f"by {len(restarts)} restarts")
+        note = (
+            f"An earlier fit in the same folder was discarded: {orphans.count} point"
+            f"{'' if orphans.count == 1 else 's'} of {role} {pair.metric} at "
+            f"{_steps_text(orphans.first_step, orphans.last_step, pair.epoch_based)}, superseded {superseded}. "
+            "As in TensorBoard's charts, the verdict is on the latest fit."
+        )
+        return {
+            "run": ref.run,
+            "tag": ref.tag,
+            "points": orphans.count,
+            "first_step": orphans.first_step,
+            "last_step": orphans.last_step,
+            "restart_steps": list(restarts),
+            "note": note,
+        }
+    return None
+
+
 def _any_sampled(layers: list) -> bool:
     """Whether TensorBoard kept only a sample of the steps of any tensor in `layers`."""
     return any(tensor["sampled"] for layer in layers for tensor in layer["tensors"])
@@ -188,6 +232,7 @@ class Diagnoser:
         sampled = any(series is not None and looks_downsampled(series.steps) for series in (train, validation))
         analysis["sampled"] = sampled
         analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
+        analysis["discarded_fit"] = _discarded_fit(pair, train, validation)
         return analysis
 
     @staticmethod
@@ -208,6 +253,7 @@ class Diagnoser:
             "last_step": None,
             "lr_drop_steps": [],
             "sampled": False,
+            "discarded_fit": None,
         }
 
     def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
@@ -222,7 +268,7 @@ class Diagnoser:
             "metrics": [pair.metric for pair in run.metrics],
         }
         keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
-                "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled")
+                "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled", "discarded_fit")
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 
