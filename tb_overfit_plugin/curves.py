@@ -216,15 +216,24 @@ def _keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.nd
     before the first value, then the latest value that improved. Both
     ModelCheckpoint(save_best_only=True) and EarlyStopping (baseline None)
     keep exactly this running best, so both are functions of this mask.
+
+    The float32 casts of `is_improvement` are done once for the whole
+    series (``float32(v + |min_delta|)`` or ``float32(v - |min_delta|)``, and
+    ``float32(v)`` for the best); comparing those as Python floats is exact,
+    so the loop only compares numbers.
     """
     _check_mode(mode)
     values = np.asarray(values, dtype=np.float64)
+    margin = abs(min_delta)
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in `is_improvement`
+        shifted = (values + margin if mode == "min" else values - margin).astype(np.float32).tolist()
+        as_best = values.astype(np.float32).tolist()
     improved = np.zeros(len(values), dtype=bool)
     best = None
-    for index, value in enumerate(values.tolist()):
-        if is_improvement(value, best, mode, min_delta):
+    for index, current in enumerate(shifted):
+        if best is None or (current < best if mode == "min" else current > best):
             improved[index] = True
-            best = value
+            best = as_best[index]
     return improved
 
 
@@ -767,15 +776,19 @@ class CurveAnalysis:
         step = self._step(index)
         return {"step": step, "epoch": self._epoch(step), "value": finite_or_none(value)}
 
-    def to_json(self) -> dict:
-        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null)."""
+    def to_json(self, series: bool = True) -> dict:
+        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null).
+
+        `series=False` leaves out the per-step series (gap, generalization
+        loss, smoothed curves): the verdict alone, as a leaderboard row needs.
+        """
         best = self._point(self.best_index, self.best_value)
         if best is not None:
             best["train_value"] = finite_or_none(self.best_train_value)
         stop_step = self._step(self.early_stop.stop_index)
         restore_step = self._step(self.early_stop.restore_index)
         epochs_saved = 0 if stop_step is None else self.num_steps - 1 - self.early_stop.stop_index
-        return {
+        verdict = {
             "status": self.status,
             "explanation": self.explanation,
             "best": best,
@@ -795,6 +808,11 @@ class CurveAnalysis:
             "num_steps": self.num_steps,
             "last_step": self._step(self.num_steps - 1 if self.num_steps else None),
             "tolerance": finite_or_none(self.tolerance),
+        }
+        if not series:
+            return verdict
+        return {
+            **verdict,
             "gap": {"steps": int_list(self.gap_steps), "values": float_list(self.gap_values)},
             "generalization_loss": None
             if self.generalization_loss is None

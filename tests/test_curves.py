@@ -235,6 +235,24 @@ def test_is_improvement_rejects_unknown_modes():
         is_improvement(1.0, 2.0, "auto")
 
 
+_KERAS_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0.1, 0.1 + 1e-12, 0.5, 3.5e38, -3.5e38]),  # float32 ties and overflow
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KERAS_VALUES, max_size=30), st.sampled_from(["min", "max"]),
+       st.sampled_from([0.0, 1e-9, 0.05, -0.05, 1e39]))
+def test_improvement_mask_equals_is_improvement_one_value_at_a_time(values, mode, min_delta):
+    expected, best = [], None
+    for value in values:
+        improved = is_improvement(value, best, mode, min_delta)
+        expected.append(improved)
+        best = value if improved else best
+    assert curves._keras_improvements(values, mode, min_delta).tolist() == expected
+
+
 def test_save_best_only_indices_acceptance_case():
     np.testing.assert_array_equal(save_best_only_indices(ACCURACY, "max"), [0, 1, 2, 4, 7])
 
