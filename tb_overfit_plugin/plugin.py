@@ -25,6 +25,7 @@ from tb_overfit_plugin import params, reading, report, weights
 logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "overfit"
+INTERNAL_ERROR = "internal error in the overfit plugin; the details are in TensorBoard's log"
 _CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 _JSON = "application/json"
 
@@ -43,10 +44,11 @@ def _json_route(route):
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=404)
         except errors.PublicError as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=error.http_code)
-        except Exception as error:  # A plugin bug must not take TensorBoard down.
+        except Exception:  # A plugin bug or a lost data server must not take TensorBoard down.
+            # As TensorBoard's own routes: the details (which may hold internal
+            # addresses) go to the log, the answer says only that it failed.
             logger.exception("overfit plugin: %s failed", request.path)
-            message = f"internal error in the overfit plugin: {type(error).__name__}: {error}"
-            return http_util.Respond(request, {"error": message}, _JSON, code=500)
+            return http_util.Respond(request, {"error": INTERNAL_ERROR}, _JSON, code=500)
 
     return wrapped
 
@@ -57,8 +59,9 @@ def _content_type(filename: str):
 
 
 def _required(request: wrappers.Request, name: str) -> str:
-    value = request.args.get(name, "").strip()
-    if not value:
+    """A required name, exactly as given: run names may begin or end with spaces."""
+    value = params.name_param(request.args, name)
+    if value is None:
         raise params.ParamError(name, "required")
     return value
 
