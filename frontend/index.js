@@ -7,6 +7,7 @@ import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
 import { renderDetail } from "./detail.js";
 import { debounce, h } from "./dom.js";
 import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns } from "./leaderboard.js";
+import { dataWarnings } from "./status.js";
 import { renderWeights } from "./weights_view.js";
 
 export const POLL_MS = 20000;
@@ -16,6 +17,7 @@ const state = {
   filter: compileRunFilter(""),
   sort: { key: "run", dir: "asc" },
   runs: null,
+  runsWarnings: [],
   runsError: null,
   selected: null,
   detailMetric: null,
@@ -88,9 +90,10 @@ function contentWidth(el) {
 // ---------------------------------------------------------------- rendering
 
 function renderBoard(force) {
-  const key = JSON.stringify([state.runs, state.runsError, state.sort, state.selected, state.filter.source]);
+  const key = JSON.stringify([state.runs, state.runsWarnings, state.runsError, state.sort, state.selected, state.filter.source]);
   if (!force && key === rendered.board) return;
   rendered.board = key;
+  ui.boardWarnings.replaceChildren(dataWarnings(state.runsWarnings, "logdir-warnings") || "");
   if (state.runsError && !state.runs) {
     ui.board.replaceChildren(h("div", { class: "notice error" }, `Could not load runs: ${state.runsError}`));
     return;
@@ -201,6 +204,7 @@ async function loadRuns() {
   } else {
     state.runsError = null;
     state.runs = Array.isArray(res.data.runs) ? res.data.runs : [];
+    state.runsWarnings = Array.isArray(res.data.warnings) ? res.data.warnings : [];
     ui.controls.setMetrics(metricOptions(state.runs));
     ensureSelection();
   }
@@ -342,6 +346,7 @@ function buildLayout(root) {
   });
   ui.banner = h("div", { class: "notice error banner", id: "error-banner", role: "alert", hidden: true });
   ui.board = h("div", { class: "board-body" });
+  ui.boardWarnings = h("div", { class: "board-warnings" });
   ui.board.addEventListener("keydown", (ev) => {
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       ev.preventDefault();
@@ -363,7 +368,7 @@ function buildLayout(root) {
       "main",
       { class: "content" },
       ui.banner,
-      h("section", { class: "card board", id: "board" }, h("h2", { class: "card-title" }, "Training runs"), ui.board),
+      h("section", { class: "card board", id: "board" }, h("h2", { class: "card-title" }, "Training runs"), ui.boardWarnings, ui.board),
       ui.detail,
       ui.weights
     )

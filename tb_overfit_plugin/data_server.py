@@ -10,16 +10,22 @@ provider. Nothing here imports TensorFlow, so the CLI starts fast and quiet.
 Supported logdirs are those the data server supports: local paths and
 `gs://` (`SUPPORTED_SCHEMES`); `logdir.read_logdir` falls back to the
 Python loader for the rest.
+
+The server skips what it cannot read (a corrupt record ends its reading of
+a file, an unreadable file or directory is left out) with a WARN line in its
+log and nothing in the data; `loaded` hands those lines on as `warnings`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import subprocess
 import tempfile
 import time
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import grpc
 from tensorboard.data import grpc_provider, server_ingester
@@ -28,6 +34,8 @@ from tensorboard.data import grpc_provider, server_ingester
 SUPPORTED_SCHEMES = ("gs://",)
 # The server logs this line (with -v) when a `--reload=once` load is complete.
 _LOAD_DONE = "Finished load cycle"
+# A warning in its log: "[2026-01-01T00:00:00Z WARN  rustboard_core::run] Read error in ..."
+_WARNING_LINE = re.compile(r"^\[\S+ WARN\s+[^\]]*\]\s*(?P<message>.+)$")
 # One gRPC answer may hold every histogram of a sweep; TensorBoard's ingester
 # allows 256 MiB, a one-shot CLI load allows more.
 MAX_MESSAGE_BYTES = 2**31 - 1
@@ -40,6 +48,19 @@ class DataServerError(RuntimeError):
 
 class NoDataServer(RuntimeError):
     """No data server binary for this platform or installation."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedLogdir:
+    """A completely loaded logdir: its data provider and the server's load warnings."""
+
+    provider: grpc_provider.GrpcDataProvider
+    warnings: Tuple[str, ...]  # what the server skipped, one message per WARN line
+
+
+def _warnings(log_path: str) -> Tuple[str, ...]:
+    with open(log_path, errors="replace") as log:
+        return tuple(match["message"] for match in map(_WARNING_LINE.match, log) if match)
 
 
 def supports(logdir: str) -> bool:
@@ -78,8 +99,8 @@ def _wait_for_load(process: subprocess.Popen, log_path: str, error_path: str) ->
 
 
 @contextlib.contextmanager
-def loaded(logdir: str) -> Iterator[grpc_provider.GrpcDataProvider]:
-    """A gRPC data provider over `logdir`, completely loaded, with every point kept.
+def loaded(logdir: str) -> Iterator[LoadedLogdir]:
+    """A gRPC data provider over `logdir`, completely loaded, with every point kept, and its warnings.
 
     The server lives for the `with` block and is stopped after it.
 
@@ -111,7 +132,8 @@ def loaded(logdir: str) -> Iterator[grpc_provider.GrpcDataProvider]:
                 grpc.local_channel_credentials(),
                 options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
             )
-            yield grpc_provider.GrpcDataProvider(f"localhost:{port}", grpc_provider.make_stub(channel))
+            provider = grpc_provider.GrpcDataProvider(f"localhost:{port}", grpc_provider.make_stub(channel))
+            yield LoadedLogdir(provider, _warnings(log_path))
         finally:
             if channel is not None:
                 channel.close()

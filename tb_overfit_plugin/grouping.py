@@ -130,6 +130,15 @@ def _split_of_run(run: str, tags: Iterable[str]) -> Tuple[str, Optional[str], Op
     return run, None, None
 
 
+def training_run_name(run: str) -> str:
+    """The training run a TensorBoard run of this name belongs to, from its name alone (no tags).
+
+    E.g. `x/validation` -> `x`, `validation` -> `.`; used for directories
+    whose runs TensorBoard could not read.
+    """
+    return _split_of_run(run, ())[0]
+
+
 def _metric_of_tag(tag: str, run_split: Optional[str]) -> Tuple[str, str, bool]:
     """(metric name, split, epoch_based) for a scalar tag in a run of split `run_split`."""
     if run_split is not None:

@@ -20,7 +20,7 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import params, reading, report, weights
+from tb_overfit_plugin import integrity, params, reading, report, weights
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
         self._data_provider = context.data_provider
         self._reader = reading.SeriesReader(self._data_provider)
         self._diagnoser = report.Diagnoser()
+        # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider).
+        self._scanner = integrity.Scanner(context.logdir) if integrity.supports(context.logdir) else None
         self._frontend = importlib.resources.files("tb_overfit_plugin.frontend")
 
     def get_plugin_apps(self):
@@ -111,11 +113,24 @@ class OverfitPlugin(base_plugin.TBPlugin):
         histograms = self._reader.histograms(ctx, experiment) if with_histograms else reading.EMPTY
         return scalars, histograms
 
+    def _problems(self, request: wrappers.Request) -> tuple:
+        """What the loaders skipped in the logdir (`integrity`), for the single-logdir experiment."""
+        if self._scanner is None or plugin_util.experiment_id(request.environ):
+            return ()
+        return self._scanner.scan(byte_budget=integrity.SCAN_BYTES_PER_REQUEST)
+
+    def _with_warnings(self, request: wrappers.Request, document: dict, scalars, histograms) -> dict:
+        """A one-run document with that run's `warnings` (as its row in `/runs` has them)."""
+        problems = self._problems(request)
+        sources = {run.name: run.sources for run in self._diagnoser.training_runs(scalars, histograms)} if problems else {}
+        return dict(document, warnings=integrity.warnings_by_run(sources, problems).get(document["run"], []))
+
     @_json_route
     def runs_route(self, request: wrappers.Request) -> dict:
         curve_params = params.parse_curve_params(request.args)
         scalars, histograms = self._series(request)
-        return self._diagnoser.runs_document(scalars, histograms, curve_params)
+        document = self._diagnoser.runs_document(scalars, histograms, curve_params)
+        return integrity.attach(document, self._problems(request))
 
     @_json_route
     def curves_route(self, request: wrappers.Request) -> dict:
@@ -123,11 +138,13 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params = params.parse_curve_params(request.args)
         # Training runs are found from run names; curves need no histogram data.
         scalars, histograms = self._series(request, with_histograms=False)
-        return self._diagnoser.curves_document(scalars, histograms, run, curve_params)
+        document = self._diagnoser.curves_document(scalars, histograms, run, curve_params)
+        return self._with_warnings(request, document, scalars, histograms)
 
     @_json_route
     def weights_route(self, request: wrappers.Request) -> dict:
         run = _required(request, "run")
         thresholds = params.parse_dataclass_floats(weights.Thresholds, request.args)
         scalars, histograms = self._series(request)
-        return self._diagnoser.weights_document(scalars, histograms, run, thresholds)
+        document = self._diagnoser.weights_document(scalars, histograms, run, thresholds)
+        return self._with_warnings(request, document, scalars, histograms)
