@@ -209,3 +209,45 @@ def test_unreadable_logdir_or_only_unreadable_data_exits_2_saying_why(unreadable
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("tb-overfit: error: no TensorBoard scalars or histograms found under")
     assert "cannot be read (Permission denied)" in line
+
+
+def _reference_bad_offset(path):
+    """Where TensorBoard's own record reader (its TensorFlow-free one) first fails a checksum, or None."""
+    from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
+
+    reader, offset = pywrap_tensorflow.PyRecordReader_New(str(path)), 0
+    while True:
+        try:
+            reader.GetNext()
+        except errors.OutOfRangeError:
+            return None
+        except errors.DataLossError as error:
+            return None if "truncated" in str(error) else offset
+        offset += 16 + len(reader.record())
+
+
+def test_scanner_agrees_with_tensorboards_record_reader_on_random_damage(tmp_path):
+    """Seeded bit flips and cuts of a real event file (scalars and histograms): the same first bad record."""
+    from tb_overfit_plugin import integrity
+
+    source = tmp_path / "source"
+    _keras_run(source, "run", histograms=True)
+    original = logwriters.event_file(source, "run/train").read_bytes()
+    damaged_dir = tmp_path / "damaged" / "run"
+    damaged_dir.mkdir(parents=True)
+    rng = np.random.default_rng(11)
+    found = 0
+    for trial in range(120):
+        data = bytearray(original)
+        flip = int(rng.integers(len(data)))
+        if trial % 3 != 1:
+            data[flip] ^= 1 << int(rng.integers(8))
+        if trial % 3 != 0:
+            data = data[: int(rng.integers(flip, len(data) + 1))]
+        path = damaged_dir / "events.out.tfevents.1"
+        path.write_bytes(bytes(data))
+        problems = integrity.Scanner(str(tmp_path / "damaged")).scan()
+        expected = _reference_bad_offset(path)
+        assert [p.offset for p in problems] == ([] if expected is None else [expected]), trial
+        found += expected is not None
+    assert found > 40  # most flips hit a checksum; the cuts alone never do
