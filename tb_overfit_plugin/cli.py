@@ -198,7 +198,7 @@ def _table(header: Sequence[str], rows: List[Sequence[str]], colour_column: Opti
 
 
 def runs_table(document: dict, colour: bool = False) -> str:
-    """The `/runs` document as a text table, one row per training run."""
+    """The `/runs` document as a text table, one row per training run, then any discarded-fit notes."""
     patience = document.get("params", {}).get("patience")
     header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops", "weights")
     rows = []
@@ -215,7 +215,8 @@ def runs_table(document: dict, colour: bool = False) -> str:
             _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
             _weights_cell(row.get("weights") or {}),
         ))
-    return _table(header, rows, colour_column=1, colour=colour)
+    notes = [f"{row['run']}: {row['discarded_fit']['note']}" for row in document["runs"] if row.get("discarded_fit")]
+    return "\n".join([_table(header, rows, colour_column=1, colour=colour)] + (["", *notes] if notes else []))
 
 
 def weights_table(document: dict, colour: bool = False) -> str:
