@@ -171,6 +171,12 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     assert mark.get_attribute("data-warnings") == "1" and "corrupt record" in mark.get_attribute("title")
     assert not rows["spaced"].find_elements(By.CSS_SELECTOR, ".warning-mark")
     rows["damaged"].click()
-    notice = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#detail #data-warnings"))[0]
-    assert "corrupt record" in _text(notice) and "step 7" in _text(notice)
+    # The panel is drawn again when the run's curves arrive: read the notice after that.
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
+        and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
+    notice = _text(browser.find_element(By.CSS_SELECTOR, "#detail #data-warnings"))
+    assert "corrupt record" in notice and "step 7" in notice
     screenshot(browser, "data_warning")
