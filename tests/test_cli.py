@@ -257,3 +257,13 @@ def test_long_input_is_quoted_shortly(demo_logdir, capsys):
     assert cli.main([str(demo_logdir / ("x" * 5000))]) == 2
     line = _one_error_line(capsys.readouterr().err, "does not exist")
     assert len(line) < 2 * params.MAX_QUOTED_CHARS + 200
+
+
+@pytest.mark.parametrize("load_fast", LOADERS)
+def test_logdir_that_is_a_file_or_missing_exits_2_through_the_console_script(tmp_path, load_fast):
+    a_file = tmp_path / "events.out.tfevents.1"
+    a_file.write_bytes(b"")
+    for logdir, message in ((a_file, "is not a directory"), (tmp_path / "missing", "does not exist")):
+        code, out, err = _command(logdir, "--load-fast", load_fast)
+        assert code == 2 and out == ""
+        _one_error_line(err, message)
