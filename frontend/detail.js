@@ -6,7 +6,7 @@ import { DASH, formatPoint, formatValue, modeArrow, whatIfText } from "./format.
 import { renderCurveChart } from "./curve_chart.js";
 import { renderGapChart } from "./gap_chart.js";
 import { hoverBus } from "./chart_base.js";
-import { statusBadge } from "./status.js";
+import { dataWarnings, statusBadge } from "./status.js";
 
 let bus = null;
 
@@ -82,12 +82,13 @@ export function renderDetail(container, opts) {
     h("h2", { class: "detail-run", title: runEntry ? (runEntry.sources || []).join("\n") : "" }, runEntry ? runEntry.run : curves ? curves.run : ""),
     curves ? metricChooser(curves, opts.onMetric) : null
   );
+  const warned = dataWarnings((curves && curves.warnings) || (runEntry && runEntry.warnings), "data-warnings") || "";
   if (error) {
-    container.replaceChildren(title, h("div", { class: "notice error" }, error));
+    container.replaceChildren(title, warned, h("div", { class: "notice error" }, error));
     return;
   }
   if (!curves) {
-    container.replaceChildren(title, h("div", { class: "loading" }, "Loading curves…"));
+    container.replaceChildren(title, warned, h("div", { class: "loading" }, "Loading curves…"));
     return;
   }
   const a = curves.analysis || {};
@@ -107,7 +108,7 @@ export function renderDetail(container, opts) {
   const sampled = a.sampling_hint ? h("div", { class: "notice warn", id: "curve-sampling-hint" }, a.sampling_hint) : "";
   // Only the loaders that keep orphaned points can say an earlier fit was discarded.
   const discarded = a.discarded_fit ? h("div", { class: "notice info", id: "discarded-fit" }, a.discarded_fit.note) : "";
-  container.replaceChildren(title, explanation, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
+  container.replaceChildren(title, warned, explanation, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
   const width = opts.width || container.clientWidth || 900;
   renderCurveChart(chartBox, curves, { width, height: 320, bus });
   const hasGap = renderGapChart(gapBox, curves, { width, height: 120, bus });

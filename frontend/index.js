@@ -7,6 +7,7 @@ import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
 import { renderDetail } from "./detail.js";
 import { debounce, h } from "./dom.js";
 import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
+import { dataWarnings } from "./status.js";
 import { renderWeights } from "./weights_view.js";
 
 export const POLL_MS = 20000;
@@ -16,6 +17,7 @@ const state = {
   filter: compileRunFilter(""),
   sort: { key: "run", dir: "asc" },
   runs: null,
+  runsWarnings: [],
   runsError: null,
   weightSummaries: null, // run name -> weight health, from ./weights_summary (arrives after the runs)
   selected: null,
@@ -89,9 +91,10 @@ function contentWidth(el) {
 // ---------------------------------------------------------------- rendering
 
 function renderBoard(force) {
-  const key = JSON.stringify([state.runs, state.weightSummaries, state.runsError, state.sort, state.selected, state.filter.source]);
+  const key = JSON.stringify([state.runs, state.runsWarnings, state.weightSummaries, state.runsError, state.sort, state.selected, state.filter.source]);
   if (!force && key === rendered.board) return;
   rendered.board = key;
+  ui.boardWarnings.replaceChildren(dataWarnings(state.runsWarnings, "logdir-warnings") || "");
   if (state.runsError && !state.runs) {
     ui.board.replaceChildren(h("div", { class: "notice error" }, `Could not load runs: ${state.runsError}`));
     return;
@@ -202,6 +205,7 @@ async function loadRuns() {
   } else {
     state.runsError = null;
     state.runs = Array.isArray(res.data.runs) ? res.data.runs : [];
+    state.runsWarnings = Array.isArray(res.data.warnings) ? res.data.warnings : [];
     ui.controls.setMetrics(metricOptions(state.runs));
     ensureSelection();
   }
@@ -352,6 +356,7 @@ function buildLayout(root) {
   });
   ui.banner = h("div", { class: "notice error banner", id: "error-banner", role: "alert", hidden: true });
   ui.board = h("div", { class: "board-body" });
+  ui.boardWarnings = h("div", { class: "board-warnings" });
   ui.board.addEventListener("keydown", (ev) => {
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       ev.preventDefault();
@@ -373,7 +378,7 @@ function buildLayout(root) {
       "main",
       { class: "content" },
       ui.banner,
-      h("section", { class: "card board", id: "board" }, h("h2", { class: "card-title" }, "Training runs"), ui.board),
+      h("section", { class: "card board", id: "board" }, h("h2", { class: "card-title" }, "Training runs"), ui.boardWarnings, ui.board),
       ui.detail,
       ui.weights
     )

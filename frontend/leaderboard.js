@@ -2,7 +2,7 @@
 
 import { h } from "./dom.js";
 import { DASH, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
-import { flagChip, severityRank, statusBadge, statusRank } from "./status.js";
+import { flagChip, severityRank, statusBadge, statusRank, warningMark } from "./status.js";
 
 /**
  * Compiles the run filter like TensorBoard's run selector: a case-insensitive
@@ -184,7 +184,7 @@ function row(run, selected, onSelect) {
       },
     },
     h("td", {}, statusBadge(run.status)),
-    h("td", { class: "run-name", title: (run.sources || []).join("\n") }, run.run),
+    h("td", { class: "run-name", title: (run.sources || []).join("\n") }, h("span", { class: "name" }, run.run), warningMark(run.warnings)),
     metricCell(run),
     h("td", { class: "num" }, formatInt(run.num_steps)),
     bestEpochCell(run),

@@ -47,6 +47,30 @@ export function statusBadge(status) {
   );
 }
 
+/**
+ * The server's warnings about data TensorBoard skipped (corrupt records, unreadable
+ * files: {message, path, ...}), as one notice; null when there are none.
+ */
+export function dataWarnings(warnings, id) {
+  if (!warnings || !warnings.length) return null;
+  return h(
+    "div",
+    { class: "notice warn data-warnings", id, role: "status" },
+    h("strong", {}, "Some data could not be read: "),
+    warnings.length === 1 ? warnings[0].message : h("ul", {}, warnings.map((w) => h("li", {}, w.message)))
+  );
+}
+
+/** A ⚠ after a run's name when the server has warnings about its data; null otherwise. */
+export function warningMark(warnings) {
+  if (!warnings || !warnings.length) return null;
+  return h(
+    "span",
+    { class: "warning-mark", dataset: { warnings: warnings.length }, title: warnings.map((w) => w.message).join("\n") },
+    " ⚠"
+  );
+}
+
 /** A small chip naming a weight flag, coloured by severity, carrying data-flag. */
 export function flagChip(flag, severity, extra) {
   return h(

@@ -5,8 +5,11 @@ Rust data server by default, as `tensorboard` does, or its Python loader with
 `--load-fast=false`) and prints the documents `report.Diagnoser` builds for
 the HTTP API: a table by default, or the `/runs` JSON with `--json`.
 
-Exit codes: 0 fine, 1 a run matched `--fail-on`, 2 bad input (one line on
-stderr, no traceback).
+Exit codes: 0 fine, 1 a run matched `--fail-on`, 2 bad input or output that
+cannot be written (one line on stderr, no traceback), 141 (128 + SIGPIPE, as
+Unix tools) when the reader of the output went away (`| head -1`), quietly.
+Data the loaders skip (corrupt records, unreadable files) is reported as
+"tb-overfit: warning: ..." lines on stderr and in the JSON rows' `warnings`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ import re
 import sys
 from typing import List, Optional, Sequence, TextIO
 
+from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import params, report, weights
+from tb_overfit_plugin.params import quoted
+
+# Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.
+EXIT_PIPE_CLOSED = 141
 
 STATUSES = report.STATUSES
 FLAGS = tuple(weights.FLAG_SEVERITIES)
@@ -32,6 +40,16 @@ _COLOURS = {
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
+
+
+class OutputError(UsageError):
+    """The output could not be written (a full disk, a bad descriptor): one line, exit code 2."""
+
+
+def _stderr(line: str) -> None:
+    """One line on stderr, if there is a stderr (`2>&-` closes it)."""
+    if sys.stderr is not None:
+        sys.stderr.write(f"tb-overfit: {line}\n")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +90,7 @@ def _fail_on(text: Optional[str]) -> frozenset:
     names = frozenset(name.strip() for name in (text or "").split(",") if name.strip())
     unknown = sorted(names - set(STATUSES) - set(FLAGS))
     if unknown:
-        raise UsageError(f"--fail-on: unknown name(s) {', '.join(unknown)}; use statuses {', '.join(STATUSES)} "
+        raise UsageError(f"--fail-on: unknown name(s) {quoted(', '.join(unknown))}; use statuses {', '.join(STATUSES)} "
                          f"or flags {', '.join(FLAGS)}")
     return names
 
@@ -81,7 +99,7 @@ def _run_filter(text: Optional[str]):
     try:
         return re.compile(text or "")
     except re.error as error:
-        raise UsageError(f"--run: invalid regular expression {text!r}: {error}") from None
+        raise UsageError(f"--run: invalid regular expression {quoted(text)}: {error}") from None
 
 
 def _check_local_logdir(logdir: str) -> None:
@@ -89,18 +107,18 @@ def _check_local_logdir(logdir: str) -> None:
     if "://" in logdir:
         return
     if not os.path.exists(logdir):
-        raise UsageError(f"logdir {logdir!r} does not exist")
+        raise UsageError(f"logdir {quoted(logdir)} does not exist")
     if not os.path.isdir(logdir):
-        raise UsageError(f"logdir {logdir!r} is not a directory")
+        raise UsageError(f"logdir {quoted(logdir)} is not a directory")
     if not os.access(logdir, os.R_OK | os.X_OK):
-        raise UsageError(f"logdir {logdir!r} cannot be read (permission denied)")
+        raise UsageError(f"logdir {quoted(logdir)} cannot be read (permission denied)")
 
 
 def _load(logdir: str, load_fast: str, with_histograms: bool):
     """Loads the logdir, with a progress line on stderr when it is a terminal."""
     _check_local_logdir(logdir)
     progress = None
-    if sys.stderr.isatty():
+    if sys.stderr is not None and sys.stderr.isatty():
         def progress(done: int, total: int, run: str) -> None:
             sys.stderr.write(f"\rloading runs {done}/{total} ")
             sys.stderr.flush()
@@ -111,8 +129,24 @@ def _load(logdir: str, load_fast: str, with_histograms: bool):
     except logdir_lib.LoadError as error:
         raise UsageError(str(error)) from None
     if not data.scalars.by_run and not data.histograms.by_run:
-        raise UsageError(f"no TensorBoard scalars or histograms found under {logdir!r}")
+        # Everything may have been skipped: say why, in the same one line.
+        reasons = [problem.message for problem in data.problems] + list(data.loader_warnings)
+        why = f": {reasons[0]}" if reasons else ""
+        if len(reasons) > 1:
+            why += f" (and {len(reasons) - 1} more problems)"
+        raise UsageError(f"no TensorBoard scalars or histograms found under {quoted(logdir)}{why}")
     return data
+
+
+def _warn(document: dict, loader_warnings: Sequence[str]) -> None:
+    """Prints what the loaders skipped, one "tb-overfit: warning: ..." line each, on stderr."""
+    for warning in document.get("warnings", []):
+        _stderr(f"warning: {warning['message']}")
+    for row in document["runs"]:
+        for warning in row.get("warnings", []):
+            _stderr(f"warning: run {quoted(row['run'])}: {warning['message']}")
+    for line in loader_warnings:
+        _stderr(f"warning: TensorBoard's data server: {line}")
 
 
 def _moment(point: Optional[dict]) -> str:
@@ -217,8 +251,20 @@ def _matches(row: dict, weights_document: Optional[dict], fail_on: frozenset) ->
     return bool(flags & fail_on)
 
 
-def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
-    """The command; returns its exit code (UsageError propagates)."""
+def _write(out: TextIO, text: str) -> None:
+    """Writes and flushes; a full disk or a bad descriptor is an OutputError, a closed pipe propagates."""
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write the output: {error.strerror or error}") from None
+
+
+def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
+    """The command; returns its exit code (UsageError and BrokenPipeError propagate)."""
+    out = sys.stdout if out is None else out
     args = _parser().parse_args(argv)
     fail_on = _fail_on(args.fail_on)
     run_filter = _run_filter(args.run)
@@ -238,7 +284,11 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
     data = _load(args.logdir, args.load_fast, with_histograms=need_weights or weight_column)
     # Every run's weight analysis is needed twice (summary, then document): keep them all.
     diagnoser = report.Diagnoser(weight_analyses_kept=len(data.histograms.by_run) + 1 if need_weights else 8)
-    document = diagnoser.runs_document(data.scalars, data.histograms, curve_params)
+    try:
+        document = diagnoser.runs_document(data.scalars, data.histograms, curve_params)
+    except report.NotFound as error:  # a --metric no run has: HTTP's 404
+        raise UsageError(f"--metric: {error}") from None
+    document = integrity.attach(document, data.problems)
     document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
     # The same weight health as GET /weights_summary (histograms are all loaded already).
     summaries = diagnoser.weights_summary_document(data.scalars, data.histograms, lambda runs: data.histograms)[
@@ -248,32 +298,55 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
         for row in document["runs"]
     } if need_weights else {}
 
+    _warn(document, data.loader_warnings)
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
     if args.json:
         if args.weights:
             document["weights"] = weight_documents
-        out.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        _write(out, json.dumps(document, indent=2, allow_nan=False) + "\n")
     else:
-        out.write(runs_table(document, colour, summaries) + "\n")
+        tables = [runs_table(document, colour, summaries)]
         if args.weights:
-            for row in document["runs"]:
-                out.write("\n" + weights_table(weight_documents[row["run"]], colour) + "\n")
+            tables += [weights_table(weight_documents[row["run"]], colour) for row in document["runs"]]
+        _write(out, "\n\n".join(tables) + "\n")
     matched = [row["run"] for row in document["runs"] if _matches(row, weight_documents.get(row["run"]), fail_on)]
     if matched:
-        sys.stderr.write(f"tb-overfit: --fail-on matched: {', '.join(matched)}\n")
+        _stderr(f"--fail-on matched: {', '.join(matched)}")
         return 1
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Console entry point: exit code 2 with one line for bad input."""
-    # The Python loader (--load-fast=false) imports TensorFlow when installed: keep its C++ logs quiet.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def _discard_stdout() -> None:
+    """Points file descriptor 1 at /dev/null, so that Python's last flush of the
+    output that could not be written does not fail (and print) again at exit."""
     try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (None, or captured in-process)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Console entry point: exit code 2 with one line for bad input; 141, quietly, on a closed pipe."""
+    # The Python loader (--load-fast=false) imports TensorFlow when installed: keep its C++ logs
+    # and its oneDNN notice quiet (the CLI runs no TensorFlow op, only its file system layer).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    try:
+        if sys.stdout is None:  # started with `>&-`
+            raise UsageError("standard output is closed: nothing could be printed "
+                             "(redirect it to /dev/null to keep only the exit code)")
         return run(argv)
     except UsageError as error:
-        sys.stderr.write(f"tb-overfit: error: {error}\n")
+        if isinstance(error, OutputError):
+            _discard_stdout()
+        _stderr(f"error: {error}")
         return 2
+    except BrokenPipeError:  # the reader went away (`| head -1`): end quietly, as Unix tools do
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
     except KeyboardInterrupt:
         return 130
 

@@ -10,16 +10,22 @@ provider. Nothing here imports TensorFlow, so the CLI starts fast and quiet.
 Supported logdirs are those the data server supports: local paths and
 `gs://` (`SUPPORTED_SCHEMES`); `logdir.read_logdir` falls back to the
 Python loader for the rest.
+
+The server skips what it cannot read (a corrupt record ends its reading of
+a file, an unreadable file or directory is left out) with a WARN line in its
+log and nothing in the data; `loaded` hands those lines on as `warnings`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import subprocess
 import tempfile
 import time
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import grpc
 import numpy as np
@@ -32,6 +38,8 @@ from tensorboard.util import tensor_util
 SUPPORTED_SCHEMES = ("gs://",)
 # The server logs this line (with -v) when a `--reload=once` load is complete.
 _LOAD_DONE = "Finished load cycle"
+# A warning in its log: "[2026-01-01T00:00:00Z WARN  rustboard_core::run] Read error in ..."
+_WARNING_LINE = re.compile(r"^\[\S+ WARN\s+[^\]]*\]\s*(?P<message>.+)$")
 # One gRPC answer may hold every histogram of a sweep; TensorBoard's ingester
 # allows 256 MiB, a one-shot CLI load allows more.
 MAX_MESSAGE_BYTES = 2**31 - 1
@@ -92,6 +100,19 @@ class NoDataServer(RuntimeError):
     """No data server binary for this platform or installation."""
 
 
+@dataclasses.dataclass(frozen=True)
+class LoadedLogdir:
+    """A completely loaded logdir: its data provider and the server's load warnings."""
+
+    provider: grpc_provider.GrpcDataProvider
+    warnings: Tuple[str, ...]  # what the server skipped, one message per WARN line
+
+
+def _warnings(log_path: str) -> Tuple[str, ...]:
+    with open(log_path, errors="replace") as log:
+        return tuple(match["message"] for match in map(_WARNING_LINE.match, log) if match)
+
+
 def supports(logdir: str) -> bool:
     """Whether the data server can read `logdir` (a local path or a supported URL)."""
     return "://" not in logdir or logdir.startswith(SUPPORTED_SCHEMES)
@@ -128,8 +149,8 @@ def _wait_for_load(process: subprocess.Popen, log_path: str, error_path: str) ->
 
 
 @contextlib.contextmanager
-def loaded(logdir: str) -> Iterator[grpc_provider.GrpcDataProvider]:
-    """A gRPC data provider over `logdir`, completely loaded, with every point kept.
+def loaded(logdir: str) -> Iterator[LoadedLogdir]:
+    """A gRPC data provider over `logdir`, completely loaded, with every point kept, and its warnings.
 
     The server lives for the `with` block and is stopped after it.
 
@@ -161,7 +182,8 @@ def loaded(logdir: str) -> Iterator[grpc_provider.GrpcDataProvider]:
                 grpc.local_channel_credentials(),
                 options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
             )
-            yield _Provider(f"localhost:{port}", grpc_provider.make_stub(channel))
+            provider = _Provider(f"localhost:{port}", grpc_provider.make_stub(channel))
+            yield LoadedLogdir(provider, _warnings(log_path))
         finally:
             if channel is not None:
                 channel.close()

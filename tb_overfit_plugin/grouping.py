@@ -201,6 +201,17 @@ def _leaf(run: str) -> Tuple[str, str]:
 # --------------------------------------------------------------- runs -> training runs
 
 
+def training_run_name(run: str) -> str:
+    """The training run a folder TensorBoard could not read would belong to, by its name alone.
+
+    Its parent when its last folder is named like a split (`x/validation` ->
+    `x`, `validation` -> `.`), else itself; used to place warnings about
+    unreadable directories, which have no tags to apply `_place_run` to.
+    """
+    parent, leaf = _leaf(run)
+    return parent if leaf.lower() in _SPLIT_WORDS else run
+
+
 def _add_scalars_call(run: str, tags: Tuple[str, ...]) -> Optional[Tuple[str, str, str]]:
     """(parent, main_tag, key) if `run` looks written by `add_scalars(main_tag, {key: ...})`."""
     if len(tags) != 1:

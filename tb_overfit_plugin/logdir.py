@@ -18,11 +18,12 @@ data server where it is installed and supports the logdir's scheme.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from tensorboard import context as context_lib
 
-from tb_overfit_plugin import data_server, reading
+from tb_overfit_plugin import data_server, integrity, reading
+from tb_overfit_plugin.params import quoted
 
 LOAD_FAST = ("auto", "true", "false")
 
@@ -37,6 +38,10 @@ class LogdirData:
 
     scalars: reading.SeriesSet
     histograms: reading.SeriesSet
+    # What the loaders skipped: found by `integrity.Scanner` for a local logdir,
+    problems: Tuple[integrity.Problem, ...] = ()
+    # else the data server's own warnings, where it loaded the logdir.
+    loader_warnings: Tuple[str, ...] = ()
 
 
 def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None):
@@ -50,14 +55,20 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
     from tensorboard.backend.event_processing import data_provider as data_provider_lib
     from tensorboard.backend.event_processing import plugin_event_multiplexer
 
+    from tensorboard.compat import tf  # TensorFlow, or TensorBoard's stub of its file layer
+
     keep_all = {reading.SCALARS_PLUGIN: 0, reading.HISTOGRAMS_PLUGIN: 0}
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance=keep_all)
-    multiplexer.AddRunsFromDirectory(logdir)
-    runs = sorted(multiplexer.Runs())
-    for done, run in enumerate(runs, start=1):
-        multiplexer.GetAccumulator(run).Reload()
-        if progress is not None:
-            progress(done, len(runs), run)
+    try:
+        multiplexer.AddRunsFromDirectory(logdir)
+        runs = sorted(multiplexer.Runs())
+        for done, run in enumerate(runs, start=1):
+            multiplexer.GetAccumulator(run).Reload()
+            if progress is not None:
+                progress(done, len(runs), run)
+    except (tf.errors.OpError, OSError) as error:  # e.g. a run directory it may not list
+        detail = getattr(error, "message", None) or str(error)
+        raise LoadError(f"TensorBoard's Python loader cannot read the logdir: {detail}") from None
     return data_provider_lib.MultiplexerDataProvider(multiplexer, logdir)
 
 
@@ -86,15 +97,17 @@ def read_logdir(
       with_histograms: False reads no histogram at all (only their names are listed).
 
     Raises:
-      LoadError: `load_fast="true"` where the data server cannot be used, or
-        the data server failed to load the logdir.
+      LoadError: `load_fast="true"` where the data server cannot be used,
+        the data server failed to load the logdir, or the Python loader
+        could not read part of it (it stops where the data server skips).
     """
     logdir = str(logdir)
     if load_fast != "false":
         if data_server.supports(logdir):
             try:
-                with data_server.loaded(logdir) as provider:
-                    return _read(provider, with_histograms)
+                with data_server.loaded(logdir) as loaded:
+                    data = _read(loaded.provider, with_histograms)
+                return _checked(logdir, dataclasses.replace(data, loader_warnings=loaded.warnings))
             except data_server.NoDataServer as error:
                 if load_fast == "true":
                     raise LoadError(f"--load-fast=true: {error}") from None
@@ -102,5 +115,13 @@ def read_logdir(
                 raise LoadError(str(error)) from None
         elif load_fast == "true":
             raise LoadError(f"--load-fast=true: TensorBoard's data server reads only local and "
-                            f"{', '.join(data_server.SUPPORTED_SCHEMES)} paths, not {logdir!r}")
-    return _read(local_data_provider(logdir, progress), with_histograms)
+                            f"{', '.join(data_server.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}")
+    return _checked(logdir, _read(local_data_provider(logdir, progress), with_histograms))
+
+
+def _checked(logdir: str, data: LogdirData) -> LogdirData:
+    """`data` with the problems `integrity.Scanner` finds in a local logdir (its whole files)."""
+    if not integrity.supports(logdir):
+        return data
+    # The scanner's problems name the file, byte and last good step: they replace the server's lines.
+    return dataclasses.replace(data, problems=integrity.Scanner(logdir).scan(), loader_warnings=())

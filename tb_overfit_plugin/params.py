@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Mapping, Optional, Type, TypeVar
 
 DEFAULT_PATIENCE = 5
 MAX_PATIENCE = 100_000
 MODES = ("min", "max")
+# Error messages quote at most this many characters of what they were given.
+MAX_QUOTED_CHARS = 200
+# Plain ASCII decimal numbers only: Python's int()/float() also take `1_0`,
+# non-ASCII digits ("٣"), "inf" and "nan", none of which is a parameter value.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 T = TypeVar("T")
 
@@ -41,40 +48,55 @@ class CurveParams:
         return dataclasses.asdict(self)
 
 
+def quoted(text: str) -> str:
+    """`repr(text)`, cut to `MAX_QUOTED_CHARS` characters (then "... (N characters)"), for messages."""
+    if len(text) <= MAX_QUOTED_CHARS:
+        return repr(text)
+    return f"{text[:MAX_QUOTED_CHARS]!r}... ({len(text)} characters)"
+
+
 def _text(args: Mapping[str, str], name: str) -> Optional[str]:
+    """The stripped value of `args[name]`, None when absent or blank (numbers and keywords)."""
     value = args.get(name)
     if value is None or value.strip() == "":
         return None
     return value.strip()
 
 
+def name_param(args: Mapping[str, str], name: str) -> Optional[str]:
+    """`args[name]` exactly as given (names may begin or end with spaces), None when absent or empty."""
+    return args.get(name) or None
+
+
 def parse_float(args: Mapping[str, str], name: str, default: float, low: float, high: float, high_inclusive: bool = True) -> float:
-    """`args[name]` as a finite float in [low, high] (or [low, high)), else `default` when absent."""
+    """`args[name]` as a float in [low, high] (or [low, high)), else `default` when absent.
+
+    Only plain ASCII decimals (`0.5`, `-1`, `.5`, `1e-3`) are numbers here;
+    `inf`, `nan`, `1_0` and non-ASCII digits are rejected, finite bounds or not.
+    """
     text = _text(args, name)
     if text is None:
         return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ParamError(name, f"expected a number, got {text!r}") from None
+    value = float(text) if _DECIMAL.fullmatch(text) else math.nan
     inside = low <= value <= high if high_inclusive else low <= value < high
     if not math.isfinite(value) or not inside:
         upper = "]" if high_inclusive else ")"
-        raise ParamError(name, f"expected a number in [{low:g}, {high:g}{upper}, got {text!r}")
+        wanted = f">= {low:g}" if math.isinf(high) else f"in [{low:g}, {high:g}{upper}"
+        raise ParamError(name, f"expected a finite decimal number {wanted}, got {quoted(text)}")
     return value
 
 
 def parse_int(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    """`args[name]` as an int in [low, high], else `default` when absent."""
+    """`args[name]` as an int in [low, high] (ASCII digits, optional sign), else `default` when absent."""
     text = _text(args, name)
     if text is None:
         return default
     try:
-        value = int(text)
-    except ValueError:
-        raise ParamError(name, f"expected a whole number, got {text!r}") from None
-    if not low <= value <= high:
-        raise ParamError(name, f"expected a whole number in [{low}, {high}], got {text!r}")
+        value = int(text) if _INTEGER.fullmatch(text) else None
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        value = None
+    if value is None or not low <= value <= high:
+        raise ParamError(name, f"expected a whole number in [{low}, {high}], got {quoted(text)}")
     return value
 
 
@@ -82,9 +104,9 @@ def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
     """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance`."""
     mode = _text(args, "mode")
     if mode is not None and mode.lower() not in MODES:
-        raise ParamError("mode", f"expected 'min' or 'max', got {mode!r}")
+        raise ParamError("mode", f"expected 'min' or 'max', got {quoted(mode)}")
     return CurveParams(
-        metric=_text(args, "metric"),
+        metric=name_param(args, "metric"),
         mode=mode.lower() if mode else None,
         patience=parse_int(args, "patience", DEFAULT_PATIENCE, 0, MAX_PATIENCE),
         min_delta=parse_float(args, "min_delta", 0.0, 0.0, math.inf),

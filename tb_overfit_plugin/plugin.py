@@ -27,11 +27,12 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import document_cache, params, reading, report, weights
+from tb_overfit_plugin import document_cache, integrity, params, reading, report, weights
 
 logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "overfit"
+INTERNAL_ERROR = "internal error in the overfit plugin; the details are in TensorBoard's log"
 _CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 _JSON = "application/json"
 # Seconds a data-provider listing serves later requests before the provider is
@@ -59,10 +60,11 @@ def _json_route(route):
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=404)
         except errors.PublicError as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=error.http_code)
-        except Exception as error:  # A plugin bug must not take TensorBoard down.
+        except Exception:  # A plugin bug or a lost data server must not take TensorBoard down.
+            # As TensorBoard's own routes: the details (which may hold internal
+            # addresses) go to the log, the answer says only that it failed.
             logger.exception("overfit plugin: %s failed", request.path)
-            message = f"internal error in the overfit plugin: {type(error).__name__}: {error}"
-            return http_util.Respond(request, {"error": message}, _JSON, code=500)
+            return http_util.Respond(request, {"error": INTERNAL_ERROR}, _JSON, code=500)
 
     return wrapped
 
@@ -79,8 +81,9 @@ def _content_type(filename: str):
 
 
 def _required(request: wrappers.Request, name: str) -> str:
-    value = request.args.get(name, "").strip()
-    if not value:
+    """A required name, exactly as given: run names may begin or end with spaces."""
+    value = params.name_param(request.args, name)
+    if value is None:
         raise params.ParamError(name, "required")
     return value
 
@@ -95,6 +98,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
         self._reader = reading.SeriesReader(self._data_provider, listing_max_age=LISTING_MAX_AGE_S)
         self._diagnoser = report.Diagnoser()
         self._documents = document_cache.DocumentCache()
+        # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider).
+        self._scanner = integrity.Scanner(context.logdir) if integrity.supports(context.logdir) else None
         self._frontend = importlib.resources.files("tb_overfit_plugin.frontend")
 
     def get_plugin_apps(self):
@@ -133,13 +138,25 @@ class OverfitPlugin(base_plugin.TBPlugin):
     # document depends on (route, experiment, data versions, parameters), and
     # build() computes it when no cached answer has that key.
 
+    def _problems(self, request: wrappers.Request) -> tuple:
+        """What the loaders skipped in the logdir (`integrity`), for the single-logdir experiment."""
+        if self._scanner is None or plugin_util.experiment_id(request.environ):
+            return ()
+        return self._scanner.scan(byte_budget=integrity.SCAN_BYTES_PER_REQUEST)
+
+    def _with_warnings(self, problems: tuple, document: dict, scalars, histograms) -> dict:
+        """A one-run document with that run's `warnings` (as its row in `/runs` has them)."""
+        sources = {run.name: run.sources for run in self._diagnoser.training_runs(scalars, histograms)} if problems else {}
+        return dict(document, warnings=integrity.warnings_by_run(sources, problems).get(document["run"], []))
+
     @_json_route
     def runs_route(self, request: wrappers.Request):
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
         scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
-        key = ("runs", experiment, scalars.digest, histograms.tags_digest, curve_params)
-        return key, lambda: self._diagnoser.runs_document(scalars, histograms, curve_params)
+        problems = self._problems(request)
+        key = ("runs", experiment, scalars.digest, histograms.tags_digest, curve_params, problems)
+        return key, lambda: integrity.attach(self._diagnoser.runs_document(scalars, histograms, curve_params), problems)
 
     @_json_route
     def curves_route(self, request: wrappers.Request):
@@ -148,8 +165,14 @@ class OverfitPlugin(base_plugin.TBPlugin):
         ctx, experiment = self._where(request)
         # Training runs are found from run names; curves need no histogram data.
         scalars = self._reader.scalars(ctx, experiment)
-        key = ("curves", experiment, scalars.digest, run, curve_params)
-        return key, lambda: self._diagnoser.curves_document(scalars, reading.EMPTY, run, curve_params)
+        problems = self._problems(request)
+        key = ("curves", experiment, scalars.digest, run, curve_params, problems)
+
+        def build() -> dict:
+            document = self._diagnoser.curves_document(scalars, reading.EMPTY, run, curve_params)
+            return self._with_warnings(problems, document, scalars, reading.EMPTY)
+
+        return key, build
 
     @_json_route
     def weights_route(self, request: wrappers.Request):
@@ -158,12 +181,14 @@ class OverfitPlugin(base_plugin.TBPlugin):
         ctx, experiment = self._where(request)
         scalars = self._reader.listing(ctx, experiment, reading.SCALARS_PLUGIN)
         histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)
-        key = ("weights", experiment, scalars.tags_digest, histograms.digest, run, thresholds)
+        problems = self._problems(request)
+        key = ("weights", experiment, scalars.tags_digest, histograms.digest, run, thresholds, problems)
 
         def build() -> dict:
             sources = self._diagnoser.training_run(scalars, histograms, run).sources
             data = self._reader.histograms(ctx, experiment, runs=sources)
-            return self._diagnoser.weights_document(scalars, data, run, thresholds)
+            document = self._diagnoser.weights_document(scalars, data, run, thresholds)
+            return self._with_warnings(problems, document, scalars, histograms)
 
         return key, build
 

@@ -20,7 +20,7 @@ import threading
 from typing import Callable, Dict, Hashable, Iterable, List, Optional
 
 from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
-from tb_overfit_plugin.params import CurveParams
+from tb_overfit_plugin.params import CurveParams, quoted
 from tb_overfit_plugin.reading import Listing, SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
 
@@ -213,7 +213,7 @@ class Diagnoser:
         for run in cls.training_runs(scalars, histograms):
             if run.name == name:
                 return run
-        raise NotFound(f"no training run named {name!r}")
+        raise NotFound(f"no training run named {quoted(name)}")
 
     # -- curves -------------------------------------------------------------
 
@@ -269,7 +269,7 @@ class Diagnoser:
     def _no_metric_analysis(run: grouping.TrainingRun, params: CurveParams) -> dict:
         """The verdict fields of a run without the metric asked for (or any metric)."""
         available = ", ".join(pair.metric for pair in run.metrics) or "none"
-        wanted = f"no metric {params.metric!r}" if params.metric else "no scalar metrics"
+        wanted = f"no metric {quoted(params.metric)}" if params.metric else "no scalar metrics"
         bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
         only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
         return {
@@ -307,9 +307,18 @@ class Diagnoser:
         return summary
 
     def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams) -> dict:
-        """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only."""
+        """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
+
+        A `metric` that no training run has is NotFound (as in `/curves`);
+        runs lacking a metric that others have are `no_metrics` rows.
+        """
+        runs = self.training_runs(scalars, histograms)
+        if params.metric and runs and not any(run.metric(params.metric) for run in runs):
+            known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
+            raise NotFound(f"no training run has a metric {quoted(params.metric)} "
+                           f"(metrics: {', '.join(known) or 'none'})")
         return {
-            "runs": [self.run_summary(run, scalars, params) for run in self.training_runs(scalars, histograms)],
+            "runs": [self.run_summary(run, scalars, params) for run in runs],
             "params": params.to_json(),
         }
 
@@ -319,8 +328,8 @@ class Diagnoser:
         pair = self._monitor(run, params)
         if pair is None:
             if params.metric:
-                raise NotFound(f"training run {name!r} has no metric {params.metric!r}")
-            raise NotFound(f"training run {name!r} has no scalar metrics")
+                raise NotFound(f"training run {quoted(name)} has no metric {quoted(params.metric)}")
+            raise NotFound(f"training run {quoted(name)} has no scalar metrics")
         analysis = self._analysis(run, pair, scalars, params)
         learning_rate = _scalar(scalars, run.learning_rate)
         return {

@@ -494,3 +494,46 @@ def write_tf1_keras(logdir: PathLike, run: str, scalars: Mapping[str, Series]) -
     """TF1 Keras ``keras.callbacks.TensorBoard``: one run, ``loss``, ``acc``, ``val_loss``, ``val_acc``,
     ``lr``... at the 0-based epoch, as TF1 simple_value events (`write_single_run`)."""
     return write_single_run(logdir, run, scalars, simple_value=True)
+
+
+# ------------------------------------------------------------------------ damage
+
+
+def event_file(logdir: PathLike, run: str) -> pathlib.Path:
+    """The one event file of TensorBoard run `run`."""
+    (path,) = [p for p in _run_dir(logdir, run).iterdir() if "tfevents" in p.name]
+    return path
+
+
+def record_offsets(path: PathLike) -> list[tuple[int, int]]:
+    """(byte offset, payload length) of each TFRecord frame of an event file, by its length fields."""
+    import struct
+
+    data, offset, frames = pathlib.Path(path).read_bytes(), 0, []
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from("<Q", data, offset)
+        frames.append((offset, length))
+        offset += 12 + length + 4
+    return frames
+
+
+def damage_record(path: PathLike, index: int, where: str = "payload", bit: int = 0) -> int:
+    """Flips one bit of frame `index` (0 is the file_version event) and returns the frame's offset.
+
+    `where`: "payload" (its middle byte: its checksum fails), "length" (its
+    length field: the frame boundary is lost) or "value" (the high byte of a
+    TF2 scalar's float32: the record still parses, with another value).
+    """
+    from tensorboard.compat.proto import event_pb2
+
+    offset, length = record_offsets(path)[index]
+    data = bytearray(pathlib.Path(path).read_bytes())
+    payload = bytes(data[offset + 12: offset + 12 + length])
+    if where == "value":
+        content = event_pb2.Event.FromString(payload).summary.value[0].tensor.tensor_content
+        position = offset + 12 + payload.index(content) + len(content) - 1
+    else:
+        position = {"payload": offset + 12 + length // 2, "length": offset + 1}[where]
+    data[position] ^= 1 << bit
+    pathlib.Path(path).write_bytes(bytes(data))
+    return offset

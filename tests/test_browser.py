@@ -142,3 +142,51 @@ def test_tab_notes_a_discarded_earlier_fit(tmp_path, tensorboard_process, browse
     note = wait.until(lambda d: d.find_elements(By.ID, "discarded-fit"))[0]
     assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in _text(note)
     screenshot(browser, "refit_discarded_note")
+
+
+def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_process, browser, screenshot):
+    """A run named " spaced " round-trips exactly (row -> curves -> weights); a damaged run shows its warning."""
+    import numpy as np
+
+    import logwriters
+
+    logdir = tmp_path / "logs"
+    rng = np.random.default_rng(5)
+    losses = {"train": {"epoch_loss": list(np.linspace(1.0, 0.2, 12))},
+              "validation": {"epoch_loss": [0.9, 0.7, 0.6, 0.55, 0.5, 0.52, 0.56, 0.6, 0.65, 0.7, 0.75, 0.8]}}
+    logwriters.write_keras_layout(logdir, " spaced ", **losses,
+                                  histograms={"m/dense/kernel/histogram": [rng.normal(size=64) for _ in range(12)]})
+    logwriters.write_keras_layout(logdir, "spaced", train={"epoch_loss": [1.0, 0.9, 0.8]},
+                                  validation={"epoch_loss": [1.0, 0.95, 0.9]})
+    logwriters.write_keras_layout(logdir, "damaged", **losses)
+    logwriters.damage_record(logwriters.event_file(logdir, "damaged/validation"), 9)
+    tensorboard = tensorboard_process(logdir)
+    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 3,
+                           "the three runs")
+    wait = _open_tab(browser, tensorboard.url)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 3)
+    rows = {row.get_attribute("data-run"): row for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
+    assert sorted(rows) == [" spaced ", "damaged", "spaced"]
+
+    rows[" spaced "].click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
+    assert _text(browser.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == " spaced "
+    assert not browser.find_elements(By.CSS_SELECTOR, "#detail .notice.error")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-layer='dense']"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#weights .notice.error")
+    screenshot(browser, "spaced_run_selected")
+
+    # The damaged run: a warning mark on its row and the server's message in its panel.
+    mark = rows["damaged"].find_element(By.CSS_SELECTOR, ".warning-mark")
+    assert mark.get_attribute("data-warnings") == "1" and "corrupt record" in mark.get_attribute("title")
+    assert not rows["spaced"].find_elements(By.CSS_SELECTOR, ".warning-mark")
+    rows["damaged"].click()
+    # The panel is drawn again when the run's curves arrive: read the notice after that.
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
+        and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
+    notice = _text(browser.find_element(By.CSS_SELECTOR, "#detail #data-warnings"))
+    assert "corrupt record" in notice and "step 7" in notice
+    screenshot(browser, "data_warning")

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tb_overfit_plugin import cli
+from tb_overfit_plugin import cli, params
 
 
 def _command(*args):
@@ -179,3 +180,104 @@ def test_table_weights_column_is_the_weights_summary(demo_logdir, plugin_client)
                              f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)")
     code, out = _run_in_process(demo_logdir, "--no-weights")
     assert code == 0 and "weights" not in out.splitlines()[0] and "layers" not in out
+
+
+# -- output that cannot be written, unknown metric, numbers, long input --------------------------
+
+LOADERS = ["true", "false"]
+
+
+def _executable():
+    executable = shutil.which("tb-overfit", path=str(Path(sys.executable).parent))
+    assert executable, "the tb-overfit console script must be installed"
+    return executable
+
+
+def _one_error_line(stderr: str, *needles: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tb-overfit: error:"), stderr
+    assert "Traceback" not in stderr and all(needle in lines[0] for needle in needles), stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("load_fast", LOADERS)
+def test_closed_pipe_ends_quietly_as_unix_tools_do(demo_logdir, load_fast):
+    """`tb-overfit LOGDIR --weights | head -1`: the reader is gone before anything is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([_executable(), str(demo_logdir), "--weights", "--load-fast", load_fast],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write_end)
+    assert done.returncode == cli.EXIT_PIPE_CLOSED == 141
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("load_fast", LOADERS)
+def test_closed_stdout_exits_2_with_one_line(demo_logdir, load_fast):
+    done = subprocess.run(["sh", "-c", '"$@" >&-', "sh", _executable(), str(demo_logdir), "--load-fast", load_fast],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    _one_error_line(done.stderr, "standard output is closed")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("load_fast", LOADERS)
+def test_full_disk_exits_2_with_one_line(demo_logdir, load_fast):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([_executable(), str(demo_logdir), "--json", "--load-fast", load_fast],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 2
+    _one_error_line(done.stderr, "cannot write the output", "No space left on device")
+
+
+@pytest.mark.parametrize("load_fast", LOADERS)
+def test_unknown_metric_exits_2_as_http_answers_404(demo_logdir, plugin_client, load_fast):
+    status, body = plugin_client(demo_logdir).get("runs", metric="nosuch")
+    assert status == 404 and "nosuch" in body["error"]
+    code, out, err = _command(demo_logdir, "--metric", "nosuch", "--load-fast", load_fast)
+    assert code == 2 and out == ""
+    assert _one_error_line(err) == f"tb-overfit: error: --metric: {body['error']}"
+    # A metric some runs have is still a verdict for those and `no_metrics` for the others.
+    code, out, err = _command(demo_logdir, "--metric", "ACCURACY", "--json", "--load-fast", load_fast)
+    assert code == 0 and {row["monitor"]["metric"] for row in json.loads(out)["runs"]} == {"accuracy"}
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--patience", v) for v in ("1_0", "٣", "5.0", "0x5", "inf", "１")]
+    + [("--min-delta", v) for v in ("1_0.5", "٣", "inf", "-inf", "nan", "1e999", "0.5.5", "0,5")],
+)
+def test_numbers_are_plain_ascii_decimals_only(demo_logdir, capsys, option, value):
+    assert cli.main([str(demo_logdir), f"{option}={value}"]) == 2
+    _one_error_line(capsys.readouterr().err, option, repr(value))
+
+
+def test_number_errors_through_the_console_script(demo_logdir):
+    code, out, err = _command(demo_logdir, "--patience=1_0")
+    assert code == 2 and out == ""
+    _one_error_line(err, "--patience", "'1_0'")
+    code, out, _ = _command(demo_logdir, "--patience=+3", "--min-delta=1e-3", "--json")
+    assert code == 0 and json.loads(out)["params"] == {
+        "metric": None, "mode": None, "patience": 3, "min_delta": 0.001, "smoothing": 0.0, "tolerance": 0.1}
+
+
+def test_long_input_is_quoted_shortly(demo_logdir, capsys):
+    long_regex = "(" + "a" * 50_000
+    assert cli.main([str(demo_logdir), "--run", long_regex]) == 2
+    line = _one_error_line(capsys.readouterr().err, "--run", "50001 characters")
+    assert len(line) < 2 * params.MAX_QUOTED_CHARS + 200
+    assert cli.main([str(demo_logdir / ("x" * 5000))]) == 2
+    line = _one_error_line(capsys.readouterr().err, "does not exist")
+    assert len(line) < 2 * params.MAX_QUOTED_CHARS + 200
+
+
+@pytest.mark.parametrize("load_fast", LOADERS)
+def test_logdir_that_is_a_file_or_missing_exits_2_through_the_console_script(tmp_path, load_fast):
+    a_file = tmp_path / "events.out.tfevents.1"
+    a_file.write_bytes(b"")
+    for logdir, message in ((a_file, "is not a directory"), (tmp_path / "missing", "does not exist")):
+        code, out, err = _command(logdir, "--load-fast", load_fast)
+        assert code == 2 and out == ""
+        _one_error_line(err, message)

@@ -1,5 +1,10 @@
 """The plugin's HTTP API through TensorBoard's WSGI app, on real event files."""
 
+import json
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 
@@ -215,3 +220,100 @@ def test_weight_thresholds_are_query_parameters(demo_logdir, plugin_client):
     flagged = {(layer["layer"], t["tensor"]) for layer in body["layers"] for t in layer["tensors"]
                if any(f["flag"] == "exploding" for f in t["flags"])}
     assert ("dense_3", "kernel") in flagged
+
+
+# -- exact run names, number syntax, short quotes, generic 500 ----------------------------------
+
+
+def test_run_names_are_exact_strings(tmp_path, plugin_client):
+    """` spaced ` and `spaced` are two runs; only an empty name is an error."""
+    rng = np.random.default_rng(3)
+    logwriters.write_keras_layout(tmp_path, " spaced ", train={"epoch_loss": [1.0, 0.8, 0.6, 0.5]},
+                                  validation={"epoch_loss": [1.1, 0.9, 0.8, 0.85]},
+                                  histograms={"m/dense/kernel/histogram": [rng.normal(size=32) for _ in range(4)]})
+    logwriters.write_keras_layout(tmp_path, "spaced", train={"epoch_loss": [1.0, 0.8, 0.6]},
+                                  validation={"epoch_loss": [1.1, 0.9, 0.8]})
+    client = plugin_client(tmp_path)
+    assert sorted(_runs(client)) == [" spaced ", "spaced"]
+    for name, epochs, layers in ((" spaced ", 4, ["dense"]), ("spaced", 3, [])):
+        status, curves = client.get("curves", run=name)
+        assert status == 200 and curves["run"] == name and len(curves["validation"]["steps"]) == epochs
+        assert curves["metrics"][0]["validation"]["run"] == f"{name}/validation"
+        status, body = client.get("weights", run=name)
+        assert status == 200 and body["run"] == name and [layer["layer"] for layer in body["layers"]] == layers
+    status, body = client.get("curves", run=" spaced")
+    assert status == 404 and "' spaced'" in body["error"]
+    for route in ("curves", "weights"):
+        status, body = client.get(route, run="")
+        assert status == 400 and "run" in body["error"]
+
+
+@pytest.mark.parametrize(
+    "query, accepted",
+    [
+        ({"patience": "1_0"}, False), ({"patience": "٣"}, False), ({"patience": "5.0"}, False),
+        ({"patience": " 7 "}, True), ({"patience": "+7"}, True),
+        ({"min_delta": "1_0.5"}, False), ({"min_delta": "٣"}, False), ({"min_delta": "inf"}, False),
+        ({"min_delta": "Infinity"}, False), ({"min_delta": "nan"}, False), ({"min_delta": "1e999"}, False),
+        ({"min_delta": ".5"}, True), ({"min_delta": "1e-3"}, True), ({"min_delta": "2."}, True),
+        ({"smoothing": "0x0"}, False), ({"tolerance": "0.2"}, True),
+    ],
+)
+def test_numbers_are_plain_ascii_decimals(client, query, accepted):
+    status, body = client.get("runs", **query)
+    if accepted:
+        ((name, text),) = query.items()
+        assert status == 200 and body["params"][name] == float(text)
+    else:
+        assert status == 400 and list(query)[0] in body["error"] and repr(list(query.values())[0]) in body["error"]
+
+
+def test_weight_thresholds_reject_non_ascii_numbers(demo_logdir, plugin_client):
+    status, body = plugin_client(demo_logdir).get("weights", run="overfit", explode_factor="１０")
+    assert status == 400 and "explode_factor" in body["error"]
+
+
+def test_errors_quote_at_most_a_few_hundred_characters_of_input(client):
+    from tb_overfit_plugin import params
+
+    long_value = "x" * 50_000
+    for route, query in (("runs", {"min_delta": long_value}), ("curves", {"run": long_value}),
+                         ("curves", {"run": "keras", "metric": long_value}), ("runs", {"mode": long_value}),
+                         ("weights", {"run": long_value}), ("runs", {"metric": long_value})):
+        status, body = client.get(route, **query)
+        assert status in (400, 404) and "50000 characters" in body["error"], (route, body)
+        assert len(body["error"]) < 2 * params.MAX_QUOTED_CHARS + 200, (route, len(body["error"]))
+
+
+def _children(pid: int):
+    """Process ids whose parent is `pid` (from /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds TensorBoard's data server through /proc")
+def test_a_lost_data_server_answers_a_generic_500(demo_logdir, tensorboard_process):
+    """TensorBoard whose Rust data server died: every route answers 500 without gRPC details; the log has them."""
+    from tb_overfit_plugin import plugin
+
+    tensorboard = tensorboard_process(demo_logdir, "--load_fast=true")
+    tensorboard.wait_until(lambda: tensorboard.get("/data/plugin/overfit/runs")[0] == 200, "the plugin's runs")
+    (server,) = [pid for pid in _children(tensorboard.process.pid)
+                 if "tensorboard_data_server" in open(f"/proc/{pid}/cmdline").read()]
+    os.kill(server, signal.SIGKILL)
+    # Listings are reused for LISTING_MAX_AGE_S: after that, every route must ask the dead server.
+    time.sleep(plugin.LISTING_MAX_AGE_S + 0.5)
+    for route in ("runs", "curves?run=overfit", "weights?run=overfit"):
+        status, body = tensorboard.get(f"/data/plugin/overfit/{route}")
+        assert status == 500 and json.loads(body) == {"error": plugin.INTERNAL_ERROR}, body
+    log = tensorboard.output()
+    assert "overfit plugin: /data/plugin/overfit/weights failed" in log and "StatusCode.UNAVAILABLE" in log
