@@ -1,0 +1,71 @@
+"""Cost of weight health on a sweep, next to the cost of reading its histograms.
+
+Loads a sweep logdir (written by `bench.write_sweep` if missing) with
+TensorBoard's Python loader, reads every histogram series through the
+plugin's `SeriesReader` (as `/runs` does) and runs `weights.analyze_layers`
+on each run's histograms, as the plugin does per run. Prints the read time,
+the analysis time (total, per run, per histogram) and their ratio. Figures
+only; nothing here asserts a time.
+
+    python benchmarks/bench_weights.py [--runs 100 --epochs 200 --tensors 10] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--tensors", type=int, default=10)
+    parser.add_argument("--logdir", default=None, help="default: /tmp/tb_overfit_bench_R_E_T")
+    parser.add_argument("--repeat", type=int, default=3, help="analysis passes; the fastest is printed")
+    args = parser.parse_args()
+    logdir = Path(args.logdir or f"/tmp/tb_overfit_bench_{args.runs}_{args.epochs}_{args.tensors}")
+    if not logdir.exists():
+        from bench import write_sweep
+
+        write_sweep(logdir, args.runs, args.epochs, args.tensors)
+
+    from tensorboard import context as context_lib
+
+    from tb_overfit_plugin import reading, weights
+    from tb_overfit_plugin.logdir import local_data_provider
+
+    start = time.perf_counter()
+    provider = local_data_provider(str(logdir))
+    loaded = time.perf_counter()
+    histograms = reading.SeriesReader(provider).histograms(context_lib.RequestContext(), "")
+    read = time.perf_counter() - loaded
+    inputs = [{(run, tag): series for tag, series in tags.items()} for run, tags in sorted(histograms.by_run.items())]
+    count = sum(len(series) for run in inputs for series in run.values())
+    analysis = float("inf")
+    for _ in range(args.repeat):
+        begin = time.perf_counter()
+        layers = [weights.analyze_layers(run) for run in inputs]
+        summaries = [weights.weights_summary(run) for run in layers]
+        analysis = min(analysis, time.perf_counter() - begin)
+    flagged = sum(summary["flagged_layers"] > 0 for summary in summaries)
+
+    print(f"{logdir}: {len(inputs)} runs with histograms, {count} histograms")
+    print(f"{'python loader: load the logdir (TensorBoard itself)':58s} {loaded - start:8.2f} s")
+    print(f"{'read every histogram series (SeriesReader.histograms)':58s} {read:8.2f} s")
+    print(f"{'weight analysis of every run (analyze_layers + summary)':58s} {analysis:8.2f} s"
+          f"   (best of {args.repeat})")
+    print(f"{'  per run':58s} {analysis / max(len(inputs), 1) * 1e3:8.2f} ms")
+    print(f"{'  per histogram':58s} {analysis / max(count, 1) * 1e6:8.2f} us")
+    print(f"{'analysis / read':58s} {analysis / read:8.2f} x")
+    print(f"runs with a flagged layer: {flagged}")
+
+
+if __name__ == "__main__":
+    main()
