@@ -548,13 +548,13 @@ def ragged_series(rng, index):
 
 def reference_stats(raw, near_zero):
     """`bucket_stats`' formulas on the raw rows, one bucket at a time; None for an empty histogram."""
-    rows = [(left, right, count) for left, right, count in np.asarray(raw, dtype=float) if count > 0]
+    rows = [(left, right, count) for left, right, count in np.asarray(raw, dtype=float).tolist() if count > 0]
     if not rows:
         return None
     left, right, counts = (np.array(column) for column in zip(*rows))
-    n, width, mid = counts.sum(), right - left, (left + right) / 2
+    n, width, mid = float(counts.sum()), right - left, (left + right) / 2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mean = (counts * mid).sum() / n
+        mean = float((counts * mid).sum() / n)
         std = math.sqrt((counts * ((mid - mean) ** 2 + width ** 2 / 12)).sum() / n)
         near = [c * (np.clip(min(r, near_zero) - max(l, -near_zero), 0, None) / (r - l) if r > l
                      else abs(l) < near_zero) for l, r, c in rows]
