@@ -7,7 +7,7 @@ on each run's histograms, as the plugin does per run. Prints the read time,
 the analysis time (total, per run, per histogram) and their ratio. Figures
 only; nothing here asserts a time.
 
-    python benchmarks/bench_weights.py [--runs 100 --epochs 200 --tensors 10] [--repeat 3]
+    python benchmarks/bench_weights.py [RUNSxEPOCHSxTENSORS, default 100x200x10] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -24,17 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--tensors", type=int, default=10)
-    parser.add_argument("--logdir", default=None, help="default: /tmp/tb_overfit_bench_R_E_T")
+    parser.add_argument("sweep", nargs="?", default="100x200x10", help="runs x epochs x tensors")
+    parser.add_argument("--logdir", default=None, help="default: /tmp/tb_overfit_bench_R_E_T (bench.py's)")
     parser.add_argument("--repeat", type=int, default=3, help="analysis passes; the fastest is printed")
     args = parser.parse_args()
-    logdir = Path(args.logdir or f"/tmp/tb_overfit_bench_{args.runs}_{args.epochs}_{args.tensors}")
+    runs, epochs, tensors = (int(part) for part in args.sweep.split("x"))
+    logdir = Path(args.logdir or f"/tmp/tb_overfit_bench_{runs}_{epochs}_{tensors}")
     if not logdir.exists():
         from bench import write_sweep
 
-        write_sweep(logdir, args.runs, args.epochs, args.tensors)
+        write_sweep(logdir, runs, epochs, tensors)
 
     from tensorboard import context as context_lib
 

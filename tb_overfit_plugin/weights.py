@@ -475,9 +475,12 @@ class _Batch:
     """Consecutive series analysed together: row r is one step's histogram.
 
     Series s owns rows ``start[s]`` to ``end[s]`` (inclusive; ``size[s]`` rows, end -1
-    when there are none) and ``owner[r]`` is the series of row r. ``stats`` holds `_flat_stats`'
-    per-row arrays and ``movement``. The segment helpers reduce a per-row array to
-    one value per series with one ``reduceat`` over every series at once.
+    when there are none) and ``owner[r]`` is the series of row r. ``stats`` holds
+    `_flat_stats`' per-row arrays and ``movement``; per row also ``max_abs`` =
+    max(|min|, |max|) and ``finite`` (mean, std and max_abs finite: False when empty);
+    per series ``reference``, its first *usable* row (non-empty and finite), -1 if none.
+    The segment helpers reduce a per-row array to one value per series, one
+    ``reduceat`` over every series at once.
     """
 
     steps: np.ndarray
@@ -491,6 +494,11 @@ class _Batch:
         self.owner = np.repeat(np.arange(len(self.size)), self.size)
         self.rows = np.arange(len(self.steps))
         self._present = np.flatnonzero(self.size > 0)
+        stats = self.stats
+        with np.errstate(invalid="ignore", over="ignore"):
+            self.max_abs = np.maximum(np.abs(stats["min"]), np.abs(stats["max"]))
+        self.finite = np.isfinite(stats["mean"]) & np.isfinite(stats["std"]) & np.isfinite(self.max_abs)
+        self.reference = self.first((stats["count"] > 0) & self.finite)
 
     def reduce(self, ufunc, values, empty) -> np.ndarray:
         """Per series: ``ufunc.reduceat`` of the per-row `values` over its rows, `empty` without rows."""
@@ -519,15 +527,10 @@ class _Batch:
         """Per series: ``values[rows]``, `missing` where the row is -1."""
         return np.where(rows >= 0, values[np.maximum(rows, 0)] if len(values) else missing, missing)
 
-
-def _max_abs(stats: dict) -> np.ndarray:
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.maximum(np.abs(stats["min"]), np.abs(stats["max"]))
-
-
-def _finite(stats: dict) -> np.ndarray:
-    """Rows whose mean, std and max|value| are finite (False for empty histograms)."""
-    return np.isfinite(stats["mean"]) & np.isfinite(stats["std"]) & np.isfinite(_max_abs(stats))
+    def relative(self, values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """Per row: ``values`` / its series' `reference`; NaN where the row is not finite."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.finite, values / reference[self.owner], np.nan)
 
 
 # -- JSON helpers --------------------------------------------------------------
@@ -629,87 +632,72 @@ def _identical_values(batch: _Batch, thresholds: Thresholds) -> list:
     return _state_rule(batch, "identical_values", holds, describe)
 
 
-def _growth(batch: _Batch, thresholds: Thresholds, reference: np.ndarray) -> dict:
-    """Per row: std and max|value| over the series' reference row's, each reference floored
-    by explode_min_scale (kernels) or explode_min_scale_bias (other kinds); NaN where the
-    row's statistics are not finite or the series has no reference."""
-    stats, max_abs, finite = batch.stats, _max_abs(batch.stats), _finite(batch.stats)
-    floor = np.where([kind == "kernel" for kind in batch.kinds], thresholds.explode_min_scale,
-                     thresholds.explode_min_scale_bias)
-    std_ref = np.maximum(batch.at(stats["std"], reference), floor)
-    abs_ref = np.maximum(batch.at(max_abs, reference), floor)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        std_growth = np.where(finite, stats["std"] / std_ref[batch.owner], np.nan)
-        abs_growth = np.where(finite, max_abs / abs_ref[batch.owner], np.nan)
-    return {"std": std_growth, "abs": abs_growth, "max_abs": max_abs, "floor": floor}
-
-
 def _exploding(batch: _Batch, thresholds: Thresholds) -> list:
     """exploding (error) at the first step with non-finite statistics, or whose std or
-    max|value| exceeds explode_factor x the first usable (non-empty, finite) step's
-    (`_growth`). A weight tensor never changes size, so a histogram that becomes empty
+    max|value| exceeds explode_factor x the series' reference row's (its first usable
+    step), that reference floored by explode_min_scale (kernels) or explode_min_scale_bias
+    (other kinds). A weight tensor never changes size, so a histogram that becomes empty
     after holding values is NaN too: TF2's tf.summary.histogram writes zero counts (and
     NaN edges) as soon as one value is NaN."""
-    stats, steps = batch.stats, batch.steps
-    nonempty, finite = stats["count"] > 0, _finite(stats)
+    nonempty = batch.stats["count"] > 0
     filled = batch.first(nonempty)[batch.owner]  # the series' first non-empty row, -1 if none
     emptied = ~nonempty & (filled >= 0) & (batch.rows > filled)
-    broken = (nonempty & ~finite) | emptied
+    broken = (nonempty & ~batch.finite) | emptied
     broken_at, broken_count = batch.first(broken), batch.count(broken)
-    reference = batch.first(nonempty & finite)
-    growth = _growth(batch, thresholds, reference)
-    ratio = np.fmax(growth["std"], growth["abs"])
+    floor = np.where([kind == "kernel" for kind in batch.kinds], thresholds.explode_min_scale,
+                     thresholds.explode_min_scale_bias)
+    std_growth, abs_growth = (batch.relative(values, np.maximum(batch.at(values, batch.reference), floor))
+                              for values in (batch.stats["std"], batch.max_abs))
+    growth = np.fmax(std_growth, abs_growth)
     with np.errstate(invalid="ignore"):
-        grown_at = batch.first(ratio > thresholds.explode_factor)
+        grown_at = batch.first(growth > thresholds.explode_factor)
     flags = []
     for series in np.flatnonzero((grown_at >= 0) | (broken_at >= 0)).tolist():
         at = int(grown_at[series])
         if at >= 0 and (broken_at[series] < 0 or at < broken_at[series]):
-            flags.append((series, _grown_flag(batch, thresholds, growth, ratio, int(reference[series]), at, series)))
+            by_std = bool(std_growth[at] >= abs_growth[at])
+            flags.append((series, _grown_flag(batch, thresholds, series, at, float(growth[at]), by_std,
+                                              float(floor[series]))))
             continue
         at = int(broken_at[series])
         why = ("the histogram became empty (TF2 writes an empty histogram when a value is NaN)"
                if emptied[at] else "NaN/Inf weights, or values so large their statistics overflow")
         flags.append((series, _flag(
-            "exploding", FLAG_SEVERITIES["exploding"], steps[at],
-            f"non-finite weights from step {int(steps[at])}: {why}; training diverged",
+            "exploding", FLAG_SEVERITIES["exploding"], batch.steps[at],
+            f"non-finite weights from step {int(batch.steps[at])}: {why}; training diverged",
             {"nonfinite_steps": int(broken_count[series]), "emptied": bool(emptied[at])},
         )))
     return flags
 
 
-def _grown_flag(batch: _Batch, thresholds: Thresholds, growth: dict, ratio, ref: int, at: int, series: int) -> dict:
-    std, max_abs, steps = batch.stats["std"], growth["max_abs"], batch.steps
-    if growth["std"][at] >= growth["abs"][at]:
-        what, first_value, value = "std", std[ref], std[at]
-    else:
-        what, first_value, value = "max|value|", max_abs[ref], max_abs[at]
+def _grown_flag(batch: _Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool,
+                floor: float) -> dict:
+    """The exploding flag of a series that grew past explode_factor at row `at`."""
+    std, max_abs, steps, ref = batch.stats["std"], batch.max_abs, batch.steps, int(batch.reference[series])
+    what, first_value, value = ("std", std[ref], std[at]) if by_std else ("max|value|", max_abs[ref], max_abs[at])
     return _flag(
         "exploding", FLAG_SEVERITIES["exploding"], steps[at],
-        f"{what} grew {ratio[at]:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> "
+        f"{what} grew {growth:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> "
         f"{_g(value)}) by step {int(steps[at])}, over the {thresholds.explode_factor:g}x limit: "
         f"weights are exploding",
         {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
          "max_abs_first": float(max_abs[ref]), "max_abs_at": float(max_abs[at]),
-         "growth": float(ratio[at]), "reference_floor": float(growth["floor"][series]),
-         "factor": float(thresholds.explode_factor)},
+         "growth": growth, "reference_floor": floor, "factor": float(thresholds.explode_factor)},
     )
 
 
 def _collapsing(batch: _Batch, thresholds: Thresholds) -> list:
     """collapsing (warning) at the first step whose std is below collapse_factor x the
-    first usable step's std (when that is positive)."""
-    stats, steps = batch.stats, batch.steps
-    finite = _finite(stats)
-    reference = batch.first((stats["count"] > 0) & finite)
-    std_ref = batch.at(stats["std"], reference)
+    series' reference row's std (its first usable step), when that std is positive."""
+    std, steps = batch.stats["std"], batch.steps
+    std_ref = batch.at(std, batch.reference)
     std_ref[~(std_ref > 0)] = np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shrink = np.where(finite, stats["std"] / std_ref[batch.owner], np.nan)
+    shrink = batch.relative(std, std_ref)
+    with np.errstate(invalid="ignore"):
         collapsed_at = batch.first(shrink < thresholds.collapse_factor)
     flags = []
     for series in np.flatnonzero(collapsed_at >= 0).tolist():
-        ref, at, std = int(reference[series]), int(collapsed_at[series]), stats["std"]
+        ref, at = int(batch.reference[series]), int(collapsed_at[series])
         flags.append((series, _flag(
             "collapsing", FLAG_SEVERITIES["collapsing"], steps[at],
             f"std shrank to {shrink[at]:.3g}x its step-{int(steps[ref])} value ({_g(std[ref])} -> "
@@ -835,7 +823,7 @@ def _analyze_chunk(items, thresholds: Thresholds) -> List[dict]:
     flat = _flatten([buckets for item in items for buckets in item[0].buckets])
     stats = _flat_stats(flat, thresholds.near_zero)
     stats["movement"] = _movement(stats, _wasserstein_consecutive(flat), start[size > 0])
-    steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items]) if items else np.zeros(0, np.int64)
+    steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
     batch = _Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
     columns = {name: _floats(stats[name]) for name in _STAT_NAMES + ("movement",)}
     columns.update(_trends(batch), identical=stats["identical"].tolist(), steps=steps.tolist(),
