@@ -46,7 +46,9 @@ Series are analysed in batches (`_CHUNK_BUCKETS` buckets at a time, ragged:
 every step's histogram has its own bucket count): every statistic, the
 Wasserstein movement between consecutive steps, the trends and each flag rule
 are one vectorised numpy pass over all histograms (or series) of the batch.
-Python only words the flags raised and assembles each tensor's JSON.
+Python only words the flags raised and assembles each tensor's JSON. That JSON
+(a list per step and statistic) then costs about as much as the numpy passes;
+`summarize_layers` gives a run's summary (all a leaderboard needs) without it.
 """
 
 from __future__ import annotations
@@ -267,56 +269,76 @@ def _flatten(bucket_arrays) -> _Flat:
                  lengths=lengths, cum=cum, cum_before=cum_before, total=total)
 
 
-def _flat_stats(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
+def _flat_stats(flat: _Flat, near_zero: float, shape: bool = True) -> Dict[str, np.ndarray]:
     """`bucket_stats` for every row of `flat` at once (formulas there); NaN = null.
 
-    Per-row sums are `np.add.reduceat` over the non-empty rows' segments (empty rows
-    have no buckets, so the remaining segments are exactly the non-empty rows).
+    `_moments` always, `_shape` unless `shape` is False (the flag rules need only the
+    moments). Per-row sums are `np.add.reduceat` over the non-empty rows' segments
+    (empty rows have no buckets, so the remaining segments are exactly the non-empty rows).
     """
+    stats = _moments(flat)
+    if shape:
+        stats.update(_shape(flat, near_zero))
+    return stats
+
+
+def _moments(flat: _Flat) -> Dict[str, np.ndarray]:
+    """count, mean, std, min, max, identical and all_zero of every row of `flat`."""
     n = flat.rows
-    out = {name: np.full(n, np.nan) for name in
-           ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
+    out = {name: np.full(n, np.nan) for name in ("mean", "std", "min", "max")}
     out["count"] = flat.total
-    out["percentiles"] = np.full((n, _N_PUBLIC), np.nan)
     present = np.flatnonzero(flat.lengths > 0)
     if present.size:
-        seg = flat.starts[present]
-        left, right, counts, width, row = flat.left, flat.right, flat.counts, flat.width, flat.row
-        total = flat.total[present]
+        seg, total = flat.starts[present], flat.total[present]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            mid = 0.5 * (left + right)
-            mean = np.add.reduceat(counts * mid, seg) / total
+            mid = 0.5 * (flat.left + flat.right)
+            mean = np.add.reduceat(flat.counts * mid, seg) / total
             mean_of_row = np.zeros(n)
             mean_of_row[present] = mean
-            deviation = mid - mean_of_row[row]
-            var = np.add.reduceat(counts * (deviation * deviation + width * width / 12.0), seg) / total
-            total_of_bucket = flat.total[row]
-            # Probability density of each bucket; a point mass (zero width) is infinite.
-            density = np.where(width > 0, counts / (total_of_bucket * width), np.inf)
-            overlap = np.clip(np.minimum(right, near_zero) - np.maximum(left, -near_zero), 0.0, None)
-            share = np.where(width > 0, overlap / width, np.abs(left) < near_zero)
-
-            # Percentiles, all rows at once: row r's cumulative shares cum / N are
-            # offset by 2r so the concatenation is sorted; bucket j = the first whose
-            # share reaches q, then x = l_j + (q N - cum_before_j) / c_j (r_j - l_j).
-            keys = flat.cum / total_of_bucket + 2.0 * row
-            targets = (_QUANTILES[None, :] + 2.0 * present[:, None]).ravel()
-            j = np.minimum(np.searchsorted(keys, targets), len(keys) - 1).reshape(len(present), -1)
-            mass = _QUANTILES[None, :] * total[:, None]
-            fraction = np.clip((mass - flat.cum_before[j]) / counts[j], 0.0, 1.0)
-            quantiles = left[j] + fraction * width[j]
-
+            deviation = mid - mean_of_row[flat.row]
+            var = np.add.reduceat(flat.counts * (deviation * deviation + flat.width * flat.width / 12.0),
+                                  seg) / total
             out["mean"][present] = mean
             out["std"][present] = np.sqrt(var)
-            out["min"][present] = np.minimum.reduceat(left, seg)
-            out["max"][present] = np.maximum.reduceat(right, seg)
-            out["percentiles"][present] = quantiles[:, :_N_PUBLIC]
-            out["iqr"][present] = quantiles[:, _N_PUBLIC + 1] - quantiles[:, _N_PUBLIC]
-            out["peak_count"][present] = np.maximum.reduceat(counts, seg)
-            out["peak_density"][present] = np.maximum.reduceat(density, seg)
-            out["near_zero_share"][present] = np.add.reduceat(counts * share, seg) / total
+        out["min"][present] = np.minimum.reduceat(flat.left, seg)
+        out["max"][present] = np.maximum.reduceat(flat.right, seg)
     out["identical"] = (flat.total > 1) & (out["min"] == out["max"])
     out["all_zero"] = (flat.total > 0) & (out["min"] == 0.0) & (out["max"] == 0.0)
+    return out
+
+
+def _shape(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
+    """percentiles, iqr, peak_count, peak_density and near_zero_share of every row of `flat`."""
+    n = flat.rows
+    out = {name: np.full(n, np.nan) for name in ("iqr", "peak_count", "peak_density", "near_zero_share")}
+    out["percentiles"] = np.full((n, _N_PUBLIC), np.nan)
+    present = np.flatnonzero(flat.lengths > 0)
+    if not present.size:
+        return out
+    seg, total = flat.starts[present], flat.total[present]
+    left, right, counts, width, row = flat.left, flat.right, flat.counts, flat.width, flat.row
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        total_of_bucket = flat.total[row]
+        # Probability density of each bucket; a point mass (zero width) is infinite.
+        density = np.where(width > 0, counts / (total_of_bucket * width), np.inf)
+        overlap = np.clip(np.minimum(right, near_zero) - np.maximum(left, -near_zero), 0.0, None)
+        share = np.where(width > 0, overlap / width, np.abs(left) < near_zero)
+
+        # Percentiles, all rows at once: row r's cumulative shares cum / N are
+        # offset by 2r so the concatenation is sorted; bucket j = the first whose
+        # share reaches q, then x = l_j + (q N - cum_before_j) / c_j (r_j - l_j).
+        keys = flat.cum / total_of_bucket + 2.0 * row
+        targets = (_QUANTILES[None, :] + 2.0 * present[:, None]).ravel()
+        j = np.minimum(np.searchsorted(keys, targets), len(keys) - 1).reshape(len(present), -1)
+        mass = _QUANTILES[None, :] * total[:, None]
+        fraction = np.clip((mass - flat.cum_before[j]) / counts[j], 0.0, 1.0)
+        quantiles = left[j] + fraction * width[j]
+
+        out["percentiles"][present] = quantiles[:, :_N_PUBLIC]
+        out["iqr"][present] = quantiles[:, _N_PUBLIC + 1] - quantiles[:, _N_PUBLIC]
+        out["peak_count"][present] = np.maximum.reduceat(counts, seg)
+        out["peak_density"][present] = np.maximum.reduceat(density, seg)
+        out["near_zero_share"][present] = np.add.reduceat(counts * share, seg) / total
     return out
 
 
@@ -793,7 +815,7 @@ def _trends(batch: _Batch) -> Dict[str, list]:
 
 
 def _tensor_json(item, columns: dict, series: int, rows: slice) -> dict:
-    """One tensor's `analyze_tensor` document from its batch's `columns` (`_analyze_chunk`)."""
+    """One tensor's `analyze_tensor` document from its batch's `columns` (`_documents`)."""
     histograms, run, tag, kind, tensor = item
     stats = {name: columns[name][rows] for name in _STAT_NAMES + ("identical",)}
     movement = columns["movement"][rows]
@@ -815,35 +837,50 @@ def _tensor_json(item, columns: dict, series: int, rows: slice) -> dict:
     }
 
 
-def _analyze_chunk(items, thresholds: Thresholds) -> List[dict]:
-    """`analyze_tensor` for (series, run, tag, kind, tensor) items: one `_Batch`, every
-    statistic, trend and flag rule one numpy pass over all of them."""
+def _batch_of(items, thresholds: Thresholds, shape: bool = True) -> _Batch:
+    """One `_Batch` over (series, run, tag, kind, tensor) items: every statistic (only the
+    moments unless `shape`, see `_flat_stats`) and the movement, each one numpy pass over
+    all their histograms."""
     size = np.array([len(item[0].buckets) for item in items], dtype=np.int64)
     start = np.cumsum(size) - size
     flat = _flatten([buckets for item in items for buckets in item[0].buckets])
-    stats = _flat_stats(flat, thresholds.near_zero)
+    stats = _flat_stats(flat, thresholds.near_zero, shape)
     stats["movement"] = _movement(stats, _wasserstein_consecutive(flat), start[size > 0])
     steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
-    batch = _Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
-    columns = {name: _floats(stats[name]) for name in _STAT_NAMES + ("movement",)}
-    columns.update(_trends(batch), identical=stats["identical"].tolist(), steps=steps.tolist(),
+    return _Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
+
+
+def _documents(items, thresholds: Thresholds) -> List[dict]:
+    """`analyze_tensor` documents of a chunk of items (see `_batch_of`)."""
+    batch = _batch_of(items, thresholds)
+    columns = {name: _floats(batch.stats[name]) for name in _STAT_NAMES + ("movement",)}
+    columns.update(_trends(batch), identical=batch.stats["identical"].tolist(), steps=batch.steps.tolist(),
                    flags=_batch_flags(batch, thresholds))
     return [_tensor_json(item, columns, series, slice(r0, r0 + n))
-            for series, (item, r0, n) in enumerate(zip(items, start.tolist(), size.tolist()))]
+            for series, (item, r0, n) in enumerate(zip(items, batch.start.tolist(), batch.size.tolist()))]
 
 
-def _analyze_all(items, thresholds: Thresholds) -> List[dict]:
-    """`analyze_tensor` for every (series, run, tag) in `items`, batched; same order."""
+def _verdicts(items, thresholds: Thresholds) -> List[dict]:
+    """What `weights_summary` reads of each item's document (tensor, run, sampled, flags), without
+    the per-step lists: the same batch and flag rules as `_documents`, a few Python objects per tensor."""
+    flags = _batch_flags(_batch_of(items, thresholds, shape=False), thresholds)
+    return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps), "flags": tensor_flags}
+            for item, tensor_flags in zip(items, flags)]
+
+
+def _analyze_all(items, thresholds: Thresholds, analyze=_documents) -> List[dict]:
+    """`analyze(chunk, thresholds)` (`_documents` or `_verdicts`) for every (series, run, tag)
+    in `items`, in chunks of about `_CHUNK_BUCKETS` buckets; same order."""
     results, chunk, size = [], [], 0
     for series, run, tag in items:
         _, tensor, kind = parse_weight_tag(tag) if tag is not None else (None, None, "other")
         chunk.append((series, run, tag, kind, tensor))
         size += len(series.buckets) * (len(series.buckets[0]) + 1 if len(series.buckets) else 1)
         if size >= _CHUNK_BUCKETS:
-            results.extend(_analyze_chunk(chunk, thresholds))
+            results.extend(analyze(chunk, thresholds))
             chunk, size = [], 0
     if chunk:
-        results.extend(_analyze_chunk(chunk, thresholds))
+        results.extend(analyze(chunk, thresholds))
     return results
 
 
@@ -914,6 +951,24 @@ def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
     `SEVERITIES`), "flags" (number of flags of its tensors), "tensors": [analyze_tensor
     dicts]}``.
     """
+    return _layers(histograms, thresholds, _documents)
+
+
+def summarize_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
+                     thresholds: Thresholds = Thresholds()) -> dict:
+    """``weights_summary(analyze_layers(histograms, thresholds))`` plus ``"sampled"`` (whether
+    any tensor's steps look downsampled), without building the per-step documents.
+
+    Same statistics and flag rules; what it saves is the JSON-ready lists (percentiles
+    per step, first/last histograms, ...): Python objects that cost more than the numpy
+    passes, mostly in garbage collection in a process as large as TensorBoard's.
+    """
+    layers = _layers(histograms, thresholds, _verdicts)
+    return dict(weights_summary(layers), sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+
+
+def _layers(histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: Thresholds, analyze) -> List[dict]:
+    """`analyze_layers` with each tensor's entry made by `analyze` (see `_analyze_all`)."""
     run_order: Dict[str, int] = {}
     groups: Dict[Tuple[str, str], list] = {}
     for (run, tag), series in histograms.items():
@@ -923,7 +978,7 @@ def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
     order = sorted(groups, key=lambda key: (run_order[key[0]], _natural(key[1])))
     members = {key: sorted(groups[key], key=lambda member: member[:3]) for key in order}
     analysed = iter(_analyze_all(
-        [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds))
+        [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds, analyze))
     layers = []
     for run, layer in order:
         tensors = [next(analysed) for _ in members[(run, layer)]]

@@ -635,17 +635,26 @@ def assert_near(got, expected, where):
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), where
 
 
-@pytest.mark.parametrize("limits", [weights.Thresholds(), weights.Thresholds(
-    explode_factor=2.0, collapse_factor=0.7, unchanged_tolerance=0.05, near_zero=0.05)])
-def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
-    rng = np.random.default_rng(17)
+def ragged_sweep(seed=17, tensors=160):
+    """(raw rows, `HistogramSeries`) by (run, tag): 4 runs, `ragged_series` tensors, some unevenly stepped."""
+    rng = np.random.default_rng(seed)
     raw, histograms = {}, {}
-    for index in range(160):
+    for index in range(tensors):
         kind = ("kernel", "bias", "gamma")[index % 3]
         key = (f"run_{index % 4}/train", f"model/dense_{index}/{kind}/histogram")
         raw[key] = ragged_series(rng, index)
         steps = np.arange(len(raw[key])) * (1 + index % 3) + np.arange(len(raw[key])) ** 2 * (index % 5 == 0)
         histograms[key] = series_of(raw[key], steps)
+    return raw, histograms
+
+
+RAGGED_LIMITS = [weights.Thresholds(), weights.Thresholds(
+    explode_factor=2.0, collapse_factor=0.7, unchanged_tolerance=0.05, near_zero=0.05)]
+
+
+@pytest.mark.parametrize("limits", RAGGED_LIMITS)
+def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
+    raw, histograms = ragged_sweep()
     layers = weights.analyze_layers(histograms, limits)
     seen_flags = set()
     for tensor in (tensor for layer in layers for tensor in layer["tensors"]):
@@ -686,6 +695,22 @@ def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
         seen_flags.update((flag, severity) for flag, severity, _ in flags)
         strict_json(tensor)
     assert len(seen_flags) == 7, f"the sweep must raise every flag at each severity it has: {seen_flags}"
+
+
+@pytest.mark.parametrize("limits", RAGGED_LIMITS)
+def test_summarize_layers_is_the_summary_of_the_full_analysis(limits):
+    """The summary path (no per-step documents) gives exactly the full analysis' summary, per run
+    and for several runs at once."""
+    _, histograms = ragged_sweep(seed=23)
+    runs = sorted({run for run, _ in histograms})
+    for keys in [[key for key in histograms if key[0] == run] for run in runs] + [list(histograms)]:
+        subset = {key: histograms[key] for key in keys}
+        layers = weights.analyze_layers(subset, limits)
+        expected = dict(weights.weights_summary(layers),
+                        sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+        assert weights.summarize_layers(subset, limits) == expected
+        assert expected["worst_flag"] is not None
+    assert weights.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "sampled": False}
 
 
 def looks_uneven(steps):
@@ -802,15 +827,21 @@ def test_tf2_constant_and_empty_tensors(event_files):
 
 
 @pytest.fixture(scope="module")
-def demo_layers(demo_logdir):
-    """analyze_layers per demo run (overfit, regularized, broken) on the real Keras logs."""
+def demo_histograms(demo_logdir):
+    """The histograms of each demo run (overfit, regularized, broken) keyed by (run, tag), from the real Keras logs."""
     from tb_overfit_plugin.logdir import read_logdir
 
     by_run = read_logdir(str(demo_logdir)).histograms.by_run
     return {
-        name: weights.analyze_layers({(f"{name}/train", tag): s for tag, s in by_run[f"{name}/train"].items()})
+        name: {(f"{name}/train", tag): s for tag, s in by_run[f"{name}/train"].items()}
         for name in ("overfit", "regularized", "broken")
     }
+
+
+@pytest.fixture(scope="module")
+def demo_layers(demo_histograms):
+    """analyze_layers per demo run."""
+    return {name: weights.analyze_layers(histograms) for name, histograms in demo_histograms.items()}
 
 
 def _tensors(layers):
@@ -862,3 +893,10 @@ def test_demo_broken_run_flags_identical_values_where_symmetry_is_never_broken(d
     assert summary["flagged_layers"] == 2
     assert summary["worst_flag"]["flag"] == "identical_values" and summary["worst_flag"]["severity"] == "error"
     strict_json(layers)
+
+
+def test_demo_summarize_layers_equals_the_full_summary(demo_histograms, demo_layers):
+    for name, histograms in demo_histograms.items():
+        expected = dict(weights.weights_summary(demo_layers[name]), sampled=False)
+        assert weights.summarize_layers(histograms) == expected
+    assert weights.summarize_layers(demo_histograms["broken"])["worst_flag"]["flag"] == "identical_values"
