@@ -77,6 +77,11 @@ FLAG_SEVERITIES = {
     "unchanged": "warning",
 }
 
+# unchanged needs this many steps: two histograms can be equal by chance of logging
+# (e.g. one written before training), three in a row are a tensor that does not train.
+UNCHANGED_MIN_STEPS = 3
+
+
 # Percentiles computed in one pass: the public ones, then p25 and p75 for the IQR.
 _QUANTILES = np.array(PERCENTILES + (25.0, 75.0)) / 100.0
 _N_PUBLIC = len(PERCENTILES)
@@ -127,8 +132,8 @@ class Thresholds:
     unchanged_tolerance: float = _doc(
         1e-6,
         "unchanged: a step-to-step movement (1-Wasserstein distance between consecutive "
-        "histograms, in units of the earlier step's std) below this counts as none; a tensor "
-        "with 3+ steps that never moves after its first step is flagged. A frozen tensor moves "
+        "histograms, in units of the earlier step's std) below this counts as none; a tensor with "
+        f"{UNCHANGED_MIN_STEPS}+ steps that never moves after its first step is flagged. A frozen tensor moves "
         "exactly 0; the slowest healthy kernels in the demo move about 1e-3 per epoch.",
     )
     near_zero: float = _doc(
@@ -732,15 +737,15 @@ def _collapsing(batch: _Batch, thresholds: Thresholds) -> list:
 
 
 def _unchanged(batch: _Batch, thresholds: Thresholds) -> list:
-    """unchanged (warning, first_step = the second step): 3+ steps and every step-to-step
-    movement finite and below unchanged_tolerance."""
+    """unchanged (warning, first_step = the second step): `UNCHANGED_MIN_STEPS` or more steps
+    and every step-to-step movement finite and below unchanged_tolerance."""
     movement = batch.stats["movement"]
     with np.errstate(invalid="ignore"):
         still = np.isfinite(movement) & (movement < thresholds.unchanged_tolerance)
     still[batch.start[batch.size > 0]] = True  # a series' first row has nothing to compare with
     largest = batch.reduce(np.fmax, movement, np.nan)
     flags = []
-    for series in np.flatnonzero((batch.size >= 3) & batch.all(still)).tolist():
+    for series in np.flatnonzero((batch.size >= UNCHANGED_MIN_STEPS) & batch.all(still)).tolist():
         steps = int(batch.size[series])
         flags.append((series, _flag(
             "unchanged", FLAG_SEVERITIES["unchanged"], batch.steps[batch.start[series] + 1],
@@ -917,7 +922,7 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
           ``explode_factor`` x its first-step value (that reference floored by
           ``explode_min_scale`` for kernels, ``explode_min_scale_bias`` otherwise).
         * ``collapsing`` (warning): std below ``collapse_factor`` x its first-step value.
-        * ``unchanged`` (warning): 3+ steps and every movement below
+        * ``unchanged`` (warning): `UNCHANGED_MIN_STEPS`+ steps and every movement below
           ``unchanged_tolerance``.
 
     `run` and `tag` only label the output (`tag` also gives tensor and kind via
