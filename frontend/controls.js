@@ -29,7 +29,7 @@ export function parseParams(raw) {
   return { ok: Object.keys(errors).length === 0, params, errors };
 }
 
-/** Sorted union of the metric names logged by any run. */
+/** Sorted union of the metric names logged by any run (`metrics`: the server keeps bookkeeping series in `diagnostics`). */
 export function metricOptions(runs) {
   const set = new Set();
   for (const r of runs || []) for (const m of r.metrics || []) set.add(m);

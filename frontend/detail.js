@@ -105,7 +105,9 @@ export function renderDetail(container, opts) {
   const gapTitle = h("div", { class: "chart-title" }, "Generalization gap ", h("span", { class: "muted" }, "(validation − train)"));
   const gapBox = h("div", { class: "chart-box gap-chart" });
   const sampled = a.sampling_hint ? h("div", { class: "notice warn", id: "curve-sampling-hint" }, a.sampling_hint) : "";
-  container.replaceChildren(title, explanation, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
+  // Only the loaders that keep orphaned points can say an earlier fit was discarded.
+  const discarded = a.discarded_fit ? h("div", { class: "notice info", id: "discarded-fit" }, a.discarded_fit.note) : "";
+  container.replaceChildren(title, explanation, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
   const width = opts.width || container.clientWidth || 900;
   renderCurveChart(chartBox, curves, { width, height: 320, bus });
   const hasGap = renderGapChart(gapBox, curves, { width, height: 120, bus });

@@ -133,13 +133,18 @@ export function whatIfText(es, opts = {}) {
       : null;
   const saved = isNum(es.epochs_saved) ? es.epochs_saved : 0;
   const share = formatPercent(es.share_saved);
-  const stopText = `stops at ${unit} ${stop}`;
+  // Steps that are not epochs but carry epochs (an epoch series): the stop is an
+  // epoch, and what is saved is counted in evaluations.
+  const stopUnit = isNum(es.stop_epoch) ? "epoch" : unit;
+  const countUnit = !epochBased && isNum(es.stop_epoch) ? "evaluation" : unit;
+  const restoreUnit = isNum(es.restore_epoch) ? "epoch" : unit;
+  const stopText = `stops at ${stopUnit} ${stop}`;
   // Stopping at the last epoch (the run itself was stopped there) saves nothing.
-  const savesText = saved > 0 ? `saves ${plural(saved, unit)} (${share})` : "the last one";
+  const savesText = saved > 0 ? `saves ${plural(saved, countUnit)} (${share})` : "the last one";
   let long =
     saved > 0
-      ? `${call} would stop training at ${unit} ${stop}, saving ${plural(saved, unit)} (${share} of the run).`
-      : `${call} would stop at ${unit} ${stop}, the last ${unit} of the run: nothing left to save.`;
-  if (restore !== null) long += ` With restore_best_weights=True you keep the weights from ${unit} ${restore}.`;
+      ? `${call} would stop training at ${stopUnit} ${stop}, saving ${plural(saved, countUnit)} (${share} of the run).`
+      : `${call} would stop at ${stopUnit} ${stop}, the last ${countUnit} of the run: nothing left to save.`;
+  if (restore !== null) long += ` With restore_best_weights=True you keep the weights from ${restoreUnit} ${restore}.`;
   return { call, stops: true, saved, stopText, savesText, short: `EarlyStopping(${p}) ${stopText}, ${savesText}`, long };
 }

@@ -1,8 +1,9 @@
 """`tb-overfit LOGDIR`: the plugin's verdicts in a terminal or a CI job.
 
-Loads the logdir with TensorBoard's own event loading and data provider
-(`logdir.read_logdir`) and prints the documents `report.Diagnoser` builds
-for the HTTP API: a table by default, or the `/runs` JSON with `--json`.
+Loads the logdir with TensorBoard's own loaders (`logdir.read_logdir`: its
+Rust data server by default, as `tensorboard` does, or its Python loader with
+`--load-fast=false`) and prints the documents `report.Diagnoser` builds for
+the HTTP API: a table by default, or the `/runs` JSON with `--json`.
 
 Exit codes: 0 fine, 1 a run matched `--fail-on`, 2 bad input (one line on
 stderr, no traceback).
@@ -17,6 +18,7 @@ import re
 import sys
 from typing import List, Optional, Sequence, TextIO
 
+from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import params, report, weights
 
 STATUSES = report.STATUSES
@@ -51,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--min-delta", default="0", help="EarlyStopping/ModelCheckpoint min_delta (default 0)")
     parser.add_argument("--smoothing", default="0", help="EMA smoothing in [0, 1) for onset detection (default 0)")
     parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
+    parser.add_argument("--no-weights", action="store_true",
+                        help="curve verdicts only: read no histogram (fastest)")
+    parser.add_argument("--load-fast", choices=logdir_lib.LOAD_FAST, default="auto",
+                        help="as tensorboard's --load_fast: true uses TensorBoard's Rust data server, "
+                        "false its Python loader, auto (default) the data server where it can")
     parser.add_argument("--json", action="store_true", help="print the /runs JSON document instead of a table")
     parser.add_argument(
         "--fail-on",
@@ -77,14 +84,21 @@ def _run_filter(text: Optional[str]):
         raise UsageError(f"--run: invalid regular expression {text!r}: {error}") from None
 
 
-def _load(logdir: str):
-    """Loads the logdir, with a progress line on stderr when it is a terminal."""
-    from tensorboard.compat import tf  # TensorBoard's file system layer (local, gs://, s3://, ...)
-
-    from tb_overfit_plugin import logdir as logdir_lib
-
-    if not tf.io.gfile.exists(logdir):
+def _check_local_logdir(logdir: str) -> None:
+    """One-line errors for a local logdir that cannot be a logdir (URLs are left to the loader)."""
+    if "://" in logdir:
+        return
+    if not os.path.exists(logdir):
         raise UsageError(f"logdir {logdir!r} does not exist")
+    if not os.path.isdir(logdir):
+        raise UsageError(f"logdir {logdir!r} is not a directory")
+    if not os.access(logdir, os.R_OK | os.X_OK):
+        raise UsageError(f"logdir {logdir!r} cannot be read (permission denied)")
+
+
+def _load(logdir: str, load_fast: str, with_histograms: bool):
+    """Loads the logdir, with a progress line on stderr when it is a terminal."""
+    _check_local_logdir(logdir)
     progress = None
     if sys.stderr.isatty():
         def progress(done: int, total: int, run: str) -> None:
@@ -92,7 +106,10 @@ def _load(logdir: str):
             sys.stderr.flush()
             if done == total:
                 sys.stderr.write("\r" + " " * 40 + "\r")
-    data = logdir_lib.read_logdir(logdir, progress)
+    try:
+        data = logdir_lib.read_logdir(logdir, progress, load_fast=load_fast, with_histograms=with_histograms)
+    except logdir_lib.LoadError as error:
+        raise UsageError(str(error)) from None
     if not data.scalars.by_run and not data.histograms.by_run:
         raise UsageError(f"no TensorBoard scalars or histograms found under {logdir!r}")
     return data
@@ -147,7 +164,7 @@ def _table(header: Sequence[str], rows: List[Sequence[str]], colour_column: Opti
 
 
 def runs_table(document: dict, colour: bool = False) -> str:
-    """The `/runs` document as a text table, one row per training run."""
+    """The `/runs` document as a text table, one row per training run, then any discarded-fit notes."""
     patience = document.get("params", {}).get("patience")
     header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops", "weights")
     rows = []
@@ -164,7 +181,8 @@ def runs_table(document: dict, colour: bool = False) -> str:
             _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
             _weights_cell(row.get("weights") or {}),
         ))
-    return _table(header, rows, colour_column=1, colour=colour)
+    notes = [f"{row['run']}: {row['discarded_fit']['note']}" for row in document["runs"] if row.get("discarded_fit")]
+    return "\n".join([_table(header, rows, colour_column=1, colour=colour)] + (["", *notes] if notes else []))
 
 
 def weights_table(document: dict, colour: bool = False) -> str:
@@ -209,8 +227,10 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
     except params.ParamError as error:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None
 
-    data = _load(args.logdir)
     need_weights = args.weights or bool(fail_on & set(FLAGS))
+    if args.no_weights and need_weights:
+        raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
+    data = _load(args.logdir, args.load_fast, with_histograms=not args.no_weights)
     # Every run's weight analysis is needed twice (summary, then document): keep them all.
     diagnoser = report.Diagnoser(weight_analyses_kept=len(data.histograms.by_run) + 1 if need_weights else 8)
     document = diagnoser.runs_document(data.scalars, data.histograms, curve_params)
@@ -239,7 +259,7 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console entry point: exit code 2 with one line for bad input."""
-    # TensorBoard's file layer imports TensorFlow when installed: keep its C++ logs quiet.
+    # The Python loader (--load-fast=false) imports TensorFlow when installed: keep its C++ logs quiet.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         return run(argv)

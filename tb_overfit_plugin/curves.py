@@ -25,13 +25,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from tb_overfit_plugin import epochs
 from tb_overfit_plugin.jsonable import finite_or_none, float_list, int_list
 
 ArrayLike = Union[np.ndarray, Sequence[float]]
+EpochOf = Callable[[int], int]  # step -> 1-based epoch (see `epochs`)
 
 MODES = ("min", "max")
 
@@ -62,6 +64,14 @@ LEARNING_FRACTION = 0.01
 """A curve whose best improves on its first value by less than this fraction
 of the first value's magnitude has not learnt anything."""
 
+MATERIAL_FRACTION = 0.005
+"""A worsening counts towards an onset only when it exceeds this fraction of
+the metric's own level, the magnitude of its best value (`_onset_tolerance`):
+so a curve flat at chance (accuracy 0.24, a one-sample change in 12,000 is
+8e-5, the floor 0.0012) never overfits on its tiny range, a loss near 0 is
+still judged relative to itself (0.001 -> 0.002 is material), and an accuracy
+near 1 needs to fall by half a point."""
+
 # Consistency constant of the median absolute deviation: MAD * 1.4826 estimates
 # the standard deviation of normally distributed data.
 _MAD_TO_SIGMA = 1.4826
@@ -79,6 +89,8 @@ _MAXIMISED = re.compile(
     r"acc|accuracy|auc|auroc|auprc|ap|map|precision|recall|sensitivity|specificity"
     r"|f\d|fbeta|f_beta|iou|io_u|jaccard|dice|r2|top_?k|top_?\d+|psnr|ssim"
     r"|bleu|rouge\w*|ndcg|mrr|hits|kappa|similarity|correlation|true_positives|true_negatives"
+    r"|mar|miou|\w*bleu|chrf\w*|meteor|exact_match|em|mcc|spearman\w*|pearson\w*|fitness"
+    r"|hit_rate|hit_ratio|reward|success_rate"
     r")(?![a-z])"
 )
 # Words that make a name minimised even when it also contains a maximised word
@@ -96,7 +108,8 @@ def metric_mode(name: str) -> str:
     "mean_io_u"). It is ``"min"`` if either reading contains "loss" anywhere
     or the word error/err/wer/cer; else ``"max"`` if either reading contains
     a word naming a score (accuracy, acc, auc, precision, recall, f1, fbeta,
-    iou, mAP, r2, top-k, dice, psnr, ssim, ...); else ``"min"`` — the
+    iou, mIoU, mAP, mAR, r2, top-k, dice, psnr, ssim, BLEU, exact_match,
+    Spearman/Pearson correlation, YOLO's fitness, reward, ...); else ``"min"`` — the
     default Keras uses for a monitor it does not recognise as a score, and
     right for mae, mse, rmse, mape, perplexity, ce, nll and friends.
 
@@ -354,23 +367,28 @@ def _noise_level(values: np.ndarray) -> float:
     return float(_MAD_TO_SIGMA * mad / math.sqrt(2.0))
 
 
-def _onset_tolerance(values: np.ndarray, noise: float, min_delta: float, tolerance: float) -> float:
+def _onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: float, tolerance: float) -> float:
     """The absolute onset tolerance over the finite values ``v``::
 
         R   = tolerance * (max(v) - min(v))
-        tol = max(|min_delta|, clip(3 * sigma, R / 5, R))
+        M   = MATERIAL_FRACTION * |best(v)|         (best: min(v) or max(v) by mode)
+        tol = max(|min_delta|, clip(3 * sigma, R / 5, R), M)
 
     ``R`` keeps the tolerance meaningful on short, coarse curves; the noise
     term (``sigma = noise``, the raw curve's `_noise_level`) tightens it on
     clean curves, so the onset of a smooth rise is found where the rise
     starts, but never below a fifth of ``R``, so a negligible drift of a
-    noiseless curve is not one.
+    noiseless curve is not one. ``M`` makes the worsening material on the
+    metric's own scale, not only relative to the curve's range: a curve that
+    barely moves (flat at chance level) has a tiny range, and a change of one
+    sample must not look like overfitting.
     """
     finite = values[np.isfinite(values)]
     spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    level = float(abs(finite.min() if mode == "min" else finite.max())) if finite.size else 0.0
     by_range = tolerance * spread
     by_noise = NOISE_TOLERANCE * noise
-    return max(abs(min_delta), min(max(by_noise, by_range / 5.0), by_range))
+    return max(abs(min_delta), min(max(by_noise, by_range / 5.0), by_range), MATERIAL_FRACTION * level)
 
 
 def _net_gain(curve: _Curve, mode: str) -> tuple:
@@ -560,6 +578,7 @@ class _Evidence:
     patience: int
     smoothing: float
     epoch_based: bool
+    epoch_of: Optional[EpochOf]
     train: Optional[_Curve]
     validation: Optional[_Curve]
     primary: _Curve  # validation, else train, else empty
@@ -571,7 +590,11 @@ class _Evidence:
     divergence: Optional[_Divergence]
 
     def where(self, step: int) -> str:
-        return f"epoch {int(step) + 1}" if self.epoch_based else f"step {int(step)}"
+        """"epoch 8" (Keras), "epoch 2, step 1500" (an epoch series), else "step 70"."""
+        if self.epoch_of is None:
+            return f"step {int(step)}"
+        epoch = f"epoch {self.epoch_of(int(step))}"
+        return epoch if self.epoch_based else f"{epoch}, step {int(step)}"
 
     def label(self) -> str:
         return f"{'validation' if self.validation is not None else 'training'} {self.name}"
@@ -634,6 +657,11 @@ def _explain_overfitting(e: _Evidence) -> str:
         if np.isfinite(at_best) and np.isfinite(at_end):
             direction = "falling" if e.mode == "min" else "rising"
             sentence += f" while training {e.name} kept {direction} ({_fmt(at_best)} → {_fmt(at_end)})"
+    elif e.train is None:
+        # Overfitting is validation worsening while the fit to the train data improves;
+        # without a train curve only the first half is known.
+        sentence += (f"; no train {e.name} was logged, so only the worsening is known, "
+                     f"not whether the train curve kept improving as in overfitting")
     return sentence[0].upper() + sentence[1:] + "."
 
 
@@ -695,6 +723,7 @@ class CurveAnalysis:
     explanation: str
     steps: np.ndarray
     epoch_based: bool
+    epoch_of: Optional[EpochOf]
     best_index: Optional[int]
     best_value: Optional[float]
     best_train_value: Optional[float]  # training value at (or just before) the best step
@@ -720,7 +749,7 @@ class CurveAnalysis:
         return None if index is None else int(self.steps[index])
 
     def _epoch(self, step: Optional[int]) -> Optional[int]:
-        return step + 1 if step is not None and self.epoch_based else None
+        return self.epoch_of(step) if step is not None and self.epoch_of is not None else None
 
     def _point(self, index: Optional[int], value: Optional[float]) -> Optional[dict]:
         if index is None:
@@ -782,6 +811,7 @@ def analyze_metric(
     smoothing: float = 0.0,
     tolerance: float = 0.1,
     epoch_based: bool = True,
+    epoch_of: Optional[EpochOf] = None,
     name: str = "metric",
 ) -> CurveAnalysis:
     """Analyses one metric's training and validation curves.
@@ -808,12 +838,17 @@ def analyze_metric(
         early stopping and checkpoints always use the raw values, as Keras.
     tolerance : float >= 0
         Onset tolerance relative to the validation range, capped by the
-        noise: ``tol = max(|min_delta|, clip(3 * sigma, R / 5, R))`` with
-        ``R = tolerance * (max(v) - min(v))`` over the finite (smoothed)
-        validation values (`_onset_tolerance`).
+        noise and floored by materiality:
+        ``tol = max(|min_delta|, clip(3 * sigma, R / 5, R), MATERIAL_FRACTION * |best(v)|)``
+        with ``R = tolerance * (max(v) - min(v))`` over the finite (smoothed)
+        validation values (`_onset_tolerance`, `MATERIAL_FRACTION`).
     epoch_based : bool
         Whether step ``s`` is Keras epoch ``s + 1``; the explanation then
         says "epoch N", else "step S", and the JSON carries epochs.
+    epoch_of : callable or None
+        Step -> 1-based epoch when the steps are not Keras epochs but the
+        run logged an epoch series (`epochs.EpochSeries`); the JSON then
+        carries those epochs and the explanation says "epoch N, step S".
     name : str
         The metric's name as the explanation should say it ("loss").
 
@@ -834,7 +869,8 @@ def analyze_metric(
         no validation series: best, early stopping and checkpoints then
         describe the training curve, and no onset is sought;
     ``overfitting``
-        an onset was found;
+        an onset was found (without a training series validation alone
+        decides, and the explanation says that only the worsening is known);
     ``not_learning``
         for both training and validation (validation alone without a
         training series) ``best`` beats ``first`` by less than
@@ -856,6 +892,8 @@ def analyze_metric(
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
     _check_smoothing(smoothing)
+    if epoch_based:
+        epoch_of = epochs.keras_epoch
     train = _read_curve(train_steps, train_values, "train")
     validation = _read_curve(val_steps, val_values, "validation")
     primary = validation if validation is not None else train if train is not None else _NO_CURVE
@@ -877,7 +915,7 @@ def analyze_metric(
     # Noise of the raw measurements: a smoothed curve's differences are
     # correlated and would understate it.
     noise = _noise_level(primary.finite_values())
-    tol = _onset_tolerance(primary.values if judged_validation is None else judged_validation, noise, min_delta, tolerance)
+    tol = _onset_tolerance(primary.values if judged_validation is None else judged_validation, mode, noise, min_delta, tolerance)
     if validation is not None:
         onset = _overfitting_onset(judged_validation, judged_train, mode, min_delta, tol, noise)
 
@@ -887,6 +925,7 @@ def analyze_metric(
         patience=patience,
         smoothing=smoothing,
         epoch_based=epoch_based,
+        epoch_of=epoch_of,
         train=train,
         validation=validation,
         primary=primary,
@@ -903,6 +942,7 @@ def analyze_metric(
         explanation=_EXPLAIN[status](evidence),
         steps=primary.steps,
         epoch_based=epoch_based,
+        epoch_of=epoch_of,
         best_index=best_index,
         best_value=None if best_index is None else float(primary.values[best_index]),
         best_train_value=best_train_value,

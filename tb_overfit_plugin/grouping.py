@@ -2,27 +2,58 @@
 
 TensorBoard sees runs and tags; a practitioner sees "my training run `exp1`
 with its loss and accuracy, train and validation". This module maps the
-first onto the second from names alone (no data, no TensorBoard import):
+first onto the second from names alone (no data, no TensorBoard import).
+The README's convention table shows what each popular writer produces.
 
-- Keras TensorBoard callback: runs `NAME/train` and `NAME/validation`, tags
-  `epoch_loss`, `epoch_accuracy`, ... -> training run `NAME`, metrics `loss`,
-  `accuracy` (step = 0-based epoch).
-- PyTorch `add_scalars("Loss", {"train": ..., "val": ...})`: runs
-  `NAME/Loss_train`, `NAME/Loss_val`, each with tag `Loss` -> training run
-  `NAME`, metric `Loss`; tensorboardX's `add_scalars` nests them instead:
-  runs `NAME/Loss/train`, `NAME/Loss/val`, tag `Loss`.
-- One run holding both splits in its tag names: TF1 Keras `loss` + `val_loss`;
-  `Loss/train` + `Loss/val|valid|validation|test`; `train/loss` + `val/loss`;
-  `train_loss` + `val_loss`; `loss_train` + `loss_val` (case-insensitive).
+Which training run a TensorBoard run belongs to (`_place_run`), first rule that applies:
 
-A validation series is preferred over a test series for the same metric; a
-test series is used only where there is no validation one (the PyTorch
-tutorials log `Loss/test`). Learning-rate tags become the run's learning-rate
-series, not a metric.
+1. **add_scalars**: a run holding exactly one scalar tag ``T``, in a folder
+   ``<parent>/<T with "/" as "_">_<key>`` (``torch.utils.tensorboard``) or
+   ``<parent>/<T>/<key>`` (tensorboardX), was written by
+   ``add_scalars(T, {key: ...})``: it belongs to ``<parent>``, metric and
+   split read from ``T`` and ``key`` (`_add_scalars_metric`).
+2. **Split folders**: a run whose last folder is named like a split
+   (``train``, ``validation``, ``val``, ``eval``, ``test``...) is that split
+   of its parent when it looks like one (`_looks_like_split_folder`):
+   another split-named folder has the same parent (Keras ``NAME/train`` +
+   ``NAME/validation``), or the parent holds data itself (TF Estimator's
+   ``model_dir/eval``), or it holds Keras ``epoch_*`` tags (Keras without
+   validation data); and its own tags do not already name both a training
+   and a validation split.
+3. Otherwise the run is a training run of its own: Ultralytics' first run
+   folder ``runs/detect/train`` (holding ``train/box_loss``,
+   ``val/box_loss``...) is the training run ``runs/detect/train``.
+
+What a scalar tag is (`_read_tag`):
+
+* Its **split and metric**: from its folder (Keras: ``epoch_loss`` in
+  ``NAME/validation`` is validation ``loss``; step = 0-based epoch), else from
+  the tag (`_TAG_SPLIT_FORMS`: ``Loss/train``, ``train/loss``, ``val_loss``,
+  ``loss_val``, case-insensitive); a tag naming its split twice (HF's
+  ``train/train_loss``) is that metric too, unless the run logs it without the
+  repetition (``train/loss``): then it is a one-point summary, a diagnostic.
+  Tags under ``metrics/`` without a split of their own are validation
+  metrics (Ultralytics ``metrics/mAP50-95(B)``, YOLOv5 ``metrics/precision``).
+  Lightning's ``_epoch`` suffix (``on_epoch=True``) names the metric itself;
+  its ``_step`` twin is a diagnostic.
+* A **learning rate** (`_LEARNING_RATE`): ``lr``, ``learning_rate``,
+  ``lr0``..., ``lr/pg0``..., ``lr-Adam``...: the first by (run, tag) is the
+  run's learning-rate series, the others are diagnostics.
+* An **epoch series** (a metric named ``epoch``: Lightning ``epoch``, HF
+  ``train/epoch``): gives epochs to steps (`epochs.EpochSeries`); also a
+  diagnostic.
+* **Bookkeeping** (`_BOOKKEEPING`): counters, run times, throughput, gradient
+  norms, hyperparameter placeholders, per-batch series: diagnostics.
+* Anything else is a **metric** (unknown names are metrics of their own).
+
+Diagnostics are listed separately: never the default monitor, never among
+`metrics`, but `TrainingRun.metric(name)` finds them when asked by name.
+A validation series is preferred over a test series for the same metric.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
@@ -49,10 +80,31 @@ _TAG_SPLIT_FORMS = (
     re.compile(rf"^(?P<split>{_SPLIT_PATTERN})_(?P<metric>.+)$", re.IGNORECASE),
     re.compile(rf"^(?P<metric>.+)_(?P<split>{_SPLIT_PATTERN})$", re.IGNORECASE),
 )
-_ADD_SCALARS_RUN = re.compile(rf"^(?P<main_tag>.+)_(?P<split>{_SPLIT_PATTERN})$", re.IGNORECASE)
-_LEARNING_RATE = re.compile(r"^(lr|learning[ _]?rate)$", re.IGNORECASE)
+# YOLO logs its validation metrics (mAP, precision, recall) under `metrics/`.
+_VALIDATION_PREFIX = re.compile(r"^metrics/(?P<metric>.+)$", re.IGNORECASE)
+# Lightning `self.log(name, on_step=True, on_epoch=True)` logs `name_step` and `name_epoch`.
+_LIGHTNING_SUFFIX = re.compile(r"^(?P<metric>.+)_(?P<when>epoch|step)$", re.IGNORECASE)
+# `lr`, `learning_rate`, `learning rate`, `LearningRate`, YOLOv5 `x/lr0`, Ultralytics
+# `lr/pg0`, Lightning LearningRateMonitor `lr-Adam`, `lr-Adam/pg1`, `lr-SGD-1`
+# (not `lr-Adam-momentum`): a whole "/"-separated part of the name.
+_LEARNING_RATE = re.compile(
+    r"(?:^|/)(?:lr|learning[ _]?rate)(?:\d+|_pg\d+|-[a-z]\w*(?:-\d+)?)?(?:/|$)", re.IGNORECASE
+)
+# Series that describe the run, not the model's quality (matched on the metric name):
+_BOOKKEEPING = re.compile(
+    r"^(?:steps?|global_?step|iterations?|hp_metric|(?:total_)?flos)$"  # counters, Lightning's hp_metric
+    r"|(?:^|[/_-])(?:runtime|time|duration|throughput|memory|momentum|weight_decay)$"  # HF eval/runtime...
+    r"|per_?sec(?:ond)?$|/sec$"  # throughput: HF samples_per_second, Estimator global_step/sec
+    r"|grad[\w.]*norm"  # gradient norms: HF grad_norm, Lightning grad_2.0_norm_total
+    r"|_vs_iterations$|^batch_",  # Keras per-batch series: evaluation_loss_vs_iterations, batch_loss
+    re.IGNORECASE,
+)
+_EPOCH_SERIES = "epoch"
 _KERAS_EPOCH_PREFIX = "epoch_"
 ROOT_RUN = "."
+
+# What a scalar tag is.
+METRIC, LEARNING_RATE, EPOCH, DIAGNOSTIC = "metric", "learning_rate", "epoch", "diagnostic"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,11 +142,13 @@ class TrainingRun:
     histograms: Tuple[SeriesRef, ...]
     scalar_tags: Mapping[str, Tuple[str, ...]]
     histogram_tags: Mapping[str, Tuple[str, ...]]
+    diagnostics: Tuple[MetricPair, ...] = ()  # bookkeeping series: never monitored by default
+    epoch: Optional[SeriesRef] = None  # an epoch series logged against the step
 
     def metric(self, name: str) -> Optional[MetricPair]:
-        """The metric called `name` (case-insensitive), or None."""
+        """The metric called `name` (case-insensitive), else the diagnostic, else None."""
         wanted = name.lower()
-        return next((pair for pair in self.metrics if pair.metric.lower() == wanted), None)
+        return next((pair for pair in self.metrics + self.diagnostics if pair.metric.lower() == wanted), None)
 
     def default_monitor(self) -> Optional[MetricPair]:
         """Validation loss, else the first metric with validation data, else the first metric.
@@ -105,53 +159,169 @@ class TrainingRun:
         return (with_validation or self.metrics or [None])[0]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Role:
+    """How a TensorBoard run's tags are read: its split, or the add_scalars call that wrote it."""
+
+    split: Optional[str] = None
+    add_scalars: Optional[Tuple[str, str]] = None  # (metric, split)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tag:
+    """One scalar tag, read."""
+
+    kind: str  # METRIC, LEARNING_RATE, EPOCH or DIAGNOSTIC
+    metric: str
+    split: str
+    epoch_based: bool
+    ref: SeriesRef
+    repeated_as: Optional[str] = None  # "train_loss" for HF's `train/train_loss`
+
+
 def _is_loss(metric: str) -> bool:
     return "loss" in metric.lower()
 
 
-def _split_of_run(run: str, tags: Iterable[str]) -> Tuple[str, Optional[str], Optional[str]]:
-    """(training run name, split, add_scalars main tag) for one TensorBoard run."""
-    parent, _, leaf = run.rpartition("/")
-    parent = parent or ROOT_RUN
-    split = _SPLIT_WORDS.get(leaf.lower())
-    if split is not None:
-        # tensorboardX add_scalars writes run `<run>/<main_tag>/<split>` holding tag `<main_tag>`.
-        for tag in tags:
-            if parent == tag or parent.endswith("/" + tag):
-                return parent[: -len(tag)].rstrip("/") or ROOT_RUN, split, tag
-        return parent, split, None
-    # add_scalars writes run `<main_tag>_<split>` holding the tag `<main_tag>`
-    # (with '/' in the tag turned into '_' in the run name).
-    match = _ADD_SCALARS_RUN.match(leaf)
-    if match:
-        main_tags = [tag for tag in tags if tag.replace("/", "_") == match["main_tag"]]
-        if main_tags:
-            return parent, _SPLIT_WORDS[match["split"].lower()], main_tags[0]
-    return run, None, None
-
-
-def _metric_of_tag(tag: str, run_split: Optional[str]) -> Tuple[str, str, bool]:
-    """(metric name, split, epoch_based) for a scalar tag in a run of split `run_split`."""
-    if run_split is not None:
-        if tag.startswith(_KERAS_EPOCH_PREFIX):
-            return tag[len(_KERAS_EPOCH_PREFIX):], run_split, True
-        return tag, run_split, False
+def _split_in_name(name: str) -> Optional[Tuple[str, str]]:
+    """(metric, split) when `name` carries its split (`_TAG_SPLIT_FORMS`), else None."""
     for form in _TAG_SPLIT_FORMS:
-        match = form.match(tag)
+        match = form.match(name)
         if match:
-            return match["metric"], _SPLIT_WORDS[match["split"].lower()], False
-    return tag, TRAIN, False
+            return match["metric"], _SPLIT_WORDS[match["split"].lower()]
+    return None
 
 
-def _pair_metrics(entries: List[Tuple[str, str, str, bool, SeriesRef]]) -> Tuple[MetricPair, ...]:
-    """Pairs (key, display, split, epoch_based, ref) entries into MetricPairs."""
+def _leaf(run: str) -> Tuple[str, str]:
+    """(parent, last folder) of a run; the parent of a top-level run is ROOT_RUN."""
+    parent, _, leaf = run.rpartition("/")
+    return parent or ROOT_RUN, leaf
+
+
+# --------------------------------------------------------------- runs -> training runs
+
+
+def _add_scalars_call(run: str, tags: Tuple[str, ...]) -> Optional[Tuple[str, str, str]]:
+    """(parent, main_tag, key) if `run` looks written by `add_scalars(main_tag, {key: ...})`."""
+    if len(tags) != 1:
+        return None
+    (tag,) = tags
+    head, _, key = run.rpartition("/")
+    if head == tag or head.endswith("/" + tag):  # tensorboardX: <parent>/<main_tag>/<key>
+        return head[: -len(tag)].rstrip("/") or ROOT_RUN, tag, key
+    prefix = tag.replace("/", "_") + "_"  # torch: <parent>/<main_tag with / as _>_<key>
+    if key.startswith(prefix) and len(key) > len(prefix):
+        return head or ROOT_RUN, tag, key[len(prefix):]
+    return None
+
+
+def _add_scalars_metric(main_tag: str, key: str) -> Tuple[str, str]:
+    """(metric, split) of `add_scalars(main_tag, {key: ...})`.
+
+    The key is the split (`add_scalars("Loss", {"train": .., "val": ..})`: metric
+    `Loss`), or carries one (`{"train_acc": ..}`: metric `acc`); else the main tag
+    carries it (`add_scalars("val_performance", {"Accuracy": ..})`: validation
+    `Accuracy`); else the series is the training metric `main_tag/key`.
+    """
+    split = _SPLIT_WORDS.get(key.lower())
+    if split is not None:
+        return main_tag, split
+    in_key, in_main_tag = _split_in_name(key), _split_in_name(main_tag)
+    if in_key is not None:
+        return in_key
+    if in_main_tag is not None:
+        return key, in_main_tag[1]
+    return f"{main_tag}/{key}", TRAIN
+
+
+def _names_both_splits(tags: Iterable[str]) -> bool:
+    """Whether the tags themselves name a training and a validation (or test) split."""
+    splits = {found[1] for found in map(_split_in_name, tags) if found is not None}
+    return TRAIN in splits and bool(splits & {VALIDATION, TEST})
+
+
+def _looks_like_split_folder(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int]) -> bool:
+    """Whether a run whose last folder is named like a split is a split of its parent (rule 2)."""
+    parent, _ = _leaf(run)
+    looks_like_one = (
+        split_folders[parent] >= 2
+        or parent in runs
+        or any(tag.startswith(_KERAS_EPOCH_PREFIX) for tag in tags)
+    )
+    return looks_like_one and not _names_both_splits(tags)
+
+
+def _place_run(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int]) -> Tuple[str, _Role]:
+    """(training run name, role) of one TensorBoard run; see the module docstring."""
+    call = _add_scalars_call(run, tags)
+    if call is not None:
+        parent, main_tag, key = call
+        return parent, _Role(add_scalars=_add_scalars_metric(main_tag, key))
+    parent, leaf = _leaf(run)
+    split = _SPLIT_WORDS.get(leaf.lower())
+    if split is not None and _looks_like_split_folder(run, tags, runs, split_folders):
+        return parent, _Role(split=split)
+    return run, _Role()
+
+
+# --------------------------------------------------------------- tags -> metrics
+
+
+def _metric_in_tag(tag: str) -> Tuple[str, str, Optional[str]]:
+    """(metric, split, repeated_as) for a tag of a run that is no split itself."""
+    found = _split_in_name(tag)
+    if found is not None:
+        metric, split = found
+        inner = _split_in_name(metric)  # HF's `train/train_loss`
+        return (inner[0], inner[1], metric) if inner is not None else (metric, split, None)
+    prefixed = _VALIDATION_PREFIX.match(tag)
+    if prefixed:
+        metric, split = _split_in_name(prefixed["metric"]) or (prefixed["metric"], VALIDATION)
+        return metric, split, None
+    return tag, TRAIN, None
+
+
+def _kind(metric: str) -> Tuple[str, str]:
+    """(kind, metric name) of a series called `metric` once its split is read."""
+    suffixed = _LIGHTNING_SUFFIX.match(metric)
+    if suffixed and suffixed["when"].lower() == "step":
+        return DIAGNOSTIC, metric
+    if suffixed:
+        metric = suffixed["metric"]
+    if _LEARNING_RATE.search(metric):
+        return LEARNING_RATE, metric
+    if metric.lower() == _EPOCH_SERIES:
+        return EPOCH, metric
+    if _BOOKKEEPING.search(metric):
+        return DIAGNOSTIC, metric
+    return METRIC, metric
+
+
+def _read_tag(run: str, tag: str, role: _Role) -> _Tag:
+    """What one scalar tag of a run with `role` is (see the module docstring)."""
+    epoch_based, repeated_as = False, None
+    if role.add_scalars is not None:
+        metric, split = role.add_scalars
+    elif role.split is not None:
+        split = role.split
+        epoch_based = tag.startswith(_KERAS_EPOCH_PREFIX)
+        metric = tag[len(_KERAS_EPOCH_PREFIX):] if epoch_based else tag
+    else:
+        metric, split, repeated_as = _metric_in_tag(tag)
+    kind, metric = _kind(metric)
+    return _Tag(kind, metric, split, epoch_based, SeriesRef(run, tag), repeated_as)
+
+
+def _pair_metrics(tags: Iterable[_Tag]) -> Tuple[MetricPair, ...]:
+    """Pairs tags of the same metric (case-insensitive) into MetricPairs, preferred first."""
     by_metric: Dict[str, Dict[str, SeriesRef]] = {}
     display: Dict[str, str] = {}
     epoch_based: Dict[str, bool] = {}
-    for key, name, split, from_epochs, ref in entries:
-        by_metric.setdefault(key, {}).setdefault(split, ref)
-        display.setdefault(key, name)
-        epoch_based[key] = epoch_based.get(key, False) or from_epochs
+    for tag in tags:
+        key = tag.metric.lower()
+        by_metric.setdefault(key, {}).setdefault(tag.split, tag.ref)
+        display.setdefault(key, tag.metric)
+        epoch_based[key] = epoch_based.get(key, False) or tag.epoch_based
     pairs = []
     for key, splits in by_metric.items():
         train, validation = splits.get(TRAIN), splits.get(VALIDATION) or splits.get(TEST)
@@ -170,6 +340,43 @@ def _pair_metrics(entries: List[Tuple[str, str, str, bool, SeriesRef]]) -> Tuple
     return tuple(pairs)
 
 
+def _sort_tags(tags: List[_Tag]) -> Tuple[List[_Tag], List[_Tag]]:
+    """(metric tags, every other tag as a diagnostic).
+
+    A repeated-split tag (HF `train/train_loss`) is a diagnostic, named as
+    logged, when its metric and split are also logged plainly (`train/loss`).
+    """
+    plain = {(tag.metric.lower(), tag.split) for tag in tags if tag.kind == METRIC and tag.repeated_as is None}
+    metrics, diagnostics = [], []
+    for tag in tags:
+        if tag.kind == METRIC and tag.repeated_as is not None and (tag.metric.lower(), tag.split) in plain:
+            diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.repeated_as))
+        elif tag.kind == METRIC:
+            metrics.append(tag)
+        else:
+            diagnostics.append(tag)
+    return metrics, diagnostics
+
+
+def _training_run(name: str, roles: Mapping[str, _Role], scalar_tags: Mapping[str, Iterable[str]],
+                  histogram_tags: Mapping[str, Iterable[str]]) -> TrainingRun:
+    runs = sorted(roles)
+    tags = [_read_tag(run, tag, roles[run]) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
+    learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
+    metrics, diagnostics = _sort_tags(tags)
+    return TrainingRun(
+        name=name,
+        sources=tuple(runs),
+        metrics=_pair_metrics(metrics),
+        learning_rate=learning_rate,
+        histograms=tuple(SeriesRef(run, tag) for run in runs for tag in sorted(histogram_tags.get(run, ()))),
+        scalar_tags={run: tuple(sorted(scalar_tags.get(run, ()))) for run in runs},
+        histogram_tags={run: tuple(sorted(histogram_tags.get(run, ()))) for run in runs},
+        diagnostics=_pair_metrics(tag for tag in diagnostics if tag.ref != learning_rate),
+        epoch=next((tag.ref for tag in tags if tag.kind == EPOCH), None),
+    )
+
+
 def group_runs(
     scalar_tags: Mapping[str, Iterable[str]],
     histogram_tags: Mapping[str, Iterable[str]] = {},
@@ -180,36 +387,10 @@ def group_runs(
       scalar_tags: TensorBoard run -> its scalar tags.
       histogram_tags: TensorBoard run -> its histogram tags.
     """
-    members: Dict[str, Dict[str, Tuple[Optional[str], Optional[str]]]] = {}
-    for run in sorted(set(scalar_tags) | set(histogram_tags)):
-        name, split, main_tag = _split_of_run(run, scalar_tags.get(run, ()))
-        members.setdefault(name, {})[run] = (split, main_tag)
-
-    training_runs = []
-    for name, runs in sorted(members.items()):
-        entries = []
-        learning_rate = None
-        for run, (run_split, main_tag) in sorted(runs.items()):
-            for tag in sorted(scalar_tags.get(run, ())):
-                ref = SeriesRef(run, tag)
-                metric, split, from_epochs = _metric_of_tag(tag, run_split)
-                if main_tag is not None and tag == main_tag:
-                    metric, from_epochs = main_tag, False
-                if _LEARNING_RATE.match(metric):
-                    learning_rate = learning_rate or ref
-                    continue
-                entries.append((metric.lower(), metric, split, from_epochs, ref))
-        training_runs.append(
-            TrainingRun(
-                name=name,
-                sources=tuple(sorted(runs)),
-                metrics=_pair_metrics(entries),
-                learning_rate=learning_rate,
-                histograms=tuple(
-                    SeriesRef(run, tag) for run in sorted(runs) for tag in sorted(histogram_tags.get(run, ()))
-                ),
-                scalar_tags={run: tuple(sorted(scalar_tags.get(run, ()))) for run in sorted(runs)},
-                histogram_tags={run: tuple(sorted(histogram_tags.get(run, ()))) for run in sorted(runs)},
-            )
-        )
-    return training_runs
+    runs = frozenset(scalar_tags) | frozenset(histogram_tags)
+    split_folders = collections.Counter(_leaf(run)[0] for run in runs if _leaf(run)[1].lower() in _SPLIT_WORDS)
+    members: Dict[str, Dict[str, _Role]] = {}
+    for run in sorted(runs):
+        name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders)
+        members.setdefault(name, {})[run] = role
+    return [_training_run(name, roles, scalar_tags, histogram_tags) for name, roles in sorted(members.items())]

@@ -1,9 +1,18 @@
-"""Loads a logdir outside a TensorBoard server, with TensorBoard's own code.
+"""Loads a logdir outside a TensorBoard server, with TensorBoard's own loaders.
 
-The CLI and the tests use this: TensorBoard's event multiplexer reads the
-event files (local or any path TensorBoard can read), and its
-`MultiplexerDataProvider` serves them through the same data-provider API the
-plugin uses in a running TensorBoard, so both share one code path.
+The CLI and the tests use this. Two loaders, as `tensorboard --load_fast`
+has them, both serving the data-provider API the plugin uses inside a
+running TensorBoard, so all paths share one code path from there on:
+
+- `rust` (the default where it can be used): TensorBoard's Rust data server
+  (`data_server.loaded`), the loader of a default `tensorboard` today. No
+  TensorFlow import.
+- `python`: TensorBoard's Python event multiplexer and its
+  `MultiplexerDataProvider` (`tensorboard --load_fast=false`). It imports
+  TensorFlow when installed (for its file system layer), which costs seconds.
+
+`LOAD_FAST` maps the CLI's `--load-fast` values onto them: `auto` uses the
+data server where it is installed and supports the logdir's scheme.
 """
 
 from __future__ import annotations
@@ -12,14 +21,14 @@ import dataclasses
 from typing import Callable, Optional
 
 from tensorboard import context as context_lib
-from tensorboard.backend.event_processing import data_provider as data_provider_lib
-from tensorboard.backend.event_processing import plugin_event_multiplexer
 
-from tb_overfit_plugin import reading
+from tb_overfit_plugin import data_server, reading
 
-# 0 keeps every point: a one-shot load of a logdir has no memory budget to
-# protect, and sampled data would give wrong best epochs.
-_KEEP_ALL = {reading.SCALARS_PLUGIN: 0, reading.HISTOGRAMS_PLUGIN: 0}
+LOAD_FAST = ("auto", "true", "false")
+
+
+class LoadError(RuntimeError):
+    """The logdir could not be loaded (one line, for the CLI's exit code 2)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,14 +39,19 @@ class LogdirData:
     histograms: reading.SeriesSet
 
 
-def local_data_provider(
-    logdir: str, progress: Optional[Callable[[int, int, str], None]] = None
-) -> data_provider_lib.MultiplexerDataProvider:
-    """A data provider over `logdir`, loaded completely before returning.
+def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None):
+    """A `MultiplexerDataProvider` over `logdir` (the Python loader), loaded completely.
 
-    `progress(done, total, run)` is called after each run has been loaded.
+    Every point is kept (a one-shot load has no memory budget to protect, and
+    sampled data would give wrong best epochs). `progress(done, total, run)`
+    is called after each run has been loaded.
     """
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance=_KEEP_ALL)
+    # Imported here: TensorBoard's Python loader imports TensorFlow when installed.
+    from tensorboard.backend.event_processing import data_provider as data_provider_lib
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+
+    keep_all = {reading.SCALARS_PLUGIN: 0, reading.HISTOGRAMS_PLUGIN: 0}
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance=keep_all)
     multiplexer.AddRunsFromDirectory(logdir)
     runs = sorted(multiplexer.Runs())
     for done, run in enumerate(runs, start=1):
@@ -47,8 +61,43 @@ def local_data_provider(
     return data_provider_lib.MultiplexerDataProvider(multiplexer, logdir)
 
 
-def read_logdir(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None) -> LogdirData:
-    """Reads every scalar and histogram series under `logdir`."""
-    reader = reading.SeriesReader(local_data_provider(str(logdir), progress))
+def _read(provider, with_histograms: bool) -> LogdirData:
+    reader = reading.SeriesReader(provider)
     ctx = context_lib.RequestContext()
-    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=reader.histograms(ctx, ""))
+    histograms = reader.histograms(ctx, "") if with_histograms else reading.EMPTY
+    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms)
+
+
+def read_logdir(
+    logdir: str,
+    progress: Optional[Callable[[int, int, str], None]] = None,
+    load_fast: str = "auto",
+    with_histograms: bool = True,
+) -> LogdirData:
+    """Reads every scalar (and histogram) series under `logdir`.
+
+    Args:
+      logdir: a local path or any URL TensorBoard can read.
+      progress: `progress(done, total, run)`, called per run by the Python loader.
+      load_fast: one of `LOAD_FAST`, as TensorBoard's `--load_fast`.
+      with_histograms: False reads no histogram at all.
+
+    Raises:
+      LoadError: `load_fast="true"` where the data server cannot be used, or
+        the data server failed to load the logdir.
+    """
+    logdir = str(logdir)
+    if load_fast != "false":
+        if data_server.supports(logdir):
+            try:
+                with data_server.loaded(logdir) as provider:
+                    return _read(provider, with_histograms)
+            except data_server.NoDataServer as error:
+                if load_fast == "true":
+                    raise LoadError(f"--load-fast=true: {error}") from None
+            except data_server.DataServerError as error:
+                raise LoadError(str(error)) from None
+        elif load_fast == "true":
+            raise LoadError(f"--load-fast=true: TensorBoard's data server reads only local and "
+                            f"{', '.join(data_server.SUPPORTED_SCHEMES)} paths, not {logdir!r}")
+    return _read(local_data_provider(logdir, progress), with_histograms)

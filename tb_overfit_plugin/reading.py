@@ -14,7 +14,6 @@ import dataclasses
 import threading
 from typing import Callable, Dict, Mapping, Tuple
 
-import numpy as np
 from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin import series as series_lib
@@ -52,11 +51,8 @@ def _scalar_series(datums) -> series_lib.ScalarSeries:
 
 
 def _histogram_series(datums) -> series_lib.HistogramSeries:
-    datums = sorted(datums, key=lambda d: d.step)
-    return series_lib.HistogramSeries(
-        steps=np.array([d.step for d in datums], dtype=np.int64),
-        wall_times=np.array([d.wall_time for d in datums], dtype=np.float64),
-        buckets=series_lib.normalize_bucket_series([d.numpy for d in datums]),
+    return series_lib.histogram_series(
+        [d.step for d in datums], [d.wall_time for d in datums], [d.numpy for d in datums]
     )
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import threading
 from typing import Callable, Hashable, List, Optional
 
-from tb_overfit_plugin import curves, grouping, jsonable, weights
+from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
 from tb_overfit_plugin.params import CurveParams
 from tb_overfit_plugin.reading import SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
@@ -82,18 +82,91 @@ def _series_json(series: Optional[ScalarSeries], smoothing: float) -> Optional[d
     }
 
 
+def _steps_text(first: int, last: int, epoch_based: bool) -> str:
+    """"epochs 1–12" / "epoch 5" / "steps 0–1100" (epoch = step + 1 when epoch-based)."""
+    unit, offset = ("epoch", 1) if epoch_based else ("step", 0)
+    if first == last:
+        return f"{unit} {first + offset}"
+    return f"{unit}s {first + offset}–{last + offset}"
+
+
+def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
+                  validation: Optional[ScalarSeries]) -> Optional[dict]:
+    """What TensorBoard's restart rule (`series.restart_rule`) discarded from the monitored metric.
+
+    The validation series is looked at first (the verdict is on it), then
+    the training series; None when neither lost points. TensorBoard's Rust
+    data server drops these points before any plugin sees them, so this is
+    only known where the loader kept them (its Python loader, `--load_fast=false`,
+    and TensorBoard's multiplexer in-process): it is reported apart from the
+    verdict, which is the same on every loader.
+    """
+    for role, ref, series in (("validation", pair.validation, validation), ("training", pair.train, train)):
+        if series is None or not series.orphans:
+            continue
+        orphans = series.orphans
+        restarts = orphans.restart_steps
+        superseded = (f"when the steps went back to {_steps_text(restarts[0], restarts[0], pair.epoch_based)}"
+                      if len(restarts) == 1 else f"by {len(restarts)} restarts")
+        note = (
+            f"An earlier fit in the same folder was discarded: {orphans.count} point"
+            f"{'' if orphans.count == 1 else 's'} of {role} {pair.metric} at "
+            f"{_steps_text(orphans.first_step, orphans.last_step, pair.epoch_based)}, superseded {superseded}. "
+            "As in TensorBoard's charts, the verdict is on the latest fit."
+        )
+        return {
+            "run": ref.run,
+            "tag": ref.tag,
+            "points": orphans.count,
+            "first_step": orphans.first_step,
+            "last_step": orphans.last_step,
+            "restart_steps": list(restarts),
+            "note": note,
+        }
+    return None
+
+
 def _any_sampled(layers: list) -> bool:
     """Whether TensorBoard kept only a sample of the steps of any tensor in `layers`."""
     return any(tensor["sampled"] for layer in layers for tensor in layer["tensors"])
+
+
+def _ref_json(ref: Optional[grouping.SeriesRef]) -> Optional[dict]:
+    return ref.to_json() if ref else None
 
 
 def _metric_json(pair: grouping.MetricPair) -> dict:
     return {
         "metric": pair.metric,
         "mode": curves.metric_mode(pair.metric),
-        "train": pair.train.to_json() if pair.train else None,
-        "validation": pair.validation.to_json() if pair.validation else None,
+        "train": _ref_json(pair.train),
+        "validation": _ref_json(pair.validation),
     }
+
+
+def _diagnostic_series_json(pair: grouping.MetricPair, scalars: SeriesSet, smoothing: float) -> dict:
+    """A diagnostic of `/curves`: its refs, each with its series so the tab could plot it."""
+    document = _metric_json(pair)
+    for split in ("train", "validation"):
+        ref = getattr(pair, split)
+        series = _series_json(_scalar(scalars, ref), smoothing)
+        if series is not None:
+            document[split] = dict(ref.to_json(), **series)
+    return document
+
+
+def _epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet) -> Optional[curves.EpochOf]:
+    """The run's epoch series as a step -> epoch map for `pair`, or None.
+
+    None when the pair's steps are Keras epochs already, and when a series of
+    the pair lives in another TensorBoard run than the epoch series: only the
+    writer that logged the epoch series is known to share its step axis (a
+    Lightning module's own `add_scalars` runs may count epochs instead).
+    """
+    if pair.epoch_based or run.epoch is None or any(ref.run != run.epoch.run for ref in pair.refs()):
+        return None
+    series = _scalar(scalars, run.epoch)
+    return None if series is None else epochs.epoch_series(series.steps, series.values)
 
 
 class Diagnoser:
@@ -140,7 +213,7 @@ class Diagnoser:
 
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
         """`curves.analyze_metric(...).to_json()` plus the monitor, memoised by data version."""
-        refs = pair.refs() + ((run.learning_rate,) if run.learning_rate else ())
+        refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch) if ref is not None)
         key = (run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
         return self._curve_memo.get(key, lambda: self._compute_analysis(run, pair, scalars, params))
 
@@ -159,6 +232,7 @@ class Diagnoser:
             smoothing=params.smoothing,
             tolerance=params.tolerance,
             epoch_based=pair.epoch_based,
+            epoch_of=_epoch_of(run, pair, scalars),
             name=pair.metric,
         ).to_json()
         learning_rate = _scalar(scalars, run.learning_rate)
@@ -171,6 +245,7 @@ class Diagnoser:
         sampled = any(series is not None and looks_downsampled(series.steps) for series in (train, validation))
         analysis["sampled"] = sampled
         analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
+        analysis["discarded_fit"] = _discarded_fit(pair, train, validation)
         return analysis
 
     @staticmethod
@@ -178,9 +253,11 @@ class Diagnoser:
         """The verdict fields of a run without the metric asked for (or any metric)."""
         available = ", ".join(pair.metric for pair in run.metrics) or "none"
         wanted = f"no metric {params.metric!r}" if params.metric else "no scalar metrics"
+        bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
+        only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
         return {
             "status": NO_METRICS,
-            "explanation": f"This run has {wanted} (metrics: {available}).",
+            "explanation": f"This run has {wanted} (metrics: {available}){only}.",
             "monitor": None,
             "best": None,
             "onset": None,
@@ -191,6 +268,7 @@ class Diagnoser:
             "last_step": None,
             "lr_drop_steps": [],
             "sampled": False,
+            "discarded_fit": None,
         }
 
     def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
@@ -203,10 +281,12 @@ class Diagnoser:
             "scalar_tags": {name: list(tags) for name, tags in run.scalar_tags.items()},
             "histogram_tags": {name: list(tags) for name, tags in run.histogram_tags.items()},
             "metrics": [pair.metric for pair in run.metrics],
+            "diagnostics": [_metric_json(pair) for pair in run.diagnostics],
+            "learning_rate": _ref_json(run.learning_rate),
             "weights": self.weights_summary(run, histograms),
         }
         keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
-                "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled")
+                "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled", "discarded_fit")
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 
@@ -233,6 +313,7 @@ class Diagnoser:
             "mode": analysis["monitor"]["mode"],
             "epoch_based": pair.epoch_based,
             "metrics": [_metric_json(p) for p in run.metrics],
+            "diagnostics": [_diagnostic_series_json(p, scalars, params.smoothing) for p in run.diagnostics],
             "train": _series_json(_scalar(scalars, pair.train), params.smoothing),
             "validation": _series_json(_scalar(scalars, pair.validation), params.smoothing),
             "gap": analysis.get("gap"),
@@ -240,6 +321,7 @@ class Diagnoser:
             "learning_rate": None
             if learning_rate is None
             else {
+                **run.learning_rate.to_json(),
                 "steps": jsonable.int_list(learning_rate.steps),
                 "values": jsonable.float_list(learning_rate.values),
                 "drop_steps": analysis["lr_drop_steps"],

@@ -1,23 +1,49 @@
 """Plain numpy containers for the time series the analysis works on.
 
 No TensorBoard import here: the reading layer fills these, the analysis
-modules consume them, and tests can build them directly.
+modules consume them, and tests can build them directly. Every series is
+built through `scalar_series` / `histogram_series`, which apply
+TensorBoard's restart rule (`restart_rule`), so all loaders give the same
+points.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional, Tuple
 
 import numpy as np
 
 
 @dataclasses.dataclass(frozen=True)
-class ScalarSeries:
-    """One scalar tag of one TensorBoard run, ordered by step."""
+class Orphans:
+    """The points of a series that TensorBoard's restart rule discarded (`restart_rule`).
 
-    steps: np.ndarray  # int64, shape (n,)
+    `count` points, at steps `first_step`..`last_step`, written before a
+    later point at the same or a lower step; `restart_steps` are the steps
+    at which the series went back (one per restart, in wall-time order).
+    """
+
+    count: int = 0
+    first_step: Optional[int] = None
+    last_step: Optional[int] = None
+    restart_steps: Tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+NO_ORPHANS = Orphans()
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalarSeries:
+    """One scalar tag of one TensorBoard run, ordered by step, one point per step."""
+
+    steps: np.ndarray  # int64, shape (n,), strictly increasing
     wall_times: np.ndarray  # float64, shape (n,)
     values: np.ndarray  # float64, shape (n,); may hold NaN / +-Inf
+    orphans: Orphans = NO_ORPHANS  # what the restart rule discarded
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -25,37 +51,96 @@ class ScalarSeries:
 
 @dataclasses.dataclass(frozen=True)
 class HistogramSeries:
-    """One histogram tag of one TensorBoard run, ordered by step.
+    """One histogram tag of one TensorBoard run, ordered by step, one histogram per step.
 
     `buckets[i]` is a float64 array of shape (k_i, 3) holding (left, right,
     count) rows as returned by `normalize_buckets`; k may differ per step.
     """
 
-    steps: np.ndarray  # int64, shape (n,)
+    steps: np.ndarray  # int64, shape (n,), strictly increasing
     wall_times: np.ndarray  # float64, shape (n,)
     buckets: tuple  # of np.ndarray (k_i, 3)
+    orphans: Orphans = NO_ORPHANS  # what the restart rule discarded
 
     def __len__(self) -> int:
         return len(self.steps)
 
 
-def scalar_series(steps, wall_times, values) -> ScalarSeries:
-    """Builds a `ScalarSeries` ordered by step, one point per step.
+def restart_rule(steps, wall_times) -> Tuple[np.ndarray, Orphans]:
+    """TensorBoard's restart rule: which points of one series survive a re-fit or a restart.
 
-    A step written more than once (training re-run into the same log
-    directory, or resumed from an earlier epoch) keeps its most recently
-    written point, by wall time: the latest run is the one to diagnose.
+    A training job that is restarted (``model.fit`` again with the same
+    ``log_dir``, or a crashed job resumed from a checkpoint) writes steps
+    again from 0 or from the resumed step. TensorBoard's Rust data server
+    (``reservoir.rs``, "preemption") lets each new point at step ``s`` discard
+    every point written before it whose step is ``>= s``; its Python loader
+    does the same (``_Purge``) only on a second ``SessionLog.START`` or for
+    pre-TF2 files, so for TF2 files the plugin applies the rule itself.
+
+    The points are put in the order they were written, by wall time (the
+    data provider may hand them out sorted by step; ties keep the given
+    order). Point ``i`` of that order survives iff its step is lower than
+    every later step::
+
+        keep(i)  =  step_i < min{ step_j : j > i }        (the last point always survives)
+
+    and a restart happens at point ``i`` iff ``step_i <= step_{i-1}``: the
+    surviving steps up to ``i - 1`` increase and end at ``step_{i-1}``, so
+    exactly then does the new point discard something. Repeated steps are
+    the special case ``step_i == step_{i-1}``: the later point wins.
+
+    Returns ``(order, orphans)``: the positions of the surviving points in the
+    given arrays, ordered by step (hence strictly increasing steps), and
+    what was discarded (`Orphans`).
     """
     steps = np.asarray(steps, dtype=np.int64)
-    wall_times = np.asarray(wall_times, dtype=np.float64)
-    order = np.lexsort((wall_times, steps))  # by step, then by wall time
-    steps, wall_times = steps[order], wall_times[order]
-    last_of_step = np.ones(steps.size, dtype=bool)
-    last_of_step[:-1] = steps[1:] != steps[:-1]
+    written = np.lexsort((np.arange(steps.size), np.asarray(wall_times, dtype=np.float64)))
+    in_time = steps[written]
+    later_min = np.empty_like(in_time)
+    if in_time.size:
+        later_min[-1] = np.iinfo(np.int64).max
+        later_min[:-1] = np.minimum.accumulate(in_time[::-1])[::-1][1:]
+    keep = in_time < later_min
+    if keep.all():
+        return written, NO_ORPHANS
+    lost = in_time[~keep]
+    orphans = Orphans(
+        count=int(lost.size),
+        first_step=int(lost.min()),
+        last_step=int(lost.max()),
+        restart_steps=tuple(int(step) for step in in_time[1:][in_time[1:] <= in_time[:-1]]),
+    )
+    return written[keep], orphans
+
+
+def scalar_series(steps, wall_times, values) -> ScalarSeries:
+    """Builds a `ScalarSeries` from points in any order, after TensorBoard's `restart_rule`.
+
+    A step written more than once keeps its most recently written point, and
+    a point written after a later-stepped one discards that one: the
+    latest fit is the one to diagnose, as TensorBoard's charts show it.
+    """
+    order, orphans = restart_rule(steps, wall_times)
     return ScalarSeries(
-        steps=steps[last_of_step],
-        wall_times=wall_times[last_of_step],
-        values=np.asarray(values, dtype=np.float64)[order][last_of_step],
+        steps=np.asarray(steps, dtype=np.int64)[order],
+        wall_times=np.asarray(wall_times, dtype=np.float64)[order],
+        values=np.asarray(values, dtype=np.float64)[order],
+        orphans=orphans,
+    )
+
+
+def histogram_series(steps, wall_times, tensors) -> HistogramSeries:
+    """Builds a `HistogramSeries` from histograms in any order, after TensorBoard's `restart_rule`.
+
+    `tensors` are the histograms as the data provider gives them; they are
+    normalised with `normalize_bucket_series`.
+    """
+    order, orphans = restart_rule(steps, wall_times)
+    return HistogramSeries(
+        steps=np.asarray(steps, dtype=np.int64)[order],
+        wall_times=np.asarray(wall_times, dtype=np.float64)[order],
+        buckets=normalize_bucket_series([tensors[index] for index in order]),
+        orphans=orphans,
     )
 
 
@@ -128,6 +213,8 @@ def looks_downsampled(steps: np.ndarray) -> bool:
     A logger writes at a fixed stride (every epoch, every N steps); the
     reservoir keeps a random subset, so the gaps between kept steps become
     unequal. True when the gaps between consecutive steps are not all equal.
+    Series built here have one point per step (`restart_rule`), so a step
+    written twice is never mistaken for sampling.
     """
     gaps = np.diff(np.asarray(steps))
     return bool(gaps.size > 1 and np.any(gaps != gaps[0]))

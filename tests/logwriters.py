@@ -50,6 +50,17 @@ Conventions and what they yield:
   ``tf.summary.histogram`` (equal-width buckets; a constant tensor gives
   `buckets` zero-width buckets with all the mass in the last one).
 
+Writers of popular training libraries (not installable here, or too heavy),
+reproducing their exact run folders, tags, steps and call order with the
+simple_value events ``torch.utils.tensorboard``'s ``add_scalar`` writes
+(through tensorboardX's event file writer) or real TF2 ``tf.summary``; each
+docstring names the library code it follows:
+
+- `write_scalar_records(logdir, run, records)`: ``add_scalar(tag, value,
+  step)`` for each ``(step, {tag: value})`` record, in order.
+- `write_ultralytics`, `write_yolov5`, `write_hf_trainer`, `write_lightning`,
+  `write_estimator`, `write_tf_keras`, `write_tf1_keras`.
+
 tensorboardX names event files ``events.out.tfevents.<seconds>.<host>`` and
 opens them with "wb", so two writers for one directory within a second would
 overwrite each other; the tensorboardX-based writers here add a unique
@@ -303,3 +314,183 @@ def write_tf2_histograms(
         for step, values in zip(_steps_for(samples, steps), samples):
             summary.histogram(tag, np.asarray(values), step=step, buckets=buckets)
     return [_run_name(run)]
+
+
+# ------------------------------------------------------------------ library layouts
+
+
+Record = tuple  # (step, {tag: value}): one logging call's scalars
+
+
+def write_scalar_records(logdir: PathLike, run: str, records: Sequence[Record]) -> list[str]:
+    """`torch.utils.tensorboard.SummaryWriter(run).add_scalar(tag, value, step)` for every tag of every
+    record, in order: a simple_value `Summary` per call, the tag kept as given.
+
+    (tensorboardX's own `add_scalar` would rewrite tags such as ``metrics/mAP50-95(B)`` to
+    ``metrics/mAP50-95_B_``; torch does not, so the proto is written through its event file writer.)
+    """
+    with _legacy_event_writer(logdir, run) as writer:
+        for step, scalars in records:
+            for tag, value in scalars.items():
+                writer.add_summary(_simple_value(tag, value), global_step=int(step))
+    return [_run_name(run)]
+
+
+def _per_epoch(prefix: str, series: Mapping[str, Series], epoch: int) -> dict:
+    return {f"{prefix}{name}": values[epoch] for name, values in series.items()}
+
+
+def _epochs_of(*groups: Mapping[str, Series]) -> int:
+    lengths = {len(values) for group in groups for values in group.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every series needs one value per epoch, got lengths {sorted(lengths)}")
+    return lengths.pop()
+
+
+def write_ultralytics(logdir: PathLike, run: str, train: Mapping[str, Series], validation: Mapping[str, Series],
+                      metrics: Mapping[str, Series], lr: Sequence[Series]) -> list[str]:
+    """Ultralytics YOLOv8+ (`ultralytics/utils/callbacks/tensorboard.py`).
+
+    `SummaryWriter(save_dir)`, save_dir ``runs/<task>/train``, ``train2``...;
+    for epoch i (0-based) at step i + 1: ``train/<loss>`` and ``lr/pg0``..
+    (on_train_epoch_end), then ``metrics/<name>`` and ``val/<loss>``
+    (on_fit_epoch_end). Names as given: losses ``box_loss``, ``cls_loss``,
+    ``dfl_loss``; metrics ``precision(B)``, ``recall(B)``, ``mAP50(B)``,
+    ``mAP50-95(B)``; `lr` one series per parameter group.
+    """
+    epochs = _epochs_of(train, validation, metrics, {f"pg{g}": values for g, values in enumerate(lr)})
+    records = []
+    for epoch in range(epochs):
+        lr_now = {f"lr/pg{group}": values[epoch] for group, values in enumerate(lr)}
+        records.append((epoch + 1, {**_per_epoch("train/", train, epoch), **lr_now}))
+        records.append((epoch + 1, {**_per_epoch("metrics/", metrics, epoch), **_per_epoch("val/", validation, epoch)}))
+    return write_scalar_records(logdir, run, records)
+
+
+def write_yolov5(logdir: PathLike, run: str, train: Mapping[str, Series], validation: Mapping[str, Series],
+                 metrics: Mapping[str, Series], lr: Sequence[Series]) -> list[str]:
+    """YOLOv5 (`utils/loggers/__init__.py`, Loggers.on_fit_epoch_end).
+
+    `SummaryWriter(save_dir)`, save_dir ``runs/train/exp``, ``exp2``...; one
+    call per epoch i (0-based) at step i: ``train/<loss>``, ``metrics/<name>``,
+    ``val/<loss>``, ``x/lr0``.. in that order. Names as given: losses
+    ``box_loss``, ``obj_loss``, ``cls_loss``; metrics ``precision``,
+    ``recall``, ``mAP_0.5``, ``mAP_0.5:0.95``.
+    """
+    epochs = _epochs_of(train, validation, metrics, {f"lr{g}": values for g, values in enumerate(lr)})
+    records = [
+        (epoch, {**_per_epoch("train/", train, epoch), **_per_epoch("metrics/", metrics, epoch),
+                 **_per_epoch("val/", validation, epoch),
+                 **{f"x/lr{group}": values[epoch] for group, values in enumerate(lr)}})
+        for epoch in range(epochs)
+    ]
+    return write_scalar_records(logdir, run, records)
+
+
+def write_hf_trainer(logdir: PathLike, run: str, steps_per_epoch: int, logging_steps: int,
+                     train_loss: Series, evaluation: Mapping[str, Series]) -> list[str]:
+    """HuggingFace `Trainer` with `TensorBoardCallback` (`integrations/integration_utils.py`, `rewrite_logs`).
+
+    Run ``<output_dir>/runs/<date>_<host>``; every tag at the global step.
+    Every `logging_steps` steps: ``train/loss`` (one value of `train_loss`
+    each), ``train/grad_norm``, ``train/learning_rate`` (linear decay from
+    5e-5), ``train/epoch`` (fractional: step / steps_per_epoch); at the end of
+    each epoch (``eval_strategy="epoch"``): ``eval/<name>`` for `evaluation`
+    (one value per epoch: ``loss``, ``accuracy``...), ``eval/runtime``,
+    ``eval/samples_per_second``, ``eval/steps_per_second``, ``train/epoch``;
+    after the last epoch: ``train/train_runtime``,
+    ``train/train_samples_per_second``, ``train/train_steps_per_second``,
+    ``train/total_flos``, ``train/train_loss`` (mean of the logged losses),
+    ``train/epoch``.
+    """
+    epochs = _epochs_of(evaluation)
+    total = epochs * steps_per_epoch
+    if len(train_loss) != total // logging_steps:
+        raise ValueError(f"{total // logging_steps} training losses expected, got {len(train_loss)}")
+    records = []
+    for step in range(1, total + 1):
+        epoch = step / steps_per_epoch
+        if step % logging_steps == 0:
+            records.append((step, {"train/loss": train_loss[step // logging_steps - 1], "train/grad_norm": 1.5 + 0.5 / step,
+                                   "train/learning_rate": 5e-5 * (1 - step / total), "train/epoch": epoch}))
+        if step % steps_per_epoch == 0:
+            records.append((step, {**_per_epoch("eval/", evaluation, step // steps_per_epoch - 1), "eval/runtime": 2.5,
+                                   "eval/samples_per_second": 400.0, "eval/steps_per_second": 50.0, "train/epoch": epoch}))
+    records.append((total, {"train/train_runtime": 120.0, "train/train_samples_per_second": 300.0,
+                            "train/train_steps_per_second": 37.5, "train/total_flos": 1.2e12,
+                            "train/train_loss": float(np.mean(train_loss)), "train/epoch": float(epochs)}))
+    return write_scalar_records(logdir, run, records)
+
+
+def write_lightning(logdir: PathLike, run: str, epochs: int, steps_per_epoch: int, log_every_n_steps: int,
+                    step_logs: Mapping[str, Series], epoch_logs: Mapping[str, Series]) -> list[str]:
+    """PyTorch Lightning `TensorBoardLogger` (``lightning_logs/version_N``).
+
+    `log_hyperparams` first: ``hp_metric`` = -1 at step 0 plus the hparams
+    plugin's summaries; then `_LoggerConnector.log_metrics`, which adds
+    ``epoch`` (the 0-based current epoch) to every call, at step
+    `_batches_that_stepped`: every `log_every_n_steps` optimizer steps the
+    tags of `step_logs` (one value per call, e.g. ``train_loss_step``), and at
+    the end of each epoch the tags of `epoch_logs` (one value per epoch, e.g.
+    ``val_loss``, ``val_acc``, ``train_loss_epoch``). `LearningRateMonitor`
+    series (``lr-Adam``, ``lr-Adam-momentum``) log at the same steps: pass
+    them in `step_logs`. ``epochs=0``: the version a run that never logged
+    leaves behind (only ``hp_metric``).
+    """
+    from tensorboardX.summary import hparams
+
+    total = epochs * steps_per_epoch
+    records = []
+    for step in range(1, total + 1):
+        epoch = (step - 1) // steps_per_epoch
+        if step % log_every_n_steps == 0:
+            records.append((step, {**_per_epoch("", step_logs, step // log_every_n_steps - 1), "epoch": epoch}))
+        if step % steps_per_epoch == 0:
+            records.append((step, {**_per_epoch("", epoch_logs, epoch), "epoch": epoch}))
+    write_scalar_records(logdir, run, [(0, {"hp_metric": -1.0})])
+    with _legacy_event_writer(logdir, run) as writer:
+        for summary in hparams({"lr": 0.001, "batch_size": 32}, {"hp_metric": -1.0}):
+            writer.add_summary(summary)
+    return write_scalar_records(logdir, run, records)
+
+
+def write_estimator(logdir: PathLike, model_dir: str, save_summary_steps: int, train_loss: Series,
+                    evaluation: Mapping[str, Series], eval_every_steps: int) -> list[str]:
+    """TF1 `tf.estimator` (`train_and_evaluate`): TF1 simple_value events.
+
+    Run ``model_dir``: ``loss`` and ``global_step/sec`` every
+    `save_summary_steps` global steps (one `train_loss` value each, from
+    step `save_summary_steps` on); run ``model_dir/eval``: the eval metrics
+    (``loss``, ``accuracy``, ``average_loss``...; one value each per
+    evaluation) at the checkpoint's global step, every `eval_every_steps`.
+    """
+    training = [(save_summary_steps * (i + 1), {"loss": value, "global_step/sec": 80.0 + i % 3})
+                for i, value in enumerate(train_loss)]
+    evaluations = [(eval_every_steps * (i + 1), _per_epoch("", evaluation, i)) for i in range(_epochs_of(evaluation))]
+    return write_scalar_records(logdir, model_dir, training) + write_scalar_records(
+        logdir, _run_name(model_dir, "eval"), evaluations)
+
+
+def write_tf_keras(logdir: PathLike, name: str, train: Mapping[str, Series], validation: Mapping[str, Series],
+                   steps_per_epoch: int, histograms: Optional[Mapping[str, Sequence[np.ndarray]]] = None) -> list[str]:
+    """tf_keras (Keras 2) ``TensorBoard`` callback: the Keras layout plus its iteration series.
+
+    Runs ``name/train`` and ``name/validation`` with ``epoch_<metric>`` at the
+    0-based epoch (`write_keras_layout`; pass ``epoch_learning_rate`` and
+    histograms named ``<layer>/<weight>_0`` as tf_keras does), and in the
+    validation run ``evaluation_<metric>_vs_iterations`` at the optimizer's
+    iteration count, ``(epoch + 1) * steps_per_epoch``.
+    """
+    created = write_keras_layout(logdir, name, train, validation, histograms)
+    with _tf2_summaries(logdir, created[1]) as summary:
+        for tag, values in validation.items():
+            metric = tag[len("epoch_"):]
+            for epoch, value in enumerate(values):
+                summary.scalar(f"evaluation_{metric}_vs_iterations", float(value), step=(epoch + 1) * steps_per_epoch)
+    return created
+
+
+def write_tf1_keras(logdir: PathLike, run: str, scalars: Mapping[str, Series]) -> list[str]:
+    """TF1 Keras ``keras.callbacks.TensorBoard``: one run, ``loss``, ``acc``, ``val_loss``, ``val_acc``,
+    ``lr``... at the 0-based epoch, as TF1 simple_value events (`write_single_run`)."""
+    return write_single_run(logdir, run, scalars, simple_value=True)

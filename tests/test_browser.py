@@ -106,3 +106,29 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
     assert flag[0].is_displayed()
     browser.execute_script("arguments[0].scrollIntoView()", flag[0])
     screenshot(browser, "broken_weights")
+
+
+def test_tab_notes_a_discarded_earlier_fit(tmp_path, tensorboard_process, browser, screenshot):
+    import time
+
+    import numpy as np
+
+    import logwriters
+
+    logdir = tmp_path / "logs"
+    for epochs, level in ((12, 1.0), (5, 0.5)):  # model.fit twice into the same log_dir
+        loss = list(level + np.linspace(0.5, 0.0, epochs))
+        logwriters.write_keras_layout(logdir, "refit", train={"epoch_loss": loss}, validation={"epoch_loss": loss})
+        time.sleep(1.0 - time.time() % 1.0 + 0.01)  # the re-fit's event files are named a second later
+    tensorboard = tensorboard_process(logdir, "--load_fast=false")  # the loader that keeps orphaned points
+
+    def refit_loaded():
+        rows = (tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs") or [{}]
+        return rows[0].get("num_steps") == 5
+
+    tensorboard.wait_until(refit_loaded, "the re-fit")
+    wait = _open_tab(browser, tensorboard.url)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='refit']"))[0].click()
+    note = wait.until(lambda d: d.find_elements(By.ID, "discarded-fit"))[0]
+    assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in _text(note)
+    screenshot(browser, "refit_discarded_note")

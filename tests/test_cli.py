@@ -93,3 +93,75 @@ def test_console_script_and_module_entry(demo_logdir):
     done = subprocess.run([sys.executable, "-m", "tb_overfit_plugin", str(demo_logdir), "--json"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and {r["run"] for r in json.loads(done.stdout)["runs"]} == {"broken", "overfit", "regularized"}
+
+
+def _json_of(*args):
+    code, out = _run_in_process(*args, "--json")
+    assert code == 0
+    return json.loads(out)
+
+
+def test_both_loaders_give_the_runs_endpoint_document(demo_logdir, plugin_client):
+    """TensorBoard's Rust data server (default) and its Python loader: the same document as /runs."""
+    _, served = plugin_client(demo_logdir).get("runs")
+    assert _json_of(demo_logdir, "--load-fast", "true") == served
+    assert _json_of(demo_logdir, "--load-fast", "false") == served
+
+
+def test_default_loader_imports_no_tensorflow(demo_logdir):
+    script = (
+        "import io, sys\n"
+        "from tb_overfit_plugin import cli\n"
+        f"assert cli.run([{str(demo_logdir)!r}, '--json'], out=io.StringIO()) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]" and done.stderr == ""
+
+
+def test_missing_data_server_falls_back_to_the_python_loader(demo_logdir, monkeypatch, capsys):
+    # TensorBoard's own override of the data server binary, pointing nowhere.
+    monkeypatch.setenv("TENSORBOARD_DATA_SERVER_BINARY", str(demo_logdir / "no-such-server"))
+    fallback = _json_of(demo_logdir)
+    monkeypatch.delenv("TENSORBOARD_DATA_SERVER_BINARY")
+    assert fallback == _json_of(demo_logdir)
+    monkeypatch.setenv("TENSORBOARD_DATA_SERVER_BINARY", str(demo_logdir / "no-such-server"))
+    capsys.readouterr()
+    assert cli.main([str(demo_logdir), "--load-fast", "true"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("tb-overfit: error: --load-fast=true:") and "no-such-server" in line
+
+
+def test_no_weights_reads_no_histogram(demo_logdir):
+    from tb_overfit_plugin import logdir
+
+    assert logdir.read_logdir(demo_logdir, with_histograms=False).histograms.by_run == {}
+    rows = {row["run"]: row for row in _json_of(demo_logdir, "--no-weights")["runs"]}
+    full = {row["run"]: row for row in _json_of(demo_logdir)["runs"]}
+    assert rows.keys() == full.keys()
+    for name, row in rows.items():
+        assert row["weights"]["layers"] == 0 and full[name]["weights"]["layers"] == 3
+        assert {k: v for k, v in row.items() if k not in ("weights", "histogram_tags")} == {
+            k: v for k, v in full[name].items() if k not in ("weights", "histogram_tags")}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{demo}", "--no-weights", "--weights"], "--no-weights"),
+        (["{demo}", "--no-weights", "--fail-on", "identical_values"], "--no-weights"),
+        (["{demo}", "--load-fast", "maybe"], "--load-fast"),
+        (["s3://bucket/logs", "--load-fast", "true"], "data server reads only"),
+        (["{file}"], "not a directory"),
+    ],
+)
+def test_loader_input_errors_exit_2_with_one_line(demo_logdir, tmp_path, capsys, args, message):
+    a_file = tmp_path / "events.out.tfevents.1"
+    a_file.write_bytes(b"")
+    args = [a.format(demo=demo_logdir, file=a_file) for a in args]
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tb-overfit: error:") and message in lines[0], captured.err
+    assert captured.out == ""

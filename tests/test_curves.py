@@ -727,3 +727,51 @@ def test_noisy_plateaus_rarely_look_like_overfitting_once_smoothed():
         0.5 + 0.002 * (epochs - 12) ** 2 + np.random.default_rng(seed).normal(0.0, 0.02, 30) for seed in range(100)
     ]
     assert all(analyze(FALLING_TRAIN_LOSS, u, smoothing=0.6).status == "overfitting" for u in u_shapes)
+
+
+# --------------------------------------------------------------------------
+# Materiality: a worsening must matter on the metric's own scale
+# --------------------------------------------------------------------------
+
+EVAL_SAMPLES = 12_000  # an evaluation set: accuracy moves in steps of 1/12000
+
+
+def test_accuracy_flat_at_chance_is_not_overfitting(monkeypatch):
+    # 4 classes, accuracy 0.2365-0.2368 (HF Trainer logs no train accuracy): best at one
+    # reading, one or two samples fewer after it.
+    counts = np.array([2838, 2840, 2842, 2841, 2841, 2840, 2841, 2841, 2840, 2841, 2840, 2841])
+    analysis = analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy")
+    assert analysis.status == "not_learning" and analysis.onset_index is None
+    assert analysis.tolerance == pytest.approx(curves.MATERIAL_FRACTION * counts.max() / EVAL_SAMPLES)
+    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)  # without the rule: "worse by more than 3.3e-05"
+    assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "overfitting"
+
+
+def test_accuracy_near_one_jittering_by_a_sample_is_not_overfitting(monkeypatch):
+    validation = (11941 - np.array([1, 1, 0, 1, 1, 2, 1, 1, 2, 1, 2, 2, 1, 2, 2])) / EVAL_SAMPLES
+    train = np.linspace(0.98, 0.9999, validation.size)
+    assert analyze(train, validation, mode="max", name="accuracy").status == "plateau"
+    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)
+    assert analyze(train, validation, mode="max", name="accuracy").status == "overfitting"
+
+
+def test_accuracy_near_one_falling_by_a_point_is_overfitting():
+    validation = np.concatenate([np.linspace(0.95, 0.995, 10), np.linspace(0.993, 0.985, 10)])
+    analysis = analyze(np.linspace(0.9, 0.9999, 20), validation, mode="max", name="accuracy")
+    assert analysis.status == "overfitting" and analysis.best_index == 9
+    assert analysis.tolerance >= curves.MATERIAL_FRACTION * 0.995
+
+
+def test_loss_near_zero_is_judged_relative_to_itself():
+    # Validation loss falls to 0.002 and doubles: material although every value is below 0.01.
+    validation = np.concatenate([np.geomspace(0.01, 0.002, 11), np.linspace(0.0022, 0.004, 19)])
+    analysis = analyze(np.geomspace(0.01, 1e-5, 30), validation)
+    assert analysis.status == "overfitting" and analysis.best_index == 10
+    assert curves.MATERIAL_FRACTION * 0.002 < analysis.tolerance < 0.0002
+
+
+def test_without_a_train_series_the_explanation_says_only_the_worsening_is_known():
+    analysis = analyze(None, 1.0 - noisy_u_shaped_loss(0), mode="max", name="accuracy")
+    assert "no train accuracy was logged, so only the worsening is known" in analysis.explanation
+    with_train = analyze(np.linspace(0.2, 0.9, 30), 1.0 - noisy_u_shaped_loss(0), mode="max", name="accuracy")
+    assert "no train" not in with_train.explanation and "rising" in with_train.explanation

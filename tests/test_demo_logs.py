@@ -100,3 +100,21 @@ def test_broken_run_hidden_units_stay_identical(events):
     # the output layer's bias differs per class.
     for tag in ("dense_1/kernel", "dense_3/kernel", "dense_3/bias"):
         assert not _all_steps_identical(events, "broken/train", f"broken_model/{tag}/histogram"), tag
+
+
+@pytest.mark.parametrize("query", [{}, {"metric": "accuracy"}, {"smoothing": "0.6"}])
+def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch, query):
+    from tb_overfit_plugin import curves, params, report
+
+    data = read_logdir(demo_logdir)
+
+    def verdicts():
+        document = report.Diagnoser().runs_document(data.scalars, data.histograms, params.parse_curve_params(query))
+        return {row["run"]: (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"])
+                for row in document["runs"]}
+
+    with_rule = verdicts()
+    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)
+    assert verdicts() == with_rule
+    assert {run: status for run, (status, _, _) in with_rule.items()} == {
+        "overfit": "overfitting", "regularized": "plateau", "broken": "improving"}

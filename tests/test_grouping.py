@@ -104,3 +104,97 @@ def test_learning_rate_tags_are_not_metrics():
         (run,) = group_runs({"r": ["loss", "val_loss", tag]})
         assert run.learning_rate.tag == tag
         assert [pair.metric for pair in run.metrics] == ["loss"]
+
+
+def _names(scalar_tags, histogram_tags=None):
+    return {run.name: list(run.sources) for run in group_runs(scalar_tags, histogram_tags or {})}
+
+
+ULTRALYTICS_TAGS = ["train/box_loss", "val/box_loss", "metrics/mAP50-95(B)", "lr/pg0", "lr/pg1"]
+
+
+@pytest.mark.parametrize(
+    "scalar_tags, expected",
+    [
+        # A split-named folder is a split when it looks like one ...
+        ({"a/train": ["loss"], "a/validation": ["loss"]}, {"a": ["a/train", "a/validation"]}),  # a split sibling
+        ({"a/train": ["epoch_loss"]}, {"a": ["a/train"]}),  # Keras without validation data
+        ({"est": ["loss"], "est/eval": ["loss"]}, {"est": ["est", "est/eval"]}),  # TF Estimator: the parent holds data
+        ({"train": ["loss"], "test": ["loss"]}, {ROOT_RUN: ["test", "train"]}),
+        # ... else it is a training run of its own (Ultralytics' first run folder).
+        ({"runs/detect/train": ULTRALYTICS_TAGS, "runs/detect/train2": ULTRALYTICS_TAGS},
+         {"runs/detect/train": ["runs/detect/train"], "runs/detect/train2": ["runs/detect/train2"]}),
+        ({"train": ULTRALYTICS_TAGS}, {"train": ["train"]}),
+        ({"a/train": ["loss"]}, {"a/train": ["a/train"]}),
+        # Its own tags naming both splits veto it, even beside a split sibling.
+        ({"train": ULTRALYTICS_TAGS, "val": ["loss"]}, {"train": ["train"], ROOT_RUN: ["val"]}),
+    ],
+)
+def test_folder_named_like_a_split_is_a_split_only_when_it_looks_like_one(scalar_tags, expected):
+    assert _names(scalar_tags) == expected
+
+
+def test_add_scalars_with_the_split_in_the_main_tag_or_the_key():
+    torch = {f"v/{split}_performance_{key}": [f"{split}_performance"] for split in ("train", "val") for key in ("Accuracy", "loss")}
+    tbx = {f"x/{split}_performance/{key}": [f"{split}_performance"] for split in ("train", "val") for key in ("Accuracy", "loss")}
+    keyed = {"k/metrics_train_acc": ["metrics"], "k/metrics_val_acc": ["metrics"]}
+    no_split = {"n/Loss_box": ["Loss"], "n/Loss_cls": ["Loss"]}
+    described = _describe({**torch, **tbx, **keyed, **no_split})
+    assert described["v"] == {
+        "loss": ("v/train_performance_loss:train_performance", "v/val_performance_loss:val_performance", False),
+        "Accuracy": ("v/train_performance_Accuracy:train_performance", "v/val_performance_Accuracy:val_performance", False),
+    }
+    assert described["x"]["Accuracy"] == ("x/train_performance/Accuracy:train_performance",
+                                          "x/val_performance/Accuracy:val_performance", False)
+    assert described["k"] == {"acc": ("k/metrics_train_acc:metrics", "k/metrics_val_acc:metrics", False)}
+    assert described["n"] == {"Loss/box": ("n/Loss_box:Loss", None, False), "Loss/cls": ("n/Loss_cls:Loss", None, False)}
+    # One scalar tag per add_scalars run: a run holding more is a run of its own.
+    assert _names({"exp_lr": ["exp", "loss"]}) == {"exp_lr": ["exp_lr"]}
+
+
+def test_yolo_metrics_are_validation_series_and_lr_groups_learning_rates():
+    (run,) = group_runs({"r": ULTRALYTICS_TAGS + ["metrics/precision(B)", "metrics/train_f1"]})
+    assert [(p.metric, p.train, p.validation.tag) for p in run.metrics if p.train is None] == [
+        ("mAP50-95(B)", None, "metrics/mAP50-95(B)"), ("precision(B)", None, "metrics/precision(B)")]
+    assert run.metric("f1").train.tag == "metrics/train_f1"  # a split of its own wins
+    assert run.learning_rate.tag == "lr/pg0"
+    assert [pair.metric for pair in run.diagnostics] == ["lr/pg1"]
+
+
+@pytest.mark.parametrize("tag", ["lr", "x/lr0", "lr/pg2", "lr_pg1", "lr-Adam", "lr-Adam/pg1", "lr-SGD-1",
+                                 "train/learning_rate", "LearningRate", "train_lr"])
+def test_learning_rate_names(tag):
+    (run,) = group_runs({"r": ["loss", tag]})
+    assert run.learning_rate.tag == tag and [pair.metric for pair in run.metrics] == ["loss"]
+
+
+@pytest.mark.parametrize("tag", [
+    "eval/runtime", "eval/samples_per_second", "eval/steps_per_second", "train/total_flos", "train/train_runtime",
+    "train/train_samples_per_second", "train/train_steps_per_second", "train/grad_norm", "grad_norm",
+    "grad_2.0_norm_total", "hp_metric", "global_step/sec", "global_step", "epoch_steps_per_second",
+    "evaluation_loss_vs_iterations", "batch_loss", "train_loss_step", "lr-Adam-momentum", "time/epoch_time", "memory",
+])
+def test_bookkeeping_tags_are_diagnostics(tag):
+    (run,) = group_runs({"r": ["loss", "val_loss", tag]})
+    assert [pair.metric for pair in run.metrics] == ["loss"]
+    assert [ref.tag for pair in run.diagnostics for ref in pair.refs()] == [tag]
+    assert run.metric(run.diagnostics[0].metric).refs() == run.diagnostics[0].refs()  # reachable by name
+
+
+def test_epoch_series_and_hf_summary_loss():
+    (hf,) = group_runs({"r": ["train/loss", "train/train_loss", "train/epoch", "eval/loss"]})
+    assert hf.epoch.tag == "train/epoch"
+    assert hf.metric("loss").train.tag == "train/loss"
+    assert {pair.metric: pair.train.tag for pair in hf.diagnostics} == {"train_loss": "train/train_loss", "epoch": "train/epoch"}
+    # Naming the split twice is the metric itself when nothing else logs it.
+    (user,) = group_runs({"r": ["train/train_loss", "val/val_loss"]})
+    assert [(p.metric, p.train.tag, p.validation.tag) for p in user.metrics] == [("loss", "train/train_loss", "val/val_loss")]
+    (lightning,) = group_runs({"r": ["epoch", "train_loss_step", "train_loss_epoch", "val_loss", "hp_metric"]})
+    assert lightning.epoch.tag == "epoch"
+    assert [(p.metric, p.train.tag, p.validation.tag) for p in lightning.metrics] == [("loss", "train_loss_epoch", "val_loss")]
+
+
+def test_unknown_tags_stay_metrics_of_their_own():
+    (run,) = group_runs({"r": ["reward_mean", "custom/score", "loss"]})
+    assert [pair.metric for pair in run.metrics] == ["loss", "custom/score", "reward_mean"]
+    assert run.diagnostics == () and run.default_monitor().metric == "loss"

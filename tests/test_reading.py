@@ -126,3 +126,42 @@ def test_vectorised_normalisation_equals_one_at_a_time():
     mixed = [ordered[0], ordered[1, :10]]  # shapes differ
     for fast, slow in zip(series.normalize_bucket_series(mixed), map(series.normalize_buckets, mixed)):
         np.testing.assert_array_equal(fast, slow)
+
+
+def test_restart_rule_keeps_the_latest_fit_by_wall_time_whatever_the_given_order():
+    # Fit 1 wrote steps 0..3 (wall times 1..4); a re-fit wrote steps 0..1 (wall times 10, 11).
+    # The Python loader hands points out in file order, a provider may sort them by step.
+    file_order = dict(steps=[0, 1, 2, 3, 0, 1], wall_times=[1, 2, 3, 4, 10, 11], values=[9, 8, 7, 6, 5, 4])
+    by_step = {key: [values[i] for i in (0, 4, 1, 5, 2, 3)] for key, values in file_order.items()}
+    for points in (file_order, by_step):
+        built = series.scalar_series(**points)
+        assert built.steps.tolist() == [0, 1] and built.values.tolist() == [5, 4]
+        assert built.orphans == series.Orphans(count=4, first_step=0, last_step=3, restart_steps=(0,))
+
+
+def test_restart_rule_resumed_job_keeps_the_checkpointed_epochs():
+    # A job wrote steps 0..14, crashed, resumed from its checkpoint at step 6 and has reached step 11:
+    # steps 6..14 of the first attempt are orphaned, not spliced after step 11.
+    steps = list(range(15)) + list(range(6, 12))
+    built = series.scalar_series(steps, wall_times=range(len(steps)), values=[1.0] * 15 + [2.0] * 6)
+    assert built.steps.tolist() == list(range(12))
+    assert built.values.tolist() == [1.0] * 6 + [2.0] * 6
+    assert built.orphans == series.Orphans(count=9, first_step=6, last_step=14, restart_steps=(6,))
+    assert not series.scalar_series([0, 1, 2], [1, 2, 3], [1, 1, 1]).orphans
+
+
+def test_restart_rule_ties_in_wall_time_keep_the_given_order():
+    order, orphans = series.restart_rule([3, 1, 2], [5.0, 5.0, 5.0])
+    assert order.tolist() == [1, 2] and orphans.count == 1 and orphans.restart_steps == (1,)
+
+
+def test_histogram_series_applies_the_restart_rule_and_repeated_steps_are_not_sampling():
+    rows = lambda count: np.array([[0.0, 1.0, count]])  # noqa: E731
+    # A re-fit into the same folder: steps 0..4, then 0..2 again.
+    steps, wall_times = [0, 1, 2, 3, 4, 0, 1, 2], range(8)
+    built = series.histogram_series(steps, wall_times, [rows(c) for c in range(1, 9)])
+    assert built.steps.tolist() == [0, 1, 2]
+    assert [b[0, 2] for b in built.buckets] == [6, 7, 8]
+    assert built.orphans.count == 5 and (built.orphans.first_step, built.orphans.last_step) == (0, 4)
+    assert series.looks_downsampled(np.sort(steps))  # what the old step sort handed to the check
+    assert not series.looks_downsampled(built.steps)

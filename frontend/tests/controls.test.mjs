@@ -41,3 +41,8 @@ test("metricOptions is the sorted union, loss first", () => {
   assert.deepEqual(metricOptions(runs), ["loss", "accuracy", "auc"]);
   assert.deepEqual(metricOptions(null), []);
 });
+
+test("metricOptions never offers a run's diagnostics (bookkeeping series)", () => {
+  const runs = [{ metrics: ["loss", "accuracy"], diagnostics: [{ metric: "grad_norm" }, { metric: "epoch" }] }, { metrics: [], diagnostics: [{ metric: "hp_metric" }] }];
+  assert.deepEqual(metricOptions(runs), ["loss", "accuracy"]);
+});

@@ -141,3 +141,10 @@ test("whatIfText when EarlyStopping stops at the last epoch saves nothing", () =
   assert.equal(t.savesText, "the last one");
   assert.match(t.long, /nothing left to save/);
 });
+
+test("whatIfText on global steps with epochs from an epoch series (Lightning, HF Trainer)", () => {
+  const t = whatIfText({ ...ES, stop_step: 1200, stop_epoch: 6, restore_step: 200, restore_epoch: 1, epochs_saved: 4 }, { epochBased: false });
+  assert.equal(t.stopText, "stops at epoch 6");
+  assert.match(t.long, /stop training at epoch 6, saving 4 evaluations /);
+  assert.match(t.long, /weights from epoch 1\./);
+});
