@@ -41,7 +41,9 @@ test: $(PYTHON) system-deps
 	else echo "note: node not found: the tab's unit tests (frontend/tests) were skipped"; fi
 	$(VENV)/bin/pytest -q tests
 
+# tbparse: the reference script the CLI is compared with (benchmark only, not a dependency).
 bench: install
+	$(PYTHON) -m pip install --quiet tbparse
 	$(PYTHON) benchmarks/bench.py
 
 clean:

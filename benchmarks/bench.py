@@ -1,21 +1,35 @@
-"""Speed of the plugin on a hyper-parameter sweep, through a real TensorBoard.
+"""Speed and memory of the plugin and the CLI on a hyper-parameter sweep. Prints figures; asserts nothing.
 
-Writes (once, cached in --logdir) N runs x E epochs of Keras-layout scalars
-and T weight histograms per epoch with tf.summary, starts `tensorboard`
-(Rust data server by default) and prints how long the plugin's routes take:
-cold (first read), warm (nothing changed: cache hits), and after one run
-gained an epoch. Figures only; nothing here asserts a time.
+On one generated logdir (N runs x E epochs of Keras-layout scalars, T weight
+histograms per epoch), side by side:
 
-    python benchmarks/bench.py [--runs 100 --epochs 200 --tensors 10] [--load-fast true|false]
+- TensorBoard's own read through its Rust data server (every point kept):
+  list + read of every scalar, and of every histogram (in batches of
+  `reading.READ_BATCH_BYTES`: one gRPC answer may not exceed 256 MB);
+- the plugin through a real `tensorboard` process on that same data server
+  (`--grpc_data_provider`): `/runs` cold (a new experiment id: nothing cached)
+  and warm (the cached bytes; and after the listing expired, a 304
+  revalidation), `/weights_summary` cold and warm, one `/curves` and `/weights`;
+- the CLI, `tb-overfit LOGDIR --no-weights` and `tb-overfit LOGDIR`, against a
+  tbparse script that only finds each run's best epoch, with the peak memory
+  of each (process tree, sampled every 20 ms);
+- the tensorboard process' memory over many distinct experiment ids (issue 9);
+- the same server figures at `--scale-runs` runs (runs past the first N are
+  hard links of those, under new names: same bytes to read and analyse).
+
+    python benchmarks/bench.py [--runs 100 --epochs 200 --tensors 10 --scale-runs 1000 --experiments 20]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import statistics
+import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +37,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np
+
+TBPARSE_SCRIPT = """
+import sys
+from tbparse import SummaryReader
+# TF2 summaries (Keras, tf.summary) are tensors to tbparse; the best epoch per run of val loss.
+frame = SummaryReader(sys.argv[1], extra_columns={"dir_name"}, event_types={"tensors"}).tensors
+loss = frame[(frame.tag == "epoch_loss") & frame.dir_name.str.endswith("validation")]
+best = loss.loc[loss.groupby("dir_name").value.idxmin()]
+print(len(best), "runs; first:", best.iloc[0].dir_name, "epoch", int(best.iloc[0].step) + 1)
+"""
+
+
+# ------------------------------------------------------------------ the logdir
 
 
 def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
@@ -44,7 +71,7 @@ def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
         train = np.exp(-steps / (epochs / 5)) + rng.normal(0, 0.01, epochs)
         validation = 0.5 + 1e-5 * (steps - turn) ** 2 + rng.normal(0, 0.01, epochs)
         for split, values in (("train", train), ("validation", validation)):
-            writer = EventFileWriter(str(logdir / f"run_{index:03d}" / split))
+            writer = EventFileWriter(str(logdir / f"run_{index:04d}" / split))
             for step in steps:
                 summaries = [scalar_pb("epoch_loss", np.float32(values[step]))]
                 if split == "train":
@@ -60,36 +87,247 @@ def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
     print()
 
 
-def in_process(logdir: Path) -> None:
-    """Cold and warm timings of the plugin's own work over TensorBoard's Python data provider."""
-    from tensorboard import context as context_lib
+def sweep(runs: int, epochs: int, tensors: int, base: Path = None) -> Path:
+    """The sweep's logdir (written once, kept in /tmp). With `base`, runs are hard links of its runs."""
+    logdir = Path(f"/tmp/tb_overfit_bench_{runs}_{epochs}_{tensors}")
+    if logdir.exists():
+        return logdir
+    partial = logdir.with_name(logdir.name + ".partial")
+    if base is None:
+        write_sweep(partial, runs, epochs, tensors)
+    else:
+        sources = sorted(base.iterdir())
+        for index in range(runs):
+            source = sources[index % len(sources)]
+            for split in source.iterdir():
+                target = partial / f"run_{index:04d}" / split.name
+                target.mkdir(parents=True, exist_ok=True)
+                for event_file in split.iterdir():
+                    os.link(event_file, target / event_file.name)
+    partial.rename(logdir)
+    return logdir
 
-    from tb_overfit_plugin import reading, report
-    from tb_overfit_plugin.logdir import local_data_provider
-    from tb_overfit_plugin.params import CurveParams
 
-    start = time.perf_counter()
-    provider = local_data_provider(str(logdir))
-    print(f"{'python loader: load the logdir (TensorBoard itself)':60s} {time.perf_counter() - start:8.2f} s")
-    reader, diagnoser, ctx = reading.SeriesReader(provider), report.Diagnoser(), context_lib.RequestContext()
-    for label in ("cold", "warm"):
+# ------------------------------------------------------------------ measuring
+
+
+def _median_seconds(function, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
         start = time.perf_counter()
-        scalars = reader.scalars(ctx, "")
-        read_scalars = time.perf_counter()
-        histograms = reader.histograms(ctx, "")
-        read_histograms = time.perf_counter()
-        document = diagnoser.runs_document(scalars, histograms, CurveParams())
-        analysed = time.perf_counter()
-        print(f"{'in-process /runs ' + label + ': read scalars':60s} {(read_scalars - start) * 1000:8.1f} ms")
-        print(f"{'in-process /runs ' + label + ': read histograms':60s} {(read_histograms - read_scalars) * 1000:8.1f} ms")
-        print(f"{'in-process /runs ' + label + ': analyse ' + str(len(document['runs'])) + ' runs':60s} {(analysed - read_histograms) * 1000:8.1f} ms")
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
-def timed_get(url: str):
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(root: int) -> list:
+    """`root` and its descendants, from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def run_measured(command: list) -> tuple:
+    """(wall seconds, peak RSS of the process tree in bytes, stdout) of a command."""
+    peak, done = [0], threading.Event()
     start = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=600) as response:
-        body = response.read()
-    return time.perf_counter() - start, len(body)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], sum(_rss_bytes(pid) for pid in _tree(process.pid)))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{command} exited {process.returncode}: {err[-2000:]}")
+    return seconds, peak[0], out
+
+
+def get(url: str, headers=None) -> tuple:
+    """(seconds, status, body) of one GET."""
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=1800) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    return time.perf_counter() - start, status, body
+
+
+# ------------------------------------------------------------------ figures
+
+
+def tensorboard_reads(provider) -> dict:
+    """TensorBoard's own list + read of every scalar and every histogram (batched), seconds."""
+    from tensorboard import context as context_lib
+    from tensorboard.data import provider as provider_lib
+
+    from tb_overfit_plugin import reading
+
+    ctx = context_lib.RequestContext()
+
+    def scalars():
+        provider.list_scalars(ctx, experiment_id="", plugin_name="scalars")
+        provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=1_000_000)
+
+    def histograms():
+        listing = provider.list_tensors(ctx, experiment_id="", plugin_name="histograms")
+        per_run = {run: sum(meta.max_step + 1 for meta in tags.values()) * 744 for run, tags in listing.items()}
+        batch, size = [], 0
+        for run, run_size in list(per_run.items()) + [(None, 0)]:
+            if run is None or (batch and size + run_size > reading.READ_BATCH_BYTES):
+                provider.read_tensors(ctx, experiment_id="", plugin_name="histograms", downsample=1_000_000,
+                                      run_tag_filter=provider_lib.RunTagFilter(runs=batch))
+                batch, size = [], 0
+            if run is not None:
+                batch, size = batch + [run], size + run_size
+
+    return {"tb_scalars": _median_seconds(scalars, 5), "tb_histograms": _median_seconds(histograms, 2)}
+
+
+def plugin_figures(logdir: Path, experiments: int) -> dict:
+    """The plugin's routes through a real tensorboard on the same, fully loaded data server."""
+    from conftest import TensorBoardProcess
+
+    from tb_overfit_plugin import data_server, plugin
+
+    figures = {}
+    with data_server.loaded(str(logdir)) as provider:
+        figures.update(tensorboard_reads(provider))
+        address = provider._addr  # "localhost:PORT" (GrpcDataProvider keeps no public accessor)
+        tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}")
+        try:
+            base = tensorboard.url + "/experiment/{}/data/plugin/overfit"
+            get(tensorboard.url + "/data/plugin/overfit/index.js")  # plugin loaded, connections open
+            cold = [get(base.format(f"cold{i}") + "/runs") for i in range(3)]
+            figures["runs_cold"] = statistics.median(seconds for seconds, _, _ in cold)
+            figures["runs_kB"] = len(cold[0][2]) / 1e3
+            figures["runs_warm"] = statistics.median(get(base.format("cold0") + "/runs")[0] for _ in range(5))
+            _, _, _ = get(base.format("cold1") + "/runs")
+            tag = urllib.request.urlopen(base.format("cold1") + "/runs").headers["ETag"]
+            revalidations = []
+            for _ in range(3):
+                time.sleep(plugin.LISTING_MAX_AGE_S + 0.1)
+                seconds, status, _ = get(base.format("cold1") + "/runs", {"If-None-Match": tag})
+                assert status == 304, status
+                revalidations.append(seconds)
+            figures["runs_304"] = statistics.median(revalidations)
+            figures["rss_after_runs"] = _rss_bytes(tensorboard.process.pid)
+            figures["summary_cold"], status, _ = get(base.format("cold2") + "/weights_summary")
+            assert status == 200, status
+            figures["summary_warm"] = statistics.median(
+                get(base.format("cold2") + "/weights_summary")[0] for _ in range(5))
+            figures["rss_after_summary"] = _rss_bytes(tensorboard.process.pid)
+            figures["curves"] = get(base.format("cold2") + "/curves?run=run_0050")[0]
+            figures["weights"] = get(base.format("cold2") + "/weights?run=run_0050")[0]
+            rss = []
+            for index in range(experiments):
+                for route in ("/runs", "/weights_summary"):
+                    get(base.format(f"memory{index}") + route)
+                rss.append(_rss_bytes(tensorboard.process.pid))
+            figures["rss_per_experiment"] = rss
+        finally:
+            tensorboard.stop()
+    return figures
+
+
+def cli_figures(logdir: Path) -> dict:
+    """CLI with and without weight health vs a tbparse best-epoch script: seconds, peak memory."""
+    bin_dir = Path(sys.executable).parent
+    figures = {}
+    for name, command in [
+        ("cli_no_weights", [str(bin_dir / "tb-overfit"), str(logdir), "--no-weights"]),
+        ("cli", [str(bin_dir / "tb-overfit"), str(logdir)]),
+        ("tbparse", [sys.executable, "-c", TBPARSE_SCRIPT, str(logdir)]),
+    ]:
+        seconds, peak, out = run_measured(command)
+        figures[name] = (seconds, peak)
+        print(f"  {name}: {seconds:.2f} s, peak {peak / 2**20:.0f} MiB; {out.strip().splitlines()[-1][:100]}")
+    return figures
+
+
+# ------------------------------------------------------------------ report
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:,.0f} MiB"
+
+
+def print_server_table(label: str, f: dict) -> None:
+    print(f"\n### plugin through tensorboard, {label}\n")
+    print("| what | time | ratio |")
+    print("|---|---|---|")
+    print(f"| TensorBoard's own read of every scalar (list + read, Rust data server) | {_ms(f['tb_scalars'])} | 1 |")
+    print(f"| `/runs` cold (nothing cached; {f['runs_kB']:.0f} kB) | {_ms(f['runs_cold'])} | "
+          f"{f['runs_cold'] / f['tb_scalars']:.2f}x TB's scalar read |")
+    print(f"| `/runs` warm (cached bytes) | {_ms(f['runs_warm'])} | |")
+    print(f"| `/runs` revalidated after the listing expired (304) | {_ms(f['runs_304'])} | |")
+    print(f"| TensorBoard's own read of every histogram (list + batched read) | {_ms(f['tb_histograms'])} | 1 |")
+    print(f"| `/weights_summary` cold (every run's weight health) | {_ms(f['summary_cold'])} | "
+          f"{f['summary_cold'] / f['tb_histograms']:.2f}x TB's histogram read |")
+    print(f"| `/weights_summary` warm | {_ms(f['summary_warm'])} | |")
+    print(f"| `/curves` one run, `/weights` one run | {_ms(f['curves'])}, {_ms(f['weights'])} | |")
+    print(f"| tensorboard (Python) RSS after /runs, after /weights_summary | "
+          f"{_mib(f['rss_after_runs'])}, {_mib(f['rss_after_summary'])} | |")
+    if f["rss_per_experiment"]:
+        rss = f["rss_per_experiment"]
+        print(f"| RSS after 1, 5, 10, ..., {len(rss)} more experiment ids (/runs + /weights_summary each) | "
+              + ", ".join(_mib(rss[i]) for i in sorted({0, 4, 9, 14, len(rss) - 1}) if i < len(rss)) + " | |")
+
+
+def print_cli_table(figures: dict) -> None:
+    tbparse_seconds, tbparse_peak = figures["tbparse"]
+    print("\n### CLI vs a tbparse best-epoch script\n")
+    print("| what | time | peak memory (process tree) | speed vs tbparse |")
+    print("|---|---|---|---|")
+    for name, label in [("tbparse", "tbparse script (best epoch per run only)"),
+                        ("cli_no_weights", "`tb-overfit LOGDIR --no-weights` (curve verdicts)"),
+                        ("cli", "`tb-overfit LOGDIR` (curve verdicts + weight health)")]:
+        seconds, peak = figures[name]
+        print(f"| {label} | {seconds:.2f} s | {_mib(peak)} | {tbparse_seconds / seconds:.1f}x |")
+
+
+def print_growth(small: dict, large: dict, small_runs: int, large_runs: int) -> None:
+    print(f"\n### growth from {small_runs} to {large_runs} runs ({large_runs / small_runs:.0f}x the data)\n")
+    print("| what | growth |")
+    print("|---|---|")
+    for key, label in [("tb_scalars", "TensorBoard's scalar read"), ("runs_cold", "`/runs` cold"),
+                       ("tb_histograms", "TensorBoard's histogram read"), ("summary_cold", "`/weights_summary` cold"),
+                       ("runs_warm", "`/runs` warm"), ("rss_after_summary", "tensorboard RSS after both")]:
+        print(f"| {label} | {large[key] / small[key]:.1f}x |")
 
 
 def main() -> None:
@@ -97,48 +335,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--tensors", type=int, default=10)
-    parser.add_argument("--logdir", default=None, help="default: /tmp/tb_overfit_bench_R_E_T")
-    parser.add_argument("--load-fast", default="true")
+    parser.add_argument("--scale-runs", type=int, default=1000, help="the larger sweep (0: skip)")
+    parser.add_argument("--experiments", type=int, default=20, help="distinct experiment ids for the memory figure")
+    parser.add_argument("--skip-cli", action="store_true")
     args = parser.parse_args()
-    logdir = Path(args.logdir or f"/tmp/tb_overfit_bench_{args.runs}_{args.epochs}_{args.tensors}")
-    if not logdir.exists():
-        start = time.perf_counter()
-        write_sweep(logdir, args.runs, args.epochs, args.tensors)
-        print(f"wrote logs in {time.perf_counter() - start:.1f} s")
 
-    in_process(logdir)
-    from conftest import TensorBoardProcess
-
-    tensorboard = TensorBoardProcess(logdir, f"--load_fast={args.load_fast}",
-                                     "--samples_per_plugin=histograms=0,scalars=0")
-    try:
-        expected = args.runs
-
-        def loaded():
-            status, body = tensorboard.get("/data/plugin/overfit/runs")
-            if status != 200:
-                return False
-            rows = json.loads(body)["runs"]
-            return len(rows) == expected and all(r["num_steps"] == args.epochs for r in rows) and all(
-                r["weights"]["layers"] == args.tensors for r in rows)
-
-        start = time.perf_counter()
-        tensorboard.wait_until(loaded, "the sweep to load", timeout=1800)
-        print(f"tensorboard loaded the sweep (polling /runs) in {time.perf_counter() - start:.1f} s")
-        # A fresh process for clean cold numbers would reload everything; instead the
-        # cache is measured by what happens on the second and later calls.
-        base = tensorboard.url + "/data/plugin/overfit"
-        for label, route in [
-            ("/runs warm (all runs, cache hit)", "/runs"),
-            ("/runs warm, patience=3 (new params: analyses recomputed)", "/runs?patience=3"),
-            ("/runs warm, patience=3 again", "/runs?patience=3"),
-            ("/curves one run", "/curves?run=run_050"),
-            ("/weights one run", "/weights?run=run_050"),
-        ]:
-            seconds, size = timed_get(base + route)
-            print(f"{label:60s} {seconds * 1000:8.1f} ms  {size / 1e3:8.1f} kB")
-    finally:
-        tensorboard.stop()
+    logdir = sweep(args.runs, args.epochs, args.tensors)
+    print(f"{os.cpu_count()} cores; logdir {logdir} "
+          f"({sum(f.stat().st_size for f in logdir.rglob('*') if f.is_file()) / 1e6:.0f} MB)")
+    small = plugin_figures(logdir, args.experiments)
+    print_server_table(f"{args.runs} runs x {args.epochs} epochs x {args.tensors} histograms", small)
+    if not args.skip_cli:
+        print_cli_table(cli_figures(logdir))
+    if args.scale_runs:
+        large_logdir = sweep(args.scale_runs, args.epochs, args.tensors, base=logdir)
+        large = plugin_figures(large_logdir, 0)
+        print_server_table(f"{args.scale_runs} runs", large)
+        print_growth(small, large, args.runs, args.scale_runs)
 
 
 if __name__ == "__main__":

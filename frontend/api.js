@@ -34,24 +34,53 @@ export function errorMessage(status, statusText, bodyText) {
   return `The server answered HTTP ${status}${statusText ? " " + statusText : ""}.`;
 }
 
+/** Answers kept for revalidation: URL -> {etag, data}, most recently used last. */
+const answers = new Map();
+export const MAX_KEPT_ANSWERS = 64;
+
+function keep(url, etag, data) {
+  answers.delete(url);
+  answers.set(url, { etag, data });
+  while (answers.size > MAX_KEPT_ANSWERS) answers.delete(answers.keys().next().value);
+}
+
+/** Forgets every kept answer (tests). */
+export function forgetAnswers() {
+  answers.clear();
+}
+
 /**
  * GETs `path` with `params` and returns the parsed JSON.
+ * The server tags each answer (ETag); asking again with If-None-Match gets 304
+ * when nothing changed, and the answer kept from before is returned (the same
+ * object, so callers can skip re-rendering).
  * Throws ApiError with a user-facing message; rethrows AbortError untouched.
  */
 export async function getJson(path, params = {}, { signal } = {}) {
   const url = buildUrl(path, params);
+  const kept = answers.get(url);
+  const headers = { Accept: "application/json" };
+  if (kept) headers["If-None-Match"] = kept.etag;
   let response;
   try {
-    response = await fetch(url, { signal, headers: { Accept: "application/json" }, credentials: "same-origin" });
+    response = await fetch(url, { signal, headers, credentials: "same-origin", cache: "no-store" });
   } catch (err) {
     if (err && err.name === "AbortError") throw err;
     throw new ApiError("Could not reach TensorBoard. Is it still running?", 0);
   }
+  if (response.status === 304 && kept) {
+    keep(url, kept.etag, kept.data);
+    return kept.data;
+  }
   const text = await response.text();
   if (!response.ok) throw new ApiError(errorMessage(response.status, response.statusText, text), response.status);
+  let data;
   try {
-    return JSON.parse(text);
+    data = JSON.parse(text);
   } catch (_) {
     throw new ApiError(`The server sent an invalid JSON answer for ${path}.`, response.status);
   }
+  const etag = response.headers && response.headers.get ? response.headers.get("ETag") : null;
+  if (etag) keep(url, etag, data);
+  return data;
 }

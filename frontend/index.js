@@ -6,7 +6,7 @@ import { ApiError, getJson } from "./api.js";
 import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
 import { renderDetail } from "./detail.js";
 import { debounce, h } from "./dom.js";
-import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns } from "./leaderboard.js";
+import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
 import { renderWeights } from "./weights_view.js";
 
 export const POLL_MS = 20000;
@@ -17,6 +17,7 @@ const state = {
   sort: { key: "run", dir: "asc" },
   runs: null,
   runsError: null,
+  weightSummaries: null, // run name -> weight health, from ./weights_summary (arrives after the runs)
   selected: null,
   detailMetric: null,
   curves: null,
@@ -30,7 +31,7 @@ const state = {
 };
 
 const ui = {};
-const inflight = { runs: null, curves: null, weights: null };
+const inflight = { runs: null, summaries: null, curves: null, weights: null };
 const rendered = { board: "", detail: "", weights: "" };
 
 function loadStylesheet() {
@@ -88,7 +89,7 @@ function contentWidth(el) {
 // ---------------------------------------------------------------- rendering
 
 function renderBoard(force) {
-  const key = JSON.stringify([state.runs, state.runsError, state.sort, state.selected, state.filter.source]);
+  const key = JSON.stringify([state.runs, state.weightSummaries, state.runsError, state.sort, state.selected, state.filter.source]);
   if (!force && key === rendered.board) return;
   rendered.board = key;
   if (state.runsError && !state.runs) {
@@ -107,7 +108,7 @@ function renderBoard(force) {
   }
   const focusedRun = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.run : null;
   renderLeaderboard(ui.board, {
-    runs: state.runs,
+    runs: withWeights(state.runs, state.weightSummaries),
     filter: state.filter,
     sort: state.sort,
     selected: state.selected,
@@ -209,6 +210,15 @@ async function loadRuns() {
   return !res.error;
 }
 
+/** Weight health of every run in one call; the leaderboard shows a placeholder until it arrives. */
+async function loadWeightSummaries() {
+  const res = await request("summaries", "./weights_summary", {});
+  if (!res) return;
+  // On error the column keeps its last values (or its placeholder): the verdicts still stand.
+  if (res.data && res.data.weights) state.weightSummaries = res.data.weights;
+  renderBoard();
+}
+
 function ensureSelection() {
   const runs = state.runs || [];
   if (state.selected !== null && runs.some((r) => r.run === state.selected)) return;
@@ -270,7 +280,7 @@ async function refreshAll(force = true) {
   renderDetailCard();
   renderWeightsCard();
   const same = selectedBefore === state.selected && entryBefore === JSON.stringify(selectedRunEntry());
-  const jobs = [];
+  const jobs = [loadWeightSummaries()];
   if (force || !same || (!state.curves && !inflight.curves)) jobs.push(loadCurves());
   if (force || !same || (!state.weights && !inflight.weights)) jobs.push(loadWeights());
   await Promise.all(jobs);

@@ -80,6 +80,15 @@ export function nextSort(current, key) {
   return { key, dir: FIRST_DIR[key] || "asc" };
 }
 
+/**
+ * The leaderboard's rows: /runs verdicts, each with its weight health from
+ * /weights_summary once that has arrived (`summaries` null: `weights` stays
+ * undefined and the cell shows a placeholder; a run missing from it: null).
+ */
+export function withWeights(runs, summaries) {
+  return runs.map((run) => ({ ...run, weights: summaries ? summaries[run.run] || null : undefined }));
+}
+
 /** Runs to show: filtered by the compiled regex, then sorted. */
 export function visibleRuns(runs, filter, sort) {
   const kept = runs.filter((r) => filter.test(r.run));
@@ -135,6 +144,8 @@ function earlyStopCell(run) {
 
 function weightsCell(run) {
   const w = run.weights;
+  // undefined: the weight health (./weights_summary) has not arrived yet.
+  if (w === undefined) return h("td", { class: "muted weights-pending", title: "Reading weight histograms…" }, "…");
   if (!w || !w.layers) return h("td", { class: "muted" }, "no histograms");
   if (!w.worst_flag) {
     return h("td", { class: "weights-ok" }, h("span", { class: "ok-dot" }), `${formatInt(w.layers)} layers OK`);

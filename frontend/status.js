@@ -6,12 +6,13 @@ import { h } from "./dom.js";
 export const STATUS = {
   diverged: { label: "Diverged", rank: 0, hint: "The loss became NaN/Inf or exploded." },
   overfitting: { label: "Overfitting", rank: 1, hint: "Validation got worse while training kept improving." },
-  not_learning: { label: "Not learning", rank: 2, hint: "Training loss is not going down." },
-  plateau: { label: "Plateau", rank: 3, hint: "Validation stopped improving." },
-  improving: { label: "Improving", rank: 4, hint: "Validation is still improving." },
-  no_validation: { label: "No validation", rank: 5, hint: "Only training curves were logged." },
-  too_short: { label: "Too short", rank: 6, hint: "Too few epochs to judge." },
-  no_metrics: { label: "No metrics", rank: 7, hint: "No train/validation metric pair was found." },
+  worsening: { label: "Worsening", rank: 2, hint: "Validation got worse after its best; no train curve to tell whether it overfits." },
+  not_learning: { label: "Not learning", rank: 3, hint: "Training loss is not going down." },
+  plateau: { label: "Plateau", rank: 4, hint: "Validation stopped improving." },
+  improving: { label: "Improving", rank: 5, hint: "Validation is still improving." },
+  no_validation: { label: "No validation", rank: 6, hint: "Only training curves were logged." },
+  too_short: { label: "Too short", rank: 7, hint: "Too few epochs to judge." },
+  no_metrics: { label: "No metrics", rank: 8, hint: "No train/validation metric pair was found." },
 };
 
 export const SEVERITY = {

@@ -25,7 +25,7 @@ STATUSES = report.STATUSES
 FLAGS = tuple(weights.FLAG_SEVERITIES)
 
 _COLOURS = {
-    "overfitting": "33", "diverged": "31", "improving": "32", "plateau": "36",
+    "overfitting": "33", "worsening": "33", "diverged": "31", "improving": "32", "plateau": "36",
     "not_learning": "35", "error": "31", "warning": "33",
 }
 
@@ -163,10 +163,14 @@ def _table(header: Sequence[str], rows: List[Sequence[str]], colour_column: Opti
     return "\n".join(lines)
 
 
-def runs_table(document: dict, colour: bool = False) -> str:
-    """The `/runs` document as a text table, one row per training run, then any discarded-fit notes."""
+def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[dict] = None) -> str:
+    """The `/runs` document as a text table, one row per training run, then any discarded-fit notes.
+
+    `weight_summaries` (`/weights_summary`'s "weights") adds the weights column.
+    """
     patience = document.get("params", {}).get("patience")
-    header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops", "weights")
+    header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops")
+    header += ("weights",) if weight_summaries is not None else ()
     rows = []
     for row in sorted(document["runs"], key=_sort_key):
         monitor = row.get("monitor") or {}
@@ -179,8 +183,7 @@ def runs_table(document: dict, colour: bool = False) -> str:
             _number((row.get("best") or {}).get("value")),
             _moment(row.get("onset")),
             _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
-            _weights_cell(row.get("weights") or {}),
-        ))
+        ) + ((_weights_cell(weight_summaries.get(row["run"]) or {}),) if weight_summaries is not None else ()))
     notes = [f"{row['run']}: {row['discarded_fit']['note']}" for row in document["runs"] if row.get("discarded_fit")]
     return "\n".join([_table(header, rows, colour_column=1, colour=colour)] + (["", *notes] if notes else []))
 
@@ -230,11 +233,16 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
     need_weights = args.weights or bool(fail_on & set(FLAGS))
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
-    data = _load(args.logdir, args.load_fast, with_histograms=not args.no_weights)
+    # --json is the /runs document (curve verdicts): histograms only for --weights there.
+    weight_column = not args.no_weights and not args.json
+    data = _load(args.logdir, args.load_fast, with_histograms=need_weights or weight_column)
     # Every run's weight analysis is needed twice (summary, then document): keep them all.
     diagnoser = report.Diagnoser(weight_analyses_kept=len(data.histograms.by_run) + 1 if need_weights else 8)
     document = diagnoser.runs_document(data.scalars, data.histograms, curve_params)
     document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
+    # The same weight health as GET /weights_summary (histograms are all loaded already).
+    summaries = diagnoser.weights_summary_document(data.scalars, data.histograms, lambda runs: data.histograms)[
+        "weights"] if weight_column else None
     weight_documents = {
         row["run"]: diagnoser.weights_document(data.scalars, data.histograms, row["run"], weights.Thresholds())
         for row in document["runs"]
@@ -246,7 +254,7 @@ def run(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
             document["weights"] = weight_documents
         out.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
     else:
-        out.write(runs_table(document, colour) + "\n")
+        out.write(runs_table(document, colour, summaries) + "\n")
         if args.weights:
             for row in document["runs"]:
                 out.write("\n" + weights_table(weight_documents[row["run"]], colour) + "\n")

@@ -42,6 +42,7 @@ STATUSES = (
     "diverged",
     "no_validation",
     "overfitting",
+    "worsening",
     "not_learning",
     "improving",
     "plateau",
@@ -215,15 +216,24 @@ def _keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.nd
     before the first value, then the latest value that improved. Both
     ModelCheckpoint(save_best_only=True) and EarlyStopping (baseline None)
     keep exactly this running best, so both are functions of this mask.
+
+    The float32 casts of `is_improvement` are done once for the whole
+    series (``float32(v + |min_delta|)`` or ``float32(v - |min_delta|)``, and
+    ``float32(v)`` for the best); comparing those as Python floats is exact,
+    so the loop only compares numbers.
     """
     _check_mode(mode)
     values = np.asarray(values, dtype=np.float64)
+    margin = abs(min_delta)
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in `is_improvement`
+        shifted = (values + margin if mode == "min" else values - margin).astype(np.float32).tolist()
+        as_best = values.astype(np.float32).tolist()
     improved = np.zeros(len(values), dtype=bool)
     best = None
-    for index, value in enumerate(values.tolist()):
-        if is_improvement(value, best, mode, min_delta):
+    for index, current in enumerate(shifted):
+        if best is None or (current < best if mode == "min" else current > best):
             improved[index] = True
-            best = value
+            best = as_best[index]
     return improved
 
 
@@ -616,7 +626,7 @@ def _status(evidence: _Evidence) -> str:
     if evidence.validation is None:
         return "no_validation"
     if evidence.onset is not None:
-        return "overfitting"
+        return "overfitting" if evidence.train is not None else "worsening"
     logged = [curve for curve in (evidence.train, evidence.validation) if curve is not None]
     if all(_barely_learnt(curve, evidence.mode) for curve in logged):
         return "not_learning"
@@ -644,24 +654,32 @@ def _explain_no_validation(e: _Evidence) -> str:
     )
 
 
-def _explain_overfitting(e: _Evidence) -> str:
+def _worse_since(e: _Evidence) -> str:
+    """"validation loss was best at epoch 8 (0.31); since epoch 10 it is worse by more than 0.02 and ends at 0.4"."""
     onset, curve, steps = e.onset, e.judged_validation, e.validation.steps
     smoothed = "smoothed " if e.smoothing > 0 else ""
-    sentence = (
+    return (
         f"{smoothed}validation {e.name} was best at {e.where(steps[onset.best_index])} "
         f"({_fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} it is worse "
         f"by more than {_fmt(e.tolerance)} and ends at {_fmt(curve[onset.end_index])}"
     )
+
+
+def _explain_overfitting(e: _Evidence) -> str:
+    sentence = _worse_since(e)
     if e.judged_train is not None:
-        at_best, at_end = e.judged_train[onset.best_index], e.judged_train[onset.end_index]
+        at_best, at_end = e.judged_train[e.onset.best_index], e.judged_train[e.onset.end_index]
         if np.isfinite(at_best) and np.isfinite(at_end):
             direction = "falling" if e.mode == "min" else "rising"
             sentence += f" while training {e.name} kept {direction} ({_fmt(at_best)} → {_fmt(at_end)})"
-    elif e.train is None:
-        # Overfitting is validation worsening while the fit to the train data improves;
-        # without a train curve only the first half is known.
-        sentence += (f"; no train {e.name} was logged, so only the worsening is known, "
-                     f"not whether the train curve kept improving as in overfitting")
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _explain_worsening(e: _Evidence) -> str:
+    # Overfitting is validation worsening while the fit to the train data improves;
+    # without a train curve only the first half is known.
+    sentence = (_worse_since(e) + f"; no train {e.name} was logged, so only the worsening is known, "
+                f"not whether the train curve kept improving as in overfitting")
     return sentence[0].upper() + sentence[1:] + "."
 
 
@@ -700,6 +718,7 @@ _EXPLAIN = {
     "diverged": _explain_diverged,
     "no_validation": _explain_no_validation,
     "overfitting": _explain_overfitting,
+    "worsening": _explain_worsening,
     "not_learning": _explain_not_learning,
     "improving": _explain_improving,
     "plateau": _explain_plateau,
@@ -757,15 +776,19 @@ class CurveAnalysis:
         step = self._step(index)
         return {"step": step, "epoch": self._epoch(step), "value": finite_or_none(value)}
 
-    def to_json(self) -> dict:
-        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null)."""
+    def to_json(self, series: bool = True) -> dict:
+        """A JSON-safe dict: no NaN or Infinity anywhere (non-finite floats become null).
+
+        `series=False` leaves out the per-step series (gap, generalization
+        loss, smoothed curves): the verdict alone, as a leaderboard row needs.
+        """
         best = self._point(self.best_index, self.best_value)
         if best is not None:
             best["train_value"] = finite_or_none(self.best_train_value)
         stop_step = self._step(self.early_stop.stop_index)
         restore_step = self._step(self.early_stop.restore_index)
         epochs_saved = 0 if stop_step is None else self.num_steps - 1 - self.early_stop.stop_index
-        return {
+        verdict = {
             "status": self.status,
             "explanation": self.explanation,
             "best": best,
@@ -785,6 +808,11 @@ class CurveAnalysis:
             "num_steps": self.num_steps,
             "last_step": self._step(self.num_steps - 1 if self.num_steps else None),
             "tolerance": finite_or_none(self.tolerance),
+        }
+        if not series:
+            return verdict
+        return {
+            **verdict,
             "gap": {"steps": int_list(self.gap_steps), "values": float_list(self.gap_values)},
             "generalization_loss": None
             if self.generalization_loss is None
@@ -869,8 +897,13 @@ def analyze_metric(
         no validation series: best, early stopping and checkpoints then
         describe the training curve, and no onset is sought;
     ``overfitting``
-        an onset was found (without a training series validation alone
-        decides, and the explanation says that only the worsening is known);
+        an onset was found on the validation curve and a training series
+        was logged (the explanation says how it moved meanwhile);
+    ``worsening``
+        an onset was found but no training series was logged: validation
+        got materially worse after its best, but without a train curve there
+        is no evidence that the model fits its training data ever better,
+        which is what overfitting is;
     ``not_learning``
         for both training and validation (validation alone without a
         training series) ``best`` beats ``first`` by less than

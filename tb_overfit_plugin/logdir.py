@@ -64,7 +64,10 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
 def _read(provider, with_histograms: bool) -> LogdirData:
     reader = reading.SeriesReader(provider)
     ctx = context_lib.RequestContext()
-    histograms = reader.histograms(ctx, "") if with_histograms else reading.EMPTY
+    if with_histograms:
+        histograms = reader.histograms(ctx, "")
+    else:  # names only (for /runs' histogram_tags), no histogram read
+        histograms = reading.SeriesSet(versions=reader.listing(ctx, "", reading.HISTOGRAMS_PLUGIN).versions)
     return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms)
 
 
@@ -80,7 +83,7 @@ def read_logdir(
       logdir: a local path or any URL TensorBoard can read.
       progress: `progress(done, total, run)`, called per run by the Python loader.
       load_fast: one of `LOAD_FAST`, as TensorBoard's `--load_fast`.
-      with_histograms: False reads no histogram at all.
+      with_histograms: False reads no histogram at all (only their names are listed).
 
     Raises:
       LoadError: `load_fast="true"` where the data server cannot be used, or

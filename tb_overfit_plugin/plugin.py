@@ -1,10 +1,16 @@
 """The OVERFIT TensorBoard plugin: HTTP routes over the analysis.
 
 Thin on purpose: each route parses its parameters, reads series through the
-data provider (`reading.SeriesReader`) and returns a document built by
+data provider (`reading.SeriesReader`) and answers a document built by
 `report.Diagnoser`. Bad input answers 400, unknown names 404, both as JSON
 `{"error": ...}`; an unexpected failure answers 500 JSON and is logged,
 never a traceback page.
+
+Answers are cached as compressed bytes by (route, experiment id, data
+versions, parameters) (`document_cache`) and carry an `ETag`; a request whose
+`If-None-Match` holds the current tag gets `304 Not Modified`. Provider
+listings are reused for `LISTING_MAX_AGE_S` seconds, so the routes a page
+load calls together list the data once.
 """
 
 from __future__ import annotations
@@ -15,18 +21,23 @@ import logging
 import os
 
 import werkzeug
+import werkzeug.http
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import params, reading, report, weights
+from tb_overfit_plugin import document_cache, params, reading, report, weights
 
 logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "overfit"
 _CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 _JSON = "application/json"
+# Seconds a data-provider listing serves later requests before the provider is
+# asked again: answers may trail TensorBoard's own reloads (every
+# --reload_interval, 5 s by default) by at most this much.
+LISTING_MAX_AGE_S = 1.0
 
 
 def _json_route(route):
@@ -36,7 +47,12 @@ def _json_route(route):
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
         try:
-            return http_util.Respond(request, route(self, request), _JSON)
+            key, build = route(self, request)
+            tag, body = self._documents.get(key, build)
+            if tag in request.if_none_match:
+                return _not_modified(tag)
+            return http_util.Respond(request, body, _JSON, content_encoding="gzip",
+                                     headers=[("ETag", werkzeug.http.quote_etag(tag))])
         except params.ParamError as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=400)
         except report.NotFound as error:
@@ -49,6 +65,12 @@ def _json_route(route):
             return http_util.Respond(request, {"error": message}, _JSON, code=500)
 
     return wrapped
+
+
+def _not_modified(tag: str) -> werkzeug.Response:
+    """304 for a client that already holds the document tagged `tag` (revalidated at every use)."""
+    return werkzeug.Response(status=304, headers=[("ETag", werkzeug.http.quote_etag(tag)),
+                                                  ("Cache-Control", "no-cache, must-revalidate")])
 
 
 def _content_type(filename: str):
@@ -70,8 +92,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context: base_plugin.TBContext):
         self._data_provider = context.data_provider
-        self._reader = reading.SeriesReader(self._data_provider)
+        self._reader = reading.SeriesReader(self._data_provider, listing_max_age=LISTING_MAX_AGE_S)
         self._diagnoser = report.Diagnoser()
+        self._documents = document_cache.DocumentCache()
         self._frontend = importlib.resources.files("tb_overfit_plugin.frontend")
 
     def get_plugin_apps(self):
@@ -79,6 +102,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
             "/runs": self.runs_route,
             "/curves": self.curves_route,
             "/weights": self.weights_route,
+            "/weights_summary": self.weights_summary_route,
         }
         for resource in self._frontend.iterdir():
             if _content_type(resource.name):
@@ -100,31 +124,59 @@ class OverfitPlugin(base_plugin.TBPlugin):
         content = self._frontend.joinpath(name).read_bytes()
         return http_util.Respond(request, content, _content_type(name))(environ, start_response)
 
-    def _series(self, request: wrappers.Request, with_histograms: bool = True):
-        """(scalars, histograms) of the request's experiment; histograms empty if not wanted."""
-        ctx = plugin_util.context(request.environ)
-        experiment = plugin_util.experiment_id(request.environ)
-        scalars = self._reader.scalars(ctx, experiment)
-        histograms = self._reader.histograms(ctx, experiment) if with_histograms else reading.EMPTY
-        return scalars, histograms
+    @staticmethod
+    def _where(request: wrappers.Request):
+        """(request context, experiment id) of a request."""
+        return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+    # Each JSON route returns (document key, build): the key names everything the
+    # document depends on (route, experiment, data versions, parameters), and
+    # build() computes it when no cached answer has that key.
 
     @_json_route
-    def runs_route(self, request: wrappers.Request) -> dict:
+    def runs_route(self, request: wrappers.Request):
         curve_params = params.parse_curve_params(request.args)
-        scalars, histograms = self._series(request)
-        return self._diagnoser.runs_document(scalars, histograms, curve_params)
+        ctx, experiment = self._where(request)
+        scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
+        key = ("runs", experiment, scalars.digest, histograms.tags_digest, curve_params)
+        return key, lambda: self._diagnoser.runs_document(scalars, histograms, curve_params)
 
     @_json_route
-    def curves_route(self, request: wrappers.Request) -> dict:
+    def curves_route(self, request: wrappers.Request):
         run = _required(request, "run")
         curve_params = params.parse_curve_params(request.args)
+        ctx, experiment = self._where(request)
         # Training runs are found from run names; curves need no histogram data.
-        scalars, histograms = self._series(request, with_histograms=False)
-        return self._diagnoser.curves_document(scalars, histograms, run, curve_params)
+        scalars = self._reader.scalars(ctx, experiment)
+        key = ("curves", experiment, scalars.digest, run, curve_params)
+        return key, lambda: self._diagnoser.curves_document(scalars, reading.EMPTY, run, curve_params)
 
     @_json_route
-    def weights_route(self, request: wrappers.Request) -> dict:
+    def weights_route(self, request: wrappers.Request):
         run = _required(request, "run")
         thresholds = params.parse_dataclass_floats(weights.Thresholds, request.args)
-        scalars, histograms = self._series(request)
-        return self._diagnoser.weights_document(scalars, histograms, run, thresholds)
+        ctx, experiment = self._where(request)
+        scalars = self._reader.listing(ctx, experiment, reading.SCALARS_PLUGIN)
+        histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)
+        key = ("weights", experiment, scalars.tags_digest, histograms.digest, run, thresholds)
+
+        def build() -> dict:
+            sources = self._diagnoser.training_run(scalars, histograms, run).sources
+            data = self._reader.histograms(ctx, experiment, runs=sources)
+            return self._diagnoser.weights_document(scalars, data, run, thresholds)
+
+        return key, build
+
+    @_json_route
+    def weights_summary_route(self, request: wrappers.Request):
+        thresholds = params.parse_dataclass_floats(weights.Thresholds, request.args)
+        ctx, experiment = self._where(request)
+        scalars = self._reader.listing(ctx, experiment, reading.SCALARS_PLUGIN)
+        histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)
+        key = ("weights_summary", experiment, scalars.tags_digest, histograms.digest, thresholds)
+
+        def build() -> dict:
+            load = functools.partial(self._reader.histograms, ctx, experiment)
+            return self._diagnoser.weights_summary_document(scalars, histograms, lambda runs: load(runs=runs), thresholds)
+
+        return key, build

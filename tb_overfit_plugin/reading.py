@@ -3,23 +3,46 @@
 Everything the plugin knows about a logdir comes through
 `context.data_provider`, so it works with the Rust data server,
 `--load_fast`, and remote logdirs. Reads are batched (one provider call per
-plugin per request, not one per run) and cached by each series' version,
+plugin per request, not one per run; large reads in batches of about
+`READ_BATCH_BYTES`) and cached by each series' version,
 `(max_step, max_wall_time)` from the cheap `list_*` call: unchanged series
 are never read twice, and a run that gains epochs is re-read.
+
+Memory is bounded: the cached series of all experiments together hold at
+most `SERIES_CACHE_BYTES` (numpy bytes); past that, the least recently used
+experiment's series are dropped first (an experiment larger than the whole
+budget is read for each request and not kept). Every cache entry is keyed by
+experiment id, so `/experiment/<id>/...` URLs never share or mix data.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import dataclasses
+import functools
+import hashlib
 import threading
-from typing import Callable, Dict, Mapping, Tuple
+import time
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
+import numpy as np
 from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin import series as series_lib
 
 SCALARS_PLUGIN = "scalars"
 HISTOGRAMS_PLUGIN = "histograms"
+
+# Cached series of all experiments together, in numpy bytes (see the module docstring).
+SERIES_CACHE_BYTES = 256 * 2**20
+# One provider read asks for about this many bytes, estimated from the listing as
+# (max_step + 1) points per series x `_POINT_BYTES`; TensorBoard's gRPC channel
+# refuses answers over 256 MB, and a read that is still too large is split in two.
+READ_BATCH_BYTES = 64 * 2**20
+_POINT_BYTES = {SCALARS_PLUGIN: 24, HISTOGRAMS_PLUGIN: 30 * 3 * 8 + 24}  # TF2 histograms: 30 buckets
+_ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data
+_LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
 
 # Ask for every point the provider holds; the provider's own retention
 # (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
@@ -30,102 +53,301 @@ Version = Tuple[int, float]
 
 
 @dataclasses.dataclass(frozen=True)
-class SeriesSet:
-    """All series of one kind in an experiment: `by_run[run][tag]` plus versions."""
+class Listing:
+    """Every series of one kind in an experiment, by (run, tag), with its version."""
 
-    by_run: Mapping[str, Mapping[str, object]]
     versions: Mapping[RunTag, Version]
+    experiment_id: str = ""
 
     def version_of(self, keys) -> tuple:
         """A hashable version for a group of (run, tag) keys (None for absent ones)."""
         return tuple((key, self.versions.get(key)) for key in sorted(keys))
 
+    @functools.cached_property
+    def tags(self) -> Dict[str, Tuple[str, ...]]:
+        """TensorBoard run -> its tags, sorted."""
+        tags: Dict[str, List[str]] = {}
+        for run, tag in sorted(self.versions):
+            tags.setdefault(run, []).append(tag)
+        return {run: tuple(names) for run, names in tags.items()}
 
-EMPTY = SeriesSet(by_run={}, versions={})
+    @functools.cached_property
+    def digest(self) -> str:
+        """A short hash of every (run, tag, version): equal digests, equal data."""
+        return _digest(sorted(self.versions.items()))
+
+    @functools.cached_property
+    def tags_digest(self) -> str:
+        """A short hash of the (run, tag) names only."""
+        return _digest(sorted(self.versions))
 
 
-def _scalar_series(datums) -> series_lib.ScalarSeries:
-    return series_lib.scalar_series(
-        [d.step for d in datums], [d.wall_time for d in datums], [d.value for d in datums]
-    )
+@dataclasses.dataclass(frozen=True)
+class SeriesSet(Listing):
+    """Series of one kind in an experiment: `by_run[run][tag]` plus the listing's versions.
+
+    `by_run` holds every listed series unless the set was read for some runs only.
+    """
+
+    by_run: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
 
 
-def _histogram_series(datums) -> series_lib.HistogramSeries:
-    return series_lib.histogram_series(
-        [d.step for d in datums], [d.wall_time for d in datums], [d.numpy for d in datums]
-    )
+EMPTY = SeriesSet(versions={}, by_run={})
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()
+
+
+def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
+    count = len(datums)
+    return (np.fromiter((d.step for d in datums), np.int64, count),
+            np.fromiter((d.wall_time for d in datums), np.float64, count))
+
+
+def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:
+    """The version the provider lists for these points: (max step, max wall time)."""
+    return int(steps.max()), float(wall_times.max())
+
+
+def _scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
+    """(version of the points, their `ScalarSeries`)."""
+    steps, wall_times = _steps_and_times(datums)
+    values = np.fromiter((d.value for d in datums), np.float64, len(datums))
+    return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
+
+
+def _histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
+    """(version of the points, their `HistogramSeries`)."""
+    steps, wall_times = _steps_and_times(datums)
+    return _version(steps, wall_times), series_lib.histogram_series(steps, wall_times, [d.numpy for d in datums])
+
+
+def series_nbytes(series) -> int:
+    """Bytes held by a series' numpy arrays (scalar or histogram), with array overheads."""
+    total = 0
+    for field in dataclasses.fields(series):
+        value = getattr(series, field.name)
+        arrays = value if isinstance(value, tuple) else (value,)
+        total += sum(array.nbytes + _ARRAY_OVERHEAD for array in arrays if isinstance(array, np.ndarray))
+    return total
+
+
+def _too_large(error: Exception) -> bool:
+    """Whether a provider error says the answer exceeded the channel's message size."""
+    code = getattr(error, "code", None)
+    return callable(code) and getattr(code(), "name", "") == "RESOURCE_EXHAUSTED"
+
+
+@dataclasses.dataclass
+class _Entry:
+    """What is cached for one (experiment, plugin): a listing and the series read."""
+
+    listing: Optional[Listing] = None
+    listed_at: float = -float("inf")
+    series: Dict[RunTag, Tuple[Version, object]] = dataclasses.field(default_factory=dict)
+    series_bytes: int = 0
+
+    @property
+    def nbytes(self) -> int:
+        listed = len(self.listing.versions) if self.listing is not None else 0
+        return self.series_bytes + listed * _LISTED_SERIES_BYTES
+
+
+_KINDS = {
+    SCALARS_PLUGIN: ("list_scalars", "read_scalars", _scalar_series),
+    HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", _histogram_series),
+}
 
 
 class SeriesReader:
-    """Version-cached, batched reads of scalars and histograms from a data provider."""
+    """Version-cached, batched, memory-bounded reads of scalars and histograms.
 
-    def __init__(self, data_provider: provider_lib.DataProvider):
+    `listing_max_age`: seconds a provider listing is reused before the
+    provider is asked again (0: every call lists). The plugin reuses one
+    listing across the routes a page load calls at once; TensorBoard itself
+    only reloads every `--reload_interval` seconds.
+    """
+
+    def __init__(self, data_provider: provider_lib.DataProvider, *, listing_max_age: float = 0.0,
+                 cache_bytes: Optional[int] = None):
         self._provider = data_provider
+        self._listing_max_age = listing_max_age
+        self._cache_bytes = SERIES_CACHE_BYTES if cache_bytes is None else cache_bytes
         self._lock = threading.Lock()
-        # (experiment_id, plugin_name) -> {(run, tag): (version, series)}
-        self._cache: Dict[tuple, Dict[RunTag, tuple]] = {}
+        # (experiment_id, plugin_name) -> _Entry, least recently used first.
+        self._entries: "collections.OrderedDict[tuple, _Entry]" = collections.OrderedDict()
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-read")
+
+    # -- public ----------------------------------------------------------------
 
     def scalars(self, ctx, experiment_id: str) -> SeriesSet:
-        """Every scalar series (`ScalarSeries`) of the experiment."""
-        return self._read(
-            ctx,
-            experiment_id,
-            SCALARS_PLUGIN,
-            self._provider.list_scalars,
-            self._provider.read_scalars,
-            _scalar_series,
-        )
+        """Every scalar series (`ScalarSeries`) of the experiment.
 
-    def histograms(self, ctx, experiment_id: str) -> SeriesSet:
-        """Every histogram series (`HistogramSeries`) of the experiment."""
-        return self._read(
-            ctx,
-            experiment_id,
-            HISTOGRAMS_PLUGIN,
-            self._provider.list_tensors,
-            self._provider.read_tensors,
-            _histogram_series,
-        )
+        With nothing cached for the experiment, one read of everything gives the
+        series and their versions (no listing call).
+        """
+        if self._entry(experiment_id, SCALARS_PLUGIN).listing is None:
+            return self._read_everything(ctx, experiment_id, SCALARS_PLUGIN)
+        return self._series(ctx, experiment_id, SCALARS_PLUGIN, runs=None)
 
-    def _read(
-        self,
-        ctx,
-        experiment_id: str,
-        plugin_name: str,
-        list_series: Callable,
-        read_series: Callable,
-        to_series: Callable,
-    ) -> SeriesSet:
-        listing = list_series(ctx, experiment_id=experiment_id, plugin_name=plugin_name)
-        versions = {
-            (run, tag): (int(meta.max_step), float(meta.max_wall_time))
-            for run, tags in listing.items()
-            for tag, meta in tags.items()
-        }
-        cache_key = (experiment_id, plugin_name)
+    def histograms(self, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None) -> SeriesSet:
+        """Histogram series (`HistogramSeries`) of the experiment: every one, or those of `runs`."""
+        return self._series(ctx, experiment_id, HISTOGRAMS_PLUGIN, runs=None if runs is None else set(runs))
+
+    def listing(self, ctx, experiment_id: str, plugin_name: str) -> Listing:
+        """The provider's listing of one kind of series (reused for `listing_max_age` seconds)."""
+        entry = self._entry(experiment_id, plugin_name)
+        if entry.listing is not None and time.monotonic() - entry.listed_at < self._listing_max_age:
+            return entry.listing
+        list_name = _KINDS[plugin_name][0]
+        listed = getattr(self._provider, list_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name)
+        listing = Listing(
+            versions={
+                (run, tag): (int(meta.max_step), float(meta.max_wall_time))
+                for run, tags in listed.items()
+                for tag, meta in tags.items()
+            },
+            experiment_id=experiment_id,
+        )
+        self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic())
+        return listing
+
+    def scalars_and_histogram_listing(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing]:
+        """`scalars(...)` and `listing(..., HISTOGRAMS_PLUGIN)`, the listing asked for meanwhile."""
+        listing = self._pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
+        return self.scalars(ctx, experiment_id), listing.result()
+
+    def cached_bytes(self, experiment_id: Optional[str] = None) -> int:
+        """Bytes of cached series, of one experiment or of all."""
         with self._lock:
-            cached = dict(self._cache.get(cache_key, {}))
-        stale = [key for key, version in versions.items() if cached.get(key, (None,))[0] != version]
+            return sum(entry.nbytes for (eid, _), entry in self._entries.items()
+                       if experiment_id is None or eid == experiment_id)
+
+    def cached_experiments(self) -> List[str]:
+        """Experiment ids with cached series, least recently used first."""
+        with self._lock:
+            return list(dict.fromkeys(eid for eid, _ in self._entries))
+
+    # -- cache -----------------------------------------------------------------
+
+    def _entry(self, experiment_id: str, plugin_name: str) -> _Entry:
+        """The experiment's entry for `plugin_name`, marked as most recently used."""
+        key = (experiment_id, plugin_name)
+        with self._lock:
+            entry = self._entries.setdefault(key, _Entry())
+            self._entries.move_to_end(key)
+            return entry
+
+    def _store(self, experiment_id: str, plugin_name: str, listing: Listing, listed_at: Optional[float] = None,
+               series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> None:
+        """Caches a listing and/or series (listed keys only), then evicts to stay within budget.
+
+        Least recently used entries go first; an entry over the whole budget by
+        itself keeps its listing and drops its series.
+        """
+        key = (experiment_id, plugin_name)
+        if series is not None:
+            series = {k: v for k, v in series.items() if k in listing.versions}
+            series_bytes = sum(series_nbytes(s) for _, s in series.values())
+        with self._lock:
+            entry = self._entries.setdefault(key, _Entry())
+            self._entries.move_to_end(key)
+            if listed_at is not None:
+                entry.listing, entry.listed_at = listing, listed_at
+            if series is not None:
+                entry.series, entry.series_bytes = series, series_bytes
+            if entry.nbytes > self._cache_bytes:
+                entry.series, entry.series_bytes = {}, 0
+            total = sum(e.nbytes for e in self._entries.values())
+            for other_key in [k for k in self._entries if k != key]:
+                if total <= self._cache_bytes:
+                    break
+                total -= self._entries.pop(other_key).nbytes
+
+    # -- reads -----------------------------------------------------------------
+
+    def _read_everything(self, ctx, experiment_id: str, plugin_name: str) -> SeriesSet:
+        """One unfiltered read; the versions are those of the points read."""
+        _, read_name, to_series = _KINDS[plugin_name]
+        data = getattr(self._provider, read_name)(
+            ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+            run_tag_filter=provider_lib.RunTagFilter(),  # everything
+        )
+        series = {
+            (run, tag): to_series(datums)
+            for run, tags in data.items()
+            for tag, datums in tags.items()
+            if datums
+        }
+        listing = Listing(versions={key: version for key, (version, _) in series.items()},
+                          experiment_id=experiment_id)
+        self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic(), series=series)
+        return self._series_set(listing, series, keys=listing.versions)
+
+    def _series(self, ctx, experiment_id: str, plugin_name: str, runs: Optional[set]) -> SeriesSet:
+        listing = self.listing(ctx, experiment_id, plugin_name)
+        wanted = [key for key in listing.versions if runs is None or key[0] in runs]
+        cached = dict(self._entry(experiment_id, plugin_name).series)
+        stale = [key for key in wanted if cached.get(key, (None,))[0] != listing.versions[key]]
         if stale:
-            # One batched read. The filter is runs x tags, so it may return a
-            # few fresh series too; only the stale ones are converted.
-            data = read_series(
+            cached.update(self._read_batches(ctx, experiment_id, plugin_name, listing, stale))
+            self._store(experiment_id, plugin_name, listing, series=cached)
+        return self._series_set(listing, cached, keys=wanted)
+
+    @staticmethod
+    def _series_set(listing: Listing, series: Mapping[RunTag, tuple], keys) -> SeriesSet:
+        by_run: Dict[str, Dict[str, object]] = {}
+        for run, tag in sorted(keys):
+            if (run, tag) in series:
+                by_run.setdefault(run, {})[tag] = series[(run, tag)][1]
+        return SeriesSet(versions=listing.versions, experiment_id=listing.experiment_id, by_run=by_run)
+
+    def _read_batches(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
+                      keys: List[RunTag]) -> Dict[RunTag, tuple]:
+        """Reads `keys` in batches of whole runs of about `READ_BATCH_BYTES` each."""
+        by_run: Dict[str, List[RunTag]] = {}
+        for key in sorted(keys):
+            by_run.setdefault(key[0], []).append(key)
+        batches, batch, size = [], [], 0
+        for run_keys in by_run.values():
+            run_size = sum((max(listing.versions[key][0], 0) + 1) * _POINT_BYTES[plugin_name] for key in run_keys)
+            if batch and size + run_size > READ_BATCH_BYTES:
+                batches.append(batch)
+                batch, size = [], 0
+            batch, size = batch + run_keys, size + run_size
+        if batch:
+            batches.append(batch)
+        read = {}
+        for batch in batches:
+            read.update(self._read_batch(ctx, experiment_id, plugin_name, listing, batch))
+        return read
+
+    def _read_batch(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
+                    keys: List[RunTag]) -> Dict[RunTag, tuple]:
+        """One provider read of `keys`; split in two if the answer is too large for the channel."""
+        _, read_name, to_series = _KINDS[plugin_name]
+        try:
+            # The filter is runs x tags, so it may return a few other series too;
+            # only the ones asked for are converted.
+            data = getattr(self._provider, read_name)(
                 ctx,
                 experiment_id=experiment_id,
                 plugin_name=plugin_name,
                 downsample=_ALL_POINTS,
                 run_tag_filter=provider_lib.RunTagFilter(
-                    runs={run for run, _ in stale}, tags={tag for _, tag in stale}
+                    runs={run for run, _ in keys}, tags={tag for _, tag in keys}
                 ),
             )
-            for run, tag in stale:
-                datums = data.get(run, {}).get(tag)
-                if datums:
-                    cached[(run, tag)] = (versions[(run, tag)], to_series(datums))
-        current = {key: cached[key] for key in sorted(versions) if key in cached}
-        with self._lock:
-            self._cache[cache_key] = current
-        by_run: Dict[str, Dict[str, object]] = {}
-        for (run, tag), (_, series) in current.items():
-            by_run.setdefault(run, {})[tag] = series
-        return SeriesSet(by_run=by_run, versions={key: v for key, (v, _) in current.items()})
+        except Exception as error:
+            if len(keys) < 2 or not _too_large(error):
+                raise
+            half = len(keys) // 2
+            return {**self._read_batch(ctx, experiment_id, plugin_name, listing, keys[:half]),
+                    **self._read_batch(ctx, experiment_id, plugin_name, listing, keys[half:])}
+        read = {}
+        for run, tag in keys:
+            datums = data.get(run, {}).get(tag)
+            if datums:
+                read[(run, tag)] = (listing.versions[(run, tag)], to_series(datums)[1])
+        return read

@@ -2,10 +2,14 @@
 
 Joins the pieces: series read from the data provider (`reading`), training
 runs found from names (`grouping`), and the pure analyses (`curves`,
-`weights`). Analyses are memoised by the version of the series they used
-(max step and wall time per series), so a request over hundreds of
-unchanged runs does no numeric work, and a run that gains an epoch is
-analysed again.
+`weights`). Analyses are memoised by experiment id and the version of the
+series they used (max step and wall time per series), so a request over
+hundreds of unchanged runs does no numeric work, a run that gains an epoch
+is analysed again, and two experiments never share an analysis.
+
+Curve verdicts (`runs_document`) need scalars only; weight health
+(`weights_summary_document`) reads histograms only for runs whose summary is
+not memoised yet.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
-from typing import Callable, Hashable, List, Optional
+from typing import Callable, Dict, Hashable, Iterable, List, Optional
 
 from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
 from tb_overfit_plugin.params import CurveParams
-from tb_overfit_plugin.reading import SeriesSet
+from tb_overfit_plugin.reading import Listing, SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
@@ -43,6 +47,9 @@ class NotFound(LookupError):
     """An unknown run or metric: HTTP 404, CLI exit code 2."""
 
 
+_MISSING = object()
+
+
 class _Memo:
     """A small thread-safe LRU map from hashable keys to computed values."""
 
@@ -50,6 +57,14 @@ class _Memo:
         self._capacity = capacity
         self._items: "collections.OrderedDict[Hashable, object]" = collections.OrderedDict()
         self._lock = threading.Lock()
+
+    def peek(self, key: Hashable):
+        """The value for `key`, or `_MISSING`."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return _MISSING
 
     def get(self, key: Hashable, compute: Callable[[], object]):
         with self._lock:
@@ -188,15 +203,12 @@ class Diagnoser:
     # -- training runs -------------------------------------------------------
 
     @staticmethod
-    def training_runs(scalars: SeriesSet, histograms: SeriesSet) -> List[grouping.TrainingRun]:
-        """The training runs of the experiment (names only; cheap)."""
-        return grouping.group_runs(
-            {run: list(tags) for run, tags in scalars.by_run.items()},
-            {run: list(tags) for run, tags in histograms.by_run.items()},
-        )
+    def training_runs(scalars: Listing, histograms: Listing) -> List[grouping.TrainingRun]:
+        """The training runs of the experiment (from the listings' names only; cheap)."""
+        return grouping.group_runs(scalars.tags, histograms.tags)
 
     @classmethod
-    def training_run(cls, scalars: SeriesSet, histograms: SeriesSet, name: str) -> grouping.TrainingRun:
+    def training_run(cls, scalars: Listing, histograms: Listing, name: str) -> grouping.TrainingRun:
         """The training run called `name`, or NotFound."""
         for run in cls.training_runs(scalars, histograms):
             if run.name == name:
@@ -211,14 +223,19 @@ class Diagnoser:
             return run.default_monitor()
         return run.metric(params.metric)
 
-    def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
-        """`curves.analyze_metric(...).to_json()` plus the monitor, memoised by data version."""
+    def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
+                  series: bool = True) -> dict:
+        """`curves.analyze_metric(...).to_json(series)` plus the monitor, memoised by experiment and data version.
+
+        `series=False`: the verdict without per-step series, as `/runs` rows need.
+        """
         refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch) if ref is not None)
-        key = (run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
-        return self._curve_memo.get(key, lambda: self._compute_analysis(run, pair, scalars, params))
+        key = (scalars.experiment_id, run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params)
+        return self._curve_memo.get(key + (series,), lambda: self._compute_analysis(run, pair, scalars, params, series))
 
     @staticmethod
-    def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> dict:
+    def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
+                          series: bool = True) -> dict:
         train, validation = _scalar(scalars, pair.train), _scalar(scalars, pair.validation)
         mode = params.mode or curves.metric_mode(pair.metric)
         analysis = curves.analyze_metric(
@@ -234,7 +251,7 @@ class Diagnoser:
             epoch_based=pair.epoch_based,
             epoch_of=_epoch_of(run, pair, scalars),
             name=pair.metric,
-        ).to_json()
+        ).to_json(series)
         learning_rate = _scalar(scalars, run.learning_rate)
         analysis["lr_drop_steps"] = (
             jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
@@ -271,10 +288,10 @@ class Diagnoser:
             "discarded_fit": None,
         }
 
-    def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
-        """One row of `/runs`: the run's names and its curve and weight verdicts."""
+    def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
+        """One row of `/runs`: the run's names and its curve verdicts (weights: `weights_summary_document`)."""
         pair = self._monitor(run, params)
-        analysis = self._analysis(run, pair, scalars, params) if pair else self._no_metric_analysis(run, params)
+        analysis = self._analysis(run, pair, scalars, params, series=False) if pair else self._no_metric_analysis(run, params)
         summary = {
             "run": run.name,
             "sources": list(run.sources),
@@ -283,21 +300,20 @@ class Diagnoser:
             "metrics": [pair.metric for pair in run.metrics],
             "diagnostics": [_metric_json(pair) for pair in run.diagnostics],
             "learning_rate": _ref_json(run.learning_rate),
-            "weights": self.weights_summary(run, histograms),
         }
         keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
                 "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled", "discarded_fit")
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 
-    def runs_document(self, scalars: SeriesSet, histograms: SeriesSet, params: CurveParams) -> dict:
-        """`GET /runs`: every training run with its verdicts."""
+    def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams) -> dict:
+        """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only."""
         return {
-            "runs": [self.run_summary(run, scalars, histograms, params) for run in self.training_runs(scalars, histograms)],
+            "runs": [self.run_summary(run, scalars, params) for run in self.training_runs(scalars, histograms)],
             "params": params.to_json(),
         }
 
-    def curves_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str, params: CurveParams) -> dict:
+    def curves_document(self, scalars: SeriesSet, histograms: Listing, name: str, params: CurveParams) -> dict:
         """`GET /curves?run=...`: the paired series of one metric and its full analysis."""
         run = self.training_run(scalars, histograms, name)
         pair = self._monitor(run, params)
@@ -343,8 +359,9 @@ class Diagnoser:
 
     @staticmethod
     def _weights_key(run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> tuple:
-        """Memo key of a run's weight analysis: its histograms' versions and the thresholds."""
-        return (run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms), thresholds)
+        """Memo key of a run's weight analysis: experiment, run, its histograms' versions, thresholds."""
+        return (histograms.experiment_id, run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms),
+                thresholds)
 
     def _layers(self, run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weights.Thresholds) -> list:
         return self._weights_memo.get(
@@ -361,6 +378,25 @@ class Diagnoser:
             return dict(weights.weights_summary(layers), sampled=_any_sampled(layers))
 
         return self._weights_summary_memo.get(self._weights_key(run, histograms, thresholds), compute)
+
+    def weights_summary_document(self, scalars: Listing, histograms: Listing,
+                                 load: Callable[[Iterable[str]], SeriesSet],
+                                 thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
+        """`GET /weights_summary`: `{"weights": {run: weights_summary}, "thresholds"}` for every training run.
+
+        Summaries are memoised by histogram version; `load(tensorboard_runs)`
+        reads histograms, and is called once, for the runs not memoised yet.
+        """
+        runs = self.training_runs(scalars, histograms)
+        summaries: Dict[str, object] = {
+            run.name: self._weights_summary_memo.peek(self._weights_key(run, histograms, thresholds)) for run in runs
+        }
+        missing = [run for run in runs if summaries[run.name] is _MISSING]
+        needed = {ref.run for run in missing for ref in run.histograms}
+        data = load(needed) if needed else SeriesSet(versions=histograms.versions, experiment_id=histograms.experiment_id)
+        for run in missing:
+            summaries[run.name] = self.weights_summary(run, data, thresholds)
+        return {"weights": summaries, "thresholds": dataclasses.asdict(thresholds)}
 
     def weights_document(self, scalars: SeriesSet, histograms: SeriesSet, name: str,
                          thresholds: weights.Thresholds) -> dict:

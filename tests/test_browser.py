@@ -81,7 +81,17 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
     for name, row in rows.items():
         assert name in _text(row)
     assert rows["overfit"].find_element(By.CSS_SELECTOR, "[data-status]").get_attribute("data-status") == "overfitting"
+    # The weight column is filled from /weights_summary once it arrives (the rows are drawn again).
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='broken'] [data-flag='identical_values']"))
+    rows = {row.get_attribute("data-run"): row for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
+    assert "3 layers OK" in _text(rows["overfit"])
     screenshot(browser, "leaderboard")
+
+    # Reloading with nothing changed: the tab revalidates and the server answers 304 Not Modified.
+    browser.find_element(By.ID, "refresh").click()
+    statuses = """return performance.getEntriesByType('resource')
+        .filter((e) => /[/]runs[?]/.test(e.name)).map((e) => e.responseStatus);"""
+    wait.until(lambda d: 304 in d.execute_script(statuses))
 
     # Selecting `overfit` draws its chart with the best-epoch marker and onset.
     rows["overfit"].click()

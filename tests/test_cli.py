@@ -138,10 +138,11 @@ def test_no_weights_reads_no_histogram(demo_logdir):
 
     assert logdir.read_logdir(demo_logdir, with_histograms=False).histograms.by_run == {}
     rows = {row["run"]: row for row in _json_of(demo_logdir, "--no-weights")["runs"]}
-    full = {row["run"]: row for row in _json_of(demo_logdir)["runs"]}
+    with_weights = _json_of(demo_logdir, "--weights")
+    full = {row["run"]: row for row in with_weights["runs"]}
     assert rows.keys() == full.keys()
     for name, row in rows.items():
-        assert row["weights"]["layers"] == 0 and full[name]["weights"]["layers"] == 3
+        assert "weights" not in row and with_weights["weights"][name]["summary"]["layers"] == 3
         assert {k: v for k, v in row.items() if k not in ("weights", "histogram_tags")} == {
             k: v for k, v in full[name].items() if k not in ("weights", "histogram_tags")}
 
@@ -165,3 +166,16 @@ def test_loader_input_errors_exit_2_with_one_line(demo_logdir, tmp_path, capsys,
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tb-overfit: error:") and message in lines[0], captured.err
     assert captured.out == ""
+
+
+def test_table_weights_column_is_the_weights_summary(demo_logdir, plugin_client):
+    _, summary = plugin_client(demo_logdir).get("weights_summary")
+    code, out = _run_in_process(demo_logdir)
+    assert code == 0 and out.splitlines()[0].split()[-1] == "weights"
+    for name, weights in summary["weights"].items():
+        (line,) = [line for line in out.splitlines()[1:] if line.split()[0] == name]
+        expected = weights["worst_flag"]["flag"] if weights["worst_flag"] else f"ok ({weights['layers']} layers)"
+        assert line.endswith(expected if weights["worst_flag"] is None else
+                             f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)")
+    code, out = _run_in_process(demo_logdir, "--no-weights")
+    assert code == 0 and "weights" not in out.splitlines()[0] and "layers" not in out

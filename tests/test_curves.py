@@ -235,6 +235,24 @@ def test_is_improvement_rejects_unknown_modes():
         is_improvement(1.0, 2.0, "auto")
 
 
+_KERAS_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0.1, 0.1 + 1e-12, 0.5, 3.5e38, -3.5e38]),  # float32 ties and overflow
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KERAS_VALUES, max_size=30), st.sampled_from(["min", "max"]),
+       st.sampled_from([0.0, 1e-9, 0.05, -0.05, 1e39]))
+def test_improvement_mask_equals_is_improvement_one_value_at_a_time(values, mode, min_delta):
+    expected, best = [], None
+    for value in values:
+        improved = is_improvement(value, best, mode, min_delta)
+        expected.append(improved)
+        best = value if improved else best
+    assert curves._keras_improvements(values, mode, min_delta).tolist() == expected
+
+
 def test_save_best_only_indices_acceptance_case():
     np.testing.assert_array_equal(save_best_only_indices(ACCURACY, "max"), [0, 1, 2, 4, 7])
 
@@ -468,10 +486,11 @@ def test_no_validation_reports_on_the_training_curve():
     assert len(document["smoothed_train"]) == 30
 
 
-def test_validation_alone_can_show_overfitting():
+def test_validation_alone_shows_worsening_not_overfitting():
+    # Issue 8 item 7: without a train series there is no evidence of overfitting.
     analysis = analyze(None, noisy_u_shaped_loss(0))
-    assert analysis.status == "overfitting"
-    assert "training" not in analysis.explanation
+    assert analysis.status == "worsening" and analysis.onset_index is not None
+    assert "training" not in analysis.explanation and "only the worsening is known" in analysis.explanation
 
 
 def test_no_onset_when_training_stopped_improving_too():
@@ -616,6 +635,7 @@ STATUS_EXAMPLES = {
     "diverged": dict(train=FALLING_TRAIN_LOSS, validation=np.where(EPOCHS_30 == 5, np.nan, 1.0 - EPOCHS_30 / 60)),
     "no_validation": dict(train=FALLING_TRAIN_LOSS, validation=None),
     "overfitting": dict(train=FALLING_TRAIN_LOSS, validation=noisy_u_shaped_loss(0)),
+    "worsening": dict(train=None, validation=noisy_u_shaped_loss(0)),
     "not_learning": dict(train=np.full(30, 2.3), validation=np.full(30, 2.31)),
     "improving": dict(train=FALLING_TRAIN_LOSS, validation=1.0 - EPOCHS_30 / 60),
     "plateau": dict(train=FALLING_TRAIN_LOSS[:15], validation=PLATEAU_LOSS),
@@ -744,7 +764,7 @@ def test_accuracy_flat_at_chance_is_not_overfitting(monkeypatch):
     assert analysis.status == "not_learning" and analysis.onset_index is None
     assert analysis.tolerance == pytest.approx(curves.MATERIAL_FRACTION * counts.max() / EVAL_SAMPLES)
     monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)  # without the rule: "worse by more than 3.3e-05"
-    assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "overfitting"
+    assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "worsening"
 
 
 def test_accuracy_near_one_jittering_by_a_sample_is_not_overfitting(monkeypatch):

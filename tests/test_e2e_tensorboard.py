@@ -1,6 +1,8 @@
 """A real `tensorboard` process with the installed plugin, Python loader and Rust data server."""
 
 import json
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -10,17 +12,18 @@ import logwriters
 LOAD_FAST = ["false", "true"]  # the Python multiplexer, and the Rust data server
 
 
-def _verdicts(runs_document):
-    """What must not depend on the loader: statuses, best/onset, what-if, weight health."""
+def _verdicts(runs_document, weights_summary):
+    """What must not depend on the loader: statuses, best/onset, what-if (/runs), weight health (/weights_summary)."""
+    summaries = weights_summary["weights"]
     return {
         row["run"]: (
             row["status"],
             row["best"] and (row["best"]["step"], round(row["best"]["value"], 5)),
             row["onset"] and row["onset"]["step"],
             row["early_stop"] and (row["early_stop"]["stop_step"], row["early_stop"]["restore_step"]),
-            row["weights"]["layers"],
-            row["weights"]["flagged_layers"],
-            row["weights"]["worst_flag"] and row["weights"]["worst_flag"]["flag"],
+            summaries[row["run"]]["layers"],
+            summaries[row["run"]]["flagged_layers"],
+            summaries[row["run"]]["worst_flag"] and summaries[row["run"]]["worst_flag"]["flag"],
         )
         for row in runs_document["runs"]
     }
@@ -43,14 +46,18 @@ def test_plugin_listed_served_and_same_verdicts_as_in_process(demo_logdir, tenso
     # TensorBoard loads the logdir in the background: wait for all three runs.
     def all_runs_loaded():
         status, body = tensorboard.get_json("/data/plugin/overfit/runs")
+        _, summary = tensorboard.get_json("/data/plugin/overfit/weights_summary")
         return status == 200 and sorted(r["run"] for r in body["runs"]) == ["broken", "overfit", "regularized"] and all(
-            r["weights"]["layers"] for r in body["runs"]
+            summary["weights"][r["run"]]["layers"] for r in body["runs"]
         )
 
     tensorboard.wait_until(all_runs_loaded, "the demo runs")
     _, served = tensorboard.get_json("/data/plugin/overfit/runs")
-    _, in_process = plugin_client(demo_logdir).get("runs")
-    assert _verdicts(served) == _verdicts(in_process)
+    _, served_weights = tensorboard.get_json("/data/plugin/overfit/weights_summary")
+    client = plugin_client(demo_logdir)
+    _, in_process = client.get("runs")
+    _, in_process_weights = client.get("weights_summary")
+    assert _verdicts(served, served_weights) == _verdicts(in_process, in_process_weights)
     statuses = {row["run"]: row["status"] for row in served["runs"]}
     assert statuses["overfit"] == "overfitting"
 
@@ -115,7 +122,8 @@ def test_rust_server_histogram_sampling_is_reported(tmp_path, tensorboard_proces
     if sampled:
         assert len(steps) < epochs and "--samples_per_plugin=histograms=0" in body["sampling_hint"]
         _, runs = tensorboard.get_json("/data/plugin/overfit/runs")
-        assert runs["runs"][0]["weights"]["sampled"] is True
+        _, summary = tensorboard.get_json("/data/plugin/overfit/weights_summary")
+        assert summary["weights"]["long"]["sampled"] is True
         assert runs["runs"][0]["num_steps"] == epochs  # scalars are not sampled at this size
         assert runs["runs"][0]["sampled"] is False
     else:
@@ -176,3 +184,21 @@ def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(tmp_
     np.testing.assert_allclose(weight["stats"]["max"], [s.max() for s in samples], rtol=1e-6)  # the real max
     bias = python["layers"][0]["tensors"][1]
     assert bias["kind"] == "bias" and "identical_values" in {f["flag"] for f in bias["flags"]}
+
+
+def test_conditional_requests_answer_304_not_modified(demo_logdir, tensorboard_process):
+    tensorboard = tensorboard_process(demo_logdir, "--load_fast=true")
+    tensorboard.wait_until(lambda: tensorboard.get_json("/data/plugin/overfit/weights_summary")[0] == 200 and all(
+        summary["layers"] for summary in tensorboard.get_json("/data/plugin/overfit/weights_summary")[1]["weights"].values()
+    ) and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 3, "the demo runs")
+    for route in ("runs?patience=3", "weights_summary", "curves?run=overfit", "weights?run=broken"):
+        url = f"{tensorboard.url}/data/plugin/overfit/{route}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            tag, body = response.headers["ETag"], json.loads(response.read())
+        assert tag and body
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": tag}), timeout=30)
+        assert not_modified.value.code == 304 and not_modified.value.read() == b""
+        request = urllib.request.Request(url, headers={"If-None-Match": '"stale"', "Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"

@@ -182,8 +182,12 @@ def test_verdicts_for_curve_shapes(tmp_path, plugin_client):
 
 def test_demo_verdicts(demo_logdir, plugin_client):
     """Acceptance: the demo's real Keras runs get the verdicts they were built for."""
-    _, body = plugin_client(demo_logdir).get("runs")
+    client = plugin_client(demo_logdir)
+    _, body = client.get("runs")
     rows = {row["run"]: row for row in body["runs"]}
+    _, summary = client.get("weights_summary")
+    for name, row in rows.items():
+        row["weights"] = summary["weights"][name]  # the leaderboard's weight column
     overfit = rows["overfit"]
     assert overfit["status"] == "overfitting"
     assert overfit["best"]["step"] < overfit["onset"]["step"] <= overfit["best"]["step"] + 5

@@ -66,7 +66,7 @@ def test_accuracy_flat_at_chance_is_not_learning_not_overfitting(hf_logdir, plug
     # The same files without the materiality rule: the reported false alarm.
     monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)
     _, unguarded = plugin_client(hf_logdir).get("runs", metric="accuracy")
-    assert _rows(unguarded)["chance"]["status"] == "overfitting"
+    assert _rows(unguarded)["chance"]["status"] == "worsening"  # the false alarm, named as what it is without a train curve
 
 
 def test_loss_flat_at_chance_is_not_learning(hf_logdir, plugin_client):
@@ -78,9 +78,9 @@ def test_loss_flat_at_chance_is_not_learning(hf_logdir, plugin_client):
 def test_worsening_without_a_train_series_says_what_is_known(hf_logdir, plugin_client):
     _, document = plugin_client(hf_logdir).get("runs", metric="accuracy")
     worsening = _rows(document)["worsening"]
-    assert worsening["status"] == "overfitting"
+    assert worsening["status"] == "worsening"  # no train accuracy: no evidence of overfitting
     assert (worsening["best"]["step"], worsening["onset"]["step"]) == (2500, 3500)  # 0.79 is within tol, 0.78 not
-    assert "Validation accuracy was best at step 2500 (0.8)" in worsening["explanation"]
+    assert "Validation accuracy was best at epoch 5, step 2500 (0.8)" in worsening["explanation"]
     assert "no train accuracy was logged, so only the worsening is known" in worsening["explanation"]
     _, by_loss = plugin_client(hf_logdir).get("runs")
     assert "while training loss kept falling" in _rows(by_loss)["worsening"]["explanation"]
@@ -91,6 +91,6 @@ def test_cli_gives_the_same_verdicts_and_gates_only_the_real_worsening(hf_logdir
     assert cli.run([str(hf_logdir), "--metric", "accuracy", "--json"], out=out) == 0
     _, served = plugin_client(hf_logdir).get("runs", metric="accuracy")
     assert json.loads(out.getvalue()) == served
-    gate = ["--metric", "accuracy", "--fail-on", "overfitting", "--run"]
+    gate = ["--metric", "accuracy", "--fail-on", "overfitting,worsening", "--run"]
     assert cli.run([str(hf_logdir), *gate, "^chance$"], out=io.StringIO()) == 0
     assert cli.run([str(hf_logdir), *gate, "^worsening$"], out=io.StringIO()) == 1

@@ -165,7 +165,7 @@ def test_refit_histograms_keep_the_second_fit_and_are_not_called_sampled(python_
     assert len(tensors) == 6  # 3 Dense layers x (kernel, bias)
     assert all(tensor["steps"] == list(range(SECOND_FIT)) and not tensor["sampled"] for tensor in tensors)
     assert weights["sampled"] is False and weights["sampling_hint"] is None
-    assert _rows(python_client.get("runs")[1])["refit"]["weights"]["sampled"] is False
+    assert python_client.get("weights_summary")[1]["weights"]["refit"]["sampled"] is False
 
 
 def test_resumed_tf_summary_job_keeps_its_checkpointed_epochs(restarted, python_client):
@@ -204,12 +204,17 @@ def test_same_runs_document_from_the_rust_server_the_python_loader_and_in_proces
     _, expected = python_client.get("runs")
     tensorboard = tensorboard_process(logdir, f"--load_fast={load_fast}")
 
-    def shape(document):
-        return [(row["run"], row["num_steps"], row["weights"]["layers"]) for row in document["runs"]]
+    def shape(document, summary):
+        """Runs, epochs and (from /weights_summary) histogram layers."""
+        layers = (summary or {}).get("weights", {})
+        return [(row["run"], row["num_steps"], layers.get(row["run"], {}).get("layers")) for row in document["runs"]]
+
+    expected_shape = shape(expected, python_client.get("weights_summary")[1])
 
     def loaded():
         status, body = tensorboard.get_json("/data/plugin/overfit/runs")
-        return status == 200 and shape(body) == shape(expected)
+        _, summary = tensorboard.get_json("/data/plugin/overfit/weights_summary")
+        return status == 200 and shape(body, summary) == expected_shape
 
     tensorboard.wait_until(loaded, "every fit to be loaded")
     _, served = tensorboard.get_json("/data/plugin/overfit/runs")

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { ApiError, buildUrl, errorMessage, getJson } from "../api.js";
+import { ApiError, buildUrl, errorMessage, forgetAnswers, getJson, MAX_KEPT_ANSWERS } from "../api.js";
 
 test("buildUrl keeps the path relative and encodes parameters", () => {
   assert.equal(buildUrl("./runs"), "./runs");
@@ -38,4 +38,55 @@ test("getJson parses JSON and throws ApiError with the server message", async (t
     throw e;
   };
   await assert.rejects(getJson("./runs"), (err) => err.name === "AbortError");
+});
+
+test("getJson revalidates with If-None-Match and returns the kept answer on 304", async (t) => {
+  const saved = globalThis.fetch;
+  t.after(() => {
+    globalThis.fetch = saved;
+    forgetAnswers();
+  });
+  forgetAnswers();
+  const sent = [];
+  let answer = { status: 200, etag: '"v1"', body: '{"runs": [1]}' };
+  globalThis.fetch = async (url, init) => {
+    sent.push({ url, ifNoneMatch: init.headers["If-None-Match"], cache: init.cache });
+    const { status, etag, body } = answer;
+    return { ok: status === 200, status, statusText: "", headers: new Map([["ETag", etag]]), text: async () => body };
+  };
+  const first = await getJson("./runs", { patience: 5 });
+  assert.deepEqual(first, { runs: [1] });
+  assert.equal(sent[0].ifNoneMatch, undefined);
+  assert.equal(sent[0].cache, "no-store");
+
+  answer = { status: 304, etag: '"v1"', body: "" };
+  const second = await getJson("./runs", { patience: 5 });
+  assert.equal(sent[1].ifNoneMatch, '"v1"');
+  assert.equal(second, first, "the same object: nothing to re-render");
+
+  answer = { status: 200, etag: '"v2"', body: '{"runs": [2]}' };
+  assert.deepEqual(await getJson("./runs", { patience: 5 }), { runs: [2] });
+  await getJson("./runs", { patience: 5 });
+  assert.equal(sent[3].ifNoneMatch, '"v2"');
+  await getJson("./runs", { patience: 6 });
+  assert.equal(sent[4].ifNoneMatch, undefined, "tags are per URL");
+});
+
+test("getJson keeps a bounded number of answers", async (t) => {
+  const saved = globalThis.fetch;
+  t.after(() => {
+    globalThis.fetch = saved;
+    forgetAnswers();
+  });
+  forgetAnswers();
+  const sent = [];
+  globalThis.fetch = async (url, init) => {
+    sent.push(init.headers["If-None-Match"]);
+    return { ok: true, status: 200, statusText: "", headers: new Map([["ETag", `"${url}"`]]), text: async () => "{}" };
+  };
+  for (let i = 0; i <= MAX_KEPT_ANSWERS; i++) await getJson("./curves", { run: `r${i}` });
+  await getJson("./curves", { run: "r0" });
+  assert.equal(sent.at(-1), undefined, "the oldest answer was dropped");
+  await getJson("./curves", { run: `r${MAX_KEPT_ANSWERS}` });
+  assert.equal(sent.at(-1), `"./curves?run=r${MAX_KEPT_ANSWERS}"`);
 });

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns } from "../leaderboard.js";
+import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns, withWeights } from "../leaderboard.js";
 
 const RUNS = [
   { run: "overfit", status: "overfitting", best: { step: 7, epoch: 8, value: 0.31 }, onset: { step: 9, epoch: 10 },
@@ -92,4 +92,15 @@ test("an invalid regex is reported, not thrown, and hides nothing", () => {
 test("visibleRuns filters then sorts", () => {
   assert.deepEqual(names(visibleRuns(RUNS, compileRunFilter("run"), { key: "run", dir: "desc" })), ["run10", "run9"]);
   assert.deepEqual(names(visibleRuns(RUNS, compileRunFilter("zzz"), { key: "run", dir: "asc" })), []);
+});
+
+test("withWeights fills the weight column from /weights_summary when it arrives", () => {
+  const rows = [{ run: "a", status: "plateau" }, { run: "b", status: "improving" }];
+  const pending = withWeights(rows, null);
+  assert.ok(pending.every((r) => r.weights === undefined), "placeholder until the summary arrives");
+  const filled = withWeights(rows, { a: { layers: 3, flagged_layers: 0, worst_flag: null } });
+  assert.deepEqual(filled[0].weights, { layers: 3, flagged_layers: 0, worst_flag: null });
+  assert.equal(filled[1].weights, null, "a run the summary does not know has no histograms");
+  assert.equal(rows[0].weights, undefined, "the /runs rows are not modified");
+  assert.equal(SORT_KEYS.weights(pending[0]), null, "pending cells sort last");
 });

@@ -1,0 +1,203 @@
+"""Warm answers and bounded memory: ETag/304, one listing per page load, caches keyed and bounded by experiment."""
+
+import time
+
+import numpy as np
+import pytest
+from tensorboard import context as context_lib
+from tensorboard.backend import application
+from tensorboard.compat.proto import event_pb2
+from tensorboard.plugins import base_plugin
+from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from werkzeug import test as werkzeug_test
+from werkzeug import wrappers
+
+from tb_overfit_plugin import plugin as plugin_lib
+from tb_overfit_plugin import reading
+from tb_overfit_plugin.logdir import local_data_provider
+
+import logwriters
+
+RUNS = "/data/plugin/overfit/runs"
+
+
+def _write_events(logdir, run, tag, values, wall_time0=1_000.0):
+    """TF2 scalar summaries through TensorBoard's own event writer, with fixed wall times."""
+    writer = EventFileWriter(str(logdir / run))
+    for step, value in enumerate(values):
+        writer.add_event(event_pb2.Event(step=step, wall_time=wall_time0 + step,
+                                         summary=scalar_pb(tag, np.float32(value))))
+    writer.close()
+
+
+class PerExperimentProvider:
+    """Real data providers, one per experiment id (as a multi-experiment TensorBoard serves them)."""
+
+    def __init__(self, providers):
+        self._providers = providers
+        self.calls = []
+
+    def __getattr__(self, name):
+        def call(ctx, *, experiment_id, **kwargs):
+            self.calls.append((name, experiment_id))
+            return getattr(self._providers[experiment_id], name)(ctx, experiment_id=experiment_id, **kwargs)
+
+        return call
+
+
+def _client(provider, logdir):
+    plugin = plugin_lib.OverfitPlugin(base_plugin.TBContext(data_provider=provider, logdir=str(logdir)))
+    app = application.TensorBoardWSGI([plugin], data_provider=provider)
+    return plugin, werkzeug_test.Client(app, wrappers.Response)
+
+
+@pytest.fixture
+def keras_logdir(tmp_path):
+    epochs = 12
+    rng = np.random.default_rng(0)
+    logwriters.write_keras_layout(
+        tmp_path, "a", train={"epoch_loss": list(np.linspace(1, 0.1, epochs))},
+        validation={"epoch_loss": [0.9, 0.7, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]},
+        histograms={"model/dense/kernel/histogram": [rng.normal(0, 0.1, 64) for _ in range(epochs)]},
+    )
+    return tmp_path
+
+
+def test_etag_answers_304_until_the_data_or_the_parameters_change(keras_logdir, monkeypatch):
+    monkeypatch.setattr(plugin_lib, "LISTING_MAX_AGE_S", 0.0)  # every request asks the provider
+    provider = local_data_provider(str(keras_logdir))
+    _, client = _client(provider, keras_logdir)
+    first = client.get(RUNS)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('"') and first.json["runs"][0]["run"] == "a"
+
+    again = client.get(RUNS, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    assert client.get(RUNS, headers={"If-None-Match": '"something else"'}).status_code == 200
+    other = client.get(RUNS, query_string={"patience": "2"}, headers={"If-None-Match": tag})
+    assert other.status_code == 200 and other.headers["ETag"] != tag and other.json["params"]["patience"] == 2
+    for route in ("weights_summary", "curves?run=a", "weights?run=a"):
+        answer = client.get(f"/data/plugin/overfit/{route}")
+        assert answer.status_code == 200, answer.data
+        assert client.get(f"/data/plugin/overfit/{route}", headers={"If-None-Match": answer.headers["ETag"]}).status_code == 304
+
+    # The run gains epochs: a new tag and the new verdict.
+    logwriters.write_keras_layout(keras_logdir, "a", train={"epoch_loss": [0.05, 0.04]},
+                                  validation={"epoch_loss": [1.4, 1.5]}, steps=[12, 13])
+    provider._multiplexer.Reload()
+    grown = client.get(RUNS, headers={"If-None-Match": tag})
+    assert grown.status_code == 200 and grown.headers["ETag"] != tag
+    assert grown.json["runs"][0]["num_steps"] == 14
+    # Errors are never cached or tagged.
+    missing = client.get("/data/plugin/overfit/curves?run=nope")
+    assert missing.status_code == 404 and "ETag" not in missing.headers
+
+
+def test_a_page_load_lists_the_data_once_and_warm_answers_do_not_read(keras_logdir, monkeypatch):
+    monkeypatch.setattr(plugin_lib, "LISTING_MAX_AGE_S", 60.0)
+    provider = PerExperimentProvider({"": local_data_provider(str(keras_logdir))})
+    _, client = _client(provider, keras_logdir)
+    for route in ("runs", "weights_summary", "curves?run=a", "weights?run=a"):
+        assert client.get(f"/data/plugin/overfit/{route}").status_code == 200
+    calls = [name for name, _ in provider.calls]
+    assert calls.count("list_scalars") <= 1 and calls.count("list_tensors") == 1, calls
+    assert calls.count("read_scalars") == 1, "/runs read every scalar once; /curves used the cache"
+    before = len(provider.calls)
+    for route in ("runs", "weights_summary", "curves?run=a", "weights?run=a"):
+        assert client.get(f"/data/plugin/overfit/{route}").status_code == 200
+    assert len(provider.calls) == before, "warm answers are the cached bytes"
+
+
+def test_runs_reads_no_histogram_and_weights_summary_reads_each_once(keras_logdir):
+    provider = PerExperimentProvider({"": local_data_provider(str(keras_logdir))})
+    _, client = _client(provider, keras_logdir)
+    body = client.get(RUNS).json
+    assert body["runs"][0]["histogram_tags"]["a/train"] == ["model/dense/kernel/histogram"]
+    assert "weights" not in body["runs"][0]
+    assert "read_tensors" not in [name for name, _ in provider.calls]
+    summary = client.get("/data/plugin/overfit/weights_summary").json
+    assert summary["weights"]["a"]["layers"] == 1 and summary["thresholds"]["explode_factor"] == 10.0
+    # New thresholds: recomputed from the cached histograms, not read again.
+    strict = client.get("/data/plugin/overfit/weights_summary", query_string={"explode_factor": "1.01"}).json
+    assert strict["thresholds"]["explode_factor"] == 1.01
+    assert [name for name, _ in provider.calls].count("read_tensors") == 1
+
+
+def test_two_experiments_with_the_same_names_and_versions_never_share_an_answer(tmp_path):
+    """Same runs, steps and wall times, different values: only the experiment id tells them apart."""
+    rising = [0.9, 0.7, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    falling = list(np.linspace(0.9, 0.3, 10))
+    for name, validation in (("u", rising), ("down", falling)):
+        _write_events(tmp_path / name, "run/train", "epoch_loss", np.linspace(1, 0.1, 10))
+        _write_events(tmp_path / name, "run/validation", "epoch_loss", validation)
+    provider = PerExperimentProvider({
+        "u": local_data_provider(str(tmp_path / "u")), "down": local_data_provider(str(tmp_path / "down")),
+    })
+    _, client = _client(provider, tmp_path)
+    u = client.get("/experiment/u" + RUNS)
+    down = client.get("/experiment/down" + RUNS)
+    assert u.json["runs"][0]["status"] == "overfitting"
+    assert down.json["runs"][0]["status"] == "improving"
+    assert u.headers["ETag"] != down.headers["ETag"]
+    assert client.get("/experiment/down" + RUNS, headers={"If-None-Match": u.headers["ETag"]}).status_code == 200
+    curves = client.get("/experiment/down/data/plugin/overfit/curves?run=run").json
+    assert curves["validation"]["values"][-1] == pytest.approx(0.3)
+
+
+def test_series_cache_holds_at_most_its_budget_least_recently_used_experiment_dropped_first(keras_logdir):
+    provider = PerExperimentProvider({f"e{i}": local_data_provider(str(keras_logdir)) for i in range(10)})
+    ctx = context_lib.RequestContext()
+    one = reading.SeriesReader(provider)
+    one.scalars(ctx, "e0")
+    per_experiment = one.cached_bytes()
+    assert per_experiment > 0
+
+    budget = int(2.5 * per_experiment)
+    reader = reading.SeriesReader(provider, cache_bytes=budget)
+    for i in range(10):
+        assert sorted(reader.scalars(ctx, f"e{i}").by_run) == ["a/train", "a/validation"]
+        assert reader.cached_bytes() <= budget
+    assert reader.cached_experiments() == ["e8", "e9"]
+    provider.calls.clear()
+    reader.scalars(ctx, "e9")
+    assert [name for name, _ in provider.calls] == ["list_scalars"], "e9 is cached: listed, not read"
+    reader.scalars(ctx, "e0")
+    assert ("read_scalars", "e0") in provider.calls, "e0 was evicted: read again"
+    assert reader.cached_experiments() == ["e9", "e0"]
+
+    # Histograms larger than the whole budget are answered in full and not kept.
+    histograms = reader.histograms(ctx, "e1")
+    assert histograms.by_run["a/train"]["model/dense/kernel/histogram"].steps.tolist() == list(range(12))
+    small = reading.SeriesReader(provider, cache_bytes=reading.series_nbytes(
+        histograms.by_run["a/train"]["model/dense/kernel/histogram"]) // 2)
+    assert len(small.histograms(ctx, "e1").by_run["a/train"]["model/dense/kernel/histogram"].buckets) == 12
+    assert small.cached_bytes() <= small._cache_bytes
+
+
+def test_plugin_memory_stays_within_the_budget_over_many_experiment_ids(keras_logdir, monkeypatch):
+    """Through the HTTP layer: /experiment/<id>/... for 12 ids keeps at most the budget of series."""
+    provider = PerExperimentProvider({f"id{i}": local_data_provider(str(keras_logdir)) for i in range(12)})
+    probe = reading.SeriesReader(provider)
+    ctx = context_lib.RequestContext()
+    probe.scalars(ctx, "id0")
+    probe.histograms(ctx, "id0")
+    budget = 3 * probe.cached_bytes()
+    monkeypatch.setattr(reading, "SERIES_CACHE_BYTES", budget)
+    plugin, client = _client(provider, keras_logdir)
+    for i in range(12):
+        for route in ("runs", "weights_summary", "weights?run=a"):
+            assert client.get(f"/experiment/id{i}/data/plugin/overfit/{route}").status_code == 200
+        assert plugin._reader.cached_bytes() <= budget
+    assert plugin._reader.cached_experiments()[-1] == "id11" and "id0" not in plugin._reader.cached_experiments()
+
+
+def test_listing_reused_only_within_its_max_age(keras_logdir):
+    provider = PerExperimentProvider({"": local_data_provider(str(keras_logdir))})
+    reader = reading.SeriesReader(provider, listing_max_age=0.3)
+    ctx = context_lib.RequestContext()
+    first = reader.listing(ctx, "", reading.SCALARS_PLUGIN)
+    assert reader.listing(ctx, "", reading.SCALARS_PLUGIN) is first
+    time.sleep(0.35)
+    assert reader.listing(ctx, "", reading.SCALARS_PLUGIN) is not first
+    assert [name for name, _ in provider.calls] == ["list_scalars", "list_scalars"]
