@@ -1,6 +1,6 @@
 """Cost of weight health on a sweep, next to the cost of reading its histograms.
 
-Loads a sweep logdir (written by `bench.write_sweep` if missing) with
+Loads a sweep logdir (`bench.sweep`'s, written once if missing) with
 TensorBoard's Python loader, reads every histogram series through the
 plugin's `SeriesReader` (as `/runs` does) and runs `weights.analyze_layers`
 on each run's histograms, as the plugin does per run, and
@@ -26,15 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sweep", nargs="?", default="100x200x10", help="runs x epochs x tensors")
-    parser.add_argument("--logdir", default=None, help="default: /tmp/tb_overfit_bench_R_E_T (bench.py's)")
+    parser.add_argument("--logdir", default=None, help="any logdir instead of the generated sweep")
     parser.add_argument("--repeat", type=int, default=3, help="analysis passes; the fastest is printed")
     args = parser.parse_args()
-    runs, epochs, tensors = (int(part) for part in args.sweep.split("x"))
-    logdir = Path(args.logdir or f"/tmp/tb_overfit_bench_{runs}_{epochs}_{tensors}")
-    if not logdir.exists():
-        from bench import write_sweep
+    if args.logdir:
+        logdir = Path(args.logdir)
+    else:
+        from bench import sweep
 
-        write_sweep(logdir, runs, epochs, tensors)
+        logdir = sweep(*(int(part) for part in args.sweep.split("x")))
 
     from tensorboard import context as context_lib
 
