@@ -42,11 +42,13 @@ parameter of the same name).
 
 Speed
 -----
-Series are analysed in batches (`_CHUNK_BUCKETS` buckets at a time): every
-statistic, and the Wasserstein movement between consecutive steps, is one
-vectorised numpy pass over all histograms of the batch; Python only loops over
-tensors to assemble their JSON, and runs the flag rules only for tensors a batch
-test (`_may_flag`) cannot clear.
+Series are analysed in batches (`_CHUNK_BUCKETS` buckets at a time, ragged:
+every step's histogram has its own bucket count): every statistic, the
+Wasserstein movement between consecutive steps, the trends and each flag rule
+are one vectorised numpy pass over all histograms (or series) of the batch.
+Python only words the flags raised and assembles each tensor's JSON. That JSON
+(a list per step and statistic) then costs about as much as the numpy passes;
+`summarize_layers` gives a run's summary (all a leaderboard needs) without it.
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ FLAG_SEVERITIES = {
     "collapsing": "warning",
     "unchanged": "warning",
 }
+
+# unchanged needs this many steps: two histograms can be equal by chance of logging
+# (e.g. one written before training), three in a row are a tensor that does not train.
+UNCHANGED_MIN_STEPS = 3
+
 
 # Percentiles computed in one pass: the public ones, then p25 and p75 for the IQR.
 _QUANTILES = np.array(PERCENTILES + (25.0, 75.0)) / 100.0
@@ -125,8 +132,8 @@ class Thresholds:
     unchanged_tolerance: float = _doc(
         1e-6,
         "unchanged: a step-to-step movement (1-Wasserstein distance between consecutive "
-        "histograms, in units of the earlier step's std) below this counts as none; a tensor "
-        "with 3+ steps that never moves after its first step is flagged. A frozen tensor moves "
+        "histograms, in units of the earlier step's std) below this counts as none; a tensor with "
+        f"{UNCHANGED_MIN_STEPS}+ steps that never moves after its first step is flagged. A frozen tensor moves "
         "exactly 0; the slowest healthy kernels in the demo move about 1e-3 per epoch.",
     )
     near_zero: float = _doc(
@@ -267,56 +274,76 @@ def _flatten(bucket_arrays) -> _Flat:
                  lengths=lengths, cum=cum, cum_before=cum_before, total=total)
 
 
-def _flat_stats(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
+def _flat_stats(flat: _Flat, near_zero: float, shape: bool = True) -> Dict[str, np.ndarray]:
     """`bucket_stats` for every row of `flat` at once (formulas there); NaN = null.
 
-    Per-row sums are `np.add.reduceat` over the non-empty rows' segments (empty rows
-    have no buckets, so the remaining segments are exactly the non-empty rows).
+    `_moments` always, `_shape` unless `shape` is False (the flag rules need only the
+    moments). Per-row sums are `np.add.reduceat` over the non-empty rows' segments
+    (empty rows have no buckets, so the remaining segments are exactly the non-empty rows).
     """
+    stats = _moments(flat)
+    if shape:
+        stats.update(_shape(flat, near_zero))
+    return stats
+
+
+def _moments(flat: _Flat) -> Dict[str, np.ndarray]:
+    """count, mean, std, min, max, identical and all_zero of every row of `flat`."""
     n = flat.rows
-    out = {name: np.full(n, np.nan) for name in
-           ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
+    out = {name: np.full(n, np.nan) for name in ("mean", "std", "min", "max")}
     out["count"] = flat.total
-    out["percentiles"] = np.full((n, _N_PUBLIC), np.nan)
     present = np.flatnonzero(flat.lengths > 0)
     if present.size:
-        seg = flat.starts[present]
-        left, right, counts, width, row = flat.left, flat.right, flat.counts, flat.width, flat.row
-        total = flat.total[present]
+        seg, total = flat.starts[present], flat.total[present]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            mid = 0.5 * (left + right)
-            mean = np.add.reduceat(counts * mid, seg) / total
+            mid = 0.5 * (flat.left + flat.right)
+            mean = np.add.reduceat(flat.counts * mid, seg) / total
             mean_of_row = np.zeros(n)
             mean_of_row[present] = mean
-            deviation = mid - mean_of_row[row]
-            var = np.add.reduceat(counts * (deviation * deviation + width * width / 12.0), seg) / total
-            total_of_bucket = flat.total[row]
-            # Probability density of each bucket; a point mass (zero width) is infinite.
-            density = np.where(width > 0, counts / (total_of_bucket * width), np.inf)
-            overlap = np.clip(np.minimum(right, near_zero) - np.maximum(left, -near_zero), 0.0, None)
-            share = np.where(width > 0, overlap / width, np.abs(left) < near_zero)
-
-            # Percentiles, all rows at once: row r's cumulative shares cum / N are
-            # offset by 2r so the concatenation is sorted; bucket j = the first whose
-            # share reaches q, then x = l_j + (q N - cum_before_j) / c_j (r_j - l_j).
-            keys = flat.cum / total_of_bucket + 2.0 * row
-            targets = (_QUANTILES[None, :] + 2.0 * present[:, None]).ravel()
-            j = np.minimum(np.searchsorted(keys, targets), len(keys) - 1).reshape(len(present), -1)
-            mass = _QUANTILES[None, :] * total[:, None]
-            fraction = np.clip((mass - flat.cum_before[j]) / counts[j], 0.0, 1.0)
-            quantiles = left[j] + fraction * width[j]
-
+            deviation = mid - mean_of_row[flat.row]
+            var = np.add.reduceat(flat.counts * (deviation * deviation + flat.width * flat.width / 12.0),
+                                  seg) / total
             out["mean"][present] = mean
             out["std"][present] = np.sqrt(var)
-            out["min"][present] = np.minimum.reduceat(left, seg)
-            out["max"][present] = np.maximum.reduceat(right, seg)
-            out["percentiles"][present] = quantiles[:, :_N_PUBLIC]
-            out["iqr"][present] = quantiles[:, _N_PUBLIC + 1] - quantiles[:, _N_PUBLIC]
-            out["peak_count"][present] = np.maximum.reduceat(counts, seg)
-            out["peak_density"][present] = np.maximum.reduceat(density, seg)
-            out["near_zero_share"][present] = np.add.reduceat(counts * share, seg) / total
+        out["min"][present] = np.minimum.reduceat(flat.left, seg)
+        out["max"][present] = np.maximum.reduceat(flat.right, seg)
     out["identical"] = (flat.total > 1) & (out["min"] == out["max"])
     out["all_zero"] = (flat.total > 0) & (out["min"] == 0.0) & (out["max"] == 0.0)
+    return out
+
+
+def _shape(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
+    """percentiles, iqr, peak_count, peak_density and near_zero_share of every row of `flat`."""
+    n = flat.rows
+    out = {name: np.full(n, np.nan) for name in ("iqr", "peak_count", "peak_density", "near_zero_share")}
+    out["percentiles"] = np.full((n, _N_PUBLIC), np.nan)
+    present = np.flatnonzero(flat.lengths > 0)
+    if not present.size:
+        return out
+    seg, total = flat.starts[present], flat.total[present]
+    left, right, counts, width, row = flat.left, flat.right, flat.counts, flat.width, flat.row
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        total_of_bucket = flat.total[row]
+        # Probability density of each bucket; a point mass (zero width) is infinite.
+        density = np.where(width > 0, counts / (total_of_bucket * width), np.inf)
+        overlap = np.clip(np.minimum(right, near_zero) - np.maximum(left, -near_zero), 0.0, None)
+        share = np.where(width > 0, overlap / width, np.abs(left) < near_zero)
+
+        # Percentiles, all rows at once: row r's cumulative shares cum / N are
+        # offset by 2r so the concatenation is sorted; bucket j = the first whose
+        # share reaches q, then x = l_j + (q N - cum_before_j) / c_j (r_j - l_j).
+        keys = flat.cum / total_of_bucket + 2.0 * row
+        targets = (_QUANTILES[None, :] + 2.0 * present[:, None]).ravel()
+        j = np.minimum(np.searchsorted(keys, targets), len(keys) - 1).reshape(len(present), -1)
+        mass = _QUANTILES[None, :] * total[:, None]
+        fraction = np.clip((mass - flat.cum_before[j]) / counts[j], 0.0, 1.0)
+        quantiles = left[j] + fraction * width[j]
+
+        out["percentiles"][present] = quantiles[:, :_N_PUBLIC]
+        out["iqr"][present] = quantiles[:, _N_PUBLIC + 1] - quantiles[:, _N_PUBLIC]
+        out["peak_count"][present] = np.maximum.reduceat(counts, seg)
+        out["peak_density"][present] = np.maximum.reduceat(density, seg)
+        out["near_zero_share"][present] = np.add.reduceat(counts * share, seg) / total
     return out
 
 
@@ -467,6 +494,72 @@ def _wasserstein_consecutive(flat: _Flat) -> np.ndarray:
     return np.where(valid[:-1] & valid[1:], sums, np.nan)
 
 
+# -- a batch of series ----------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Batch:
+    """Consecutive series analysed together: row r is one step's histogram.
+
+    Series s owns rows ``start[s]`` to ``end[s]`` (inclusive; ``size[s]`` rows, end -1
+    when there are none) and ``owner[r]`` is the series of row r. ``stats`` holds
+    `_flat_stats`' per-row arrays and ``movement``; per row also ``max_abs`` =
+    max(|min|, |max|) and ``finite`` (mean, std and max_abs finite: False when empty);
+    per series ``reference``, its first *usable* row (non-empty and finite), -1 if none.
+    The segment helpers reduce a per-row array to one value per series, one
+    ``reduceat`` over every series at once.
+    """
+
+    steps: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+    kinds: List[str]
+    stats: Dict[str, np.ndarray]
+
+    def __post_init__(self):
+        self.end = np.where(self.size > 0, self.start + self.size - 1, -1)
+        self.owner = np.repeat(np.arange(len(self.size)), self.size)
+        self.rows = np.arange(len(self.steps))
+        self._present = np.flatnonzero(self.size > 0)
+        stats = self.stats
+        with np.errstate(invalid="ignore", over="ignore"):
+            self.max_abs = np.maximum(np.abs(stats["min"]), np.abs(stats["max"]))
+        self.finite = np.isfinite(stats["mean"]) & np.isfinite(stats["std"]) & np.isfinite(self.max_abs)
+        self.reference = self.first((stats["count"] > 0) & self.finite)
+
+    def reduce(self, ufunc, values, empty) -> np.ndarray:
+        """Per series: ``ufunc.reduceat`` of the per-row `values` over its rows, `empty` without rows."""
+        out = np.full(len(self.size), empty, dtype=np.result_type(values, type(empty)))
+        if self._present.size:
+            out[self._present] = ufunc.reduceat(values, self.start[self._present])
+        return out
+
+    def first(self, mask: np.ndarray) -> np.ndarray:
+        """Per series: the first row where `mask` holds, -1 if none."""
+        first = self.reduce(np.minimum, np.where(mask, self.rows, len(mask)), len(mask))
+        return np.where(first < len(mask), first, -1)
+
+    def last(self, mask: np.ndarray) -> np.ndarray:
+        """Per series: the last row where `mask` holds, -1 if none."""
+        return self.reduce(np.maximum, np.where(mask, self.rows, -1), -1)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        return self.reduce(np.add, mask.astype(np.int64), 0)
+
+    def all(self, mask: np.ndarray) -> np.ndarray:
+        """Per series: `mask` holds at every row (True for a series without rows)."""
+        return self.reduce(np.logical_and, mask, True)
+
+    def at(self, values: np.ndarray, rows: np.ndarray, missing=np.nan) -> np.ndarray:
+        """Per series: ``values[rows]``, `missing` where the row is -1."""
+        return np.where(rows >= 0, values[np.maximum(rows, 0)] if len(values) else missing, missing)
+
+    def relative(self, values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """Per row: ``values`` / its series' `reference`; NaN where the row is not finite."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.finite, values / reference[self.owner], np.nan)
+
+
 # -- JSON helpers --------------------------------------------------------------
 
 
@@ -504,11 +597,14 @@ def _flag(name: str, severity: str, step, message: str, evidence: dict) -> dict:
     }
 
 
-# -- flags -----------------------------------------------------------------------
+# -- flags: one rule per function, every series of a batch at once ----------------
+#
+# A rule returns ``[(series, flag)]`` for the series it flags; numpy finds them, Python
+# only words the (few) flags raised.
 
 
-def _state_flag(name: str, holds: np.ndarray, steps: np.ndarray, message, evidence) -> Optional[dict]:
-    """identical_values / all_zero from the per-step condition `holds`.
+def _state_rule(batch: _Batch, name: str, holds: np.ndarray, describe) -> list:
+    """identical_values / all_zero from the per-row condition `holds`.
 
     - Holds at the last step: the tensor is stuck -> the flag's own severity (error),
       first_step = the first step where it holds.
@@ -517,148 +613,169 @@ def _state_flag(name: str, holds: np.ndarray, steps: np.ndarray, message, eviden
       zero then) -> no flag.
     - Held at later steps but no longer at the last: symmetry broken late (noise such
       as dropout) -> warning.
+
+    ``describe(series, first_row, last_row, persists)`` gives (message, evidence).
     """
-    if not holds.any():
-        return None
-    where = np.flatnonzero(holds)
-    if holds[-1]:
-        severity = FLAG_SEVERITIES[name]
-    elif where[-1] == 0:
-        return None
-    else:
-        severity = "warning"
-    first = int(where[0])
-    return _flag(name, severity, steps[first], message(first, bool(holds[-1]), where), evidence(first, where))
-
-
-def _first_over(ratio: np.ndarray, limit: float, above: bool) -> Optional[int]:
-    with np.errstate(invalid="ignore"):
-        hits = np.flatnonzero(ratio > limit if above else ratio < limit)
-    return int(hits[0]) if hits.size else None
-
-
-def _flags(kind: str, steps: np.ndarray, stats: dict, movement: np.ndarray, thresholds: Thresholds) -> list:
+    first, last, held = batch.first(holds), batch.last(holds), batch.count(holds)
+    persists = batch.at(holds, batch.end, False).astype(bool)
     flags = []
-    count, std, low, high = stats["count"], stats["std"], stats["min"], stats["max"]
-    nonempty = count > 0
-
-    def all_zero_message(first, persists, where):
-        tail = "from then on" if persists else f"until step {int(steps[where[-1]])}"
-        return (f"all {count[first]:g} values are exactly 0 from step {int(steps[first])} {tail}: "
-                f"this tensor is not training (zero initialisation, dead path or frozen)")
-
-    zero_flag = _state_flag(
-        "all_zero", stats["all_zero"], steps, all_zero_message,
-        lambda first, where: {"count": float(count[first]), "steps_holding": int(where.size),
-                              "last_step_holding": int(steps[where[-1]])},
-    )
-    if zero_flag is not None:
-        flags.append(zero_flag)
-
-    def identical_message(first, persists, where):
-        what = "biases" if kind == "bias" else "values"
-        tail = ("symmetry was never broken (constant initialisation)" if persists
-                else f"differentiated only after step {int(steps[where[-1]])}: symmetry broken late")
-        return (f"all {count[first]:g} {what} equal {low[first]:.4g} from step {int(steps[first])}: "
-                f"every neuron of this layer is identical, {tail}")
-
-    # An all-zero tensor is also identical; all_zero says it more precisely.
-    if zero_flag is None or zero_flag["severity"] != "error":
-        identical_flag = _state_flag(
-            "identical_values", stats["identical"], steps, identical_message,
-            lambda first, where: {"count": float(count[first]), "value": float(low[first]),
-                                  "steps_holding": int(where.size),
-                                  "last_step_holding": int(steps[where[-1]])},
-        )
-        if identical_flag is not None:
-            flags.append(identical_flag)
-
-    with np.errstate(invalid="ignore", over="ignore"):
-        max_abs = np.maximum(np.abs(low), np.abs(high))
-    finite = np.isfinite(stats["mean"]) & np.isfinite(std) & np.isfinite(max_abs)
-    usable = np.flatnonzero(nonempty & finite)
-
-    # exploding: non-finite statistics, or growth over the (floored) first step. A
-    # weight tensor never changes size, so a histogram that becomes empty after holding
-    # values is NaN too: TF2's tf.summary.histogram writes zero counts (and NaN edges)
-    # as soon as one value is NaN.
-    emptied = ~nonempty & (np.cumsum(nonempty) > 0)
-    nonfinite = np.flatnonzero((nonempty & ~finite) | emptied)
-    explode_at, explode_flag = None, None
-    if nonfinite.size:
-        explode_at = int(nonfinite[0])
-        why = ("the histogram became empty (TF2 writes an empty histogram when a value is NaN)"
-               if emptied[explode_at] else "NaN/Inf weights, or values so large their statistics overflow")
-        explode_flag = _flag(
-            "exploding", FLAG_SEVERITIES["exploding"], steps[explode_at],
-            f"non-finite weights from step {int(steps[explode_at])}: {why}; training diverged",
-            {"nonfinite_steps": int(nonfinite.size), "emptied": bool(emptied[explode_at])},
-        )
-    if usable.size:
-        ref = int(usable[0])
-        floor = thresholds.explode_min_scale if kind == "kernel" else thresholds.explode_min_scale_bias
-        std_ref, abs_ref = max(float(std[ref]), floor), max(float(max_abs[ref]), floor)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            std_growth = np.where(finite, std / std_ref, np.nan)
-            abs_growth = np.where(finite, max_abs / abs_ref, np.nan)
-        growth = np.fmax(std_growth, abs_growth)
-        at = _first_over(growth, thresholds.explode_factor, above=True)
-        if at is not None and (explode_at is None or at < explode_at):
-            if std_growth[at] >= abs_growth[at]:
-                what, first_value, value = "std", std[ref], std[at]
-            else:
-                what, first_value, value = "max|value|", max_abs[ref], max_abs[at]
-            explode_flag = _flag(
-                "exploding", FLAG_SEVERITIES["exploding"], steps[at],
-                f"{what} grew {growth[at]:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> "
-                f"{_g(value)}) by step {int(steps[at])}, over the {thresholds.explode_factor:g}x limit: "
-                f"weights are exploding",
-                {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
-                 "max_abs_first": float(max_abs[ref]), "max_abs_at": float(max_abs[at]),
-                 "growth": float(growth[at]), "reference_floor": float(floor),
-                 "factor": float(thresholds.explode_factor)},
-            )
-    if explode_flag is not None:
-        flags.append(explode_flag)
-
-    # collapsing: std below collapse_factor x the first step's (positive) std.
-    if usable.size and std[usable[0]] > 0:
-        ref = int(usable[0])
-        with np.errstate(invalid="ignore"):
-            shrink = np.where(finite, std / std[ref], np.nan)
-        at = _first_over(shrink, thresholds.collapse_factor, above=False)
-        if at is not None:
-            flags.append(_flag(
-                "collapsing", FLAG_SEVERITIES["collapsing"], steps[at],
-                f"std shrank to {shrink[at]:.3g}x its step-{int(steps[ref])} value ({_g(std[ref])} -> "
-                f"{_g(std[at])}) by step {int(steps[at])}, below the {thresholds.collapse_factor:g}x limit: "
-                f"the weights are collapsing towards a constant",
-                {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
-                 "ratio": float(shrink[at]), "factor": float(thresholds.collapse_factor)},
-            ))
-
-    # unchanged: 3+ steps and every step-to-step movement below the tolerance.
-    moves = movement[1:]
-    if len(steps) >= 3 and np.isfinite(moves).all() and (moves < thresholds.unchanged_tolerance).all():
-        largest = float(moves.max())
-        flags.append(_flag(
-            "unchanged", FLAG_SEVERITIES["unchanged"], steps[1],
-            f"no movement over {len(steps)} steps (largest step-to-step change {largest:.2g} std, below "
-            f"{thresholds.unchanged_tolerance:g}): frozen, or not receiving gradients",
-            {"steps": int(len(steps)), "max_movement": largest,
-             "tolerance": float(thresholds.unchanged_tolerance)},
-        ))
-    flags.sort(key=lambda flag: (-SEVERITIES.index(flag["severity"]),
-                                 flag["first_step"] if flag["first_step"] is not None else 0))
+    for series in np.flatnonzero(persists | (last > batch.start)).tolist():
+        severity = FLAG_SEVERITIES[name] if persists[series] else "warning"
+        message, evidence = describe(series, int(first[series]), int(last[series]), bool(persists[series]))
+        evidence.update(steps_holding=int(held[series]), last_step_holding=int(batch.steps[last[series]]))
+        flags.append((series, _flag(name, severity, batch.steps[first[series]], message, evidence)))
     return flags
 
 
-# -- per tensor -----------------------------------------------------------------
+def _all_zero(batch: _Batch, thresholds: Thresholds) -> list:
+    """all_zero (error): count > 0 and min == max == 0, with `_state_rule`'s step rules."""
+    count, steps = batch.stats["count"], batch.steps
+
+    def describe(series, first, last, persists):
+        tail = "from then on" if persists else f"until step {int(steps[last])}"
+        return (f"all {count[first]:g} values are exactly 0 from step {int(steps[first])} {tail}: "
+                f"this tensor is not training (zero initialisation, dead path or frozen)",
+                {"count": float(count[first])})
+
+    return _state_rule(batch, "all_zero", batch.stats["all_zero"], describe)
+
+
+def _identical_values(batch: _Batch, thresholds: Thresholds) -> list:
+    """identical_values (error): count > 1 and min == max, with `_state_rule`'s step rules;
+    not for a series all_zero flags as an error (all zero at its last step), which says it
+    more precisely."""
+    count, low, steps = batch.stats["count"], batch.stats["min"], batch.steps
+    zero_at_end = batch.at(batch.stats["all_zero"], batch.end, False).astype(bool)
+
+    def describe(series, first, last, persists):
+        what = "biases" if batch.kinds[series] == "bias" else "values"
+        tail = ("symmetry was never broken (constant initialisation)" if persists
+                else f"differentiated only after step {int(steps[last])}: symmetry broken late")
+        return (f"all {count[first]:g} {what} equal {low[first]:.4g} from step {int(steps[first])}: "
+                f"every neuron of this layer is identical, {tail}",
+                {"count": float(count[first]), "value": float(low[first])})
+
+    holds = batch.stats["identical"] & ~zero_at_end[batch.owner]
+    return _state_rule(batch, "identical_values", holds, describe)
+
+
+def _exploding(batch: _Batch, thresholds: Thresholds) -> list:
+    """exploding (error) at the first step with non-finite statistics, or whose std or
+    max|value| exceeds explode_factor x the series' reference row's (its first usable
+    step), that reference floored by explode_min_scale (kernels) or explode_min_scale_bias
+    (other kinds). A weight tensor never changes size, so a histogram that becomes empty
+    after holding values is NaN too: TF2's tf.summary.histogram writes zero counts (and
+    NaN edges) as soon as one value is NaN."""
+    nonempty = batch.stats["count"] > 0
+    filled = batch.first(nonempty)[batch.owner]  # the series' first non-empty row, -1 if none
+    emptied = ~nonempty & (filled >= 0) & (batch.rows > filled)
+    broken = (nonempty & ~batch.finite) | emptied
+    broken_at, broken_count = batch.first(broken), batch.count(broken)
+    floor = np.where([kind == "kernel" for kind in batch.kinds], thresholds.explode_min_scale,
+                     thresholds.explode_min_scale_bias)
+    std_growth, abs_growth = (batch.relative(values, np.maximum(batch.at(values, batch.reference), floor))
+                              for values in (batch.stats["std"], batch.max_abs))
+    growth = np.fmax(std_growth, abs_growth)
+    with np.errstate(invalid="ignore"):
+        grown_at = batch.first(growth > thresholds.explode_factor)
+    flags = []
+    for series in np.flatnonzero((grown_at >= 0) | (broken_at >= 0)).tolist():
+        at = int(grown_at[series])
+        if at >= 0 and (broken_at[series] < 0 or at < broken_at[series]):
+            by_std = bool(std_growth[at] >= abs_growth[at])
+            flags.append((series, _grown_flag(batch, thresholds, series, at, float(growth[at]), by_std,
+                                              float(floor[series]))))
+            continue
+        at = int(broken_at[series])
+        why = ("the histogram became empty (TF2 writes an empty histogram when a value is NaN)"
+               if emptied[at] else "NaN/Inf weights, or values so large their statistics overflow")
+        flags.append((series, _flag(
+            "exploding", FLAG_SEVERITIES["exploding"], batch.steps[at],
+            f"non-finite weights from step {int(batch.steps[at])}: {why}; training diverged",
+            {"nonfinite_steps": int(broken_count[series]), "emptied": bool(emptied[at])},
+        )))
+    return flags
+
+
+def _grown_flag(batch: _Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool,
+                floor: float) -> dict:
+    """The exploding flag of a series that grew past explode_factor at row `at`."""
+    std, max_abs, steps, ref = batch.stats["std"], batch.max_abs, batch.steps, int(batch.reference[series])
+    what, first_value, value = ("std", std[ref], std[at]) if by_std else ("max|value|", max_abs[ref], max_abs[at])
+    return _flag(
+        "exploding", FLAG_SEVERITIES["exploding"], steps[at],
+        f"{what} grew {growth:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> "
+        f"{_g(value)}) by step {int(steps[at])}, over the {thresholds.explode_factor:g}x limit: "
+        f"weights are exploding",
+        {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
+         "max_abs_first": float(max_abs[ref]), "max_abs_at": float(max_abs[at]),
+         "growth": growth, "reference_floor": floor, "factor": float(thresholds.explode_factor)},
+    )
+
+
+def _collapsing(batch: _Batch, thresholds: Thresholds) -> list:
+    """collapsing (warning) at the first step whose std is below collapse_factor x the
+    series' reference row's std (its first usable step), when that std is positive."""
+    std, steps = batch.stats["std"], batch.steps
+    std_ref = batch.at(std, batch.reference)
+    std_ref[~(std_ref > 0)] = np.nan
+    shrink = batch.relative(std, std_ref)
+    with np.errstate(invalid="ignore"):
+        collapsed_at = batch.first(shrink < thresholds.collapse_factor)
+    flags = []
+    for series in np.flatnonzero(collapsed_at >= 0).tolist():
+        ref, at = int(batch.reference[series]), int(collapsed_at[series])
+        flags.append((series, _flag(
+            "collapsing", FLAG_SEVERITIES["collapsing"], steps[at],
+            f"std shrank to {shrink[at]:.3g}x its step-{int(steps[ref])} value ({_g(std[ref])} -> "
+            f"{_g(std[at])}) by step {int(steps[at])}, below the {thresholds.collapse_factor:g}x limit: "
+            f"the weights are collapsing towards a constant",
+            {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
+             "ratio": float(shrink[at]), "factor": float(thresholds.collapse_factor)},
+        )))
+    return flags
+
+
+def _unchanged(batch: _Batch, thresholds: Thresholds) -> list:
+    """unchanged (warning, first_step = the second step): `UNCHANGED_MIN_STEPS` or more steps
+    and every step-to-step movement finite and below unchanged_tolerance."""
+    movement = batch.stats["movement"]
+    with np.errstate(invalid="ignore"):
+        still = np.isfinite(movement) & (movement < thresholds.unchanged_tolerance)
+    still[batch.start[batch.size > 0]] = True  # a series' first row has nothing to compare with
+    largest = batch.reduce(np.fmax, movement, np.nan)
+    flags = []
+    for series in np.flatnonzero((batch.size >= UNCHANGED_MIN_STEPS) & batch.all(still)).tolist():
+        steps = int(batch.size[series])
+        flags.append((series, _flag(
+            "unchanged", FLAG_SEVERITIES["unchanged"], batch.steps[batch.start[series] + 1],
+            f"no movement over {steps} steps (largest step-to-step change {largest[series]:.2g} std, below "
+            f"{thresholds.unchanged_tolerance:g}): frozen, or not receiving gradients",
+            {"steps": steps, "max_movement": float(largest[series]),
+             "tolerance": float(thresholds.unchanged_tolerance)},
+        )))
+    return flags
+
+
+_RULES = (_all_zero, _identical_values, _exploding, _collapsing, _unchanged)
+
+
+def _batch_flags(batch: _Batch, thresholds: Thresholds) -> List[list]:
+    """Every series' flags (`_RULES`), worst first, then by first_step."""
+    flags: List[list] = [[] for _ in batch.kinds]
+    for rule in _RULES:
+        for series, flag in rule(batch, thresholds):
+            flags[series].append(flag)
+    for tensor_flags in flags:
+        tensor_flags.sort(key=lambda flag: (-SEVERITIES.index(flag["severity"]), flag["first_step"]))
+    return flags
+
+
+# -- trends and per tensor ----------------------------------------------------------
 
 # Series are analysed in batches of about this many buckets: large enough that
 # numpy's per-call overhead vanishes, small enough to stay in cache.
 _CHUNK_BUCKETS = 30_000
-_PREFILTER = True  # skip `_flags` for series `_may_flag` clears (tests switch it off to compare)
 _STAT_NAMES = ("count", "mean", "std", "min", "max", "percentiles", "iqr", "peak_count",
                "peak_density", "near_zero_share")
 
@@ -681,112 +798,94 @@ def _movement(stats: dict, distance: np.ndarray, first_rows: np.ndarray) -> np.n
     return movement
 
 
-def _ratio(last, first) -> Optional[float]:
-    if first is None or last is None or first == 0:
-        return None
-    return jsonable.finite_or_none(last / first)
+def _ratio(last: np.ndarray, first: np.ndarray) -> list:
+    """last / first per series; None where either is not finite, first is 0 or the ratio overflows."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _floats(np.where(np.isfinite(last) & np.isfinite(first) & (first != 0), last / first, np.nan))
 
 
-def _may_flag(arrays: dict, starts: np.ndarray, sizes: np.ndarray, thresholds: Thresholds) -> np.ndarray:
-    """Per series: False only if `_flags` is certain to return nothing (a cheap batch test).
-
-    Conservative: no identical / all-zero / non-finite / emptied step, the spread of std
-    and of max|value| over the series within explode_factor (so no growth from any first
-    step, whatever the floor), min std above collapse_factor x max std, and some movement
-    at or above unchanged_tolerance (or fewer than 3 steps).
-    """
-    maybe = np.ones(len(sizes), dtype=bool)
-    present = np.flatnonzero(sizes > 0)
-    if not present.size:
-        return maybe
-    seg = starts[present]
-    count, std = arrays["count"], arrays["std"]
-    nonempty = count > 0
+def _trends(batch: _Batch) -> Dict[str, list]:
+    """Per series (see `analyze_tensor`): std_ratio, mean_drift, peak_density_ratio, final_movement."""
+    std, mean = batch.stats["std"], batch.stats["mean"]
+    first, last = np.where(batch.size > 0, batch.start, -1), batch.end
     with np.errstate(invalid="ignore", over="ignore"):
-        max_abs = np.maximum(np.abs(arrays["min"]), np.abs(arrays["max"]))
-        finite = np.isfinite(arrays["mean"]) & np.isfinite(std) & np.isfinite(max_abs)
-        bad = arrays["identical"] | arrays["all_zero"] | (nonempty & ~finite)
-        usable_std = np.where(nonempty & finite, std, np.nan)
-        usable_abs = np.where(nonempty & finite, max_abs, np.nan)
-        std_hi, std_lo = np.fmax.reduceat(usable_std, seg), np.fmin.reduceat(usable_std, seg)
-        abs_hi, abs_lo = np.fmax.reduceat(usable_abs, seg), np.fmin.reduceat(usable_abs, seg)
-        quiet = np.fmax.reduceat(arrays["movement"], seg) < thresholds.unchanged_tolerance
-        maybe[present] = (
-            np.logical_or.reduceat(bad, seg)
-            | ~np.logical_and.reduceat(nonempty, seg)  # an empty step
-            | ~(std_hi <= thresholds.explode_factor * std_lo)
-            | ~(abs_hi <= thresholds.explode_factor * abs_lo)
-            | ~(std_lo >= thresholds.collapse_factor * std_hi)
-            | ((sizes[present] >= 3) & quiet)
-        )
-    return maybe
-
-
-def _tensor_json(series: HistogramSeries, run, tag, kind, tensor, lists: dict, arrays: dict,
-                 r0: int, r1: int, thresholds: Thresholds, may_flag: bool = True) -> dict:
-    steps = np.asarray(series.steps, dtype=np.int64)
-    n = r1 - r0
-    stats = {name: lists[name][r0:r1] for name in _STAT_NAMES}
-    stats["identical"] = lists["identical"][r0:r1]
-    movement = lists["movement"][r0:r1]
-    std, mean, density = stats["std"], stats["mean"], stats["peak_density"]
-    trends = {
-        "std_ratio": _ratio(std[-1], std[0]) if n else None,
-        "mean_drift": (_ratio(mean[-1] - mean[0], std[0])
-                       if n and mean[0] is not None and mean[-1] is not None else None),
-        "peak_density_ratio": _ratio(density[-1], density[0]) if n else None,
-        "movement": movement,
-        "final_movement": movement[-1] if n > 1 else None,
+        drift = batch.at(mean, last) - batch.at(mean, first)
+    density = batch.stats["peak_density"]
+    return {
+        "std_ratio": _ratio(batch.at(std, last), batch.at(std, first)),
+        "mean_drift": _ratio(drift, batch.at(std, first)),
+        "peak_density_ratio": _ratio(batch.at(density, last), batch.at(density, first)),
+        "final_movement": _floats(batch.at(batch.stats["movement"], np.where(batch.size > 1, batch.end, -1))),
     }
-    window = {name: array[r0:r1] for name, array in arrays.items()} if may_flag else {}
+
+
+def _tensor_json(item, columns: dict, series: int, rows: slice) -> dict:
+    """One tensor's `analyze_tensor` document from its batch's `columns` (`_documents`)."""
+    histograms, run, tag, kind, tensor = item
+    stats = {name: columns[name][rows] for name in _STAT_NAMES + ("identical",)}
+    movement = columns["movement"][rows]
+    steps = columns["steps"][rows]
     return {
         "tensor": tensor,
         "kind": kind,
         "run": run,
         "tag": tag,
-        "steps": steps.tolist(),
-        "sampled": looks_downsampled(steps),
+        "steps": steps,
+        "sampled": looks_downsampled(histograms.steps),
         "stats": stats,
-        "trends": trends,
-        "first_histogram": _histogram_json(series.buckets[0]) if n else [],
-        "last_histogram": _histogram_json(series.buckets[-1]) if n else [],
-        "flags": _flags(kind, steps, window, window["movement"], thresholds) if n and may_flag else [],
+        "trends": {"std_ratio": columns["std_ratio"][series], "mean_drift": columns["mean_drift"][series],
+                   "peak_density_ratio": columns["peak_density_ratio"][series], "movement": movement,
+                   "final_movement": columns["final_movement"][series]},
+        "first_histogram": _histogram_json(histograms.buckets[0]) if steps else [],
+        "last_histogram": _histogram_json(histograms.buckets[-1]) if steps else [],
+        "flags": columns["flags"][series],
     }
 
 
-def _analyze_chunk(items, thresholds: Thresholds) -> List[dict]:
-    bucket_arrays = [buckets for series, _, _ in items for buckets in series.buckets]
-    sizes = np.array([len(series.buckets) for series, _, _ in items], dtype=np.int64)
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    flat = _flatten(bucket_arrays)
-    arrays = _flat_stats(flat, thresholds.near_zero)
-    arrays["movement"] = _movement(arrays, _wasserstein_consecutive(flat), starts[sizes > 0])
-    lists = {name: _floats(arrays[name]) for name in _STAT_NAMES + ("movement",)}
-    lists["identical"] = arrays["identical"].tolist()
-    may_flag = _may_flag(arrays, starts, sizes, thresholds).tolist() if _PREFILTER else [True] * len(items)
-    results = []
-    for (series, run, tag), r0, r1, maybe in zip(items, starts.tolist(), ends.tolist(), may_flag):
-        if tag is None:
-            tensor, kind = None, "other"
-        else:
-            _, tensor, kind = parse_weight_tag(tag)
-        results.append(_tensor_json(series, run, tag, kind, tensor, lists, arrays, r0, r1, thresholds, maybe))
-    return results
+def _batch_of(items, thresholds: Thresholds, shape: bool = True) -> _Batch:
+    """One `_Batch` over (series, run, tag, kind, tensor) items: every statistic (only the
+    moments unless `shape`, see `_flat_stats`) and the movement, each one numpy pass over
+    all their histograms."""
+    size = np.array([len(item[0].buckets) for item in items], dtype=np.int64)
+    start = np.cumsum(size) - size
+    flat = _flatten([buckets for item in items for buckets in item[0].buckets])
+    stats = _flat_stats(flat, thresholds.near_zero, shape)
+    stats["movement"] = _movement(stats, _wasserstein_consecutive(flat), start[size > 0])
+    steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
+    return _Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
 
 
-def _analyze_all(items, thresholds: Thresholds) -> List[dict]:
-    """`analyze_tensor` for every (series, run, tag) in `items`, batched; same order."""
+def _documents(items, thresholds: Thresholds) -> List[dict]:
+    """`analyze_tensor` documents of a chunk of items (see `_batch_of`)."""
+    batch = _batch_of(items, thresholds)
+    columns = {name: _floats(batch.stats[name]) for name in _STAT_NAMES + ("movement",)}
+    columns.update(_trends(batch), identical=batch.stats["identical"].tolist(), steps=batch.steps.tolist(),
+                   flags=_batch_flags(batch, thresholds))
+    return [_tensor_json(item, columns, series, slice(r0, r0 + n))
+            for series, (item, r0, n) in enumerate(zip(items, batch.start.tolist(), batch.size.tolist()))]
+
+
+def _verdicts(items, thresholds: Thresholds) -> List[dict]:
+    """What `weights_summary` reads of each item's document (tensor, run, sampled, flags), without
+    the per-step lists: the same batch and flag rules as `_documents`, a few Python objects per tensor."""
+    flags = _batch_flags(_batch_of(items, thresholds, shape=False), thresholds)
+    return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps), "flags": tensor_flags}
+            for item, tensor_flags in zip(items, flags)]
+
+
+def _analyze_all(items, thresholds: Thresholds, analyze=_documents) -> List[dict]:
+    """`analyze(chunk, thresholds)` (`_documents` or `_verdicts`) for every (series, run, tag)
+    in `items`, in chunks of about `_CHUNK_BUCKETS` buckets; same order."""
     results, chunk, size = [], [], 0
-    for item in items:
-        buckets = item[0].buckets
-        chunk.append(item)
-        size += len(buckets) * (len(buckets[0]) + 1 if len(buckets) else 1)
+    for series, run, tag in items:
+        _, tensor, kind = parse_weight_tag(tag) if tag is not None else (None, None, "other")
+        chunk.append((series, run, tag, kind, tensor))
+        size += len(series.buckets) * (len(series.buckets[0]) + 1 if len(series.buckets) else 1)
         if size >= _CHUNK_BUCKETS:
-            results.extend(_analyze_chunk(chunk, thresholds))
+            results.extend(analyze(chunk, thresholds))
             chunk, size = [], 0
     if chunk:
-        results.extend(_analyze_chunk(chunk, thresholds))
+        results.extend(analyze(chunk, thresholds))
     return results
 
 
@@ -823,7 +922,7 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
           ``explode_factor`` x its first-step value (that reference floored by
           ``explode_min_scale`` for kernels, ``explode_min_scale_bias`` otherwise).
         * ``collapsing`` (warning): std below ``collapse_factor`` x its first-step value.
-        * ``unchanged`` (warning): 3+ steps and every movement below
+        * ``unchanged`` (warning): `UNCHANGED_MIN_STEPS`+ steps and every movement below
           ``unchanged_tolerance``.
 
     `run` and `tag` only label the output (`tag` also gives tensor and kind via
@@ -857,6 +956,24 @@ def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
     `SEVERITIES`), "flags" (number of flags of its tensors), "tensors": [analyze_tensor
     dicts]}``.
     """
+    return _layers(histograms, thresholds, _documents)
+
+
+def summarize_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
+                     thresholds: Thresholds = Thresholds()) -> dict:
+    """``weights_summary(analyze_layers(histograms, thresholds))`` plus ``"sampled"`` (whether
+    any tensor's steps look downsampled), without building the per-step documents.
+
+    Same statistics and flag rules; what it saves is the JSON-ready lists (percentiles
+    per step, first/last histograms, ...): Python objects that cost more than the numpy
+    passes, mostly in garbage collection in a process as large as TensorBoard's.
+    """
+    layers = _layers(histograms, thresholds, _verdicts)
+    return dict(weights_summary(layers), sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+
+
+def _layers(histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: Thresholds, analyze) -> List[dict]:
+    """`analyze_layers` with each tensor's entry made by `analyze` (see `_analyze_all`)."""
     run_order: Dict[str, int] = {}
     groups: Dict[Tuple[str, str], list] = {}
     for (run, tag), series in histograms.items():
@@ -866,7 +983,7 @@ def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
     order = sorted(groups, key=lambda key: (run_order[key[0]], _natural(key[1])))
     members = {key: sorted(groups[key], key=lambda member: member[:3]) for key in order}
     analysed = iter(_analyze_all(
-        [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds))
+        [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds, analyze))
     layers = []
     for run, layer in order:
         tensors = [next(analysed) for _ in members[(run, layer)]]

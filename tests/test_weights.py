@@ -449,8 +449,8 @@ def test_analyze_layers_groups_orders_and_summarises():
 
 
 def test_batched_analysis_equals_one_tensor_at_a_time(monkeypatch):
-    """Series are analysed in chunks, and a batch test skips `_flags` for series it clears:
-    neither chunk boundaries, neighbours nor the shortcut may change a result."""
+    """Series are analysed in chunks, every flag rule over a whole chunk at once: neither
+    chunk boundaries nor neighbours may change a result."""
     rng = np.random.default_rng(5)
     histograms = {}
     for i in range(40):
@@ -465,10 +465,8 @@ def test_batched_analysis_equals_one_tensor_at_a_time(monkeypatch):
             rows[-1] = np.zeros((0, 3))
         kind = ("kernel", "bias", "gamma")[i % 3]
         histograms[("r", f"m/d{i}/{kind}/histogram")] = series_of(rows)
-    monkeypatch.setattr(weights, "_PREFILTER", False)
     one_by_one = [weights.analyze_tensor(s, run=r, tag=t) for (r, t), s in histograms.items()]
     assert sum(bool(t["flags"]) for t in one_by_one) >= 10, "the mix must include flagged series"
-    monkeypatch.setattr(weights, "_PREFILTER", True)
     for chunk in (1, 50, 1_000_000):
         monkeypatch.setattr(weights, "_CHUNK_BUCKETS", chunk)
         batched = [t for layer in weights.analyze_layers(histograms) for t in layer["tensors"]]
@@ -491,6 +489,232 @@ def assert_same(got, expected, where="$"):
             assert_same(a, b, f"{where}[{i}]")
     else:
         assert got == expected, where
+
+
+# -- a ragged sweep against the documented formulas on the raw buckets ------------------
+#
+# Many tensors of several runs analysed in one call, each step's histogram with its own
+# bucket count and with zero-count rows (as writers emit them). Every number is recomputed
+# here one histogram at a time, straight from the raw rows, with the formulas and rules the
+# docstrings state.
+
+
+def ragged_histogram(rng, scale):
+    """Raw (k, 3) rows in writer order, zero-count rows included; k, gaps and point masses vary."""
+    style = int(rng.integers(4))
+    if style == 0:  # TF2: k equal-width buckets over [min, max], empty ones written as zeros
+        values = rng.normal(rng.normal(0, scale), scale, int(rng.integers(1, 400)))
+        return tensor_util.make_ndarray(summary_v2.histogram_pb("t", values, buckets=int(rng.integers(1, 80)))
+                                        .value[0].tensor)
+    k = int(rng.integers(1, 120))
+    if style == 1:  # contiguous irregular buckets (TF1 HistogramProto-like)
+        edges = np.sort(rng.normal(0, scale, k + 1))
+        edges = np.column_stack([edges[:-1], edges[1:]])
+    else:  # gaps between buckets, some of them point masses
+        edges = np.sort(rng.normal(0, scale, 2 * k)).reshape(k, 2)
+        point = rng.random(k) < 0.2
+        edges[point, 1] = edges[point, 0]
+    counts = rng.integers(1, 60, k) * (rng.random(k) < (0.7 if style == 1 else 0.9))
+    return np.column_stack([edges, counts.astype(float)])
+
+
+def ragged_series(rng, index):
+    """One tensor's raw histograms: 1-13 steps, each flag's situation every few tensors."""
+    steps = int(rng.integers(1, 14))
+    growth = (1.0, 1.05, 0.6, 1.8)[index % 4]
+    raw = [ragged_histogram(rng, 0.05 * growth ** step) for step in range(steps)]
+    constant = np.array([[0.3, 0.3, 12.0]])
+    zero = np.zeros((30, 3))
+    zero[-1, 2] = 20.0
+    situation = index % 8
+    if situation == 1:
+        raw = [raw[0]] * steps  # frozen
+    elif situation == 2:
+        raw[-1] = constant  # symmetry lost
+    elif situation == 3:
+        raw[: steps // 2 + 1] = [zero] * (steps // 2 + 1)  # zero at first, trained late (or never)
+    elif situation == 4:
+        raw[-1] = np.column_stack([np.full(30, np.nan), np.full(30, np.nan), np.zeros(30)])  # TF2 with a NaN
+    elif situation == 5:
+        raw[-1] = np.array([[1.0, np.inf, 3.0]])
+    elif situation == 6:
+        raw[0] = np.zeros((30, 3))  # an empty tensor
+    elif situation == 7 and steps > 2:
+        raw[1] = constant
+    return raw
+
+
+def reference_stats(raw, near_zero):
+    """`bucket_stats`' formulas on the raw rows, one bucket at a time; None for an empty histogram."""
+    rows = [(left, right, count) for left, right, count in np.asarray(raw, dtype=float).tolist() if count > 0]
+    if not rows:
+        return None
+    left, right, counts = (np.array(column) for column in zip(*rows))
+    n, width, mid = float(counts.sum()), right - left, (left + right) / 2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean = float((counts * mid).sum() / n)
+        std = math.sqrt((counts * ((mid - mean) ** 2 + width ** 2 / 12)).sum() / n)
+        near = [c * (np.clip(min(r, near_zero) - max(l, -near_zero), 0, None) / (r - l) if r > l
+                     else abs(l) < near_zero) for l, r, c in rows]
+
+        def quantile(q):
+            below = 0.0
+            for l, r, c in rows:
+                if below + c >= q * n:
+                    return l + (q * n - below) / c * (r - l)
+                below += c
+
+        density = None if (width == 0).any() else (counts / (n * width)).max()
+    low, high = left.min(), right.max()
+    return {"count": n, "mean": mean, "std": std, "min": low, "max": high,
+            "percentiles": [quantile(p / 100) for p in P], "iqr": quantile(0.75) - quantile(0.25),
+            "peak_count": counts.max(), "peak_density": density, "near_zero_share": sum(near) / n,
+            "identical": n > 1 and low == high, "all_zero": low == high == 0.0,
+            "valid": bool(np.isfinite(left).all() and np.isfinite(right).all()), "rows": np.array(rows)}
+
+
+def reference_movement(before, after):
+    """W1 between two steps (`reference_w1`) over the earlier step's std (|mean| if that is 0)."""
+    if before is None or after is None or not (before["valid"] and after["valid"]):
+        return None
+    distance = reference_w1(before["rows"], after["rows"])
+    scale = before["std"] if before["std"] > 0 else abs(before["mean"])
+    return distance / scale if scale > 0 else (0.0 if distance == 0 else None)
+
+
+def _finite(stats):
+    return stats is not None and all(math.isfinite(stats[key]) for key in ("mean", "std", "min", "max"))
+
+
+def reference_flags(kind, steps, stats, movement, limits):
+    """`analyze_tensor`'s flag rules, step by step: sorted [(flag, severity, first_step)]."""
+    flags = []
+
+    def state(name, holds):
+        where = [i for i, held in enumerate(holds) if held]
+        if where and (holds[-1] or where[-1] > 0):
+            flags.append((name, weights.FLAG_SEVERITIES[name] if holds[-1] else "warning", steps[where[0]]))
+            return holds[-1]
+
+    if not state("all_zero", [s is not None and s["all_zero"] for s in stats]):
+        state("identical_values", [s is not None and s["identical"] for s in stats])
+    usable = [i for i, s in enumerate(stats) if _finite(s)]
+    seen = [any(s is not None for s in stats[:i]) for i in range(len(stats))]
+    broken = [i for i, s in enumerate(stats) if (s is None and seen[i]) or (s is not None and not _finite(s))]
+    grown = []
+    if usable:
+        ref = stats[usable[0]]
+        floor = limits.explode_min_scale if kind == "kernel" else limits.explode_min_scale_bias
+        size = lambda s: max(abs(s["min"]), abs(s["max"]))  # noqa: E731
+        grown = [i for i in usable if max(stats[i]["std"] / max(ref["std"], floor),
+                                          size(stats[i]) / max(size(ref), floor)) > limits.explode_factor]
+        shrunk = [i for i in usable if ref["std"] > 0 and stats[i]["std"] / ref["std"] < limits.collapse_factor]
+    if grown or broken:
+        flags.append(("exploding", "error", steps[min(grown[:1] + broken[:1])]))
+    if usable and shrunk:
+        flags.append(("collapsing", "warning", steps[shrunk[0]]))
+    moves = movement[1:]
+    if len(steps) >= 3 and all(m is not None and m < limits.unchanged_tolerance for m in moves):
+        flags.append(("unchanged", "warning", steps[1]))
+    return sorted(flags, key=lambda flag: (-weights.SEVERITIES.index(flag[1]), flag[2]))
+
+
+def _ratio_of(last, first):
+    """last / first, None when either is missing or non-finite, first is 0 or the ratio overflows."""
+    if last is None or first is None or not (math.isfinite(last) and math.isfinite(first)) or first == 0:
+        return None
+    with np.errstate(over="ignore"):
+        value = float(np.float64(last) / first)
+    return value if math.isfinite(value) else None
+
+
+def assert_near(got, expected, where):
+    if expected is None or not math.isfinite(expected):
+        assert got is None, where
+    else:
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), where
+
+
+def ragged_sweep(seed=17, tensors=160):
+    """(raw rows, `HistogramSeries`) by (run, tag): 4 runs, `ragged_series` tensors, some unevenly stepped."""
+    rng = np.random.default_rng(seed)
+    raw, histograms = {}, {}
+    for index in range(tensors):
+        kind = ("kernel", "bias", "gamma")[index % 3]
+        key = (f"run_{index % 4}/train", f"model/dense_{index}/{kind}/histogram")
+        raw[key] = ragged_series(rng, index)
+        steps = np.arange(len(raw[key])) * (1 + index % 3) + np.arange(len(raw[key])) ** 2 * (index % 5 == 0)
+        histograms[key] = series_of(raw[key], steps)
+    return raw, histograms
+
+
+RAGGED_LIMITS = [weights.Thresholds(), weights.Thresholds(
+    explode_factor=2.0, collapse_factor=0.7, unchanged_tolerance=0.05, near_zero=0.05)]
+
+
+@pytest.mark.parametrize("limits", RAGGED_LIMITS)
+def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
+    raw, histograms = ragged_sweep()
+    layers = weights.analyze_layers(histograms, limits)
+    seen_flags = set()
+    for tensor in (tensor for layer in layers for tensor in layer["tensors"]):
+        key = (tensor["run"], tensor["tag"])
+        stats = [reference_stats(rows, limits.near_zero) for rows in raw[key]]
+        steps = histograms[key].steps.tolist()
+        assert tensor["steps"] == steps and tensor["sampled"] == looks_uneven(steps)
+        for i, expected in enumerate(stats):
+            got = {name: values[i] for name, values in tensor["stats"].items()}
+            if expected is None:
+                assert got["count"] == 0 and got["mean"] is None and not got["identical"], (key, i)
+                continue
+            for name in ("count", "mean", "std", "min", "max", "iqr", "peak_count", "peak_density",
+                         "near_zero_share"):
+                assert_near(got[name], expected[name], (key, i, name))
+            for p, value, want in zip(P, got["percentiles"], expected["percentiles"]):
+                assert_near(value, want, (key, i, p))
+            assert got["identical"] == expected["identical"], (key, i)
+        movement = [None] + [reference_movement(a, b) for a, b in zip(stats, stats[1:])]
+        for i, (value, want) in enumerate(zip(tensor["trends"]["movement"], movement)):
+            assert_near(value, want, (key, "movement", i))
+        first, last = stats[0], stats[-1]
+        trends = tensor["trends"]
+        def trend(name, stats):
+            return None if stats is None else stats[name]
+
+        assert_near(trends["std_ratio"], _ratio_of(trend("std", last), trend("std", first)), key)
+        drift = None if first is None or last is None else last["mean"] - first["mean"]
+        assert_near(trends["mean_drift"], _ratio_of(drift, trend("std", first)), key)
+        assert_near(trends["peak_density_ratio"],
+                    _ratio_of(trend("peak_density", last), trend("peak_density", first)), key)
+        assert trends["final_movement"] == (trends["movement"][-1] if len(steps) > 1 else None)
+        for side, index in (("first_histogram", 0), ("last_histogram", -1)):
+            rows = stats[index]["rows"].tolist() if stats[index] else []
+            assert len(tensor[side]) == len(rows)
+        flags = reference_flags(tensor["kind"], steps, stats, movement, limits)
+        assert [(f["flag"], f["severity"], f["first_step"]) for f in tensor["flags"]] == flags, key
+        seen_flags.update((flag, severity) for flag, severity, _ in flags)
+        strict_json(tensor)
+    assert len(seen_flags) == 7, f"the sweep must raise every flag at each severity it has: {seen_flags}"
+
+
+@pytest.mark.parametrize("limits", RAGGED_LIMITS)
+def test_summarize_layers_is_the_summary_of_the_full_analysis(limits):
+    """The summary path (no per-step documents) gives exactly the full analysis' summary, per run
+    and for several runs at once."""
+    _, histograms = ragged_sweep(seed=23)
+    runs = sorted({run for run, _ in histograms})
+    for keys in [[key for key in histograms if key[0] == run] for run in runs] + [list(histograms)]:
+        subset = {key: histograms[key] for key in keys}
+        layers = weights.analyze_layers(subset, limits)
+        expected = dict(weights.weights_summary(layers),
+                        sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+        assert weights.summarize_layers(subset, limits) == expected
+        assert expected["worst_flag"] is not None
+    assert weights.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "sampled": False}
+
+
+def looks_uneven(steps):
+    return len({b - a for a, b in zip(steps, steps[1:])}) > 1
 
 
 # -- real event files ------------------------------------------------------------------
@@ -603,15 +827,21 @@ def test_tf2_constant_and_empty_tensors(event_files):
 
 
 @pytest.fixture(scope="module")
-def demo_layers(demo_logdir):
-    """analyze_layers per demo run (overfit, regularized, broken) on the real Keras logs."""
+def demo_histograms(demo_logdir):
+    """The histograms of each demo run (overfit, regularized, broken) keyed by (run, tag), from the real Keras logs."""
     from tb_overfit_plugin.logdir import read_logdir
 
     by_run = read_logdir(str(demo_logdir)).histograms.by_run
     return {
-        name: weights.analyze_layers({(f"{name}/train", tag): s for tag, s in by_run[f"{name}/train"].items()})
+        name: {(f"{name}/train", tag): s for tag, s in by_run[f"{name}/train"].items()}
         for name in ("overfit", "regularized", "broken")
     }
+
+
+@pytest.fixture(scope="module")
+def demo_layers(demo_histograms):
+    """analyze_layers per demo run."""
+    return {name: weights.analyze_layers(histograms) for name, histograms in demo_histograms.items()}
 
 
 def _tensors(layers):
@@ -663,3 +893,10 @@ def test_demo_broken_run_flags_identical_values_where_symmetry_is_never_broken(d
     assert summary["flagged_layers"] == 2
     assert summary["worst_flag"]["flag"] == "identical_values" and summary["worst_flag"]["severity"] == "error"
     strict_json(layers)
+
+
+def test_demo_summarize_layers_equals_the_full_summary(demo_histograms, demo_layers):
+    for name, histograms in demo_histograms.items():
+        expected = dict(weights.weights_summary(demo_layers[name]), sampled=False)
+        assert weights.summarize_layers(histograms) == expected
+    assert weights.summarize_layers(demo_histograms["broken"])["worst_flag"]["flag"] == "identical_values"
