@@ -170,6 +170,7 @@ def loaded(logdir: str) -> Iterator[LoadedLogdir]:
             f"--port-file={os.path.join(tmp, 'port')}",
             f"--error-file={error_path}",
             "--die-after-stdin",
+            "--checksum",  # every record, so a damaged one is always logged (the default checks only unparsable ones)
             "--verbose",
         ]
         with open(log_path, "w") as log:

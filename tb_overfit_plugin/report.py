@@ -141,11 +141,6 @@ def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
     return None
 
 
-def _any_sampled(layers: list) -> bool:
-    """Whether TensorBoard kept only a sample of the steps of any tensor in `layers`."""
-    return any(tensor["sampled"] for layer in layers for tensor in layer["tensors"])
-
-
 def _ref_json(ref: Optional[grouping.SeriesRef]) -> Optional[dict]:
     return ref.to_json() if ref else None
 
@@ -380,13 +375,15 @@ class Diagnoser:
 
     def weights_summary(self, run: grouping.TrainingRun, histograms: SeriesSet,
                         thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
-        """Weight health of one run: layer count, flagged layers, worst flag, whether sampled."""
+        """Weight health of one run: layer count, flagged layers, worst flag, whether sampled.
 
-        def compute() -> dict:
-            layers = self._layers(run, histograms, thresholds)
-            return dict(weights.weights_summary(layers), sampled=_any_sampled(layers))
-
-        return self._weights_summary_memo.get(self._weights_key(run, histograms, thresholds), compute)
+        Computed by `weights.summarize_layers` (the same rules without the
+        per-step documents), so a sweep's summaries cost a fraction of its full analyses.
+        """
+        return self._weights_summary_memo.get(
+            self._weights_key(run, histograms, thresholds),
+            lambda: weights.summarize_layers(self._histogram_inputs(run, histograms), thresholds),
+        )
 
     def weights_summary_document(self, scalars: Listing, histograms: Listing,
                                  load: Callable[[Iterable[str]], SeriesSet],
