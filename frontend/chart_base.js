@@ -192,7 +192,7 @@ export function hideTooltip(chart) {
   chart.tooltip.hidden = true;
 }
 
-/** A vertical crosshair line kept in `chart.front`; returns {show(px), hide()}. */
+/** A vertical crosshair line kept in `chart.front`; returns {show(px, [{value, color | cls}]), hide()}. */
 export function crosshair(chart) {
   const line = s("line", { class: "crosshair", x1: 0, x2: 0, y1: 0, y2: chart.ih, visibility: "hidden" });
   const dots = s("g", { class: "hover-dots" });
@@ -205,7 +205,7 @@ export function crosshair(chart) {
       dots.replaceChildren(
         ...points
           .filter((p) => typeof p.value === "number" && Number.isFinite(p.value))
-          .map((p) => s("circle", { cx: px, cy: chart.y(p.value), r: 4, class: "hover-dot", fill: p.color }))
+          .map((p) => s("circle", { cx: px, cy: chart.y(p.value), r: 4, class: ["hover-dot", p.cls || ""], fill: p.color || null }))
       );
     },
     hide() {

@@ -102,8 +102,29 @@ function seriesLines(chart, sr, color, X, smoothedOn, cls) {
   return out;
 }
 
+/**
+ * The vertical-line markers of the run's chart, one table driving the drawing:
+ * divergence, the EarlyStopping what-if stop, then `extra` (the chosen stopping
+ * rules). Each: {name (data-marker), step, text (label), note (tooltip), line, label (classes)}.
+ */
+export function lineMarkers(curves, extra = []) {
+  const a = curves.analysis || {};
+  const eb = !!curves.epoch_based;
+  const out = [];
+  if (isNum(a.diverged_step)) {
+    const text = `diverged at ${formatStep(a.diverged_step, eb)}`;
+    out.push({ name: "diverged", step: a.diverged_step, text, note: "diverged", line: "diverged-line", label: "diverged-label" });
+  }
+  const es = a.early_stop;
+  if (es && isNum(es.stop_step)) {
+    const text = `EarlyStopping(${es.patience}) stops · ${formatStep(es.stop_step, eb)}`;
+    out.push({ name: "stop", step: es.stop_step, text, note: "EarlyStopping stops", line: "stop-line", label: "stop-label" });
+  }
+  return out.concat(extra || []);
+}
+
 /** Builds the legend shown above the main chart. */
-function legend(curves, smoothedOn) {
+function legend(curves, smoothedOn, markers) {
   const a = curves.analysis || {};
   const items = [];
   const swatch = (cls, color) => h("span", { class: `swatch ${cls}`, style: color ? { "--c": color } : null });
@@ -113,6 +134,9 @@ function legend(curves, smoothedOn) {
   if (a.best) items.push(h("span", { class: "legend-item" }, swatch("best"), `best ${xUnit(!!curves.epoch_based)}`));
   if (a.onset) items.push(h("span", { class: "legend-item" }, swatch("region"), "overfitting"));
   if (a.early_stop && isNum(a.early_stop.stop_step)) items.push(h("span", { class: "legend-item" }, swatch("stop"), "EarlyStopping stop"));
+  for (const m of markers.filter((mk) => mk.name === "rule")) {
+    items.push(h("span", { class: "legend-item", dataset: { rule: m.key } }, h("span", { class: `swatch rule-stop ${m.line}` }), m.note));
+  }
   if (a.save_best_steps && a.save_best_steps.length) {
     items.push(h("span", { class: "legend-item" }, swatch("ckpt"), "save_best_only checkpoint"));
   }
@@ -122,7 +146,7 @@ function legend(curves, smoothedOn) {
   return h("div", { class: "legend" }, items);
 }
 
-function tooltipContent(curves, step, smoothedOn) {
+function tooltipContent(curves, step, smoothedOn, markers) {
   const eb = curves.epoch_based;
   const a = curves.analysis || {};
   const head = eb ? `Epoch ${step + 1}` : `Step ${step}`;
@@ -161,7 +185,7 @@ function tooltipContent(curves, step, smoothedOn) {
   if (a.best && a.best.step === step) notes.push(h("span", { class: "tip-note best" }, "★ best"));
   if (a.onset && a.onset.step === step) notes.push(h("span", { class: "tip-note onset" }, "overfitting starts"));
   if (a.save_best_steps && a.save_best_steps.includes(step)) notes.push(h("span", { class: "tip-note ckpt" }, "checkpoint saved"));
-  if (a.early_stop && a.early_stop.stop_step === step) notes.push(h("span", { class: "tip-note stop" }, "EarlyStopping stops"));
+  for (const m of markers) if (m.step === step && m.name !== "diverged") notes.push(h("span", { class: `tip-note ${m.name}` }, m.note));
   if (curves.learning_rate && (curves.learning_rate.drop_steps || []).includes(step)) {
     notes.push(h("span", { class: "tip-note lr" }, "LR drop"));
   }
@@ -177,7 +201,8 @@ function tooltipContent(curves, step, smoothedOn) {
 
 /**
  * Renders the main train/validation chart into `container`.
- * opts: {width, height, bus (hoverBus)}. Returns nothing useful; hover goes through the bus.
+ * opts: {width, height, bus (hoverBus), markers (extra line markers, see lineMarkers)}.
+ * Returns nothing useful; hover goes through the bus.
  */
 export function renderCurveChart(container, curves, opts = {}) {
   const eb = !!curves.epoch_based;
@@ -242,22 +267,14 @@ export function renderCurveChart(container, curves, opts = {}) {
     plot.appendChild(g);
     labels.push({ x: px, text: "LR ↓", cls: "lr-label", group: g });
   }
-  // divergence
-  if (isNum(a.diverged_step)) {
-    const px = x(X(a.diverged_step));
-    const text = `diverged at ${formatStep(a.diverged_step, eb)}`;
-    const g = marker("diverged", text, vline(chart, px, "diverged-line"));
+  // divergence, the EarlyStopping stop and the chosen stopping rules
+  const markers = lineMarkers(curves, opts.markers);
+  for (const m of markers) {
+    const px = x(X(m.step));
+    const g = marker(m.name, m.text, vline(chart, px, m.line));
+    if (m.key) g.dataset.rule = m.key;
     plot.appendChild(g);
-    labels.push({ x: px, text, cls: "diverged-label", group: g });
-  }
-  // EarlyStopping stop
-  const es = a.early_stop;
-  if (es && isNum(es.stop_step)) {
-    const px = x(X(es.stop_step));
-    const text = `EarlyStopping(${es.patience}) stops · ${formatStep(es.stop_step, eb)}`;
-    const g = marker("stop", text, vline(chart, px, "stop-line"));
-    plot.appendChild(g);
-    labels.push({ x: px, text, cls: "stop-label", group: g });
+    labels.push({ x: px, text: m.text, cls: m.label, group: g });
   }
 
   // the curves
@@ -356,7 +373,7 @@ export function renderCurveChart(container, curves, opts = {}) {
     if (tv.present) pts.push({ value: smoothedOn ? tv.smoothed : tv.value, color: COLORS.train });
     if (vv.present) pts.push({ value: smoothedOn ? vv.smoothed : vv.value, color: COLORS.validation });
     cross.show(px, pts);
-    placeTooltip(chart, px, tooltipContent(curves, step, smoothedOn));
+    placeTooltip(chart, px, tooltipContent(curves, step, smoothedOn, markers));
   };
   attachHover(
     chart,
@@ -365,5 +382,5 @@ export function renderCurveChart(container, curves, opts = {}) {
   );
   if (bus) bus.subscribe((step) => show(step));
 
-  container.prepend(legend(curves, smoothedOn));
+  container.prepend(legend(curves, smoothedOn, markers));
 }

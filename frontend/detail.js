@@ -69,7 +69,7 @@ function sourceLine(curves) {
 
 /**
  * Renders the detail panel into `container`.
- * opts: {runEntry, curves, error, width, onMetric(metric, mode)}
+ * opts: {runEntry, curves, error, width, markers (extra chart markers), onMetric(metric, mode)}
  */
 export function renderDetail(container, opts) {
   const { runEntry, curves, error } = opts;
@@ -110,7 +110,7 @@ export function renderDetail(container, opts) {
   const discarded = a.discarded_fit ? h("div", { class: "notice info", id: "discarded-fit" }, a.discarded_fit.note) : "";
   container.replaceChildren(title, warned, explanation, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
   const width = opts.width || container.clientWidth || 900;
-  renderCurveChart(chartBox, curves, { width, height: 320, bus });
+  renderCurveChart(chartBox, curves, { width, height: 320, bus, markers: opts.markers });
   const hasGap = renderGapChart(gapBox, curves, { width, height: 120, bus });
   if (!hasGap) gapTitle.remove();
 }

@@ -148,3 +148,20 @@ export function whatIfText(es, opts = {}) {
   if (restore !== null) long += ` With restore_best_weights=True you keep the weights from ${restoreUnit} ${restore}.`;
   return { call, stops: true, saved, stopText, savesText, short: `EarlyStopping(${p}) ${stopText}, ${savesText}`, long };
 }
+
+/**
+ * A spread {min, median, max, count} (the server's sweep.Spread) as "8 (6–11)":
+ * the median, then the range when it is not a single value; "—" when count is 0.
+ */
+export function formatSpread(spread, fmt = formatValue) {
+  if (!spread || !spread.count || !isNum(spread.median)) return DASH;
+  const median = fmt(spread.median);
+  if (!isNum(spread.min) || !isNum(spread.max) || spread.min === spread.max) return median;
+  return `${median} (${fmt(spread.min)}\u2013${fmt(spread.max)})`;
+}
+
+/** An epoch count or epoch number that may be a median of two (6.5): at most one decimal. */
+export function formatEpochs(v) {
+  if (!isNum(v)) return DASH;
+  return String(Math.round(v * 10) / 10);
+}

@@ -4,10 +4,15 @@
 
 import { ApiError, getJson } from "./api.js";
 import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
+import { renderCompare, toggleCompared } from "./compare_view.js";
 import { renderDetail } from "./detail.js";
 import { debounce, h } from "./dom.js";
+import { renderEffects } from "./effects_view.js";
+import { createGroupControls, DEFAULT_GROUP_REGEX, renderGroups } from "./groups_view.js";
+import { compileHparamFilter, HPARAM_FILTER_HINT, hparamNames } from "./hparams.js";
 import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
 import { dataWarnings } from "./status.js";
+import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
 import { renderWeights } from "./weights_view.js";
 
 export const POLL_MS = 20000;
@@ -15,6 +20,7 @@ export const POLL_MS = 20000;
 const state = {
   params: { ...DEFAULT_PARAMS },
   filter: compileRunFilter(""),
+  hpFilter: compileHparamFilter(""),
   sort: { key: "run", dir: "asc" },
   runs: null,
   runsWarnings: [],
@@ -30,11 +36,24 @@ const state = {
   tensorKey: null,
   flaggedOnly: false,
   lastRefresh: 0,
+  stopping: null, // /stopping of the selected run
+  stoppingError: null,
+  chosenRules: null, // rule keys marked on the chart; null: the default once /stopping arrives
+  effects: null,
+  effectsError: null,
+  groupRegex: DEFAULT_GROUP_REGEX,
+  groups: null,
+  groupsError: null,
+  compared: [], // runs ticked for the side-by-side view
+  compareCurves: {}, // run -> /curves answer or {error}
+  compareWeights: {}, // run -> /weights answer or {error}
+  compareTensor: null,
+  compareStat: "std",
 };
 
 const ui = {};
-const inflight = { runs: null, summaries: null, curves: null, weights: null };
-const rendered = { board: "", detail: "", weights: "" };
+const inflight = {}; // channel -> AbortController of its request in flight
+const rendered = { board: "", detail: "", weights: "", stopping: "", effects: "", groups: "", compare: [] };
 
 function loadStylesheet() {
   if (document.querySelector('link[data-overfit-style]')) return Promise.resolve();
@@ -91,7 +110,10 @@ function contentWidth(el) {
 // ---------------------------------------------------------------- rendering
 
 function renderBoard(force) {
-  const key = JSON.stringify([state.runs, state.runsWarnings, state.weightSummaries, state.runsError, state.sort, state.selected, state.filter.source]);
+  const key = JSON.stringify([
+    state.runs, state.runsWarnings, state.weightSummaries, state.runsError, state.sort, state.selected,
+    state.filter.source, state.hpFilter.source, state.compared,
+  ]);
   if (!force && key === rendered.board) return;
   rendered.board = key;
   ui.boardWarnings.replaceChildren(dataWarnings(state.runsWarnings, "logdir-warnings") || "");
@@ -110,16 +132,24 @@ function renderBoard(force) {
     return;
   }
   const focusedRun = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.run : null;
+  ui.hpFilterRow.hidden = !hparamNames(state.runs).length && !state.hpFilter.source;
   renderLeaderboard(ui.board, {
     runs: withWeights(state.runs, state.weightSummaries),
     filter: state.filter,
+    hpFilter: state.hpFilter,
     sort: state.sort,
     selected: state.selected,
+    compared: state.compared,
     onSort: (key) => {
       state.sort = nextSort(state.sort, key);
       renderBoard();
     },
     onSelect: selectRun,
+    onCompare: (run, on) => {
+      state.compared = toggleCompared(state.compared, run, on);
+      renderBoard();
+      loadCompare(false);
+    },
   });
   if (focusedRun) {
     const row = [...ui.board.querySelectorAll("tr[data-run]")].find((r) => r.dataset.run === focusedRun);
@@ -133,20 +163,106 @@ function renderDetailCard(force) {
   ui.weights.hidden = !show;
   if (!show) return;
   const width = contentWidth(ui.detail);
-  const key = JSON.stringify([state.selected, state.curves, state.curvesError, width]);
+  const markers = chartMarkers();
+  const key = JSON.stringify([state.selected, state.curves, state.curvesError, width, markers]);
+  renderStoppingBox(force);
   if (!force && key === rendered.detail) return;
   rendered.detail = key;
   if (state.curves || state.curvesError) release(ui.detail);
-  renderDetail(ui.detail, {
+  renderDetail(ui.detailBody, {
     runEntry: selectedRunEntry(),
     curves: state.curves,
     error: state.curvesError,
     width,
+    markers,
     onMetric: (metric, mode) => {
       state.detailMetric = { metric, mode };
       loadCurves();
+      loadStopping();
     },
   });
+}
+
+/** The chosen stopping rules' markers for the run's chart (when /stopping is of the metric drawn). */
+function chartMarkers() {
+  const c = state.curves;
+  if (!c || !state.stopping || state.stopping.metric !== c.metric) return [];
+  return stoppingMarkers(state.stopping, state.chosenRules, !!c.epoch_based);
+}
+
+function renderStoppingBox(force) {
+  const eb = state.curves ? !!state.curves.epoch_based : true;
+  const key = JSON.stringify([state.selected, state.stopping, state.stoppingError, state.chosenRules, eb]);
+  if (!force && key === rendered.stopping) return;
+  rendered.stopping = key;
+  renderStopping(ui.stoppingBox, state.stopping, state.stoppingError, {
+    chosen: state.chosenRules || [],
+    epochBased: eb,
+    onToggle: (ruleKey, on) => {
+      const rest = (state.chosenRules || []).filter((k) => k !== ruleKey);
+      state.chosenRules = on ? [...rest, ruleKey] : rest;
+      renderDetailCard();
+    },
+  });
+}
+
+function renderSweepCards(force) {
+  const show = !!(state.runs && state.runs.length);
+  ui.effects.hidden = !show;
+  ui.groups.hidden = !show;
+  if (!show) return;
+  const effectsKey = JSON.stringify([state.effects, state.effectsError]);
+  if (force || effectsKey !== rendered.effects) {
+    rendered.effects = effectsKey;
+    renderEffects(ui.effectsBody, state.effects, state.effectsError);
+  }
+  const width = contentWidth(ui.groups);
+  const groupsKey = JSON.stringify([state.groups, state.groupRegex, state.runs, width]);
+  ui.groupControls.setError(state.groupsError);
+  if (!force && groupsKey === rendered.groups) return;
+  rendered.groups = groupsKey;
+  if (!state.groupRegex) {
+    ui.groupsBody.replaceChildren(h("div", { class: "hint" }, "Enter a regular expression with a capture group to group runs."));
+    return;
+  }
+  if (state.groupsError && !state.groups) {
+    ui.groupsBody.replaceChildren();
+    return;
+  }
+  renderGroups(ui.groupsBody, state.groups, { runs: state.runs, width });
+}
+
+/** True when both arrays hold the same values (objects compared by identity). */
+function sameRefs(a, b) {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function renderCompareCard(force) {
+  const runs = state.compared.filter((r) => (state.runs || []).some((x) => x.run === r));
+  ui.compare.hidden = !runs.length;
+  if (!runs.length) return;
+  const width = contentWidth(ui.compare);
+  const refs = [width, state.compareTensor, state.compareStat, ...runs, ...runs.map((r) => state.compareCurves[r]), ...runs.map((r) => state.compareWeights[r])];
+  if (!force && sameRefs(refs, rendered.compare)) return;
+  rendered.compare = refs;
+  ui.compareRuns.textContent = ` — ${runs.length} run${runs.length === 1 ? "" : "s"}`;
+  state.compareTensor = renderCompare(ui.compareBody, {
+    runs,
+    curvesByRun: state.compareCurves,
+    weightsByRun: state.compareWeights,
+    tensorKey: state.compareTensor,
+    stat: state.compareStat,
+    width,
+    onTensor: (key) => {
+      state.compareTensor = key;
+      renderCompareCard();
+    },
+    onStat: (stat) => {
+      state.compareStat = stat;
+      renderCompareCard();
+    },
+  });
+  rendered.compare[1] = state.compareTensor;
 }
 
 function renderWeightsCard(force) {
@@ -223,10 +339,69 @@ async function loadWeightSummaries() {
   renderBoard();
 }
 
+/** "Which settings overfit" for the whole sweep. */
+async function loadEffects() {
+  const res = await request("effects", "./hparams_effects", analysisParams());
+  if (!res) return;
+  state.effectsError = res.error || null;
+  if (!res.error) state.effects = res.data;
+  renderSweepCards();
+}
+
+/** Seed groups of the regex in the section's input (an invalid one: the server's 400 message, inline). */
+async function loadGroups() {
+  const regex = state.groupRegex;
+  if (!regex) {
+    if (inflight.groups) inflight.groups.abort();
+    state.groups = null;
+    state.groupsError = null;
+    renderSweepCards();
+    return;
+  }
+  const res = await request("groups", "./groups", { regex, ...analysisParams() });
+  if (!res || regex !== state.groupRegex) return;
+  state.groupsError = res.error || null;
+  state.groups = res.error ? null : res.data;
+  renderSweepCards();
+}
+
+/** The run's stopping rules compared, for the metric its chart shows. */
+async function loadStopping() {
+  const run = state.selected;
+  if (run === null) return;
+  const res = await request("stopping", "./stopping", curveParams(run));
+  if (!res || run !== state.selected) return;
+  state.stoppingError = res.error || null;
+  state.stopping = res.error ? null : res.data;
+  if (state.stopping && state.chosenRules === null) state.chosenRules = defaultChosen(state.stopping.rules);
+  renderDetailCard();
+}
+
+/** Curves (each poll, answered 304 when unchanged) and weights (once, or when forced) of the compared runs. */
+async function loadCompare(force) {
+  const runs = state.compared;
+  for (const key of Object.keys(state.compareCurves)) if (!runs.includes(key)) delete state.compareCurves[key];
+  for (const key of Object.keys(state.compareWeights)) if (!runs.includes(key)) delete state.compareWeights[key];
+  renderCompareCard();
+  if (runs.length < 2) return;
+  const load = async (store, channel, path, params, run) => {
+    const res = await request(`${channel}:${run}`, path, params);
+    if (!res || !state.compared.includes(run)) return;
+    store[run] = res.error ? { error: res.error } : res.data;
+    renderCompareCard();
+  };
+  await Promise.all(
+    runs.flatMap((run) => [
+      load(state.compareCurves, "compare-curves", "./curves", { run, ...analysisParams() }, run),
+      force || !state.compareWeights[run] ? load(state.compareWeights, "compare-weights", "./weights", { run }, run) : null,
+    ])
+  );
+}
+
 function ensureSelection() {
   const runs = state.runs || [];
   if (state.selected !== null && runs.some((r) => r.run === state.selected)) return;
-  const shown = visibleRuns(runs, state.filter, state.sort);
+  const shown = visibleRuns(runs, state.filter, state.sort, state.hpFilter);
   const next = shown.length ? shown[0].run : runs.length ? runs[0].run : null;
   if (next !== state.selected) {
     state.selected = next;
@@ -236,18 +411,25 @@ function ensureSelection() {
     state.weights = null;
     state.weightsError = null;
     state.tensorKey = null;
+    state.stopping = null;
+    state.stoppingError = null;
   }
 }
 
-async function loadCurves() {
-  const run = state.selected;
-  if (run === null) return;
+/** The parameters of the selected run's /curves and /stopping: the toolbar's, with the metric chosen in the panel. */
+function curveParams(run) {
   const params = { run, ...analysisParams() };
   if (state.detailMetric) {
     params.metric = state.detailMetric.metric;
     params.mode = state.detailMetric.mode;
   }
-  const res = await request("curves", "./curves", params);
+  return params;
+}
+
+async function loadCurves() {
+  const run = state.selected;
+  if (run === null) return;
+  const res = await request("curves", "./curves", curveParams(run));
   if (!res || run !== state.selected) return;
   if (res.error) {
     state.curvesError = res.error;
@@ -283,9 +465,10 @@ async function refreshAll(force = true) {
   if (!ok && !state.runs) return;
   renderDetailCard();
   renderWeightsCard();
+  renderSweepCards();
   const same = selectedBefore === state.selected && entryBefore === JSON.stringify(selectedRunEntry());
-  const jobs = [loadWeightSummaries()];
-  if (force || !same || (!state.curves && !inflight.curves)) jobs.push(loadCurves());
+  const jobs = [loadWeightSummaries(), loadEffects(), loadGroups(), loadCompare(force)];
+  if (force || !same || (!state.curves && !inflight.curves)) jobs.push(loadCurves(), loadStopping());
   if (force || !same || (!state.weights && !inflight.weights)) jobs.push(loadWeights());
   await Promise.all(jobs);
 }
@@ -300,17 +483,20 @@ function selectRun(run) {
   state.weights = null;
   state.weightsError = null;
   state.tensorKey = null;
+  state.stopping = null;
+  state.stoppingError = null;
   hold(ui.detail);
   hold(ui.weightsBody);
   renderBoard();
   renderDetailCard();
   renderWeightsCard();
   loadCurves();
+  loadStopping();
   loadWeights();
 }
 
 function moveSelection(delta) {
-  const shown = visibleRuns(state.runs || [], state.filter, state.sort);
+  const shown = visibleRuns(state.runs || [], state.filter, state.sort, state.hpFilter);
   if (!shown.length) return;
   const i = shown.findIndex((r) => r.run === state.selected);
   const next = shown[Math.min(shown.length - 1, Math.max(0, i + delta))];
@@ -346,6 +532,10 @@ function buildLayout(root) {
       loadRuns().then(() => {
         renderDetailCard();
         loadCurves();
+        loadStopping();
+        loadEffects();
+        loadGroups();
+        loadCompare(false);
       });
     },
     onFilter: (compiled) => {
@@ -363,7 +553,9 @@ function buildLayout(root) {
       moveSelection(ev.key === "ArrowDown" ? 1 : -1);
     }
   });
-  ui.detail = h("section", { class: "card detail", id: "detail", hidden: true });
+  ui.detailBody = h("div", { class: "detail-body" });
+  ui.stoppingBox = h("div", { class: "stopping", id: "stopping" });
+  ui.detail = h("section", { class: "card detail", id: "detail", hidden: true }, ui.detailBody, ui.stoppingBox);
   ui.weightsRun = h("span", { class: "muted" });
   ui.weightsBody = h("div", { class: "weights-body" });
   ui.weights = h(
@@ -372,15 +564,26 @@ function buildLayout(root) {
     h("h2", { class: "card-title" }, "Weight health", ui.weightsRun),
     ui.weightsBody
   );
+  buildSweepCards();
   root.replaceChildren(
     h("header", { class: "toolbar" }, ui.controls.el),
     h(
       "main",
       { class: "content" },
       ui.banner,
-      h("section", { class: "card board", id: "board" }, h("h2", { class: "card-title" }, "Training runs"), ui.boardWarnings, ui.board),
+      h(
+        "section",
+        { class: "card board", id: "board" },
+        h("div", { class: "card-head" }, h("h2", { class: "card-title" }, "Training runs"), sectionLinks()),
+        ui.hpFilterRow,
+        ui.boardWarnings,
+        ui.board
+      ),
+      ui.compare,
       ui.detail,
-      ui.weights
+      ui.weights,
+      ui.effects,
+      ui.groups
     )
   );
   let lastWidth = root.clientWidth;
@@ -389,9 +592,56 @@ function buildLayout(root) {
     lastWidth = root.clientWidth;
     renderDetailCard();
     renderWeightsCard();
+    renderCompareCard();
+    renderSweepCards();
   }, 150);
   if (typeof ResizeObserver === "function") new ResizeObserver(onResize).observe(root);
   else window.addEventListener("resize", onResize);
+}
+
+/** The hyper-parameter filter of the leaderboard, and the side-by-side, effects and groups cards. */
+function buildSweepCards() {
+  const hpInput = h("input", {
+    id: "hparam-filter",
+    type: "text",
+    placeholder: "units=64 dropout>=0.2, or a regex",
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-label": "Filter runs by hyper-parameters",
+  });
+  const hpError = h("span", { class: "field-error", id: "hparam-filter-error", hidden: true });
+  hpInput.addEventListener("input", () => {
+    state.hpFilter = compileHparamFilter(hpInput.value);
+    hpInput.classList.toggle("invalid", !state.hpFilter.valid);
+    hpError.hidden = state.hpFilter.valid;
+    hpError.textContent = state.hpFilter.valid ? "" : "invalid regex";
+    hpInput.title = state.hpFilter.valid ? "" : state.hpFilter.error;
+    renderBoard(true);
+  });
+  ui.hpFilterRow = h(
+    "div",
+    { class: "hparam-filter-row", hidden: true },
+    h("label", { class: "field filter" }, h("span", { class: "field-label" }, "Hyper-parameters"), hpInput, hpError),
+    h("span", { class: "hint" }, HPARAM_FILTER_HINT)
+  );
+  ui.compareRuns = h("span", { class: "muted" });
+  ui.compareBody = h("div", { class: "compare-body" });
+  ui.compare = h("section", { class: "card compare", id: "compare", hidden: true }, h("h2", { class: "card-title" }, "Runs side by side", ui.compareRuns), ui.compareBody);
+  ui.effectsBody = h("div", { class: "effects-body" });
+  ui.effects = h("section", { class: "card effects", id: "effects", hidden: true }, h("h2", { class: "card-title" }, "Which settings overfit"), ui.effectsBody);
+  ui.groupControls = createGroupControls(state.groupRegex, (regex) => {
+    state.groupRegex = regex;
+    loadGroups();
+  });
+  ui.groupsBody = h("div", { class: "groups-body" });
+  ui.groups = h("section", { class: "card groups", id: "groups", hidden: true }, h("h2", { class: "card-title" }, "Seed groups"), ui.groupControls.el, ui.groupsBody);
+}
+
+/** Buttons scrolling to the sweep cards (a fragment link would navigate TensorBoard's iframe). */
+function sectionLinks() {
+  const link = (label, target) =>
+    h("button", { type: "button", class: "link-button", on: { click: () => ui[target].scrollIntoView({ behavior: "smooth", block: "start" }) } }, label);
+  return h("nav", { class: "section-links", "aria-label": "sections" }, link("Which settings overfit", "effects"), link("Seed groups", "groups"));
 }
 
 /** Called by TensorBoard once the iframe has loaded this module; resolves after the first load. */

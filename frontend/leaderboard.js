@@ -2,6 +2,7 @@
 
 import { h } from "./dom.js";
 import { DASH, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
+import { formatHparam, hparamNames, hparamSortKey } from "./hparams.js";
 import { flagChip, severityRank, statusBadge, statusRank, warningMark } from "./status.js";
 
 /**
@@ -62,12 +63,26 @@ export const SORT_KEYS = {
   weights: weightsKey,
 };
 
+/** Column key of hyper-parameter `name` ("hp:units"). */
+export function hparamKey(name) {
+  return `hp:${name}`;
+}
+
+/** The sort key function of column `key`: a fixed column, a hyper-parameter column, else the run name. */
+export function sortKeyOf(key) {
+  if (typeof key === "string" && key.startsWith("hp:")) {
+    const name = key.slice(3);
+    return (r) => hparamSortKey(r.hparams, name);
+  }
+  return SORT_KEYS[key] || SORT_KEYS.run;
+}
+
 /** Default direction when a column is first clicked: "worst first" columns start descending. */
 const FIRST_DIR = { early_stop: "desc", weights: "desc" };
 
 /** A sorted copy of `runs`; ties broken by run name. */
 export function sortRuns(runs, key, dir = "asc") {
-  const get = SORT_KEYS[key] || SORT_KEYS.run;
+  const get = sortKeyOf(key);
   return runs
     .map((run, i) => ({ run, i, k: get(run) }))
     .sort((a, b) => compareNullsLast(a.k, b.k, dir) || compareNullsLast(a.run.run, b.run.run) || a.i - b.i)
@@ -89,15 +104,16 @@ export function withWeights(runs, summaries) {
   return runs.map((run) => ({ ...run, weights: summaries ? summaries[run.run] || null : undefined }));
 }
 
-/** Runs to show: filtered by the compiled regex, then sorted. */
-export function visibleRuns(runs, filter, sort) {
-  const kept = runs.filter((r) => filter.test(r.run));
+/** Runs to show: filtered by the compiled run-name regex (and hyper-parameter filter, when given), then sorted. */
+export function visibleRuns(runs, filter, sort, hpFilter = null) {
+  const kept = runs.filter((r) => filter.test(r.run) && (!hpFilter || hpFilter.test(r.hparams || {})));
   return sortRuns(kept, sort.key, sort.dir);
 }
 
 const COLUMNS = [
   { key: "status", label: "Status" },
   { key: "run", label: "Run" },
+  { key: "hparams" }, // one column per hyper-parameter name, see columnsFor()
   { key: "metric", label: "Monitored" },
   { key: "epochs", label: "Epochs", num: true },
   { key: "best_epoch", label: "Best epoch", num: true },
@@ -165,7 +181,56 @@ function onsetCell(run) {
   return h("td", { class: "num onset" }, formatPointShort(run.onset, epochBasedOf(run)));
 }
 
-function row(run, selected, onSelect) {
+/** The leaderboard's sortable columns for these rows: the fixed ones with a column per hyper-parameter after "Run". */
+export function columnsFor(runs) {
+  return COLUMNS.flatMap((col) =>
+    col.key === "hparams"
+      ? hparamNames(runs).map((name) => ({ key: hparamKey(name), label: name, hparam: name, num: allNumbers(runs, name) }))
+      : [col]
+  );
+}
+
+function allNumbers(runs, name) {
+  return runs.every((r) => !r.hparams || !(name in r.hparams) || typeof r.hparams[name] === "number");
+}
+
+function hparamCell(run, name) {
+  const hp = run.hparams || {};
+  if (!(name in hp)) return h("td", { class: "hparam muted" }, DASH);
+  const v = hp[name];
+  return h("td", { class: ["hparam", typeof v === "number" ? "num" : ""], dataset: { hparam: name } }, formatHparam(v));
+}
+
+function compareCell(run, compared, onCompare) {
+  const stop = (ev) => ev.stopPropagation();
+  return h(
+    "td",
+    { class: "compare-cell", on: { click: stop } },
+    h("input", {
+      type: "checkbox",
+      class: "compare-box",
+      checked: compared,
+      dataset: { compare: run.run },
+      "aria-label": `compare ${run.run}`,
+      title: "Compare side by side",
+      on: { change: (ev) => onCompare(run.run, ev.target.checked), keydown: stop },
+    })
+  );
+}
+
+function row(run, columns, selected, opts) {
+  const { onSelect, compared, onCompare } = opts;
+  const cells = {
+    status: () => h("td", {}, statusBadge(run.status)),
+    run: () => h("td", { class: "run-name", title: (run.sources || []).join("\n") }, h("span", { class: "name" }, run.run), warningMark(run.warnings)),
+    metric: () => metricCell(run),
+    epochs: () => h("td", { class: "num" }, formatInt(run.num_steps)),
+    best_epoch: () => bestEpochCell(run),
+    best_value: () => h("td", { class: "num" }, run.best ? formatValue(run.best.value) : h("span", { class: "muted" }, DASH)),
+    onset: () => onsetCell(run),
+    early_stop: () => earlyStopCell(run),
+    weights: () => weightsCell(run),
+  };
   const tr = h(
     "tr",
     {
@@ -183,54 +248,53 @@ function row(run, selected, onSelect) {
         },
       },
     },
-    h("td", {}, statusBadge(run.status)),
-    h("td", { class: "run-name", title: (run.sources || []).join("\n") }, h("span", { class: "name" }, run.run), warningMark(run.warnings)),
-    metricCell(run),
-    h("td", { class: "num" }, formatInt(run.num_steps)),
-    bestEpochCell(run),
-    h(
-      "td",
-      { class: "num" },
-      run.best ? formatValue(run.best.value) : h("span", { class: "muted" }, DASH)
-    ),
-    onsetCell(run),
-    earlyStopCell(run),
-    weightsCell(run)
+    onCompare ? compareCell(run, compared.includes(run.run), onCompare) : null,
+    columns.map((col) => (col.hparam !== undefined ? hparamCell(run, col.hparam) : cells[col.key]()))
   );
   return tr;
 }
 
 /**
  * Renders the leaderboard into `container`.
- * opts: {runs, filter (compiled), sort {key, dir}, selected, onSort(key), onSelect(run)}
+ * opts: {runs, filter (compiled), hpFilter (compiled, optional), sort {key, dir}, selected,
+ *        compared ([run]), onSort(key), onSelect(run), onCompare(run, checked) (optional: no checkboxes)}
  */
 export function renderLeaderboard(container, opts) {
-  const { runs, filter, sort, selected, onSort, onSelect } = opts;
-  const shown = visibleRuns(runs, filter, sort);
+  const { runs, filter, sort, selected, onSort, onSelect, onCompare } = opts;
+  const compared = opts.compared || [];
+  const shown = visibleRuns(runs, filter, sort, opts.hpFilter);
+  const columns = columnsFor(runs);
   const head = h(
     "tr",
     {},
-    COLUMNS.map((col) => {
+    onCompare ? h("th", { class: "compare-cell", scope: "col", title: "Tick two or more runs to compare them side by side" }, "Compare") : null,
+    columns.map((col) => {
       const active = sort.key === col.key;
       return h(
         "th",
         {
-          class: [col.num ? "num" : "", active ? "sorted" : ""],
+          class: [col.num ? "num" : "", col.hparam !== undefined ? "hparam-head" : "", active ? "sorted" : ""],
           "aria-sort": active ? (sort.dir === "asc" ? "ascending" : "descending") : "none",
           scope: "col",
         },
         h(
           "button",
-          { type: "button", class: "sort", dataset: { sort: col.key }, on: { click: () => onSort(col.key) } },
+          {
+            type: "button",
+            class: "sort",
+            dataset: { sort: col.key },
+            title: col.hparam !== undefined ? `hyper-parameter ${col.hparam}` : null,
+            on: { click: () => onSort(col.key) },
+          },
           col.label,
           h("span", { class: "sort-arrow", "aria-hidden": "true" }, active ? (sort.dir === "asc" ? "▲" : "▼") : "")
         )
       );
     })
   );
-  const body = shown.map((r) => row(r, r.run === selected, onSelect));
+  const body = shown.map((r) => row(r, columns, r.run === selected, { onSelect, compared, onCompare }));
   const table = h("table", { class: "leaderboard", id: "leaderboard" }, h("thead", {}, head), h("tbody", {}, body));
-  const children = [table];
+  const children = [h("div", { class: "table-wide" }, table)];
   if (!shown.length) {
     children.push(
       h("div", { class: "empty small" }, `No run matches the filter. ${runs.length} run${runs.length === 1 ? " is" : "s are"} hidden.`)
