@@ -217,7 +217,7 @@ function renderSweepCards(force) {
     renderEffects(ui.effectsBody, state.effects, state.effectsError);
   }
   const width = contentWidth(ui.groups);
-  const groupsKey = JSON.stringify([state.groups, state.groupRegex, state.runs, width]);
+  const groupsKey = JSON.stringify([state.groups, state.groupsError, state.groupRegex, state.runs, width]);
   ui.groupControls.setError(state.groupsError);
   if (!force && groupsKey === rendered.groups) return;
   rendered.groups = groupsKey;

@@ -89,7 +89,8 @@ function ruleRow(rule, chosen, onToggle, eb) {
 export function renderStopping(container, data, error, opts) {
   const title = h("div", { class: "chart-title" }, "Stopping rules compared ", h("span", { class: "muted" }, "(on the validation curve; tick a rule to mark its stop)"));
   if (error) {
-    container.replaceChildren(title, h("div", { class: "notice error" }, error));
+    // Mostly "no validation series of this metric": a fact about the run, not a failure of the tab.
+    container.replaceChildren(title, h("div", { class: "notice info", id: "stopping-note" }, `Cannot compare stopping rules here: ${error}`));
     return;
   }
   if (!data) {

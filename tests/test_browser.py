@@ -190,3 +190,167 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     notice = _text(browser.find_element(By.CSS_SELECTOR, "#detail #data-warnings"))
     assert "corrupt record" in notice and "step 7" in notice
     screenshot(browser, "data_warning")
+
+
+# ---------------------------------------------------------------- a sweep (issue 11)
+
+README_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshot.png"
+
+
+@pytest.fixture(scope="session")
+def keras_sweep_logdir(tmp_path_factory):
+    """tests/keras_sweep.py: 2 settings x 3 seeds, real Keras with hp.KerasCallback, written once per session."""
+    from keras_sweep import write_keras_sweep
+
+    logdir = tmp_path_factory.mktemp("sweep") / "logs"
+    write_keras_sweep(logdir)
+    return logdir
+
+
+def _epochs(value):
+    """An epoch count as the tab prints it (formatEpochs): one decimal at most."""
+    value = round(value, 1)
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _spread(values):
+    """A spread as the tab prints it (formatSpread): median, then (min–max) unless one value."""
+    import numpy as np
+
+    low, median, high = min(values), float(np.median(values)), max(values)
+    return _epochs(median) if low == high else f"{_epochs(median)} ({_epochs(low)}\u2013{_epochs(high)})"
+
+
+def _scroll_to(driver, element):
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -60);", element)
+
+
+def _hover(driver, element):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).move_to_element(element).perform()
+
+
+def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logdir, tensorboard_process, browser, screenshot):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import Select
+
+    from keras_sweep import SEEDS, SETTINGS, run_name
+
+    tensorboard = tensorboard_process(keras_sweep_logdir)
+    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 6,
+                           "the six sweep runs")
+    runs = {r["run"]: r for r in tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]}
+    wait = _open_tab(browser, tensorboard.url)
+    patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
+
+    # Hyper-parameter columns, filled from each row's hparams; sortable and filterable.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 6)
+    heads = [b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")]
+    assert heads[:4] == ["status", "run", "hp:dropout", "hp:units"]
+    for name, row in runs.items():
+        cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{name}'] td[data-hparam='units']")
+        assert _text(cell) == str(int(row["hparams"]["units"]))
+    browser.find_element(By.CSS_SELECTOR, "button[data-sort='hp:units']").click()
+    order = [r.get_attribute("data-run") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")]
+    assert order == sorted(runs, key=lambda n: (runs[n]["hparams"]["units"], n))
+    hp_filter = browser.find_element(By.ID, "hparam-filter")
+    hp_filter.send_keys("units>=100")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 3)
+    assert all("units128" in r.get_attribute("data-run") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]"))
+    screenshot(browser, "sweep_leaderboard_filtered")
+    hp_filter.clear()
+    hp_filter.send_keys(" ")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 6)
+
+    # Which settings overfit: per value the runs, the share overfitting and the spreads of the /runs verdicts.
+    effects = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#effects-table tr[data-hparam='units']"))
+    assert len(effects) == len(SETTINGS)
+    for setting in SETTINGS:
+        members = [runs[run_name(setting, seed)] for seed in SEEDS]
+        row = browser.find_element(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='units'][data-level='{setting['units']}']")
+        cells = [_text(td) for td in row.find_elements(By.TAG_NAME, "td")]
+        overfit = sum(m["status"] == "overfitting" for m in members)
+        assert cells[1] == "3" and cells[2].endswith(f"{round(100 * overfit / 3)}%"), cells
+        assert cells[3] == _spread([m["best"]["epoch"] for m in members]), cells
+    _scroll_to(browser, browser.find_element(By.ID, "effects"))
+    screenshot(browser, "sweep_effects")
+
+    # Seed groups: the default regex makes two groups, each a band chart over its 3 runs.
+    cards = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#groups .group-card"))
+    assert sorted(c.get_attribute("data-group") for c in cards) == sorted(run_name(s, 1)[: -len("_seed1")] for s in SETTINGS)
+    for card in cards:
+        for split in ("validation", "train"):
+            assert card.find_element(By.CSS_SELECTOR, f"path.group-band[data-split='{split}']").get_attribute("d").startswith("M")
+            assert card.find_element(By.CSS_SELECTOR, f"path.group-mean[data-split='{split}']").get_attribute("d").startswith("M")
+        assert card.find_element(By.CSS_SELECTOR, "[data-status]")
+    _scroll_to(browser, browser.find_element(By.ID, "groups"))
+    _hover(browser, cards[0].find_element(By.CSS_SELECTOR, "rect.overlay"))
+    tip = wait.until(lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, "#groups .tooltip") if t.is_displayed()])
+    assert "3 runs" in _text(tip[0])
+    screenshot(browser, "sweep_groups")
+    regex = browser.find_element(By.ID, "group-regex")
+    regex.clear()
+    regex.send_keys("seed\\d")  # no capture group: the server's 400, shown inline
+    error = wait.until(lambda d: [e for e in d.find_elements(By.ID, "group-regex-error") if e.is_displayed()])
+    assert "capture" in _text(error[0])
+    regex.clear()
+    regex.send_keys("(.*)_seed\\d+")
+    wait.until(lambda d: not d.find_element(By.ID, "group-regex-error").is_displayed())
+
+    # Stopping rules compared on the selected run, and the chosen rules' markers on its chart.
+    selected = run_name(SETTINGS[0], 1)
+    _scroll_to(browser, browser.find_element(By.ID, "board"))
+    browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{selected}']").click()
+    patient.until(lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == selected
+                  and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
+    stopping = tensorboard.get_json(f"/data/plugin/overfit/stopping?run={selected}")[1]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row")
+    assert len(rows) == len(stopping["rules"])
+    keras_five = browser.find_element(By.CSS_SELECTOR, "#stopping-table tr[data-rule='patience'][data-parameter='5']")
+    assert _text(keras_five.find_elements(By.TAG_NAME, "td")[2]) == f"epoch {runs[selected]['early_stop']['stop_epoch']}"
+    markers = patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']"))
+    chosen = len(markers)
+    assert chosen == len({r["rule"] for r in stopping["rules"] if r["applicable"] and r["stop_step"] is not None})
+    box = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#stopping-table .rule-box") if b.is_enabled() and not b.is_selected())
+    box.click()
+    patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']")) == chosen + 1)
+    _scroll_to(browser, browser.find_element(By.ID, "detail"))
+    screenshot(browser, "sweep_stopping_chart")
+    _scroll_to(browser, browser.find_element(By.ID, "stopping"))
+    screenshot(browser, "sweep_stopping_table")
+
+    # Runs side by side: two ticked runs overlay their curves (best epochs marked) and a layer's weight spread.
+    _scroll_to(browser, browser.find_element(By.ID, "board"))
+    pair = [run_name(SETTINGS[0], 1), run_name(SETTINGS[1], 1)]
+    for name in pair:
+        browser.find_element(By.CSS_SELECTOR, f"input[data-compare='{name}']").click()
+    patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
+                  and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
+    bests = browser.find_elements(By.CSS_SELECTOR, "#compare-chart [data-marker='best']")
+    assert sorted(b.get_attribute("data-run") for b in bests) == sorted(pair)
+    for b in bests:
+        assert f"best epoch {runs[b.get_attribute('data-run')]['best']['epoch']} " in _text(b)
+    tensor = Select(browser.find_element(By.ID, "compare-tensor"))
+    assert tensor.first_selected_option.text == "hidden / kernel"
+    before = browser.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d")
+    Select(browser.find_element(By.ID, "compare-stat")).select_by_value("range")
+    patient.until(lambda d: d.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d") != before)
+    _scroll_to(browser, browser.find_element(By.ID, "compare"))
+    screenshot(browser, "sweep_side_by_side")
+
+
+def test_readme_screenshot_of_the_demo(demo_logdir, tensorboard_process, browser, screenshot):
+    """The picture at the top of the README: the tab on the demo logs, `overfit` selected."""
+    tensorboard = tensorboard_process(demo_logdir)
+    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 3,
+                           "the demo runs")
+    wait = _open_tab(browser, tensorboard.url)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='broken'] [data-flag='identical_values']"))
+    browser.find_element(By.CSS_SELECTOR, "tr[data-run='overfit']").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
+               and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
+    browser.switch_to.default_content()
+    README_SCREENSHOT.parent.mkdir(exist_ok=True)
+    browser.save_screenshot(str(README_SCREENSHOT))
+    screenshot(browser, "readme")
