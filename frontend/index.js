@@ -38,7 +38,7 @@ const state = {
   lastRefresh: 0,
   stopping: null, // /stopping of the selected run
   stoppingError: null,
-  chosenRules: null, // rule keys marked on the chart; null: the default once /stopping arrives
+  chosenRules: null, // rule keys marked on the chart; null until the user ticks one: defaultChosen() of each run
   effects: null,
   effectsError: null,
   groupRegex: DEFAULT_GROUP_REGEX,
@@ -187,19 +187,23 @@ function renderDetailCard(force) {
 function chartMarkers() {
   const c = state.curves;
   if (!c || !state.stopping || state.stopping.metric !== c.metric) return [];
-  return stoppingMarkers(state.stopping, state.chosenRules, !!c.epoch_based);
+  return stoppingMarkers(state.stopping, chosenRules(), !!c.epoch_based);
+}
+
+function chosenRules() {
+  return state.chosenRules || defaultChosen(state.stopping ? state.stopping.rules : []);
 }
 
 function renderStoppingBox(force) {
   const eb = state.curves ? !!state.curves.epoch_based : true;
-  const key = JSON.stringify([state.selected, state.stopping, state.stoppingError, state.chosenRules, eb]);
+  const key = JSON.stringify([state.selected, state.stopping, state.stoppingError, chosenRules(), eb]);
   if (!force && key === rendered.stopping) return;
   rendered.stopping = key;
   renderStopping(ui.stoppingBox, state.stopping, state.stoppingError, {
-    chosen: state.chosenRules || [],
+    chosen: chosenRules(),
     epochBased: eb,
     onToggle: (ruleKey, on) => {
-      const rest = (state.chosenRules || []).filter((k) => k !== ruleKey);
+      const rest = chosenRules().filter((k) => k !== ruleKey);
       state.chosenRules = on ? [...rest, ruleKey] : rest;
       renderDetailCard();
     },
@@ -373,7 +377,6 @@ async function loadStopping() {
   if (!res || run !== state.selected) return;
   state.stoppingError = res.error || null;
   state.stopping = res.error ? null : res.data;
-  if (state.stopping && state.chosenRules === null) state.chosenRules = defaultChosen(state.stopping.rules);
   renderDetailCard();
 }
 
