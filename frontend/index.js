@@ -4,15 +4,13 @@
 
 import { ApiError, getJson } from "./api.js";
 import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
-import { renderCompare, toggleCompared } from "./compare_view.js";
 import { renderDetail } from "./detail.js";
 import { debounce, h } from "./dom.js";
-import { renderEffects } from "./effects_view.js";
-import { createGroupControls, DEFAULT_GROUP_REGEX, renderGroups } from "./groups_view.js";
-import { compileHparamFilter, HPARAM_FILTER_HINT, hparamNames } from "./hparams.js";
+import { hparamNames } from "./hparams.js";
 import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
 import { dataWarnings } from "./status.js";
 import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
+import { createSweepCards, initialSweepState } from "./sweep_cards.js";
 import { renderWeights } from "./weights_view.js";
 
 export const POLL_MS = 20000;
@@ -20,7 +18,6 @@ export const POLL_MS = 20000;
 const state = {
   params: { ...DEFAULT_PARAMS },
   filter: compileRunFilter(""),
-  hpFilter: compileHparamFilter(""),
   sort: { key: "run", dir: "asc" },
   runs: null,
   runsWarnings: [],
@@ -39,21 +36,12 @@ const state = {
   stopping: null, // /stopping of the selected run
   stoppingError: null,
   chosenRules: null, // rule keys marked on the chart; null until the user ticks one: defaultChosen() of each run
-  effects: null,
-  effectsError: null,
-  groupRegex: DEFAULT_GROUP_REGEX,
-  groups: null,
-  groupsError: null,
-  compared: [], // runs ticked for the side-by-side view
-  compareCurves: {}, // run -> /curves answer or {error}
-  compareWeights: {}, // run -> /weights answer or {error}
-  compareTensor: null,
-  compareStat: "std",
+  ...initialSweepState(), // hyper-parameter filter, side by side, effects, groups (sweep_cards.js)
 };
 
 const ui = {};
 const inflight = {}; // channel -> AbortController of its request in flight
-const rendered = { board: "", detail: "", weights: "", stopping: "", effects: "", groups: "", compare: [] };
+const rendered = { board: "", detail: "", weights: "", stopping: "" };
 
 function loadStylesheet() {
   if (document.querySelector('link[data-overfit-style]')) return Promise.resolve();
@@ -132,7 +120,7 @@ function renderBoard(force) {
     return;
   }
   const focusedRun = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.run : null;
-  ui.hpFilterRow.hidden = !hparamNames(state.runs).length && !state.hpFilter.source;
+  ui.sweep.hpFilterRow.hidden = !hparamNames(state.runs).length && !state.hpFilter.source;
   renderLeaderboard(ui.board, {
     runs: withWeights(state.runs, state.weightSummaries),
     filter: state.filter,
@@ -146,9 +134,8 @@ function renderBoard(force) {
     },
     onSelect: selectRun,
     onCompare: (run, on) => {
-      state.compared = toggleCompared(state.compared, run, on);
+      ui.sweep.setCompared(run, on);
       renderBoard();
-      loadCompare(false);
     },
   });
   if (focusedRun) {
@@ -208,65 +195,6 @@ function renderStoppingBox(force) {
       renderDetailCard();
     },
   });
-}
-
-function renderSweepCards(force) {
-  const show = !!(state.runs && state.runs.length);
-  ui.effects.hidden = !show;
-  ui.groups.hidden = !show;
-  if (!show) return;
-  const effectsKey = JSON.stringify([state.effects, state.effectsError]);
-  if (force || effectsKey !== rendered.effects) {
-    rendered.effects = effectsKey;
-    renderEffects(ui.effectsBody, state.effects, state.effectsError);
-  }
-  const width = contentWidth(ui.groups);
-  const groupsKey = JSON.stringify([state.groups, state.groupsError, state.groupRegex, state.runs, width]);
-  ui.groupControls.setError(state.groupsError);
-  if (!force && groupsKey === rendered.groups) return;
-  rendered.groups = groupsKey;
-  if (!state.groupRegex) {
-    ui.groupsBody.replaceChildren(h("div", { class: "hint" }, "Enter a regular expression with a capture group to group runs."));
-    return;
-  }
-  if (state.groupsError && !state.groups) {
-    ui.groupsBody.replaceChildren();
-    return;
-  }
-  renderGroups(ui.groupsBody, state.groups, { runs: state.runs, width });
-}
-
-/** True when both arrays hold the same values (objects compared by identity). */
-function sameRefs(a, b) {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-function renderCompareCard(force) {
-  const runs = state.compared.filter((r) => (state.runs || []).some((x) => x.run === r));
-  ui.compare.hidden = !runs.length;
-  if (!runs.length) return;
-  const width = contentWidth(ui.compare);
-  const refs = [width, state.compareTensor, state.compareStat, ...runs, ...runs.map((r) => state.compareCurves[r]), ...runs.map((r) => state.compareWeights[r])];
-  if (!force && sameRefs(refs, rendered.compare)) return;
-  rendered.compare = refs;
-  ui.compareRuns.textContent = ` — ${runs.length} run${runs.length === 1 ? "" : "s"}`;
-  state.compareTensor = renderCompare(ui.compareBody, {
-    runs,
-    curvesByRun: state.compareCurves,
-    weightsByRun: state.compareWeights,
-    tensorKey: state.compareTensor,
-    stat: state.compareStat,
-    width,
-    onTensor: (key) => {
-      state.compareTensor = key;
-      renderCompareCard();
-    },
-    onStat: (stat) => {
-      state.compareStat = stat;
-      renderCompareCard();
-    },
-  });
-  rendered.compare[1] = state.compareTensor;
 }
 
 function renderWeightsCard(force) {
@@ -343,32 +271,6 @@ async function loadWeightSummaries() {
   renderBoard();
 }
 
-/** "Which settings overfit" for the whole sweep. */
-async function loadEffects() {
-  const res = await request("effects", "./hparams_effects", analysisParams());
-  if (!res) return;
-  state.effectsError = res.error || null;
-  if (!res.error) state.effects = res.data;
-  renderSweepCards();
-}
-
-/** Seed groups of the regex in the section's input (an invalid one: the server's 400 message, inline). */
-async function loadGroups() {
-  const regex = state.groupRegex;
-  if (!regex) {
-    if (inflight.groups) inflight.groups.abort();
-    state.groups = null;
-    state.groupsError = null;
-    renderSweepCards();
-    return;
-  }
-  const res = await request("groups", "./groups", { regex, ...analysisParams() });
-  if (!res || regex !== state.groupRegex) return;
-  state.groupsError = res.error || null;
-  state.groups = res.error ? null : res.data;
-  renderSweepCards();
-}
-
 /** The run's stopping rules compared, for the metric its chart shows. */
 async function loadStopping() {
   const run = state.selected;
@@ -378,27 +280,6 @@ async function loadStopping() {
   state.stoppingError = res.error || null;
   state.stopping = res.error ? null : res.data;
   renderDetailCard();
-}
-
-/** Curves (each poll, answered 304 when unchanged) and weights (once, or when forced) of the compared runs. */
-async function loadCompare(force) {
-  const runs = state.compared;
-  for (const key of Object.keys(state.compareCurves)) if (!runs.includes(key)) delete state.compareCurves[key];
-  for (const key of Object.keys(state.compareWeights)) if (!runs.includes(key)) delete state.compareWeights[key];
-  renderCompareCard();
-  if (runs.length < 2) return;
-  const load = async (store, channel, path, params, run) => {
-    const res = await request(`${channel}:${run}`, path, params);
-    if (!res || !state.compared.includes(run)) return;
-    store[run] = res.error ? { error: res.error } : res.data;
-    renderCompareCard();
-  };
-  await Promise.all(
-    runs.flatMap((run) => [
-      load(state.compareCurves, "compare-curves", "./curves", { run, ...analysisParams() }, run),
-      force || !state.compareWeights[run] ? load(state.compareWeights, "compare-weights", "./weights", { run }, run) : null,
-    ])
-  );
 }
 
 function ensureSelection() {
@@ -468,9 +349,9 @@ async function refreshAll(force = true) {
   if (!ok && !state.runs) return;
   renderDetailCard();
   renderWeightsCard();
-  renderSweepCards();
+  ui.sweep.render();
   const same = selectedBefore === state.selected && entryBefore === JSON.stringify(selectedRunEntry());
-  const jobs = [loadWeightSummaries(), loadEffects(), loadGroups(), loadCompare(force)];
+  const jobs = [loadWeightSummaries(), ui.sweep.load(force)];
   if (force || !same || (!state.curves && !inflight.curves)) jobs.push(loadCurves(), loadStopping());
   if (force || !same || (!state.weights && !inflight.weights)) jobs.push(loadWeights());
   await Promise.all(jobs);
@@ -536,9 +417,7 @@ function buildLayout(root) {
         renderDetailCard();
         loadCurves();
         loadStopping();
-        loadEffects();
-        loadGroups();
-        loadCompare(false);
+        ui.sweep.load(false);
       });
     },
     onFilter: (compiled) => {
@@ -567,7 +446,7 @@ function buildLayout(root) {
     h("h2", { class: "card-title" }, "Weight health", ui.weightsRun),
     ui.weightsBody
   );
-  buildSweepCards();
+  ui.sweep = createSweepCards({ state, request, analysisParams, contentWidth, onHparamFilter: () => renderBoard(true) });
   root.replaceChildren(
     h("header", { class: "toolbar" }, ui.controls.el),
     h(
@@ -578,15 +457,15 @@ function buildLayout(root) {
         "section",
         { class: "card board", id: "board" },
         h("div", { class: "card-head" }, h("h2", { class: "card-title" }, "Training runs"), sectionLinks()),
-        ui.hpFilterRow,
+        ui.sweep.hpFilterRow,
         ui.boardWarnings,
         ui.board
       ),
-      ui.compare,
+      ui.sweep.compare,
       ui.detail,
       ui.weights,
-      ui.effects,
-      ui.groups
+      ui.sweep.effects,
+      ui.sweep.groups
     )
   );
   let lastWidth = root.clientWidth;
@@ -595,55 +474,16 @@ function buildLayout(root) {
     lastWidth = root.clientWidth;
     renderDetailCard();
     renderWeightsCard();
-    renderCompareCard();
-    renderSweepCards();
+    ui.sweep.render();
   }, 150);
   if (typeof ResizeObserver === "function") new ResizeObserver(onResize).observe(root);
   else window.addEventListener("resize", onResize);
 }
 
-/** The hyper-parameter filter of the leaderboard, and the side-by-side, effects and groups cards. */
-function buildSweepCards() {
-  const hpInput = h("input", {
-    id: "hparam-filter",
-    type: "text",
-    placeholder: "units=64 dropout>=0.2, or a regex",
-    autocomplete: "off",
-    spellcheck: "false",
-    "aria-label": "Filter runs by hyper-parameters",
-  });
-  const hpError = h("span", { class: "field-error", id: "hparam-filter-error", hidden: true });
-  hpInput.addEventListener("input", () => {
-    state.hpFilter = compileHparamFilter(hpInput.value);
-    hpInput.classList.toggle("invalid", !state.hpFilter.valid);
-    hpError.hidden = state.hpFilter.valid;
-    hpError.textContent = state.hpFilter.valid ? "" : "invalid regex";
-    hpInput.title = state.hpFilter.valid ? "" : state.hpFilter.error;
-    renderBoard(true);
-  });
-  ui.hpFilterRow = h(
-    "div",
-    { class: "hparam-filter-row", hidden: true },
-    h("label", { class: "field filter" }, h("span", { class: "field-label" }, "Hyper-parameters"), hpInput, hpError),
-    h("span", { class: "hint" }, HPARAM_FILTER_HINT)
-  );
-  ui.compareRuns = h("span", { class: "muted" });
-  ui.compareBody = h("div", { class: "compare-body" });
-  ui.compare = h("section", { class: "card compare", id: "compare", hidden: true }, h("h2", { class: "card-title" }, "Runs side by side", ui.compareRuns), ui.compareBody);
-  ui.effectsBody = h("div", { class: "effects-body" });
-  ui.effects = h("section", { class: "card effects", id: "effects", hidden: true }, h("h2", { class: "card-title" }, "Which settings overfit"), ui.effectsBody);
-  ui.groupControls = createGroupControls(state.groupRegex, (regex) => {
-    state.groupRegex = regex;
-    loadGroups();
-  });
-  ui.groupsBody = h("div", { class: "groups-body" });
-  ui.groups = h("section", { class: "card groups", id: "groups", hidden: true }, h("h2", { class: "card-title" }, "Seed groups"), ui.groupControls.el, ui.groupsBody);
-}
-
 /** Buttons scrolling to the sweep cards (a fragment link would navigate TensorBoard's iframe). */
 function sectionLinks() {
   const link = (label, target) =>
-    h("button", { type: "button", class: "link-button", on: { click: () => ui[target].scrollIntoView({ behavior: "smooth", block: "start" }) } }, label);
+    h("button", { type: "button", class: "link-button", on: { click: () => ui.sweep[target].scrollIntoView({ behavior: "smooth", block: "start" }) } }, label);
   return h("nav", { class: "section-links", "aria-label": "sections" }, link("Which settings overfit", "effects"), link("Seed groups", "groups"));
 }
 
