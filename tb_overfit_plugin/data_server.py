@@ -63,12 +63,32 @@ def _ndarray(tensor) -> np.ndarray:
     return np.frombuffer(tensor.tensor_content, dtype=dtype).reshape([d.size for d in tensor.tensor_shape.dim])
 
 
+def _ndarrays(tensors) -> list:
+    """`_ndarray` of each tensor of one series; one buffer for a series of same-shaped packed tensors.
+
+    A histogram series has the same dtype and shape at every step (TF2 writes
+    30 buckets): its bytes are joined and read as one (n, ...) array, whose
+    rows are the arrays (views), which costs a fraction of one conversion per tensor.
+    """
+    first = tensors[0] if tensors else None
+    dtype = None if first is None else _PACKED_DTYPES.get(first.dtype)
+    if dtype is None:
+        return [_ndarray(tensor) for tensor in tensors]
+    shape = [d.size for d in first.tensor_shape.dim]
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    content = b"".join(tensor.tensor_content for tensor in tensors)
+    if len(content) != size * len(tensors) or any(t.dtype != first.dtype or t.tensor_shape != first.tensor_shape
+                                                   for t in tensors):
+        return [_ndarray(tensor) for tensor in tensors]
+    return list(np.frombuffer(content, dtype=dtype).reshape([len(tensors), *shape]))
+
+
 class _Provider(grpc_provider.GrpcDataProvider):
     """TensorBoard's gRPC data provider, with a faster tensor conversion in `read_tensors`.
 
     TensorBoard's own `read_tensors` converts every histogram with
     `make_ndarray`, which costs most of a 100-run sweep's read (1.9 s of
-    200,000 histograms); `_ndarray` gives the same arrays.
+    200,000 histograms); `_ndarrays` gives the same arrays.
     """
 
     def read_tensors(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
@@ -83,8 +103,8 @@ class _Provider(grpc_provider.GrpcDataProvider):
         return {
             run.run_name: {
                 tag.tag_name: [
-                    provider.TensorDatum(step=step, wall_time=wall_time, numpy=_ndarray(value))
-                    for step, wall_time, value in zip(tag.data.step, tag.data.wall_time, tag.data.value)
+                    provider.TensorDatum(step=step, wall_time=wall_time, numpy=array)
+                    for step, wall_time, array in zip(tag.data.step, tag.data.wall_time, _ndarrays(tag.data.value))
                 ]
                 for tag in run.tags
             }
