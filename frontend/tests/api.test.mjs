@@ -41,7 +41,7 @@ test("getJson parses JSON and throws ApiError with the server message", async (t
 });
 
 /** Replaces fetch (and forgets kept answers) for the duration of test `t`. */
-function fakeFetch(t, fetch) {
+function replaceFetch(t, fetch) {
   const saved = globalThis.fetch;
   t.after(() => {
     globalThis.fetch = saved;
@@ -54,7 +54,7 @@ function fakeFetch(t, fetch) {
 test("getJson revalidates with If-None-Match and returns the kept answer on 304", async (t) => {
   const sent = [];
   let answer = { status: 200, etag: '"v1"', body: '{"runs": [1]}' };
-  fakeFetch(t, async (url, init) => {
+  replaceFetch(t, async (url, init) => {
     sent.push({ url, ifNoneMatch: init.headers["If-None-Match"], cache: init.cache });
     const { status, etag, body } = answer;
     return { ok: status === 200, status, statusText: "", headers: new Map([["ETag", etag]]), text: async () => body };
@@ -79,7 +79,7 @@ test("getJson revalidates with If-None-Match and returns the kept answer on 304"
 
 test("getJson keeps a bounded number of answers", async (t) => {
   const sent = [];
-  fakeFetch(t, async (url, init) => {
+  replaceFetch(t, async (url, init) => {
     sent.push(init.headers["If-None-Match"]);
     return { ok: true, status: 200, statusText: "", headers: new Map([["ETag", `"${url}"`]]), text: async () => "{}" };
   });
