@@ -30,7 +30,7 @@ from typing import Iterator, Tuple
 import grpc
 from tensorboard.data import grpc_provider, server_ingester
 
-from tb_overfit_plugin import fast_tensors
+from tb_overfit_plugin import fast_provider
 
 # Schemes the Rust data server reads (as TensorBoard's program.py decides).
 SUPPORTED_SCHEMES = ("gs://",)
@@ -135,7 +135,7 @@ def loaded(logdir: str) -> Iterator[LoadedLogdir]:
                 grpc.local_channel_credentials(),
                 options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
             )
-            provider = fast_tensors.FastTensorProvider(f"localhost:{port}", grpc_provider.make_stub(channel))
+            provider = fast_provider.FastProvider(f"localhost:{port}", grpc_provider.make_stub(channel))
             yield LoadedLogdir(provider, _warnings(log_path))
         finally:
             if channel is not None:

@@ -27,7 +27,7 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import document_cache, fast_tensors, integrity, params, reading, report, weights
+from tb_overfit_plugin import document_cache, fast_provider, integrity, params, reading, report, weights
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
     def __init__(self, context: base_plugin.TBContext):
         self._data_provider = context.data_provider
         # Reads go through TensorBoard's provider; on its Rust data server, with the faster tensor conversion.
-        self._reader = reading.SeriesReader(fast_tensors.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S)
+        self._reader = reading.SeriesReader(fast_provider.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S)
         self._diagnoser = report.Diagnoser()
         self._documents = document_cache.DocumentCache()
         # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider).

@@ -31,6 +31,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 import numpy as np
 from tensorboard.data import provider as provider_lib
 
+from tb_overfit_plugin import fast_provider
 from tb_overfit_plugin import series as series_lib
 
 SCALARS_PLUGIN = "scalars"
@@ -102,6 +103,8 @@ def _digest(value) -> str:
 
 
 def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
+    if isinstance(datums, fast_provider.ScalarColumns):
+        return datums.steps, datums.wall_times
     count = len(datums)
     return (np.fromiter((d.step for d in datums), np.int64, count),
             np.fromiter((d.wall_time for d in datums), np.float64, count))
@@ -115,7 +118,10 @@ def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:
 def _scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
     """(version of the points, their `ScalarSeries`)."""
     steps, wall_times = _steps_and_times(datums)
-    values = np.fromiter((d.value for d in datums), np.float64, len(datums))
+    if isinstance(datums, fast_provider.ScalarColumns):
+        values = datums.values
+    else:
+        values = np.fromiter((d.value for d in datums), np.float64, len(datums))
     return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
 
 
