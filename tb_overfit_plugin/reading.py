@@ -33,6 +33,7 @@ from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin import fast_provider
 from tb_overfit_plugin import series as series_lib
+from tb_overfit_plugin import sessions as sessions_lib
 
 SCALARS_PLUGIN = "scalars"
 HISTOGRAMS_PLUGIN = "histograms"
@@ -45,6 +46,8 @@ SERIES_CACHE_BYTES = 256 * 2**20
 READ_BATCH_BYTES = 64 * 2**20
 _POINT_BYTES = {SCALARS_PLUGIN: 24, HISTOGRAMS_PLUGIN: 30 * 3 * 8 + 24}  # TF2 histograms: 30 buckets
 _ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data
+SESSION_EXPERIMENTS = 64
+"""Experiments whose hyper-parameter sessions are kept (a few kB each)."""
 _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
 
 # Ask for every point the provider holds; the provider's own retention
@@ -206,6 +209,8 @@ class SeriesReader:
         # (experiment_id, plugin_name) -> _Entry, least recently used first.
         self._entries: "collections.OrderedDict[tuple, _Entry]" = collections.OrderedDict()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-read")
+        # experiment_id -> (listed_at, hyper-parameters by TensorBoard run), least recently used first.
+        self._sessions: "collections.OrderedDict[str, tuple]" = collections.OrderedDict()
 
     # -- public ----------------------------------------------------------------
 
@@ -240,6 +245,23 @@ class SeriesReader:
         )
         self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic())
         return listing
+
+    def sessions(self, ctx, experiment_id: str) -> Dict[str, dict]:
+        """Hyper-parameters by TensorBoard run (`sessions.read_sessions`), reused as a listing is.
+
+        Kept for the `SESSION_EXPERIMENTS` most recently used experiments (they are small).
+        """
+        with self._lock:
+            listed_at, found = self._sessions.get(experiment_id, (-float("inf"), None))
+        if found is None or time.monotonic() - listed_at >= self._listing_max_age:
+            found = sessions_lib.read_sessions(self._provider, ctx, experiment_id)
+            listed_at = time.monotonic()
+        with self._lock:
+            self._sessions[experiment_id] = (listed_at, found)
+            self._sessions.move_to_end(experiment_id)
+            while len(self._sessions) > SESSION_EXPERIMENTS:
+                self._sessions.popitem(last=False)
+        return found
 
     def scalars_and_histogram_listing(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing]:
         """`scalars(...)` and `listing(..., HISTOGRAMS_PLUGIN)`, the listing asked for meanwhile."""
