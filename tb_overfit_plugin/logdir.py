@@ -18,7 +18,7 @@ data server where it is installed and supports the logdir's scheme.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Tuple
+from typing import Callable, Mapping, Optional, Tuple
 
 from tensorboard import context as context_lib
 
@@ -42,6 +42,8 @@ class LogdirData:
     problems: Tuple[integrity.Problem, ...] = ()
     # else the data server's own warnings, where it loaded the logdir.
     loader_warnings: Tuple[str, ...] = ()
+    # Hyper-parameters by TensorBoard run (`sessions.read_sessions`).
+    sessions: Mapping[str, dict] = dataclasses.field(default_factory=dict)
 
 
 def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None):
@@ -79,7 +81,7 @@ def _read(provider, with_histograms: bool) -> LogdirData:
         histograms = reader.histograms(ctx, "")
     else:  # names only (for /runs' histogram_tags), no histogram read
         histograms = reading.SeriesSet(versions=reader.listing(ctx, "", reading.HISTOGRAMS_PLUGIN).versions)
-    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms)
+    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms, sessions=reader.sessions(ctx, ""))
 
 
 def read_logdir(

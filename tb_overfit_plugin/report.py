@@ -17,9 +17,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
-from typing import Callable, Dict, Hashable, Iterable, List, Optional
+from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional
 
 from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
+from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.params import CurveParams, quoted
 from tb_overfit_plugin.reading import Listing, SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
@@ -179,6 +180,20 @@ def _epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Ser
     return None if series is None else epochs.epoch_series(series.steps, series.values)
 
 
+@dataclasses.dataclass(frozen=True)
+class Monitored:
+    """A training run's monitored metric: its pair, mode, series and step -> epoch map (None: steps only)."""
+
+    pair: grouping.MetricPair
+    mode: str
+    train: Optional[ScalarSeries]
+    validation: Optional[ScalarSeries]
+    epoch_of: Optional[Callable[[int], int]]
+
+    def epoch(self, step: Optional[int]) -> Optional[int]:
+        return None if step is None or self.epoch_of is None else self.epoch_of(int(step))
+
+
 class Diagnoser:
     """Turns the series of an experiment into the plugin's JSON documents."""
 
@@ -217,6 +232,16 @@ class Diagnoser:
         if params.metric is None:
             return run.default_monitor()
         return run.metric(params.metric)
+
+    def monitored(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> Monitored:
+        """The series the verdict of `run` is about (NotFound when it lacks the metric)."""
+        pair = self._monitor(run, params)
+        if pair is None:
+            raise NotFound(f"training run {quoted(run.name)} has no metric {quoted(params.metric or 'at all')}")
+        epoch_of = epochs.keras_epoch if pair.epoch_based else _epoch_of(run, pair, scalars)
+        return Monitored(pair=pair, mode=params.mode or curves.metric_mode(pair.metric),
+                         train=_scalar(scalars, pair.train), validation=_scalar(scalars, pair.validation),
+                         epoch_of=epoch_of)
 
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
                   series: bool = True) -> dict:
@@ -301,19 +326,23 @@ class Diagnoser:
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 
-    def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams) -> dict:
+    def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams,
+                      sessions: Optional[Mapping[str, dict]] = None) -> dict:
         """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
 
         A `metric` that no training run has is NotFound (as in `/curves`);
-        runs lacking a metric that others have are `no_metrics` rows.
+        runs lacking a metric that others have are `no_metrics` rows. Each row's
+        `hparams` are those of the hyper-parameter session `sessions.attach`
+        matches to it ({} when none): `sessions` maps TensorBoard runs to them.
         """
         runs = self.training_runs(scalars, histograms)
         if params.metric and runs and not any(run.metric(params.metric) for run in runs):
             known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
             raise NotFound(f"no training run has a metric {quoted(params.metric)} "
                            f"(metrics: {', '.join(known) or 'none'})")
+        hparams = sessions_lib.attach([run.name for run in runs], sessions or {})
         return {
-            "runs": [self.run_summary(run, scalars, params) for run in runs],
+            "runs": [dict(self.run_summary(run, scalars, params), hparams=hparams[run.name]) for run in runs],
             "params": params.to_json(),
         }
 
