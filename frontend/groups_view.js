@@ -3,7 +3,7 @@
 // and onset over its runs, and the verdict on its mean curve.
 
 import { debounce, h } from "./dom.js";
-import { formatEpochs, formatSpread } from "./format.js";
+import { formatEpochs, formatSpread, whatIfText } from "./format.js";
 import { renderGroupChart } from "./group_chart.js";
 import { statusBadge } from "./status.js";
 
@@ -20,13 +20,19 @@ export function groupEpochBased(group, runs) {
   return members.length > 0 && members.every((r) => r.best.epoch === r.best.step + 1);
 }
 
-/** "best epoch 8 (6–11) · overfitting from 10 (9–12)" pieces of a group: [[label, text]]. */
-export function groupFacts(group) {
-  return [
+/**
+ * "best epoch 8 (6–11) · overfitting from 10 (9–12) · …" pieces of a group: [[label, text]],
+ * with EarlyStopping's what-if on the mean curve when the server judged it.
+ */
+export function groupFacts(group, epochBased = true) {
+  const facts = [
     ["best epoch", formatSpread(group.best_epoch, formatEpochs)],
     ["overfitting from", formatSpread(group.onset_epoch, formatEpochs)],
     ["best value", formatSpread(group.best_value)],
   ];
+  const es = group.verdict && group.verdict.early_stop;
+  if (es) facts.push(["on the mean", whatIfText(es, { epochBased }).short]);
+  return facts;
 }
 
 /** The toolbar of the section: the regex input and its inline error. Returns {el, input, setError(message)}. */
@@ -84,7 +90,7 @@ function groupCard(group, runs, width) {
     h(
       "div",
       { class: "group-facts" },
-      groupFacts(group).map(([label, text]) => h("span", { class: "group-fact" }, h("span", { class: "fact-label" }, label), " ", text))
+      groupFacts(group, groupEpochBased(group, runs)).map(([label, text]) => h("span", { class: "group-fact" }, h("span", { class: "fact-label" }, label), " ", text))
     ),
     v && v.explanation ? h("p", { class: "group-verdict" }, v.explanation) : null,
     group.note ? h("div", { class: "notice info" }, group.note) : null

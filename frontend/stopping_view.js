@@ -10,9 +10,12 @@ export function ruleKey(rule) {
   return `${rule.rule}:${rule.parameter}`;
 }
 
-/** Rules shown on the chart at first: per rule family, the first applicable one that stops. */
+/**
+ * Rules shown on the chart at first: per rule family, the first applicable one that
+ * stops; not Keras patience, whose stop with the toolbar's patience is marked already.
+ */
 export function defaultChosen(rules) {
-  const seen = new Set();
+  const seen = new Set(["patience"]);
   const keys = [];
   for (const r of rules || []) {
     if (seen.has(r.rule) || !r.applicable || !isNum(r.stop_step)) continue;
@@ -87,7 +90,8 @@ function ruleRow(rule, chosen, onToggle, eb) {
  * opts: {chosen: [key], onToggle(key, on), epochBased}
  */
 export function renderStopping(container, data, error, opts) {
-  const title = h("div", { class: "chart-title" }, "Stopping rules compared ", h("span", { class: "muted" }, "(on the validation curve; tick a rule to mark its stop)"));
+  const curve = (data && data.curve) || "validation";
+  const title = h("div", { class: "chart-title" }, "Stopping rules compared ", h("span", { class: "muted" }, `(on the ${curve} curve; tick a rule to mark its stop)`));
   if (error) {
     // Mostly "no validation series of this metric": a fact about the run, not a failure of the tab.
     container.replaceChildren(title, h("div", { class: "notice info", id: "stopping-note" }, `Cannot compare stopping rules here: ${error}`));

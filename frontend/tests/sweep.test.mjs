@@ -91,6 +91,9 @@ test("groupFacts states the spread of best epoch, onset and best value", () => {
     ["overfitting from", "4"],
     ["best value", "0.7 (0.68\u20130.72)"],
   ]);
+  const es = { patience: 2, min_delta: 0, stop_step: 4, stop_epoch: 5, restore_step: 2, restore_epoch: 3, epochs_saved: 0, share_saved: 0 };
+  const withStop = groupFacts({ ...GROUP, verdict: { ...GROUP.verdict, early_stop: es } });
+  assert.deepEqual(withStop[3], ["on the mean", "EarlyStopping(2) stops at epoch 5, the last one"]);
 });
 
 // /stopping rules as the contract describes them.
@@ -102,9 +105,10 @@ const RULES = [
   { rule: "PQ", parameter: 0.5, label: "PQ_0.5 (k=5)", applicable: false, reason: "no train curve", stop_step: null, epochs_saved: 0 },
 ];
 
-test("ruleKey and defaultChosen: the first applicable rule that stops, per family", () => {
+test("ruleKey and defaultChosen: the first applicable rule that stops, per family but Keras patience", () => {
   assert.equal(ruleKey(RULES[3]), "GL:5");
-  assert.deepEqual(defaultChosen(RULES), ["patience:2", "GL:5"]);
+  assert.deepEqual(defaultChosen(RULES), ["GL:5"]);
+  assert.deepEqual(defaultChosen([...RULES, { ...RULES[2], parameter: 10, stop_step: 9 }]), ["GL:5", "ema_patience:10"]);
   assert.deepEqual(defaultChosen([]), []);
 });
 
