@@ -53,7 +53,7 @@ function levelRow(row) {
     h("td", { class: "num", title: (lv.runs || []).join("\n") }, formatInt(lv.count)),
     shareCell(lv.overfitting_share),
     h("td", { class: "num" }, formatSpread(lv.best_epoch, formatEpochs)),
-    h("td", { class: "num onset" }, formatSpread(lv.onset_epoch, formatEpochs)),
+    h("td", { class: ["num", lv.onset_epoch && lv.onset_epoch.count ? "onset" : "muted"] }, formatSpread(lv.onset_epoch, formatEpochs)),
     h("td", { class: "num" }, formatSpread(lv.best_value)),
     h("td", { class: "num" }, formatSpread(lv.epochs_saved, formatEpochs))
   );

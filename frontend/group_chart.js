@@ -63,8 +63,8 @@ function tooltip(series, step, eb) {
  */
 export function renderGroupChart(container, group, opts = {}) {
   const series = groupSeries(group);
-  if (!series.length) {
-    container.replaceChildren(h("div", { class: "chart-empty" }, "No curve to aggregate for this group."));
+  if (!series.some((sr) => sr.agg.mean.some(isNum))) {
+    container.replaceChildren(h("div", { class: "chart-empty" }, "No step has values from two or more runs: nothing to average."));
     return;
   }
   const eb = !!opts.epochBased;

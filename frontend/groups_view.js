@@ -31,7 +31,7 @@ export function groupFacts(group, epochBased = true) {
     ["best value", formatSpread(group.best_value)],
   ];
   const es = group.verdict && group.verdict.early_stop;
-  if (es) facts.push(["on the mean", whatIfText(es, { epochBased }).short]);
+  if (es) facts.push(["what-if on the mean", whatIfText(es, { epochBased }).short]);
   return facts;
 }
 

@@ -93,7 +93,7 @@ test("groupFacts states the spread of best epoch, onset and best value", () => {
   ]);
   const es = { patience: 2, min_delta: 0, stop_step: 4, stop_epoch: 5, restore_step: 2, restore_epoch: 3, epochs_saved: 0, share_saved: 0 };
   const withStop = groupFacts({ ...GROUP, verdict: { ...GROUP.verdict, early_stop: es } });
-  assert.deepEqual(withStop[3], ["on the mean", "EarlyStopping(2) stops at epoch 5, the last one"]);
+  assert.deepEqual(withStop[3], ["what-if on the mean", "EarlyStopping(2) stops at epoch 5, the last one"]);
 });
 
 // /stopping rules as the contract describes them.
