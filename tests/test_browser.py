@@ -65,6 +65,22 @@ def _text(element):
     return element.get_attribute("textContent")
 
 
+def _click(driver, css):
+    """Clicks the element `css` names, finding it again when the tab redraws it in between (stale)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
+
+
+def _settled_rows(driver, count):
+    """The leaderboard's rows once all `count` are drawn with their weight health (the last redraw of the first load)."""
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == count
+        and not d.find_elements(By.CSS_SELECTOR, "#leaderboard .weights-pending"))
+    return {row.get_attribute("data-run"): row for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
+
+
 def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboard_process, browser, screenshot):
     tensorboard = tensorboard_process(demo_logdir)
     tensorboard.wait_until(
@@ -138,7 +154,7 @@ def test_tab_notes_a_discarded_earlier_fit(tmp_path, tensorboard_process, browse
 
     tensorboard.wait_until(refit_loaded, "the re-fit")
     wait = _open_tab(browser, tensorboard.url)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='refit']"))[0].click()
+    _click(browser, "tr[data-run='refit']")
     note = wait.until(lambda d: d.find_elements(By.ID, "discarded-fit"))[0]
     assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in _text(note)
     screenshot(browser, "refit_discarded_note")
@@ -164,8 +180,7 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 3,
                            "the three runs")
     wait = _open_tab(browser, tensorboard.url)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 3)
-    rows = {row.get_attribute("data-run"): row for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
+    rows = _settled_rows(browser, 3)
     assert sorted(rows) == [" spaced ", "damaged", "spaced"]
 
     rows[" spaced "].click()
@@ -245,13 +260,13 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
 
     # Hyper-parameter columns, filled from each row's hparams; sortable and filterable.
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 6)
+    _settled_rows(browser, 6)
     heads = [b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")]
     assert heads[:4] == ["status", "run", "hp:dropout", "hp:units"]
     for name, row in runs.items():
         cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{name}'] td[data-hparam='units']")
         assert _text(cell) == str(int(row["hparams"]["units"]))
-    browser.find_element(By.CSS_SELECTOR, "button[data-sort='hp:units']").click()
+    _click(browser, "button[data-sort='hp:units']")
     order = [r.get_attribute("data-run") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")]
     assert order == sorted(runs, key=lambda n: (runs[n]["hparams"]["units"], n))
     hp_filter = browser.find_element(By.ID, "hparam-filter")
@@ -301,7 +316,7 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     # Stopping rules compared on the selected run, and the chosen rules' markers on its chart.
     selected = run_name(SETTINGS[0], 1)
     _scroll_to(browser, browser.find_element(By.ID, "board"))
-    browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{selected}']").click()
+    _click(browser, f"tr[data-run='{selected}']")
     patient.until(lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == selected
                   and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
     stopping = tensorboard.get_json(f"/data/plugin/overfit/stopping?run={selected}")[1]
@@ -325,7 +340,7 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     _scroll_to(browser, browser.find_element(By.ID, "board"))
     pair = [run_name(SETTINGS[0], 1), run_name(SETTINGS[1], 1)]
     for name in pair:
-        browser.find_element(By.CSS_SELECTOR, f"input[data-compare='{name}']").click()
+        _click(browser, f"input[data-compare='{name}']")
     patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
                   and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
     bests = browser.find_elements(By.CSS_SELECTOR, "#compare-chart [data-marker='best']")
@@ -348,7 +363,7 @@ def test_readme_screenshot_of_the_demo(demo_logdir, tensorboard_process, browser
                            "the demo runs")
     wait = _open_tab(browser, tensorboard.url)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='broken'] [data-flag='identical_values']"))
-    browser.find_element(By.CSS_SELECTOR, "tr[data-run='overfit']").click()
+    _click(browser, "tr[data-run='overfit']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
                and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
     browser.execute_script("document.getElementById('updated').textContent = ''")  # the clock: noise in a committed picture
