@@ -38,6 +38,8 @@ class LogdirData:
 
     scalars: reading.SeriesSet
     histograms: reading.SeriesSet
+    # Hyper-parameter sessions (`sessions.read_sessions`): TensorBoard run -> {name: value}.
+    sessions: reading.Sessions = reading.NO_SESSIONS
     # What the loaders skipped: found by `integrity.Scanner` for a local logdir,
     problems: Tuple[integrity.Problem, ...] = ()
     # else the data server's own warnings, where it loaded the logdir.
@@ -79,7 +81,7 @@ def _read(provider, with_histograms: bool) -> LogdirData:
         histograms = reader.histograms(ctx, "")
     else:  # names only (for /runs' histogram_tags), no histogram read
         histograms = reading.SeriesSet(versions=reader.listing(ctx, "", reading.HISTOGRAMS_PLUGIN).versions)
-    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms)
+    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms, sessions=reader.sessions(ctx, ""))
 
 
 def read_logdir(
@@ -88,7 +90,7 @@ def read_logdir(
     load_fast: str = "auto",
     with_histograms: bool = True,
 ) -> LogdirData:
-    """Reads every scalar (and histogram) series under `logdir`.
+    """Reads every scalar (and histogram) series and the hyper-parameter sessions under `logdir`.
 
     Args:
       logdir: a local path or any URL TensorBoard can read.

@@ -30,6 +30,7 @@ import numpy as np
 from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin import series as series_lib
+from tb_overfit_plugin import sessions as sessions_lib
 
 SCALARS_PLUGIN = "scalars"
 HISTOGRAMS_PLUGIN = "histograms"
@@ -43,6 +44,9 @@ READ_BATCH_BYTES = 64 * 2**20
 _POINT_BYTES = {SCALARS_PLUGIN: 24, HISTOGRAMS_PLUGIN: 30 * 3 * 8 + 24}  # TF2 histograms: 30 buckets
 _ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data
 _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
+
+# Experiments whose hyper-parameter sessions are kept (a few hundred bytes a run each).
+SESSIONS_KEPT = 64
 
 # Ask for every point the provider holds; the provider's own retention
 # (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
@@ -93,6 +97,21 @@ class SeriesSet(Listing):
 
 
 EMPTY = SeriesSet(versions={}, by_run={})
+
+
+@dataclasses.dataclass(frozen=True)
+class Sessions:
+    """Hyper-parameters of an experiment's sessions: TensorBoard run -> {name: value} (`sessions`)."""
+
+    by_run: Mapping[str, Mapping[str, object]]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A short hash of every session's values: equal digests, equal hyper-parameters."""
+        return _digest(sorted((run, sorted(values.items())) for run, values in self.by_run.items()))
+
+
+NO_SESSIONS = Sessions(by_run={})
 
 
 def _digest(value) -> str:
@@ -178,6 +197,8 @@ class SeriesReader:
         # (experiment_id, plugin_name) -> _Entry, least recently used first.
         self._entries: "collections.OrderedDict[tuple, _Entry]" = collections.OrderedDict()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-read")
+        # experiment_id -> (listed at, Sessions), least recently used first.
+        self._sessions: "collections.OrderedDict[str, Tuple[float, Sessions]]" = collections.OrderedDict()
 
     # -- public ----------------------------------------------------------------
 
@@ -217,6 +238,26 @@ class SeriesReader:
         """`scalars(...)` and `listing(..., HISTOGRAMS_PLUGIN)`, the listing asked for meanwhile."""
         listing = self._pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
         return self.scalars(ctx, experiment_id), listing.result()
+
+    def sessions(self, ctx, experiment_id: str) -> Sessions:
+        """The experiment's hyper-parameter sessions (one listing call; reused as listings are)."""
+        with self._lock:
+            listed_at, found = self._sessions.get(experiment_id, (-float("inf"), None))
+        if found is not None and time.monotonic() - listed_at < self._listing_max_age:
+            return found
+        found = Sessions(by_run=sessions_lib.read_sessions(self._provider, ctx, experiment_id))
+        with self._lock:
+            self._sessions[experiment_id] = (time.monotonic(), found)
+            self._sessions.move_to_end(experiment_id)
+            while len(self._sessions) > SESSIONS_KEPT:
+                self._sessions.popitem(last=False)
+        return found
+
+    def sweep_listing(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing, Sessions]:
+        """`scalars_and_histogram_listing(...)` and `sessions(...)`, the two listings asked for meanwhile."""
+        histograms = self._pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
+        found = self._pool.submit(self.sessions, ctx, experiment_id)
+        return self.scalars(ctx, experiment_id), histograms.result(), found.result()
 
     def cached_bytes(self, experiment_id: Optional[str] = None) -> int:
         """Bytes of cached series, of one experiment or of all."""
