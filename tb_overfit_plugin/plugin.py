@@ -27,7 +27,7 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import document_cache, integrity, params, reading, report, weights
+from tb_overfit_plugin import document_cache, integrity, params, reading, report, sweep, sweep_report, weights
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,16 @@ def _required(request: wrappers.Request, name: str) -> str:
     return value
 
 
+def _regex(request: wrappers.Request) -> str:
+    """The required `regex` of `/groups`: a regular expression with a capture group."""
+    regex = _required(request, "regex")
+    try:
+        sweep.group_names([], regex)
+    except ValueError as error:
+        raise params.ParamError("regex", f"{error} (got {params.quoted(regex)})") from None
+    return regex
+
+
 class OverfitPlugin(base_plugin.TBPlugin):
     """Diagnoses overfitting from scalars and weight histograms."""
 
@@ -108,6 +118,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
             "/curves": self.curves_route,
             "/weights": self.weights_route,
             "/weights_summary": self.weights_summary_route,
+            "/hparams_effects": self.hparams_effects_route,
+            "/groups": self.groups_route,
+            "/stopping": self.stopping_route,
         }
         for resource in self._frontend.iterdir():
             if _content_type(resource.name):
@@ -153,10 +166,11 @@ class OverfitPlugin(base_plugin.TBPlugin):
     def runs_route(self, request: wrappers.Request):
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
-        scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
+        scalars, histograms, found = self._reader.sweep_listing(ctx, experiment)
         problems = self._problems(request)
-        key = ("runs", experiment, scalars.digest, histograms.tags_digest, curve_params, problems)
-        return key, lambda: integrity.attach(self._diagnoser.runs_document(scalars, histograms, curve_params), problems)
+        key = ("runs", experiment, scalars.digest, histograms.tags_digest, found.digest, curve_params, problems)
+        return key, lambda: integrity.attach(
+            self._diagnoser.runs_document(scalars, histograms, curve_params, found.by_run), problems)
 
     @_json_route
     def curves_route(self, request: wrappers.Request):
@@ -205,3 +219,30 @@ class OverfitPlugin(base_plugin.TBPlugin):
             return self._diagnoser.weights_summary_document(scalars, histograms, lambda runs: load(runs=runs), thresholds)
 
         return key, build
+
+    @_json_route
+    def hparams_effects_route(self, request: wrappers.Request):
+        curve_params = params.parse_curve_params(request.args)
+        ctx, experiment = self._where(request)
+        scalars, histograms, found = self._reader.sweep_listing(ctx, experiment)
+        key = ("hparams_effects", experiment, scalars.digest, histograms.tags_digest, found.digest, curve_params)
+        return key, lambda: sweep_report.effects_document(self._diagnoser, scalars, histograms, found.by_run,
+                                                          curve_params)
+
+    @_json_route
+    def groups_route(self, request: wrappers.Request):
+        regex = _regex(request)
+        curve_params = params.parse_curve_params(request.args)
+        ctx, experiment = self._where(request)
+        scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
+        key = ("groups", experiment, scalars.digest, histograms.tags_digest, regex, curve_params)
+        return key, lambda: sweep_report.groups_document(self._diagnoser, scalars, histograms, regex, curve_params)
+
+    @_json_route
+    def stopping_route(self, request: wrappers.Request):
+        run = _required(request, "run")
+        curve_params = params.parse_curve_params(request.args)
+        ctx, experiment = self._where(request)
+        scalars = self._reader.scalars(ctx, experiment)
+        key = ("stopping", experiment, scalars.digest, run, curve_params)
+        return key, lambda: sweep_report.stopping_document(self._diagnoser, scalars, run, curve_params)
