@@ -290,3 +290,18 @@ def test_hparams_and_groups_through_tensorboards_rust_data_server(keras_sweep, s
     for served_group, group in zip(groups["groups"], in_process["groups"]):
         np.testing.assert_allclose(served_group["validation"]["mean"], group["validation"]["mean"], rtol=1e-12)
         assert served_group["verdict"] == group["verdict"]
+
+
+def test_pytorch_add_hparams_session_in_a_child_folder_is_attached(tmp_path, plugin_client):
+    """tensorboardX's (and torch's) `add_hparams` writes its session into a new time-named sub-folder."""
+    from tensorboardX import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "exp1"))
+    for step in range(6):
+        writer.add_scalar("Loss/train", 1.0 / (step + 1), step)
+        writer.add_scalar("Loss/val", 1.0 / (step + 1) + 0.01 * step * step, step)
+    writer.add_hparams({"lr": 0.1, "bsize": 32, "opt": "adam"}, {"hparam/accuracy": 0.9})
+    writer.close()
+    rows = {row["run"]: row for row in _ok(plugin_client(tmp_path), "runs")["runs"]}
+    assert rows["exp1"]["hparams"] == {"lr": 0.1, "bsize": 32.0, "opt": "adam"}
+    assert rows["exp1"]["metrics"] == ["Loss"]
