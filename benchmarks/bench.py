@@ -218,12 +218,15 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
     """The plugin's routes through a real tensorboard on the same, fully loaded data server."""
     from conftest import TensorBoardProcess
 
+    from tensorboard.data import grpc_provider
+
     from tb_overfit_plugin import data_server, plugin
 
     figures = {}
-    with data_server.loaded(str(logdir)) as provider:
-        figures.update(tensorboard_reads(provider))
-        address = provider._addr  # "localhost:PORT" (GrpcDataProvider keeps no public accessor)
+    with data_server.loaded(str(logdir)) as loaded:
+        address = loaded.provider._addr  # "localhost:PORT" (GrpcDataProvider keeps no public accessor)
+        # TensorBoard's own provider class, as a tensorboard process uses it (not the CLI's faster one).
+        figures.update(tensorboard_reads(grpc_provider.GrpcDataProvider(address, loaded.provider._stub)))
         tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}")
         try:
             base = tensorboard.url + "/experiment/{}/data/plugin/overfit"

@@ -285,7 +285,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     # Every run's weight analysis is needed twice (summary, then document): keep them all.
     diagnoser = report.Diagnoser(weight_analyses_kept=len(data.histograms.by_run) + 1 if need_weights else 8)
     try:
-        document = diagnoser.runs_document(data.scalars, data.histograms, curve_params, data.sessions.by_run)
+        document = diagnoser.runs_document(data.scalars, data.histograms, curve_params, data.sessions)
     except report.NotFound as error:  # a --metric no run has: HTTP's 404
         raise UsageError(f"--metric: {error}") from None
     document = integrity.attach(document, data.problems)

@@ -18,7 +18,7 @@ data server where it is installed and supports the logdir's scheme.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Tuple
+from typing import Callable, Mapping, Optional, Tuple
 
 from tensorboard import context as context_lib
 
@@ -38,12 +38,12 @@ class LogdirData:
 
     scalars: reading.SeriesSet
     histograms: reading.SeriesSet
-    # Hyper-parameter sessions (`sessions.read_sessions`): TensorBoard run -> {name: value}.
-    sessions: reading.Sessions = reading.NO_SESSIONS
     # What the loaders skipped: found by `integrity.Scanner` for a local logdir,
     problems: Tuple[integrity.Problem, ...] = ()
     # else the data server's own warnings, where it loaded the logdir.
     loader_warnings: Tuple[str, ...] = ()
+    # Hyper-parameters by TensorBoard run (`sessions.read_sessions`).
+    sessions: Mapping[str, dict] = dataclasses.field(default_factory=dict)
 
 
 def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None):
@@ -90,7 +90,7 @@ def read_logdir(
     load_fast: str = "auto",
     with_histograms: bool = True,
 ) -> LogdirData:
-    """Reads every scalar (and histogram) series and the hyper-parameter sessions under `logdir`.
+    """Reads every scalar (and histogram) series under `logdir`.
 
     Args:
       logdir: a local path or any URL TensorBoard can read.

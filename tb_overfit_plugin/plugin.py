@@ -27,7 +27,7 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import document_cache, integrity, params, reading, report, sweep, sweep_report, weights
+from tb_overfit_plugin import document_cache, fast_provider, integrity, params, reading, report, sweep_report, weights
 
 logger = logging.getLogger(__name__)
 
@@ -88,16 +88,6 @@ def _required(request: wrappers.Request, name: str) -> str:
     return value
 
 
-def _regex(request: wrappers.Request) -> str:
-    """The required `regex` of `/groups`: a regular expression with a capture group."""
-    regex = _required(request, "regex")
-    try:
-        sweep.group_names([], regex)
-    except ValueError as error:
-        raise params.ParamError("regex", f"{error} (got {params.quoted(regex)})") from None
-    return regex
-
-
 class OverfitPlugin(base_plugin.TBPlugin):
     """Diagnoses overfitting from scalars and weight histograms."""
 
@@ -105,7 +95,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context: base_plugin.TBContext):
         self._data_provider = context.data_provider
-        self._reader = reading.SeriesReader(self._data_provider, listing_max_age=LISTING_MAX_AGE_S)
+        # Reads go through TensorBoard's provider; on its Rust data server, with the faster tensor conversion.
+        self._reader = reading.SeriesReader(fast_provider.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S)
         self._diagnoser = report.Diagnoser()
         self._documents = document_cache.DocumentCache()
         # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider).
@@ -162,15 +153,54 @@ class OverfitPlugin(base_plugin.TBPlugin):
         sources = {run.name: run.sources for run in self._diagnoser.training_runs(scalars, histograms)} if problems else {}
         return dict(document, warnings=integrity.warnings_by_run(sources, problems).get(document["run"], []))
 
-    @_json_route
-    def runs_route(self, request: wrappers.Request):
+    def _runs_inputs(self, request: wrappers.Request):
+        """(curve params, scalars, histogram listing, sessions, their key) that `/runs` and the sweep routes share."""
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
-        scalars, histograms, found = self._reader.sweep_listing(ctx, experiment)
+        scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
+        sessions = self._reader.sessions(ctx, experiment)
+        frozen = tuple(sorted((run, tuple(sorted(hparams.items()))) for run, hparams in sessions.items()))
+        key = (experiment, scalars.digest, histograms.tags_digest, frozen, curve_params)
+        return curve_params, scalars, histograms, sessions, key
+
+    @_json_route
+    def runs_route(self, request: wrappers.Request):
+        curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         problems = self._problems(request)
-        key = ("runs", experiment, scalars.digest, histograms.tags_digest, found.digest, curve_params, problems)
-        return key, lambda: integrity.attach(
-            self._diagnoser.runs_document(scalars, histograms, curve_params, found.by_run), problems)
+        return ("runs", problems) + key, lambda: integrity.attach(
+            self._diagnoser.runs_document(scalars, histograms, curve_params, sessions), problems)
+
+    @_json_route
+    def hparams_effects_route(self, request: wrappers.Request):
+        curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
+        return ("hparams_effects",) + key, lambda: sweep_report.effects_document(
+            self._diagnoser.runs_document(scalars, histograms, curve_params, sessions))
+
+    @_json_route
+    def groups_route(self, request: wrappers.Request):
+        regex = _required(request, "regex")
+        curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
+
+        def build() -> dict:
+            runs = self._diagnoser.training_runs(scalars, histograms)
+            document = self._diagnoser.runs_document(scalars, histograms, curve_params, sessions)
+            return sweep_report.groups_document(self._diagnoser, document, runs, scalars, regex, curve_params)
+
+        return ("groups", regex) + key, build
+
+    @_json_route
+    def stopping_route(self, request: wrappers.Request):
+        run = _required(request, "run")
+        curve_params = params.parse_curve_params(request.args)
+        ctx, experiment = self._where(request)
+        scalars = self._reader.scalars(ctx, experiment)
+
+        def build() -> dict:
+            training_run = self._diagnoser.training_run(scalars, reading.EMPTY, run)
+            monitored = self._diagnoser.monitored(training_run, scalars, curve_params)
+            return sweep_report.stopping_document(monitored, run, curve_params)
+
+        return ("stopping", experiment, scalars.digest, run, curve_params), build
 
     @_json_route
     def curves_route(self, request: wrappers.Request):
@@ -219,30 +249,3 @@ class OverfitPlugin(base_plugin.TBPlugin):
             return self._diagnoser.weights_summary_document(scalars, histograms, lambda runs: load(runs=runs), thresholds)
 
         return key, build
-
-    @_json_route
-    def hparams_effects_route(self, request: wrappers.Request):
-        curve_params = params.parse_curve_params(request.args)
-        ctx, experiment = self._where(request)
-        scalars, histograms, found = self._reader.sweep_listing(ctx, experiment)
-        key = ("hparams_effects", experiment, scalars.digest, histograms.tags_digest, found.digest, curve_params)
-        return key, lambda: sweep_report.effects_document(self._diagnoser, scalars, histograms, found.by_run,
-                                                          curve_params)
-
-    @_json_route
-    def groups_route(self, request: wrappers.Request):
-        regex = _regex(request)
-        curve_params = params.parse_curve_params(request.args)
-        ctx, experiment = self._where(request)
-        scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
-        key = ("groups", experiment, scalars.digest, histograms.tags_digest, regex, curve_params)
-        return key, lambda: sweep_report.groups_document(self._diagnoser, scalars, histograms, regex, curve_params)
-
-    @_json_route
-    def stopping_route(self, request: wrappers.Request):
-        run = _required(request, "run")
-        curve_params = params.parse_curve_params(request.args)
-        ctx, experiment = self._where(request)
-        scalars = self._reader.scalars(ctx, experiment)
-        key = ("stopping", experiment, scalars.digest, run, curve_params)
-        return key, lambda: sweep_report.stopping_document(self._diagnoser, scalars, run, curve_params)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
-from types import MappingProxyType
 from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional
 
-from tb_overfit_plugin import curves, epochs, grouping, jsonable, sessions, weights
+from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
+from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.params import CurveParams, quoted
 from tb_overfit_plugin.reading import Listing, SeriesSet
 from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
@@ -80,8 +80,7 @@ class _Memo:
         return value
 
 
-def scalar_of(scalars: SeriesSet, ref: Optional[grouping.SeriesRef]) -> Optional[ScalarSeries]:
-    """The series `ref` names, or None (no ref, or not read)."""
+def _scalar(scalars: SeriesSet, ref: Optional[grouping.SeriesRef]) -> Optional[ScalarSeries]:
     if ref is None:
         return None
     return scalars.by_run.get(ref.run, {}).get(ref.tag)
@@ -161,13 +160,13 @@ def _diagnostic_series_json(pair: grouping.MetricPair, scalars: SeriesSet, smoot
     document = _metric_json(pair)
     for split in ("train", "validation"):
         ref = getattr(pair, split)
-        series = _series_json(scalar_of(scalars, ref), smoothing)
+        series = _series_json(_scalar(scalars, ref), smoothing)
         if series is not None:
             document[split] = dict(ref.to_json(), **series)
     return document
 
 
-def epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet) -> Optional[curves.EpochOf]:
+def _epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet) -> Optional[curves.EpochOf]:
     """The run's epoch series as a step -> epoch map for `pair`, or None.
 
     None when the pair's steps are Keras epochs already, and when a series of
@@ -177,8 +176,22 @@ def epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
     """
     if pair.epoch_based or run.epoch is None or any(ref.run != run.epoch.run for ref in pair.refs()):
         return None
-    series = scalar_of(scalars, run.epoch)
+    series = _scalar(scalars, run.epoch)
     return None if series is None else epochs.epoch_series(series.steps, series.values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Monitored:
+    """A training run's monitored metric: its pair, mode, series and step -> epoch map (None: steps only)."""
+
+    pair: grouping.MetricPair
+    mode: str
+    train: Optional[ScalarSeries]
+    validation: Optional[ScalarSeries]
+    epoch_of: Optional[Callable[[int], int]]
+
+    def epoch(self, step: Optional[int]) -> Optional[int]:
+        return None if step is None or self.epoch_of is None else self.epoch_of(int(step))
 
 
 class Diagnoser:
@@ -215,11 +228,20 @@ class Diagnoser:
     # -- curves -------------------------------------------------------------
 
     @staticmethod
-    def monitor(run: grouping.TrainingRun, params: CurveParams) -> Optional[grouping.MetricPair]:
-        """The metric pair the verdict is on: `params.metric`, else the run's default; None if absent."""
+    def _monitor(run: grouping.TrainingRun, params: CurveParams) -> Optional[grouping.MetricPair]:
         if params.metric is None:
             return run.default_monitor()
         return run.metric(params.metric)
+
+    def monitored(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> Monitored:
+        """The series the verdict of `run` is about (NotFound when it lacks the metric)."""
+        pair = self._monitor(run, params)
+        if pair is None:
+            raise NotFound(f"training run {quoted(run.name)} has no metric {quoted(params.metric or 'at all')}")
+        epoch_of = epochs.keras_epoch if pair.epoch_based else _epoch_of(run, pair, scalars)
+        return Monitored(pair=pair, mode=params.mode or curves.metric_mode(pair.metric),
+                         train=_scalar(scalars, pair.train), validation=_scalar(scalars, pair.validation),
+                         epoch_of=epoch_of)
 
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
                   series: bool = True) -> dict:
@@ -234,7 +256,7 @@ class Diagnoser:
     @staticmethod
     def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
                           series: bool = True) -> dict:
-        train, validation = scalar_of(scalars, pair.train), scalar_of(scalars, pair.validation)
+        train, validation = _scalar(scalars, pair.train), _scalar(scalars, pair.validation)
         mode = params.mode or curves.metric_mode(pair.metric)
         analysis = curves.analyze_metric(
             train.steps if train else None,
@@ -247,10 +269,10 @@ class Diagnoser:
             smoothing=params.smoothing,
             tolerance=params.tolerance,
             epoch_based=pair.epoch_based,
-            epoch_of=epoch_of(run, pair, scalars),
+            epoch_of=_epoch_of(run, pair, scalars),
             name=pair.metric,
         ).to_json(series)
-        learning_rate = scalar_of(scalars, run.learning_rate)
+        learning_rate = _scalar(scalars, run.learning_rate)
         analysis["lr_drop_steps"] = (
             jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
             if learning_rate is not None
@@ -288,7 +310,7 @@ class Diagnoser:
 
     def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
         """One row of `/runs`: the run's names and its curve verdicts (weights: `weights_summary_document`)."""
-        pair = self.monitor(run, params)
+        pair = self._monitor(run, params)
         analysis = self._analysis(run, pair, scalars, params, series=False) if pair else self._no_metric_analysis(run, params)
         summary = {
             "run": run.name,
@@ -305,20 +327,20 @@ class Diagnoser:
         return summary
 
     def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams,
-                      found_sessions: Mapping[str, Mapping[str, object]] = MappingProxyType({})) -> dict:
+                      sessions: Optional[Mapping[str, dict]] = None) -> dict:
         """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
 
-        Each row's `hparams` are those of the session `sessions.attach`
-        matches to it among `found_sessions` (TensorBoard run -> values), `{}` when none.
         A `metric` that no training run has is NotFound (as in `/curves`);
-        runs lacking a metric that others have are `no_metrics` rows.
+        runs lacking a metric that others have are `no_metrics` rows. Each row's
+        `hparams` are those of the hyper-parameter session `sessions.attach`
+        matches to it ({} when none): `sessions` maps TensorBoard runs to them.
         """
         runs = self.training_runs(scalars, histograms)
         if params.metric and runs and not any(run.metric(params.metric) for run in runs):
             known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
             raise NotFound(f"no training run has a metric {quoted(params.metric)} "
                            f"(metrics: {', '.join(known) or 'none'})")
-        hparams = sessions.attach([run.name for run in runs], found_sessions)
+        hparams = sessions_lib.attach([run.name for run in runs], sessions or {})
         return {
             "runs": [dict(self.run_summary(run, scalars, params), hparams=hparams[run.name]) for run in runs],
             "params": params.to_json(),
@@ -327,13 +349,13 @@ class Diagnoser:
     def curves_document(self, scalars: SeriesSet, histograms: Listing, name: str, params: CurveParams) -> dict:
         """`GET /curves?run=...`: the paired series of one metric and its full analysis."""
         run = self.training_run(scalars, histograms, name)
-        pair = self.monitor(run, params)
+        pair = self._monitor(run, params)
         if pair is None:
             if params.metric:
                 raise NotFound(f"training run {quoted(name)} has no metric {quoted(params.metric)}")
             raise NotFound(f"training run {quoted(name)} has no scalar metrics")
         analysis = self._analysis(run, pair, scalars, params)
-        learning_rate = scalar_of(scalars, run.learning_rate)
+        learning_rate = _scalar(scalars, run.learning_rate)
         return {
             "run": run.name,
             "metric": pair.metric,
@@ -341,8 +363,8 @@ class Diagnoser:
             "epoch_based": pair.epoch_based,
             "metrics": [_metric_json(p) for p in run.metrics],
             "diagnostics": [_diagnostic_series_json(p, scalars, params.smoothing) for p in run.diagnostics],
-            "train": _series_json(scalar_of(scalars, pair.train), params.smoothing),
-            "validation": _series_json(scalar_of(scalars, pair.validation), params.smoothing),
+            "train": _series_json(_scalar(scalars, pair.train), params.smoothing),
+            "validation": _series_json(_scalar(scalars, pair.validation), params.smoothing),
             "gap": analysis.get("gap"),
             "generalization_loss": analysis.get("generalization_loss"),
             "learning_rate": None

@@ -202,9 +202,11 @@ def normalize_bucket_series(tensors) -> tuple:
     left_step, right_step = np.diff(left, axis=1), np.diff(right, axis=1)
     if not np.all((left_step > 0) | ((left_step == 0) & (right_step >= 0))):
         return tuple(normalize_buckets(array) for array in arrays)
-    rows = np.stack([left, right, counts], axis=-1)
     keep = counts > 0
-    return tuple(histogram[kept] for histogram, kept in zip(rows, keep))
+    # The kept rows of every histogram, in order, as one array; each histogram is a slice (view) of it.
+    flat = np.stack([left[keep], right[keep], counts[keep]], axis=-1)
+    ends = np.cumsum(keep.sum(axis=1)).tolist()
+    return tuple(flat[start:end] for start, end in zip([0] + ends[:-1], ends))
 
 
 def looks_downsampled(steps: np.ndarray) -> bool:

@@ -537,34 +537,3 @@ def damage_record(path: PathLike, index: int, where: str = "payload", bit: int =
     data[position] ^= 1 << bit
     pathlib.Path(path).write_bytes(bytes(data))
     return offset
-
-
-def write_keras_hparams_sweep(logdir: PathLike, units: Sequence[int], seeds: Sequence[int], epochs: int) -> list[str]:
-    """A real Keras sweep: one run ``units<U>_seed<S>`` per setting and seed, logged by
-    ``keras.callbacks.TensorBoard`` (runs ``NAME/train``, ``NAME/validation``) and
-    ``hp.KerasCallback(logdir/NAME, {"units": U, "seed": S})`` (its session at ``NAME``).
-
-    A one-hidden-layer classifier on 96 noisy samples (a wide layer overfits them);
-    seconds to train. Returns the sweep's names.
-    """
-    import keras
-    from tensorboard.plugins.hparams import api as hp
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(96, 12)).astype("float32")
-    y = (x[:, :2].sum(axis=1) + rng.normal(0.0, 1.0, 96) > 0).astype("int32")
-    names = []
-    for unit_count in units:
-        for seed in seeds:
-            name = f"units{unit_count}_seed{seed}"
-            keras.utils.set_random_seed(seed)
-            model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(unit_count, activation="relu"),
-                                      keras.layers.Dense(2, activation="softmax")])
-            model.compile(optimizer=keras.optimizers.Adam(0.03), loss="sparse_categorical_crossentropy",
-                          metrics=["accuracy"])
-            callbacks = [keras.callbacks.TensorBoard(log_dir=str(_run_dir(logdir, name))),
-                         hp.KerasCallback(str(_run_dir(logdir, name)), {"units": unit_count, "seed": seed})]
-            model.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), epochs=epochs, batch_size=16, verbose=0,
-                      callbacks=callbacks)
-            names.append(name)
-    return names

@@ -1,5 +1,7 @@
 """Reads through the data provider: batched, cached by version, histograms normalised."""
 
+import time
+
 import numpy as np
 from tensorboard import context as context_lib
 
@@ -53,7 +55,11 @@ def test_one_batched_read_then_cache_hits_then_only_stale_series(tmp_path):
     assert len(provider.reads) == 1, "unchanged data is not read again"
     assert again.by_run["a/train"]["epoch_loss"] is first.by_run["a/train"]["epoch_loss"]
 
-    # Run `b` gains epochs (a live training run): only its series are re-read.
+    # Run `b` gains epochs (a live training run): only its series are re-read. Its new event
+    # file must sort after the old one, as a later second in its name makes it (TensorBoard's
+    # Python loader skips a file whose name sorts earlier; in the same second the writer's
+    # counter decides, and "12" sorts before "8").
+    time.sleep(1.01 - time.time() % 1)
     _keras_run(tmp_path, "b", epochs=7)
     multiplexer_provider._multiplexer.Reload()
     grown = reader.scalars(ctx, "")

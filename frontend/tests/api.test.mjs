@@ -40,20 +40,25 @@ test("getJson parses JSON and throws ApiError with the server message", async (t
   await assert.rejects(getJson("./runs"), (err) => err.name === "AbortError");
 });
 
-test("getJson revalidates with If-None-Match and returns the kept answer on 304", async (t) => {
+/** Replaces fetch (and forgets kept answers) for the duration of test `t`. */
+function replaceFetch(t, fetch) {
   const saved = globalThis.fetch;
   t.after(() => {
     globalThis.fetch = saved;
     forgetAnswers();
   });
   forgetAnswers();
+  globalThis.fetch = fetch;
+}
+
+test("getJson revalidates with If-None-Match and returns the kept answer on 304", async (t) => {
   const sent = [];
   let answer = { status: 200, etag: '"v1"', body: '{"runs": [1]}' };
-  globalThis.fetch = async (url, init) => {
+  replaceFetch(t, async (url, init) => {
     sent.push({ url, ifNoneMatch: init.headers["If-None-Match"], cache: init.cache });
     const { status, etag, body } = answer;
     return { ok: status === 200, status, statusText: "", headers: new Map([["ETag", etag]]), text: async () => body };
-  };
+  });
   const first = await getJson("./runs", { patience: 5 });
   assert.deepEqual(first, { runs: [1] });
   assert.equal(sent[0].ifNoneMatch, undefined);
@@ -73,17 +78,11 @@ test("getJson revalidates with If-None-Match and returns the kept answer on 304"
 });
 
 test("getJson keeps a bounded number of answers", async (t) => {
-  const saved = globalThis.fetch;
-  t.after(() => {
-    globalThis.fetch = saved;
-    forgetAnswers();
-  });
-  forgetAnswers();
   const sent = [];
-  globalThis.fetch = async (url, init) => {
+  replaceFetch(t, async (url, init) => {
     sent.push(init.headers["If-None-Match"]);
     return { ok: true, status: 200, statusText: "", headers: new Map([["ETag", `"${url}"`]]), text: async () => "{}" };
-  };
+  });
   for (let i = 0; i <= MAX_KEPT_ANSWERS; i++) await getJson("./curves", { run: `r${i}` });
   await getJson("./curves", { run: "r0" });
   assert.equal(sent.at(-1), undefined, "the oldest answer was dropped");

@@ -1,0 +1,74 @@
+"""The CLI's load through TensorBoard's Rust data server: same arrays as TensorBoard's own provider."""
+
+import numpy as np
+from tensorboard import context
+from tensorboard.data import grpc_provider
+
+from tb_overfit_plugin import data_server, fast_provider, reading
+
+
+def _read_all(provider, plugin_name):
+    return provider.read_tensors(context.RequestContext(), experiment_id="", plugin_name=plugin_name,
+                                 downsample=1_000_000)
+
+
+def test_only_tensorboards_grpc_provider_is_replaced(demo_logdir):
+    from tb_overfit_plugin.logdir import local_data_provider
+
+    python_loader = local_data_provider(str(demo_logdir))
+    assert fast_provider.faster(python_loader) is python_loader
+    with data_server.loaded(str(demo_logdir)) as loaded:
+        own = grpc_provider.GrpcDataProvider(loaded.provider._addr, loaded.provider._stub)
+        fast = fast_provider.faster(own)
+        assert isinstance(fast, fast_provider.FastProvider) and fast._stub is own._stub
+        assert fast_provider.faster(fast) is fast  # already fast: unchanged
+
+
+def test_fast_tensor_conversion_equals_tensorboards(demo_logdir):
+    with data_server.loaded(str(demo_logdir)) as loaded:
+        fast = _read_all(loaded.provider, reading.HISTOGRAMS_PLUGIN)
+        # TensorBoard's own read_tensors (make_ndarray per tensor) over the same server.
+        own = grpc_provider.GrpcDataProvider.read_tensors(
+            loaded.provider, context.RequestContext(), experiment_id="",
+            plugin_name=reading.HISTOGRAMS_PLUGIN, downsample=1_000_000)
+    assert fast.keys() == own.keys() and sum(len(tags) for tags in fast.values()) >= 18
+    for run, tags in own.items():
+        assert fast[run].keys() == tags.keys()
+        for tag, datums in tags.items():
+            assert [(d.step, d.wall_time) for d in fast[run][tag]] == [(d.step, d.wall_time) for d in datums]
+            for mine, theirs in zip(fast[run][tag], datums):
+                assert mine.numpy.dtype == theirs.numpy.dtype and mine.numpy.shape == theirs.numpy.shape
+                np.testing.assert_array_equal(mine.numpy, theirs.numpy)
+
+
+def test_ragged_series_fall_back_per_tensor():
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    def packed(rows):
+        array = np.arange(rows * 3, dtype=np.float64).reshape(rows, 3)
+        shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in array.shape])
+        return tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=shape, tensor_content=array.tobytes())
+
+    arrays = fast_provider._ndarrays([packed(30), packed(2), packed(30)])
+    assert [a.shape for a in arrays] == [(30, 3), (2, 3), (30, 3)]
+    np.testing.assert_array_equal(arrays[1], np.arange(6.0).reshape(2, 3))
+    same = fast_provider._ndarrays([packed(4), packed(4)])
+    assert len(same) == 2 and all(np.array_equal(a, np.arange(12.0).reshape(4, 3)) for a in same)
+
+
+def test_scalar_columns_equal_tensorboards_datums(demo_logdir):
+    with data_server.loaded(str(demo_logdir)) as loaded:
+        own_provider = grpc_provider.GrpcDataProvider(loaded.provider._addr, loaded.provider._stub)
+        kwargs = dict(experiment_id="", plugin_name=reading.SCALARS_PLUGIN, downsample=1_000_000)
+        fast = loaded.provider.read_scalars(context.RequestContext(), **kwargs)
+        own = own_provider.read_scalars(context.RequestContext(), **kwargs)
+    assert fast.keys() == own.keys()
+    for run, tags in own.items():
+        assert fast[run].keys() == tags.keys()
+        for tag, datums in tags.items():
+            columns = fast[run][tag]
+            assert isinstance(columns, fast_provider.ScalarColumns) and len(columns) == len(datums) > 0
+            assert list(columns) == datums  # as a sequence: TensorBoard's own ScalarDatums
+            assert columns[-1] == datums[-1] and columns[1:3] == datums[1:3]
+            np.testing.assert_array_equal(columns.steps, [d.step for d in datums])
+            np.testing.assert_array_equal(columns.values, [d.value for d in datums])
