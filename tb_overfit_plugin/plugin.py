@@ -182,7 +182,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
 
         def build() -> dict:
-            runs = self._diagnoser.training_runs(scalars, histograms)
+            runs = self._diagnoser.listed_runs(scalars, histograms, sessions)
             document = self._diagnoser.runs_document(scalars, histograms, curve_params, sessions)
             return sweep_report.groups_document(self._diagnoser, document, runs, scalars, regex, curve_params)
 

@@ -194,6 +194,23 @@ class Monitored:
         return None if step is None or self.epoch_of is None else self.epoch_of(int(step))
 
 
+def _is_hparams_record(run: grouping.TrainingRun, runs: List[grouping.TrainingRun], scalars: SeriesSet,
+                       sessions: Mapping[str, dict]) -> bool:
+    """Whether `run` is what PyTorch's / tensorboardX's `add_hparams` writes, not a training run.
+
+    `add_hparams(hparams, metrics)` writes a new sub-folder (named by the time)
+    below the training run, holding the session and one point per metric. So:
+    every TensorBoard run of it holds a session, each of its scalar series has
+    at most one point, and another training run is its parent folder. Its
+    session then belongs to that parent (`sessions.attach`, "only child").
+    """
+    if not all(source in sessions for source in run.sources):
+        return False
+    if not any(run.name.startswith(other.name + "/") for other in runs if other is not run):
+        return False
+    return all(len(series) <= 1 for source in run.sources for series in scalars.by_run.get(source, {}).values())
+
+
 class Diagnoser:
     """Turns the series of an experiment into the plugin's JSON documents."""
 
@@ -326,6 +343,12 @@ class Diagnoser:
         summary.update({name: analysis.get(name) for name in keep})
         return summary
 
+    def listed_runs(self, scalars: SeriesSet, histograms: Listing,
+                    sessions: Optional[Mapping[str, dict]] = None) -> List[grouping.TrainingRun]:
+        """The training runs `/runs` lists: all but the hyper-parameter records (`_is_hparams_record`)."""
+        runs = self.training_runs(scalars, histograms)
+        return [run for run in runs if not _is_hparams_record(run, runs, scalars, sessions or {})]
+
     def runs_document(self, scalars: SeriesSet, histograms: Listing, params: CurveParams,
                       sessions: Optional[Mapping[str, dict]] = None) -> dict:
         """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
@@ -335,7 +358,7 @@ class Diagnoser:
         `hparams` are those of the hyper-parameter session `sessions.attach`
         matches to it ({} when none): `sessions` maps TensorBoard runs to them.
         """
-        runs = self.training_runs(scalars, histograms)
+        runs = self.listed_runs(scalars, histograms, sessions)
         if params.metric and runs and not any(run.metric(params.metric) for run in runs):
             known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
             raise NotFound(f"no training run has a metric {quoted(params.metric)} "

@@ -12,7 +12,7 @@ import pytest
 
 import keras_sweep
 import logwriters
-from tb_overfit_plugin import cli, stopping, sweep
+from tb_overfit_plugin import cli, curves, stopping, sweep
 
 GROUPS = r"(.*)_seed\d+"
 
@@ -161,3 +161,116 @@ def test_sweep_routes_through_a_real_tensorboard(sweep_logdir, tensorboard_proce
     assert all(row["hparams"].keys() == {"units", "dropout"} for row in runs["runs"])
     status, groups = tensorboard.get_json(f"{prefix}/groups?regex=(.*)_seed%5Cd%2B")
     assert status == 200 and len(groups["groups"]) == 2
+
+
+# -- more checks: raw event files, the Python loader, every stopping rule, add_hparams --------
+
+
+def _raw_values(logdir, run, split, tag="epoch_loss"):
+    """(steps, values) of one tag as the run's event files hold them, read with TensorFlow itself."""
+    import tensorflow as tf
+
+    points = {}
+    for path in sorted((logdir / run / split).glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.tag == tag:
+                    points[event.step] = float(tf.make_ndarray(value.tensor))
+    return np.array(sorted(points)), np.array([points[step] for step in sorted(points)])
+
+
+def test_group_means_and_verdict_from_the_event_files(sweep_logdir, sweep_client):
+    _, document = sweep_client.get("groups", regex=GROUPS)
+    for group in document["groups"]:
+        means = {}
+        for split in ("validation", "train"):
+            raw = [_raw_values(sweep_logdir, run, split) for run in group["runs"]]
+            steps = list(range(keras_sweep.EPOCHS))
+            assert all(s.tolist() == steps for s, _ in raw) and group[split]["steps"] == steps
+            table = np.array([values for _, values in raw])
+            np.testing.assert_allclose(group[split]["mean"], table.mean(axis=0), rtol=1e-12)
+            np.testing.assert_allclose(group[split]["std"], table.std(axis=0, ddof=1), rtol=1e-9)
+            means[split] = table.mean(axis=0)
+        # The group's verdict is the curve analysis of the two mean curves (default parameters).
+        expected = curves.analyze_metric(np.arange(len(means["train"])), means["train"],
+                                         np.arange(len(means["validation"])), means["validation"], mode="min",
+                                         name=f"loss (mean of {len(group['runs'])} runs)").to_json(series=False)
+        assert group["verdict"] == {key: pytest.approx(expected[key]) for key in group["verdict"]}
+        assert group["verdict"]["best"]["epoch"] == int(np.argmin(means["validation"])) + 1
+
+
+def test_python_loader_cli_carries_the_same_hparams(sweep_logdir, sweep_client):
+    out = io.StringIO()
+    assert cli.run([str(sweep_logdir), "--json", "--load-fast", "false"], out=out) == 0
+    assert json.loads(out.getvalue()) == sweep_client.get("runs")[1]
+
+
+# Strip ends (k = 5) at epochs 5 and 10: GL = 10 and 160, P_5 = 1000 (4.0 / (5 * 0.6) - 1) = 333.3
+# and 1000 (2.25 / (5 * 0.35) - 1) = 285.7, so GL / P = 0.03 and 0.56: PQ_0.5 stops at epoch 10 only.
+PQ_TRAIN = [1.0, 0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.35]
+PQ_CURVE = [1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.3]
+# Strip-end values 0.5, 0.6, 0.7, 0.65 (epochs 5, 10, 15, 20): worse twice in a row at epoch 15.
+UP_CURVE = np.linspace(1.0, 0.3, 20)
+UP_CURVE[[4, 9, 14, 19]] = [0.5, 0.6, 0.7, 0.65]
+# Raw patience 2 stops at epoch 4 (best 0.6 at epoch 2). The EMA (w = 0.6, debiased) is
+# 1, 0.75, 0.7245, 0.7592, 0.5167, 0.3628, 0.2547: one worse point, never two in a row: it never stops.
+EMA_CURVE = [1.0, 0.6, 0.7, 0.8, 0.2, 0.15, 0.1]
+
+
+@pytest.fixture(scope="module")
+def stopping_logdir(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("stopping") / "logs"
+    falling = list(np.linspace(1.0, 0.1, 20))
+    for name, train, validation in (("pq", PQ_TRAIN, PQ_CURVE), ("up", falling, UP_CURVE), ("ema", falling, EMA_CURVE)):
+        logwriters.write_keras_layout(logdir, name, {"epoch_loss": train[:len(validation)]}, {"epoch_loss": validation})
+    return logdir
+
+
+def _rule(document, rule, parameter):
+    (found,) = [r for r in document["rules"] if r["rule"] == rule and r["parameter"] == parameter]
+    return found
+
+
+def _epochs(document, rule, parameter):
+    found = _rule(document, rule, parameter)
+    return found["stop_epoch"], found["restore_epoch"]
+
+
+def test_pq_up_and_ema_rules_on_hand_made_curves(stopping_logdir, plugin_client):
+    client = plugin_client(stopping_logdir)
+    pq = client.get("stopping", run="pq")[1]
+    assert _epochs(pq, "PQ", 0.5) == (10, 4) and _epochs(pq, "PQ", 1.0) == (None, 4)
+    assert _rule(pq, "PQ", 1.0)["epochs_saved"] == 0 and _rule(pq, "PQ", 0.5)["label"] == "PQ_0.5 (k=5)"
+    up = client.get("stopping", run="up")[1]
+    assert _epochs(up, "UP", 2) == (15, 5)  # the best up to epoch 15 is 0.5, at epoch 5
+    assert _rule(up, "UP", 2)["regret"] == pytest.approx(0.5 - UP_CURVE.min(), rel=1e-6)
+    assert _rule(up, "UP", 2)["epochs_saved"] == 5
+    assert _epochs(up, "UP", 3) == (None, int(np.argmin(UP_CURVE)) + 1)
+    ema = client.get("stopping", run="ema", patience="2")[1]
+    assert _epochs(ema, "patience", 2) == (4, 2) and _rule(ema, "patience", 2)["regret"] == pytest.approx(0.5)
+    assert _epochs(ema, "ema_patience", 2) == (None, 7) and _rule(ema, "ema_patience", 2)["regret"] == 0.0
+
+
+@pytest.mark.parametrize("patience", sorted(set(stopping.PATIENCES) | {1}))
+def test_every_patience_rule_is_the_runs_what_if(sweep_client, stopping_logdir, plugin_client, patience):
+    for client in (sweep_client, plugin_client(stopping_logdir)):
+        for row in client.get("runs", patience=str(patience))[1]["runs"]:
+            rule = _rule(client.get("stopping", run=row["run"], patience=str(patience))[1], "patience", patience)
+            early_stop = row["early_stop"]
+            fields = ("stop_step", "stop_epoch", "restore_step", "restore_epoch", "epochs_saved")
+            assert [rule[f] for f in fields] == [early_stop[f] for f in fields], row["run"]
+
+
+def test_add_hparams_session_in_a_child_folder_is_attached(tmp_path, plugin_client):
+    """tensorboardX's (and torch's) `add_hparams` writes its session into a new time-named sub-folder."""
+    from tensorboardX import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "exp1"))
+    for step in range(6):
+        writer.add_scalar("Loss/train", 1.0 / (step + 1), step)
+        writer.add_scalar("Loss/val", 1.0 / (step + 1) + 0.01 * step * step, step)
+    writer.add_hparams({"lr": 0.1, "bsize": 32, "opt": "adam"}, {"hparam/accuracy": 0.9})
+    writer.close()
+    rows = _rows(plugin_client(tmp_path).get("runs")[1])
+    assert rows["exp1"]["hparams"] == {"lr": 0.1, "bsize": 32.0, "opt": "adam"}
+    assert rows["exp1"]["metrics"] == ["Loss"]
