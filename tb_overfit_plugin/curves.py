@@ -347,7 +347,7 @@ def _read_curve(steps: Optional[ArrayLike], values: Optional[ArrayLike], which: 
     return _Curve(steps[order], values[order])
 
 
-def _best_index(values: np.ndarray, mode: str) -> Optional[int]:
+def best_index(values: np.ndarray, mode: str) -> Optional[int]:
     """Position of the best finite value, the earliest on ties; None if no value is finite."""
     finite = np.isfinite(values)
     if not finite.any():
@@ -501,7 +501,7 @@ def _overfitting_onset(
     """
     positions = np.flatnonzero(np.isfinite(validation))
     values = validation[positions]
-    best = _best_index(values, mode)
+    best = best_index(values, mode)
     if best is None:
         return None
     worse = _worsening(values, values[best], mode)
@@ -932,12 +932,12 @@ def analyze_metric(
     primary = validation if validation is not None else train if train is not None else _NO_CURVE
 
     smoothed_train, smoothed_validation = _smoothed(train, smoothing), _smoothed(validation, smoothing)
-    best_index = _best_index(primary.values, mode)
+    best = best_index(primary.values, mode)
     best_train_value = judged_validation = judged_train = onset = None
     gap_steps, gap_values = _NO_CURVE.steps, _NO_CURVE.values
     if validation is not None and train is not None:
-        if best_index is not None:
-            best_train_value = float(_value_at_or_before(train, train.values, validation.steps[[best_index]])[0])
+        if best is not None:
+            best_train_value = float(_value_at_or_before(train, train.values, validation.steps[[best]])[0])
         # The onset is judged on the curves as the chart shows them: smoothed if asked.
         judged_train = _value_at_or_before(
             train, train.values if smoothed_train is None else smoothed_train, validation.steps
@@ -962,7 +962,7 @@ def analyze_metric(
         train=train,
         validation=validation,
         primary=primary,
-        best_index=best_index,
+        best_index=best,
         judged_validation=judged_validation,
         judged_train=judged_train,
         tolerance=tol,
@@ -976,8 +976,8 @@ def analyze_metric(
         steps=primary.steps,
         epoch_based=epoch_based,
         epoch_of=epoch_of,
-        best_index=best_index,
-        best_value=None if best_index is None else float(primary.values[best_index]),
+        best_index=best,
+        best_value=None if best is None else float(primary.values[best]),
         best_train_value=best_train_value,
         onset_index=None if onset is None else onset.index,
         onset_value=None if onset is None else float(primary.values[onset.index]),

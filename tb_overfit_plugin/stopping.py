@@ -80,20 +80,10 @@ class StoppingOutcome:
     reason: Optional[str] = None
 
 
-def best_index(values: np.ndarray, mode: str, end: int) -> Optional[int]:
-    """Index of the best finite value among values[:end + 1] (first on ties), or None."""
-    head = values[: end + 1]
-    finite = np.isfinite(head)
-    if not finite.any():
-        return None
-    scores = np.where(finite, head if mode == "min" else -head, np.inf)
-    return int(np.argmin(scores))
-
-
 def _outcome(rule: str, parameter: float, values: np.ndarray, mode: str,
              stop: Optional[int], restore: Optional[int]) -> StoppingOutcome:
     """Fills the value kept, the regret against the whole run's best and the epochs saved."""
-    best = best_index(values, mode, len(values) - 1)
+    best = curves.best_index(values, mode)
     value = None if restore is None else float(values[restore])
     regret = None
     if value is not None and best is not None and np.isfinite(value):
@@ -146,7 +136,7 @@ def _first(mask: np.ndarray, candidates: np.ndarray) -> Optional[int]:
 
 
 def _prechelt(rule: str, parameter: float, values: np.ndarray, mode: str, stop: Optional[int]) -> StoppingOutcome:
-    restore = best_index(values, mode, len(values) - 1 if stop is None else stop)
+    restore = curves.best_index(values if stop is None else values[: stop + 1], mode)
     return _outcome(rule, parameter, values, mode, stop, restore)
 
 

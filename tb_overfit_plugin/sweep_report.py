@@ -174,7 +174,7 @@ def stopping_document(monitored: Monitored, run_name: str, params: CurveParams) 
     train = _aligned(monitored.train, curve.steps) if monitored.validation is not None else None
     outcomes = stopping.compare(curve.values, monitored.mode, train, params.patience, params.min_delta,
                                 params.smoothing)
-    best_index = stopping.best_index(curve.values, monitored.mode, len(curve) - 1)  # what regrets compare with
+    best_index = curves.best_index(curve.values, monitored.mode)  # what regrets compare with
     best_step = None if best_index is None else int(curve.steps[best_index])
     return {
         "run": run_name, "metric": monitored.pair.metric, "mode": monitored.mode,
