@@ -282,8 +282,8 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     # --json is the /runs document (curve verdicts): histograms only for --weights there.
     weight_column = not args.no_weights and not args.json
     data = _load(args.logdir, args.load_fast, with_histograms=need_weights or weight_column)
-    # Every run's weight analysis is needed twice (summary, then document): keep them all.
-    diagnoser = report.Diagnoser(weight_analyses_kept=len(data.histograms.by_run) + 1 if need_weights else 8)
+    # Each run's full weight analysis (--weights) is used once; its summary is computed apart.
+    diagnoser = report.Diagnoser()
     try:
         document = diagnoser.runs_document(data.scalars, data.histograms, curve_params, data.sessions)
     except report.NotFound as error:  # a --metric no run has: HTTP's 404

@@ -157,8 +157,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         """(curve params, scalars, histogram listing, sessions, their key) that `/runs` and the sweep routes share."""
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
-        scalars, histograms = self._reader.scalars_and_histogram_listing(ctx, experiment)
-        sessions = self._reader.sessions(ctx, experiment)
+        scalars, histograms, sessions = self._reader.runs_inputs(ctx, experiment)
         frozen = tuple(sorted((run, tuple(sorted(hparams.items()))) for run, hparams in sessions.items()))
         key = (experiment, scalars.digest, histograms.tags_digest, frozen, curve_params)
         return curve_params, scalars, histograms, sessions, key

@@ -106,8 +106,6 @@ def _digest(value) -> str:
 
 
 def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
-    if isinstance(datums, fast_provider.ScalarColumns):
-        return datums.steps, datums.wall_times
     count = len(datums)
     return (np.fromiter((d.step for d in datums), np.int64, count),
             np.fromiter((d.wall_time for d in datums), np.float64, count))
@@ -120,10 +118,10 @@ def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:
 
 def _scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
     """(version of the points, their `ScalarSeries`)."""
-    steps, wall_times = _steps_and_times(datums)
-    if isinstance(datums, fast_provider.ScalarColumns):
-        values = datums.values
+    if isinstance(datums, fast_provider.ScalarColumns):  # already numpy columns
+        steps, wall_times, values = datums.steps, datums.wall_times, datums.values
     else:
+        steps, wall_times = _steps_and_times(datums)
         values = np.fromiter((d.value for d in datums), np.float64, len(datums))
     return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
 
@@ -263,10 +261,14 @@ class SeriesReader:
                 self._sessions.popitem(last=False)
         return found
 
-    def scalars_and_histogram_listing(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing]:
-        """`scalars(...)` and `listing(..., HISTOGRAMS_PLUGIN)`, the listing asked for meanwhile."""
+    def runs_inputs(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing, Dict[str, dict]]:
+        """`scalars(...)`, `listing(..., HISTOGRAMS_PLUGIN)` and `sessions(...)`: what `/runs` needs.
+
+        The histogram listing and the sessions are asked for while the scalars are read.
+        """
         listing = self._pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
-        return self.scalars(ctx, experiment_id), listing.result()
+        sessions = self._pool.submit(self.sessions, ctx, experiment_id)
+        return self.scalars(ctx, experiment_id), listing.result(), sessions.result()
 
     def cached_bytes(self, experiment_id: Optional[str] = None) -> int:
         """Bytes of cached series, of one experiment or of all."""

@@ -194,6 +194,15 @@ class Monitored:
         return None if step is None or self.epoch_of is None else self.epoch_of(int(step))
 
 
+def _monitored(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
+               params: CurveParams) -> Monitored:
+    """`pair` of `run` with its mode (asked for, else from the name), series and epochs."""
+    epoch_of = epochs.keras_epoch if pair.epoch_based else _epoch_of(run, pair, scalars)
+    return Monitored(pair=pair, mode=params.mode or curves.metric_mode(pair.metric),
+                     train=_scalar(scalars, pair.train), validation=_scalar(scalars, pair.validation),
+                     epoch_of=epoch_of)
+
+
 def _is_hparams_record(run: grouping.TrainingRun, runs: List[grouping.TrainingRun], scalars: SeriesSet,
                        sessions: Mapping[str, dict]) -> bool:
     """Whether `run` is what PyTorch's / tensorboardX's `add_hparams` writes, not a training run.
@@ -250,15 +259,18 @@ class Diagnoser:
             return run.default_monitor()
         return run.metric(params.metric)
 
-    def monitored(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> Monitored:
-        """The series the verdict of `run` is about (NotFound when it lacks the metric)."""
+    def _pair(self, run: grouping.TrainingRun, params: CurveParams) -> grouping.MetricPair:
+        """The pair `params` asks `run` to be judged on, or NotFound."""
         pair = self._monitor(run, params)
         if pair is None:
-            raise NotFound(f"training run {quoted(run.name)} has no metric {quoted(params.metric or 'at all')}")
-        epoch_of = epochs.keras_epoch if pair.epoch_based else _epoch_of(run, pair, scalars)
-        return Monitored(pair=pair, mode=params.mode or curves.metric_mode(pair.metric),
-                         train=_scalar(scalars, pair.train), validation=_scalar(scalars, pair.validation),
-                         epoch_of=epoch_of)
+            if params.metric:
+                raise NotFound(f"training run {quoted(run.name)} has no metric {quoted(params.metric)}")
+            raise NotFound(f"training run {quoted(run.name)} has no scalar metrics")
+        return pair
+
+    def monitored(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> Monitored:
+        """The series the verdict of `run` is about (NotFound when it lacks the metric)."""
+        return _monitored(run, self._pair(run, params), scalars, params)
 
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
                   series: bool = True) -> dict:
@@ -273,8 +285,8 @@ class Diagnoser:
     @staticmethod
     def _compute_analysis(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
                           series: bool = True) -> dict:
-        train, validation = _scalar(scalars, pair.train), _scalar(scalars, pair.validation)
-        mode = params.mode or curves.metric_mode(pair.metric)
+        monitored = _monitored(run, pair, scalars, params)
+        train, validation, mode = monitored.train, monitored.validation, monitored.mode
         analysis = curves.analyze_metric(
             train.steps if train else None,
             train.values if train else None,
@@ -286,7 +298,7 @@ class Diagnoser:
             smoothing=params.smoothing,
             tolerance=params.tolerance,
             epoch_based=pair.epoch_based,
-            epoch_of=_epoch_of(run, pair, scalars),
+            epoch_of=monitored.epoch_of,
             name=pair.metric,
         ).to_json(series)
         learning_rate = _scalar(scalars, run.learning_rate)
@@ -372,11 +384,7 @@ class Diagnoser:
     def curves_document(self, scalars: SeriesSet, histograms: Listing, name: str, params: CurveParams) -> dict:
         """`GET /curves?run=...`: the paired series of one metric and its full analysis."""
         run = self.training_run(scalars, histograms, name)
-        pair = self._monitor(run, params)
-        if pair is None:
-            if params.metric:
-                raise NotFound(f"training run {quoted(name)} has no metric {quoted(params.metric)}")
-            raise NotFound(f"training run {quoted(name)} has no scalar metrics")
+        pair = self._pair(run, params)
         analysis = self._analysis(run, pair, scalars, params)
         learning_rate = _scalar(scalars, run.learning_rate)
         return {
