@@ -116,9 +116,10 @@ def groups_document(diagnoser: Diagnoser, runs_document: dict, runs: Sequence[gr
         raise ParamError("regex", str(error)) from None
     documents = []
     for key, names in groups.items():
-        members = [diagnoser.monitored(by_name[name], scalars, params) for name in names
-                   if rows[name]["monitor"] is not None]
-        members = [m for m in members if members and m.pair.metric == members[0].pair.metric]
+        monitored = [diagnoser.monitored(by_name[name], scalars, params) for name in names
+                     if rows[name]["monitor"] is not None]
+        metric = monitored[0].pair.metric if monitored else None  # the group's curves are of one metric
+        members = [m for m in monitored if m.pair.metric == metric]
         verdicts = [_verdict(rows[name]) for name in names]
         documents.append({
             "group": key, "runs": names,
