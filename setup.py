@@ -11,7 +11,7 @@ setup(
     python_requires=">=3.9",
     # The tab's ES modules live in the top-level frontend/ folder and ship inside the
     # wheel as the data-only subpackage tb_overfit_plugin.frontend.
-    packages=["tb_overfit_plugin", "tb_overfit_plugin.frontend"],
+    packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.frontend"],
     package_dir={"tb_overfit_plugin.frontend": "frontend"},
     package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css"]},
     install_requires=[

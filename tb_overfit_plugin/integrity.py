@@ -40,7 +40,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tb_overfit_plugin import grouping
+from tb_overfit_plugin.analysis import grouping
 
 CORRUPT_RECORD = "corrupt_record"
 UNREADABLE_FILE = "unreadable_file"

@@ -32,7 +32,7 @@ import numpy as np
 from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin import fast_provider
-from tb_overfit_plugin import series as series_lib
+from tb_overfit_plugin.analysis import series as series_lib
 from tb_overfit_plugin import sessions as sessions_lib
 
 SCALARS_PLUGIN = "scalars"

@@ -19,11 +19,12 @@ import dataclasses
 import threading
 from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional
 
-from tb_overfit_plugin import curves, epochs, grouping, jsonable, weights
+from tb_overfit_plugin.analysis import curves, epochs, grouping, weights
+from tb_overfit_plugin import jsonable
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.params import CurveParams, quoted
 from tb_overfit_plugin.reading import Listing, SeriesSet
-from tb_overfit_plugin.series import HistogramSeries, ScalarSeries, looks_downsampled
+from tb_overfit_plugin.analysis.series import HistogramSeries, ScalarSeries, looks_downsampled
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
 STATUSES = curves.STATUSES + (NO_METRICS,)

@@ -12,10 +12,11 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from tb_overfit_plugin import curves, grouping, jsonable, stopping, sweep
+from tb_overfit_plugin.analysis import curves, grouping, stopping, sweep
+from tb_overfit_plugin import jsonable
 from tb_overfit_plugin.params import CurveParams, ParamError
 from tb_overfit_plugin.report import Diagnoser, Monitored, NotFound
-from tb_overfit_plugin.series import ScalarSeries
+from tb_overfit_plugin.analysis.series import ScalarSeries
 
 NO_HPARAMS_NOTE = (
     "No run has hyper-parameters: log them with hp.KerasCallback(logdir/run, {...}) (Keras), "

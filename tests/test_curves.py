@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tb_overfit_plugin import curves
-from tb_overfit_plugin.curves import (
+from tb_overfit_plugin.analysis import curves
+from tb_overfit_plugin.analysis.curves import (
     EarlyStoppingOutcome,
     analyze_metric,
     early_stopping,

@@ -104,7 +104,8 @@ def test_broken_run_hidden_units_stay_identical(events):
 
 @pytest.mark.parametrize("query", [{}, {"metric": "accuracy"}, {"smoothing": "0.6"}])
 def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch, query):
-    from tb_overfit_plugin import curves, params, report
+    from tb_overfit_plugin.analysis import curves
+    from tb_overfit_plugin import params, report
 
     data = read_logdir(demo_logdir)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tb_overfit_plugin.epochs import epoch_series, keras_epoch
+from tb_overfit_plugin.analysis.epochs import epoch_series, keras_epoch
 
 
 def _epochs(steps, values, queries):

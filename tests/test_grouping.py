@@ -2,7 +2,7 @@
 
 import pytest
 
-from tb_overfit_plugin.grouping import ROOT_RUN, group_runs
+from tb_overfit_plugin.analysis.grouping import ROOT_RUN, group_runs
 
 
 def _describe(scalar_tags, histogram_tags=None):

@@ -27,7 +27,7 @@ keras = pytest.importorskip("keras")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tb_overfit_plugin.curves import (  # noqa: E402
+from tb_overfit_plugin.analysis.curves import (  # noqa: E402
     EarlyStoppingOutcome,
     early_stopping,
     is_improvement,

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli, curves
+from tb_overfit_plugin.analysis import curves
+from tb_overfit_plugin import cli
 
 EVAL_SAMPLES = 12_000
 EVAL_STEPS = list(range(500, 6001, 500))

@@ -6,7 +6,8 @@ import numpy as np
 from tensorboard import context as context_lib
 
 import logwriters
-from tb_overfit_plugin import reading, series
+from tb_overfit_plugin.analysis import series
+from tb_overfit_plugin import reading
 from tb_overfit_plugin.logdir import local_data_provider, read_logdir
 
 

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli, curves
+from tb_overfit_plugin.analysis import curves
+from tb_overfit_plugin import cli
 
 FIRST_FIT, SECOND_FIT = 12, 5
 # tf.summary job: wrote epochs 0..14, crashed, resumed from its checkpoint at epoch 6, now at epoch 11.

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tb_overfit_plugin import curves, stopping
+from tb_overfit_plugin.analysis import curves, stopping
 
 
 def _by(outcomes, rule, parameter):

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tb_overfit_plugin import sessions, sweep
+from tb_overfit_plugin.analysis import sweep
+from tb_overfit_plugin import sessions
 
 
 def _verdict(run, status, best, onset=None, **hparams):

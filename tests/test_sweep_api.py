@@ -12,7 +12,8 @@ import pytest
 
 import keras_sweep
 import logwriters
-from tb_overfit_plugin import cli, curves, stopping, sweep
+from tb_overfit_plugin.analysis import curves, stopping, sweep
+from tb_overfit_plugin import cli
 
 GROUPS = r"(.*)_seed\d+"
 

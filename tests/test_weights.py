@@ -32,8 +32,9 @@ from tensorboard.plugins.distribution import compressor
 from tensorboard.plugins.histogram import summary_v2
 from tensorboard.util import tensor_util
 
-from tb_overfit_plugin import params, weights
-from tb_overfit_plugin.series import HistogramSeries, normalize_buckets
+from tb_overfit_plugin.analysis import weights
+from tb_overfit_plugin import params
+from tb_overfit_plugin.analysis.series import HistogramSeries, normalize_buckets
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

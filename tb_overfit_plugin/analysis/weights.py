@@ -61,7 +61,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import numpy as np
 
 from tb_overfit_plugin import jsonable
-from tb_overfit_plugin.series import HistogramSeries, looks_downsampled, normalize_buckets
+from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled, normalize_buckets
 
 # Percentiles drawn by TensorBoard's distributions dashboard: the normal
 # distribution's sigma levels (-inf, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, +inf sigma).

@@ -29,7 +29,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from tb_overfit_plugin import epochs
+from tb_overfit_plugin.analysis import epochs
 from tb_overfit_plugin.jsonable import finite_or_none, float_list, int_list
 
 ArrayLike = Union[np.ndarray, Sequence[float]]

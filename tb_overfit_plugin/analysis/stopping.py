@@ -45,7 +45,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from tb_overfit_plugin import curves
+from tb_overfit_plugin.analysis import curves
 
 PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE = "patience", "ema_patience", "GL", "PQ", "UP"
 RULES = (PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE)
