@@ -192,7 +192,12 @@ export function hideTooltip(chart) {
   chart.tooltip.hidden = true;
 }
 
-/** A vertical crosshair line kept in `chart.front`; returns {show(px, [{value, color | cls}]), hide()}. */
+/** A full-height vertical line at plot x `px`. */
+export function vline(chart, px, cls) {
+  return s("line", { class: cls, x1: px, x2: px, y1: 0, y2: chart.ih });
+}
+
+/** A vertical crosshair line kept in `chart.front`; returns {show(px, [{value, cls}]), hide()}; a dot's colour comes from its class (style.css). */
 export function crosshair(chart) {
   const line = s("line", { class: "crosshair", x1: 0, x2: 0, y1: 0, y2: chart.ih, visibility: "hidden" });
   const dots = s("g", { class: "hover-dots" });
@@ -205,7 +210,7 @@ export function crosshair(chart) {
       dots.replaceChildren(
         ...points
           .filter((p) => typeof p.value === "number" && Number.isFinite(p.value))
-          .map((p) => s("circle", { cx: px, cy: chart.y(p.value), r: 4, class: ["hover-dot", p.cls || ""], fill: p.color || null }))
+          .map((p) => s("circle", { cx: px, cy: chart.y(p.value), r: 4, class: ["hover-dot", p.cls || ""] }))
       );
     },
     hide() {

@@ -1,17 +1,12 @@
 // Train vs validation chart of the monitored metric, with the analysis drawn on
-// it (best epoch, overfitting region, EarlyStopping stop, checkpoints, LR drops),
-// plus the small generalization-gap chart. Hand-written SVG.
+// it (the markers of chart_markers.js). Hand-written SVG; colours come from the
+// classes (train, validation, gap) in style.css.
 
 import { h, s } from "./dom.js";
 import { attachHover, createChart, crosshair, hideTooltip, layoutLabels, linePath, placeTooltip } from "./chart_base.js";
+import { drawMarkers, markerLegend, markerNotes, markerSpecs } from "./chart_markers.js";
 import { displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
 import { extent, integerTicks, isNum, niceDomain, niceTicks, robustExtent } from "./scale.js";
-
-export const COLORS = {
-  train: "#1976d2",
-  validation: "#f57c00",
-  gap: "#7b1fa2",
-};
 
 const LANE_HEIGHT = 14;
 
@@ -73,85 +68,43 @@ export function xDomainOf(steps, epochBased) {
   return ext;
 }
 
-function marker(name, title, ...children) {
-  return s("g", { class: `marker marker-${name}`, "data-marker": name }, s("title", {}, title), ...children);
-}
-
-/** A full-height vertical line at plot x `px`. */
-export function vline(chart, px, cls) {
-  return s("line", { class: cls, x1: px, x2: px, y1: 0, y2: chart.ih });
-}
-
-function seriesLines(chart, sr, color, X, smoothedOn, cls) {
+/** The lines of one curve (smoothed over faint raw when smoothing is on); `split` ("train" | "validation") colours them. */
+function seriesLines(chart, sr, X, smoothedOn, split) {
   const xs = sr.steps.map(X);
   const out = [];
   if (smoothedOn) {
-    out.push(s("path", { class: `line raw ${cls}`, d: linePath(xs, sr.values, chart.x, chart.y), stroke: color }));
-    out.push(s("path", { class: `line ${cls}`, d: linePath(xs, sr.smoothed, chart.x, chart.y), stroke: color }));
+    out.push(s("path", { class: `line curve raw ${split}`, d: linePath(xs, sr.values, chart.x, chart.y) }));
+    out.push(s("path", { class: `line curve ${split}`, d: linePath(xs, sr.smoothed, chart.x, chart.y) }));
   } else {
-    out.push(s("path", { class: `line ${cls}`, d: linePath(xs, sr.values, chart.x, chart.y), stroke: color }));
+    out.push(s("path", { class: `line curve ${split}`, d: linePath(xs, sr.values, chart.x, chart.y) }));
   }
   // isolated points (a value with missing neighbours) are invisible as lines: dot them
   sr.values.forEach((v, i) => {
     const prev = sr.values[i - 1];
     const next = sr.values[i + 1];
     if (isNum(v) && !isNum(prev) && !isNum(next)) {
-      out.push(s("circle", { class: "lone-point", cx: chart.x(xs[i]), cy: chart.y(v), r: 2.5, fill: color }));
+      out.push(s("circle", { class: `lone-point ${split}`, cx: chart.x(xs[i]), cy: chart.y(v), r: 2.5 }));
     }
   });
   return out;
 }
 
-/**
- * The vertical-line markers of the run's chart, one table driving the drawing:
- * divergence, the EarlyStopping what-if stop, then `extra` (the chosen stopping
- * rules). Each: {name (data-marker), step, text (label), note (tooltip), line, label (classes)}.
- */
-export function lineMarkers(curves, extra = []) {
-  const a = curves.analysis || {};
-  const eb = !!curves.epoch_based;
-  const out = [];
-  if (isNum(a.diverged_step)) {
-    const text = `diverged at ${formatStep(a.diverged_step, eb)}`;
-    out.push({ name: "diverged", step: a.diverged_step, text, note: "diverged", line: "diverged-line", label: "diverged-label" });
-  }
-  const es = a.early_stop;
-  if (es && isNum(es.stop_step)) {
-    const text = `EarlyStopping(${es.patience}) stops · ${formatStep(es.stop_step, eb)}`;
-    out.push({ name: "stop", step: es.stop_step, text, note: "EarlyStopping stops", line: "stop-line", label: "stop-label" });
-  }
-  return out.concat(extra || []);
-}
-
-/** Builds the legend shown above the main chart. */
+/** Builds the legend shown above the main chart: the curves, then the markers drawn. */
 function legend(curves, smoothedOn, markers) {
-  const a = curves.analysis || {};
   const items = [];
-  const swatch = (cls, color) => h("span", { class: `swatch ${cls}`, style: color ? { "--c": color } : null });
-  if (curves.train) items.push(h("span", { class: "legend-item" }, swatch("line", COLORS.train), "train"));
-  if (curves.validation) items.push(h("span", { class: "legend-item" }, swatch("line", COLORS.validation), "validation"));
-  if (smoothedOn) items.push(h("span", { class: "legend-item muted" }, swatch("line faint", "#888"), "raw (unsmoothed)"));
-  if (a.best) items.push(h("span", { class: "legend-item" }, swatch("best"), `best ${xUnit(!!curves.epoch_based)}`));
-  if (a.onset) items.push(h("span", { class: "legend-item" }, swatch("region"), "overfitting"));
-  if (a.early_stop && isNum(a.early_stop.stop_step)) items.push(h("span", { class: "legend-item" }, swatch("stop"), "EarlyStopping stop"));
-  for (const m of markers.filter((mk) => mk.name === "rule")) {
-    items.push(h("span", { class: "legend-item", dataset: { rule: m.key } }, h("span", { class: `swatch rule-stop ${m.line}` }), m.note));
-  }
-  if (a.save_best_steps && a.save_best_steps.length) {
-    items.push(h("span", { class: "legend-item" }, swatch("ckpt"), "save_best_only checkpoint"));
-  }
-  if (curves.learning_rate && curves.learning_rate.drop_steps && curves.learning_rate.drop_steps.length) {
-    items.push(h("span", { class: "legend-item" }, swatch("lr"), "learning-rate drop"));
-  }
+  const line = (cls, text, muted) => h("span", { class: muted ? "legend-item muted" : "legend-item" }, h("span", { class: `swatch line ${cls}` }), text);
+  if (curves.train) items.push(line("train", "train"));
+  if (curves.validation) items.push(line("validation", "validation"));
+  if (smoothedOn) items.push(line("faint", "raw (unsmoothed)", true));
+  items.push(...markerLegend(markers, !!curves.epoch_based));
   return h("div", { class: "legend" }, items);
 }
 
 function tooltipContent(curves, step, smoothedOn, markers) {
   const eb = curves.epoch_based;
-  const a = curves.analysis || {};
   const head = eb ? `Epoch ${step + 1}` : `Step ${step}`;
   const rows = [];
-  const addRow = (label, color, sr) => {
+  const addRow = (label, sr) => {
     const v = valueAt(sr, step);
     if (!v.present) return;
     const raw = v.nonfinite ? v.nonfinite : formatValue(v.value);
@@ -159,14 +112,14 @@ function tooltipContent(curves, step, smoothedOn, markers) {
       h(
         "tr",
         {},
-        h("td", {}, h("span", { class: "dot", style: { background: color } }), label),
+        h("td", {}, h("span", { class: `dot dot-${label}` }), label),
         smoothedOn ? h("td", { class: "num" }, formatValue(v.smoothed)) : null,
         h("td", { class: "num" }, raw)
       )
     );
   };
-  addRow("train", COLORS.train, curves.train);
-  addRow("validation", COLORS.validation, curves.validation);
+  addRow("train", curves.train);
+  addRow("validation", curves.validation);
   if (curves.gap && curves.gap.steps) {
     const gi = curves.gap.steps.indexOf(step);
     if (gi >= 0 && isNum(curves.gap.values[gi])) {
@@ -174,21 +127,14 @@ function tooltipContent(curves, step, smoothedOn, markers) {
         h(
           "tr",
           { class: "gap-row" },
-          h("td", {}, h("span", { class: "dot", style: { background: COLORS.gap } }), "gap"),
+          h("td", {}, h("span", { class: "dot dot-gap" }), "gap"),
           smoothedOn ? h("td", {}) : null,
           h("td", { class: "num" }, formatSigned(curves.gap.values[gi], 4))
         )
       );
     }
   }
-  const notes = [];
-  if (a.best && a.best.step === step) notes.push(h("span", { class: "tip-note best" }, "★ best"));
-  if (a.onset && a.onset.step === step) notes.push(h("span", { class: "tip-note onset" }, "overfitting starts"));
-  if (a.save_best_steps && a.save_best_steps.includes(step)) notes.push(h("span", { class: "tip-note ckpt" }, "checkpoint saved"));
-  for (const m of markers) if (m.step === step && m.name !== "diverged") notes.push(h("span", { class: `tip-note ${m.name}` }, m.note));
-  if (curves.learning_rate && (curves.learning_rate.drop_steps || []).includes(step)) {
-    notes.push(h("span", { class: "tip-note lr" }, "LR drop"));
-  }
+  const notes = markerNotes(markers, step);
   const headRow = h(
     "tr",
     { class: "tip-head" },
@@ -199,9 +145,103 @@ function tooltipContent(curves, step, smoothedOn, markers) {
   return [h("table", {}, h("thead", {}, headRow), h("tbody", {}, rows)), notes.length ? h("div", { class: "tip-notes" }, notes) : null].filter(Boolean);
 }
 
+/** The chart frame: axes in display units, the y range of both curves (and a note when outliers are left out). */
+function curveFrame(container, curves, train, val, steps, opts) {
+  const eb = !!curves.epoch_based;
+  const width = opts.width || 800;
+  const xDomain = xDomainOf(steps, eb);
+  const yd = curveYDomain([train, val]);
+  const hasNonfinite = [train, val].some((sr) => sr && sr.nonfinite && sr.nonfinite.length);
+  const chart = createChart(container, {
+    id: "curve-chart",
+    width,
+    height: opts.height || 300,
+    margin: { top: hasNonfinite ? 20 : 8, right: 18, bottom: 36, left: 58 },
+    xDomain,
+    yDomain: yd.domain,
+    xTicks: integerTicks(xDomain[0], xDomain[1], Math.max(4, Math.floor(width / 90))),
+    yTicks: niceTicks(yd.domain[0], yd.domain[1], 6),
+    xLabel: xUnit(eb),
+    yLabel: `${curves.metric} ${modeArrow(curves.mode)}`.trim(),
+    title: `train and validation ${curves.metric}`,
+  });
+  chart.root.dataset.metric = curves.metric || "";
+  if (yd.clipped) {
+    chart.front.appendChild(s("text", { class: "clip-note", x: chart.iw - 4, y: chart.ih - 10, "text-anchor": "end" }, "outliers outside the y range"));
+  }
+  return chart;
+}
+
+/** Non-finite values: red crosses just above the plot, one per step (both curves' notes in its title). */
+function drawNonfinite(chart, curves, train, val, X) {
+  const eb = !!curves.epoch_based;
+  const nonfinite = new Map();
+  for (const [sr, name] of [[train, "train"], [val, "validation"]]) {
+    for (const m of (sr && sr.nonfinite) || []) {
+      const note = `${name} ${curves.metric} is ${m.value}`;
+      nonfinite.set(m.step, nonfinite.has(m.step) ? `${nonfinite.get(m.step)}; ${note}` : note);
+    }
+  }
+  for (const [st, note] of nonfinite) {
+    const px = chart.x(X(st));
+    chart.front.appendChild(
+      s(
+        "g",
+        { class: "nonfinite", "data-marker": "nonfinite" },
+        s("title", {}, `${note} at ${formatStep(st, eb)}`),
+        s("path", { d: `M${px - 3},-13L${px + 3},-7M${px + 3},-13L${px - 3},-7` })
+      )
+    );
+  }
+}
+
+/** The marker labels, in lanes at the top of the plot. */
+function drawLabels(chart, labels) {
+  for (const l of layoutLabels(labels, chart.iw)) {
+    l.group.appendChild(
+      s(
+        "text",
+        {
+          class: `marker-label ${l.cls}`,
+          x: l.anchor === "start" ? l.x + 4 : l.x - 4,
+          y: 12 + l.lane * LANE_HEIGHT + l.dy,
+          "text-anchor": l.anchor,
+        },
+        l.text
+      )
+    );
+  }
+}
+
+/** Hover: crosshair, the curves' dots and the tooltip at a step, shared with the gap chart through `bus`. */
+function attachCurveHover(chart, curves, train, val, steps, X, smoothedOn, markers, bus) {
+  const cross = crosshair(chart);
+  const show = (step) => {
+    if (step === null || step === undefined) {
+      cross.hide();
+      hideTooltip(chart);
+      return;
+    }
+    const px = chart.x(X(step));
+    const pts = [];
+    const tv = valueAt(train, step);
+    const vv = valueAt(val, step);
+    if (tv.present) pts.push({ value: smoothedOn ? tv.smoothed : tv.value, cls: "train" });
+    if (vv.present) pts.push({ value: smoothedOn ? vv.smoothed : vv.value, cls: "validation" });
+    cross.show(px, pts);
+    placeTooltip(chart, px, tooltipContent(curves, step, smoothedOn, markers));
+  };
+  attachHover(
+    chart,
+    steps.map(X),
+    (i) => (bus ? bus.emit(i < 0 ? null : steps[i], "main") : show(i < 0 ? null : steps[i]))
+  );
+  if (bus) bus.subscribe((step) => show(step));
+}
+
 /**
  * Renders the main train/validation chart into `container`.
- * opts: {width, height, bus (hoverBus), markers (extra line markers, see lineMarkers)}.
+ * opts: {width, height, bus (hoverBus), markers (the chosen rules' markers, see chart_markers.markerSpecs)}.
  * Returns nothing useful; hover goes through the bus.
  */
 export function renderCurveChart(container, curves, opts = {}) {
@@ -217,170 +257,13 @@ export function renderCurveChart(container, curves, opts = {}) {
   }
   const smoothedOn = isSmoothed(train) || isSmoothed(val);
   const steps = unionSteps(train, val);
-  const a = curves.analysis || {};
-  const lastStep = isNum(a.last_step) ? a.last_step : steps[steps.length - 1];
-  const xDomain = xDomainOf(steps, eb);
-  const yd = curveYDomain([train, val]);
-  const height = opts.height || 300;
-  const hasNonfinite = [train, val].some((sr) => sr && sr.nonfinite && sr.nonfinite.length);
-  const chart = createChart(container, {
-    id: "curve-chart",
-    width: opts.width || 800,
-    height,
-    margin: { top: hasNonfinite ? 20 : 8, right: 18, bottom: 36, left: 58 },
-    xDomain,
-    yDomain: yd.domain,
-    xTicks: integerTicks(xDomain[0], xDomain[1], Math.max(4, Math.floor((opts.width || 800) / 90))),
-    yTicks: niceTicks(yd.domain[0], yd.domain[1], 6),
-    xLabel: xUnit(eb),
-    yLabel: `${curves.metric} ${modeArrow(curves.mode)}`.trim(),
-    title: `train and validation ${curves.metric}`,
-  });
-  chart.root.dataset.metric = curves.metric || "";
-  const { plot, front, x, y, ih, iw } = chart;
-  const labels = [];
-
-  // overfitting region (behind the lines)
-  if (a.onset && isNum(a.onset.step)) {
-    const x0 = x(X(a.onset.step));
-    const x1 = x(X(lastStep));
-    const text = `overfitting from ${formatStep(a.onset.step, eb)}`;
-    const g = marker(
-      "onset",
-      text,
-      s("rect", { class: "region", x: x0, y: 0, width: Math.max(2, x1 - x0), height: ih }),
-      vline(chart, x0, "onset-line")
-    );
-    plot.appendChild(g);
-    labels.push({ x: x0, text, cls: "onset-label", group: g });
-  }
-  // LR drops
-  const drops = (curves.learning_rate && curves.learning_rate.drop_steps) || [];
-  for (const st of drops) {
-    const px = x(X(st));
-    const g = marker(
-      "lr-drop",
-      `learning rate dropped at ${formatStep(st, eb)}`,
-      vline(chart, px, "lr-line"),
-      s("path", { class: "lr-tri", d: `M${px - 4},0L${px + 4},0L${px},6Z` })
-    );
-    plot.appendChild(g);
-    labels.push({ x: px, text: "LR ↓", cls: "lr-label", group: g });
-  }
-  // divergence, the EarlyStopping stop and the chosen stopping rules
-  const markers = lineMarkers(curves, opts.markers);
-  for (const m of markers) {
-    const px = x(X(m.step));
-    const g = marker(m.name, m.text, vline(chart, px, m.line));
-    if (m.key) g.dataset.rule = m.key;
-    plot.appendChild(g);
-    labels.push({ x: px, text: m.text, cls: m.label, group: g });
-  }
-
-  // the curves
-  if (train) plot.append(...seriesLines(chart, train, COLORS.train, X, smoothedOn, "train"));
-  if (val) plot.append(...seriesLines(chart, val, COLORS.validation, X, smoothedOn, "validation"));
-
-  // non-finite values: red crosses just above the plot, one per step
-  const nonfinite = new Map();
-  for (const [sr, name] of [[train, "train"], [val, "validation"]]) {
-    for (const m of (sr && sr.nonfinite) || []) {
-      const note = `${name} ${curves.metric} is ${m.value}`;
-      nonfinite.set(m.step, nonfinite.has(m.step) ? `${nonfinite.get(m.step)}; ${note}` : note);
-    }
-  }
-  for (const [st, note] of nonfinite) {
-    const px = x(X(st));
-    front.appendChild(
-      s(
-        "g",
-        { class: "nonfinite", "data-marker": "nonfinite" },
-        s("title", {}, `${note} at ${formatStep(st, eb)}`),
-        s("path", { d: `M${px - 3},-13L${px + 3},-7M${px + 3},-13L${px - 3},-7` })
-      )
-    );
-  }
-
-  // best epoch: line + dot + label
-  if (a.best && isNum(a.best.step)) {
-    const px = x(X(a.best.step));
-    const text = `best ${formatStep(a.best.step, eb)} · ${formatValue(a.best.value)}`;
-    const g = marker(
-      "best",
-      text,
-      vline(chart, px, "best-line"),
-      isNum(a.best.value) ? s("circle", { class: "best-dot", cx: px, cy: y(a.best.value), r: 4.5 }) : null
-    );
-    front.appendChild(g);
-    labels.push({ x: px, text, cls: "best-label", group: g, priority: true });
-  }
-
-  // save_best_only checkpoints: ticks on the x axis
-  const ckpts = a.save_best_steps || [];
-  if (ckpts.length) {
-    front.appendChild(
-      s(
-        "g",
-        { class: "checkpoints" },
-        ckpts.map((st) => {
-          const px = x(X(st));
-          return s(
-            "path",
-            { class: "ckpt", "data-marker": "checkpoint", d: `M${px},${ih - 7}L${px + 4},${ih}L${px - 4},${ih}Z` },
-            s("title", {}, `ModelCheckpoint(save_best_only=True) saves at ${formatStep(st, eb)}`)
-          );
-        })
-      )
-    );
-  }
-
-  // marker labels, in lanes at the top of the plot
-  const placed = layoutLabels(
-    labels.map((l) => ({ ...l, x: l.x })),
-    iw
-  );
-  for (const l of placed) {
-    l.group.appendChild(
-      s(
-        "text",
-        {
-          class: `marker-label ${l.cls}`,
-          x: l.anchor === "start" ? l.x + 4 : l.x - 4,
-          y: 12 + l.lane * LANE_HEIGHT + (l.cls === "lr-label" ? 4 : 0),
-          "text-anchor": l.anchor,
-        },
-        l.text
-      )
-    );
-  }
-  if (yd.clipped) {
-    front.appendChild(s("text", { class: "clip-note", x: iw - 4, y: ih - 10, "text-anchor": "end" }, "outliers outside the y range"));
-  }
-
-  // hover
-  const cross = crosshair(chart);
-  const bus = opts.bus;
-  const show = (step) => {
-    if (step === null || step === undefined) {
-      cross.hide();
-      hideTooltip(chart);
-      return;
-    }
-    const px = x(X(step));
-    const pts = [];
-    const tv = valueAt(train, step);
-    const vv = valueAt(val, step);
-    if (tv.present) pts.push({ value: smoothedOn ? tv.smoothed : tv.value, color: COLORS.train });
-    if (vv.present) pts.push({ value: smoothedOn ? vv.smoothed : vv.value, color: COLORS.validation });
-    cross.show(px, pts);
-    placeTooltip(chart, px, tooltipContent(curves, step, smoothedOn, markers));
-  };
-  attachHover(
-    chart,
-    steps.map(X),
-    (i) => (bus ? bus.emit(i < 0 ? null : steps[i], "main") : show(i < 0 ? null : steps[i]))
-  );
-  if (bus) bus.subscribe((step) => show(step));
-
+  const chart = curveFrame(container, curves, train, val, steps, opts);
+  const markers = markerSpecs(curves, opts.markers);
+  const labels = drawMarkers(chart, markers, X);
+  if (train) chart.plot.append(...seriesLines(chart, train, X, smoothedOn, "train"));
+  if (val) chart.plot.append(...seriesLines(chart, val, X, smoothedOn, "validation"));
+  drawNonfinite(chart, curves, train, val, X);
+  drawLabels(chart, labels);
+  attachCurveHover(chart, curves, train, val, steps, X, smoothedOn, markers, opts.bus);
   container.prepend(legend(curves, smoothedOn, markers));
 }

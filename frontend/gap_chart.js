@@ -2,8 +2,8 @@
 // chart; it shares the x axis, the overfitting region and the hover crosshair.
 
 import { s } from "./dom.js";
-import { attachHover, createChart, crosshair, linePath } from "./chart_base.js";
-import { COLORS, unionSteps, vline, xDomainOf } from "./curve_chart.js";
+import { attachHover, createChart, crosshair, linePath, vline } from "./chart_base.js";
+import { unionSteps, xDomainOf } from "./curve_chart.js";
 import { displayX } from "./format.js";
 import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
 
@@ -43,7 +43,7 @@ export function renderGapChart(container, curves, opts = {}) {
   }
   plot.appendChild(s("line", { class: "zero-line", x1: 0, x2: chart.iw, y1: y(0), y2: y(0) }));
   const xs = gap.steps.map(X);
-  plot.appendChild(s("path", { class: "line gap", d: linePath(xs, gap.values, x, y), stroke: COLORS.gap }));
+  plot.appendChild(s("path", { class: "line gap", d: linePath(xs, gap.values, x, y) }));
   if (a.best && isNum(a.best.step)) {
     plot.appendChild(vline(chart, x(X(a.best.step)), "best-line"));
   }
@@ -51,7 +51,7 @@ export function renderGapChart(container, curves, opts = {}) {
   const show = (step) => {
     if (step === null || step === undefined) return cross.hide();
     const gi = gap.steps.indexOf(step);
-    cross.show(x(X(step)), gi >= 0 ? [{ value: gap.values[gi], color: COLORS.gap }] : []);
+    cross.show(x(X(step)), gi >= 0 ? [{ value: gap.values[gi], cls: "gap" }] : []);
   };
   attachHover(chart, steps.map(X), (i) => (opts.bus ? opts.bus.emit(i < 0 ? null : steps[i], "gap") : show(i < 0 ? null : steps[i])));
   if (opts.bus) opts.bus.subscribe((step) => show(step));

@@ -137,7 +137,7 @@ export function renderBandChart(container, tensor, opts = {}) {
       return;
     }
     const px = x(xs[i]);
-    cross.show(px, [{ value: cols[MEDIAN][i], color: "#e65100" }]);
+    cross.show(px, [{ value: cols[MEDIAN][i], cls: "median" }]);
     const trs = [8, 6, 4, 2, 0].map((k) =>
       h("tr", {}, h("td", {}, k === 4 ? "median" : `p${formatValue(pcts[k], 3)}`), h("td", { class: "num" }, formatValue(cols[k][i])))
     );

@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { defaultTensor, MAX_COMPARED, runColorClass, spreadSeries, tensorChoices, toggleCompared } from "../compare_view.js";
-import { lineMarkers } from "../curve_chart.js";
+import { lineMarkers } from "../chart_markers.js";
 import { effectRows, shareClass } from "../effects_view.js";
 import { DASH, formatEpochs, formatSpread } from "../format.js";
 import { aggregateAt, bandBounds, groupSeries } from "../group_chart.js";
