@@ -4,7 +4,7 @@
 
 import { h, s } from "./dom.js";
 import { attachHover, createChart, crosshair, hideTooltip, layoutLabels, linePath, placeTooltip } from "./chart_base.js";
-import { displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
+import { curveEpochs, displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
 import { extent, integerTicks, isNum, niceDomain, niceTicks, robustExtent } from "./scale.js";
 
 export const COLORS = {
@@ -65,9 +65,9 @@ export function curveYDomain(seriesList) {
   return { domain, clipped: r.clipped };
 }
 
-/** The x domain in display units (epochs are 1-based); a single step gets room around it. */
-export function xDomainOf(steps, epochBased) {
-  const ext = extent(steps.map((st) => displayX(st, epochBased)));
+/** The x domain in display units (the server's epochs when `epochs`, an epochLookup, has them); a single step gets room around it. */
+export function xDomainOf(steps, epochs) {
+  const ext = extent(steps.map((st) => displayX(st, epochs)));
   if (!ext) return [0, 1];
   if (ext[0] === ext[1]) return [ext[0] - 1, ext[1] + 1];
   return ext;
@@ -109,7 +109,7 @@ function seriesLines(chart, sr, color, X, smoothedOn, cls) {
  */
 export function lineMarkers(curves, extra = []) {
   const a = curves.analysis || {};
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const out = [];
   if (isNum(a.diverged_step)) {
     const text = `diverged at ${formatStep(a.diverged_step, eb)}`;
@@ -147,9 +147,10 @@ function legend(curves, smoothedOn, markers) {
 }
 
 function tooltipContent(curves, step, smoothedOn, markers) {
-  const eb = curves.epoch_based;
+  const eb = curveEpochs(curves);
   const a = curves.analysis || {};
-  const head = eb ? `Epoch ${step + 1}` : `Step ${step}`;
+  const where = formatStep(step, eb);
+  const head = where[0].toUpperCase() + where.slice(1);
   const rows = [];
   const addRow = (label, color, sr) => {
     const v = valueAt(sr, step);
@@ -205,7 +206,7 @@ function tooltipContent(curves, step, smoothedOn, markers) {
  * Returns nothing useful; hover goes through the bus.
  */
 export function renderCurveChart(container, curves, opts = {}) {
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const X = (st) => displayX(st, eb);
   const train = curves.train && curves.train.steps.length ? curves.train : null;
   const val = curves.validation && curves.validation.steps.length ? curves.validation : null;

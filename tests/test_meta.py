@@ -1,7 +1,9 @@
 """`GET /meta`: the vocabulary the tab renders, equal to what the analysis and the parsers use."""
 
 import dataclasses
+import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -26,6 +28,9 @@ def client(tmp_path_factory):
                     "keras_model/dense/bias/histogram": [np.zeros(4) for _ in range(EPOCHS)]},
     )
     logwriters.write_single_run(logdir, "pytorch", {"Loss/train": falling, "Loss/test": falling})
+    for seed in (1, 2):
+        logwriters.write_keras_layout(logdir, f"k_seed{seed}", train={"epoch_loss": falling},
+                                      validation={"epoch_loss": falling})
     return PluginClient(logdir)
 
 
@@ -121,3 +126,20 @@ def test_every_tensor_has_a_std_ratio_null_when_undefined(client):
     assert tensors["bias"]["trends"]["std_ratio"] is None  # std 0 at the first step
     kernel = tensors["kernel"]
     assert math.isclose(kernel["trends"]["std_ratio"], kernel["stats"]["std"][-1] / kernel["stats"]["std"][0], rel_tol=1e-9)
+
+
+def test_the_frontend_tests_use_the_served_vocabulary(meta):
+    """frontend/tests/meta.fixture.json is what the node tests feed the tab: it must be the real /meta."""
+    fixture = pathlib.Path(__file__).resolve().parent.parent / "frontend" / "tests" / "meta.fixture.json"
+    assert json.loads(fixture.read_text(encoding="utf-8")) == meta, (
+        "regenerate it: python -c 'import json; from tb_overfit_plugin import vocabulary; "
+        "print(json.dumps(vocabulary.meta_document(), indent=1, ensure_ascii=False))' > frontend/tests/meta.fixture.json")
+
+
+def test_group_mean_curves_carry_epochs_when_epoch_based(client):
+    status, body = client.get("groups", regex=r"(k)_seed\d+")
+    assert status == 200, body
+    (group,) = body["groups"]
+    assert group["validation"]["epochs"] == [step + 1 for step in group["validation"]["steps"]]
+    status, body = client.get("groups", regex=r"(pytorch)")
+    assert all(g["validation"] is None or g["validation"]["epochs"] is None for g in body["groups"])
