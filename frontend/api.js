@@ -2,6 +2,8 @@
 // resolve against the iframe's <base href="plugin/overfit/"> and keep working
 // under tensorboard --path_prefix.
 
+import { setVocabulary } from "./vocabulary.js";
+
 export class ApiError extends Error {
   constructor(message, status) {
     super(message);
@@ -83,4 +85,26 @@ export async function getJson(path, params = {}, { signal } = {}) {
   const etag = response.headers && response.headers.get ? response.headers.get("ETag") : null;
   if (etag) keep(url, etag, data);
   return data;
+}
+
+let metaRequest = null;
+
+/**
+ * The server's vocabulary (./meta, constant for a server process), fetched once
+ * and installed for the views (vocabulary.js); a failed fetch is retried next call.
+ */
+export function loadMeta() {
+  if (!metaRequest) {
+    metaRequest = getJson("./meta").then(
+      (doc) => {
+        setVocabulary(doc);
+        return doc;
+      },
+      (err) => {
+        metaRequest = null;
+        throw err;
+      }
+    );
+  }
+  return metaRequest;
 }

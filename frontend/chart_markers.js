@@ -6,7 +6,7 @@
 
 import { h, s } from "./dom.js";
 import { vline } from "./chart_base.js";
-import { formatStep, formatValue, xUnit } from "./format.js";
+import { curveEpochs, formatStep, formatValue, xUnit } from "./format.js";
 import { isNum } from "./scale.js";
 
 /** Extra height of the LR-drop label, below its triangle. */
@@ -84,7 +84,7 @@ export const MARKERS = [
  */
 export function markerSpecs(curves, extra = []) {
   const a = curves.analysis || {};
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const out = [];
   for (const { marks, legend, ...row } of MARKERS) {
     for (const m of marks(a, curves, extra || [], eb)) out.push({ ...row, ...m, title: m.title || m.text, note: m.note || row.note || null });

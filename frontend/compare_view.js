@@ -4,7 +4,7 @@
 
 import { h, s } from "./dom.js";
 import { attachHover, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
-import { displayX, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
+import { curveEpochs, displayX, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
 import { curveYDomain, unionSteps, valueAt, xDomainOf } from "./curve_chart.js";
 import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
 
@@ -120,7 +120,7 @@ export function renderCompareCurves(container, runs, curvesByRun, opts = {}) {
     container.replaceChildren(h("div", { class: "chart-empty" }, "No curves to compare yet."));
     return;
   }
-  const eb = present.every(({ c }) => c.epoch_based);
+  const eb = present.every(({ c }) => c.epoch_based) ? curveEpochs(...present.map(({ c }) => c)) : null;
   const X = (st) => displayX(st, eb);
   const steps = unionSteps(...all);
   const xDomain = xDomainOf(steps, eb);
@@ -175,7 +175,7 @@ export function renderCompareCurves(container, runs, curvesByRun, opts = {}) {
   container.prepend(legend);
 }
 
-/** One tensor's spread over steps across the compared runs. opts: {width, height, key, stat, epochBased}. */
+/** One tensor's spread over steps across the compared runs. opts: {width, height, key, stat, epochs (an epochLookup)}. */
 export function renderCompareWeights(container, runs, weightsByRun, opts) {
   const lines = runs
     .map((run, i) => ({ run, i, series: weightsByRun[run] && !weightsByRun[run].error ? spreadSeries(weightsByRun[run], opts.key, opts.stat) : null }))
@@ -184,7 +184,7 @@ export function renderCompareWeights(container, runs, weightsByRun, opts) {
     container.replaceChildren(h("div", { class: "chart-empty" }, "None of the compared runs has this tensor."));
     return;
   }
-  const eb = !!opts.epochBased;
+  const eb = opts.epochs || null;
   const X = (st) => displayX(st, eb);
   const steps = unionSteps(...lines.map((l) => l.series));
   const xDomain = xDomainOf(steps, eb);
@@ -269,7 +269,8 @@ export function renderCompare(body, opts) {
     weightsBox.replaceChildren(h("div", { class: pendingWeights ? "loading" : "chart-empty" }, pendingWeights ? "Loading weight histograms…" : "No weight histograms in the compared runs."));
     return key;
   }
-  const eb = runs.every((r) => !curvesByRun[r] || curvesByRun[r].error || curvesByRun[r].epoch_based);
-  renderCompareWeights(weightsBox, runs, weightsByRun, { width, key, stat: opts.stat, epochBased: eb });
+  const loaded = runs.map((r) => curvesByRun[r]).filter((c) => c && !c.error);
+  const eb = loaded.every((c) => c.epoch_based) ? curveEpochs(...loaded) : null;
+  renderCompareWeights(weightsBox, runs, weightsByRun, { width, key, stat: opts.stat, epochs: eb });
   return key;
 }

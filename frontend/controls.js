@@ -1,29 +1,63 @@
-// The header toolbar: EarlyStopping patience/min_delta, smoothing slider,
-// metric override and the regex run filter.
+// The header toolbar: EarlyStopping patience/min_delta, smoothing slider, onset
+// tolerance, metric override and the regex run filter. Defaults, ranges and help
+// texts are the server's (./meta params, vocabulary.js).
 
 import { debounce, h } from "./dom.js";
 import { compileRunFilter } from "./leaderboard.js";
+import { paramSpecs } from "./vocabulary.js";
 
-export const DEFAULT_PARAMS = Object.freeze({ patience: 5, min_delta: 0, smoothing: 0, metric: null, mode: null });
 export const DEBOUNCE_MS = 200;
+// Slider-type parameters (bounded above) are kept to this many decimals.
+const SLIDER_DECIMALS = 3;
+const SLIDER_STEP = 0.01;
+
+/** The server's defaults (vocabulary.js paramSpecs): {patience, min_delta, smoothing, tolerance, metric: null, mode: null}. */
+export function defaultParams(specs = paramSpecs()) {
+  const params = {};
+  for (const spec of specs) params[spec.name] = spec.default;
+  return { ...params, metric: null, mode: null };
+}
+
+/** "a whole number in [0, 100000]", "a number ≥ 0", "a number in [0, 1)": what `spec` accepts. */
+export function rangeText(spec) {
+  const kind = spec.integer ? "a whole number" : "a number";
+  if (spec.max === null || spec.max === undefined) return `${kind} ${spec.min_inclusive ? "≥" : ">"} ${spec.min}`;
+  return `${kind} in ${spec.min_inclusive ? "[" : "("}${spec.min}, ${spec.max}${spec.max_inclusive ? "]" : ")"}`;
+}
+
+function inRange(value, spec) {
+  const aboveMin = spec.min_inclusive ? value >= spec.min : value > spec.min;
+  const hasMax = spec.max !== null && spec.max !== undefined;
+  const belowMax = !hasMax || (spec.max_inclusive ? value <= spec.max : value < spec.max);
+  return Number.isFinite(value) && aboveMin && belowMax;
+}
+
+/** One control string checked against `spec`: {value} or {error}. A blank number is its default; a blank whole number is an error. */
+function parseOne(text, spec) {
+  const t = String(text ?? "").trim();
+  if (spec.integer) {
+    const value = /^\d+$/.test(t) ? Number(t) : NaN;
+    return inRange(value, spec) ? { value } : { error: `${spec.name} must be ${rangeText(spec)}` };
+  }
+  const value = t === "" ? spec.default : Number(t);
+  if (!inRange(value, spec)) return { error: `${spec.name} must be ${rangeText(spec)}` };
+  const bounded = spec.max !== null && spec.max !== undefined;
+  return { value: bounded ? Number(value.toFixed(SLIDER_DECIMALS)) : value };
+}
 
 /**
- * Validates raw control strings. Returns {ok, params, errors: {field: message}}.
- * patience: integer ≥ 0; min_delta: number ≥ 0; smoothing: 0 ≤ s ≤ 0.99.
+ * Validates raw control strings against the server's parameter specs (./meta).
+ * Returns {ok, params, errors: {field: message}}.
  */
-export function parseParams(raw) {
+export function parseParams(raw, specs = paramSpecs()) {
   const errors = {};
-  const params = { ...DEFAULT_PARAMS };
-  const p = String(raw.patience ?? "").trim();
-  if (!/^\d+$/.test(p)) errors.patience = "patience must be a whole number ≥ 0";
-  else params.patience = Number(p);
-  const md = String(raw.min_delta ?? "").trim();
-  const mdv = md === "" ? 0 : Number(md);
-  if (!Number.isFinite(mdv) || mdv < 0) errors.min_delta = "min_delta must be a number ≥ 0";
-  else params.min_delta = mdv;
-  const sm = Number(String(raw.smoothing ?? "0").trim() || "0");
-  if (!Number.isFinite(sm) || sm < 0 || sm > 0.99) errors.smoothing = "smoothing must be between 0 and 0.99";
-  else params.smoothing = Math.round(sm * 1000) / 1000;
+  const params = defaultParams(specs);
+  for (const spec of specs) {
+    if (!(spec.name in raw)) continue;
+    const res = parseOne(raw[spec.name], spec);
+    if (res.error) errors[spec.name] = res.error;
+    else params[spec.name] = res.value;
+  }
   params.metric = raw.metric ? String(raw.metric) : null;
   params.mode = params.metric && (raw.mode === "min" || raw.mode === "max") ? raw.mode : null;
   return { ok: Object.keys(errors).length === 0, params, errors };
@@ -46,10 +80,18 @@ function field(label, control, extra, title) {
  * Returns {el, setMetrics(names), setUpdated(text, busy)}.
  */
 export function createControls(initial, callbacks) {
-  const patience = h("input", { id: "patience", type: "number", min: "0", step: "1", value: String(initial.patience), class: "num-input" });
-  const minDelta = h("input", { id: "min-delta", type: "number", min: "0", step: "any", value: String(initial.min_delta), class: "num-input wide" });
-  const slider = h("input", { id: "smoothing", type: "range", min: "0", max: "0.99", step: "0.01", value: String(initial.smoothing) });
-  const smoothValue = h("input", { id: "smoothing-value", type: "number", min: "0", max: "0.99", step: "0.01", value: String(initial.smoothing), class: "num-input" });
+  const spec = Object.fromEntries(paramSpecs().map((p) => [p.name, p]));
+  const bounds = (p, step) => {
+    // A range input's max is inclusive: an exclusive bound ends one step below it.
+    const max = p.max === null || p.max === undefined ? null : p.max_inclusive ? p.max : p.max - step;
+    return max === null ? { min: String(p.min) } : { min: String(p.min), max: String(Number(max.toFixed(SLIDER_DECIMALS))) };
+  };
+  const patience = h("input", { id: "patience", type: "number", ...bounds(spec.patience, 1), step: "1", value: String(initial.patience), class: "num-input" });
+  const minDelta = h("input", { id: "min-delta", type: "number", ...bounds(spec.min_delta, 0), step: "any", value: String(initial.min_delta), class: "num-input wide" });
+  const smoothBounds = bounds(spec.smoothing, SLIDER_STEP);
+  const slider = h("input", { id: "smoothing", type: "range", ...smoothBounds, step: String(SLIDER_STEP), value: String(initial.smoothing) });
+  const smoothValue = h("input", { id: "smoothing-value", type: "number", ...smoothBounds, step: String(SLIDER_STEP), value: String(initial.smoothing), class: "num-input" });
+  const tolerance = h("input", { id: "tolerance", type: "number", ...bounds(spec.tolerance, SLIDER_STEP), step: String(SLIDER_STEP), value: String(initial.tolerance), class: "num-input" });
   const metric = h("select", { id: "metric" }, h("option", { value: "" }, "auto"));
   const mode = h(
     "select",
@@ -71,12 +113,13 @@ export function createControls(initial, callbacks) {
   const updated = h("span", { class: "updated", id: "updated" });
   const refresh = h("button", { type: "button", class: "icon-button", id: "refresh", title: "Reload now", "aria-label": "Reload now" }, "↻");
 
-  const inputs = { patience, min_delta: minDelta, smoothing: smoothValue };
+  const inputs = { patience, min_delta: minDelta, smoothing: smoothValue, tolerance };
   const fire = debounce(() => {
     const res = parseParams({
       patience: patience.value,
       min_delta: minDelta.value,
       smoothing: smoothValue.value,
+      tolerance: tolerance.value,
       metric: metric.value,
       mode: mode.value,
     });
@@ -92,13 +135,14 @@ export function createControls(initial, callbacks) {
 
   patience.addEventListener("input", fire);
   minDelta.addEventListener("input", fire);
+  tolerance.addEventListener("input", fire);
   slider.addEventListener("input", () => {
     smoothValue.value = slider.value;
     fire();
   });
   smoothValue.addEventListener("input", () => {
     const v = Number(smoothValue.value);
-    if (Number.isFinite(v)) slider.value = String(Math.min(0.99, Math.max(0, v)));
+    if (Number.isFinite(v)) slider.value = String(Math.min(Number(smoothBounds.max), Math.max(Number(smoothBounds.min), v)));
     fire();
   });
   metric.addEventListener("change", () => {
@@ -125,13 +169,14 @@ export function createControls(initial, callbacks) {
       "div",
       { class: "control-group", role: "group", "aria-label": "EarlyStopping what-if" },
       h("span", { class: "group-label" }, "EarlyStopping"),
-      field("patience", patience, null, "epochs with no improvement before stopping (keras EarlyStopping patience)"),
-      field("min_delta", minDelta, null, "minimum change that counts as an improvement")
+      field("patience", patience, null, spec.patience.help),
+      field("min_delta", minDelta, null, spec.min_delta.help)
     ),
     h(
       "div",
       { class: "control-group smoothing" },
-      field("Smoothing", slider, smoothValue, "exponential moving average, like the SCALARS tab")
+      field("Smoothing", slider, smoothValue, spec.smoothing.help),
+      field("tolerance", tolerance, null, spec.tolerance.help)
     ),
     h("div", { class: "control-group" }, field("Metric", metric, null, "metric to monitor (auto: validation loss)"), field("mode", mode)),
     h("div", { class: "control-group grow" }, h("label", { class: "field filter" }, filter, filterError)),

@@ -5,7 +5,7 @@
 import { h, s } from "./dom.js";
 import { attachHover, createChart, crosshair, hideTooltip, layoutLabels, linePath, placeTooltip } from "./chart_base.js";
 import { drawMarkers, markerLegend, markerNotes, markerSpecs } from "./chart_markers.js";
-import { displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
+import { curveEpochs, displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
 import { extent, integerTicks, isNum, niceDomain, niceTicks, robustExtent } from "./scale.js";
 
 const LANE_HEIGHT = 14;
@@ -60,9 +60,9 @@ export function curveYDomain(seriesList) {
   return { domain, clipped: r.clipped };
 }
 
-/** The x domain in display units (epochs are 1-based); a single step gets room around it. */
-export function xDomainOf(steps, epochBased) {
-  const ext = extent(steps.map((st) => displayX(st, epochBased)));
+/** The x domain in display units (the server's epochs when `epochs`, an epochLookup, has them); a single step gets room around it. */
+export function xDomainOf(steps, epochs) {
+  const ext = extent(steps.map((st) => displayX(st, epochs)));
   if (!ext) return [0, 1];
   if (ext[0] === ext[1]) return [ext[0] - 1, ext[1] + 1];
   return ext;
@@ -101,8 +101,9 @@ function legend(curves, smoothedOn, markers) {
 }
 
 function tooltipContent(curves, step, smoothedOn, markers) {
-  const eb = curves.epoch_based;
-  const head = eb ? `Epoch ${step + 1}` : `Step ${step}`;
+  const eb = curveEpochs(curves);
+  const where = formatStep(step, eb);
+  const head = where[0].toUpperCase() + where.slice(1);
   const rows = [];
   const addRow = (label, sr) => {
     const v = valueAt(sr, step);
@@ -147,7 +148,7 @@ function tooltipContent(curves, step, smoothedOn, markers) {
 
 /** The chart frame: axes in display units, the y range of both curves (and a note when outliers are left out). */
 function curveFrame(container, curves, train, val, steps, opts) {
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const width = opts.width || 800;
   const xDomain = xDomainOf(steps, eb);
   const yd = curveYDomain([train, val]);
@@ -174,7 +175,7 @@ function curveFrame(container, curves, train, val, steps, opts) {
 
 /** Non-finite values: red crosses just above the plot, one per step (both curves' notes in its title). */
 function drawNonfinite(chart, curves, train, val, X) {
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const nonfinite = new Map();
   for (const [sr, name] of [[train, "train"], [val, "validation"]]) {
     for (const m of (sr && sr.nonfinite) || []) {
@@ -245,7 +246,7 @@ function attachCurveHover(chart, curves, train, val, steps, X, smoothedOn, marke
  * Returns nothing useful; hover goes through the bus.
  */
 export function renderCurveChart(container, curves, opts = {}) {
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const X = (st) => displayX(st, eb);
   const train = curves.train && curves.train.steps.length ? curves.train : null;
   const val = curves.validation && curves.validation.steps.length ? curves.validation : null;

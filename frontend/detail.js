@@ -2,7 +2,7 @@
 // metric chooser, train/validation chart and generalization-gap chart.
 
 import { h } from "./dom.js";
-import { DASH, formatPoint, formatValue, modeArrow, whatIfText } from "./format.js";
+import { curveEpochs, DASH, formatPoint, formatValue, modeArrow, whatIfText } from "./format.js";
 import { renderCurveChart } from "./curve_chart.js";
 import { renderGapChart } from "./gap_chart.js";
 import { hoverBus } from "./chart_base.js";
@@ -41,7 +41,7 @@ function metricChooser(curves, onMetric) {
 
 function facts(curves) {
   const a = curves.analysis || {};
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const items = [];
   items.push(
     fact(
@@ -92,10 +92,9 @@ export function renderDetail(container, opts) {
     return;
   }
   const a = curves.analysis || {};
-  const eb = !!curves.epoch_based;
   const explanation = h("p", { class: "explanation", id: "explanation" }, a.explanation || (runEntry && runEntry.explanation) || "");
   const hasValidation = !!(curves.validation && curves.validation.steps && curves.validation.steps.length);
-  const wi = whatIfText(hasValidation ? a.early_stop : null, { epochBased: eb, lastStep: a.last_step });
+  const wi = whatIfText(hasValidation ? a.early_stop : null, { epochBased: !!curves.epoch_based, epochs: curveEpochs(curves), lastStep: a.last_step });
   const whatif = h(
     "div",
     { class: ["whatif", wi.stops ? "stops" : ""], id: "whatif" },

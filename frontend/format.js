@@ -54,24 +54,59 @@ export function formatRatio(r) {
   return "\u00d7" + formatValue(r, r >= 100 ? 4 : 2);
 }
 
-/** The number shown on an x axis for a step: the 1-based epoch when epoch-based. */
-export function displayX(step, epochBased) {
-  if (!isNum(step)) return null;
-  return epochBased ? step + 1 : step;
+/**
+ * step -> epoch from the server's series ({steps, epochs}: `epochs` aligned with
+ * `steps`, null when the run is not epoch-based); null when no series has epochs.
+ * This lookup is what the functions below take as `epochs`: the tab never turns a
+ * step into an epoch itself.
+ */
+export function epochLookup(...series) {
+  let lookup = null;
+  for (const sr of series) {
+    if (!sr || !Array.isArray(sr.epochs) || !Array.isArray(sr.steps)) continue;
+    lookup = lookup || new Map();
+    sr.steps.forEach((st, i) => {
+      if (isNum(sr.epochs[i])) lookup.set(st, sr.epochs[i]);
+    });
+  }
+  return lookup;
 }
 
-/** "epoch 8" / "step 7" for a point {step, epoch}; epoch wins when given. */
-export function formatPoint(point, epochBased = true) {
+/** The epoch lookup of `/curves` documents (their train, validation and diagnostic series). */
+export function curveEpochs(...docs) {
+  const series = [];
+  for (const c of docs) {
+    if (!c) continue;
+    series.push(c.train, c.validation);
+    for (const d of c.diagnostics || []) series.push(d.train, d.validation);
+  }
+  return epochLookup(...series);
+}
+
+function epochAt(step, epochs) {
+  const epoch = epochs && typeof epochs.get === "function" ? epochs.get(step) : undefined;
+  return isNum(epoch) ? epoch : null;
+}
+
+/** The number shown on an x axis for a step: its epoch when `epochs` (an epochLookup) has one, else the step. */
+export function displayX(step, epochs) {
+  if (!isNum(step)) return null;
+  const epoch = epochAt(step, epochs);
+  return epoch === null ? step : epoch;
+}
+
+/** "epoch 8" / "step 7" for a point {step, epoch}: the server's epoch, else the `epochs` lookup's, else the step. */
+export function formatPoint(point, epochs = null) {
   if (!point) return DASH;
   if (isNum(point.epoch)) return `epoch ${point.epoch}`;
-  if (isNum(point.step)) return epochBased ? `epoch ${point.step + 1}` : `step ${point.step}`;
-  return DASH;
+  return formatStep(point.step, epochs);
 }
 
 /** Same as formatPoint, for a bare step. */
-export function formatStep(step, epochBased) {
+export function formatStep(step, epochs) {
   if (!isNum(step)) return DASH;
-  return epochBased ? `epoch ${step + 1}` : `step ${step}`;
+  const epoch = epochAt(step, epochs);
+  return epoch === null ? `step ${step}` : `epoch ${epoch}`;
 }
 
 /** "↓" for metrics minimised, "↑" for maximised. */
@@ -91,13 +126,14 @@ function plural(n, word) {
 }
 
 /** The short form for a table cell: "8" for epoch 8, "step 7" when not epoch-based. */
-export function formatPointShort(point, epochBased = true) {
-  const text = formatPoint(point, epochBased);
+export function formatPointShort(point, epochs = null) {
+  const text = formatPoint(point, epochs);
   return text.startsWith("epoch ") ? text.slice(6) : text;
 }
 
 /**
- * The EarlyStopping what-if for `es` (backend early_stop object).
+ * The EarlyStopping what-if for `es` (backend early_stop object); opts: {epochBased
+ * (the unit words), epochs (an epochLookup for steps without the server's epoch), lastStep}.
  * Returns {call, stops, saved, stopText, savesText, short, long}: `short` for the
  * leaderboard cell, `long` for the detail panel.
  */
@@ -111,9 +147,11 @@ export function whatIfText(es, opts = {}) {
   const p = isNum(es.patience) ? es.patience : "?";
   const md = isNum(es.min_delta) && es.min_delta !== 0 ? `, min_delta=${formatValue(es.min_delta)}` : "";
   const call = `EarlyStopping(patience=${p}${md})`;
-  const stop = isNum(es.stop_epoch) ? es.stop_epoch : isNum(es.stop_step) ? displayX(es.stop_step, epochBased) : null;
+  const stop = isNum(es.stop_epoch) ? es.stop_epoch : isNum(es.stop_step) ? displayX(es.stop_step, opts.epochs) : null;
   if (stop === null) {
-    const lastNote = isNum(opts.lastStep) ? ` (${unit} ${displayX(opts.lastStep, epochBased)})` : "";
+    // The last step as the server numbers it: its epoch from `opts.epochs`; no note when that is unknown.
+    const known = isNum(opts.lastStep) && (!epochBased || displayX(opts.lastStep, opts.epochs) !== opts.lastStep);
+    const lastNote = known ? ` (${formatStep(opts.lastStep, opts.epochs)})` : "";
     return {
       call,
       stops: false,
@@ -129,7 +167,7 @@ export function whatIfText(es, opts = {}) {
   const restore = isNum(es.restore_epoch)
     ? es.restore_epoch
     : isNum(es.restore_step)
-      ? displayX(es.restore_step, epochBased)
+      ? displayX(es.restore_step, opts.epochs)
       : null;
   const saved = isNum(es.epochs_saved) ? es.epochs_saved : 0;
   const share = formatPercent(es.share_saved);

@@ -4,7 +4,7 @@
 import { s } from "./dom.js";
 import { attachHover, createChart, crosshair, linePath, vline } from "./chart_base.js";
 import { unionSteps, xDomainOf } from "./curve_chart.js";
-import { displayX } from "./format.js";
+import { curveEpochs, displayX } from "./format.js";
 import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
 
 /**
@@ -17,7 +17,7 @@ export function renderGapChart(container, curves, opts = {}) {
     container.replaceChildren();
     return false;
   }
-  const eb = !!curves.epoch_based;
+  const eb = curveEpochs(curves);
   const X = (st) => displayX(st, eb);
   const steps = unionSteps(curves.train, curves.validation, gap);
   const xDomain = xDomainOf(steps, eb);

@@ -59,7 +59,7 @@ function tooltip(series, step, eb) {
 
 /**
  * Renders the band chart of `group` (an entry of /groups) into `container`.
- * opts: {width, height, epochBased}.
+ * opts: {width, height, epochs (an epochLookup, format.js)}.
  */
 export function renderGroupChart(container, group, opts = {}) {
   const series = groupSeries(group);
@@ -67,7 +67,7 @@ export function renderGroupChart(container, group, opts = {}) {
     container.replaceChildren(h("div", { class: "chart-empty" }, "No step has values from two or more runs: nothing to average."));
     return;
   }
-  const eb = !!opts.epochBased;
+  const eb = opts.epochs || null;
   const X = (st) => displayX(st, eb);
   const steps = unionSteps(...series.map((sr) => sr.agg));
   const xDomain = xDomainOf(steps, eb);

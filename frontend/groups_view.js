@@ -3,21 +3,16 @@
 // and onset over its runs, and the verdict on its mean curve.
 
 import { debounce, h } from "./dom.js";
-import { formatEpochs, formatSpread, whatIfText } from "./format.js";
+import { epochLookup, formatEpochs, formatSpread, whatIfText } from "./format.js";
 import { renderGroupChart } from "./group_chart.js";
 import { statusBadge } from "./status.js";
 
 export const DEFAULT_GROUP_REGEX = "(.*)_seed\\d+";
 const HINT = "Runs whose names share the first capture group are one group, e.g. (.*)_seed\\d+ puts units=64_seed1 and units=64_seed2 together.";
 
-/**
- * True when the group's steps are 0-based epochs (Keras): every member's best
- * epoch is its best step + 1 in /runs. Otherwise the chart counts steps.
- */
-export function groupEpochBased(group, runs) {
-  const byName = new Map((runs || []).map((r) => [r.run, r]));
-  const members = (group.runs || []).map((name) => byName.get(name)).filter((r) => r && r.best);
-  return members.length > 0 && members.every((r) => r.best.epoch === r.best.step + 1);
+/** The group's step -> epoch lookup (the server's `epochs` of its mean curves); null when it counts steps. */
+export function groupEpochs(group) {
+  return epochLookup(group.validation, group.train);
 }
 
 /**
@@ -90,12 +85,12 @@ function groupCard(group, runs, width) {
     h(
       "div",
       { class: "group-facts" },
-      groupFacts(group, groupEpochBased(group, runs)).map(([label, text]) => h("span", { class: "group-fact" }, h("span", { class: "fact-label" }, label), " ", text))
+      groupFacts(group, !!groupEpochs(group)).map(([label, text]) => h("span", { class: "group-fact" }, h("span", { class: "fact-label" }, label), " ", text))
     ),
     v && v.explanation ? h("p", { class: "group-verdict" }, v.explanation) : null,
     group.note ? h("div", { class: "notice info" }, group.note) : null
   );
-  renderGroupChart(box, group, { width, epochBased: groupEpochBased(group, runs) });
+  renderGroupChart(box, group, { width, epochs: groupEpochs(group) });
   return card;
 }
 

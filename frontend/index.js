@@ -2,12 +2,13 @@
 //   import("./index.js").then((m) => m.render())
 // under <base href="plugin/overfit/">, so every URL here stays relative.
 
-import { ApiError, getJson } from "./api.js";
-import { createControls, DEFAULT_PARAMS, metricOptions } from "./controls.js";
+import { ApiError, getJson, loadMeta } from "./api.js";
+import { createControls, defaultParams, metricOptions } from "./controls.js";
 import { renderDetail } from "./detail.js";
 import { debounce, h } from "./dom.js";
 import { hparamNames } from "./hparams.js";
 import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
+import { curveEpochs } from "./format.js";
 import { dataWarnings } from "./status.js";
 import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
 import { createSweepCards, initialSweepState } from "./sweep_cards.js";
@@ -16,7 +17,7 @@ import { renderWeights } from "./weights_view.js";
 export const POLL_MS = 20000;
 
 const state = {
-  params: { ...DEFAULT_PARAMS },
+  params: null, // the server's defaults (./meta), set by start()
   filter: compileRunFilter(""),
   sort: { key: "run", dir: "asc" },
   runs: null,
@@ -200,7 +201,8 @@ function renderStoppingBox(force) {
 function renderWeightsCard(force) {
   if (ui.weights.hidden) return;
   const width = contentWidth(ui.weights);
-  const epochBased = state.curves ? !!state.curves.epoch_based : true;
+  const epochs = curveEpochs(state.curves); // the run's step -> epoch, from /curves
+  const epochBased = !!epochs;
   const key = JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
   if (!force && key === rendered.weights) return;
   rendered.weights = key;
@@ -219,7 +221,7 @@ function renderWeightsCard(force) {
   state.tensorKey = renderWeights(body, state.weights, {
     selectedKey: state.tensorKey,
     flaggedOnly: state.flaggedOnly,
-    epochBased,
+    epochs,
     width,
     onSelect: (key) => {
       state.tensorKey = key;
@@ -499,6 +501,13 @@ async function start() {
     document.body.appendChild(root);
   }
   await loadStylesheet();
+  try {
+    await loadMeta(); // the vocabulary every view renders, once before the first render
+  } catch (err) {
+    root.replaceChildren(h("div", { class: "notice error banner", role: "alert" }, err.message || String(err)));
+    return;
+  }
+  state.params = defaultParams();
   buildLayout(root);
   renderBoard(true);
   await refreshAll();

@@ -129,7 +129,7 @@ function epochBasedOf(run) {
 
 function bestEpochCell(run) {
   if (!run.best) return h("td", { class: "num muted" }, DASH);
-  return h("td", { class: "num" }, formatPointShort(run.best, epochBasedOf(run)));
+  return h("td", { class: "num" }, formatPointShort(run.best));
 }
 
 function metricCell(run) {
@@ -178,7 +178,7 @@ function weightsCell(run) {
 
 function onsetCell(run) {
   if (!run.onset) return h("td", { class: "num muted" }, DASH);
-  return h("td", { class: "num onset" }, formatPointShort(run.onset, epochBasedOf(run)));
+  return h("td", { class: "num onset" }, formatPointShort(run.onset));
 }
 
 /** The leaderboard's sortable columns for these rows: the fixed ones with a column per hyper-parameter after "Run". */

@@ -1,47 +1,35 @@
-// Run statuses and weight-flag severities: labels, ordering, badges.
+// Run statuses and weight-flag severities: badges and ordering, from the server's
+// vocabulary (vocabulary.js, GET ./meta).
 
 import { h } from "./dom.js";
+import { flagInfo, severityInfo, statusInfo } from "./vocabulary.js";
 
-// rank: lower sorts first when sorting by status ascending (most urgent first).
-export const STATUS = {
-  diverged: { label: "Diverged", rank: 0, hint: "The loss became NaN/Inf or exploded." },
-  overfitting: { label: "Overfitting", rank: 1, hint: "Validation got worse while training kept improving." },
-  worsening: { label: "Worsening", rank: 2, hint: "Validation got worse after its best; no train curve to tell whether it overfits." },
-  not_learning: { label: "Not learning", rank: 3, hint: "Training loss is not going down." },
-  plateau: { label: "Plateau", rank: 4, hint: "Validation stopped improving." },
-  improving: { label: "Improving", rank: 5, hint: "Validation is still improving." },
-  no_validation: { label: "No validation", rank: 6, hint: "Only training curves were logged." },
-  too_short: { label: "Too short", rank: 7, hint: "Too few epochs to judge." },
-  no_metrics: { label: "No metrics", rank: 8, hint: "No train/validation metric pair was found." },
-};
-
-export const SEVERITY = {
-  error: { label: "error", rank: 3 },
-  warning: { label: "warning", rank: 2 },
-  info: { label: "info", rank: 1 },
-};
-
+/** Sort key by urgency (the server's rank: lower is more urgent); unknown statuses last. */
 export function statusRank(status) {
-  return status in STATUS ? STATUS[status].rank : 99;
+  const info = statusInfo(status);
+  return info ? info.rank : 99;
 }
 
 export function statusLabel(status) {
-  return status in STATUS ? STATUS[status].label : String(status || "unknown").replace(/_/g, " ");
+  const info = statusInfo(status);
+  return info ? info.label : String(status || "unknown").replace(/_/g, " ");
 }
 
+/** The server's severity rank (higher is worse); 0 for none or an unknown severity. */
 export function severityRank(severity) {
-  return severity in SEVERITY ? SEVERITY[severity].rank : 0;
+  const info = severityInfo(severity);
+  return info ? info.rank : 0;
 }
 
 /** A coloured status pill carrying data-status for tests and styling. */
 export function statusBadge(status) {
-  const known = status in STATUS;
+  const info = statusInfo(status);
   return h(
     "span",
     {
-      class: ["badge", `status-${known ? status : "unknown"}`],
+      class: ["badge", `status-${info ? status : "unknown"}`],
       dataset: { status: status || "unknown" },
-      title: known ? STATUS[status].hint : "",
+      title: info ? info.hint : "",
     },
     statusLabel(status)
   );
@@ -71,12 +59,17 @@ export function warningMark(warnings) {
   );
 }
 
-/** A small chip naming a weight flag, coloured by severity, carrying data-flag. */
+/** A small chip naming a weight flag, coloured by severity, carrying data-flag; its rule as the tooltip. */
 export function flagChip(flag, severity, extra) {
+  const info = flagInfo(flag);
   return h(
     "span",
-    { class: ["flag", `sev-${severity in SEVERITY ? severity : "info"}`], dataset: { flag, severity }, title: severity },
-    flag.replace(/_/g, " "),
+    {
+      class: ["flag", `sev-${severityInfo(severity) ? severity : "info"}`],
+      dataset: { flag, severity },
+      title: info ? `${severity}: ${info.hint}` : severity,
+    },
+    info ? info.label : String(flag).replace(/_/g, " "),
     extra ? h("span", { class: "flag-where" }, extra) : null
   );
 }

@@ -95,7 +95,7 @@ export function histogramDomain(bucketLists, margin = 0.04) {
 
 /** DISTRIBUTIONS-style chart: nested percentile bands and the median over steps. */
 export function renderBandChart(container, tensor, opts = {}) {
-  const eb = !!opts.epochBased;
+  const eb = opts.epochs || null;
   const X = (st) => displayX(st, eb);
   const steps = tensor.steps || [];
   const rows = (tensor.stats && tensor.stats.percentiles) || [];
@@ -157,7 +157,7 @@ export function renderHistogramOverlay(container, tensor, opts = {}) {
     container.replaceChildren(h("div", { class: "chart-empty" }, "No histogram buckets for this tensor."));
     return;
   }
-  const eb = !!opts.epochBased;
+  const eb = opts.epochs || null;
   const steps = tensor.steps || [];
   const xDomain = histogramDomain([first, last]);
   const width = opts.width || 420;

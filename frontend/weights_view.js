@@ -5,6 +5,7 @@ import { h } from "./dom.js";
 import { DASH, formatInt, formatRatio, formatValue } from "./format.js";
 import { isNum } from "./scale.js";
 import { flagChip, severityRank } from "./status.js";
+import { stdRatioBand } from "./vocabulary.js";
 import { renderBandChart, renderHistogramOverlay } from "./weights_charts.js";
 
 /** A stable key for one tensor of one layer. */
@@ -35,15 +36,14 @@ export function defaultTensorKey(data) {
   return (kernel || all[0]).key;
 }
 
-/** First/last std, their ratio, the last p0–p100 range and the first/last peak (tallest bucket) counts. */
+/** First/last std, the server's std ratio, the last p0–p100 range and the first/last peak (tallest bucket) counts. */
 export function tensorSummary(t) {
   const st = t.stats || {};
   const first = (arr) => (arr && arr.length ? arr[0] : null);
   const last = (arr) => (arr && arr.length ? arr[arr.length - 1] : null);
   const stdFirst = first(st.std);
   const stdLast = last(st.std);
-  let ratio = t.trends && isNum(t.trends.std_ratio) ? t.trends.std_ratio : null;
-  if (ratio === null && isNum(stdFirst) && isNum(stdLast) && stdFirst > 0) ratio = stdLast / stdFirst;
+  const ratio = t.trends && isNum(t.trends.std_ratio) ? t.trends.std_ratio : null; // the server's, null when undefined
   const lastPct = last(st.percentiles) || [];
   return {
     stdFirst,
@@ -94,11 +94,10 @@ function arrowPair(a, b, fmt) {
   return [fmt(a), h("span", { class: "arrow" }, " → "), fmt(b)];
 }
 
-function ratioClass(r) {
-  if (!isNum(r)) return "";
-  if (r >= 10 || r <= 0.1) return "ratio-bad";
-  if (r >= 3 || r <= 0.33) return "ratio-warn";
-  return "";
+/** The std ratio's colour: the server's band (./meta std_ratio_bands) holding it. */
+export function ratioClass(r) {
+  const band = stdRatioBand(r);
+  return band ? `ratio-${band}` : "";
 }
 
 function tensorRow(entry, layerCell, selected, onSelect) {
@@ -147,7 +146,7 @@ function summaryLine(data) {
 
 /**
  * Renders the weights section body into `body`.
- * opts: {selectedKey, flaggedOnly, epochBased, width, onSelect(key), onFlaggedOnly(bool)}
+ * opts: {selectedKey, flaggedOnly, epochs (the run's epochLookup, format.js), width, onSelect(key), onFlaggedOnly(bool)}
  * Returns the key of the tensor shown.
  */
 export function renderWeights(body, data, opts) {
@@ -253,7 +252,7 @@ function tensorPanel(entry, data, opts) {
   const total = Math.max(560, opts.width || 1100);
   const bandWidth = Math.floor(total * 0.58) - 12;
   const histWidth = total - bandWidth - 36;
-  renderBandChart(bandBox, t, { width: bandWidth, epochBased: opts.epochBased, percentiles: data.percentiles });
-  renderHistogramOverlay(histBox, t, { width: histWidth, epochBased: opts.epochBased });
+  renderBandChart(bandBox, t, { width: bandWidth, epochs: opts.epochs, percentiles: data.percentiles });
+  renderHistogramOverlay(histBox, t, { width: histWidth, epochs: opts.epochs });
   return panel;
 }

@@ -68,9 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", metavar="REGEX", help="only training runs whose name matches REGEX (re.search)")
     parser.add_argument("--metric", help="metric to monitor (default: validation loss)")
     parser.add_argument("--mode", help="min or max (default: from the metric's name)")
-    parser.add_argument("--patience", default=str(params.DEFAULT_PATIENCE), help="EarlyStopping patience (default 5)")
-    parser.add_argument("--min-delta", default="0", help="EarlyStopping/ModelCheckpoint min_delta (default 0)")
-    parser.add_argument("--smoothing", default="0", help="EMA smoothing in [0, 1) for onset detection (default 0)")
+    parser.add_argument("--patience", default=f"{params.PATIENCE.default:g}",
+                        help=f"EarlyStopping patience (default {params.PATIENCE.default:g})")
+    parser.add_argument("--min-delta", default=f"{params.MIN_DELTA.default:g}",
+                        help=f"EarlyStopping/ModelCheckpoint min_delta (default {params.MIN_DELTA.default:g})")
+    parser.add_argument("--smoothing", default=f"{params.SMOOTHING.default:g}",
+                        help=f"EMA smoothing in [0, 1) for onset detection (default {params.SMOOTHING.default:g})")
     parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
     parser.add_argument("--no-weights", action="store_true",
                         help="curve verdicts only: read no histogram (fastest)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Mapping, Optional, Type, TypeVar
+from typing import Mapping, Optional, Tuple, Type, TypeVar
 
 DEFAULT_PATIENCE = 5
 MAX_PATIENCE = 100_000
@@ -34,15 +34,60 @@ class ParamError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    """One numeric request parameter: its default and the range it is checked against.
+
+    The lower bound is always inclusive; `high` may be `math.inf` (no upper bound).
+    The routes parse with it (`parse`), the CLI takes its defaults and `/meta`
+    serves it (`to_json`) so the tab validates with the same rule.
+    """
+
+    name: str
+    default: float
+    low: float
+    high: float
+    help: str
+    integer: bool = False
+    high_inclusive: bool = True
+
+    def parse(self, args: Mapping[str, str]) -> float:
+        """`args[name]` checked against this spec (`parse_int` / `parse_float`), else the default."""
+        if self.integer:
+            return parse_int(args, self.name, self.default, self.low, self.high)
+        return parse_float(args, self.name, self.default, self.low, self.high, high_inclusive=self.high_inclusive)
+
+    def to_json(self) -> dict:
+        """`{name, default, min, max, min_inclusive, max_inclusive, integer, help}`; `max` null when unbounded."""
+        return {
+            "name": self.name, "default": self.default, "min": self.low,
+            "max": None if math.isinf(self.high) else self.high,
+            "min_inclusive": True, "max_inclusive": self.high_inclusive,
+            "integer": self.integer, "help": self.help,
+        }
+
+
+PATIENCE = ParamSpec("patience", DEFAULT_PATIENCE, 0, MAX_PATIENCE, integer=True,
+                     help="evaluations with no improvement before EarlyStopping stops (Keras EarlyStopping patience)")
+MIN_DELTA = ParamSpec("min_delta", 0.0, 0.0, math.inf,
+                      help="minimum change that counts as an improvement (EarlyStopping / ModelCheckpoint min_delta)")
+SMOOTHING = ParamSpec("smoothing", 0.0, 0.0, 1.0, high_inclusive=False,
+                      help="TensorBoard-style exponential moving average weight for onset detection")
+TOLERANCE = ParamSpec("tolerance", 0.1, 0.0, 1.0,
+                      help="onset tolerance, as a share of the validation range")
+CURVE_SPECS: Tuple[ParamSpec, ...] = (PATIENCE, MIN_DELTA, SMOOTHING, TOLERANCE)
+"""The numeric parameters of every curve route (`parse_curve_params`), in the tab's order."""
+
+
+@dataclasses.dataclass(frozen=True)
 class CurveParams:
-    """What the curve analysis may be asked to vary."""
+    """What the curve analysis may be asked to vary (defaults: `CURVE_SPECS`)."""
 
     metric: Optional[str] = None  # None: validation loss, else the first validation metric
     mode: Optional[str] = None  # None: from the metric's name
-    patience: int = DEFAULT_PATIENCE  # EarlyStopping(patience=...)
-    min_delta: float = 0.0  # EarlyStopping / ModelCheckpoint min_delta
-    smoothing: float = 0.0  # TensorBoard-style EMA weight for onset detection, in [0, 1)
-    tolerance: float = 0.1  # onset tolerance, as a share of the validation range
+    patience: int = PATIENCE.default  # EarlyStopping(patience=...)
+    min_delta: float = MIN_DELTA.default  # EarlyStopping / ModelCheckpoint min_delta
+    smoothing: float = SMOOTHING.default  # TensorBoard-style EMA weight for onset detection, in [0, 1)
+    tolerance: float = TOLERANCE.default  # onset tolerance, as a share of the validation range
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -108,21 +153,21 @@ def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
     return CurveParams(
         metric=name_param(args, "metric"),
         mode=mode.lower() if mode else None,
-        patience=parse_int(args, "patience", DEFAULT_PATIENCE, 0, MAX_PATIENCE),
-        min_delta=parse_float(args, "min_delta", 0.0, 0.0, math.inf),
-        smoothing=parse_float(args, "smoothing", 0.0, 0.0, 1.0, high_inclusive=False),
-        tolerance=parse_float(args, "tolerance", 0.1, 0.0, 1.0),
+        **{spec.name: spec.parse(args) for spec in CURVE_SPECS},
     )
 
 
 def parse_dataclass_floats(cls: Type[T], args: Mapping[str, str]) -> T:
     """An instance of the float-field dataclass `cls`, overriding defaults from `args`.
 
-    Each field may be given by name; values must be finite and non-negative.
+    Each field may be given by name; values must be finite and non-negative (`dataclass_specs`).
     """
-    defaults = cls()
-    overrides = {
-        field.name: parse_float(args, field.name, getattr(defaults, field.name), 0.0, math.inf)
+    return cls(**{spec.name: spec.parse(args) for spec in dataclass_specs(cls)})
+
+
+def dataclass_specs(cls: type) -> Tuple[ParamSpec, ...]:
+    """One `ParamSpec` per float field of `cls`: its default, in [0, inf), help from the field's `doc` metadata."""
+    return tuple(
+        ParamSpec(field.name, field.default, 0.0, math.inf, help=field.metadata.get("doc", ""))
         for field in dataclasses.fields(cls)
-    }
-    return cls(**overrides)
+    )

@@ -28,7 +28,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_overfit_plugin.analysis import weights
-from tb_overfit_plugin import document_cache, fast_provider, integrity, params, reading, report, sweep_report
+from tb_overfit_plugin import document_cache, fast_provider, integrity, params, reading, report, sweep_report, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
             "/hparams_effects": self.hparams_effects_route,
             "/groups": self.groups_route,
             "/stopping": self.stopping_route,
+            "/meta": self.meta_route,
         }
         for resource in self._frontend.iterdir():
             if _content_type(resource.name):
@@ -162,6 +163,11 @@ class OverfitPlugin(base_plugin.TBPlugin):
         frozen = tuple(sorted((run, tuple(sorted(hparams.items()))) for run, hparams in sessions.items()))
         key = (experiment, scalars.digest, histograms.tags_digest, frozen, curve_params)
         return curve_params, scalars, histograms, sessions, key
+
+    @_json_route
+    def meta_route(self, request: wrappers.Request):
+        """The vocabulary the tab renders (`vocabulary.meta_document`): the same for every request."""
+        return ("meta",), vocabulary.meta_document
 
     @_json_route
     def runs_route(self, request: wrappers.Request):

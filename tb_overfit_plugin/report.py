@@ -87,11 +87,13 @@ def _scalar(scalars: SeriesSet, ref: Optional[grouping.SeriesRef]) -> Optional[S
     return scalars.by_run.get(ref.run, {}).get(ref.tag)
 
 
-def _series_json(series: Optional[ScalarSeries], smoothing: float) -> Optional[dict]:
+def _series_json(series: Optional[ScalarSeries], smoothing: float, epoch_based: bool = False) -> Optional[dict]:
+    """A series of `/curves`; `epochs` (aligned with `steps`, `epochs.keras_epoch`) null unless epoch-based."""
     if series is None:
         return None
     return {
         "steps": jsonable.int_list(series.steps),
+        "epochs": [epochs.keras_epoch(step) for step in series.steps] if epoch_based else None,
         "wall_times": jsonable.float_list(series.wall_times),
         "values": jsonable.float_list(series.values),
         "smoothed": jsonable.float_list(curves.smooth_ema(series.values, smoothing)),
@@ -161,7 +163,7 @@ def _diagnostic_series_json(pair: grouping.MetricPair, scalars: SeriesSet, smoot
     document = _metric_json(pair)
     for split in ("train", "validation"):
         ref = getattr(pair, split)
-        series = _series_json(_scalar(scalars, ref), smoothing)
+        series = _series_json(_scalar(scalars, ref), smoothing, pair.epoch_based)
         if series is not None:
             document[split] = dict(ref.to_json(), **series)
     return document
@@ -395,8 +397,8 @@ class Diagnoser:
             "epoch_based": pair.epoch_based,
             "metrics": [_metric_json(p) for p in run.metrics],
             "diagnostics": [_diagnostic_series_json(p, scalars, params.smoothing) for p in run.diagnostics],
-            "train": _series_json(_scalar(scalars, pair.train), params.smoothing),
-            "validation": _series_json(_scalar(scalars, pair.validation), params.smoothing),
+            "train": _series_json(_scalar(scalars, pair.train), params.smoothing, pair.epoch_based),
+            "validation": _series_json(_scalar(scalars, pair.validation), params.smoothing, pair.epoch_based),
             "gap": analysis.get("gap"),
             "generalization_loss": analysis.get("generalization_loss"),
             "learning_rate": None

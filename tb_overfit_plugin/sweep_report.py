@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from tb_overfit_plugin.analysis import curves, grouping, stopping, sweep
+from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep
 from tb_overfit_plugin import jsonable
 from tb_overfit_plugin.params import CurveParams, ParamError
 from tb_overfit_plugin.report import Diagnoser, Monitored, NotFound
@@ -70,11 +70,14 @@ def effects_document(runs_document: dict) -> dict:
 # -- /groups ------------------------------------------------------------------------------
 
 
-def _aggregate_json(series: Sequence[ScalarSeries]) -> Optional[dict]:
+def _aggregate_json(series: Sequence[ScalarSeries], epoch_based: bool) -> Optional[dict]:
+    """The mean curve; `epochs` (aligned with `steps`, `epochs.keras_epoch`) null unless epoch-based."""
     if not series:
         return None
     aggregate = sweep.aggregate([(s.steps, s.values) for s in series])
-    return {"steps": jsonable.int_list(aggregate.steps), "mean": jsonable.float_list(aggregate.mean),
+    return {"steps": jsonable.int_list(aggregate.steps),
+            "epochs": [epochs.keras_epoch(step) for step in aggregate.steps] if epoch_based else None,
+            "mean": jsonable.float_list(aggregate.mean),
             "std": jsonable.float_list(aggregate.std), "count": jsonable.int_list(aggregate.count)}
 
 
@@ -122,12 +125,13 @@ def groups_document(diagnoser: Diagnoser, runs_document: dict, runs: Sequence[gr
         metric = monitored[0].pair.metric if monitored else None  # the group's curves are of one metric
         members = [m for m in monitored if m.pair.metric == metric]
         verdicts = [_verdict(rows[name]) for name in names]
+        epoch_based = bool(members) and all(m.pair.epoch_based for m in members)
         documents.append({
             "group": key, "runs": names,
             "metric": members[0].pair.metric if members else None,
             "mode": members[0].mode if members else None,
-            "validation": _aggregate_json([m.validation for m in members if m.validation is not None]),
-            "train": _aggregate_json([m.train for m in members if m.train is not None]),
+            "validation": _aggregate_json([m.validation for m in members if m.validation is not None], epoch_based),
+            "train": _aggregate_json([m.train for m in members if m.train is not None], epoch_based),
             "best_epoch": _spread_json(sweep.spread([v.best_epoch for v in verdicts])),
             "onset_epoch": _spread_json(sweep.spread([v.onset_epoch for v in verdicts])),
             "best_value": _spread_json(sweep.spread([v.best_value for v in verdicts])),

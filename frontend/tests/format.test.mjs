@@ -1,8 +1,10 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
+  curveEpochs,
   DASH,
   displayX,
+  epochLookup,
   formatInt,
   formatPercent,
   formatPoint,
@@ -70,24 +72,35 @@ test("formatRatio", () => {
   assert.equal(formatRatio(null), DASH);
 });
 
-test("epochs are 1-based steps when epoch-based", () => {
-  assert.equal(displayX(7, true), 8);
-  assert.equal(displayX(7, false), 7);
-  assert.equal(displayX(null, true), null);
-  assert.equal(formatStep(7, true), "epoch 8");
-  assert.equal(formatStep(7, false), "step 7");
-  assert.equal(formatStep(null, true), DASH);
+// Keras: the server's /curves series carry epochs (1-based) aligned with their steps.
+const KERAS = epochLookup({ steps: [6, 7], epochs: [7, 8] });
+
+test("epochs are the server's, looked up by step; steps otherwise", () => {
+  assert.equal(displayX(7, KERAS), 8);
+  assert.equal(displayX(7, null), 7);
+  assert.equal(displayX(null, KERAS), null);
+  assert.equal(formatStep(7, KERAS), "epoch 8");
+  assert.equal(formatStep(7, null), "step 7");
+  assert.equal(formatStep(null, KERAS), DASH);
   assert.equal(xUnit(true), "epoch");
   assert.equal(xUnit(false), "step");
 });
 
+test("the lookup follows whatever epochs the server sends (no step + 1 in the tab)", () => {
+  const odd = curveEpochs({ train: { steps: [0, 100], epochs: [1, 1] }, validation: { steps: [100, 200], epochs: [1, 2] }, diagnostics: [] });
+  assert.equal(displayX(200, odd), 2);
+  assert.equal(formatStep(100, odd), "epoch 1");
+  assert.equal(curveEpochs({ train: { steps: [0, 1], epochs: null }, validation: null }), null);
+  assert.equal(curveEpochs(null), null);
+});
+
 test("formatPoint prefers the backend's epoch", () => {
   assert.equal(formatPoint({ step: 7, epoch: 8 }), "epoch 8");
-  assert.equal(formatPoint({ step: 7, epoch: null }, false), "step 7");
-  assert.equal(formatPoint({ step: 7, epoch: null }, true), "epoch 8");
+  assert.equal(formatPoint({ step: 7, epoch: null }, null), "step 7");
+  assert.equal(formatPoint({ step: 7, epoch: null }, KERAS), "epoch 8");
   assert.equal(formatPoint(null), DASH);
   assert.equal(formatPointShort({ step: 7, epoch: 8 }), "8");
-  assert.equal(formatPointShort({ step: 11, epoch: null }, false), "step 11");
+  assert.equal(formatPointShort({ step: 11, epoch: null }, null), "step 11");
 });
 
 test("modeArrow", () => {
@@ -123,7 +136,7 @@ test("whatIfText mentions min_delta only when set, and uses steps when not epoch
 });
 
 test("whatIfText when EarlyStopping never stops", () => {
-  const t = whatIfText({ ...ES, stop_step: null, stop_epoch: null, restore_step: null, restore_epoch: null, epochs_saved: 0, share_saved: 0 }, { lastStep: 39 });
+  const t = whatIfText({ ...ES, stop_step: null, stop_epoch: null, restore_step: null, restore_epoch: null, epochs_saved: 0, share_saved: 0 }, { lastStep: 39, epochs: epochLookup({ steps: [39], epochs: [40] }) });
   assert.equal(t.stops, false);
   assert.equal(t.short, "EarlyStopping(5) never stops");
   assert.match(t.long, /would not have stopped before the last epoch \(epoch 40\)/);

@@ -1,6 +1,9 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns, withWeights } from "../leaderboard.js";
+import { installMeta } from "./meta_fixture.mjs";
+
+installMeta();
 
 const RUNS = [
   { run: "overfit", status: "overfitting", best: { step: 7, epoch: 8, value: 0.31 }, onset: { step: 9, epoch: 10 },

@@ -4,12 +4,12 @@ import { lineMarkers, MARKERS, markerSpecs } from "../chart_markers.js";
 import { stoppingMarkers } from "../stopping_view.js";
 
 // A /curves document with every kind of marker: best, onset, EarlyStopping stop,
-// checkpoints, LR drops and divergence.
+// checkpoints, LR drops and divergence; its series carry the server's epochs (step + 1 here).
 const CURVES = {
   metric: "loss",
   epoch_based: true,
-  train: { steps: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], values: [] },
-  validation: { steps: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], values: [] },
+  train: { steps: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], values: [] },
+  validation: { steps: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], epochs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], values: [] },
   learning_rate: { drop_steps: [4, 7] },
   analysis: {
     best: { step: 3, value: 0.25 },
@@ -56,8 +56,9 @@ test("markerSpecs: classes, titles, tooltip notes and layers come from the table
   assert.equal(by("diverged").note, null, "divergence has no tooltip note (the status says it)");
 });
 
-test("markerSpecs: steps in display units follow epoch_based; nothing to mark gives no spec", () => {
-  const stepBased = markerSpecs({ ...CURVES, epoch_based: false });
+test("markerSpecs: steps in display units follow the served epochs; nothing to mark gives no spec", () => {
+  const noEpochs = (sr) => ({ ...sr, epochs: null });
+  const stepBased = markerSpecs({ ...CURVES, epoch_based: false, train: noEpochs(CURVES.train), validation: noEpochs(CURVES.validation) });
   assert.equal(stepBased.find((m) => m.name === "best").text, "best step 3 · 0.25");
   assert.deepEqual(markerSpecs({ analysis: {} }), []);
   assert.deepEqual(markerSpecs({ analysis: { best: { step: null, value: null }, early_stop: { patience: 5, stop_step: null }, onset: null } }), []);

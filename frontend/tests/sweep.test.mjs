@@ -5,7 +5,7 @@ import { lineMarkers } from "../chart_markers.js";
 import { effectRows, shareClass } from "../effects_view.js";
 import { DASH, formatEpochs, formatSpread } from "../format.js";
 import { aggregateAt, bandBounds, groupSeries } from "../group_chart.js";
-import { groupEpochBased, groupFacts } from "../groups_view.js";
+import { groupEpochs, groupFacts } from "../groups_view.js";
 import { defaultChosen, ruleKey, rulePoint, stoppingMarkers } from "../stopping_view.js";
 
 const S = (min, median, max, count) => ({ min, median, max, count });
@@ -77,12 +77,11 @@ test("groupSeries skips missing splits; aggregateAt reads one step with its run 
   assert.equal(aggregateAt(null, 0), null);
 });
 
-test("groupEpochBased: Keras runs (best epoch = step + 1) count epochs, others steps", () => {
-  const keras = GROUP.runs.map((run, i) => ({ run, best: { step: i, epoch: i + 1 } }));
-  assert.equal(groupEpochBased(GROUP, keras), true);
-  const stepped = GROUP.runs.map((run, i) => ({ run, best: { step: i * 100, epoch: null } }));
-  assert.equal(groupEpochBased(GROUP, stepped), false);
-  assert.equal(groupEpochBased(GROUP, []), false);
+test("groupEpochs: Keras groups (the server's epochs on the mean curves) count epochs, others steps", () => {
+  const keras = { ...GROUP, validation: { ...GROUP.validation, epochs: [1, 2, 3, 4, 5] } };
+  assert.equal(groupEpochs(keras).get(3), 4);
+  assert.equal(groupEpochs({ ...GROUP, validation: { ...GROUP.validation, epochs: null } }), null);
+  assert.equal(groupEpochs(GROUP), null);
 });
 
 test("groupFacts states the spread of best epoch, onset and best value", () => {

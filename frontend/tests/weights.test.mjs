@@ -1,7 +1,10 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { histogramDomain, histogramOutline, percentileColumn, rebin } from "../weights_charts.js";
-import { allTensors, defaultTensorKey, formatEvidence, tensorKey, tensorSummary } from "../weights_view.js";
+import { allTensors, defaultTensorKey, formatEvidence, ratioClass, tensorKey, tensorSummary } from "../weights_view.js";
+import { installMeta, META } from "./meta_fixture.mjs";
+
+installMeta();
 
 function tensor(name, kind, flags = [], std = [0.05, 0.09]) {
   return {
@@ -9,7 +12,7 @@ function tensor(name, kind, flags = [], std = [0.05, 0.09]) {
     kind,
     steps: [0, 1],
     stats: { std, percentiles: [[-0.1, 0, 0, 0, 0, 0, 0, 0, 0.1], [-0.2, 0, 0, 0, 0.01, 0, 0, 0, 0.25]], peak_count: [1, 2], min: [-0.1, -0.2], max: [0.1, 0.25] },
-    trends: { std_ratio: null },
+    trends: { std_ratio: std[0] > 0 ? std[1] / std[0] : null }, // the server's ratio, null when undefined
     flags,
   };
 }
@@ -49,6 +52,17 @@ test("tensorSummary computes first/last std, ratio and the last range", () => {
   assert.equal(s.peaksLast, 2);
   assert.equal(tensorSummary(DATA.layers[1].tensors[1]).ratio, null, "zero first std has no ratio");
   assert.equal(tensorSummary({ ...DATA.layers[0].tensors[1], trends: { std_ratio: 3 } }).ratio, 3);
+  assert.equal(tensorSummary({ ...DATA.layers[0].tensors[1], trends: { std_ratio: null } }).ratio, null, "the server's ratio only");
+});
+
+test("std ratio colours follow the server's bands", () => {
+  assert.deepEqual([1.8, 3, 10, 0.33, 0.1, 0.05, null].map(ratioClass), ["", "ratio-warn", "ratio-bad", "ratio-warn", "ratio-bad", "ratio-bad", ""]);
+  installMeta({ ...META, std_ratio_bands: [{ band: "bad", at_least: 2, at_most: 0.5 }] });
+  try {
+    assert.deepEqual([1.8, 2, 0.5, 3].map(ratioClass), ["", "ratio-bad", "ratio-bad", "ratio-bad"]);
+  } finally {
+    installMeta();
+  }
 });
 
 test("formatEvidence formats numbers and nested values", () => {

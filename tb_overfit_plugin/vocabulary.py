@@ -1,0 +1,93 @@
+"""The words and numbers the tab shows, from their single sources: `GET /meta`.
+
+Statuses (`report.STATUSES`) with a label, an urgency rank and a hint that
+states the rule deciding them (formatted from `curves`' constants), weight
+flags with their severity (`weights.FLAG_SEVERITIES`) and the rule's
+`weights.Thresholds` field, severities ranked as `weights.SEVERITIES`, the
+numeric parameters of the routes (`params.CURVE_SPECS` and the thresholds'
+specs) and the colour bands of a tensor's std ratio. The tab renders these
+instead of carrying its own copy; the document is constant for a process.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from tb_overfit_plugin import params, report
+from tb_overfit_plugin.analysis import curves, weights
+
+STATUS_RANKS = (
+    "diverged", "overfitting", "worsening", "not_learning", "plateau",
+    "improving", "no_validation", "too_short", report.NO_METRICS,
+)
+"""Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
+
+STD_RATIO_WARN_HIGH = 3.0
+"""A std ratio (std_last / std_first) at or above this is coloured as a warning."""
+STD_RATIO_WARN_LOW = 0.33
+"""A std ratio at or below this is coloured as a warning."""
+
+
+def _status_hints() -> dict:
+    """Each status's rule in one sentence, citing the analysis constants."""
+    tolerance = (f"the onset tolerance (tolerance x the validation range, tightened to {curves.NOISE_TOLERANCE:g} "
+                 f"noise levels, never below {curves.MATERIAL_FRACTION:.1%} of the metric's best)")
+    return {
+        "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
+                     f"{curves.EXPLOSION_FACTOR:g}x its first value."),
+        "overfitting": (f"Validation got worse than its best by more than {tolerance} for at least "
+                        f"{curves.MIN_LASTING_POINTS} points, while training kept improving."),
+        "worsening": (f"Validation got worse than its best by more than {tolerance} for at least "
+                      f"{curves.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits."),
+        "not_learning": (f"Both curves improved on their first value by less than "
+                         f"{curves.LEARNING_FRACTION:.0%} of its magnitude."),
+        "plateau": "Validation has not improved for `patience` evaluations since its best, and did not worsen significantly.",
+        "improving": "Validation's best is within the last `patience` evaluations.",
+        "no_validation": "Only training curves were logged: overfitting cannot be judged.",
+        "too_short": f"Fewer than {curves.MIN_POINTS} finite values: too few to judge.",
+        report.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
+    }
+
+
+def _flag_hints() -> dict:
+    """Each weight flag's rule in one sentence, with the `Thresholds` field (and default) it uses."""
+    t = weights.Thresholds()
+    return {
+        "identical_values": "Every value of the tensor is the same number (e.g. a constant initialiser that never trained).",
+        "all_zero": "Every value of the tensor is 0.",
+        "exploding": (f"std or max|value| grew by more than explode_factor ({t.explode_factor:g}) x "
+                      f"its first step's, or became non-finite."),
+        "collapsing": f"std fell below collapse_factor ({t.collapse_factor:g}) x its first step's.",
+        "unchanged": (f"{weights.UNCHANGED_MIN_STEPS}+ steps and no step-to-step movement above "
+                      f"unchanged_tolerance ({t.unchanged_tolerance:g})."),
+    }
+
+
+def _label(name: str) -> str:
+    """"not_learning" -> "Not learning"."""
+    return name.replace("_", " ").capitalize()
+
+
+@functools.lru_cache(maxsize=1)
+def meta_document() -> dict:
+    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "thresholds", "std_ratio_bands"}``.
+
+    Bands: ``bad`` when ratio >= explode_factor or <= collapse_factor (the
+    `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
+    """
+    hints, flag_hints, t = _status_hints(), _flag_hints(), weights.Thresholds()
+    assert set(STATUS_RANKS) == set(report.STATUSES) == set(hints), "every status needs a rank and a hint"
+    assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
+    return {
+        "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank}
+                     for rank, status in enumerate(STATUS_RANKS)],
+        "severities": [{"severity": severity, "rank": rank + 1} for rank, severity in enumerate(weights.SEVERITIES)],
+        "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag]}
+                  for flag, severity in weights.FLAG_SEVERITIES.items()],
+        "params": [spec.to_json() for spec in params.CURVE_SPECS],
+        "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
+        "std_ratio_bands": [
+            {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},
+            {"band": "warn", "at_least": STD_RATIO_WARN_HIGH, "at_most": STD_RATIO_WARN_LOW},
+        ],
+    }
