@@ -100,6 +100,51 @@ def _smoothed(curve: Optional[Curve], weight: float) -> Optional[np.ndarray]:
     return None if curve is None or weight == 0 else smooth_ema(curve.values, weight)
 
 
+def _check_arguments(mode: str, patience: int, tolerance: float, smoothing: float) -> None:
+    """Raises ValueError for a parameter `analyze_metric` cannot use."""
+    check_mode(mode)
+    if patience < 0:
+        raise ValueError(f"patience must be >= 0, got {patience!r}")
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    check_smoothing(smoothing)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Judged:
+    """The curves the onset is judged on, and what pairs the training curve with validation."""
+
+    validation: Optional[np.ndarray]  # smoothed if asked, else raw; None without validation
+    train: Optional[np.ndarray]  # training curve (smoothed if asked) at the validation steps
+    best_train_value: Optional[float]  # raw training value at (or just before) the best step
+    gap_steps: np.ndarray
+    gap_values: np.ndarray
+
+
+def _judge(
+    train: Optional[Curve],
+    validation: Optional[Curve],
+    smoothed_train: Optional[np.ndarray],
+    smoothed_validation: Optional[np.ndarray],
+    best: Optional[int],
+    mode: str,
+) -> _Judged:
+    """`_Judged` for the two curves: the onset is judged on the curves as the chart shows them."""
+    if validation is None:
+        return _Judged(None, None, None, NO_CURVE.steps, NO_CURVE.values)
+    judged_validation = validation.values if smoothed_validation is None else smoothed_validation
+    if train is None:
+        return _Judged(judged_validation, None, None, NO_CURVE.steps, NO_CURVE.values)
+    best_train_value = None
+    if best is not None:
+        best_train_value = float(value_at_or_before(train, train.values, validation.steps[[best]])[0])
+    judged_train = value_at_or_before(
+        train, train.values if smoothed_train is None else smoothed_train, validation.steps
+    )
+    gap_steps, gap_values = generalization_gap(train, validation, mode)
+    return _Judged(judged_validation, judged_train, best_train_value, gap_steps, gap_values)
+
+
 def analyze_metric(
     train_steps: Optional[ArrayLike],
     train_values: Optional[ArrayLike],
@@ -140,9 +185,10 @@ def analyze_metric(
     tolerance : float >= 0
         Onset tolerance relative to the validation range, capped by the
         noise and floored by materiality:
-        ``tol = max(|min_delta|, clip(3 * sigma, R / 5, R), MATERIAL_FRACTION * |best(v)|)``
+        ``tol = max(|min_delta|, clip(NOISE_TOLERANCE * sigma, R / RANGE_FLOOR_DIVISOR, R),
+        MATERIAL_FRACTION * |best(v)|)``
         with ``R = tolerance * (max(v) - min(v))`` over the finite (smoothed)
-        validation values (`onset_tolerance`, `MATERIAL_FRACTION`).
+        validation values (`onset.onset_tolerance`, `onset.MATERIAL_FRACTION`).
     epoch_based : bool
         Whether step ``s`` is Keras epoch ``s + 1``; the explanation then
         says "epoch N", else "step S", and the JSON carries epochs.
@@ -160,11 +206,11 @@ def analyze_metric(
     the first that applies of:
 
     ``too_short``
-        fewer than 3 finite validation values (training values when there
+        fewer than `status.MIN_POINTS` finite validation values (training values when there
         is no validation);
     ``diverged``
         a non-finite training or validation value, or (mode "min") a
-        training value above 10x its first value; ``diverged_step`` is the
+        training value above `divergence.EXPLOSION_FACTOR` times its first value; ``diverged_step`` is the
         first such step;
     ``no_validation``
         no validation series: best, early stopping and checkpoints then
@@ -180,10 +226,10 @@ def analyze_metric(
     ``not_learning``
         for both training and validation (validation alone without a
         training series) ``best`` beats ``first`` by less than
-        ``0.01 * |first|``;
+        ``LEARNING_FRACTION * |first|`` (`status.LEARNING_FRACTION`);
     ``improving``
-        the best is among the last ``max(1, patience)`` points:
-        ``n - 1 - best_index < max(1, patience)``;
+        the best is among the last ``max(MIN_IMPROVING_WINDOW, patience)`` points:
+        ``n - 1 - best_index < max(MIN_IMPROVING_WINDOW, patience)`` (`status.MIN_IMPROVING_WINDOW`);
     ``plateau``
         otherwise: no improvement for ``patience`` points, and no
         significant worsening.
@@ -192,12 +238,7 @@ def analyze_metric(
     ``val - train`` (min) or ``train - val`` (max), positive when
     validation is worse. The *generalization loss* is `generalization_loss`.
     """
-    check_mode(mode)
-    if patience < 0:
-        raise ValueError(f"patience must be >= 0, got {patience!r}")
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
-    check_smoothing(smoothing)
+    _check_arguments(mode, patience, tolerance, smoothing)
     if epoch_based:
         epoch_of = epochs.keras_epoch
     train = read_curve(train_steps, train_values, "train")
@@ -206,24 +247,15 @@ def analyze_metric(
 
     smoothed_train, smoothed_validation = _smoothed(train, smoothing), _smoothed(validation, smoothing)
     best = best_index(primary.values, mode)
-    best_train_value = judged_validation = judged_train = onset = None
-    gap_steps, gap_values = NO_CURVE.steps, NO_CURVE.values
-    if validation is not None and train is not None:
-        if best is not None:
-            best_train_value = float(value_at_or_before(train, train.values, validation.steps[[best]])[0])
-        # The onset is judged on the curves as the chart shows them: smoothed if asked.
-        judged_train = value_at_or_before(
-            train, train.values if smoothed_train is None else smoothed_train, validation.steps
-        )
-        gap_steps, gap_values = generalization_gap(train, validation, mode)
-    if validation is not None:
-        judged_validation = validation.values if smoothed_validation is None else smoothed_validation
+    judged = _judge(train, validation, smoothed_train, smoothed_validation, best, mode)
     # Noise of the raw measurements: a smoothed curve's differences are
     # correlated and would understate it.
     noise = noise_level(primary.finite_values())
-    tol = onset_tolerance(primary.values if judged_validation is None else judged_validation, mode, noise, min_delta, tolerance)
+    tol = onset_tolerance(primary.values if judged.validation is None else judged.validation,
+                          mode, noise, min_delta, tolerance)
+    onset = None
     if validation is not None:
-        onset = overfitting_onset(judged_validation, judged_train, mode, min_delta, tol, noise)
+        onset = overfitting_onset(judged.validation, judged.train, mode, min_delta, tol, noise)
 
     evidence = Evidence(
         name=name,
@@ -236,8 +268,8 @@ def analyze_metric(
         validation=validation,
         primary=primary,
         best_index=best,
-        judged_validation=judged_validation,
-        judged_train=judged_train,
+        judged_validation=judged.validation,
+        judged_train=judged.train,
         tolerance=tol,
         onset=onset,
         divergence=first_divergence(train, validation, mode, name),
@@ -251,7 +283,7 @@ def analyze_metric(
         epoch_of=epoch_of,
         best_index=best,
         best_value=None if best is None else float(primary.values[best]),
-        best_train_value=best_train_value,
+        best_train_value=judged.best_train_value,
         onset_index=None if onset is None else onset.index,
         onset_value=None if onset is None else float(primary.values[onset.index]),
         patience=int(patience),
@@ -260,8 +292,8 @@ def analyze_metric(
         save_best_indices=save_best_only_indices(primary.values, mode, min_delta),
         diverged_step=None if evidence.divergence is None else evidence.divergence.step,
         tolerance=float(tol),
-        gap_steps=gap_steps,
-        gap_values=gap_values,
+        gap_steps=judged.gap_steps,
+        gap_values=judged.gap_values,
         generalization_loss=None if validation is None else generalization_loss(validation.values, mode),
         smoothed_validation=smoothed_validation,
         smoothed_train=smoothed_train,

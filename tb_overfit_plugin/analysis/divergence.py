@@ -28,7 +28,7 @@ def _first_nonfinite(curve: Curve, label: str) -> Optional[Divergence]:
 
 
 def _first_explosion(curve: Curve, label: str) -> Optional[Divergence]:
-    """First value ``> 10 * |first finite value|`` (a first value of 0 gives no limit)."""
+    """First value ``> EXPLOSION_FACTOR * |first finite value|`` (a first value of 0 gives no limit)."""
     finite = curve.finite_values()
     if finite.size == 0 or finite[0] == 0:
         return None

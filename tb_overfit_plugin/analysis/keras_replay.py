@@ -88,10 +88,10 @@ def early_stopping(
     return EarlyStoppingOutcome(stop_index=stop, restore_index=int(last_improvement[stop]))
 
 
-def learning_rate_drops(lr_values: ArrayLike, rtol: float = 1e-6) -> np.ndarray:
+def learning_rate_drops(lr_values: ArrayLike, rtol: float = LR_DROP_RTOL) -> np.ndarray:
     """Positions where the learning rate was cut (ReduceLROnPlateau, step schedules).
 
-    ``{ i > 0 : lr[i] < lr[i-1] * (1 - rtol) }``; `rtol` ignores float32
+    ``{ i > 0 : lr[i] < lr[i-1] * (1 - rtol) }``, ``rtol = LR_DROP_RTOL`` by default; `rtol` ignores float32
     round-off in logged rates. NaN never counts as a drop.
 
     Returns

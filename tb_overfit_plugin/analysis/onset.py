@@ -32,16 +32,20 @@ so a curve flat at chance (accuracy 0.24, a one-sample change in 12,000 is
 still judged relative to itself (0.001 -> 0.002 is material), and an accuracy
 near 1 needs to fall by half a point."""
 
-# Consistency constant of the median absolute deviation: MAD * 1.4826 estimates
-# the standard deviation of normally distributed data.
-_MAD_TO_SIGMA = 1.4826
+MAD_TO_SIGMA = 1.4826
+"""Consistency constant of the median absolute deviation: ``MAD_TO_SIGMA * MAD``
+estimates the standard deviation of normally distributed data."""
+
+RANGE_FLOOR_DIVISOR = 5.0
+"""The noise term never pulls the onset tolerance below ``R / RANGE_FLOOR_DIVISOR``
+(``R``: `onset_tolerance`'s share of the curve's range)."""
 
 
 def noise_level(values: np.ndarray) -> float:
     """Robust per-point noise level of a curve from its first differences ``d``.
 
-    ``sigma = 1.4826 * median(|d - median(d)|) / sqrt(2)``: subtracting the
-    median difference removes a steady trend, 1.4826 * MAD estimates a
+    ``sigma = MAD_TO_SIGMA * median(|d - median(d)|) / sqrt(2)``: subtracting the
+    median difference removes a steady trend, MAD_TO_SIGMA * MAD estimates a
     standard deviation robustly (exact for normal noise), and a difference
     of two independent noisy points has twice the variance of one point.
     """
@@ -49,7 +53,7 @@ def noise_level(values: np.ndarray) -> float:
     if differences.size == 0:
         return 0.0
     mad = np.median(np.abs(differences - np.median(differences)))
-    return float(_MAD_TO_SIGMA * mad / math.sqrt(2.0))
+    return float(MAD_TO_SIGMA * mad / math.sqrt(2.0))
 
 
 def onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: float, tolerance: float) -> float:
@@ -57,12 +61,12 @@ def onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: floa
 
         R   = tolerance * (max(v) - min(v))
         M   = MATERIAL_FRACTION * |best(v)|         (best: min(v) or max(v) by mode)
-        tol = max(|min_delta|, clip(3 * sigma, R / 5, R), M)
+        tol = max(|min_delta|, clip(NOISE_TOLERANCE * sigma, R / RANGE_FLOOR_DIVISOR, R), M)
 
     ``R`` keeps the tolerance meaningful on short, coarse curves; the noise
     term (``sigma = noise``, the raw curve's `noise_level`) tightens it on
     clean curves, so the onset of a smooth rise is found where the rise
-    starts, but never below a fifth of ``R``, so a negligible drift of a
+    starts, but never below ``R / RANGE_FLOOR_DIVISOR``, so a negligible drift of a
     noiseless curve is not one. ``M`` makes the worsening material on the
     metric's own scale, not only relative to the curve's range: a curve that
     barely moves (flat at chance level) has a tiny range, and a change of one
@@ -73,7 +77,7 @@ def onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: floa
     level = float(abs(finite.min() if mode == "min" else finite.max())) if finite.size else 0.0
     by_range = tolerance * spread
     by_noise = NOISE_TOLERANCE * noise
-    return max(abs(min_delta), min(max(by_noise, by_range / 5.0), by_range), MATERIAL_FRACTION * level)
+    return max(abs(min_delta), min(max(by_noise, by_range / RANGE_FLOOR_DIVISOR), by_range), MATERIAL_FRACTION * level)
 
 
 def generalization_gap(train: Curve, validation: Curve, mode: str) -> tuple:
@@ -96,7 +100,6 @@ def generalization_loss(validation: np.ndarray, mode: str) -> Optional[np.ndarra
     lowest_so_far = np.fmin.accumulate(validation)
     with np.errstate(invalid="ignore"):
         return 100.0 * (validation / lowest_so_far - 1.0)
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +127,7 @@ def overfitting_onset(
     absolute tolerance (`onset_tolerance`)::
 
         J     = max{ j >= b : worse(j) <= tol }
-        onset = J + 1,   provided J < n - 2 (at least 2 worse points)
+        onset = J + 1,   provided n - onset >= MIN_LASTING_POINTS
 
     so every point from the onset to the end is worse than the best by more
     than ``tol``; a spike that comes back within ``tol`` (or to a new best)

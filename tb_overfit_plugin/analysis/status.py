@@ -34,6 +34,10 @@ STATUSES = (
 MIN_POINTS = 3
 """Fewer finite points than this and the curve is `too_short` to judge."""
 
+MIN_IMPROVING_WINDOW = 1
+"""A curve is `improving` while its best is among its last ``max(MIN_IMPROVING_WINDOW,
+patience)`` points: with patience 0 only a best at the latest point counts."""
+
 LEARNING_FRACTION = 0.01
 """A curve whose best improves on its first value by less than this fraction
 of the first value's magnitude has not learnt anything."""
@@ -48,7 +52,7 @@ def _net_gain(curve: Curve, mode: str) -> tuple:
 
 
 def _barely_learnt(curve: Curve, mode: str) -> bool:
-    """``gain < 0.01 * |first|`` (or no gain at all), with `_net_gain`'s first and gain."""
+    """``gain < LEARNING_FRACTION * |first|`` (or no gain at all), with `_net_gain`'s first and gain."""
     first, _, gain = _net_gain(curve, mode)
     return gain <= 0.0 or gain < LEARNING_FRACTION * abs(first)
 
@@ -105,7 +109,7 @@ def status_of(evidence: Evidence) -> str:
     logged = [curve for curve in (evidence.train, evidence.validation) if curve is not None]
     if all(_barely_learnt(curve, evidence.mode) for curve in logged):
         return "not_learning"
-    if evidence.points_since_best() < max(1, evidence.patience):
+    if evidence.points_since_best() < max(MIN_IMPROVING_WINDOW, evidence.patience):
         return "improving"
     return "plateau"
 
