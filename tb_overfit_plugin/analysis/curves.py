@@ -60,6 +60,7 @@ from tb_overfit_plugin.analysis.smoothing import check_smoothing, smooth_ema
 from tb_overfit_plugin.analysis.sorted_curve import NO_CURVE, Curve, read_curve, value_at_or_before
 from tb_overfit_plugin.analysis.status import EXPLAIN, STATUSES, EpochOf, Evidence, status_of  # noqa: F401
 
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class CurveAnalysis:
     """The verdict on one metric's curves; see `analyze_metric`.

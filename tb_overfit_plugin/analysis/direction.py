@@ -61,7 +61,6 @@ def metric_mode(name: str) -> str:
     return "min"
 
 
-
 def check_mode(mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
@@ -120,7 +119,6 @@ def keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.nda
             improved[index] = True
             best = as_best[index]
     return improved
-
 
 
 def best_index(values: np.ndarray, mode: str) -> Optional[int]:
