@@ -21,6 +21,7 @@ from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping, weights
 from tb_overfit_plugin import jsonable
+from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.params import CurveParams, quoted
 from tb_overfit_plugin.reading import Listing, SeriesSet
@@ -277,7 +278,7 @@ class Diagnoser:
 
     def _analysis(self, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
                   series: bool = True) -> dict:
-        """`curves.analyze_metric(...).to_json(series)` plus the monitor, memoised by experiment and data version.
+        """`analysis_json(curves.analyze_metric(...), series)` plus the monitor, memoised by experiment and data version.
 
         `series=False`: the verdict without per-step series, as `/runs` rows need.
         """
@@ -290,7 +291,7 @@ class Diagnoser:
                           series: bool = True) -> dict:
         monitored = _monitored(run, pair, scalars, params)
         train, validation, mode = monitored.train, monitored.validation, monitored.mode
-        analysis = curves.analyze_metric(
+        analysis = analysis_json(curves.analyze_metric(
             train.steps if train else None,
             train.values if train else None,
             validation.steps if validation else None,
@@ -303,7 +304,7 @@ class Diagnoser:
             epoch_based=pair.epoch_based,
             epoch_of=monitored.epoch_of,
             name=pair.metric,
-        ).to_json(series)
+        ), series)
         learning_rate = _scalar(scalars, run.learning_rate)
         analysis["lr_drop_steps"] = (
             jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])

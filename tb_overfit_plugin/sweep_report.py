@@ -14,6 +14,7 @@ import numpy as np
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep
 from tb_overfit_plugin import jsonable
+from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin.params import CurveParams, ParamError
 from tb_overfit_plugin.report import Diagnoser, Monitored, NotFound
 from tb_overfit_plugin.analysis.series import ScalarSeries
@@ -97,11 +98,11 @@ def _group_verdict(members: List[Monitored], params: CurveParams) -> Optional[di
     if (val_steps is None or not val_steps.size) and (train_steps is None or not train_steps.size):
         return None
     first = members[0]
-    analysis = curves.analyze_metric(
+    analysis = analysis_json(curves.analyze_metric(
         train_steps, train_mean, val_steps, val_mean, mode=first.mode, patience=params.patience,
         min_delta=params.min_delta, smoothing=params.smoothing, tolerance=params.tolerance,
         epoch_based=first.pair.epoch_based, name=f"{first.pair.metric} (mean of {len(members)} runs)",
-    ).to_json(series=False)
+    ), series=False)
     return {name: analysis[name] for name in ("status", "explanation", "best", "onset", "early_stop")}
 
 

@@ -358,6 +358,6 @@ def test_add_scalars_with_the_split_first_is_one_training_run(served):
     *[(name, "min") for name in ("box_loss", "dfl_loss", "wer", "perplexity", "average_loss", "emd", "temperature")],
 ])
 def test_metric_mode_of_the_writers_metric_names(name, mode):
-    from tb_overfit_plugin.analysis.curves import metric_mode
+    from tb_overfit_plugin.analysis.direction import metric_mode
 
     assert metric_mode(name) == mode

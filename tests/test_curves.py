@@ -11,17 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tb_overfit_plugin.analysis import curves
-from tb_overfit_plugin.analysis.curves import (
+from tb_overfit_plugin.analysis import curves, direction, onset, status
+from tb_overfit_plugin.analysis.curves import analyze_metric
+from tb_overfit_plugin.analysis.direction import is_improvement, metric_mode
+from tb_overfit_plugin.analysis.keras_replay import (
     EarlyStoppingOutcome,
-    analyze_metric,
     early_stopping,
-    is_improvement,
     learning_rate_drops,
-    metric_mode,
     save_best_only_indices,
-    smooth_ema,
 )
+from tb_overfit_plugin.analysis.smoothing import smooth_ema
+from tb_overfit_plugin.curve_json import analysis_json
 
 JSON_KEYS = {
     "status",
@@ -81,8 +81,8 @@ def noisy_u_shaped_loss(seed: int, turn: int = 15, n: int = 30) -> np.ndarray:
 
 
 def as_json(analysis) -> dict:
-    """`to_json()` after checking it is strict JSON (no NaN / Infinity)."""
-    document = analysis.to_json()
+    """`analysis_json()` after checking it is strict JSON (no NaN / Infinity)."""
+    document = analysis_json(analysis)
     json.dumps(document, allow_nan=False)
     return document
 
@@ -250,7 +250,7 @@ def test_improvement_mask_equals_is_improvement_one_value_at_a_time(values, mode
         improved = is_improvement(value, best, mode, min_delta)
         expected.append(improved)
         best = value if improved else best
-    assert curves._keras_improvements(values, mode, min_delta).tolist() == expected
+    assert direction.keras_improvements(values, mode, min_delta).tolist() == expected
 
 
 def test_save_best_only_indices_acceptance_case():
@@ -642,7 +642,7 @@ STATUS_EXAMPLES = {
 }
 
 
-@pytest.mark.parametrize("status", curves.STATUSES)
+@pytest.mark.parametrize("status", status.STATUSES)
 @pytest.mark.parametrize("smoothing", [0.0, 0.6])
 def test_every_status_gives_strict_json_with_exactly_the_documented_keys(status, smoothing):
     analysis = analyze(**STATUS_EXAMPLES[status], smoothing=smoothing)
@@ -698,7 +698,7 @@ def _series(draw):
 @given(
     train=st.one_of(st.none(), _series()),
     validation=st.one_of(st.none(), _series()),
-    mode=st.sampled_from(curves.MODES),
+    mode=st.sampled_from(direction.MODES),
     patience=st.integers(0, 6),
     smoothing=st.sampled_from([0.0, 0.6, 0.99]),
 )
@@ -711,7 +711,7 @@ def test_any_input_gives_strict_json_without_numpy_warnings(train, validation, m
             train_steps, train_values, val_steps, val_values, mode=mode, patience=patience, smoothing=smoothing
         )
         document = as_json(analysis)
-    assert document["status"] in curves.STATUSES
+    assert document["status"] in status.STATUSES
     assert set(document) == JSON_KEYS
 
 
@@ -762,8 +762,8 @@ def test_accuracy_flat_at_chance_is_not_overfitting(monkeypatch):
     counts = np.array([2838, 2840, 2842, 2841, 2841, 2840, 2841, 2841, 2840, 2841, 2840, 2841])
     analysis = analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy")
     assert analysis.status == "not_learning" and analysis.onset_index is None
-    assert analysis.tolerance == pytest.approx(curves.MATERIAL_FRACTION * counts.max() / EVAL_SAMPLES)
-    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)  # without the rule: "worse by more than 3.3e-05"
+    assert analysis.tolerance == pytest.approx(onset.MATERIAL_FRACTION * counts.max() / EVAL_SAMPLES)
+    monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)  # without the rule: "worse by more than 3.3e-05"
     assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "worsening"
 
 
@@ -771,7 +771,7 @@ def test_accuracy_near_one_jittering_by_a_sample_is_not_overfitting(monkeypatch)
     validation = (11941 - np.array([1, 1, 0, 1, 1, 2, 1, 1, 2, 1, 2, 2, 1, 2, 2])) / EVAL_SAMPLES
     train = np.linspace(0.98, 0.9999, validation.size)
     assert analyze(train, validation, mode="max", name="accuracy").status == "plateau"
-    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)
+    monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
     assert analyze(train, validation, mode="max", name="accuracy").status == "overfitting"
 
 
@@ -779,7 +779,7 @@ def test_accuracy_near_one_falling_by_a_point_is_overfitting():
     validation = np.concatenate([np.linspace(0.95, 0.995, 10), np.linspace(0.993, 0.985, 10)])
     analysis = analyze(np.linspace(0.9, 0.9999, 20), validation, mode="max", name="accuracy")
     assert analysis.status == "overfitting" and analysis.best_index == 9
-    assert analysis.tolerance >= curves.MATERIAL_FRACTION * 0.995
+    assert analysis.tolerance >= onset.MATERIAL_FRACTION * 0.995
 
 
 def test_loss_near_zero_is_judged_relative_to_itself():
@@ -787,7 +787,7 @@ def test_loss_near_zero_is_judged_relative_to_itself():
     validation = np.concatenate([np.geomspace(0.01, 0.002, 11), np.linspace(0.0022, 0.004, 19)])
     analysis = analyze(np.geomspace(0.01, 1e-5, 30), validation)
     assert analysis.status == "overfitting" and analysis.best_index == 10
-    assert curves.MATERIAL_FRACTION * 0.002 < analysis.tolerance < 0.0002
+    assert onset.MATERIAL_FRACTION * 0.002 < analysis.tolerance < 0.0002
 
 
 def test_without_a_train_series_the_explanation_says_only_the_worsening_is_known():

@@ -104,7 +104,7 @@ def test_broken_run_hidden_units_stay_identical(events):
 
 @pytest.mark.parametrize("query", [{}, {"metric": "accuracy"}, {"smoothing": "0.6"}])
 def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch, query):
-    from tb_overfit_plugin.analysis import curves
+    from tb_overfit_plugin.analysis import onset
     from tb_overfit_plugin import params, report
 
     data = read_logdir(demo_logdir)
@@ -115,7 +115,7 @@ def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch
                 for row in document["runs"]}
 
     with_rule = verdicts()
-    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)
+    monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
     assert verdicts() == with_rule
     assert {run: status for run, (status, _, _) in with_rule.items()} == {
         "overfit": "overfitting", "regularized": "plateau", "broken": "improving"}

@@ -3,7 +3,7 @@
 Each generated sequence of monitored values is fed, epoch by epoch, to a real
 `keras.callbacks.EarlyStopping` / `keras.callbacks.ModelCheckpoint` driving a
 tiny fake model, and their decisions are compared with
-`curves.early_stopping` / `curves.save_best_only_indices`.
+`keras_replay.early_stopping` / `keras_replay.save_best_only_indices`.
 
 The ModelCheckpoint replay calls two private methods, `_set_monitor_op()` and
 `_should_save_model(epoch, batch, logs, filepath)` (checked against Keras
@@ -27,10 +27,10 @@ keras = pytest.importorskip("keras")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tb_overfit_plugin.analysis.curves import (  # noqa: E402
+from tb_overfit_plugin.analysis.direction import is_improvement  # noqa: E402
+from tb_overfit_plugin.analysis.keras_replay import (  # noqa: E402
     EarlyStoppingOutcome,
     early_stopping,
-    is_improvement,
     save_best_only_indices,
 )
 

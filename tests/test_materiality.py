@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin.analysis import curves
+from tb_overfit_plugin.analysis import onset
 from tb_overfit_plugin import cli
 
 EVAL_SAMPLES = 12_000
@@ -63,9 +63,9 @@ def test_accuracy_flat_at_chance_is_not_learning_not_overfitting(hf_logdir, plug
     assert (chance["status"], chance["onset"]) == ("not_learning", None)
     assert "went from 0.2365 to at best 0.2368" in chance["explanation"]
     _, curves_document = plugin_client(hf_logdir).get("curves", run="chance", metric="accuracy")
-    assert curves_document["analysis"]["tolerance"] == pytest.approx(curves.MATERIAL_FRACTION * max(CHANCE_COUNTS) / EVAL_SAMPLES)
+    assert curves_document["analysis"]["tolerance"] == pytest.approx(onset.MATERIAL_FRACTION * max(CHANCE_COUNTS) / EVAL_SAMPLES)
     # The same files without the materiality rule: the reported false alarm.
-    monkeypatch.setattr(curves, "MATERIAL_FRACTION", 0.0)
+    monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
     _, unguarded = plugin_client(hf_logdir).get("runs", metric="accuracy")
     assert _rows(unguarded)["chance"]["status"] == "worsening"  # the false alarm, named as what it is without a train curve
 

@@ -24,6 +24,7 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin.analysis import curves
+from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin import cli
 
 FIRST_FIT, SECOND_FIT = 12, 5
@@ -136,8 +137,8 @@ def test_keras_refit_is_judged_on_the_second_fit(restarted, python_client):
     assert validation["steps"] == train["steps"] == list(range(SECOND_FIT))
     np.testing.assert_allclose(validation["values"], second["val_loss"], rtol=1e-6)
     np.testing.assert_allclose(train["values"], second["loss"], rtol=1e-6)
-    expected = curves.analyze_metric(np.arange(SECOND_FIT), second["loss"], np.arange(SECOND_FIT), second["val_loss"],
-                                     mode="min", name="loss").to_json()
+    expected = analysis_json(curves.analyze_metric(np.arange(SECOND_FIT), second["loss"], np.arange(SECOND_FIT),
+                                                   second["val_loss"], mode="min", name="loss"))
     row = _rows(python_client.get("runs")[1])["refit"]
     assert (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"]) == (
         expected["status"], expected["best"]["step"], expected["onset"] and expected["onset"]["step"])

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tb_overfit_plugin.analysis import curves, stopping
+from tb_overfit_plugin.analysis import keras_replay, smoothing, stopping
 
 
 def _by(outcomes, rule, parameter):
@@ -73,9 +73,9 @@ def test_max_metrics_use_the_error_rate_or_are_not_judged_by_ratios():
 def test_patience_rules_are_the_keras_replay(values, patience):
     outcomes = stopping.compare(values, "min", patience=patience)
     for p in set(stopping.PATIENCES) | {patience}:
-        replay = curves.early_stopping(values, "min", p)
+        replay = keras_replay.early_stopping(values, "min", p)
         outcome = _by(outcomes, "patience", p)
         assert (outcome.stop_index, outcome.restore_index) == (replay.stop_index, replay.restore_index)
         assert outcome.regret >= 0.0
-    ema = curves.early_stopping(curves.smooth_ema(values, stopping.EMA_WEIGHT), "min", patience)
+    ema = keras_replay.early_stopping(smoothing.smooth_ema(values, stopping.EMA_WEIGHT), "min", patience)
     assert _by(outcomes, "ema_patience", patience).stop_index == ema.stop_index

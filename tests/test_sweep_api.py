@@ -13,6 +13,7 @@ import pytest
 import keras_sweep
 import logwriters
 from tb_overfit_plugin.analysis import curves, stopping, sweep
+from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin import cli
 
 GROUPS = r"(.*)_seed\d+"
@@ -193,9 +194,9 @@ def test_group_means_and_verdict_from_the_event_files(sweep_logdir, sweep_client
             np.testing.assert_allclose(group[split]["std"], table.std(axis=0, ddof=1), rtol=1e-9)
             means[split] = table.mean(axis=0)
         # The group's verdict is the curve analysis of the two mean curves (default parameters).
-        expected = curves.analyze_metric(np.arange(len(means["train"])), means["train"],
-                                         np.arange(len(means["validation"])), means["validation"], mode="min",
-                                         name=f"loss (mean of {len(group['runs'])} runs)").to_json(series=False)
+        expected = analysis_json(curves.analyze_metric(
+            np.arange(len(means["train"])), means["train"], np.arange(len(means["validation"])),
+            means["validation"], mode="min", name=f"loss (mean of {len(group['runs'])} runs)"), series=False)
         assert group["verdict"] == {key: pytest.approx(expected[key]) for key in group["verdict"]}
         assert group["verdict"]["best"]["epoch"] == int(np.argmin(means["validation"])) + 1
 

@@ -7,9 +7,9 @@ and what that costs or saves. The rules:
 
 * **Keras patience** (`PATIENCE_RULE`): ``keras.callbacks.EarlyStopping(
   patience=p, restore_best_weights=True)``, replayed exactly by
-  `curves.early_stopping`, for the user's patience and `PATIENCES`.
+  `keras_replay.early_stopping`, for the user's patience and `PATIENCES`.
 * **Patience on the smoothed curve** (`EMA_RULE`): the same replay on the
-  TensorBoard-style EMA of the curve (`curves.smooth_ema`, weight
+  TensorBoard-style EMA of the curve (`smoothing.smooth_ema`, weight
   `EMA_WEIGHT` unless the user smooths). It stops and restores where the
   smoothed curve says; the value kept is the raw one there.
 * **Prechelt's criteria** (L. Prechelt, "Early Stopping - but when?", 1998),
@@ -45,7 +45,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from tb_overfit_plugin.analysis import curves
+from tb_overfit_plugin.analysis.direction import best_index
+from tb_overfit_plugin.analysis.keras_replay import early_stopping
+from tb_overfit_plugin.analysis.smoothing import smooth_ema
 
 PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE = "patience", "ema_patience", "GL", "PQ", "UP"
 RULES = (PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE)
@@ -83,7 +85,7 @@ class StoppingOutcome:
 def _outcome(rule: str, parameter: float, values: np.ndarray, mode: str,
              stop: Optional[int], restore: Optional[int]) -> StoppingOutcome:
     """Fills the value kept, the regret against the whole run's best and the epochs saved."""
-    best = curves.best_index(values, mode)
+    best = best_index(values, mode)
     value = None if restore is None else float(values[restore])
     regret = None
     if value is not None and best is not None and np.isfinite(value):
@@ -136,7 +138,7 @@ def _first(mask: np.ndarray, candidates: np.ndarray) -> Optional[int]:
 
 
 def _prechelt(rule: str, parameter: float, values: np.ndarray, mode: str, stop: Optional[int]) -> StoppingOutcome:
-    restore = curves.best_index(values if stop is None else values[: stop + 1], mode)
+    restore = best_index(values if stop is None else values[: stop + 1], mode)
     return _outcome(rule, parameter, values, mode, stop, restore)
 
 
@@ -164,7 +166,7 @@ def _up_rule(values, mode, strips, k) -> StoppingOutcome:
 
 
 def _patience_rule(rule, values, monitored, mode, patience, min_delta) -> StoppingOutcome:
-    replay = curves.early_stopping(monitored, mode, patience, min_delta)
+    replay = early_stopping(monitored, mode, patience, min_delta)
     return _outcome(rule, patience, values, mode, replay.stop_index, replay.restore_index)
 
 
@@ -191,7 +193,7 @@ def compare(
     values = np.asarray(values, dtype=np.float64)
     outcomes = [_patience_rule(PATIENCE_RULE, values, values, mode, p, min_delta)
                 for p in sorted(set(PATIENCES) | {patience})]
-    ema = curves.smooth_ema(values, smoothing or EMA_WEIGHT)
+    ema = smooth_ema(values, smoothing or EMA_WEIGHT)
     outcomes.append(_patience_rule(EMA_RULE, values, ema, mode, patience, min_delta))
     error = _error_curve(values, mode)
     train = None if train_values is None else np.asarray(train_values, dtype=np.float64)

@@ -1,0 +1,103 @@
+"""Replays of Keras callbacks on a logged series.
+
+* Where would `keras.callbacks.ModelCheckpoint(save_best_only=True)` have
+  saved?  (`save_best_only_indices`)
+* When would `keras.callbacks.EarlyStopping` have stopped, and which epoch
+  would `restore_best_weights=True` have restored?  (`early_stopping`)
+* Where was the learning rate cut?  (`learning_rate_drops`)
+
+Position ``i`` of a series is Keras epoch ``i`` (0-based; Keras writes it at
+step ``i`` and prints "Epoch i+1"). Non-finite values are seen exactly as
+Keras would see them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from tb_overfit_plugin.analysis.direction import ArrayLike, keras_improvements
+
+LR_DROP_RTOL = 1e-6
+"""A logged learning rate below ``(1 - LR_DROP_RTOL)`` times the previous one was cut;
+smaller changes are float32 round-off."""
+
+
+def save_best_only_indices(values: ArrayLike, mode: str, min_delta: float = 0.0) -> np.ndarray:
+    """Positions at which ``ModelCheckpoint(save_best_only=True)`` writes the model.
+
+    ``i`` is saved iff ``is_improvement(values[i], best, mode, min_delta)``
+    where ``best`` is the last saved value (None before the first save), so
+    position 0 is always saved. Keras' ModelCheckpoint has no ``min_delta``;
+    with the default 0 this is exactly Keras, other values answer "what if
+    only improvements by more than min_delta counted".
+
+    Returns
+    -------
+    numpy.ndarray of int64, increasing
+    """
+    return np.flatnonzero(keras_improvements(values, mode, min_delta))
+
+
+@dataclasses.dataclass(frozen=True)
+class EarlyStoppingOutcome:
+    """What ``keras.callbacks.EarlyStopping`` would have done on a series.
+
+    Attributes
+    ----------
+    stop_index : int or None
+        Position (Keras epoch) at which training stops; None if it runs to
+        the end.
+    restore_index : int or None
+        Keras' ``best_epoch`` when training ends — the epoch whose weights
+        ``restore_best_weights=True`` restores (Keras restores them whether
+        or not it stopped early). None only for an empty series.
+    """
+
+    stop_index: Optional[int]
+    restore_index: Optional[int]
+
+
+def early_stopping(
+    values: ArrayLike, mode: str, patience: int = 5, min_delta: float = 0.0
+) -> EarlyStoppingOutcome:
+    """Replays ``EarlyStopping(mode, patience, min_delta, restore_best_weights=True)``.
+
+    With ``improved`` the mask of Keras improvements (see `is_improvement`;
+    position 0 always improves) and ``k(i)`` the last improving position
+    ``<= i``, Keras' ``wait`` counter after epoch ``i`` is ``i - k(i)``, so::
+
+        stop_index    = min{ i > 0 : not improved[i] and i - k(i) >= patience }
+        restore_index = k(stop_index), or k(n - 1) if it never stops
+
+    (baseline None, start_from_epoch 0).
+    """
+    if patience < 0:
+        raise ValueError(f"patience must be >= 0, got {patience!r}")
+    improved = keras_improvements(values, mode, min_delta)
+    if improved.size == 0:
+        return EarlyStoppingOutcome(stop_index=None, restore_index=None)
+    positions = np.arange(improved.size)
+    last_improvement = np.maximum.accumulate(np.where(improved, positions, 0))
+    stops = np.flatnonzero(~improved & (positions - last_improvement >= patience) & (positions > 0))
+    if stops.size == 0:
+        return EarlyStoppingOutcome(stop_index=None, restore_index=int(last_improvement[-1]))
+    stop = int(stops[0])
+    return EarlyStoppingOutcome(stop_index=stop, restore_index=int(last_improvement[stop]))
+
+
+def learning_rate_drops(lr_values: ArrayLike, rtol: float = LR_DROP_RTOL) -> np.ndarray:
+    """Positions where the learning rate was cut (ReduceLROnPlateau, step schedules).
+
+    ``{ i > 0 : lr[i] < lr[i-1] * (1 - rtol) }``, ``rtol = LR_DROP_RTOL`` by default; `rtol` ignores float32
+    round-off in logged rates. NaN never counts as a drop.
+
+    Returns
+    -------
+    numpy.ndarray of int64, increasing
+    """
+    lr = np.asarray(lr_values, dtype=np.float64)
+    return np.flatnonzero(lr[1:] < lr[:-1] * (1.0 - rtol)) + 1
+
