@@ -1,7 +1,7 @@
 """The words and numbers the tab shows, from their single sources: `GET /meta`.
 
 Statuses (`report.STATUSES`) with a label, an urgency rank and a hint that
-states the rule deciding them (formatted from `curves`' constants), weight
+states the rule deciding them (formatted from the analysis constants), weight
 flags with their severity (`weights.FLAG_SEVERITIES`) and the rule's
 `weights.Thresholds` field, severities ranked as `weights.SEVERITIES`, the
 numeric parameters of the routes (`params.CURVE_SPECS` and the thresholds'
@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, report
-from tb_overfit_plugin.analysis import curves, weights
+from tb_overfit_plugin.analysis import divergence, onset, weights
+from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
     "diverged", "overfitting", "worsening", "not_learning", "plateau",
@@ -30,21 +31,21 @@ STD_RATIO_WARN_LOW = 0.33
 
 def _status_hints() -> dict:
     """Each status's rule in one sentence, citing the analysis constants."""
-    tolerance = (f"the onset tolerance (tolerance x the validation range, tightened to {curves.NOISE_TOLERANCE:g} "
-                 f"noise levels, never below {curves.MATERIAL_FRACTION:.1%} of the metric's best)")
+    tolerance = (f"the onset tolerance (tolerance x the validation range, tightened to {onset.NOISE_TOLERANCE:g} "
+                 f"noise levels, never below {onset.MATERIAL_FRACTION:.1%} of the metric's best)")
     return {
         "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
-                     f"{curves.EXPLOSION_FACTOR:g}x its first value."),
+                     f"{divergence.EXPLOSION_FACTOR:g}x its first value."),
         "overfitting": (f"Validation got worse than its best by more than {tolerance} for at least "
-                        f"{curves.MIN_LASTING_POINTS} points, while training kept improving."),
+                        f"{onset.MIN_LASTING_POINTS} points, while training kept improving."),
         "worsening": (f"Validation got worse than its best by more than {tolerance} for at least "
-                      f"{curves.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits."),
+                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits."),
         "not_learning": (f"Both curves improved on their first value by less than "
-                         f"{curves.LEARNING_FRACTION:.0%} of its magnitude."),
+                         f"{status_rule.LEARNING_FRACTION:.0%} of its magnitude."),
         "plateau": "Validation has not improved for `patience` evaluations since its best, and did not worsen significantly.",
         "improving": "Validation's best is within the last `patience` evaluations.",
         "no_validation": "Only training curves were logged: overfitting cannot be judged.",
-        "too_short": f"Fewer than {curves.MIN_POINTS} finite values: too few to judge.",
+        "too_short": f"Fewer than {status_rule.MIN_POINTS} finite values: too few to judge.",
         report.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
     }
 

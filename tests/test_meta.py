@@ -10,7 +10,7 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin import params, report
-from tb_overfit_plugin.analysis import curves, weights
+from tb_overfit_plugin.analysis import divergence, status as status_rule, weights
 
 EPOCHS = 6
 
@@ -47,9 +47,9 @@ def test_statuses_are_exactly_the_served_ones_each_with_a_rank_label_and_hint(me
     assert [s["rank"] for s in statuses] == list(range(len(report.STATUSES)))
     assert all(s["label"] and s["hint"] for s in statuses)
     hints = {s["status"]: s["hint"] for s in statuses}
-    assert f"{curves.LEARNING_FRACTION:.0%}" in hints["not_learning"] and "Both curves" in hints["not_learning"]
-    assert f"{curves.MIN_POINTS}" in hints["too_short"]
-    assert f"{curves.EXPLOSION_FACTOR:g}x" in hints["diverged"]
+    assert f"{status_rule.LEARNING_FRACTION:.0%}" in hints["not_learning"] and "Both curves" in hints["not_learning"]
+    assert f"{status_rule.MIN_POINTS}" in hints["too_short"]
+    assert f"{divergence.EXPLOSION_FACTOR:g}x" in hints["diverged"]
 
 
 def test_flags_and_severities_are_the_weight_analysis_ones(meta):
