@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from tb_overfit_plugin import jsonable
@@ -28,17 +26,15 @@ def _histogram_json(buckets) -> list:
     return _floats(np.asarray(buckets, dtype=np.float64).reshape(-1, 3))
 
 
-def _g(value) -> str:
-    return "null" if value is None or not math.isfinite(value) else f"{value:.3g}"
-
-
-def _flag(name: str, severity: str, step, message: str, evidence: dict) -> dict:
+def flag_json(flag) -> dict:
+    """``{"flag", "severity", "first_step", "message", "evidence"}`` of a `weight_flags.Flag`
+    (non-finite float evidence -> null)."""
     return {
-        "flag": name,
-        "severity": severity,
-        "first_step": None if step is None else int(step),
-        "message": message,
+        "flag": flag.flag,
+        "severity": flag.severity,
+        "first_step": flag.first_step,
+        "message": flag.message,
         "evidence": {key: (jsonable.finite_or_none(value) if isinstance(value, float) else value)
-                     for key, value in evidence.items()},
+                     for key, value in flag.evidence.items()},
     }
 

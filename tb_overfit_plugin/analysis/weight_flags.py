@@ -5,12 +5,12 @@ Each rule sees every series of a `_Batch` at once (see `weights`' docstring, "Sp
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List
+import math
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from tb_overfit_plugin.analysis.weight_batch import _Batch
-from tb_overfit_plugin.weights_json import _flag, _g
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -25,6 +25,35 @@ FLAG_SEVERITIES = {
 # unchanged needs this many steps: two histograms can be equal by chance of logging
 # (e.g. one written before training), three in a row are a tensor that does not train.
 UNCHANGED_MIN_STEPS = 3
+
+
+# A layer counts as flagged (`weights_summary`'s flagged_layers) from this severity up.
+FLAGGED_FROM = "warning"
+
+
+def is_flagged(severity: Optional[str]) -> bool:
+    """Whether `severity` (one of `SEVERITIES`, or None) is `FLAGGED_FROM` or worse."""
+    return severity is not None and SEVERITIES.index(severity) >= SEVERITIES.index(FLAGGED_FROM)
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """One raised flag: its name (a `FLAG_SEVERITIES` key), severity, first step, the
+    English message and the numbers behind it (`evidence`, floats may be non-finite)."""
+
+    flag: str
+    severity: str
+    first_step: Optional[int]
+    message: str
+    evidence: dict
+
+
+def _flag(name: str, severity: str, step, message: str, evidence: dict) -> Flag:
+    return Flag(name, severity, None if step is None else int(step), message, evidence)
+
+
+def _g(value) -> str:
+    return "null" if value is None or not math.isfinite(value) else f"{value:.3g}"
 
 
 def _doc(default: float, text: str):
@@ -261,6 +290,6 @@ def _batch_flags(batch: _Batch, thresholds: Thresholds) -> List[list]:
         for series, flag in rule(batch, thresholds):
             flags[series].append(flag)
     for tensor_flags in flags:
-        tensor_flags.sort(key=lambda flag: (-SEVERITIES.index(flag["severity"]), flag["first_step"]))
+        tensor_flags.sort(key=lambda flag: (-SEVERITIES.index(flag.severity), flag.first_step))
     return flags
 

@@ -64,9 +64,9 @@ from tb_overfit_plugin.analysis.histograms import PERCENTILES, bucket_stats  # n
 from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled
 from tb_overfit_plugin.analysis.weight_batch import _Batch, _batch_of
 from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported)
-    FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Thresholds, _batch_flags)
+    FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, _batch_flags, is_flagged)
 from tb_overfit_plugin.analysis.weight_tags import KINDS, parse_weight_tag
-from tb_overfit_plugin.weights_json import _floats, _histogram_json
+from tb_overfit_plugin.weights_json import _floats, _histogram_json, flag_json
 
 
 # Series are analysed in batches of about this many buckets: large enough that
@@ -117,7 +117,7 @@ def _tensor_json(item, columns: dict, series: int, rows: slice) -> dict:
                    "final_movement": columns["final_movement"][series]},
         "first_histogram": _histogram_json(histograms.buckets[0]) if steps else [],
         "last_histogram": _histogram_json(histograms.buckets[-1]) if steps else [],
-        "flags": columns["flags"][series],
+        "flags": [flag_json(flag) for flag in columns["flags"][series]],
     }
 
 
@@ -136,7 +136,8 @@ def _verdicts(items, thresholds: Thresholds) -> List[dict]:
     """What `weights_summary` reads of each item's document (tensor, run, sampled, flags), without
     the per-step lists: the same batch and flag rules as `_documents`, a few Python objects per tensor."""
     flags = _batch_flags(_batch_of(items, thresholds, shape=False), thresholds)
-    return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps), "flags": tensor_flags}
+    return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps),
+             "flags": [flag_json(flag) for flag in tensor_flags]}
             for item, tensor_flags in zip(items, flags)]
 
 
@@ -276,7 +277,7 @@ def weights_summary(layers: List[dict]) -> dict:
     worst, worst_key = None, None
     flagged = 0
     for position, layer in enumerate(layers):
-        if layer["worst_severity"] is not None and SEVERITIES.index(layer["worst_severity"]) >= 1:
+        if is_flagged(layer["worst_severity"]):
             flagged += 1
         for tensor in layer["tensors"]:
             for flag in tensor["flags"]:
