@@ -33,6 +33,8 @@ from tensorboard.plugins.histogram import summary_v2
 from tensorboard.util import tensor_util
 
 from tb_overfit_plugin.analysis import weights
+from tb_overfit_plugin.analysis import histograms as histogram_stats
+from tb_overfit_plugin.analysis import movement as weight_movement
 from tb_overfit_plugin import params
 from tb_overfit_plugin.analysis.series import HistogramSeries, normalize_buckets
 
@@ -255,7 +257,7 @@ def test_wasserstein_matches_reference_integral(histograms):
     """The vectorised quantile-space W1 equals |F_a - F_b| integrated over x, pair by pair."""
     histograms = [_non_overlapping(h) for h in histograms]
     series = series_of(histograms)
-    got = weights._wasserstein_consecutive(weights._flatten(series.buckets))
+    got = weight_movement._wasserstein_consecutive(histogram_stats._flatten(series.buckets))
     expected = [reference_w1(a, b) for a, b in zip(histograms, histograms[1:])]
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
@@ -263,7 +265,7 @@ def test_wasserstein_matches_reference_integral(histograms):
 def test_wasserstein_handles_empty_and_nonfinite_rows():
     rows = (np.array([[0.0, 1.0, 3.0]]), np.zeros((0, 3)), np.array([[0.0, 2.0, 3.0]]),
             np.array([[0.0, np.inf, 3.0]]), np.array([[1.0, 1.0, 3.0]]), np.array([[2.0, 2.0, 3.0]]))
-    got = weights._wasserstein_consecutive(weights._flatten(rows))
+    got = weight_movement._wasserstein_consecutive(histogram_stats._flatten(rows))
     assert np.isnan(got[:4]).all()
     assert got[4] == pytest.approx(1.0)
 

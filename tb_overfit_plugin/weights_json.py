@@ -1,0 +1,40 @@
+"""Wire JSON of the weight-histogram analysis (NaN/Inf -> null)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tb_overfit_plugin import jsonable
+
+
+def _floats(values) -> list:
+    """Like `jsonable.float_list` (NaN/Inf -> None), also for 2-D arrays, in bulk: `tolist`
+    once, then patch the few non-finite entries."""
+    array = np.asarray(values, dtype=np.float64)
+    values = array.tolist()
+    bad = ~np.isfinite(array)
+    if array.ndim == 2:
+        for i, j in zip(*np.nonzero(bad)):
+            values[i][j] = None
+    else:
+        for i in np.flatnonzero(bad).tolist():
+            values[i] = None
+    return values
+
+
+def _histogram_json(buckets) -> list:
+    return _floats(np.asarray(buckets, dtype=np.float64).reshape(-1, 3))
+
+
+def flag_json(flag) -> dict:
+    """``{"flag", "severity", "first_step", "message", "evidence"}`` of a `weight_flags.Flag`
+    (non-finite float evidence -> null)."""
+    return {
+        "flag": flag.flag,
+        "severity": flag.severity,
+        "first_step": flag.first_step,
+        "message": flag.message,
+        "evidence": {key: (jsonable.finite_or_none(value) if isinstance(value, float) else value)
+                     for key, value in flag.evidence.items()},
+    }
+
