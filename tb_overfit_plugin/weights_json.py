@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tb_overfit_plugin import jsonable
+from tb_overfit_plugin.analysis import histograms
+from tb_overfit_plugin.analysis.weight_flags import Thresholds
 
 
 def _floats(values) -> list:
@@ -38,3 +40,17 @@ def flag_json(flag) -> dict:
                      for key, value in flag.evidence.items()},
     }
 
+
+
+def bucket_stats(buckets: np.ndarray, near_zero: float = Thresholds.near_zero) -> dict:
+    """`histograms.bucket_stats` (formulas there) of one histogram as JSON-ready values:
+    count a float, percentiles a list (None when empty), identical and all_zero bools,
+    every other number a float or None (non-finite)."""
+    stats = histograms.bucket_stats(buckets, near_zero)
+    result = {name: jsonable.finite_or_none(stats[name][0]) for name in
+              ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
+    result["count"] = float(stats["count"][0])
+    result["percentiles"] = jsonable.float_list(stats["percentiles"][0]) if stats["count"][0] > 0 else None
+    result["identical"] = bool(stats["identical"][0])
+    result["all_zero"] = bool(stats["all_zero"][0])
+    return result

@@ -35,7 +35,7 @@ from tensorboard.util import tensor_util
 from tb_overfit_plugin.analysis import weights
 from tb_overfit_plugin.analysis import histograms as histogram_stats
 from tb_overfit_plugin.analysis import movement as weight_movement
-from tb_overfit_plugin import params
+from tb_overfit_plugin import params, weights_json
 from tb_overfit_plugin.analysis.series import HistogramSeries, normalize_buckets
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -106,7 +106,7 @@ def reference_w1(a, b):
 
 
 def test_single_uniform_bucket_is_exact():
-    stats = weights.bucket_stats(np.array([[-1.0, 3.0, 8.0]]), near_zero=0.5)
+    stats = weights_json.bucket_stats(np.array([[-1.0, 3.0, 8.0]]), near_zero=0.5)
     assert stats["count"] == 8
     assert stats["mean"] == pytest.approx(1.0)
     assert stats["std"] == pytest.approx(4.0 / math.sqrt(12.0))
@@ -120,7 +120,7 @@ def test_single_uniform_bucket_is_exact():
 
 
 def test_point_mass():
-    stats = weights.bucket_stats(np.array([[0.05, 0.05, 7.0]]))
+    stats = weights_json.bucket_stats(np.array([[0.05, 0.05, 7.0]]))
     assert stats["mean"] == pytest.approx(0.05) and stats["std"] == 0.0
     assert stats["min"] == stats["max"] == 0.05
     assert stats["percentiles"] == [0.05] * len(P)
@@ -128,9 +128,9 @@ def test_point_mass():
     assert stats["peak_density"] is None  # infinite density: documented as null
     assert stats["near_zero_share"] == 0.0
     assert stats["identical"] and not stats["all_zero"]
-    zero = weights.bucket_stats(np.array([[0.0, 0.0, 3.0]]))
+    zero = weights_json.bucket_stats(np.array([[0.0, 0.0, 3.0]]))
     assert zero["identical"] and zero["all_zero"] and zero["near_zero_share"] == 1.0
-    single = weights.bucket_stats(np.array([[0.4, 0.4, 1.0]]))
+    single = weights_json.bucket_stats(np.array([[0.4, 0.4, 1.0]]))
     assert not single["identical"], "one value is not 'all values identical'"
 
 
@@ -138,13 +138,13 @@ def test_tf2_constant_tensor_buckets():
     """TF2 writes 30 zero-width buckets at the value with all the count in the last."""
     raw = tensor_util.make_ndarray(summary_v2.histogram_pb("t", np.full(64, -0.25)).value[0].tensor)
     assert raw.shape == (30, 3) and np.all(raw[:, 0] == raw[:, 1]) and raw[-1, 2] == 64
-    stats = weights.bucket_stats(raw)
+    stats = weights_json.bucket_stats(raw)
     assert stats["identical"] and stats["count"] == 64 and stats["mean"] == -0.25 and stats["std"] == 0
 
 
 @pytest.mark.parametrize("buckets", [np.zeros((30, 3)), np.zeros((0, 3)), [[1.0, 2.0, 0.0]]])
 def test_empty_histogram(buckets):
-    stats = weights.bucket_stats(np.asarray(buckets, dtype=float))
+    stats = weights_json.bucket_stats(np.asarray(buckets, dtype=float))
     assert stats["count"] == 0
     assert all(stats[name] is None for name in stats if name not in ("count", "identical", "all_zero"))
     assert not stats["identical"] and not stats["all_zero"]
@@ -152,7 +152,7 @@ def test_empty_histogram(buckets):
 
 def test_zero_width_bucket_next_to_a_wide_one():
     buckets = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 2.0]])
-    stats = weights.bucket_stats(buckets)
+    stats = weights_json.bucket_stats(buckets)
     mean = (2 * 0.5 + 2 * 1.0) / 4
     var = (2 * ((0.5 - mean) ** 2 + 1 / 12) + 2 * (1.0 - mean) ** 2) / 4
     assert stats["mean"] == pytest.approx(mean)
@@ -167,7 +167,7 @@ def test_zero_width_bucket_next_to_a_wide_one():
 def test_unnormalised_rows_are_normalised():
     """Reversed edges, zero-count rows and unsorted rows, as some loaders hand them out."""
     messy = np.array([[2.0, 1.0, 3.0], [5.0, 6.0, 0.0], [0.0, 1.0, 1.0]])
-    assert weights.bucket_stats(messy) == weights.bucket_stats(np.array([[0.0, 1.0, 1.0], [1.0, 2.0, 3.0]]))
+    assert weights_json.bucket_stats(messy) == weights_json.bucket_stats(np.array([[0.0, 1.0, 1.0], [1.0, 2.0, 3.0]]))
 
 
 def test_percentiles_match_tensorboard_distributions():
@@ -178,11 +178,11 @@ def test_percentiles_match_tensorboard_distributions():
         if np.any(buckets[1:, 0] != buckets[:-1, 1]):
             continue  # a dropped empty bucket: TensorBoard interpolates across the gap, we do not
         expected = [value for _, value in compressor.compress_histogram(buckets.tolist())]
-        assert weights.bucket_stats(buckets)["percentiles"] == pytest.approx(expected, abs=1e-12)
+        assert weights_json.bucket_stats(buckets)["percentiles"] == pytest.approx(expected, abs=1e-12)
 
 
 def test_nonfinite_edges_give_nulls_not_nan():
-    stats = weights.bucket_stats(np.array([[1.0, np.inf, 2.0]]))
+    stats = weights_json.bucket_stats(np.array([[1.0, np.inf, 2.0]]))
     assert stats["mean"] is None and stats["max"] is None
     strict_json(stats)
 
@@ -793,7 +793,7 @@ def test_tf2_event_file_statistics_match_numpy(event_files, name):
         buckets = series.buckets[step]
         assert len(buckets) <= 30
         values = _samples()[name] * (1 + 0.1 * step)
-        _check_against_numpy(weights.bucket_stats(buckets), buckets, values)
+        _check_against_numpy(weights_json.bucket_stats(buckets), buckets, values)
     result = weights.analyze_tensor(series, tag=name)
     assert result["trends"]["std_ratio"] == pytest.approx(1.2, rel=0.02)
     assert result["flags"] == []
@@ -802,7 +802,7 @@ def test_tf2_event_file_statistics_match_numpy(event_files, name):
 def test_tf1_histogram_proto_matches_tf2(event_files):
     for name, values in _samples().items():
         tf1, tf2 = event_files["tf1"][name].buckets[0], event_files["tf2"][name].buckets[0]
-        one, two = weights.bucket_stats(tf1), weights.bucket_stats(tf2)
+        one, two = weights_json.bucket_stats(tf1), weights_json.bucket_stats(tf2)
         if name == "constant":
             # tensorboardX stores float32 edges, TF2 float64.
             assert one["identical"] and two["identical"]

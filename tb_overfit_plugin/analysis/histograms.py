@@ -10,7 +10,6 @@ from typing import Dict
 
 import numpy as np
 
-from tb_overfit_plugin import jsonable
 from tb_overfit_plugin.analysis.series import normalize_buckets
 
 # Percentiles drawn by TensorBoard's distributions dashboard: the normal
@@ -152,8 +151,9 @@ def _shape(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
     return out
 
 
-def bucket_stats(buckets: np.ndarray, near_zero: float = 1e-3) -> dict:
-    """Scalar statistics of ONE histogram given as (k, 3) rows (left, right, count).
+def bucket_stats(buckets: np.ndarray, near_zero: float) -> Dict[str, np.ndarray]:
+    """Scalar statistics of ONE histogram given as (k, 3) rows (left, right, count), as
+    one-element numpy columns (NaN where `weights_json.bucket_stats` gives None).
 
     Rows are normalised first (`series.normalize_buckets`). With N = sum c and each
     bucket's count uniform over [l, r] (a point mass when l == r):
@@ -182,12 +182,4 @@ def bucket_stats(buckets: np.ndarray, near_zero: float = 1e-3) -> dict:
     An empty histogram (N = 0) gives count 0, every other number None, identical and
     all_zero False. Non-finite results (from NaN/Inf edges) are None.
     """
-    stats = _flat_stats(_flatten((normalize_buckets(buckets),)), near_zero)
-    result = {name: jsonable.finite_or_none(stats[name][0]) for name in
-              ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
-    result["count"] = float(stats["count"][0])
-    result["percentiles"] = jsonable.float_list(stats["percentiles"][0]) if stats["count"][0] > 0 else None
-    result["identical"] = bool(stats["identical"][0])
-    result["all_zero"] = bool(stats["all_zero"][0])
-    return result
-
+    return _flat_stats(_flatten((normalize_buckets(buckets),)), near_zero)

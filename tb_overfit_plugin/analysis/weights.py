@@ -12,7 +12,7 @@ Each bucket's count is taken to be spread *uniformly* over ``[l, r]``; a
 zero-width bucket (``l == r``) is a *point mass* at ``l``. The cumulative
 distribution F is then piecewise linear with jumps at point masses, and every
 statistic here is exact for that model; against the raw values it is off by at
-most the bucket widths (see `bucket_stats`). What the writers produce:
+most the bucket widths (see `histograms.bucket_stats`). What the writers produce:
 
 - TF2 ``tf.summary.histogram`` (TensorBoard 2.21 ``summary_v2``): 30 equal-width
   buckets over [min, max]; all values equal: 30 zero-width buckets at the value
@@ -60,7 +60,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.histograms import PERCENTILES, bucket_stats  # noqa: F401 (re-exported)
+from tb_overfit_plugin.analysis.histograms import PERCENTILES  # noqa: F401 (re-exported)
 from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled
 from tb_overfit_plugin.analysis.weight_batch import _Batch, _batch_of
 from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported)
@@ -166,7 +166,7 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
 
     - ``stats``: per step (lists aligned with ``steps``) count, mean, std, min, max,
       percentiles (one list of the 9 `PERCENTILES` values per step), iqr, peak_count,
-      peak_density, near_zero_share, identical (see `bucket_stats`);
+      peak_density, near_zero_share, identical (see `histograms.bucket_stats`);
     - ``trends``: ``std_ratio`` = std_last / std_first (null if std_first is 0),
       ``mean_drift`` = (mean_last - mean_first) / std_first, ``peak_density_ratio`` =
       peak_density_last / peak_density_first (below 1: flatter), ``movement`` =
