@@ -38,7 +38,7 @@ def main() -> None:
 
     from tensorboard import context as context_lib
 
-    from tb_overfit_plugin.analysis import weights
+    from tb_overfit_plugin import weights
     from tb_overfit_plugin import reading
     from tb_overfit_plugin.logdir import local_data_provider
 

@@ -23,7 +23,7 @@ from typing import List, Optional, Sequence, TextIO
 
 from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
-from tb_overfit_plugin.analysis import weights
+from tb_overfit_plugin import weights
 from tb_overfit_plugin import params, report
 from tb_overfit_plugin.params import quoted
 

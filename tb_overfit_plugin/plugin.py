@@ -27,7 +27,7 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin.analysis import weights
+from tb_overfit_plugin import weights
 from tb_overfit_plugin import document_cache, fast_provider, integrity, params, reading, report, sweep_report, vocabulary
 
 logger = logging.getLogger(__name__)

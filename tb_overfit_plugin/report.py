@@ -19,7 +19,8 @@ import dataclasses
 import threading
 from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional
 
-from tb_overfit_plugin.analysis import curves, epochs, grouping, weights
+from tb_overfit_plugin.analysis import curves, epochs, grouping
+from tb_overfit_plugin import weights
 from tb_overfit_plugin import jsonable
 from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin import sessions as sessions_lib

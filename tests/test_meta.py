@@ -10,7 +10,8 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin import params, report
-from tb_overfit_plugin.analysis import divergence, status as status_rule, weights
+from tb_overfit_plugin.analysis import divergence, status as status_rule
+from tb_overfit_plugin import weights
 
 EPOCHS = 6
 

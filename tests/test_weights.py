@@ -32,7 +32,7 @@ from tensorboard.plugins.distribution import compressor
 from tensorboard.plugins.histogram import summary_v2
 from tensorboard.util import tensor_util
 
-from tb_overfit_plugin.analysis import weights
+from tb_overfit_plugin import weights
 from tb_overfit_plugin.analysis import histograms as histogram_stats
 from tb_overfit_plugin.analysis import movement as weight_movement
 from tb_overfit_plugin import params, weights_json

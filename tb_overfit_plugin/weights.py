@@ -1,8 +1,12 @@
-"""Weight-histogram health: per-layer numbers and flags from TensorBoard histograms.
+"""Weight-histogram health documents: per-layer numbers and flags from TensorBoard histograms.
 
-Pure numpy (no TensorBoard import): the reading layer hands over
-`HistogramSeries` (see `series.py`), this module turns them into JSON-ready
-per-tensor statistics, trends across steps and health flags, grouped by layer.
+No TensorBoard import: the reading layer hands over `HistogramSeries` (see
+`analysis/series.py`); the numpy passes live in the analysis layer
+(`analysis/histograms.py` statistics, `analysis/movement.py` movement and
+trends, `analysis/weight_flags.py` the flag rules, `analysis/weight_batch.py`
+the batching), and this module assembles their columns into the JSON-ready
+per-tensor documents and run summaries, grouped by layer (`weights_json.py`
+words the flags and cleans the numbers).
 
 Reading a histogram
 -------------------
@@ -51,7 +55,6 @@ Python only words the flags raised and assembles each tensor's JSON. That JSON
 `summarize_layers` gives a run's summary (all a leaderboard needs) without it.
 """
 
-from __future__ import annotations
 from __future__ import annotations
 
 import math
