@@ -20,8 +20,7 @@ import threading
 from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping
-from tb_overfit_plugin import weights
-from tb_overfit_plugin import jsonable
+from tb_overfit_plugin import jsonable, schema, weights
 from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.params import CurveParams, quoted
@@ -326,27 +325,20 @@ class Diagnoser:
         wanted = f"no metric {quoted(params.metric)}" if params.metric else "no scalar metrics"
         bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
         only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
-        return {
+        return schema.build(schema.VERDICT, {
             "status": NO_METRICS,
             "explanation": f"This run has {wanted} (metrics: {available}){only}.",
-            "monitor": None,
-            "best": None,
-            "onset": None,
-            "early_stop": None,
             "save_best_steps": [],
-            "diverged_step": None,
             "num_steps": 0,
-            "last_step": None,
             "lr_drop_steps": [],
             "sampled": False,
-            "discarded_fit": None,
-        }
+        })
 
     def run_summary(self, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
         """One row of `/runs`: the run's names and its curve verdicts (weights: `weights_summary_document`)."""
         pair = self._monitor(run, params)
         analysis = self._analysis(run, pair, scalars, params, series=False) if pair else self._no_metric_analysis(run, params)
-        summary = {
+        names = {
             "run": run.name,
             "sources": list(run.sources),
             "scalar_tags": {name: list(tags) for name, tags in run.scalar_tags.items()},
@@ -355,10 +347,7 @@ class Diagnoser:
             "diagnostics": [_metric_json(pair) for pair in run.diagnostics],
             "learning_rate": _ref_json(run.learning_rate),
         }
-        keep = ("status", "explanation", "monitor", "best", "onset", "early_stop", "save_best_steps",
-                "diverged_step", "num_steps", "last_step", "lr_drop_steps", "sampled", "discarded_fit")
-        summary.update({name: analysis.get(name) for name in keep})
-        return summary
+        return schema.build(schema.RUN_NAMES + schema.VERDICT, dict(analysis, **names))
 
     def listed_runs(self, scalars: SeriesSet, histograms: Listing,
                     sessions: Optional[Mapping[str, dict]] = None) -> List[grouping.TrainingRun]:
