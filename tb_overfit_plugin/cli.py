@@ -23,8 +23,7 @@ from typing import List, Optional, Sequence, TextIO
 
 from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
-from tb_overfit_plugin import weights
-from tb_overfit_plugin import params, report
+from tb_overfit_plugin import params, report, weights
 from tb_overfit_plugin.params import quoted
 
 # Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.

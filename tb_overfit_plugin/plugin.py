@@ -27,8 +27,8 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import weights
-from tb_overfit_plugin import document_cache, fast_provider, integrity, params, reading, report, sweep_report, vocabulary
+from tb_overfit_plugin import (document_cache, fast_provider, integrity, params, reading, report, sweep_report, vocabulary,
+                               weights)
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import functools
 
-from tb_overfit_plugin import params, report
+from tb_overfit_plugin import params, report, weights
 from tb_overfit_plugin.analysis import divergence, onset
-from tb_overfit_plugin import weights
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (

@@ -65,11 +65,11 @@ import numpy as np
 
 from tb_overfit_plugin.analysis.histograms import PERCENTILES  # noqa: F401 (re-exported)
 from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled
-from tb_overfit_plugin.analysis.weight_batch import _Batch, _batch_of
+from tb_overfit_plugin.analysis.weight_batch import Batch, batch_of
 from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported)
-    FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, _batch_flags, is_flagged)
+    FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, batch_flags, is_flagged)
 from tb_overfit_plugin.analysis.weight_tags import KINDS, parse_weight_tag
-from tb_overfit_plugin.weights_json import _floats, _histogram_json, flag_json
+from tb_overfit_plugin.weights_json import float_rows, histogram_json, flag_json
 
 
 # Series are analysed in batches of about this many buckets: large enough that
@@ -83,10 +83,10 @@ _STAT_NAMES = ("count", "mean", "std", "min", "max", "percentiles", "iqr", "peak
 def _ratio(last: np.ndarray, first: np.ndarray) -> list:
     """last / first per series; None where either is not finite, first is 0 or the ratio overflows."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _floats(np.where(np.isfinite(last) & np.isfinite(first) & (first != 0), last / first, np.nan))
+        return float_rows(np.where(np.isfinite(last) & np.isfinite(first) & (first != 0), last / first, np.nan))
 
 
-def _trends(batch: _Batch) -> Dict[str, list]:
+def _trends(batch: Batch) -> Dict[str, list]:
     """Per series (see `analyze_tensor`): std_ratio, mean_drift, peak_density_ratio, final_movement."""
     std, mean = batch.stats["std"], batch.stats["mean"]
     first, last = np.where(batch.size > 0, batch.start, -1), batch.end
@@ -97,7 +97,7 @@ def _trends(batch: _Batch) -> Dict[str, list]:
         "std_ratio": _ratio(batch.at(std, last), batch.at(std, first)),
         "mean_drift": _ratio(drift, batch.at(std, first)),
         "peak_density_ratio": _ratio(batch.at(density, last), batch.at(density, first)),
-        "final_movement": _floats(batch.at(batch.stats["movement"], np.where(batch.size > 1, batch.end, -1))),
+        "final_movement": float_rows(batch.at(batch.stats["movement"], np.where(batch.size > 1, batch.end, -1))),
     }
 
 
@@ -118,19 +118,19 @@ def _tensor_json(item, columns: dict, series: int, rows: slice) -> dict:
         "trends": {"std_ratio": columns["std_ratio"][series], "mean_drift": columns["mean_drift"][series],
                    "peak_density_ratio": columns["peak_density_ratio"][series], "movement": movement,
                    "final_movement": columns["final_movement"][series]},
-        "first_histogram": _histogram_json(histograms.buckets[0]) if steps else [],
-        "last_histogram": _histogram_json(histograms.buckets[-1]) if steps else [],
+        "first_histogram": histogram_json(histograms.buckets[0]) if steps else [],
+        "last_histogram": histogram_json(histograms.buckets[-1]) if steps else [],
         "flags": [flag_json(flag) for flag in columns["flags"][series]],
     }
 
 
 
 def _documents(items, thresholds: Thresholds) -> List[dict]:
-    """`analyze_tensor` documents of a chunk of items (see `_batch_of`)."""
-    batch = _batch_of(items, thresholds)
-    columns = {name: _floats(batch.stats[name]) for name in _STAT_NAMES + ("movement",)}
+    """`analyze_tensor` documents of a chunk of items (see `batch_of`)."""
+    batch = batch_of(items, thresholds)
+    columns = {name: float_rows(batch.stats[name]) for name in _STAT_NAMES + ("movement",)}
     columns.update(_trends(batch), identical=batch.stats["identical"].tolist(), steps=batch.steps.tolist(),
-                   flags=_batch_flags(batch, thresholds))
+                   flags=batch_flags(batch, thresholds))
     return [_tensor_json(item, columns, series, slice(r0, r0 + n))
             for series, (item, r0, n) in enumerate(zip(items, batch.start.tolist(), batch.size.tolist()))]
 
@@ -138,7 +138,7 @@ def _documents(items, thresholds: Thresholds) -> List[dict]:
 def _verdicts(items, thresholds: Thresholds) -> List[dict]:
     """What `weights_summary` reads of each item's document (tensor, run, sampled, flags), without
     the per-step lists: the same batch and flag rules as `_documents`, a few Python objects per tensor."""
-    flags = _batch_flags(_batch_of(items, thresholds, shape=False), thresholds)
+    flags = batch_flags(batch_of(items, thresholds, shape=False), thresholds)
     return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps),
              "flags": [flag_json(flag) for flag in tensor_flags]}
             for item, tensor_flags in zip(items, flags)]
@@ -174,7 +174,7 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
       ``mean_drift`` = (mean_last - mean_first) / std_first, ``peak_density_ratio`` =
       peak_density_last / peak_density_first (below 1: flatter), ``movement`` =
       per step W1(hist_{i-1}, hist_i) / std_{i-1}: the 1-Wasserstein distance between
-      consecutive histograms (`_wasserstein_consecutive`) in units of the earlier
+      consecutive histograms (`wasserstein_consecutive`) in units of the earlier
       step's spread (|mean_{i-1}| stands in for a zero std; first element null),
       ``final_movement`` = its last element;
     - ``sampled``: the steps are unevenly spaced (`series.looks_downsampled`):

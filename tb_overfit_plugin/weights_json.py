@@ -9,7 +9,7 @@ from tb_overfit_plugin.analysis import histograms
 from tb_overfit_plugin.analysis.weight_flags import Thresholds
 
 
-def _floats(values) -> list:
+def float_rows(values) -> list:
     """Like `jsonable.float_list` (NaN/Inf -> None), also for 2-D arrays, in bulk: `tolist`
     once, then patch the few non-finite entries."""
     array = np.asarray(values, dtype=np.float64)
@@ -24,8 +24,8 @@ def _floats(values) -> list:
     return values
 
 
-def _histogram_json(buckets) -> list:
-    return _floats(np.asarray(buckets, dtype=np.float64).reshape(-1, 3))
+def histogram_json(buckets) -> list:
+    return float_rows(np.asarray(buckets, dtype=np.float64).reshape(-1, 3))
 
 
 def flag_json(flag) -> dict:

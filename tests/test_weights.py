@@ -257,7 +257,7 @@ def test_wasserstein_matches_reference_integral(histograms):
     """The vectorised quantile-space W1 equals |F_a - F_b| integrated over x, pair by pair."""
     histograms = [_non_overlapping(h) for h in histograms]
     series = series_of(histograms)
-    got = weight_movement._wasserstein_consecutive(histogram_stats._flatten(series.buckets))
+    got = weight_movement.wasserstein_consecutive(histogram_stats.flatten(series.buckets))
     expected = [reference_w1(a, b) for a, b in zip(histograms, histograms[1:])]
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
@@ -265,7 +265,7 @@ def test_wasserstein_matches_reference_integral(histograms):
 def test_wasserstein_handles_empty_and_nonfinite_rows():
     rows = (np.array([[0.0, 1.0, 3.0]]), np.zeros((0, 3)), np.array([[0.0, 2.0, 3.0]]),
             np.array([[0.0, np.inf, 3.0]]), np.array([[1.0, 1.0, 3.0]]), np.array([[2.0, 2.0, 3.0]]))
-    got = weight_movement._wasserstein_consecutive(histogram_stats._flatten(rows))
+    got = weight_movement.wasserstein_consecutive(histogram_stats.flatten(rows))
     assert np.isnan(got[:4]).all()
     assert got[4] == pytest.approx(1.0)
 

@@ -1,6 +1,6 @@
 """Statistics of histograms under the uniform-bucket model (see `weights`' docstring).
 
-Many histograms are flattened into one bucket array (`_Flat`) and every statistic is one
+Many histograms are flattened into one bucket array (`Flat`) and every statistic is one
 numpy pass over it; `bucket_stats` gives them for one histogram."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _N_PUBLIC = len(PERCENTILES)
 
 
 @dataclasses.dataclass
-class _Flat:
+class Flat:
     """Many histograms concatenated: bucket b belongs to row ``row[b]``.
 
     ``cum[b]`` / ``cum_before[b]`` are the row's cumulative count at the bucket's
@@ -48,7 +48,7 @@ class _Flat:
         return len(self.lengths)
 
 
-def _flatten(bucket_arrays) -> _Flat:
+def flatten(bucket_arrays) -> Flat:
     """Concatenates normalised (k_i, 3) bucket arrays (`series.normalize_buckets` output)."""
     n = len(bucket_arrays)
     lengths = np.fromiter(map(len, bucket_arrays), dtype=np.int64, count=n)
@@ -74,11 +74,11 @@ def _flatten(bucket_arrays) -> _Flat:
     total = np.zeros(n)
     nonempty = lengths > 0
     total[nonempty] = cum[(starts + lengths - 1)[nonempty]]
-    return _Flat(left=left, right=right, counts=counts, width=right - left, row=row, starts=starts,
+    return Flat(left=left, right=right, counts=counts, width=right - left, row=row, starts=starts,
                  lengths=lengths, cum=cum, cum_before=cum_before, total=total)
 
 
-def _flat_stats(flat: _Flat, near_zero: float, shape: bool = True) -> Dict[str, np.ndarray]:
+def flat_stats(flat: Flat, near_zero: float, shape: bool = True) -> Dict[str, np.ndarray]:
     """`bucket_stats` for every row of `flat` at once (formulas there); NaN = null.
 
     `_moments` always, `_shape` unless `shape` is False (the flag rules need only the
@@ -91,7 +91,7 @@ def _flat_stats(flat: _Flat, near_zero: float, shape: bool = True) -> Dict[str, 
     return stats
 
 
-def _moments(flat: _Flat) -> Dict[str, np.ndarray]:
+def _moments(flat: Flat) -> Dict[str, np.ndarray]:
     """count, mean, std, min, max, identical and all_zero of every row of `flat`."""
     n = flat.rows
     out = {name: np.full(n, np.nan) for name in ("mean", "std", "min", "max")}
@@ -116,7 +116,7 @@ def _moments(flat: _Flat) -> Dict[str, np.ndarray]:
     return out
 
 
-def _shape(flat: _Flat, near_zero: float) -> Dict[str, np.ndarray]:
+def _shape(flat: Flat, near_zero: float) -> Dict[str, np.ndarray]:
     """percentiles, iqr, peak_count, peak_density and near_zero_share of every row of `flat`."""
     n = flat.rows
     out = {name: np.full(n, np.nan) for name in ("iqr", "peak_count", "peak_density", "near_zero_share")}
@@ -182,4 +182,4 @@ def bucket_stats(buckets: np.ndarray, near_zero: float) -> Dict[str, np.ndarray]
     An empty histogram (N = 0) gives count 0, every other number None, identical and
     all_zero False. Non-finite results (from NaN/Inf edges) are None.
     """
-    return _flat_stats(_flatten((normalize_buckets(buckets),)), near_zero)
+    return flat_stats(flatten((normalize_buckets(buckets),)), near_zero)

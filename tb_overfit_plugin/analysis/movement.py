@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.histograms import _Flat
+from tb_overfit_plugin.analysis.histograms import Flat
 
 
-def _wasserstein_consecutive(flat: _Flat) -> np.ndarray:
+def wasserstein_consecutive(flat: Flat) -> np.ndarray:
     """W1(row i-1, row i) for every row i >= 1 (element i - 1), exactly for the uniform-bucket model.
 
     W1 = integral over x of |F_{i-1}(x) - F_i(x)| = integral over u in [0, 1] of
@@ -44,7 +44,7 @@ def _wasserstein_consecutive(flat: _Flat) -> np.ndarray:
     return np.where(valid[:-1] & valid[1:], sums, np.nan)
 
 
-def _valid_rows(flat: _Flat) -> np.ndarray:
+def _valid_rows(flat: Flat) -> np.ndarray:
     """Rows with a positive finite total and finite bucket widths."""
     valid = flat.total > 0
     with np.errstate(invalid="ignore"):
@@ -54,10 +54,10 @@ def _valid_rows(flat: _Flat) -> np.ndarray:
     return valid
 
 
-def _knots(flat: _Flat, valid: np.ndarray):
+def _knots(flat: Flat, valid: np.ndarray):
     """``(knot_u, knot_x, key_second, key_first)``: every row's quantile-function knots
     (u within the row, x) and their sort keys as second (u + 3i) and first (u + 3(i + 1))
-    histogram of a pair; see `_wasserstein_consecutive`."""
+    histogram of a pair; see `wasserstein_consecutive`."""
     row = flat.row
     m = len(row)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -135,7 +135,7 @@ def _interval_areas(knot_u, knot_x, key_second, key_first):
 
 
 
-def _movement(stats: dict, distance: np.ndarray, first_rows: np.ndarray) -> np.ndarray:
+def step_movement(stats: dict, distance: np.ndarray, first_rows: np.ndarray) -> np.ndarray:
     """movement[i] = W1(i-1, i) / scale_{i-1}; scale = std_{i-1}, or |mean_{i-1}| when std is 0.
 
     The |mean| fallback gives a point mass (one value, or all values equal) a relative

@@ -1,4 +1,4 @@
-"""A batch of histogram series analysed together (`_Batch`, built by `_batch_of`)."""
+"""A batch of histogram series analysed together (`Batch`, built by `batch_of`)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from typing import Dict, List
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.histograms import _flat_stats, _flatten
-from tb_overfit_plugin.analysis.movement import _movement, _wasserstein_consecutive
+from tb_overfit_plugin.analysis.histograms import flat_stats, flatten
+from tb_overfit_plugin.analysis.movement import step_movement, wasserstein_consecutive
 
 
 @dataclasses.dataclass
-class _Batch:
+class Batch:
     """Consecutive series analysed together: row r is one step's histogram.
 
     Series s owns rows ``start[s]`` to ``end[s]`` (inclusive; ``size[s]`` rows, end -1
     when there are none) and ``owner[r]`` is the series of row r. ``stats`` holds
-    `_flat_stats`' per-row arrays and ``movement``; per row also ``max_abs`` =
+    `flat_stats`' per-row arrays and ``movement``; per row also ``max_abs`` =
     max(|min|, |max|) and ``finite`` (mean, std and max_abs finite: False when empty);
     per series ``reference``, its first *usable* row (non-empty and finite), -1 if none.
     The segment helpers reduce a per-row array to one value per series, one
@@ -75,15 +75,15 @@ class _Batch:
 
 
 
-def _batch_of(items, thresholds, shape: bool = True) -> _Batch:
-    """One `_Batch` over (series, run, tag, kind, tensor) items: every statistic (only the
-    moments unless `shape`, see `_flat_stats`) and the movement, each one numpy pass over
+def batch_of(items, thresholds, shape: bool = True) -> Batch:
+    """One `Batch` over (series, run, tag, kind, tensor) items: every statistic (only the
+    moments unless `shape`, see `flat_stats`) and the movement, each one numpy pass over
     all their histograms."""
     size = np.array([len(item[0].buckets) for item in items], dtype=np.int64)
     start = np.cumsum(size) - size
-    flat = _flatten([buckets for item in items for buckets in item[0].buckets])
-    stats = _flat_stats(flat, thresholds.near_zero, shape)
-    stats["movement"] = _movement(stats, _wasserstein_consecutive(flat), start[size > 0])
+    flat = flatten([buckets for item in items for buckets in item[0].buckets])
+    stats = flat_stats(flat, thresholds.near_zero, shape)
+    stats["movement"] = step_movement(stats, wasserstein_consecutive(flat), start[size > 0])
     steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
-    return _Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
+    return Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
 

@@ -1,6 +1,6 @@
 """Weight-health flags: `Thresholds`, severities and one function per flag rule.
 
-Each rule sees every series of a `_Batch` at once (see `weights`' docstring, "Speed")."""
+Each rule sees every series of a `Batch` at once (see `weights`' docstring, "Speed")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.weight_batch import _Batch
+from tb_overfit_plugin.analysis.weight_batch import Batch
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -126,7 +126,7 @@ class Thresholds:
 # only words the (few) flags raised.
 
 
-def _state_rule(batch: _Batch, name: str, holds: np.ndarray, describe) -> list:
+def _state_rule(batch: Batch, name: str, holds: np.ndarray, describe) -> list:
     """identical_values / all_zero from the per-row condition `holds`.
 
     - Holds at the last step: the tensor is stuck -> the flag's own severity (error),
@@ -150,7 +150,7 @@ def _state_rule(batch: _Batch, name: str, holds: np.ndarray, describe) -> list:
     return flags
 
 
-def _all_zero(batch: _Batch, thresholds: Thresholds) -> list:
+def _all_zero(batch: Batch, thresholds: Thresholds) -> list:
     """all_zero (error): count > 0 and min == max == 0, with `_state_rule`'s step rules."""
     count, steps = batch.stats["count"], batch.steps
 
@@ -163,7 +163,7 @@ def _all_zero(batch: _Batch, thresholds: Thresholds) -> list:
     return _state_rule(batch, "all_zero", batch.stats["all_zero"], describe)
 
 
-def _identical_values(batch: _Batch, thresholds: Thresholds) -> list:
+def _identical_values(batch: Batch, thresholds: Thresholds) -> list:
     """identical_values (error): count > 1 and min == max, with `_state_rule`'s step rules;
     not for a series all_zero flags as an error (all zero at its last step), which says it
     more precisely."""
@@ -182,7 +182,7 @@ def _identical_values(batch: _Batch, thresholds: Thresholds) -> list:
     return _state_rule(batch, "identical_values", holds, describe)
 
 
-def _exploding(batch: _Batch, thresholds: Thresholds) -> list:
+def _exploding(batch: Batch, thresholds: Thresholds) -> list:
     """exploding (error) at the first step with non-finite statistics, or whose std or
     max|value| exceeds explode_factor x the series' reference row's (its first usable
     step), that reference floored by explode_min_scale (kernels) or explode_min_scale_bias
@@ -220,7 +220,7 @@ def _exploding(batch: _Batch, thresholds: Thresholds) -> list:
     return flags
 
 
-def _grown_flag(batch: _Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool,
+def _grown_flag(batch: Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool,
                 floor: float) -> dict:
     """The exploding flag of a series that grew past explode_factor at row `at`."""
     std, max_abs, steps, ref = batch.stats["std"], batch.max_abs, batch.steps, int(batch.reference[series])
@@ -236,7 +236,7 @@ def _grown_flag(batch: _Batch, thresholds: Thresholds, series: int, at: int, gro
     )
 
 
-def _collapsing(batch: _Batch, thresholds: Thresholds) -> list:
+def _collapsing(batch: Batch, thresholds: Thresholds) -> list:
     """collapsing (warning) at the first step whose std is below collapse_factor x the
     series' reference row's std (its first usable step), when that std is positive."""
     std, steps = batch.stats["std"], batch.steps
@@ -259,7 +259,7 @@ def _collapsing(batch: _Batch, thresholds: Thresholds) -> list:
     return flags
 
 
-def _unchanged(batch: _Batch, thresholds: Thresholds) -> list:
+def _unchanged(batch: Batch, thresholds: Thresholds) -> list:
     """unchanged (warning, first_step = the second step): `UNCHANGED_MIN_STEPS` or more steps
     and every step-to-step movement finite and below unchanged_tolerance."""
     movement = batch.stats["movement"]
@@ -283,7 +283,7 @@ def _unchanged(batch: _Batch, thresholds: Thresholds) -> list:
 _RULES = (_all_zero, _identical_values, _exploding, _collapsing, _unchanged)
 
 
-def _batch_flags(batch: _Batch, thresholds: Thresholds) -> List[list]:
+def batch_flags(batch: Batch, thresholds: Thresholds) -> List[list]:
     """Every series' flags (`_RULES`), worst first, then by first_step."""
     flags: List[list] = [[] for _ in batch.kinds]
     for rule in _RULES:
