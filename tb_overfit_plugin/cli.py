@@ -2,7 +2,7 @@
 
 Loads the logdir with TensorBoard's own loaders (`logdir.read_logdir`: its
 Rust data server by default, as `tensorboard` does, or its Python loader with
-`--load-fast=false`) and prints the documents `report.Diagnoser` builds for
+`--load-fast=false`) and prints the documents `curve_documents` and `weight_documents` build for
 the HTTP API: a table by default, or the `/runs` JSON with `--json`.
 
 Exit codes: 0 fine, 1 a run matched `--fail-on`, 2 bad input or output that
@@ -23,13 +23,13 @@ from typing import List, Optional, Sequence, TextIO
 
 from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
-from tb_overfit_plugin import params, report, weights
+from tb_overfit_plugin import analysis_cache, curve_documents, params, run_lookup, verdicts, weight_documents, weights
 from tb_overfit_plugin.params import quoted
 
 # Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.
 EXIT_PIPE_CLOSED = 141
 
-STATUSES = report.STATUSES
+STATUSES = verdicts.STATUSES
 FLAGS = tuple(weights.FLAG_SEVERITIES)
 
 _COLOURS = {
@@ -117,16 +117,18 @@ def _check_local_logdir(logdir: str) -> None:
         raise UsageError(f"logdir {quoted(logdir)} cannot be read (permission denied)")
 
 
+def _progress_line(done: int, total: int, run: str) -> None:
+    """"loading runs 3/40" on one terminal line, erased when done."""
+    sys.stderr.write(f"\rloading runs {done}/{total} ")
+    sys.stderr.flush()
+    if done == total:
+        sys.stderr.write("\r" + " " * 40 + "\r")
+
+
 def _load(logdir: str, load_fast: str, with_histograms: bool):
     """Loads the logdir, with a progress line on stderr when it is a terminal."""
     _check_local_logdir(logdir)
-    progress = None
-    if sys.stderr is not None and sys.stderr.isatty():
-        def progress(done: int, total: int, run: str) -> None:
-            sys.stderr.write(f"\rloading runs {done}/{total} ")
-            sys.stderr.flush()
-            if done == total:
-                sys.stderr.write("\r" + " " * 40 + "\r")
+    progress = _progress_line if sys.stderr is not None and sys.stderr.isatty() else None
     try:
         data = logdir_lib.read_logdir(logdir, progress, load_fast=load_fast, with_histograms=with_histograms)
     except logdir_lib.LoadError as error:
@@ -285,19 +287,20 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     # --json is the /runs document (curve verdicts): histograms only for --weights there.
     weight_column = not args.no_weights and not args.json
     data = _load(args.logdir, args.load_fast, with_histograms=need_weights or weight_column)
-    # Each run's full weight analysis (--weights) is used once; its summary is computed apart.
-    diagnoser = report.Diagnoser()
+    # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
+    cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
     try:
-        document = diagnoser.runs_document(data.scalars, data.histograms, curve_params, data.sessions)
-    except report.NotFound as error:  # a --metric no run has: HTTP's 404
+        document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params, data.sessions)
+    except run_lookup.NotFound as error:  # a --metric no run has: HTTP's 404
         raise UsageError(f"--metric: {error}") from None
     document = integrity.attach(document, data.problems)
     document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
     # The same weight health as GET /weights_summary (histograms are all loaded already).
-    summaries = diagnoser.weights_summary_document(data.scalars, data.histograms, lambda runs: data.histograms)[
-        "weights"] if weight_column else None
-    weight_documents = {
-        row["run"]: diagnoser.weights_document(data.scalars, data.histograms, row["run"], weights.Thresholds())
+    summaries = weight_documents.weights_summary_document(
+        cache, data.scalars, data.histograms, lambda runs: data.histograms)["weights"] if weight_column else None
+    layer_documents = {
+        row["run"]: weight_documents.weights_document(
+            cache, data.scalars, data.histograms, row["run"], weights.Thresholds())
         for row in document["runs"]
     } if need_weights else {}
 
@@ -305,14 +308,14 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
     if args.json:
         if args.weights:
-            document["weights"] = weight_documents
+            document["weights"] = layer_documents
         _write(out, json.dumps(document, indent=2, allow_nan=False) + "\n")
     else:
         tables = [runs_table(document, colour, summaries)]
         if args.weights:
-            tables += [weights_table(weight_documents[row["run"]], colour) for row in document["runs"]]
+            tables += [weights_table(layer_documents[row["run"]], colour) for row in document["runs"]]
         _write(out, "\n\n".join(tables) + "\n")
-    matched = [row["run"] for row in document["runs"] if _matches(row, weight_documents.get(row["run"]), fail_on)]
+    matched = [row["run"] for row in document["runs"] if _matches(row, layer_documents.get(row["run"]), fail_on)]
     if matched:
         _stderr(f"--fail-on matched: {', '.join(matched)}")
         return 1

@@ -2,7 +2,8 @@
 
 Thin on purpose: each route parses its parameters, reads series through the
 data provider (`reading.SeriesReader`) and answers a document built by
-`report.Diagnoser`. Bad input answers 400, unknown names 404, both as JSON
+`curve_documents`, `weight_documents` or `sweep_report` over one
+`analysis_cache.AnalysisCache`. Bad input answers 400, unknown names 404, both as JSON
 `{"error": ...}`; an unexpected failure answers 500 JSON and is logged,
 never a traceback page.
 
@@ -27,8 +28,8 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import (document_cache, fast_provider, integrity, params, reading, report, sweep_report, vocabulary,
-                               weights)
+from tb_overfit_plugin import (analysis_cache, curve_documents, document_cache, fast_provider, integrity, params, reading,
+                               run_lookup, sweep_report, vocabulary, weight_documents, weights)
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _json_route(route):
                                      headers=[("ETag", werkzeug.http.quote_etag(tag))])
         except params.ParamError as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=400)
-        except report.NotFound as error:
+        except run_lookup.NotFound as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=404)
         except errors.PublicError as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=error.http_code)
@@ -98,7 +99,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         self._data_provider = context.data_provider
         # Reads go through TensorBoard's provider; on its Rust data server, with the faster tensor conversion.
         self._reader = reading.SeriesReader(fast_provider.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S)
-        self._diagnoser = report.Diagnoser()
+        self._analyses = analysis_cache.AnalysisCache()
         self._documents = document_cache.DocumentCache()
         # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider).
         self._scanner = integrity.Scanner(context.logdir) if integrity.supports(context.logdir) else None
@@ -152,7 +153,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     def _with_warnings(self, problems: tuple, document: dict, scalars, histograms) -> dict:
         """A one-run document with that run's `warnings` (as its row in `/runs` has them)."""
-        sources = {run.name: run.sources for run in self._diagnoser.training_runs(scalars, histograms)} if problems else {}
+        sources = {run.name: run.sources for run in run_lookup.training_runs(scalars, histograms)} if problems else {}
         return dict(document, warnings=integrity.warnings_by_run(sources, problems).get(document["run"], []))
 
     def _runs_inputs(self, request: wrappers.Request):
@@ -174,13 +175,13 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         problems = self._problems(request)
         return ("runs", problems) + key, lambda: integrity.attach(
-            self._diagnoser.runs_document(scalars, histograms, curve_params, sessions), problems)
+            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions), problems)
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         return ("hparams_effects",) + key, lambda: sweep_report.effects_document(
-            self._diagnoser.runs_document(scalars, histograms, curve_params, sessions))
+            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions))
 
     @_json_route
     def groups_route(self, request: wrappers.Request):
@@ -188,9 +189,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
 
         def build() -> dict:
-            runs = self._diagnoser.listed_runs(scalars, histograms, sessions)
-            document = self._diagnoser.runs_document(scalars, histograms, curve_params, sessions)
-            return sweep_report.groups_document(self._diagnoser, document, runs, scalars, regex, curve_params)
+            runs = run_lookup.listed_runs(scalars, histograms, sessions)
+            document = curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions)
+            return sweep_report.groups_document(document, runs, scalars, regex, curve_params)
 
         return ("groups", regex) + key, build
 
@@ -202,8 +203,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
         scalars = self._reader.scalars(ctx, experiment)
 
         def build() -> dict:
-            training_run = self._diagnoser.training_run(scalars, reading.EMPTY, run)
-            monitored = self._diagnoser.monitored(training_run, scalars, curve_params)
+            training_run = run_lookup.training_run(scalars, reading.EMPTY, run)
+            monitored = run_lookup.monitored(training_run, scalars, curve_params)
             return sweep_report.stopping_document(monitored, run, curve_params)
 
         return ("stopping", experiment, scalars.digest, run, curve_params), build
@@ -219,7 +220,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         key = ("curves", experiment, scalars.digest, run, curve_params, problems)
 
         def build() -> dict:
-            document = self._diagnoser.curves_document(scalars, reading.EMPTY, run, curve_params)
+            document = curve_documents.curves_document(self._analyses, scalars, reading.EMPTY, run, curve_params)
             return self._with_warnings(problems, document, scalars, reading.EMPTY)
 
         return key, build
@@ -235,9 +236,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
         key = ("weights", experiment, scalars.tags_digest, histograms.digest, run, thresholds, problems)
 
         def build() -> dict:
-            sources = self._diagnoser.training_run(scalars, histograms, run).sources
+            sources = run_lookup.training_run(scalars, histograms, run).sources
             data = self._reader.histograms(ctx, experiment, runs=sources)
-            document = self._diagnoser.weights_document(scalars, data, run, thresholds)
+            document = weight_documents.weights_document(self._analyses, scalars, data, run, thresholds)
             return self._with_warnings(problems, document, scalars, histograms)
 
         return key, build
@@ -252,6 +253,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
         def build() -> dict:
             load = functools.partial(self._reader.histograms, ctx, experiment)
-            return self._diagnoser.weights_summary_document(scalars, histograms, lambda runs: load(runs=runs), thresholds)
+            return weight_documents.weights_summary_document(
+                self._analyses, scalars, histograms, lambda runs: load(runs=runs), thresholds)
 
         return key, build

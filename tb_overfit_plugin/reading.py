@@ -26,7 +26,7 @@ import functools
 import hashlib
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import numpy as np
 from tensorboard.data import provider as provider_lib

@@ -2,7 +2,7 @@
 
 Each document is a tuple of `Field`s (name, one-line meaning, and the
 fields of a nested object or list item where the README documents them).
-`report` builds the `/runs` row from `RUN_ROW`; the tests check that the
+`curve_documents` builds the `/runs` row from `RUN_ROW`; the tests check that the
 served documents have exactly these fields and that the README's HTTP API
 table lists exactly them (`documented_names`). A new field is one line here.
 """
@@ -54,9 +54,9 @@ SERIES = (
     Field("nonfinite", "[{step, value}] of NaN/Inf points"),
 )
 
-# The verdict fields of a `/runs` row (from the curve analysis, or `report`'s no-metric verdict).
+# The verdict fields of a `/runs` row (from `verdicts.verdict`, or `verdicts.no_metric_verdict`).
 VERDICT = (
-    Field("status", "the curve verdict (report.STATUSES)"),
+    Field("status", "the curve verdict (verdicts.STATUSES)"),
     Field("explanation", "the verdict in English"),
     Field("monitor", "the pair judged, with its mode", METRIC),
     Field("best", "best validation point {step, epoch, value, train_value}"),
@@ -79,7 +79,7 @@ RUN_NAMES = (
     Field("diagnostics", "bookkeeping series", METRIC),
     Field("learning_rate", "learning-rate series ref {run, tag} or null", REF),
 )
-# Added by `report.runs_document` and `integrity.attach` after the row is built.
+# Added by `curve_documents.runs_document` and `integrity.attach` after the row is built.
 ROW_ATTACHED = (
     Field("hparams", "hyper-parameters of the session matched to the run"),
     Field("warnings", "data TensorBoard skipped in this run"),

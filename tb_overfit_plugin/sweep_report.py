@@ -1,6 +1,6 @@
 """The sweep documents: `/hparams_effects`, `/groups`, `/stopping`.
 
-Built from what `report.Diagnoser` already gives (the `/runs` rows, each
+Built from what `curve_documents` and `run_lookup` already give (the `/runs` rows, each
 run's monitored series) and the pure analyses of `sweep` and `stopping`.
 The server owns the vocabulary: every stopping rule's label and description
 is written here, once, and the tab shows them as they come.
@@ -16,7 +16,7 @@ from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep
 from tb_overfit_plugin import jsonable
 from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin.params import CurveParams, ParamError
-from tb_overfit_plugin.report import Diagnoser, Monitored, NotFound
+from tb_overfit_plugin.run_lookup import Monitored, NotFound, monitored as monitored_of
 from tb_overfit_plugin.analysis.series import ScalarSeries
 
 NO_HPARAMS_NOTE = (
@@ -106,7 +106,7 @@ def _group_verdict(members: List[Monitored], params: CurveParams) -> Optional[di
     return {name: analysis[name] for name in ("status", "explanation", "best", "onset", "early_stop")}
 
 
-def groups_document(diagnoser: Diagnoser, runs_document: dict, runs: Sequence[grouping.TrainingRun],
+def groups_document(runs_document: dict, runs: Sequence[grouping.TrainingRun],
                     scalars, regex: str, params: CurveParams) -> dict:
     """`GET /groups?regex=...`: runs grouped by the regex's first capture, their mean curves and verdict.
 
@@ -121,7 +121,7 @@ def groups_document(diagnoser: Diagnoser, runs_document: dict, runs: Sequence[gr
         raise ParamError("regex", str(error)) from None
     documents = []
     for key, names in groups.items():
-        monitored = [diagnoser.monitored(by_name[name], scalars, params) for name in names
+        monitored = [monitored_of(by_name[name], scalars, params) for name in names
                      if rows[name]["monitor"] is not None]
         metric = monitored[0].pair.metric if monitored else None  # the group's curves are of one metric
         members = [m for m in monitored if m.pair.metric == metric]

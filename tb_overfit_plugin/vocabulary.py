@@ -1,6 +1,6 @@
 """The words and numbers the tab shows, from their single sources: `GET /meta`.
 
-Statuses (`report.STATUSES`) with a label, an urgency rank and a hint that
+Statuses (`verdicts.STATUSES`) with a label, an urgency rank and a hint that
 states the rule deciding them (formatted from the analysis constants), weight
 flags with their severity (`weights.FLAG_SEVERITIES`) and the rule's
 `weights.Thresholds` field, severities ranked as `weights.SEVERITIES`, the
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 
-from tb_overfit_plugin import params, report, weights
+from tb_overfit_plugin import params, verdicts, weights
 from tb_overfit_plugin.analysis import divergence, onset
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
     "diverged", "overfitting", "worsening", "not_learning", "plateau",
-    "improving", "no_validation", "too_short", report.NO_METRICS,
+    "improving", "no_validation", "too_short", verdicts.NO_METRICS,
 )
 """Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
 
@@ -46,7 +46,7 @@ def _status_hints() -> dict:
         "improving": "Validation's best is within the last `patience` evaluations.",
         "no_validation": "Only training curves were logged: overfitting cannot be judged.",
         "too_short": f"Fewer than {status_rule.MIN_POINTS} finite values: too few to judge.",
-        report.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
+        verdicts.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
     }
 
 
@@ -77,7 +77,7 @@ def meta_document() -> dict:
     `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
     """
     hints, flag_hints, t = _status_hints(), _flag_hints(), weights.Thresholds()
-    assert set(STATUS_RANKS) == set(report.STATUSES) == set(hints), "every status needs a rank and a hint"
+    assert set(STATUS_RANKS) == set(verdicts.STATUSES) == set(hints), "every status needs a rank and a hint"
     assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
     return {
         "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank}

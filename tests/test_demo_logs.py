@@ -105,12 +105,13 @@ def test_broken_run_hidden_units_stay_identical(events):
 @pytest.mark.parametrize("query", [{}, {"metric": "accuracy"}, {"smoothing": "0.6"}])
 def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch, query):
     from tb_overfit_plugin.analysis import onset
-    from tb_overfit_plugin import params, report
+    from tb_overfit_plugin import analysis_cache, curve_documents, params
 
     data = read_logdir(demo_logdir)
 
     def verdicts():
-        document = report.Diagnoser().runs_document(data.scalars, data.histograms, params.parse_curve_params(query))
+        document = curve_documents.runs_document(analysis_cache.AnalysisCache(), data.scalars, data.histograms,
+                                                 params.parse_curve_params(query))
         return {row["run"]: (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"])
                 for row in document["runs"]}
 

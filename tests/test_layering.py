@@ -46,7 +46,7 @@ def test_analysis_layer_imports_only_numpy_and_the_standard_library():
 def test_the_check_sees_a_forbidden_import(tmp_path, monkeypatch):
     """The checker itself flags each kind of forbidden import (so the test above can fail)."""
     bad = tmp_path / "bad.py"
-    bad.write_text("import json\nfrom tensorboard.data import provider\nfrom tb_overfit_plugin import report\n"
+    bad.write_text("import json\nfrom tensorboard.data import provider\nfrom tb_overfit_plugin import verdicts\n"
                    "from tb_overfit_plugin.analysis import series\nimport numpy as np\n")
     names = [module for _, module in _imported_modules(bad)]
     assert names == ["json", "tensorboard.data", "tb_overfit_plugin", "tb_overfit_plugin.analysis", "numpy"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import params, report
+from tb_overfit_plugin import params, verdicts
 from tb_overfit_plugin.analysis import divergence, status as status_rule
 from tb_overfit_plugin import weights
 
@@ -44,8 +44,8 @@ def meta(client):
 
 def test_statuses_are_exactly_the_served_ones_each_with_a_rank_label_and_hint(meta):
     statuses = meta["statuses"]
-    assert sorted(s["status"] for s in statuses) == sorted(report.STATUSES)
-    assert [s["rank"] for s in statuses] == list(range(len(report.STATUSES)))
+    assert sorted(s["status"] for s in statuses) == sorted(verdicts.STATUSES)
+    assert [s["rank"] for s in statuses] == list(range(len(verdicts.STATUSES)))
     assert all(s["label"] and s["hint"] for s in statuses)
     hints = {s["status"]: s["hint"] for s in statuses}
     assert f"{status_rule.LEARNING_FRACTION:.0%}" in hints["not_learning"] and "Both curves" in hints["not_learning"]

@@ -1,0 +1,125 @@
+"""The curve documents: `GET /runs` (every run's verdict) and `GET /curves` (one run's series).
+
+One builder per document, each over an `AnalysisCache` (the verdicts are
+memoised there) and the series read from the data provider. `/runs` needs
+scalars only: weight health is `weight_documents.weights_summary_document`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+from tb_overfit_plugin import jsonable, schema
+from tb_overfit_plugin import sessions as sessions_lib
+from tb_overfit_plugin.analysis import curves, epochs, grouping
+from tb_overfit_plugin.analysis.series import ScalarSeries
+from tb_overfit_plugin.analysis_cache import AnalysisCache
+from tb_overfit_plugin.params import CurveParams, quoted
+from tb_overfit_plugin.reading import Listing, SeriesSet
+from tb_overfit_plugin.run_lookup import NotFound, listed_runs, monitor, pair_of, scalar, training_run
+from tb_overfit_plugin.verdicts import metric_json, no_metric_verdict, ref_json, verdict
+
+
+def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
+    """One row of `/runs` (`schema.RUN_NAMES` + `schema.VERDICT`): the run's names and its curve verdict."""
+    pair = monitor(run, params)
+    analysis = verdict(cache, run, pair, scalars, params, series=False) if pair else no_metric_verdict(run, params)
+    names = {
+        "run": run.name,
+        "sources": list(run.sources),
+        "scalar_tags": {name: list(tags) for name, tags in run.scalar_tags.items()},
+        "histogram_tags": {name: list(tags) for name, tags in run.histogram_tags.items()},
+        "metrics": [pair.metric for pair in run.metrics],
+        "diagnostics": [metric_json(pair) for pair in run.diagnostics],
+        "learning_rate": ref_json(run.learning_rate),
+    }
+    return schema.build(schema.RUN_NAMES + schema.VERDICT, dict(analysis, **names))
+
+
+def runs_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listing, params: CurveParams,
+                  sessions: Optional[Mapping[str, dict]] = None) -> dict:
+    """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
+
+    Each row's `hparams` are those of the hyper-parameter session
+    `sessions.attach` matches to it ({} when none): `sessions` maps
+    TensorBoard runs to them.
+
+    Raises:
+      NotFound: `params.metric` is a metric no training run has (runs lacking
+        a metric that others have are `no_metrics` rows).
+    """
+    runs = listed_runs(scalars, histograms, sessions)
+    if params.metric and runs and not any(run.metric(params.metric) for run in runs):
+        known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
+        raise NotFound(f"no training run has a metric {quoted(params.metric)} "
+                       f"(metrics: {', '.join(known) or 'none'})")
+    hparams = sessions_lib.attach([run.name for run in runs], sessions or {})
+    return {
+        "runs": [dict(run_row(cache, run, scalars, params), hparams=hparams[run.name]) for run in runs],
+        "params": params.to_json(),
+    }
+
+
+def _series_json(series: Optional[ScalarSeries], smoothing: float, epoch_based: bool = False) -> Optional[dict]:
+    """A series of `/curves`; `epochs` (aligned with `steps`, `epochs.keras_epoch`) null unless epoch-based."""
+    if series is None:
+        return None
+    return {
+        "steps": jsonable.int_list(series.steps),
+        "epochs": [epochs.keras_epoch(step) for step in series.steps] if epoch_based else None,
+        "wall_times": jsonable.float_list(series.wall_times),
+        "values": jsonable.float_list(series.values),
+        "smoothed": jsonable.float_list(curves.smooth_ema(series.values, smoothing)),
+        "nonfinite": jsonable.nonfinite_markers(series.steps, series.values),
+    }
+
+
+def _diagnostic_series_json(pair: grouping.MetricPair, scalars: SeriesSet, smoothing: float) -> dict:
+    """A diagnostic of `/curves`: its refs, each with its series so the tab could plot it."""
+    document = metric_json(pair)
+    for split in ("train", "validation"):
+        ref = getattr(pair, split)
+        series = _series_json(scalar(scalars, ref), smoothing, pair.epoch_based)
+        if series is not None:
+            document[split] = dict(ref.to_json(), **series)
+    return document
+
+
+def _learning_rate_json(run: grouping.TrainingRun, scalars: SeriesSet, drop_steps: list) -> Optional[dict]:
+    """The run's learning-rate series with the steps where it dropped, or None."""
+    learning_rate = scalar(scalars, run.learning_rate)
+    if learning_rate is None:
+        return None
+    return {
+        **run.learning_rate.to_json(),
+        "steps": jsonable.int_list(learning_rate.steps),
+        "values": jsonable.float_list(learning_rate.values),
+        "drop_steps": drop_steps,
+    }
+
+
+def curves_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listing, name: str,
+                    params: CurveParams) -> dict:
+    """`GET /curves?run=...`: the paired series of one metric and its full analysis.
+
+    Raises:
+      NotFound: no training run `name`, or it lacks the metric asked for.
+    """
+    run = training_run(scalars, histograms, name)
+    pair = pair_of(run, params)
+    analysis = verdict(cache, run, pair, scalars, params)
+    return {
+        "run": run.name,
+        "metric": pair.metric,
+        "mode": analysis["monitor"]["mode"],
+        "epoch_based": pair.epoch_based,
+        "metrics": [metric_json(p) for p in run.metrics],
+        "diagnostics": [_diagnostic_series_json(p, scalars, params.smoothing) for p in run.diagnostics],
+        "train": _series_json(scalar(scalars, pair.train), params.smoothing, pair.epoch_based),
+        "validation": _series_json(scalar(scalars, pair.validation), params.smoothing, pair.epoch_based),
+        "gap": analysis.get("gap"),
+        "generalization_loss": analysis.get("generalization_loss"),
+        "learning_rate": _learning_rate_json(run, scalars, analysis["lr_drop_steps"]),
+        "analysis": analysis,
+        "params": params.to_json(),
+    }

@@ -1,0 +1,123 @@
+"""Training runs of an experiment, found by name, and the series a verdict is about.
+
+Shared by every document builder: the training runs come from the listings'
+names alone (`grouping.group_runs`, cheap); `Monitored` is the metric pair a
+run is judged on, with its series and its step -> epoch map.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, List, Mapping, Optional
+
+from tb_overfit_plugin.analysis import curves, epochs, grouping
+from tb_overfit_plugin.analysis.series import ScalarSeries
+from tb_overfit_plugin.params import CurveParams, quoted
+from tb_overfit_plugin.reading import Listing, SeriesSet
+
+
+class NotFound(LookupError):
+    """An unknown run or metric: HTTP 404, CLI exit code 2."""
+
+
+def training_runs(scalars: Listing, histograms: Listing) -> List[grouping.TrainingRun]:
+    """The training runs of the experiment (from the listings' names only; cheap)."""
+    return grouping.group_runs(scalars.tags, histograms.tags)
+
+
+def training_run(scalars: Listing, histograms: Listing, name: str) -> grouping.TrainingRun:
+    """The training run called `name`, or NotFound."""
+    for run in training_runs(scalars, histograms):
+        if run.name == name:
+            return run
+    raise NotFound(f"no training run named {quoted(name)}")
+
+
+def _is_hparams_record(run: grouping.TrainingRun, runs: List[grouping.TrainingRun], scalars: SeriesSet,
+                       sessions: Mapping[str, dict]) -> bool:
+    """Whether `run` is what PyTorch's / tensorboardX's `add_hparams` writes, not a training run.
+
+    `add_hparams(hparams, metrics)` writes a new sub-folder (named by the time)
+    below the training run, holding the session and one point per metric. So:
+    every TensorBoard run of it holds a session, each of its scalar series has
+    at most one point, and another training run is its parent folder. Its
+    session then belongs to that parent (`sessions.attach`, "only child").
+    """
+    if not all(source in sessions for source in run.sources):
+        return False
+    if not any(run.name.startswith(other.name + "/") for other in runs if other is not run):
+        return False
+    return all(len(series) <= 1 for source in run.sources for series in scalars.by_run.get(source, {}).values())
+
+
+def listed_runs(scalars: SeriesSet, histograms: Listing,
+                sessions: Optional[Mapping[str, dict]] = None) -> List[grouping.TrainingRun]:
+    """The training runs `/runs` lists: all but the hyper-parameter records (`_is_hparams_record`)."""
+    runs = training_runs(scalars, histograms)
+    return [run for run in runs if not _is_hparams_record(run, runs, scalars, sessions or {})]
+
+
+def monitor(run: grouping.TrainingRun, params: CurveParams) -> Optional[grouping.MetricPair]:
+    """The pair `params` asks `run` to be judged on (its default monitor when no metric is asked), or None."""
+    if params.metric is None:
+        return run.default_monitor()
+    return run.metric(params.metric)
+
+
+def pair_of(run: grouping.TrainingRun, params: CurveParams) -> grouping.MetricPair:
+    """`monitor(run, params)`, or NotFound."""
+    pair = monitor(run, params)
+    if pair is None:
+        if params.metric:
+            raise NotFound(f"training run {quoted(run.name)} has no metric {quoted(params.metric)}")
+        raise NotFound(f"training run {quoted(run.name)} has no scalar metrics")
+    return pair
+
+
+def scalar(scalars: SeriesSet, ref: Optional[grouping.SeriesRef]) -> Optional[ScalarSeries]:
+    """The series `ref` names, or None (no ref, or not read)."""
+    if ref is None:
+        return None
+    return scalars.by_run.get(ref.run, {}).get(ref.tag)
+
+
+def _epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet) -> Optional[curves.EpochOf]:
+    """The run's epoch series as a step -> epoch map for `pair`, or None.
+
+    None when the pair's steps are Keras epochs already, and when a series of
+    the pair lives in another TensorBoard run than the epoch series: only the
+    writer that logged the epoch series is known to share its step axis (a
+    Lightning module's own `add_scalars` runs may count epochs instead).
+    """
+    if pair.epoch_based or run.epoch is None or any(ref.run != run.epoch.run for ref in pair.refs()):
+        return None
+    series = scalar(scalars, run.epoch)
+    return None if series is None else epochs.epoch_series(series.steps, series.values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Monitored:
+    """A training run's monitored metric: its pair, mode, series and step -> epoch map (None: steps only)."""
+
+    pair: grouping.MetricPair
+    mode: str
+    train: Optional[ScalarSeries]
+    validation: Optional[ScalarSeries]
+    epoch_of: Optional[Callable[[int], int]]
+
+    def epoch(self, step: Optional[int]) -> Optional[int]:
+        return None if step is None or self.epoch_of is None else self.epoch_of(int(step))
+
+
+def monitored_pair(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
+                   params: CurveParams) -> Monitored:
+    """`pair` of `run` with its mode (asked for, else from the name), series and epochs."""
+    epoch_of = epochs.keras_epoch if pair.epoch_based else _epoch_of(run, pair, scalars)
+    return Monitored(pair=pair, mode=params.mode or curves.metric_mode(pair.metric),
+                     train=scalar(scalars, pair.train), validation=scalar(scalars, pair.validation),
+                     epoch_of=epoch_of)
+
+
+def monitored(run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> Monitored:
+    """The series the verdict of `run` is about (NotFound when it lacks the metric)."""
+    return monitored_pair(run, pair_of(run, params), scalars, params)

@@ -1,0 +1,149 @@
+"""A run's curve verdict as JSON: the analysis of its monitored pair, memoised by data version.
+
+The verdict is `curve_json.analysis_json(curves.analyze_metric(...))` plus
+what the run's other series and the loader add: the learning-rate drops, the
+monitor, whether TensorBoard kept only a sample of the points, and the points
+of an earlier fit that TensorBoard's restart rule discarded. `/runs` rows and
+`/curves` share it (`/runs` without the per-step series).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from tb_overfit_plugin import jsonable, schema
+from tb_overfit_plugin.analysis import curves, grouping
+from tb_overfit_plugin.analysis.series import ScalarSeries, looks_downsampled
+from tb_overfit_plugin.analysis_cache import AnalysisCache
+from tb_overfit_plugin.curve_json import analysis_json
+from tb_overfit_plugin.params import CurveParams, quoted
+from tb_overfit_plugin.reading import SeriesSet
+from tb_overfit_plugin.run_lookup import monitored_pair, scalar
+
+NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
+STATUSES = curves.STATUSES + (NO_METRICS,)
+
+SCALAR_SAMPLING_HINT = (
+    "TensorBoard kept only a sample of this metric's points (1000 per series by default), so the "
+    "best step may lie between the points kept; start tensorboard with "
+    "--samples_per_plugin=scalars=0 to analyse every point."
+)
+
+
+def ref_json(ref: Optional[grouping.SeriesRef]) -> Optional[dict]:
+    return ref.to_json() if ref else None
+
+
+def metric_json(pair: grouping.MetricPair) -> dict:
+    """A metric pair's name, mode (from the name) and the refs of its two series."""
+    return {
+        "metric": pair.metric,
+        "mode": curves.metric_mode(pair.metric),
+        "train": ref_json(pair.train),
+        "validation": ref_json(pair.validation),
+    }
+
+
+def _steps_text(first: int, last: int, epoch_based: bool) -> str:
+    """"epochs 1–12" / "epoch 5" / "steps 0–1100" (epoch = step + 1 when epoch-based)."""
+    unit, offset = ("epoch", 1) if epoch_based else ("step", 0)
+    if first == last:
+        return f"{unit} {first + offset}"
+    return f"{unit}s {first + offset}–{last + offset}"
+
+
+def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
+                   validation: Optional[ScalarSeries]) -> Optional[dict]:
+    """What TensorBoard's restart rule (`series.restart_rule`) discarded from the monitored metric.
+
+    The validation series is looked at first (the verdict is on it), then
+    the training series; None when neither lost points. TensorBoard's Rust
+    data server drops these points before any plugin sees them, so this is
+    only known where the loader kept them (its Python loader, `--load_fast=false`,
+    and TensorBoard's multiplexer in-process): it is reported apart from the
+    verdict, which is the same on every loader.
+    """
+    for role, ref, series in (("validation", pair.validation, validation), ("training", pair.train, train)):
+        if series is None or not series.orphans:
+            continue
+        orphans = series.orphans
+        restarts = orphans.restart_steps
+        superseded = (f"when the steps went back to {_steps_text(restarts[0], restarts[0], pair.epoch_based)}"
+                      if len(restarts) == 1 else f"by {len(restarts)} restarts")
+        note = (
+            f"An earlier fit in the same folder was discarded: {orphans.count} point"
+            f"{'' if orphans.count == 1 else 's'} of {role} {pair.metric} at "
+            f"{_steps_text(orphans.first_step, orphans.last_step, pair.epoch_based)}, superseded {superseded}. "
+            "As in TensorBoard's charts, the verdict is on the latest fit."
+        )
+        return {
+            "run": ref.run,
+            "tag": ref.tag,
+            "points": orphans.count,
+            "first_step": orphans.first_step,
+            "last_step": orphans.last_step,
+            "restart_steps": list(restarts),
+            "note": note,
+        }
+    return None
+
+
+def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
+             series: bool) -> dict:
+    monitored = monitored_pair(run, pair, scalars, params)
+    train, validation, mode = monitored.train, monitored.validation, monitored.mode
+    analysis = analysis_json(curves.analyze_metric(
+        train.steps if train else None,
+        train.values if train else None,
+        validation.steps if validation else None,
+        validation.values if validation else None,
+        mode=mode,
+        patience=params.patience,
+        min_delta=params.min_delta,
+        smoothing=params.smoothing,
+        tolerance=params.tolerance,
+        epoch_based=pair.epoch_based,
+        epoch_of=monitored.epoch_of,
+        name=pair.metric,
+    ), series)
+    learning_rate = scalar(scalars, run.learning_rate)
+    analysis["lr_drop_steps"] = (
+        jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
+        if learning_rate is not None
+        else []
+    )
+    analysis["monitor"] = dict(metric_json(pair), mode=mode)
+    sampled = any(s is not None and looks_downsampled(s.steps) for s in (train, validation))
+    analysis["sampled"] = sampled
+    analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
+    analysis["discarded_fit"] = _discarded_fit(pair, train, validation)
+    return analysis
+
+
+def verdict(cache: AnalysisCache, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
+            params: CurveParams, series: bool = True) -> dict:
+    """The verdict of `run` on `pair`, from `cache.curves` by (experiment, run, pair, versions, params, series).
+
+    The versions are those of the pair's series, the learning rate and the
+    epoch series. `series=False`: without per-step series, as `/runs` rows need.
+    """
+    refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch) if ref is not None)
+    key = (scalars.experiment_id, run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params,
+           series)
+    return cache.curves.get(key, lambda: _compute(run, pair, scalars, params, series))
+
+
+def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
+    """The verdict fields of a run without the metric asked for (or any metric)."""
+    available = ", ".join(pair.metric for pair in run.metrics) or "none"
+    wanted = f"no metric {quoted(params.metric)}" if params.metric else "no scalar metrics"
+    bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
+    only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
+    return schema.build(schema.VERDICT, {
+        "status": NO_METRICS,
+        "explanation": f"This run has {wanted} (metrics: {available}){only}.",
+        "save_best_steps": [],
+        "num_steps": 0,
+        "lr_drop_steps": [],
+        "sampled": False,
+    })
