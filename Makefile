@@ -10,7 +10,9 @@ $(PYTHON):
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 
+# setuptools copies the package through build/: a stale copy would put removed modules back in the wheel.
 install: $(PYTHON)
+	rm -rf build
 	$(PYTHON) -m pip install --quiet ".[demo]"
 
 demo-logs: install
@@ -36,6 +38,7 @@ system-deps:
 # The package is installed non-editable, as a user gets it; pytest (not `python -m
 # pytest`) keeps the source tree off sys.path so the installed wheel is what is tested.
 test: $(PYTHON) system-deps
+	rm -rf build
 	$(PYTHON) -m pip install --quiet ".[test]"
 	@if command -v node >/dev/null; then node --test frontend/tests/; \
 	else echo "note: node not found: the tab's unit tests (frontend/tests) were skipped"; fi

@@ -28,8 +28,8 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import (analysis_cache, curve_documents, document_cache, fast_provider, integrity, params, reading,
-                               run_lookup, sweep_report, vocabulary, weight_documents, weights)
+from tb_overfit_plugin import (analysis_cache, curve_documents, document_cache, fast_provider, integrity, params,
+                               reading, run_lookup, sweep_report, vocabulary, weight_documents, weights)
 
 logger = logging.getLogger(__name__)
 

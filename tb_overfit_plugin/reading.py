@@ -22,8 +22,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import gc
-import functools
-import hashlib
 import threading
 import time
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
@@ -34,6 +32,7 @@ from tensorboard.data import provider as provider_lib
 from tb_overfit_plugin import fast_provider
 from tb_overfit_plugin.analysis import series as series_lib
 from tb_overfit_plugin import sessions as sessions_lib
+from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (re-exported)
 
 SCALARS_PLUGIN = "scalars"
 HISTOGRAMS_PLUGIN = "histograms"
@@ -53,56 +52,6 @@ _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against 
 # Ask for every point the provider holds; the provider's own retention
 # (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
 _ALL_POINTS = 1_000_000
-
-RunTag = Tuple[str, str]
-Version = Tuple[int, float]
-
-
-@dataclasses.dataclass(frozen=True)
-class Listing:
-    """Every series of one kind in an experiment, by (run, tag), with its version."""
-
-    versions: Mapping[RunTag, Version]
-    experiment_id: str = ""
-
-    def version_of(self, keys) -> tuple:
-        """A hashable version for a group of (run, tag) keys (None for absent ones)."""
-        return tuple((key, self.versions.get(key)) for key in sorted(keys))
-
-    @functools.cached_property
-    def tags(self) -> Dict[str, Tuple[str, ...]]:
-        """TensorBoard run -> its tags, sorted."""
-        tags: Dict[str, List[str]] = {}
-        for run, tag in sorted(self.versions):
-            tags.setdefault(run, []).append(tag)
-        return {run: tuple(names) for run, names in tags.items()}
-
-    @functools.cached_property
-    def digest(self) -> str:
-        """A short hash of every (run, tag, version): equal digests, equal data."""
-        return _digest(sorted(self.versions.items()))
-
-    @functools.cached_property
-    def tags_digest(self) -> str:
-        """A short hash of the (run, tag) names only."""
-        return _digest(sorted(self.versions))
-
-
-@dataclasses.dataclass(frozen=True)
-class SeriesSet(Listing):
-    """Series of one kind in an experiment: `by_run[run][tag]` plus the listing's versions.
-
-    `by_run` holds every listed series unless the set was read for some runs only.
-    """
-
-    by_run: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
-
-
-EMPTY = SeriesSet(versions={}, by_run={})
-
-
-def _digest(value) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()
 
 
 def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:

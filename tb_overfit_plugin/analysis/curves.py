@@ -146,6 +146,38 @@ def _judge(
     return _Judged(judged_validation, judged_train, best_train_value, gap_steps, gap_values)
 
 
+def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_train: Optional[np.ndarray],
+              smoothed_validation: Optional[np.ndarray]) -> CurveAnalysis:
+    """The `CurveAnalysis` of what `analyze_metric` gathered: status, explanation, Keras replays."""
+    primary, best, onset, mode, patience = (evidence.primary, evidence.best_index, evidence.onset, evidence.mode,
+                                            evidence.patience)
+    status = status_of(evidence)
+    return CurveAnalysis(
+        status=status,
+        explanation=EXPLAIN[status](evidence),
+        steps=primary.steps,
+        epoch_based=evidence.epoch_based,
+        epoch_of=evidence.epoch_of,
+        best_index=best,
+        best_value=None if best is None else float(primary.values[best]),
+        best_train_value=judged.best_train_value,
+        onset_index=None if onset is None else onset.index,
+        onset_value=None if onset is None else float(primary.values[onset.index]),
+        patience=int(patience),
+        min_delta=abs(float(min_delta)),
+        early_stop=early_stopping(primary.values, mode, patience, min_delta),
+        save_best_indices=save_best_only_indices(primary.values, mode, min_delta),
+        diverged_step=None if evidence.divergence is None else evidence.divergence.step,
+        tolerance=float(evidence.tolerance),
+        gap_steps=judged.gap_steps,
+        gap_values=judged.gap_values,
+        generalization_loss=(None if evidence.validation is None
+                             else generalization_loss(evidence.validation.values, mode)),
+        smoothed_validation=smoothed_validation,
+        smoothed_train=smoothed_train,
+    )
+
+
 def analyze_metric(
     train_steps: Optional[ArrayLike],
     train_values: Optional[ArrayLike],
@@ -275,28 +307,5 @@ def analyze_metric(
         onset=onset,
         divergence=first_divergence(train, validation, mode, name),
     )
-    status = status_of(evidence)
-    return CurveAnalysis(
-        status=status,
-        explanation=EXPLAIN[status](evidence),
-        steps=primary.steps,
-        epoch_based=epoch_based,
-        epoch_of=epoch_of,
-        best_index=best,
-        best_value=None if best is None else float(primary.values[best]),
-        best_train_value=judged.best_train_value,
-        onset_index=None if onset is None else onset.index,
-        onset_value=None if onset is None else float(primary.values[onset.index]),
-        patience=int(patience),
-        min_delta=abs(float(min_delta)),
-        early_stop=early_stopping(primary.values, mode, patience, min_delta),
-        save_best_indices=save_best_only_indices(primary.values, mode, min_delta),
-        diverged_step=None if evidence.divergence is None else evidence.divergence.step,
-        tolerance=float(tol),
-        gap_steps=judged.gap_steps,
-        gap_values=judged.gap_values,
-        generalization_loss=None if validation is None else generalization_loss(validation.values, mode),
-        smoothed_validation=smoothed_validation,
-        smoothed_train=smoothed_train,
-    )
+    return _analysis(evidence, judged, min_delta, smoothed_train, smoothed_validation)
 

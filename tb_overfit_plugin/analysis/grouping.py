@@ -58,6 +58,8 @@ import dataclasses
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
+from tb_overfit_plugin.analysis.training_run import MetricPair, SeriesRef, TrainingRun
+
 TRAIN, VALIDATION, TEST = "train", "validation", "test"
 
 _SPLIT_WORDS = {
@@ -105,58 +107,6 @@ ROOT_RUN = "."
 
 # What a scalar tag is.
 METRIC, LEARNING_RATE, EPOCH, DIAGNOSTIC = "metric", "learning_rate", "epoch", "diagnostic"
-
-
-@dataclasses.dataclass(frozen=True)
-class SeriesRef:
-    """Where a series lives in TensorBoard: its run and tag."""
-
-    run: str
-    tag: str
-
-    def to_json(self) -> dict:
-        return {"run": self.run, "tag": self.tag}
-
-
-@dataclasses.dataclass(frozen=True)
-class MetricPair:
-    """One metric of a training run: its train series and its validation series."""
-
-    metric: str
-    train: Optional[SeriesRef]
-    validation: Optional[SeriesRef]
-    epoch_based: bool  # steps are 0-based Keras epochs
-
-    def refs(self) -> Tuple[SeriesRef, ...]:
-        return tuple(ref for ref in (self.train, self.validation) if ref is not None)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingRun:
-    """A training run as the user thinks of it, made of one or more TensorBoard runs."""
-
-    name: str
-    sources: Tuple[str, ...]
-    metrics: Tuple[MetricPair, ...]
-    learning_rate: Optional[SeriesRef]
-    histograms: Tuple[SeriesRef, ...]
-    scalar_tags: Mapping[str, Tuple[str, ...]]
-    histogram_tags: Mapping[str, Tuple[str, ...]]
-    diagnostics: Tuple[MetricPair, ...] = ()  # bookkeeping series: never monitored by default
-    epoch: Optional[SeriesRef] = None  # an epoch series logged against the step
-
-    def metric(self, name: str) -> Optional[MetricPair]:
-        """The metric called `name` (case-insensitive), else the diagnostic, else None."""
-        wanted = name.lower()
-        return next((pair for pair in self.metrics + self.diagnostics if pair.metric.lower() == wanted), None)
-
-    def default_monitor(self) -> Optional[MetricPair]:
-        """Validation loss, else the first metric with validation data, else the first metric.
-
-        `metrics` is ordered by preference (see `_pair_metrics`).
-        """
-        with_validation = [pair for pair in self.metrics if pair.validation is not None]
-        return (with_validation or self.metrics or [None])[0]
 
 
 @dataclasses.dataclass(frozen=True)
