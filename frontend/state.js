@@ -60,20 +60,18 @@ const SELECTION_DOCUMENTS = ["curves", "curvesError", "weights", "weightsError",
 
 /**
  * The state and its requests. onChange(what) is called after each answer lands.
- * Returns {state, busy(channel), analysisParams(), selectedRunEntry(), resetSelection(run),
+ * Returns {state, busy(channel), selectedRunEntry(), resetSelection(run),
  * loadRuns(), loadWeightSummaries(), loadCurves(), loadStopping(), loadWeights(),
  * loadSweep(force), loadGroups(), setCompared(run, on)}.
  */
 export function createStore(onChange = () => {}) {
   const state = initialState();
   const request = requester();
-  const analysisParams = () => paramsOf(state.params);
   const loads = selectionLoads(state, request, onChange);
   const sweep = sweepLoads(state, request, onChange);
   return {
     state,
     busy: request.busy,
-    analysisParams,
     selectedRunEntry: () => selectedRunEntry(state),
     resetSelection: (run) => resetSelection(state, run),
     loadRuns: () => loadRuns(state, request, onChange),
