@@ -102,44 +102,11 @@ export function createChart(container, o) {
   const ih = height - margin.top - margin.bottom;
   const x = linearScale(o.xDomain, [0, iw]);
   const y = linearScale(o.yDomain, [ih, 0]);
-  const xf = o.xFormat || formatTick;
-  const yf = o.yFormat || formatTick;
   const clipId = `ofclip${++clipCounter}`;
 
-  const grid = s(
-    "g",
-    { class: "grid" },
-    (o.yTicks || []).map((t) => s("line", { x1: 0, x2: iw, y1: y(t), y2: y(t) })),
-    (o.xTicks || []).map((t) => s("line", { x1: x(t), x2: x(t), y1: 0, y2: ih }))
-  );
-  const xAxis = s(
-    "g",
-    { class: "axis x-axis", transform: `translate(0,${ih})` },
-    s("line", { x1: 0, x2: iw, y1: 0, y2: 0, class: "domain" }),
-    (o.xTicks || []).map((t) =>
-      s(
-        "g",
-        { transform: `translate(${x(t)},0)` },
-        s("line", { y1: 0, y2: 4 }),
-        s("text", { y: 16, "text-anchor": "middle" }, xf(t))
-      )
-    ),
-    o.xLabel ? s("text", { class: "axis-label", x: iw, y: 30, "text-anchor": "end" }, o.xLabel) : null
-  );
-  const yAxis = s(
-    "g",
-    { class: "axis y-axis" },
-    (o.yTicks || []).map((t) =>
-      s("text", { x: -8, y: y(t), dy: "0.32em", "text-anchor": "end" }, yf(t))
-    ),
-    o.yLabel
-      ? s(
-          "text",
-          { class: "axis-label", transform: `translate(${-margin.left + 12},${ih / 2}) rotate(-90)`, "text-anchor": "middle" },
-          o.yLabel
-        )
-      : null
-  );
+  const grid = gridLines(o, x, y, iw, ih);
+  const xAxis = xAxisGroup(o, x, iw, ih);
+  const yAxis = yAxisGroup(o, y, ih, margin);
   const plot = s("g", { class: "plot", "clip-path": `url(#${clipId})` });
   const front = s("g", { class: "front" });
   const overlay = s("rect", { class: "overlay", x: 0, y: 0, width: iw, height: ih });
@@ -160,6 +127,54 @@ export function createChart(container, o) {
   const root = h("div", { class: "chart-wrap", id: o.id || null }, svg, tooltip);
   container.replaceChildren(root);
   return { root, svg, plot, front, overlay, tooltip, x, y, iw, ih, margin, width, height };
+}
+
+/** The grid lines at the ticks of both axes. */
+function gridLines(o, x, y, iw, ih) {
+  return s(
+    "g",
+    { class: "grid" },
+    (o.yTicks || []).map((t) => s("line", { x1: 0, x2: iw, y1: y(t), y2: y(t) })),
+    (o.xTicks || []).map((t) => s("line", { x1: x(t), x2: x(t), y1: 0, y2: ih }))
+  );
+}
+
+/** The x axis under the plot: its line, ticks labelled by o.xFormat, o.xLabel at the right end. */
+function xAxisGroup(o, x, iw, ih) {
+  const xf = o.xFormat || formatTick;
+  return s(
+    "g",
+    { class: "axis x-axis", transform: `translate(0,${ih})` },
+    s("line", { x1: 0, x2: iw, y1: 0, y2: 0, class: "domain" }),
+    (o.xTicks || []).map((t) =>
+      s(
+        "g",
+        { transform: `translate(${x(t)},0)` },
+        s("line", { y1: 0, y2: 4 }),
+        s("text", { y: 16, "text-anchor": "middle" }, xf(t))
+      )
+    ),
+    o.xLabel ? s("text", { class: "axis-label", x: iw, y: 30, "text-anchor": "end" }, o.xLabel) : null
+  );
+}
+
+/** The y axis: tick labels by o.yFormat, o.yLabel turned upright in the left margin. */
+function yAxisGroup(o, y, ih, margin) {
+  const yf = o.yFormat || formatTick;
+  return s(
+    "g",
+    { class: "axis y-axis" },
+    (o.yTicks || []).map((t) =>
+      s("text", { x: -8, y: y(t), dy: "0.32em", "text-anchor": "end" }, yf(t))
+    ),
+    o.yLabel
+      ? s(
+          "text",
+          { class: "axis-label", transform: `translate(${-margin.left + 12},${ih / 2}) rotate(-90)`, "text-anchor": "middle" },
+          o.yLabel
+        )
+      : null
+  );
 }
 
 /**

@@ -137,32 +137,41 @@ export function renderCompareCurves(container, runs, curvesByRun, opts = {}) {
     yLabel: `${metrics.join(", ")} ${metrics.length === 1 ? modeArrow(first.mode) : ""}`.trim(),
     title: "validation and train curves of the compared runs",
   });
-  const { plot, front, x, y } = chart;
-  const rows = [];
-  for (const { run, i, c } of present) {
-    for (const split of ["train", "validation"]) {
-      const sr = c[split];
-      if (!sr || !sr.steps || !sr.steps.length) continue;
-      plot.appendChild(s("path", { class: `line compare-line ${split} ${runColorClass(i)}`, dataset: { run, split }, d: linePath(sr.steps.map(X), sr.values, x, y) }));
-      rows.push({ i, run, label: split === "train" ? "train" : "val", series: sr });
-    }
-    const best = c.analysis && c.analysis.best;
-    if (best && isNum(best.step) && isNum(best.value)) {
-      const px = x(X(best.step));
-      front.appendChild(
-        s(
-          "g",
-          { class: `marker compare-best ${runColorClass(i)}`, "data-marker": "best", dataset: { run } },
-          s("title", {}, `${run}: best ${formatStep(best.step, eb)} · ${formatValue(best.value)}`),
-          s("line", { class: "compare-best-line", x1: px, x2: px, y1: y(best.value), y2: chart.ih }),
-          s("circle", { class: "compare-best-dot", cx: px, cy: y(best.value), r: 5 })
-        )
-      );
-    }
-  }
+  const rows = present.flatMap(({ run, i, c }) => drawCompareRun(chart, X, eb, run, i, c));
   rows.sort((a, b) => (a.label === b.label ? a.i - b.i : a.label === "val" ? -1 : 1));
   hoverRows(chart, steps, X, eb, rows);
-  const legend = h(
+  container.prepend(compareCurvesLegend(present, eb));
+}
+
+/** One compared run's train and validation lines and its best-epoch marker; returns its hover rows. */
+function drawCompareRun(chart, X, eb, run, i, c) {
+  const { plot, front, x, y } = chart;
+  const rows = [];
+  for (const split of ["train", "validation"]) {
+    const sr = c[split];
+    if (!sr || !sr.steps || !sr.steps.length) continue;
+    plot.appendChild(s("path", { class: `line compare-line ${split} ${runColorClass(i)}`, dataset: { run, split }, d: linePath(sr.steps.map(X), sr.values, x, y) }));
+    rows.push({ i, run, label: split === "train" ? "train" : "val", series: sr });
+  }
+  const best = c.analysis && c.analysis.best;
+  if (best && isNum(best.step) && isNum(best.value)) {
+    const px = x(X(best.step));
+    front.appendChild(
+      s(
+        "g",
+        { class: `marker compare-best ${runColorClass(i)}`, "data-marker": "best", dataset: { run } },
+        s("title", {}, `${run}: best ${formatStep(best.step, eb)} · ${formatValue(best.value)}`),
+        s("line", { class: "compare-best-line", x1: px, x2: px, y1: y(best.value), y2: chart.ih }),
+        s("circle", { class: "compare-best-dot", cx: px, cy: y(best.value), r: 5 })
+      )
+    );
+  }
+  return rows;
+}
+
+/** Each run with its best epoch, then the keys of the solid (validation) and dashed (train) lines. */
+function compareCurvesLegend(present, eb) {
+  return h(
     "div",
     { class: "legend" },
     present.map(({ run, i, c }) => {
@@ -172,7 +181,6 @@ export function renderCompareCurves(container, runs, curvesByRun, opts = {}) {
     h("span", { class: "legend-item muted" }, h("span", { class: "swatch line solid-key" }), "validation"),
     h("span", { class: "legend-item muted" }, h("span", { class: "swatch line dashed-key" }), "train")
   );
-  container.prepend(legend);
 }
 
 /** One tensor's spread over steps across the compared runs. opts: {width, height, key, stat, epochs (an epochLookup)}. */

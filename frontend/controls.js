@@ -74,18 +74,14 @@ function field(label, control, extra, title) {
   return h("label", { class: "field", title: title || null }, h("span", { class: "field-label" }, label), control, extra || null);
 }
 
-/**
- * Builds the toolbar. callbacks: onParams(params) (debounced, only when valid),
- * onFilter(compiledFilter, text), onRefresh().
- * Returns {el, setMetrics(names), setUpdated(text, busy)}.
- */
-export function createControls(initial, callbacks) {
-  const spec = Object.fromEntries(paramSpecs().map((p) => [p.name, p]));
-  const bounds = (p, step) => {
-    // A range input's max is inclusive: an exclusive bound ends one step below it.
-    const max = p.max === null || p.max === undefined ? null : p.max_inclusive ? p.max : p.max - step;
-    return max === null ? { min: String(p.min) } : { min: String(p.min), max: String(Number(max.toFixed(SLIDER_DECIMALS))) };
-  };
+/** A range input's bounds for `p`: its max is inclusive, so an exclusive bound ends one step below it. */
+function bounds(p, step) {
+  const max = p.max === null || p.max === undefined ? null : p.max_inclusive ? p.max : p.max - step;
+  return max === null ? { min: String(p.min) } : { min: String(p.min), max: String(Number(max.toFixed(SLIDER_DECIMALS))) };
+}
+
+/** The parameter inputs, set to `initial`: {patience, minDelta, slider, smoothValue, smoothBounds, tolerance, metric, mode}. */
+function paramInputs(initial, spec) {
   const patience = h("input", { id: "patience", type: "number", ...bounds(spec.patience, 1), step: "1", value: String(initial.patience), class: "num-input" });
   const minDelta = h("input", { id: "min-delta", type: "number", ...bounds(spec.min_delta, 0), step: "any", value: String(initial.min_delta), class: "num-input wide" });
   const smoothBounds = bounds(spec.smoothing, SLIDER_STEP);
@@ -100,6 +96,56 @@ export function createControls(initial, callbacks) {
     h("option", { value: "min" }, "min ↓"),
     h("option", { value: "max" }, "max ↑")
   );
+  return { patience, minDelta, slider, smoothValue, smoothBounds, tolerance, metric, mode };
+}
+
+/**
+ * Wires the parameter inputs `c`: any edit (debounced) is checked; the invalid
+ * fields are marked and listed in `errorLine`, a valid set goes to onParams(params).
+ */
+function wireParams(c, errorLine, onParams) {
+  const inputs = { patience: c.patience, min_delta: c.minDelta, smoothing: c.smoothValue, tolerance: c.tolerance };
+  const fire = debounce(() => {
+    const res = parseParams({
+      patience: c.patience.value,
+      min_delta: c.minDelta.value,
+      smoothing: c.smoothValue.value,
+      tolerance: c.tolerance.value,
+      metric: c.metric.value,
+      mode: c.mode.value,
+    });
+    for (const [name, el] of Object.entries(inputs)) {
+      el.classList.toggle("invalid", !!res.errors[name]);
+      el.setAttribute("aria-invalid", res.errors[name] ? "true" : "false");
+    }
+    const messages = Object.values(res.errors);
+    errorLine.hidden = !messages.length;
+    errorLine.textContent = messages.join(" · ");
+    if (res.ok) onParams(res.params);
+  }, DEBOUNCE_MS);
+
+  c.patience.addEventListener("input", fire);
+  c.minDelta.addEventListener("input", fire);
+  c.tolerance.addEventListener("input", fire);
+  c.slider.addEventListener("input", () => {
+    c.smoothValue.value = c.slider.value;
+    fire();
+  });
+  c.smoothValue.addEventListener("input", () => {
+    const v = Number(c.smoothValue.value);
+    if (Number.isFinite(v)) c.slider.value = String(Math.min(Number(c.smoothBounds.max), Math.max(Number(c.smoothBounds.min), v)));
+    fire();
+  });
+  c.metric.addEventListener("change", () => {
+    c.mode.disabled = !c.metric.value;
+    if (!c.metric.value) c.mode.value = "";
+    fire();
+  });
+  c.mode.addEventListener("change", fire);
+}
+
+/** The regex run filter: {filter, filterError}; each edit is compiled, marked when invalid, and goes to onFilter(compiled, text). */
+function runFilterInput(onFilter) {
   const filter = h("input", {
     id: "run-filter",
     type: "text",
@@ -109,48 +155,6 @@ export function createControls(initial, callbacks) {
     "aria-label": "Filter runs by regular expression",
   });
   const filterError = h("span", { class: "field-error", id: "run-filter-error", hidden: true });
-  const errorLine = h("div", { class: "controls-error", id: "controls-error", role: "alert", hidden: true });
-  const updated = h("span", { class: "updated", id: "updated" });
-  const refresh = h("button", { type: "button", class: "icon-button", id: "refresh", title: "Reload now", "aria-label": "Reload now" }, "↻");
-
-  const inputs = { patience, min_delta: minDelta, smoothing: smoothValue, tolerance };
-  const fire = debounce(() => {
-    const res = parseParams({
-      patience: patience.value,
-      min_delta: minDelta.value,
-      smoothing: smoothValue.value,
-      tolerance: tolerance.value,
-      metric: metric.value,
-      mode: mode.value,
-    });
-    for (const [name, el] of Object.entries(inputs)) {
-      el.classList.toggle("invalid", !!res.errors[name]);
-      el.setAttribute("aria-invalid", res.errors[name] ? "true" : "false");
-    }
-    const messages = Object.values(res.errors);
-    errorLine.hidden = !messages.length;
-    errorLine.textContent = messages.join(" · ");
-    if (res.ok) callbacks.onParams(res.params);
-  }, DEBOUNCE_MS);
-
-  patience.addEventListener("input", fire);
-  minDelta.addEventListener("input", fire);
-  tolerance.addEventListener("input", fire);
-  slider.addEventListener("input", () => {
-    smoothValue.value = slider.value;
-    fire();
-  });
-  smoothValue.addEventListener("input", () => {
-    const v = Number(smoothValue.value);
-    if (Number.isFinite(v)) slider.value = String(Math.min(Number(smoothBounds.max), Math.max(Number(smoothBounds.min), v)));
-    fire();
-  });
-  metric.addEventListener("change", () => {
-    mode.disabled = !metric.value;
-    if (!metric.value) mode.value = "";
-    fire();
-  });
-  mode.addEventListener("change", fire);
   filter.addEventListener("input", () => {
     const compiled = compileRunFilter(filter.value);
     filter.classList.toggle("invalid", !compiled.valid);
@@ -158,50 +162,73 @@ export function createControls(initial, callbacks) {
     filterError.hidden = compiled.valid;
     filterError.textContent = compiled.valid ? "" : "invalid regex";
     filter.title = compiled.valid ? "" : compiled.error;
-    callbacks.onFilter(compiled, filter.value);
+    onFilter(compiled, filter.value);
   });
-  refresh.addEventListener("click", () => callbacks.onRefresh());
+  return { filter, filterError };
+}
 
-  const el = h(
+/** The toolbar's groups of fields, from the inputs `c` (paramInputs, runFilterInput, updated, refresh, errorLine). */
+function toolbarLayout(c, spec) {
+  return h(
     "div",
     { class: "controls", id: "controls" },
     h(
       "div",
       { class: "control-group", role: "group", "aria-label": "EarlyStopping what-if" },
       h("span", { class: "group-label" }, "EarlyStopping"),
-      field("patience", patience, null, spec.patience.help),
-      field("min_delta", minDelta, null, spec.min_delta.help)
+      field("patience", c.patience, null, spec.patience.help),
+      field("min_delta", c.minDelta, null, spec.min_delta.help)
     ),
     h(
       "div",
       { class: "control-group smoothing" },
-      field("Smoothing", slider, smoothValue, spec.smoothing.help),
-      field("tolerance", tolerance, null, spec.tolerance.help)
+      field("Smoothing", c.slider, c.smoothValue, spec.smoothing.help),
+      field("tolerance", c.tolerance, null, spec.tolerance.help)
     ),
-    h("div", { class: "control-group" }, field("Metric", metric, null, "metric to monitor (auto: validation loss)"), field("mode", mode)),
-    h("div", { class: "control-group grow" }, h("label", { class: "field filter" }, filter, filterError)),
-    h("div", { class: "control-group status-group" }, updated, refresh),
-    errorLine
+    h("div", { class: "control-group" }, field("Metric", c.metric, null, "metric to monitor (auto: validation loss)"), field("mode", c.mode)),
+    h("div", { class: "control-group grow" }, h("label", { class: "field filter" }, c.filter, c.filterError)),
+    h("div", { class: "control-group status-group" }, c.updated, c.refresh),
+    c.errorLine
   );
+}
 
+/** The metric picker's options: "auto", `names`, and the current choice even if no run logs it any more. */
+function setMetricOptions(metric, names) {
+  const current = metric.value;
+  const wanted = ["", ...names];
+  const have = [...metric.options].map((o) => o.value);
+  if (wanted.join("\u0000") === have.join("\u0000")) return;
+  const keep = current && !names.includes(current) ? [current] : [];
+  metric.replaceChildren(
+    h("option", { value: "" }, "auto"),
+    ...names.concat(keep).map((m) => h("option", { value: m }, m))
+  );
+  metric.value = current;
+}
+
+/**
+ * Builds the toolbar. callbacks: onParams(params) (debounced, only when valid),
+ * onFilter(compiledFilter, text), onRefresh().
+ * Returns {el, setMetrics(names), setUpdated(text, busy)}.
+ */
+export function createControls(initial, callbacks) {
+  const spec = Object.fromEntries(paramSpecs().map((p) => [p.name, p]));
+  const c = {
+    ...paramInputs(initial, spec),
+    ...runFilterInput(callbacks.onFilter),
+    errorLine: h("div", { class: "controls-error", id: "controls-error", role: "alert", hidden: true }),
+    updated: h("span", { class: "updated", id: "updated" }),
+    refresh: h("button", { type: "button", class: "icon-button", id: "refresh", title: "Reload now", "aria-label": "Reload now" }, "↻"),
+  };
+  wireParams(c, c.errorLine, callbacks.onParams);
+  c.refresh.addEventListener("click", () => callbacks.onRefresh());
   return {
-    el,
-    setMetrics(names) {
-      const current = metric.value;
-      const wanted = ["", ...names];
-      const have = [...metric.options].map((o) => o.value);
-      if (wanted.join("\u0000") === have.join("\u0000")) return;
-      const keep = current && !names.includes(current) ? [current] : [];
-      metric.replaceChildren(
-        h("option", { value: "" }, "auto"),
-        ...names.concat(keep).map((m) => h("option", { value: m }, m))
-      );
-      metric.value = current;
-    },
+    el: toolbarLayout(c, spec),
+    setMetrics: (names) => setMetricOptions(c.metric, names),
     setUpdated(text, busy, title) {
-      updated.textContent = text;
-      if (title) updated.title = title;
-      updated.classList.toggle("busy", !!busy);
+      c.updated.textContent = text;
+      if (title) c.updated.title = title;
+      c.updated.classList.toggle("busy", !!busy);
     },
   };
 }

@@ -73,3 +73,18 @@ export function debounce(fn, ms) {
   wrapped.cancel = () => clearTimeout(timer);
   return wrapped;
 }
+
+/** Keeps `el` at least as tall as now until release(): no scroll jump while a new run loads. */
+export function hold(el) {
+  if (!el.hidden && el.offsetHeight) el.style.minHeight = `${el.offsetHeight}px`;
+}
+
+export function release(el) {
+  el.style.minHeight = "";
+}
+
+/** The width inside `el`'s padding, in whole pixels: what a chart in it may take. */
+export function contentWidth(el) {
+  const style = getComputedStyle(el);
+  return Math.floor(el.clientWidth - parseFloat(style.paddingLeft || "0") - parseFloat(style.paddingRight || "0"));
+}

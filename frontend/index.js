@@ -1,47 +1,46 @@
 // Entry point of the OVERFIT tab. TensorBoard's iframe runs
 //   import("./index.js").then((m) => m.render())
 // under <base href="plugin/overfit/">, so every URL here stays relative.
+// The layout and the wiring of the views to the state: state.js holds the state
+// and makes the requests; each answer redraws the cards that show it (VIEWS_OF).
 
-import { ApiError, getJson, loadMeta } from "./api.js";
+import { loadMeta } from "./api.js";
 import { createControls, defaultParams, metricOptions } from "./controls.js";
 import { renderDetail } from "./detail.js";
-import { debounce, h } from "./dom.js";
+import { contentWidth, debounce, h, hold, release } from "./dom.js";
 import { hparamNames } from "./hparams.js";
-import { compileRunFilter, nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
+import { nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
 import { curveEpochs } from "./format.js";
+import { createStore } from "./state.js";
 import { dataWarnings } from "./status.js";
 import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
-import { createSweepCards, initialSweepState } from "./sweep_cards.js";
+import { createSweepCards } from "./sweep_cards.js";
 import { renderWeights } from "./weights_view.js";
 
 export const POLL_MS = 20000;
 
-const state = {
-  params: null, // the server's defaults (./meta), set by start()
-  filter: compileRunFilter(""),
-  sort: { key: "run", dir: "asc" },
-  runs: null,
-  runsWarnings: [],
-  runsError: null,
-  weightSummaries: null, // run name -> weight health, from ./weights_summary (arrives after the runs)
-  selected: null,
-  detailMetric: null,
-  curves: null,
-  curvesError: null,
-  weights: null,
-  weightsError: null,
-  weightsRun: null,
-  tensorKey: null,
-  flaggedOnly: false,
-  lastRefresh: 0,
-  stopping: null, // /stopping of the selected run
-  stoppingError: null,
-  chosenRules: null, // rule keys marked on the chart; null until the user ticks one: defaultChosen() of each run
-  ...initialSweepState(), // hyper-parameter filter, side by side, effects, groups (sweep_cards.js)
+/** What to redraw when an answer lands in the state (state.js's onChange). */
+const VIEWS_OF = {
+  runs: () => {
+    if (!state.runsError) ui.controls.setMetrics(metricOptions(state.runs));
+    setUpdated(false);
+    renderBoard();
+  },
+  summaries: () => renderBoard(),
+  curves: () => {
+    renderDetailCard();
+    renderWeightsCard();
+  },
+  stopping: () => renderDetailCard(),
+  weights: () => renderWeightsCard(),
+  effects: () => ui.sweep.renderEffectsAndGroups(),
+  groups: () => ui.sweep.renderEffectsAndGroups(),
+  compare: () => ui.sweep.renderCompare(),
 };
 
+const store = createStore((what) => VIEWS_OF[what]());
+const { state } = store;
 const ui = {};
-const inflight = {}; // channel -> AbortController of its request in flight
 const rendered = { board: "", detail: "", weights: "", stopping: "" };
 
 function loadStylesheet() {
@@ -54,46 +53,6 @@ function loadStylesheet() {
   });
   document.head.appendChild(link);
   return done;
-}
-
-/** Starts a request on `channel`, aborting the previous one; resolves to {data} or {error}, or null if superseded. */
-async function request(channel, path, params) {
-  if (inflight[channel]) inflight[channel].abort();
-  const ctrl = new AbortController();
-  inflight[channel] = ctrl;
-  try {
-    const data = await getJson(path, params, { signal: ctrl.signal });
-    return inflight[channel] === ctrl ? { data } : null;
-  } catch (err) {
-    if (err && err.name === "AbortError") return null;
-    if (inflight[channel] !== ctrl) return null;
-    return { error: err instanceof ApiError ? err.message : String(err && err.message ? err.message : err) };
-  } finally {
-    if (inflight[channel] === ctrl) inflight[channel] = null;
-  }
-}
-
-function analysisParams() {
-  const p = state.params;
-  return { patience: p.patience, min_delta: p.min_delta, smoothing: p.smoothing, metric: p.metric, mode: p.metric ? p.mode : null };
-}
-
-function selectedRunEntry() {
-  return (state.runs || []).find((r) => r.run === state.selected) || null;
-}
-
-/** Keeps `el` at least as tall as now until release(): no scroll jump while a new run loads. */
-function hold(el) {
-  if (!el.hidden && el.offsetHeight) el.style.minHeight = `${el.offsetHeight}px`;
-}
-
-function release(el) {
-  el.style.minHeight = "";
-}
-
-function contentWidth(el) {
-  const style = getComputedStyle(el);
-  return Math.floor(el.clientWidth - parseFloat(style.paddingLeft || "0") - parseFloat(style.paddingRight || "0"));
 }
 
 // ---------------------------------------------------------------- rendering
@@ -135,7 +94,7 @@ function renderBoard(force) {
     },
     onSelect: selectRun,
     onCompare: (run, on) => {
-      ui.sweep.setCompared(run, on);
+      store.setCompared(run, on);
       renderBoard();
     },
   });
@@ -158,15 +117,15 @@ function renderDetailCard(force) {
   rendered.detail = key;
   if (state.curves || state.curvesError) release(ui.detail);
   renderDetail(ui.detailBody, {
-    runEntry: selectedRunEntry(),
+    runEntry: store.selectedRunEntry(),
     curves: state.curves,
     error: state.curvesError,
     width,
     markers,
     onMetric: (metric, mode) => {
       state.detailMetric = { metric, mode };
-      loadCurves();
-      loadStopping();
+      store.loadCurves();
+      store.loadStopping();
     },
   });
 }
@@ -203,7 +162,7 @@ function renderWeightsCard(force) {
   const width = contentWidth(ui.weights);
   const epochs = curveEpochs(state.curves); // the run's step -> epoch, from /curves
   const epochBased = !!epochs;
-  const key = JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
+  const key = weightsKey(width, epochBased);
   if (!force && key === rendered.weights) return;
   rendered.weights = key;
   const body = ui.weightsBody;
@@ -232,7 +191,12 @@ function renderWeightsCard(force) {
       renderWeightsCard();
     },
   });
-  rendered.weights = JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
+  rendered.weights = weightsKey(width, epochBased); // the tensor shown may have changed
+}
+
+/** What the weight card shows: it is redrawn when this changes. */
+function weightsKey(width, epochBased) {
+  return JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
 }
 
 function setUpdated(busy) {
@@ -245,98 +209,10 @@ function setUpdated(busy) {
 
 // ---------------------------------------------------------------- loading
 
-async function loadRuns() {
+/** The leaderboard, the toolbar's clock saying "Updating…" meanwhile; resolves to true when it loaded. */
+function loadRuns() {
   setUpdated(true);
-  const res = await request("runs", "./runs", analysisParams());
-  if (!res) return false;
-  state.lastRefresh = Date.now();
-  if (res.error) {
-    state.runsError = res.error;
-  } else {
-    state.runsError = null;
-    state.runs = Array.isArray(res.data.runs) ? res.data.runs : [];
-    state.runsWarnings = Array.isArray(res.data.warnings) ? res.data.warnings : [];
-    ui.controls.setMetrics(metricOptions(state.runs));
-    ensureSelection();
-  }
-  setUpdated(false);
-  renderBoard();
-  return !res.error;
-}
-
-/** Weight health of every run in one call; the leaderboard shows a placeholder until it arrives. */
-async function loadWeightSummaries() {
-  const res = await request("summaries", "./weights_summary", {});
-  if (!res) return;
-  // On error the column keeps its last values (or its placeholder): the verdicts still stand.
-  if (res.data && res.data.weights) state.weightSummaries = res.data.weights;
-  renderBoard();
-}
-
-/** The run's stopping rules compared, for the metric its chart shows. */
-async function loadStopping() {
-  const run = state.selected;
-  if (run === null) return;
-  const res = await request("stopping", "./stopping", curveParams(run));
-  if (!res || run !== state.selected) return;
-  state.stoppingError = res.error || null;
-  state.stopping = res.error ? null : res.data;
-  renderDetailCard();
-}
-
-function ensureSelection() {
-  const runs = state.runs || [];
-  if (state.selected !== null && runs.some((r) => r.run === state.selected)) return;
-  const shown = visibleRuns(runs, state.filter, state.sort, state.hpFilter);
-  const next = shown.length ? shown[0].run : runs.length ? runs[0].run : null;
-  if (next !== state.selected) {
-    state.selected = next;
-    state.detailMetric = null;
-    state.curves = null;
-    state.curvesError = null;
-    state.weights = null;
-    state.weightsError = null;
-    state.tensorKey = null;
-    state.stopping = null;
-    state.stoppingError = null;
-  }
-}
-
-/** The parameters of the selected run's /curves and /stopping: the toolbar's, with the metric chosen in the panel. */
-function curveParams(run) {
-  const params = { run, ...analysisParams() };
-  if (state.detailMetric) {
-    params.metric = state.detailMetric.metric;
-    params.mode = state.detailMetric.mode;
-  }
-  return params;
-}
-
-async function loadCurves() {
-  const run = state.selected;
-  if (run === null) return;
-  const res = await request("curves", "./curves", curveParams(run));
-  if (!res || run !== state.selected) return;
-  if (res.error) {
-    state.curvesError = res.error;
-    state.curves = null;
-  } else {
-    state.curvesError = null;
-    state.curves = res.data;
-  }
-  renderDetailCard();
-  renderWeightsCard();
-}
-
-async function loadWeights() {
-  const run = state.selected;
-  if (run === null) return;
-  const res = await request("weights", "./weights", { run });
-  if (!res || run !== state.selected) return;
-  state.weightsRun = run;
-  state.weightsError = res.error || null;
-  state.weights = res.error ? null : res.data;
-  renderWeightsCard();
+  return store.loadRuns();
 }
 
 /**
@@ -346,39 +222,30 @@ async function loadWeights() {
  */
 async function refreshAll(force = true) {
   const selectedBefore = state.selected;
-  const entryBefore = JSON.stringify(selectedRunEntry());
+  const entryBefore = JSON.stringify(store.selectedRunEntry());
   const ok = await loadRuns();
   if (!ok && !state.runs) return;
   renderDetailCard();
   renderWeightsCard();
   ui.sweep.render();
-  const same = selectedBefore === state.selected && entryBefore === JSON.stringify(selectedRunEntry());
-  const jobs = [loadWeightSummaries(), ui.sweep.load(force)];
-  if (force || !same || (!state.curves && !inflight.curves)) jobs.push(loadCurves(), loadStopping());
-  if (force || !same || (!state.weights && !inflight.weights)) jobs.push(loadWeights());
+  const same = selectedBefore === state.selected && entryBefore === JSON.stringify(store.selectedRunEntry());
+  const jobs = [store.loadWeightSummaries(), store.loadSweep(force)];
+  if (force || !same || (!state.curves && !store.busy("curves"))) jobs.push(store.loadCurves(), store.loadStopping());
+  if (force || !same || (!state.weights && !store.busy("weights"))) jobs.push(store.loadWeights());
   await Promise.all(jobs);
 }
 
 function selectRun(run) {
   if (run === state.selected) return;
-  state.selected = run;
-  const entry = selectedRunEntry();
-  if (state.detailMetric && !(entry && (entry.metrics || []).includes(state.detailMetric.metric))) state.detailMetric = null;
-  state.curves = null;
-  state.curvesError = null;
-  state.weights = null;
-  state.weightsError = null;
-  state.tensorKey = null;
-  state.stopping = null;
-  state.stoppingError = null;
+  store.resetSelection(run);
   hold(ui.detail);
   hold(ui.weightsBody);
   renderBoard();
   renderDetailCard();
   renderWeightsCard();
-  loadCurves();
-  loadStopping();
-  loadWeights();
+  store.loadCurves();
+  store.loadStopping();
+  store.loadWeights();
 }
 
 function moveSelection(delta) {
@@ -399,7 +266,7 @@ function startPolling() {
   clearInterval(pollTimer);
   pollTimer = setInterval(() => {
     if (document.visibilityState !== "visible") return;
-    if (inflight.runs || inflight.curves) return;
+    if (store.busy("runs") || store.busy("curves")) return;
     refreshAll(false);
   }, POLL_MS);
   document.addEventListener("visibilitychange", () => {
@@ -409,17 +276,18 @@ function startPolling() {
 
 // ---------------------------------------------------------------- entry
 
-function buildLayout(root) {
-  ui.controls = createControls(state.params, {
+/** The toolbar: new parameters reload the leaderboard, then the selected run's chart and the sweep cards. */
+function createToolbar() {
+  return createControls(state.params, {
     onParams: (params) => {
       const metricChanged = params.metric !== state.params.metric || params.mode !== state.params.mode;
       state.params = params;
       if (metricChanged) state.detailMetric = null;
       loadRuns().then(() => {
         renderDetailCard();
-        loadCurves();
-        loadStopping();
-        ui.sweep.load(false);
+        store.loadCurves();
+        store.loadStopping();
+        store.loadSweep(false);
       });
     },
     onFilter: (compiled) => {
@@ -428,15 +296,30 @@ function buildLayout(root) {
     },
     onRefresh: () => refreshAll(true),
   });
-  ui.banner = h("div", { class: "notice error banner", id: "error-banner", role: "alert", hidden: true });
-  ui.board = h("div", { class: "board-body" });
+}
+
+/** The leaderboard card; ↑/↓ move the selection. */
+function boardCard() {
   ui.boardWarnings = h("div", { class: "board-warnings" });
+  ui.board = h("div", { class: "board-body" });
   ui.board.addEventListener("keydown", (ev) => {
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       ev.preventDefault();
       moveSelection(ev.key === "ArrowDown" ? 1 : -1);
     }
   });
+  return h(
+    "section",
+    { class: "card board", id: "board" },
+    h("div", { class: "card-head" }, h("h2", { class: "card-title" }, "Training runs"), sectionLinks()),
+    ui.sweep.hpFilterRow,
+    ui.boardWarnings,
+    ui.board
+  );
+}
+
+/** The selected run's cards: its curves and stopping rules, its weight health. */
+function runCards() {
   ui.detailBody = h("div", { class: "detail-body" });
   ui.stoppingBox = h("div", { class: "stopping", id: "stopping" });
   ui.detail = h("section", { class: "card detail", id: "detail", hidden: true }, ui.detailBody, ui.stoppingBox);
@@ -448,28 +331,24 @@ function buildLayout(root) {
     h("h2", { class: "card-title" }, "Weight health", ui.weightsRun),
     ui.weightsBody
   );
-  ui.sweep = createSweepCards({ state, request, analysisParams, contentWidth, onHparamFilter: () => renderBoard(true) });
+  return [ui.detail, ui.weights];
+}
+
+function buildLayout(root) {
+  ui.controls = createToolbar();
+  ui.banner = h("div", { class: "notice error banner", id: "error-banner", role: "alert", hidden: true });
+  ui.sweep = createSweepCards({ store, onHparamFilter: () => renderBoard(true) });
+  const board = boardCard();
+  const [detail, weights] = runCards();
   root.replaceChildren(
     h("header", { class: "toolbar" }, ui.controls.el),
-    h(
-      "main",
-      { class: "content" },
-      ui.banner,
-      h(
-        "section",
-        { class: "card board", id: "board" },
-        h("div", { class: "card-head" }, h("h2", { class: "card-title" }, "Training runs"), sectionLinks()),
-        ui.sweep.hpFilterRow,
-        ui.boardWarnings,
-        ui.board
-      ),
-      ui.sweep.compare,
-      ui.detail,
-      ui.weights,
-      ui.sweep.effects,
-      ui.sweep.groups
-    )
+    h("main", { class: "content" }, ui.banner, board, ui.sweep.compare, detail, weights, ui.sweep.effects, ui.sweep.groups)
   );
+  redrawOnResize(root);
+}
+
+/** Charts are drawn to the width of their card: a change of the tab's width redraws them. */
+function redrawOnResize(root) {
   let lastWidth = root.clientWidth;
   const onResize = debounce(() => {
     if (root.clientWidth === lastWidth) return;

@@ -1,29 +1,12 @@
 // The cards about a sweep as a whole: the leaderboard's hyper-parameter filter,
-// runs side by side, which settings overfit, seed groups. Their state lives in
-// index.js's `state` (fields below); requests go through its `request`.
+// runs side by side, which settings overfit, seed groups. Views only: their state
+// and requests are state.js's (hpFilter, effects, groups, compared, compare*).
 
-import { renderCompare, toggleCompared } from "./compare_view.js";
-import { h } from "./dom.js";
+import { renderCompare } from "./compare_view.js";
+import { contentWidth, h } from "./dom.js";
 import { renderEffects } from "./effects_view.js";
-import { createGroupControls, DEFAULT_GROUP_REGEX, renderGroups } from "./groups_view.js";
+import { createGroupControls, renderGroups } from "./groups_view.js";
 import { compileHparamFilter, HPARAM_FILTER_HINT } from "./hparams.js";
-
-/** The state fields these cards use, with their initial values. */
-export function initialSweepState() {
-  return {
-    hpFilter: compileHparamFilter(""),
-    effects: null, // /hparams_effects
-    effectsError: null,
-    groupRegex: DEFAULT_GROUP_REGEX,
-    groups: null, // /groups of groupRegex
-    groupsError: null,
-    compared: [], // runs ticked for the side-by-side view
-    compareCurves: {}, // run -> /curves answer or {error}
-    compareWeights: {}, // run -> /weights answer or {error}
-    compareTensor: null,
-    compareStat: "std",
-  };
-}
 
 /** True when both arrays hold the same values (objects compared by identity). */
 function sameRefs(a, b) {
@@ -31,129 +14,103 @@ function sameRefs(a, b) {
 }
 
 /**
- * Builds the cards. ctx: {state, request(channel, path, params), analysisParams(),
- * contentWidth(el), onHparamFilter()}. Returns {hpFilterRow, compare, effects, groups,
- * render(force), load(force), setCompared(run, on)}.
+ * Builds the cards. ctx: {store (state.js), onHparamFilter()}. Returns {hpFilterRow,
+ * compare, effects, groups, render(force), renderCompare(), renderEffectsAndGroups()}.
  */
 export function createSweepCards(ctx) {
-  const { state, request } = ctx;
+  const { store } = ctx;
+  const { state } = store;
   const rendered = { effects: "", groups: "", compare: [] };
-  const ui = {};
+  const ui = {
+    hpFilterRow: hparamFilterRow(state, ctx.onHparamFilter),
+    ...compareCard(),
+    ...effectsCard(),
+    ...groupsCard(state.groupRegex, (regex) => {
+      state.groupRegex = regex;
+      store.loadGroups();
+    }),
+  };
 
   function renderEffectsAndGroups(force) {
     const show = !!(state.runs && state.runs.length);
     ui.effects.hidden = !show;
     ui.groups.hidden = !show;
     if (!show) return;
-    const effectsKey = JSON.stringify([state.effects, state.effectsError]);
-    if (force || effectsKey !== rendered.effects) {
-      rendered.effects = effectsKey;
-      renderEffects(ui.effectsBody, state.effects, state.effectsError);
-    }
-    const width = ctx.contentWidth(ui.groups);
-    const groupsKey = JSON.stringify([state.groups, state.groupsError, state.groupRegex, state.runs, width]);
-    ui.groupControls.setError(state.groupsError);
-    if (!force && groupsKey === rendered.groups) return;
-    rendered.groups = groupsKey;
-    if (!state.groupRegex) {
-      ui.groupsBody.replaceChildren(h("div", { class: "hint" }, "Enter a regular expression with a capture group to group runs."));
-    } else if (state.groupsError && !state.groups) {
-      ui.groupsBody.replaceChildren();
-    } else {
-      renderGroups(ui.groupsBody, state.groups, { runs: state.runs, width });
-    }
+    renderEffectsBody(ui, state, rendered, force);
+    renderGroupsBody(ui, state, rendered, force);
   }
 
-  function renderCompareCard(force) {
-    const runs = state.compared.filter((r) => (state.runs || []).some((x) => x.run === r));
-    ui.compare.hidden = !runs.length;
-    if (!runs.length) return;
-    const width = ctx.contentWidth(ui.compare);
-    const refs = [width, state.compareTensor, state.compareStat, ...runs, ...runs.map((r) => state.compareCurves[r]), ...runs.map((r) => state.compareWeights[r])];
-    if (!force && sameRefs(refs, rendered.compare)) return;
-    rendered.compare = refs;
-    ui.compareRuns.textContent = ` — ${runs.length} run${runs.length === 1 ? "" : "s"}`;
-    state.compareTensor = renderCompare(ui.compareBody, {
-      runs,
-      curvesByRun: state.compareCurves,
-      weightsByRun: state.compareWeights,
-      tensorKey: state.compareTensor,
-      stat: state.compareStat,
-      width,
-      onTensor: (key) => {
-        state.compareTensor = key;
-        renderCompareCard();
-      },
-      onStat: (stat) => {
-        state.compareStat = stat;
-        renderCompareCard();
-      },
-    });
-    rendered.compare[1] = state.compareTensor;
+  return {
+    hpFilterRow: ui.hpFilterRow,
+    compare: ui.compare,
+    effects: ui.effects,
+    groups: ui.groups,
+    render(force) {
+      renderCompareCard(ui, state, rendered, force);
+      renderEffectsAndGroups(force);
+    },
+    renderCompare: () => renderCompareCard(ui, state, rendered),
+    renderEffectsAndGroups: () => renderEffectsAndGroups(),
+  };
+}
+
+/** The compared runs side by side, redrawn when a document, a choice or the width changes. */
+function renderCompareCard(ui, state, rendered, force) {
+  const runs = state.compared.filter((r) => (state.runs || []).some((x) => x.run === r));
+  ui.compare.hidden = !runs.length;
+  if (!runs.length) return;
+  const width = contentWidth(ui.compare);
+  const refs = [width, state.compareTensor, state.compareStat, ...runs, ...runs.map((r) => state.compareCurves[r]), ...runs.map((r) => state.compareWeights[r])];
+  if (!force && sameRefs(refs, rendered.compare)) return;
+  rendered.compare = refs;
+  ui.compareRuns.textContent = ` — ${runs.length} run${runs.length === 1 ? "" : "s"}`;
+  state.compareTensor = renderCompare(ui.compareBody, {
+    runs,
+    curvesByRun: state.compareCurves,
+    weightsByRun: state.compareWeights,
+    tensorKey: state.compareTensor,
+    stat: state.compareStat,
+    width,
+    onTensor: (key) => {
+      state.compareTensor = key;
+      renderCompareCard(ui, state, rendered);
+    },
+    onStat: (stat) => {
+      state.compareStat = stat;
+      renderCompareCard(ui, state, rendered);
+    },
+  });
+  rendered.compare[1] = state.compareTensor;
+}
+
+/** "Which settings overfit", redrawn when its document changes. */
+function renderEffectsBody(ui, state, rendered, force) {
+  const effectsKey = JSON.stringify([state.effects, state.effectsError]);
+  if (!force && effectsKey === rendered.effects) return;
+  rendered.effects = effectsKey;
+  renderEffects(ui.effectsBody, state.effects, state.effectsError);
+}
+
+/** The seed groups of the regex, redrawn when they, the runs or the card's width change. */
+function renderGroupsBody(ui, state, rendered, force) {
+  const width = contentWidth(ui.groups);
+  const groupsKey = JSON.stringify([state.groups, state.groupsError, state.groupRegex, state.runs, width]);
+  ui.groupControls.setError(state.groupsError);
+  if (!force && groupsKey === rendered.groups) return;
+  rendered.groups = groupsKey;
+  if (!state.groupRegex) {
+    ui.groupsBody.replaceChildren(h("div", { class: "hint" }, "Enter a regular expression with a capture group to group runs."));
+  } else if (state.groupsError && !state.groups) {
+    ui.groupsBody.replaceChildren();
+  } else {
+    renderGroups(ui.groupsBody, state.groups, { runs: state.runs, width });
   }
+}
 
-  function render(force) {
-    renderCompareCard(force);
-    renderEffectsAndGroups(force);
-  }
+// ---------------------------------------------------------------- elements
 
-  /** "Which settings overfit" for the whole sweep. */
-  async function loadEffects() {
-    const res = await request("effects", "./hparams_effects", ctx.analysisParams());
-    if (!res) return;
-    state.effectsError = res.error || null;
-    if (!res.error) state.effects = res.data;
-    renderEffectsAndGroups();
-  }
-
-  /** Seed groups of the regex in the section's input (an invalid one: the server's 400 message, inline). */
-  async function loadGroups() {
-    const regex = state.groupRegex;
-    if (!regex) {
-      state.groups = null;
-      state.groupsError = null;
-      renderEffectsAndGroups();
-      return;
-    }
-    const res = await request("groups", "./groups", { regex, ...ctx.analysisParams() });
-    if (!res || regex !== state.groupRegex) return;
-    state.groupsError = res.error || null;
-    state.groups = res.error ? null : res.data;
-    renderEffectsAndGroups();
-  }
-
-  /** Curves (each call; answered 304 when unchanged) and weights (once per run, or when forced) of the compared runs. */
-  async function loadCompare(force) {
-    const runs = state.compared;
-    for (const key of Object.keys(state.compareCurves)) if (!runs.includes(key)) delete state.compareCurves[key];
-    for (const key of Object.keys(state.compareWeights)) if (!runs.includes(key)) delete state.compareWeights[key];
-    renderCompareCard();
-    if (runs.length < 2) return;
-    const load = async (store, channel, path, params, run) => {
-      const res = await request(`${channel}:${run}`, path, params);
-      if (!res || !state.compared.includes(run)) return;
-      store[run] = res.error ? { error: res.error } : res.data;
-      renderCompareCard();
-    };
-    await Promise.all(
-      runs.flatMap((run) => [
-        load(state.compareCurves, "compare-curves", "./curves", { run, ...ctx.analysisParams() }, run),
-        force || !state.compareWeights[run] ? load(state.compareWeights, "compare-weights", "./weights", { run }, run) : null,
-      ])
-    );
-  }
-
-  function load(force) {
-    return Promise.all([loadEffects(), loadGroups(), loadCompare(force)]);
-  }
-
-  function setCompared(run, on) {
-    state.compared = toggleCompared(state.compared, run, on);
-    loadCompare(false);
-  }
-
-  // ---------------------------------------------------------------- elements
-
+/** The leaderboard's hyper-parameter filter: typing compiles it into state.hpFilter, then onChange(). */
+function hparamFilterRow(state, onChange) {
   const hpInput = h("input", {
     id: "hparam-filter",
     type: "text",
@@ -169,25 +126,33 @@ export function createSweepCards(ctx) {
     hpError.hidden = state.hpFilter.valid;
     hpError.textContent = state.hpFilter.valid ? "" : "invalid regex";
     hpInput.title = state.hpFilter.valid ? "" : state.hpFilter.error;
-    ctx.onHparamFilter();
+    onChange();
   });
-  ui.hpFilterRow = h(
+  return h(
     "div",
     { class: "hparam-filter-row", hidden: true },
     h("label", { class: "field filter" }, h("span", { class: "field-label" }, "Hyper-parameters"), hpInput, hpError),
     h("span", { class: "hint" }, HPARAM_FILTER_HINT)
   );
-  ui.compareRuns = h("span", { class: "muted" });
-  ui.compareBody = h("div", { class: "compare-body" });
-  ui.compare = h("section", { class: "card compare", id: "compare", hidden: true }, h("h2", { class: "card-title" }, "Runs side by side", ui.compareRuns), ui.compareBody);
-  ui.effectsBody = h("div", { class: "effects-body" });
-  ui.effects = h("section", { class: "card effects", id: "effects", hidden: true }, h("h2", { class: "card-title" }, "Which settings overfit"), ui.effectsBody);
-  ui.groupControls = createGroupControls(state.groupRegex, (regex) => {
-    state.groupRegex = regex;
-    loadGroups();
-  });
-  ui.groupsBody = h("div", { class: "groups-body" });
-  ui.groups = h("section", { class: "card groups", id: "groups", hidden: true }, h("h2", { class: "card-title" }, "Seed groups"), ui.groupControls.el, ui.groupsBody);
+}
 
-  return { hpFilterRow: ui.hpFilterRow, compare: ui.compare, effects: ui.effects, groups: ui.groups, render, load, setCompared };
+function compareCard() {
+  const compareRuns = h("span", { class: "muted" });
+  const compareBody = h("div", { class: "compare-body" });
+  const compare = h("section", { class: "card compare", id: "compare", hidden: true }, h("h2", { class: "card-title" }, "Runs side by side", compareRuns), compareBody);
+  return { compare, compareRuns, compareBody };
+}
+
+function effectsCard() {
+  const effectsBody = h("div", { class: "effects-body" });
+  const effects = h("section", { class: "card effects", id: "effects", hidden: true }, h("h2", { class: "card-title" }, "Which settings overfit"), effectsBody);
+  return { effects, effectsBody };
+}
+
+/** The seed groups card; onRegex(regex) when its input changes. */
+function groupsCard(regex, onRegex) {
+  const groupControls = createGroupControls(regex, onRegex);
+  const groupsBody = h("div", { class: "groups-body" });
+  const groups = h("section", { class: "card groups", id: "groups", hidden: true }, h("h2", { class: "card-title" }, "Seed groups"), groupControls.el, groupsBody);
+  return { groups, groupControls, groupsBody };
 }

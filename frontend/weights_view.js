@@ -166,8 +166,19 @@ export function renderWeights(body, data, opts) {
   let selectedKey = opts.selectedKey;
   if (!entries.some((e) => e.key === selectedKey)) selectedKey = defaultTensorKey(data);
   const shown = opts.flaggedOnly ? entries.filter((e) => e.worst > 0 || e.key === selectedKey) : entries;
+  const scroller = h("div", { class: "table-scroll" }, weightsTable(tensorRows(shown, selectedKey, opts.onSelect)));
+  children.push(h("div", { class: "weights-toolbar" }, flaggedOnlyToggle(opts)), scroller);
 
-  const toolbar = h(
+  const sel = entries.find((e) => e.key === selectedKey);
+  if (sel) children.push(tensorPanel(sel, data, opts));
+  body.replaceChildren(...children);
+  scroller.scrollTop = scrollTop;
+  return selectedKey;
+}
+
+/** The "Flagged tensors only" checkbox. */
+function flaggedOnlyToggle(opts) {
+  return h(
     "label",
     { class: "checkbox" },
     h("input", {
@@ -178,7 +189,10 @@ export function renderWeights(body, data, opts) {
     }),
     " Flagged tensors only"
   );
+}
 
+/** One row a tensor; the first row of each layer carries the layer's name, spanning its rows. */
+function tensorRows(shown, selectedKey, onSelect) {
   const rows = [];
   let i = 0;
   while (i < shown.length) {
@@ -194,11 +208,15 @@ export function renderWeights(body, data, opts) {
               layer.layer
             )
           : null;
-      rows.push(tensorRow(shown[k], layerCell, shown[k].key === selectedKey, opts.onSelect));
+      rows.push(tensorRow(shown[k], layerCell, shown[k].key === selectedKey, onSelect));
     }
     i = j;
   }
-  const table = h(
+  return rows;
+}
+
+function weightsTable(rows) {
+  return h(
     "table",
     { class: "weights-table" },
     h(
@@ -218,14 +236,6 @@ export function renderWeights(body, data, opts) {
     ),
     h("tbody", {}, rows)
   );
-  const scroller = h("div", { class: "table-scroll" }, table);
-  children.push(h("div", { class: "weights-toolbar" }, toolbar), scroller);
-
-  const sel = entries.find((e) => e.key === selectedKey);
-  if (sel) children.push(tensorPanel(sel, data, opts));
-  body.replaceChildren(...children);
-  scroller.scrollTop = scrollTop;
-  return selectedKey;
 }
 
 function tensorPanel(entry, data, opts) {
