@@ -114,7 +114,7 @@ function requester() {
 
 /** The analysis parameters of every request, from the toolbar's. */
 function paramsOf(p) {
-  return { patience: p.patience, min_delta: p.min_delta, smoothing: p.smoothing, metric: p.metric, mode: p.metric ? p.mode : null };
+  return { patience: p.patience, min_delta: p.min_delta, smoothing: p.smoothing, tolerance: p.tolerance, metric: p.metric, mode: p.metric ? p.mode : null };
 }
 
 /** The parameters of the selected run's /curves and /stopping: the toolbar's, with the metric chosen in the panel. */

@@ -88,5 +88,10 @@ test("the store's loads fill the state and say what changed; an answer for a run
   assert.equal(store.state.weightsError, "no such thing");
   assert.equal(store.state.weightsRun, "b");
   assert.deepEqual(changed, ["runs", "curves", "weights"]);
-  assert.ok(log.includes("./curves?run=b&patience=5&min_delta=0&smoothing=0"), log.join(" "));
+  // Every toolbar parameter the server declares goes with the request (tolerance once did not).
+  assert.ok(log.includes("./curves?run=b&patience=5&min_delta=0&smoothing=0&tolerance=0.1"), log.join(" "));
+  for (const name of Object.keys(defaultParams()).filter((name) => defaultParams()[name] !== null)) {
+    assert.ok(log.every((url) => !url.startsWith("./runs") && !url.startsWith("./curves") || url.includes(`${name}=`)),
+      `${name} is sent: ${log.join(" ")}`);
+  }
 });
