@@ -1,9 +1,9 @@
 """`tb-overfit LOGDIR`: the plugin's verdicts in a terminal or a CI job.
 
-Loads the logdir with TensorBoard's own loaders (`logdir.read_logdir`: its
+Loads the logdir with TensorBoard's own loaders (`logdir.open_logdir`: its
 Rust data server by default, as `tensorboard` does, or its Python loader with
-`--load-fast=false`) and prints the documents `curve_documents` and `weight_documents` build for
-the HTTP API: a table by default, or the `/runs` JSON with `--json`.
+`--load-fast=false`) and prints the documents `curve_documents` and `weight_documents` build
+for the HTTP API: a table by default, or the `/runs` JSON with `--json`.
 
 Exit codes: 0 fine, 1 a run matched `--fail-on`, 2 bad input or output that
 cannot be written (one line on stderr, no traceback), 141 (128 + SIGPIPE, as
@@ -15,11 +15,12 @@ Data the loaders skip (corrupt records, unreadable files) is reported as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
-from typing import List, Optional, Sequence, TextIO
+from typing import Iterator, List, Optional, Sequence, TextIO
 
 from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
@@ -125,22 +126,49 @@ def _progress_line(done: int, total: int, run: str) -> None:
         sys.stderr.write("\r" + " " * 40 + "\r")
 
 
-def _load(logdir: str, load_fast: str, with_histograms: bool):
-    """Loads the logdir, with a progress line on stderr when it is a terminal."""
+@contextlib.contextmanager
+def _opened(logdir: str, load_fast: str) -> Iterator[logdir_lib.LogdirData]:
+    """`logdir.open_logdir`, with a progress line on stderr when it is a terminal; nothing found: UsageError."""
     _check_local_logdir(logdir)
     progress = _progress_line if sys.stderr is not None and sys.stderr.isatty() else None
     try:
-        data = logdir_lib.read_logdir(logdir, progress, load_fast=load_fast, with_histograms=with_histograms)
-    except logdir_lib.LoadError as error:
+        with logdir_lib.open_logdir(logdir, progress, load_fast=load_fast) as data:
+            _check_found(logdir, data)
+            yield data
+    except logdir_lib.LoadError as error:  # raised by the loaders only
         raise UsageError(str(error)) from None
-    if not data.scalars.by_run and not data.histograms.by_run:
-        # Everything may have been skipped: say why, in the same one line.
-        reasons = [problem.message for problem in data.problems] + list(data.loader_warnings)
-        why = f": {reasons[0]}" if reasons else ""
-        if len(reasons) > 1:
-            why += f" (and {len(reasons) - 1} more problems)"
-        raise UsageError(f"no TensorBoard scalars or histograms found under {quoted(logdir)}{why}")
-    return data
+
+
+def _check_found(logdir: str, data: logdir_lib.LogdirData) -> None:
+    """UsageError when the logdir has no series at all, saying why in the same one line."""
+    if data.scalars.by_run or data.histograms.versions:
+        return
+    # Everything may have been skipped.
+    reasons = [problem.message for problem in data.problems] + list(data.loader_warnings)
+    why = f": {reasons[0]}" if reasons else ""
+    if len(reasons) > 1:
+        why += f" (and {len(reasons) - 1} more problems)"
+    raise UsageError(f"no TensorBoard scalars or histograms found under {quoted(logdir)}{why}")
+
+
+def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirData, document: dict,
+                   summaries_wanted: bool, documents_wanted: bool):
+    """(weight summary by run or None, `/weights` document by run or {}) of the document's rows.
+
+    The same as `/weights_summary` and `/weights` give; histograms are read
+    a batch of runs at a time while the previous batch is analysed.
+    """
+    if not (summaries_wanted or documents_wanted):
+        return None, {}
+    listed = {row["run"] for row in document["runs"]}
+    runs = [run for run in run_lookup.training_runs(data.scalars, data.histograms) if run.name in listed]
+    summaries, layer_documents = {}, {}
+    for run, histograms in weight_documents.with_histograms(runs, data.histogram_batches):
+        summaries[run.name] = weight_documents.weights_summary(cache, run, histograms)
+        if documents_wanted:
+            layer_documents[run.name] = weight_documents.run_weights_document(cache, run, histograms,
+                                                                              weights.Thresholds())
+    return (summaries if summaries_wanted else None), layer_documents
 
 
 def _warn(document: dict, loader_warnings: Sequence[str]) -> None:
@@ -286,23 +314,17 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
     # --json is the /runs document (curve verdicts): histograms only for --weights there.
     weight_column = not args.no_weights and not args.json
-    data = _load(args.logdir, args.load_fast, with_histograms=need_weights or weight_column)
     # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
     cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
-    try:
-        document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params, data.sessions)
-    except run_lookup.NotFound as error:  # a --metric no run has: HTTP's 404
-        raise UsageError(f"--metric: {error}") from None
-    document = integrity.attach(document, data.problems)
-    document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
-    # The same weight health as GET /weights_summary (histograms are all loaded already).
-    summaries = weight_documents.weights_summary_document(
-        cache, data.scalars, data.histograms, lambda runs: data.histograms)["weights"] if weight_column else None
-    layer_documents = {
-        row["run"]: weight_documents.weights_document(
-            cache, data.scalars, data.histograms, row["run"], weights.Thresholds())
-        for row in document["runs"]
-    } if need_weights else {}
+    with _opened(args.logdir, args.load_fast) as data:
+        try:
+            document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
+                                                     data.sessions)
+        except run_lookup.NotFound as error:  # a --metric no run has: HTTP's 404
+            raise UsageError(f"--metric: {error}") from None
+        document = integrity.attach(document, data.problems)
+        document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
+        summaries, layer_documents = _weight_health(cache, data, document, weight_column, need_weights)
 
     _warn(document, data.loader_warnings)
     colour = out.isatty() and os.environ.get("NO_COLOR") is None

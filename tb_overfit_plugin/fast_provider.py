@@ -20,6 +20,7 @@ server, the plugin (`faster`) read through it.
 from __future__ import annotations
 
 import collections.abc
+from typing import Optional
 
 import numpy as np
 from tensorboard.compat.proto import types_pb2
@@ -64,6 +65,82 @@ def _ndarrays(tensors) -> list:
     return list(np.frombuffer(content, dtype=dtype).reshape([len(tensors), *shape]))
 
 
+def _varint(value: int) -> bytes:
+    """`value` as a protobuf varint (7 bits a byte, low first)."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+_VALUE_KEY = bytes([(3 << 3) | 2])  # TensorData.value: field 3, length-delimited
+
+
+def _stacked(data) -> Optional[np.ndarray]:
+    """A `TensorData`'s values as one (n, *shape) array, when every value is the same packed layout; else None.
+
+    Read from the message's wire bytes without a Python step per value: the
+    values are the bytes after the steps and wall times, one record each
+    (`_VALUE_KEY`, length, the TensorProto). When every record has the
+    length of the first and the same bytes as the first except its last
+    `len(tensor_content)` (same dtype, shape and every other field), and the
+    first ends with its `tensor_content`, then every record's tail is its
+    tensor's content.
+    """
+    values = data.value
+    first = values[0] if len(values) else None
+    dtype = None if first is None else _PACKED_DTYPES.get(first.dtype)
+    if dtype is None or not first.tensor_content:
+        return None
+    content = first.tensor_content
+    shape = [d.size for d in first.tensor_shape.dim]
+    record = first.SerializeToString()
+    if int(np.prod(shape)) * np.dtype(dtype).itemsize != len(content) or not record.endswith(content):
+        return None
+    whole = data.SerializeToString()
+    start = len(type(data)(step=data.step, wall_time=data.wall_time).SerializeToString())
+    head = _VALUE_KEY + _varint(len(record)) + record[:-len(content)]
+    size = len(head) + len(content)
+    if len(whole) - start != size * len(values) or whole[start:start + len(head)] != head:
+        return None
+    rows = np.frombuffer(whole, np.uint8, offset=start).reshape(len(values), size)
+    if not (rows[:, :len(head)] == rows[0, :len(head)]).all():
+        return None
+    return np.ascontiguousarray(rows[:, len(head):]).view(np.dtype(dtype).newbyteorder("<")).reshape(
+        [len(values), *shape])
+
+
+class TensorColumns(collections.abc.Sequence):
+    """One tensor series as numpy columns; a sequence of `provider.TensorDatum` to any other reader."""
+
+    __slots__ = ("steps", "wall_times", "values")
+
+    def __init__(self, steps: np.ndarray, wall_times: np.ndarray, values: np.ndarray):
+        """`values`: the (n, *shape) tensors, `values[i]` at `steps[i]`."""
+        self.steps, self.wall_times, self.values = steps, wall_times, values
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return provider.TensorDatum(step=int(self.steps[index]), wall_time=float(self.wall_times[index]),
+                                    numpy=self.values[index])
+
+
+def _tensor_series(data):
+    """A series of `read_tensors`: `TensorColumns` when `_stacked` reads it, else `TensorDatum`s."""
+    stacked = _stacked(data)
+    if stacked is not None:
+        return TensorColumns(np.array(data.step, dtype=np.int64), np.array(data.wall_time, dtype=np.float64),
+                             stacked)
+    return [provider.TensorDatum(step=step, wall_time=wall_time, numpy=array)
+            for step, wall_time, array in zip(data.step, data.wall_time, _ndarrays(data.value))]
+
+
 class ScalarColumns(collections.abc.Sequence):
     """One scalar series as numpy columns; a sequence of `provider.ScalarDatum` to any other reader."""
 
@@ -98,26 +175,41 @@ def _request(request_class, experiment_id, plugin_name, downsample, run_tag_filt
 
 
 class FastProvider(grpc_provider.GrpcDataProvider):
-    """TensorBoard's gRPC data provider with `read_scalars` and `read_tensors` as the module says."""
+    """TensorBoard's gRPC data provider with `read_scalars` and `read_tensors` as the module says.
 
-    def read_scalars(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
+    `start_read_scalars` and `start_read_tensors` send the same request and
+    return at once, with a function that waits for the answer and converts
+    it: the data server prepares and sends one answer while the caller works
+    on the previous one (gRPC receives it on its own threads).
+    """
+
+    def start_read_scalars(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
         request = _request(data_provider_pb2.ReadScalarsRequest, experiment_id, plugin_name, downsample, run_tag_filter)
-        response = self._stub.ReadScalars(request)
-        return {run.run_name: {tag.tag_name: ScalarColumns(tag.data) for tag in run.tags} for run in response.runs}
+        answer = self._stub.ReadScalars.future(request)
 
-    def read_tensors(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
+        def result():
+            response = answer.result()
+            return {run.run_name: {tag.tag_name: ScalarColumns(tag.data) for tag in run.tags}
+                    for run in response.runs}
+
+        return result
+
+    def start_read_tensors(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
         request = _request(data_provider_pb2.ReadTensorsRequest, experiment_id, plugin_name, downsample, run_tag_filter)
-        response = self._stub.ReadTensors(request)
-        return {
-            run.run_name: {
-                tag.tag_name: [
-                    provider.TensorDatum(step=step, wall_time=wall_time, numpy=array)
-                    for step, wall_time, array in zip(tag.data.step, tag.data.wall_time, _ndarrays(tag.data.value))
-                ]
-                for tag in run.tags
-            }
-            for run in response.runs
-        }
+        answer = self._stub.ReadTensors.future(request)
+
+        def result():
+            response = answer.result()
+            return {run.run_name: {tag.tag_name: _tensor_series(tag.data) for tag in run.tags}
+                    for run in response.runs}
+
+        return result
+
+    def read_scalars(self, ctx, **request):
+        return self.start_read_scalars(ctx, **request)()
+
+    def read_tensors(self, ctx, **request):
+        return self.start_read_tensors(ctx, **request)()
 
 
 def faster(data_provider):

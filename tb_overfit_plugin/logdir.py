@@ -17,8 +17,10 @@ data server where it is installed and supports the logdir's scheme.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import Callable, Mapping, Optional, Tuple
+import functools
+from typing import Callable, Iterator, Mapping, Optional, Tuple
 
 from tensorboard import context as context_lib
 
@@ -44,6 +46,9 @@ class LogdirData:
     loader_warnings: Tuple[str, ...] = ()
     # Hyper-parameters by TensorBoard run (`sessions.read_sessions`).
     sessions: Mapping[str, dict] = dataclasses.field(default_factory=dict)
+    # Inside `open_logdir` only: `reading.SeriesReader.histogram_batches` and `.histograms` on the loader.
+    histogram_batches: Optional[Callable] = None
+    read_histograms: Optional[Callable[[], reading.SeriesSet]] = None
 
 
 def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None):
@@ -74,14 +79,62 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
     return data_provider_lib.MultiplexerDataProvider(multiplexer, logdir)
 
 
-def _read(provider, with_histograms: bool) -> LogdirData:
-    reader = reading.SeriesReader(provider)
-    ctx = context_lib.RequestContext()
-    if with_histograms:
-        histograms = reader.histograms(ctx, "")
-    else:  # names only (for /runs' histogram_tags), no histogram read
-        histograms = reading.SeriesSet(versions=reader.listing(ctx, "", reading.HISTOGRAMS_PLUGIN).versions)
-    return LogdirData(scalars=reader.scalars(ctx, ""), histograms=histograms, sessions=reader.sessions(ctx, ""))
+@contextlib.contextmanager
+def _loader(logdir: str, progress, load_fast: str) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
+    """(data provider, the loader's warnings, whether the data server found nothing to warn about)."""
+    if load_fast != "false":
+        if data_server.supports(logdir):
+            with contextlib.ExitStack() as stack:
+                try:
+                    loaded = stack.enter_context(data_server.loaded(logdir))
+                except data_server.NoDataServer as error:
+                    if load_fast == "true":
+                        raise LoadError(f"--load-fast=true: {error}") from None
+                except data_server.DataServerError as error:
+                    raise LoadError(str(error)) from None
+                else:
+                    yield loaded.provider, loaded.warnings, not loaded.warnings
+                    return
+        elif load_fast == "true":
+            raise LoadError(f"--load-fast=true: TensorBoard's data server reads only local and "
+                            f"{', '.join(data_server.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}")
+    yield local_data_provider(logdir, progress), (), False
+
+
+@contextlib.contextmanager
+def open_logdir(
+    logdir: str,
+    progress: Optional[Callable[[int, int, str], None]] = None,
+    load_fast: str = "auto",
+) -> Iterator[LogdirData]:
+    """The logdir loaded: every scalar series, the histograms' names, and their reader while open.
+
+    Histograms are read through `LogdirData.histogram_batches` inside the
+    `with` block (a batch of runs at a time, as `/weights_summary` reads them).
+
+    Args:
+      logdir: a local path or any URL TensorBoard can read.
+      progress: `progress(done, total, run)`, called per run by the Python loader.
+      load_fast: one of `LOAD_FAST`, as TensorBoard's `--load_fast`.
+
+    Raises:
+      LoadError: `load_fast="true"` where the data server cannot be used,
+        the data server failed to load the logdir, or the Python loader
+        could not read part of it (it stops where the data server skips).
+    """
+    logdir = str(logdir)
+    with _loader(logdir, progress, load_fast) as (provider, warnings, server_clean):
+        reader = reading.SeriesReader(provider, cache_bytes=0)  # one pass: nothing is read twice
+        ctx = context_lib.RequestContext()
+        data = LogdirData(
+            scalars=reader.scalars(ctx, ""),
+            histograms=reading.SeriesSet(versions=reader.listing(ctx, "", reading.HISTOGRAMS_PLUGIN).versions),
+            sessions=reader.sessions(ctx, ""),
+            loader_warnings=warnings,
+            histogram_batches=functools.partial(reader.histogram_batches, ctx, ""),
+            read_histograms=functools.partial(reader.histograms, ctx, ""),
+        )
+        yield _checked(logdir, data, server_clean)
 
 
 def read_logdir(
@@ -90,36 +143,14 @@ def read_logdir(
     load_fast: str = "auto",
     with_histograms: bool = True,
 ) -> LogdirData:
-    """Reads every scalar (and histogram) series under `logdir`.
-
-    Args:
-      logdir: a local path or any URL TensorBoard can read.
-      progress: `progress(done, total, run)`, called per run by the Python loader.
-      load_fast: one of `LOAD_FAST`, as TensorBoard's `--load_fast`.
-      with_histograms: False reads no histogram at all (only their names are listed).
+    """`open_logdir`'s data with every histogram series read (`with_histograms`), usable once closed.
 
     Raises:
-      LoadError: `load_fast="true"` where the data server cannot be used,
-        the data server failed to load the logdir, or the Python loader
-        could not read part of it (it stops where the data server skips).
+      LoadError: as `open_logdir`.
     """
-    logdir = str(logdir)
-    if load_fast != "false":
-        if data_server.supports(logdir):
-            try:
-                with data_server.loaded(logdir) as loaded:
-                    data = _read(loaded.provider, with_histograms)
-                return _checked(logdir, dataclasses.replace(data, loader_warnings=loaded.warnings),
-                                server_clean=not loaded.warnings)
-            except data_server.NoDataServer as error:
-                if load_fast == "true":
-                    raise LoadError(f"--load-fast=true: {error}") from None
-            except data_server.DataServerError as error:
-                raise LoadError(str(error)) from None
-        elif load_fast == "true":
-            raise LoadError(f"--load-fast=true: TensorBoard's data server reads only local and "
-                            f"{', '.join(data_server.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}")
-    return _checked(logdir, _read(local_data_provider(logdir, progress), with_histograms))
+    with open_logdir(logdir, progress, load_fast) as data:
+        histograms = data.read_histograms() if with_histograms else data.histograms
+        return dataclasses.replace(data, histograms=histograms, histogram_batches=None, read_histograms=None)
 
 
 def _checked(logdir: str, data: LogdirData, server_clean: bool = False) -> LogdirData:

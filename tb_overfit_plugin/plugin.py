@@ -252,8 +252,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
         key = ("weights_summary", experiment, scalars.tags_digest, histograms.digest, thresholds)
 
         def build() -> dict:
-            load = functools.partial(self._reader.histograms, ctx, experiment)
-            return weight_documents.weights_summary_document(
-                self._analyses, scalars, histograms, lambda runs: load(runs=runs), thresholds)
+            load_batches = functools.partial(self._reader.histogram_batches, ctx, experiment)
+            return weight_documents.weights_summary_document(self._analyses, scalars, histograms, load_batches,
+                                                             thresholds)
 
         return key, build

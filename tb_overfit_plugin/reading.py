@@ -24,15 +24,13 @@ import dataclasses
 import gc
 import threading
 import time
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
 from tensorboard.data import provider as provider_lib
 
-from tb_overfit_plugin import fast_provider
-from tb_overfit_plugin.analysis import series as series_lib
 from tb_overfit_plugin import sessions as sessions_lib
-from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (re-exported)
+from tb_overfit_plugin.provider_series import histogram_series, scalar_series, series_nbytes
+from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
 
 SCALARS_PLUGIN = "scalars"
 HISTOGRAMS_PLUGIN = "histograms"
@@ -42,9 +40,8 @@ SERIES_CACHE_BYTES = 256 * 2**20
 # One provider read asks for about this many bytes, estimated from the listing as
 # (max_step + 1) points per series x `_POINT_BYTES`; TensorBoard's gRPC channel
 # refuses answers over 256 MB, and a read that is still too large is split in two.
-READ_BATCH_BYTES = 64 * 2**20
+READ_BATCH_BYTES = 16 * 2**20
 _POINT_BYTES = {SCALARS_PLUGIN: 24, HISTOGRAMS_PLUGIN: 30 * 3 * 8 + 24}  # TF2 histograms: 30 buckets
-_ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data
 SESSION_EXPERIMENTS = 64
 """Experiments whose hyper-parameter sessions are kept (a few kB each)."""
 _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
@@ -52,43 +49,6 @@ _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against 
 # Ask for every point the provider holds; the provider's own retention
 # (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
 _ALL_POINTS = 1_000_000
-
-
-def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
-    count = len(datums)
-    return (np.fromiter((d.step for d in datums), np.int64, count),
-            np.fromiter((d.wall_time for d in datums), np.float64, count))
-
-
-def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:
-    """The version the provider lists for these points: (max step, max wall time)."""
-    return int(steps.max()), float(wall_times.max())
-
-
-def _scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
-    """(version of the points, their `ScalarSeries`)."""
-    if isinstance(datums, fast_provider.ScalarColumns):  # already numpy columns
-        steps, wall_times, values = datums.steps, datums.wall_times, datums.values
-    else:
-        steps, wall_times = _steps_and_times(datums)
-        values = np.fromiter((d.value for d in datums), np.float64, len(datums))
-    return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
-
-
-def _histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
-    """(version of the points, their `HistogramSeries`)."""
-    steps, wall_times = _steps_and_times(datums)
-    return _version(steps, wall_times), series_lib.histogram_series(steps, wall_times, [d.numpy for d in datums])
-
-
-def series_nbytes(series) -> int:
-    """Bytes held by a series' numpy arrays (scalar or histogram), with array overheads."""
-    total = 0
-    for field in dataclasses.fields(series):
-        value = getattr(series, field.name)
-        arrays = value if isinstance(value, tuple) else (value,)
-        total += sum(array.nbytes + _ARRAY_OVERHEAD for array in arrays if isinstance(array, np.ndarray))
-    return total
 
 
 def _too_large(error: Exception) -> bool:
@@ -132,9 +92,37 @@ class _Entry:
         return self.series_bytes + listed * _LISTED_SERIES_BYTES
 
 
+def _read_bytes(listing: Listing, plugin_name: str, keys: Iterable[RunTag]) -> int:
+    """Estimated bytes of reading `keys`: (max_step + 1) points per series x `_POINT_BYTES`."""
+    return sum((max(listing.versions[key][0], 0) + 1) * _POINT_BYTES[plugin_name] for key in keys)
+
+
+def _packed(items: list, size_of) -> List[list]:
+    """`items` in order, cut into consecutive batches of about `READ_BATCH_BYTES` (`size_of(item)` each).
+
+    A batch is closed before the item that would take it over the size, so
+    an item larger than the size is a batch of its own.
+    """
+    batches, batch, size = [], [], 0
+    for item in items:
+        item_size = size_of(item)
+        if batch and size + item_size > READ_BATCH_BYTES:
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    return batches + [batch] if batch else batches
+
+
+def _filter(keys: Iterable[RunTag]) -> provider_lib.RunTagFilter:
+    """The provider filter for `keys`: runs x tags, so it may match a few other series too (left unconverted)."""
+    keys = list(keys)
+    return provider_lib.RunTagFilter(runs={run for run, _ in keys}, tags={tag for _, tag in keys})
+
+
 _KINDS = {
-    SCALARS_PLUGIN: ("list_scalars", "read_scalars", _scalar_series),
-    HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", _histogram_series),
+    SCALARS_PLUGIN: ("list_scalars", "read_scalars", scalar_series),
+    HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", histogram_series),
 }
 
 
@@ -174,6 +162,38 @@ class SeriesReader:
     def histograms(self, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None) -> SeriesSet:
         """Histogram series (`HistogramSeries`) of the experiment: every one, or those of `runs`."""
         return self._series(ctx, experiment_id, HISTOGRAMS_PLUGIN, runs=None if runs is None else set(runs))
+
+    def histogram_batches(self, ctx, experiment_id: str,
+                          groups: Sequence[Iterable[str]]) -> Iterator[Tuple[List[int], SeriesSet]]:
+        """The histograms of `groups` of TensorBoard runs, a batch of whole groups at a time.
+
+        Yields `(indices of the batch's groups, SeriesSet of their series)`,
+        batches of about `READ_BATCH_BYTES` to read, the next one read while
+        the caller works on this one: at most two batches are held, however
+        large the sweep. Cached series are used; what is read is cached
+        afterwards, as `histograms` would, if it fits the cache's budget.
+        """
+        listing = self.listing(ctx, experiment_id, HISTOGRAMS_PLUGIN)
+        cached = dict(self._entry(experiment_id, HISTOGRAMS_PLUGIN).series)
+        by_run: Dict[str, List[RunTag]] = {}
+        for key in sorted(listing.versions):
+            by_run.setdefault(key[0], []).append(key)
+        keys = [[key for run in sorted(set(group)) for key in by_run.get(run, ())] for group in groups]
+        stale = [[key for key in group if cached.get(key, (None,))[0] != listing.versions[key]] for group in keys]
+        batches = _packed(list(range(len(keys))), lambda i: _read_bytes(listing, HISTOGRAMS_PLUGIN, stale[i]))
+        reads = self._prefetched(ctx, experiment_id, HISTOGRAMS_PLUGIN, listing,
+                                 [[key for i in batch for key in stale[i]] for batch in batches])
+        kept: Optional[Dict[RunTag, tuple]] = {}
+        kept_bytes = 0
+        for batch, read in zip(batches, reads):
+            wanted = [key for i in batch for key in keys[i]]
+            yield batch, self._series_set(listing, collections.ChainMap(read, cached), wanted)
+            if kept is not None:
+                kept.update(read)
+                kept_bytes += sum(series_nbytes(series) for _, series in read.values())
+                kept = kept if kept_bytes <= self._cache_bytes else None  # too large to keep: not held
+        if kept:
+            self._store(experiment_id, HISTOGRAMS_PLUGIN, listing, series={**cached, **kept})
 
     def listing(self, ctx, experiment_id: str, plugin_name: str) -> Listing:
         """The provider's listing of one kind of series (reused for `listing_max_age` seconds)."""
@@ -312,37 +332,52 @@ class SeriesReader:
         by_run: Dict[str, List[RunTag]] = {}
         for key in sorted(keys):
             by_run.setdefault(key[0], []).append(key)
-        batches, batch, size = [], [], 0
-        for run_keys in by_run.values():
-            run_size = sum((max(listing.versions[key][0], 0) + 1) * _POINT_BYTES[plugin_name] for key in run_keys)
-            if batch and size + run_size > READ_BATCH_BYTES:
-                batches.append(batch)
-                batch, size = [], 0
-            batch, size = batch + run_keys, size + run_size
-        if batch:
-            batches.append(batch)
+        batches = _packed(list(by_run.values()), lambda run_keys: _read_bytes(listing, plugin_name, run_keys))
         read = {}
-        for batch in batches:
-            with _collector_paused():
-                read.update(self._read_batch(ctx, experiment_id, plugin_name, listing, batch))
+        for batch in self._prefetched(ctx, experiment_id, plugin_name, listing,
+                                      [[key for run_keys in batch for key in run_keys] for batch in batches]):
+            read.update(batch)
         return read
 
+    def _prefetched(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
+                    batches: List[List[RunTag]]) -> Iterator[Dict[RunTag, tuple]]:
+        """`_read_batch` of each batch in turn, the next one's read under way while the caller uses this one.
+
+        With a provider that can start a read (`fast_provider.FastProvider`:
+        the Rust data server answers from its own process), batch i + 1 is
+        asked for before batch i is converted and handed out; any other
+        provider reads each batch when it comes.
+        """
+        starts = [None] * len(batches)
+        if batches:
+            starts[0] = self._start_read(ctx, experiment_id, plugin_name, batches[0])
+        for index, batch in enumerate(batches):
+            if index + 1 < len(batches):
+                starts[index + 1] = self._start_read(ctx, experiment_id, plugin_name, batches[index + 1])
+            with _collector_paused():
+                read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=starts[index])
+            starts[index] = None  # its answer is let go
+            yield read
+
+    def _start_read(self, ctx, experiment_id: str, plugin_name: str, keys: List[RunTag]):
+        """The provider's `start_read_*` of `keys` (a function giving the answer), or None."""
+        start = getattr(self._provider, "start_" + _KINDS[plugin_name][1], None)
+        if start is None or not keys:
+            return None
+        return start(ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+                     run_tag_filter=_filter(keys))
+
     def _read_batch(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
-                    keys: List[RunTag]) -> Dict[RunTag, tuple]:
-        """One provider read of `keys`; split in two if the answer is too large for the channel."""
+                    keys: List[RunTag], started=None) -> Dict[RunTag, tuple]:
+        """One provider read of `keys` (`started`: its answer, from `_start_read`); split in two if the
+        answer is too large for the channel."""
         _, read_name, to_series = _KINDS[plugin_name]
+        if not keys:
+            return {}
         try:
-            # The filter is runs x tags, so it may return a few other series too;
-            # only the ones asked for are converted.
-            data = getattr(self._provider, read_name)(
-                ctx,
-                experiment_id=experiment_id,
-                plugin_name=plugin_name,
-                downsample=_ALL_POINTS,
-                run_tag_filter=provider_lib.RunTagFilter(
-                    runs={run for run, _ in keys}, tags={tag for _, tag in keys}
-                ),
-            )
+            data = started() if started is not None else getattr(self._provider, read_name)(
+                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+                run_tag_filter=_filter(keys))
         except Exception as error:
             if len(keys) < 2 or not _too_large(error):
                 raise

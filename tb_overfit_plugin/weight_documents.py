@@ -8,7 +8,7 @@ thresholds), so a sweep's summaries are read and computed once per data version.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Iterable
+from typing import Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from tb_overfit_plugin import weights
 from tb_overfit_plugin.analysis import grouping
@@ -56,34 +56,56 @@ def weights_summary(cache: AnalysisCache, run: grouping.TrainingRun, histograms:
     )
 
 
-def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms: Listing,
-                             load: Callable[[Iterable[str]], SeriesSet],
+# load_batches(groups): for each batch, (indices of its groups, SeriesSet of their histograms), where
+# groups[i] are TensorBoard runs (`reading.SeriesReader.histogram_batches`).
+LoadBatches = Callable[[Sequence[Sequence[str]]], Iterable[Tuple[List[int], SeriesSet]]]
+
+
+def with_histograms(runs: Sequence[grouping.TrainingRun], load_batches: LoadBatches
+                    ) -> Iterator[Tuple[grouping.TrainingRun, SeriesSet]]:
+    """Each of `runs` with a SeriesSet holding its histograms, read a batch of runs at a time.
+
+    Runs come in the order of their batches; a batch's series are let go
+    once its runs are done, so a sweep is never held in memory at once.
+    """
+    if not runs:
+        return
+    groups = [sorted({ref.run for ref in run.histograms}) for run in runs]
+    for indices, data in load_batches(groups):
+        for index in indices:
+            yield runs[index], data
+
+
+def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms: Listing, load_batches: LoadBatches,
                              thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
     """`GET /weights_summary`: `{"weights": {run: weights_summary}, "thresholds"}` for every training run.
 
-    `load(tensorboard_runs)` reads histograms, and is called once, for the
-    runs whose summary is not in `cache` yet.
+    Histograms are read (`load_batches`) only for the runs whose summary is
+    not in `cache` yet.
     """
     runs = training_runs(scalars, histograms)
     summaries: Dict[str, object] = {
         run.name: cache.weight_summaries.peek(_key(run, histograms, thresholds)) for run in runs
     }
     missing = [run for run in runs if summaries[run.name] is MISSING]
-    needed = {ref.run for run in missing for ref in run.histograms}
-    data = load(needed) if needed else SeriesSet(versions=histograms.versions, experiment_id=histograms.experiment_id)
-    for run in missing:
+    for run, data in with_histograms(missing, load_batches):
         summaries[run.name] = weights_summary(cache, run, data, thresholds)
     return {"weights": summaries, "thresholds": dataclasses.asdict(thresholds)}
 
 
 def weights_document(cache: AnalysisCache, scalars: Listing, histograms: SeriesSet, name: str,
                      thresholds: weights.Thresholds) -> dict:
-    """`GET /weights?run=...`: per-layer statistics, trends and flags.
+    """`GET /weights?run=...`: per-layer statistics, trends and flags (`run_weights_document`).
 
     Raises:
       NotFound: no training run `name`.
     """
-    run = training_run(scalars, histograms, name)
+    return run_weights_document(cache, training_run(scalars, histograms, name), histograms, thresholds)
+
+
+def run_weights_document(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
+                         thresholds: weights.Thresholds) -> dict:
+    """The `/weights` document of `run`, whose histograms `histograms` holds."""
     layers = cache.weights.get(_key(run, histograms, thresholds),
                                lambda: weights.analyze_layers(_histogram_inputs(run, histograms), thresholds))
     summary = weights_summary(cache, run, histograms, thresholds)

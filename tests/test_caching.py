@@ -40,6 +40,9 @@ class PerExperimentProvider:
         self.kinds = []  # (method, plugin_name) of every call
 
     def __getattr__(self, name):
+        if not all(hasattr(provider, name) for provider in self._providers.values()):
+            raise AttributeError(name)  # what the providers lack, this one lacks too
+
         def call(ctx, *, experiment_id, **kwargs):
             self.calls.append((name, experiment_id))
             self.kinds.append((name, kwargs.get("plugin_name")))
@@ -206,3 +209,60 @@ def test_listing_reused_only_within_its_max_age(keras_logdir):
     time.sleep(0.35)
     assert reader.listing(ctx, "", reading.SCALARS_PLUGIN) is not first
     assert [name for name, _ in provider.calls] == ["list_scalars", "list_scalars"]
+
+
+class _Recording:
+    """A provider that logs when reads start and finish (`start_read_tensors` as `fast_provider` has it)."""
+
+    def __init__(self, provider):
+        self._provider, self.events = provider, []
+
+    def __getattr__(self, name):
+        return getattr(self._provider, name)
+
+    def start_read_tensors(self, ctx, **request):
+        runs = tuple(sorted(request["run_tag_filter"].runs))
+        self.events.append(("start", runs))
+        result = self._provider.start_read_tensors(ctx, **request)
+
+        def finished():
+            self.events.append(("answer", runs))
+            return result()
+
+        return finished
+
+
+def test_histogram_batches_hand_out_whole_groups_the_next_read_under_way(tmp_path, monkeypatch):
+    from tb_overfit_plugin import data_server
+
+    rng = np.random.default_rng(1)
+    for name in "abc":
+        logwriters.write_keras_layout(
+            tmp_path, name, train={"epoch_loss": [1.0, 0.5, 0.3]}, validation={"epoch_loss": [1.0, 0.8, 0.9]},
+            histograms={f"model/dense_{i}/kernel/histogram": [rng.normal(0, 1, 50) for _ in range(3)]
+                        for i in range(2)})
+    monkeypatch.setattr(reading, "READ_BATCH_BYTES", 1)  # one group a batch
+    ctx = context_lib.RequestContext()
+    groups = [["a/train", "a/validation"], ["b/train"], ["c/train"]]
+    with data_server.loaded(str(tmp_path)) as loaded:
+        everything = reading.SeriesReader(loaded.provider).histograms(ctx, "")
+        recording = _Recording(loaded.provider)
+        reader = reading.SeriesReader(recording)
+        batches = list(reader.histogram_batches(ctx, "", groups))
+        assert [indices for indices, _ in batches] == [[0], [1], [2]]
+        for (indices, data), group in zip(batches, groups):
+            assert set(data.by_run) == {run for run in group if run in everything.by_run}
+            for run, tags in data.by_run.items():
+                for tag, series in tags.items():
+                    np.testing.assert_array_equal(series.steps, everything.by_run[run][tag].steps)
+                    assert len(series.buckets) == 3 and all(
+                        np.array_equal(mine, theirs) for mine, theirs in zip(series.buckets,
+                                                                              everything.by_run[run][tag].buckets))
+        # Batch i + 1 is asked for before batch i is converted.
+        assert recording.events == [("start", ("a/train",)), ("start", ("b/train",)), ("answer", ("a/train",)),
+                                    ("start", ("c/train",)), ("answer", ("b/train",)), ("answer", ("c/train",))]
+        # What was read is cached (it fits the budget): the next pass reads nothing, so it is one batch.
+        recording.events.clear()
+        again = list(reader.histogram_batches(ctx, "", groups))
+        assert [indices for indices, _ in again] == [[0, 1, 2]] and set(again[0][1].by_run) == set(everything.by_run)
+        assert recording.events == []

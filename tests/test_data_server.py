@@ -72,3 +72,60 @@ def test_scalar_columns_equal_tensorboards_datums(demo_logdir):
             assert columns[-1] == datums[-1] and columns[1:3] == datums[1:3]
             np.testing.assert_array_equal(columns.steps, [d.step for d in datums])
             np.testing.assert_array_equal(columns.values, [d.value for d in datums])
+
+
+def _tensor_data(tensors):
+    from tensorboard.data.proto import data_provider_pb2
+
+    return data_provider_pb2.TensorData(step=list(range(len(tensors))), wall_time=[10.0 + i for i in range(len(tensors))],
+                                        value=tensors)
+
+
+def _packed(array, **fields):
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    dtype = {np.dtype(np.float64): types_pb2.DT_DOUBLE, np.dtype(np.float32): types_pb2.DT_FLOAT}[array.dtype]
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in array.shape])
+    return tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, tensor_content=array.tobytes(), **fields)
+
+
+def test_stacked_reads_a_uniform_series_from_its_wire_bytes():
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        arrays = [rng.normal(size=(30, 3)).astype(dtype) for _ in range(7)]
+        stacked = fast_provider._stacked(_tensor_data([_packed(a) for a in arrays]))
+        assert stacked.dtype == dtype and stacked.shape == (7, 30, 3)
+        np.testing.assert_array_equal(stacked, np.stack(arrays))
+    # A length that needs a two-byte varint, and a single tensor.
+    one = rng.normal(size=(1, 3))
+    np.testing.assert_array_equal(fast_provider._stacked(_tensor_data([_packed(one)])), one[None])
+
+
+def test_stacked_refuses_anything_but_one_packed_layout():
+    from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    grid = np.arange(12.0)
+    refused = {
+        "shapes of equal size": [_packed(grid.reshape(4, 3)), _packed(grid.reshape(6, 2))],
+        "dtypes of equal size": [_packed(grid.reshape(4, 3)), _packed(np.arange(24, dtype=np.float32).reshape(8, 3))],
+        "ragged": [_packed(grid.reshape(4, 3)), _packed(grid[:6].reshape(2, 3))],
+        "another field differs": [_packed(grid.reshape(4, 3)), _packed(grid.reshape(4, 3), version_number=1)],
+        "not packed": [tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, double_val=[1.0, 2.0], tensor_shape=(
+            tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=2)])))] * 2,
+        "empty": [],
+    }
+    for why, tensors in refused.items():
+        assert fast_provider._stacked(_tensor_data(tensors)) is None, why
+        # ... and the series still converts, one tensor at a time, to what TensorBoard would give.
+        series = fast_provider._tensor_series(_tensor_data(tensors))
+        assert isinstance(series, list) and len(series) == len(tensors), why
+
+
+def test_histograms_come_as_stacked_columns_that_still_read_as_tensorboards_datums(demo_logdir):
+    with data_server.loaded(str(demo_logdir)) as loaded:
+        fast = _read_all(loaded.provider, reading.HISTOGRAMS_PLUGIN)
+    series = [datums for tags in fast.values() for datums in tags.values()]
+    assert series and all(isinstance(datums, fast_provider.TensorColumns) for datums in series)
+    first = series[0]
+    assert [d.step for d in first] == list(first.steps) and first[-1].wall_time == first.wall_times[-1]
+    np.testing.assert_array_equal(first[0].numpy, first.values[0])

@@ -132,14 +132,15 @@ def scalar_series(steps, wall_times, values) -> ScalarSeries:
 def histogram_series(steps, wall_times, tensors) -> HistogramSeries:
     """Builds a `HistogramSeries` from histograms in any order, after TensorBoard's `restart_rule`.
 
-    `tensors` are the histograms as the data provider gives them; they are
-    normalised with `normalize_bucket_series`.
+    `tensors` are the histograms as the data provider gives them (a list,
+    or one (n, k, 3) array); they are normalised with `normalize_bucket_series`.
     """
     order, orphans = restart_rule(steps, wall_times)
+    kept = tensors[order] if isinstance(tensors, np.ndarray) else [tensors[index] for index in order]
     return HistogramSeries(
         steps=np.asarray(steps, dtype=np.int64)[order],
         wall_times=np.asarray(wall_times, dtype=np.float64)[order],
-        buckets=normalize_bucket_series([tensors[index] for index in order]),
+        buckets=normalize_bucket_series(kept),
         orphans=orphans,
     )
 
@@ -192,10 +193,15 @@ def normalize_bucket_series(tensors) -> tuple:
     that differ, rows that need reordering, NaN edges) takes the per-histogram
     path, so the result is always exactly `normalize_buckets` of each.
     """
-    arrays = [np.asarray(tensor, dtype=np.float64) for tensor in tensors]
-    if len(arrays) < 2 or len({array.shape for array in arrays}) != 1 or arrays[0].size == 0:
+    if isinstance(tensors, np.ndarray):  # already stacked: one shape
+        arrays = np.asarray(tensors, dtype=np.float64)
+    else:
+        arrays = [np.asarray(tensor, dtype=np.float64) for tensor in tensors]
+        if len(arrays) >= 2 and len({array.shape for array in arrays}) == 1:
+            arrays = np.stack(arrays)
+    if len(arrays) < 2 or not isinstance(arrays, np.ndarray) or arrays[0].size == 0:
         return tuple(normalize_buckets(array) for array in arrays)
-    stack = np.stack(arrays).reshape(len(arrays), -1, 3)
+    stack = arrays.reshape(len(arrays), -1, 3)
     left, right = _ordered_clipped_edges(stack)
     counts = stack[..., 2]
     # Rows must already be in (left, right) order (they are, as writers emit them).

@@ -1,0 +1,55 @@
+"""From the data provider's datums to the numpy series the analysis takes, and their size in bytes."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Tuple
+
+import numpy as np
+
+from tb_overfit_plugin import fast_provider
+from tb_overfit_plugin.analysis import series as series_lib
+from tb_overfit_plugin.series_set import Version
+
+_ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data
+
+
+def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
+    count = len(datums)
+    return (np.fromiter((d.step for d in datums), np.int64, count),
+            np.fromiter((d.wall_time for d in datums), np.float64, count))
+
+
+def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:
+    """The version the provider lists for these points: (max step, max wall time)."""
+    return int(steps.max()), float(wall_times.max())
+
+
+def scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
+    """(version of the points, their `ScalarSeries`)."""
+    if isinstance(datums, fast_provider.ScalarColumns):  # already numpy columns
+        steps, wall_times, values = datums.steps, datums.wall_times, datums.values
+    else:
+        steps, wall_times = _steps_and_times(datums)
+        values = np.fromiter((d.value for d in datums), np.float64, len(datums))
+    return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
+
+
+def histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
+    """(version of the points, their `HistogramSeries`)."""
+    if isinstance(datums, fast_provider.TensorColumns):  # already numpy columns, tensors stacked
+        steps, wall_times, tensors = datums.steps, datums.wall_times, datums.values
+    else:
+        steps, wall_times = _steps_and_times(datums)
+        tensors = [d.numpy for d in datums]
+    return _version(steps, wall_times), series_lib.histogram_series(steps, wall_times, tensors)
+
+
+def series_nbytes(series) -> int:
+    """Bytes held by a series' numpy arrays (scalar or histogram), with array overheads."""
+    total = 0
+    for field in dataclasses.fields(series):
+        value = getattr(series, field.name)
+        arrays = value if isinstance(value, tuple) else (value,)
+        total += sum(array.nbytes + _ARRAY_OVERHEAD for array in arrays if isinstance(array, np.ndarray))
+    return total
