@@ -104,12 +104,15 @@ def keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.nda
     The float32 casts of `is_improvement` are done once for the whole
     series (``float32(v + |min_delta|)`` or ``float32(v - |min_delta|)``, and
     ``float32(v)`` for the best); comparing those as Python floats is exact,
-    so the loop only compares numbers.
+    so the loop only compares numbers. Without a margin the running best is
+    the running min (max) of the earlier values, so no loop is needed.
     """
     check_mode(mode)
     values = np.asarray(values, dtype=np.float64)
     margin = abs(min_delta)
     with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as in `is_improvement`
+        if margin == 0 and not np.isnan(values).any():
+            return _beyond_every_earlier(values.astype(np.float32), mode)
         shifted = (values + margin if mode == "min" else values - margin).astype(np.float32).tolist()
         as_best = values.astype(np.float32).tolist()
     improved = np.zeros(len(values), dtype=bool)
@@ -118,6 +121,14 @@ def keras_improvements(values: ArrayLike, mode: str, min_delta: float) -> np.nda
         if best is None or (current < best if mode == "min" else current > best):
             improved[index] = True
             best = as_best[index]
+    return improved
+
+
+def _beyond_every_earlier(values: np.ndarray, mode: str) -> np.ndarray:
+    """`keras_improvements` without a margin (and without NaN): each value beyond the running best before it."""
+    improved = np.ones(len(values), dtype=bool)
+    before = (np.minimum if mode == "min" else np.maximum).accumulate(values)[:-1]
+    improved[1:] = values[1:] < before if mode == "min" else values[1:] > before
     return improved
 
 
