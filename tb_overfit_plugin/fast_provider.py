@@ -112,13 +112,12 @@ def _stacked(data) -> Optional[np.ndarray]:
         [len(values), *shape])
 
 
-class TensorColumns(collections.abc.Sequence):
-    """One tensor series as numpy columns; a sequence of `provider.TensorDatum` to any other reader."""
+class _Columns(collections.abc.Sequence):
+    """A series as numpy columns `steps`, `wall_times`, `values`; to any other reader, a sequence of datums."""
 
     __slots__ = ("steps", "wall_times", "values")
 
     def __init__(self, steps: np.ndarray, wall_times: np.ndarray, values: np.ndarray):
-        """`values`: the (n, *shape) tensors, `values[i]` at `steps[i]`."""
         self.steps, self.wall_times, self.values = steps, wall_times, values
 
     def __len__(self) -> int:
@@ -127,8 +126,17 @@ class TensorColumns(collections.abc.Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return provider.TensorDatum(step=int(self.steps[index]), wall_time=float(self.wall_times[index]),
-                                    numpy=self.values[index])
+        return self._datum(int(self.steps[index]), float(self.wall_times[index]), self.values[index])
+
+
+class TensorColumns(_Columns):
+    """One tensor series: `values` the (n, *shape) tensors; its datums are `provider.TensorDatum`s."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _datum(step, wall_time, value):
+        return provider.TensorDatum(step=step, wall_time=wall_time, numpy=value)
 
 
 def _tensor_series(data):
@@ -141,25 +149,19 @@ def _tensor_series(data):
             for step, wall_time, array in zip(data.step, data.wall_time, _ndarrays(data.value))]
 
 
-class ScalarColumns(collections.abc.Sequence):
-    """One scalar series as numpy columns; a sequence of `provider.ScalarDatum` to any other reader."""
+class ScalarColumns(_Columns):
+    """One scalar series; its datums are `provider.ScalarDatum`s."""
 
-    __slots__ = ("steps", "wall_times", "values")
+    __slots__ = ()
 
     def __init__(self, data):
         """`data`: a `ScalarData` message (repeated step, wall_time, value)."""
-        self.steps = np.array(data.step, dtype=np.int64)
-        self.wall_times = np.array(data.wall_time, dtype=np.float64)
-        self.values = np.array(data.value, dtype=np.float64)
+        super().__init__(np.array(data.step, dtype=np.int64), np.array(data.wall_time, dtype=np.float64),
+                         np.array(data.value, dtype=np.float64))
 
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return provider.ScalarDatum(step=int(self.steps[index]), wall_time=float(self.wall_times[index]),
-                                    value=float(self.values[index]))
+    @staticmethod
+    def _datum(step, wall_time, value):
+        return provider.ScalarDatum(step=step, wall_time=wall_time, value=float(value))
 
 
 def _request(request_class, experiment_id, plugin_name, downsample, run_tag_filter):
@@ -183,27 +185,23 @@ class FastProvider(grpc_provider.GrpcDataProvider):
     on the previous one (gRPC receives it on its own threads).
     """
 
-    def start_read_scalars(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
-        request = _request(data_provider_pb2.ReadScalarsRequest, experiment_id, plugin_name, downsample, run_tag_filter)
-        answer = self._stub.ReadScalars.future(request)
+    def _start(self, method, request_class, to_series, experiment_id, plugin_name, downsample, run_tag_filter):
+        """Sends one Read*Request; returns a function that waits for its answer and converts each series."""
+        answer = method.future(_request(request_class, experiment_id, plugin_name, downsample, run_tag_filter))
 
         def result():
-            response = answer.result()
-            return {run.run_name: {tag.tag_name: ScalarColumns(tag.data) for tag in run.tags}
-                    for run in response.runs}
+            return {run.run_name: {tag.tag_name: to_series(tag.data) for tag in run.tags}
+                    for run in answer.result().runs}
 
         return result
+
+    def start_read_scalars(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
+        return self._start(self._stub.ReadScalars, data_provider_pb2.ReadScalarsRequest, ScalarColumns,
+                           experiment_id, plugin_name, downsample, run_tag_filter)
 
     def start_read_tensors(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
-        request = _request(data_provider_pb2.ReadTensorsRequest, experiment_id, plugin_name, downsample, run_tag_filter)
-        answer = self._stub.ReadTensors.future(request)
-
-        def result():
-            response = answer.result()
-            return {run.run_name: {tag.tag_name: _tensor_series(tag.data) for tag in run.tags}
-                    for run in response.runs}
-
-        return result
+        return self._start(self._stub.ReadTensors, data_provider_pb2.ReadTensorsRequest, _tensor_series,
+                           experiment_id, plugin_name, downsample, run_tag_filter)
 
     def read_scalars(self, ctx, **request):
         return self.start_read_scalars(ctx, **request)()
