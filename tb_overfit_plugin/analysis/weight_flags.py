@@ -56,6 +56,12 @@ def _g(value) -> str:
     return "null" if value is None or not math.isfinite(value) else f"{value:.3g}"
 
 
+# The exploding rule's defaults, named so the help texts can quote their products.
+EXPLODE_FACTOR = 10.0
+EXPLODE_MIN_SCALE = 0.01
+EXPLODE_MIN_SCALE_BIAS = 1.0
+
+
 def _doc(default: float, text: str):
     return dataclasses.field(default=default, metadata={"doc": text})
 
@@ -71,26 +77,27 @@ class Thresholds:
     """
 
     explode_factor: float = _doc(
-        10.0,
+        EXPLODE_FACTOR,
         "exploding: std or max|value| grows by more than this factor over the tensor's first "
         "step (reference floored by explode_min_scale / explode_min_scale_bias). Healthy "
         "kernels widen 1.0-1.6x over 40-50 epochs in the demo; real explosions run to 1e3+ and NaN.",
     )
     explode_min_scale: float = _doc(
-        0.01,
+        EXPLODE_MIN_SCALE,
         "exploding: floor on a kernel's first-step std and max|value| used as the growth "
         "reference, so a kernel that starts (almost) constant is not called exploding just for "
         "spreading out to a normal size (the demo's constant-initialised first kernel goes from "
         "std 0.002-0.004 to 0.03-0.04, 10-16x). A kernel must then exceed std or max|value| "
-        "10 x 0.01 = 0.1 and 10x its first step.",
+        f"{EXPLODE_FACTOR:g} x {EXPLODE_MIN_SCALE:g} = {EXPLODE_FACTOR * EXPLODE_MIN_SCALE:g} and "
+        f"{EXPLODE_FACTOR:g}x its first step.",
     )
     explode_min_scale_bias: float = _doc(
-        1.0,
+        EXPLODE_MIN_SCALE_BIAS,
         "exploding: the same floor for biases and other tensors (BatchNorm statistics, ...). "
         "Biases start at exactly 0, so the first histogram (after one epoch) holds only one "
         "epoch of movement: healthy demo biases then grow 1.2-9x in std and up to 16x in "
         "max|value| (constant-initialised output biases 55-100x). With the floor a bias must "
-        "exceed 10 x 1.0 = 10.",
+        f"exceed {EXPLODE_FACTOR:g} x {EXPLODE_MIN_SCALE_BIAS:g} = {EXPLODE_FACTOR * EXPLODE_MIN_SCALE_BIAS:g}.",
     )
     collapse_factor: float = _doc(
         0.1,
