@@ -10,8 +10,12 @@ same requests to the same data server and answers the same types:
 - scalars: each series is a `ScalarColumns`, a sequence of `ScalarDatum`
   (made when indexed) that also holds its steps, wall times and values as
   numpy arrays, which is all the reading layer takes;
-- tensors: the same `TensorDatum`s, each series' packed tensor bytes read
-  with one `np.frombuffer`.
+- tensors: each series a `TensorColumns` (a sequence of `TensorDatum` too),
+  its tensors read as one (n, *shape) array straight from the message's
+  wire bytes when they share one packed layout (`_stacked`), else the same
+  `TensorDatum`s, each series' packed bytes read with one `np.frombuffer`;
+- reads that start at once (`start_read_*`), so the data server prepares
+  the next answer while the caller works on this one.
 
 The CLI's own data server and, when TensorBoard runs on its Rust data
 server, the plugin (`faster`) read through it.
