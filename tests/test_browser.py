@@ -109,8 +109,8 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
         .filter((e) => /[/]runs[?]/.test(e.name)).map((e) => e.responseStatus);"""
     wait.until(lambda d: 304 in d.execute_script(statuses))
 
-    # Selecting `overfit` draws its chart with the best-epoch marker and onset.
-    rows["overfit"].click()
+    # Selecting `overfit` draws its chart with the best-epoch marker and onset (the refresh redraws the rows).
+    _click(browser, "tr[data-run='overfit']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
     assert browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='onset']")
     explanation = _text(browser.find_element(By.ID, "explanation"))
@@ -127,7 +127,7 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
     assert "1" in _text(browser.find_element(By.ID, "whatif"))
 
     # The broken run's weight flag is visible.
-    browser.find_element(By.CSS_SELECTOR, "tr[data-run='broken']").click()
+    _click(browser, "tr[data-run='broken']")
     flag = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-flag='identical_values']"))
     assert flag[0].is_displayed()
     browser.execute_script("arguments[0].scrollIntoView()", flag[0])
@@ -183,7 +183,7 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     rows = _settled_rows(browser, 3)
     assert sorted(rows) == [" spaced ", "damaged", "spaced"]
 
-    rows[" spaced "].click()
+    _click(browser, "tr[data-run=' spaced ']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
     assert _text(browser.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == " spaced "
     assert not browser.find_elements(By.CSS_SELECTOR, "#detail .notice.error")
@@ -192,10 +192,11 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     screenshot(browser, "spaced_run_selected")
 
     # The damaged run: a warning mark on its row and the server's message in its panel.
+    rows = _settled_rows(browser, 3)  # drawn again for the selection
     mark = rows["damaged"].find_element(By.CSS_SELECTOR, ".warning-mark")
     assert mark.get_attribute("data-warnings") == "1" and "corrupt record" in mark.get_attribute("title")
     assert not rows["spaced"].find_elements(By.CSS_SELECTOR, ".warning-mark")
-    rows["damaged"].click()
+    _click(browser, "tr[data-run='damaged']")
     # The panel is drawn again when the run's curves arrive: read the notice after that.
     from selenium.common.exceptions import StaleElementReferenceException
 
