@@ -166,8 +166,7 @@ def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirD
     for run, histograms in weight_documents.with_histograms(runs, data.histogram_batches):
         summaries[run.name] = weight_documents.weights_summary(cache, run, histograms)
         if documents_wanted:
-            layer_documents[run.name] = weight_documents.run_weights_document(cache, run, histograms,
-                                                                              weights.Thresholds())
+            layer_documents[run.name] = weight_documents.weights_document(cache, run, histograms, weights.Thresholds())
     return (summaries if summaries_wanted else None), layer_documents
 
 

@@ -28,6 +28,7 @@ from tb_overfit_plugin import data_server, integrity, reading
 from tb_overfit_plugin.params import quoted
 
 LOAD_FAST = ("auto", "true", "false")
+_CTX = context_lib.RequestContext()  # one logdir, one experiment (""), no request
 
 
 class LoadError(RuntimeError):
@@ -46,9 +47,8 @@ class LogdirData:
     loader_warnings: Tuple[str, ...] = ()
     # Hyper-parameters by TensorBoard run (`sessions.read_sessions`).
     sessions: Mapping[str, dict] = dataclasses.field(default_factory=dict)
-    # Inside `open_logdir` only: `reading.SeriesReader.histogram_batches` and `.histograms` on the loader.
+    # Inside `open_logdir` only: `reading.SeriesReader.histogram_batches` on the loader.
     histogram_batches: Optional[Callable] = None
-    read_histograms: Optional[Callable[[], reading.SeriesSet]] = None
 
 
 def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str], None]] = None):
@@ -102,6 +102,22 @@ def _loader(logdir: str, progress, load_fast: str) -> Iterator[Tuple[object, Tup
 
 
 @contextlib.contextmanager
+def _opened(logdir: str, progress, load_fast: str) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
+    """(reader on the loader, the logdir's scalars, histogram names and sessions) while the loader lives."""
+    logdir = str(logdir)
+    with _loader(logdir, progress, load_fast) as (provider, warnings, server_clean):
+        reader = reading.SeriesReader(provider, cache_bytes=0)  # one pass: nothing is read twice
+        data = LogdirData(
+            scalars=reader.scalars(_CTX, ""),
+            histograms=reading.SeriesSet(versions=reader.listing(_CTX, "", reading.HISTOGRAMS_PLUGIN).versions),
+            sessions=reader.sessions(_CTX, ""),
+            loader_warnings=warnings,
+            histogram_batches=functools.partial(reader.histogram_batches, _CTX, ""),
+        )
+        yield reader, _checked(logdir, data, server_clean)
+
+
+@contextlib.contextmanager
 def open_logdir(
     logdir: str,
     progress: Optional[Callable[[int, int, str], None]] = None,
@@ -122,19 +138,8 @@ def open_logdir(
         the data server failed to load the logdir, or the Python loader
         could not read part of it (it stops where the data server skips).
     """
-    logdir = str(logdir)
-    with _loader(logdir, progress, load_fast) as (provider, warnings, server_clean):
-        reader = reading.SeriesReader(provider, cache_bytes=0)  # one pass: nothing is read twice
-        ctx = context_lib.RequestContext()
-        data = LogdirData(
-            scalars=reader.scalars(ctx, ""),
-            histograms=reading.SeriesSet(versions=reader.listing(ctx, "", reading.HISTOGRAMS_PLUGIN).versions),
-            sessions=reader.sessions(ctx, ""),
-            loader_warnings=warnings,
-            histogram_batches=functools.partial(reader.histogram_batches, ctx, ""),
-            read_histograms=functools.partial(reader.histograms, ctx, ""),
-        )
-        yield _checked(logdir, data, server_clean)
+    with _opened(logdir, progress, load_fast) as (_, data):
+        yield data
 
 
 def read_logdir(
@@ -148,9 +153,9 @@ def read_logdir(
     Raises:
       LoadError: as `open_logdir`.
     """
-    with open_logdir(logdir, progress, load_fast) as data:
-        histograms = data.read_histograms() if with_histograms else data.histograms
-        return dataclasses.replace(data, histograms=histograms, histogram_batches=None, read_histograms=None)
+    with _opened(logdir, progress, load_fast) as (reader, data):
+        histograms = reader.histograms(_CTX, "") if with_histograms else data.histograms
+        return dataclasses.replace(data, histograms=histograms, histogram_batches=None)
 
 
 def _checked(logdir: str, data: LogdirData, server_clean: bool = False) -> LogdirData:

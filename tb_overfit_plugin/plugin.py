@@ -236,9 +236,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
         key = ("weights", experiment, scalars.tags_digest, histograms.digest, run, thresholds, problems)
 
         def build() -> dict:
-            sources = run_lookup.training_run(scalars, histograms, run).sources
-            data = self._reader.histograms(ctx, experiment, runs=sources)
-            document = weight_documents.weights_document(self._analyses, scalars, data, run, thresholds)
+            training_run = run_lookup.training_run(scalars, histograms, run)
+            data = self._reader.histograms(ctx, experiment, runs=training_run.sources)
+            document = weight_documents.weights_document(self._analyses, training_run, data, thresholds)
             return self._with_warnings(problems, document, scalars, histograms)
 
         return key, build

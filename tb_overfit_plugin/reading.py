@@ -92,6 +92,19 @@ class _Entry:
         return self.series_bytes + listed * _LISTED_SERIES_BYTES
 
 
+def _by_run(keys: Iterable[RunTag]) -> Dict[str, List[RunTag]]:
+    """`keys` sorted and grouped by TensorBoard run."""
+    by_run: Dict[str, List[RunTag]] = {}
+    for key in sorted(keys):
+        by_run.setdefault(key[0], []).append(key)
+    return by_run
+
+
+def _stale(cached: Mapping[RunTag, tuple], listing: Listing, keys: Iterable[RunTag]) -> List[RunTag]:
+    """The keys whose cached series is missing or of another version than the listing's."""
+    return [key for key in keys if cached.get(key, (None,))[0] != listing.versions[key]]
+
+
 def _read_bytes(listing: Listing, plugin_name: str, keys: Iterable[RunTag]) -> int:
     """Estimated bytes of reading `keys`: (max_step + 1) points per series x `_POINT_BYTES`."""
     return sum((max(listing.versions[key][0], 0) + 1) * _POINT_BYTES[plugin_name] for key in keys)
@@ -175,11 +188,9 @@ class SeriesReader:
         """
         listing = self.listing(ctx, experiment_id, HISTOGRAMS_PLUGIN)
         cached = dict(self._entry(experiment_id, HISTOGRAMS_PLUGIN).series)
-        by_run: Dict[str, List[RunTag]] = {}
-        for key in sorted(listing.versions):
-            by_run.setdefault(key[0], []).append(key)
+        by_run = _by_run(listing.versions)
         keys = [[key for run in sorted(set(group)) for key in by_run.get(run, ())] for group in groups]
-        stale = [[key for key in group if cached.get(key, (None,))[0] != listing.versions[key]] for group in keys]
+        stale = [_stale(cached, listing, group) for group in keys]
         batches = _packed(list(range(len(keys))), lambda i: _read_bytes(listing, HISTOGRAMS_PLUGIN, stale[i]))
         reads = self._prefetched(ctx, experiment_id, HISTOGRAMS_PLUGIN, listing,
                                  [[key for i in batch for key in stale[i]] for batch in batches])
@@ -312,7 +323,7 @@ class SeriesReader:
         listing = self.listing(ctx, experiment_id, plugin_name)
         wanted = [key for key in listing.versions if runs is None or key[0] in runs]
         cached = dict(self._entry(experiment_id, plugin_name).series)
-        stale = [key for key in wanted if cached.get(key, (None,))[0] != listing.versions[key]]
+        stale = _stale(cached, listing, wanted)
         if stale:
             cached.update(self._read_batches(ctx, experiment_id, plugin_name, listing, stale))
             self._store(experiment_id, plugin_name, listing, series=cached)
@@ -329,10 +340,7 @@ class SeriesReader:
     def _read_batches(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
                       keys: List[RunTag]) -> Dict[RunTag, tuple]:
         """Reads `keys` in batches of whole runs of about `READ_BATCH_BYTES` each."""
-        by_run: Dict[str, List[RunTag]] = {}
-        for key in sorted(keys):
-            by_run.setdefault(key[0], []).append(key)
-        batches = _packed(list(by_run.values()), lambda run_keys: _read_bytes(listing, plugin_name, run_keys))
+        batches = _packed(list(_by_run(keys).values()), lambda run_keys: _read_bytes(listing, plugin_name, run_keys))
         read = {}
         for batch in self._prefetched(ctx, experiment_id, plugin_name, listing,
                                       [[key for run_keys in batch for key in run_keys] for batch in batches]):
@@ -348,15 +356,13 @@ class SeriesReader:
         asked for before batch i is converted and handed out; any other
         provider reads each batch when it comes.
         """
-        starts = [None] * len(batches)
-        if batches:
-            starts[0] = self._start_read(ctx, experiment_id, plugin_name, batches[0])
+        started = self._start_read(ctx, experiment_id, plugin_name, batches[0]) if batches else None
         for index, batch in enumerate(batches):
-            if index + 1 < len(batches):
-                starts[index + 1] = self._start_read(ctx, experiment_id, plugin_name, batches[index + 1])
+            following = batches[index + 1] if index + 1 < len(batches) else []
+            started_next = self._start_read(ctx, experiment_id, plugin_name, following)
             with _collector_paused():
-                read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=starts[index])
-            starts[index] = None  # its answer is let go
+                read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=started)
+            started = started_next  # this batch's answer is let go
             yield read
 
     def _start_read(self, ctx, experiment_id: str, plugin_name: str, keys: List[RunTag]):

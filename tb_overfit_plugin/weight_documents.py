@@ -14,7 +14,7 @@ from tb_overfit_plugin import weights
 from tb_overfit_plugin.analysis import grouping
 from tb_overfit_plugin.analysis_cache import MISSING, AnalysisCache
 from tb_overfit_plugin.reading import Listing, SeriesSet
-from tb_overfit_plugin.run_lookup import training_run, training_runs
+from tb_overfit_plugin.run_lookup import training_runs
 
 NO_HISTOGRAMS_HINT = (
     "No weight histograms for this run: pass histogram_freq=1 to "
@@ -93,19 +93,9 @@ def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms:
     return {"weights": summaries, "thresholds": dataclasses.asdict(thresholds)}
 
 
-def weights_document(cache: AnalysisCache, scalars: Listing, histograms: SeriesSet, name: str,
+def weights_document(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
                      thresholds: weights.Thresholds) -> dict:
-    """`GET /weights?run=...`: per-layer statistics, trends and flags (`run_weights_document`).
-
-    Raises:
-      NotFound: no training run `name`.
-    """
-    return run_weights_document(cache, training_run(scalars, histograms, name), histograms, thresholds)
-
-
-def run_weights_document(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
-                         thresholds: weights.Thresholds) -> dict:
-    """The `/weights` document of `run`, whose histograms `histograms` holds."""
+    """`GET /weights?run=...`: per-layer statistics, trends and flags of `run`, whose histograms `histograms` holds."""
     layers = cache.weights.get(_key(run, histograms, thresholds),
                                lambda: weights.analyze_layers(_histogram_inputs(run, histograms), thresholds))
     summary = weights_summary(cache, run, histograms, thresholds)
