@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import dataclasses
-import gc
 import threading
 import time
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from tensorboard.data import provider as provider_lib
 
+from tb_overfit_plugin import collector
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.provider_series import histogram_series, scalar_series, series_nbytes
 from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
@@ -57,26 +56,6 @@ def _too_large(error: Exception) -> bool:
     return callable(code) and getattr(code(), "name", "") == "RESOURCE_EXHAUSTED"
 
 
-@contextlib.contextmanager
-def _collector_paused():
-    """Pauses Python's cyclic garbage collector for one read and its conversion.
-
-    A read makes one Python object per point (the provider's datums), none of
-    them in a reference cycle, and keeps hundreds of thousands alive until it
-    is converted; every full collection meanwhile walks all of them, so the
-    cost grows faster than the data (1,000 runs: 0.84 s instead of 0.43 s).
-    Reference counting still frees everything; cycles made elsewhere wait
-    for the next collection. The collector is resumed only if it was on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclasses.dataclass
 class _Entry:
     """What is cached for one (experiment, plugin): a listing and the series read."""
@@ -85,6 +64,9 @@ class _Entry:
     listed_at: float = -float("inf")
     series: Dict[RunTag, Tuple[Version, object]] = dataclasses.field(default_factory=dict)
     series_bytes: int = 0
+    # Every listed series as one SeriesSet, while neither the listing nor the series change:
+    # a warm request reuses it (and its digest) instead of regrouping thousands of series.
+    whole: Optional[SeriesSet] = None
 
     @property
     def nbytes(self) -> int:
@@ -289,6 +271,7 @@ class SeriesReader:
                 entry.listing, entry.listed_at = listing, listed_at
             if series is not None:
                 entry.series, entry.series_bytes = series, series_bytes
+            entry.whole = None
             if entry.nbytes > self._cache_bytes:
                 entry.series, entry.series_bytes = {}, 0
             total = sum(e.nbytes for e in self._entries.values())
@@ -302,7 +285,7 @@ class SeriesReader:
     def _read_everything(self, ctx, experiment_id: str, plugin_name: str) -> SeriesSet:
         """One unfiltered read; the versions are those of the points read."""
         _, read_name, to_series = _KINDS[plugin_name]
-        with _collector_paused():
+        with collector.paused():
             data = getattr(self._provider, read_name)(
                 ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
                 run_tag_filter=provider_lib.RunTagFilter(),  # everything
@@ -321,13 +304,20 @@ class SeriesReader:
 
     def _series(self, ctx, experiment_id: str, plugin_name: str, runs: Optional[set]) -> SeriesSet:
         listing = self.listing(ctx, experiment_id, plugin_name)
+        entry = self._entry(experiment_id, plugin_name)
+        whole = entry.whole
+        if runs is None and whole is not None and whole.versions is listing.versions:
+            return whole
         wanted = [key for key in listing.versions if runs is None or key[0] in runs]
-        cached = dict(self._entry(experiment_id, plugin_name).series)
+        cached = dict(entry.series)
         stale = _stale(cached, listing, wanted)
         if stale:
             cached.update(self._read_batches(ctx, experiment_id, plugin_name, listing, stale))
             self._store(experiment_id, plugin_name, listing, series=cached)
-        return self._series_set(listing, cached, keys=wanted)
+        found = self._series_set(listing, cached, keys=wanted)
+        if runs is None and not stale:
+            entry.whole = found  # `_store` clears it: a new listing or series, an eviction
+        return found
 
     @staticmethod
     def _series_set(listing: Listing, series: Mapping[RunTag, tuple], keys) -> SeriesSet:
@@ -360,7 +350,7 @@ class SeriesReader:
         for index, batch in enumerate(batches):
             following = batches[index + 1] if index + 1 < len(batches) else []
             started_next = self._start_read(ctx, experiment_id, plugin_name, following)
-            with _collector_paused():
+            with collector.paused():
                 read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=started)
             started = started_next  # this batch's answer is let go
             yield read

@@ -72,6 +72,26 @@ def test_one_batched_read_then_cache_hits_then_only_stale_series(tmp_path):
     assert grown.version_of([("a/train", "epoch_loss")]) == first.version_of([("a/train", "epoch_loss")])
 
 
+def test_a_reused_listing_gives_the_same_series_set_until_the_data_change(tmp_path):
+    """A warm request reuses the grouped SeriesSet (and its digest); new data give a new one."""
+    _keras_run(tmp_path, "a", epochs=4)
+    multiplexer_provider = local_data_provider(str(tmp_path))
+    reader = reading.SeriesReader(multiplexer_provider, listing_max_age=0.5)
+    ctx = context_lib.RequestContext()
+    reader.scalars(ctx, "")  # the cold read
+    second = reader.scalars(ctx, "")
+    assert reader.scalars(ctx, "") is second
+    assert reader.histograms(ctx, "", runs=["a/train"]) is not reader.histograms(ctx, "", runs=["a/train"])
+
+    time.sleep(1.01 - time.time() % 1)  # a later event file name (see the test above)
+    _keras_run(tmp_path, "a", epochs=7)
+    multiplexer_provider._multiplexer.Reload()
+    time.sleep(0.5)  # the listing expires
+    grown = reader.scalars(ctx, "")
+    assert grown is not second and grown.digest != second.digest
+    assert grown.by_run["a/train"]["epoch_loss"].steps.tolist() == list(range(7))
+
+
 def test_histograms_read_and_normalised(tmp_path):
     rng = np.random.default_rng(0)
     logwriters.write_tf2_histograms(tmp_path, "run", "w", [rng.normal(size=500) for _ in range(3)])
