@@ -8,7 +8,8 @@ histograms per epoch), side by side:
   `reading.READ_BATCH_BYTES`: one gRPC answer may not exceed 256 MB);
 - the plugin through a real `tensorboard` process on that same data server
   (`--grpc_data_provider`): `/runs` cold (a new experiment id: nothing cached)
-  and warm (the cached bytes; and after the listing expired, a 304
+  and warm (the cached bytes, gzip as a browser asks and identity as curl; and
+  after the listing expired, a 304
   revalidation), `/weights_summary` cold and warm, one `/curves` and `/weights`;
 - the CLI, `tb-overfit LOGDIR --no-weights` and `tb-overfit LOGDIR`, against a
   tbparse script that only finds each run's best epoch, with the peak memory
@@ -172,6 +173,9 @@ def run_measured(command: list) -> tuple:
     return seconds, peak[0], out
 
 
+GZIP = {"Accept-Encoding": "gzip"}  # what a browser sends; the answer is then the cached bytes as they are
+
+
 def get(url: str, headers=None) -> tuple:
     """(seconds, status, body) of one GET."""
     start = time.perf_counter()
@@ -234,7 +238,10 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
             cold = [get(base.format(f"cold{i}") + "/runs") for i in range(3)]
             figures["runs_cold"] = statistics.median(seconds for seconds, _, _ in cold)
             figures["runs_kB"] = len(cold[0][2]) / 1e3
-            figures["runs_warm"] = statistics.median(get(base.format("cold0") + "/runs")[0] for _ in range(5))
+            figures["runs_warm"] = statistics.median(get(base.format("cold0") + "/runs", GZIP)[0] for _ in range(5))
+            figures["runs_warm_identity"] = statistics.median(get(base.format("cold0") + "/runs")[0]
+                                                              for _ in range(5))
+            figures["runs_gzip_kB"] = len(get(base.format("cold0") + "/runs", GZIP)[2]) / 1e3
             _, _, _ = get(base.format("cold1") + "/runs")
             tag = urllib.request.urlopen(base.format("cold1") + "/runs").headers["ETag"]
             revalidations = []
@@ -296,7 +303,8 @@ def print_server_table(label: str, f: dict) -> None:
     print(f"| TensorBoard's own read of every scalar (list + read, Rust data server) | {_ms(f['tb_scalars'])} | 1 |")
     print(f"| `/runs` cold (nothing cached; {f['runs_kB']:.0f} kB) | {_ms(f['runs_cold'])} | "
           f"{f['runs_cold'] / f['tb_scalars']:.2f}x TB's scalar read |")
-    print(f"| `/runs` warm (cached bytes) | {_ms(f['runs_warm'])} | |")
+    print(f"| `/runs` warm (cached bytes), gzip ({f['runs_gzip_kB']:.0f} kB, as the tab's browser asks) / "
+          f"identity (as curl) | {_ms(f['runs_warm'])} / {_ms(f['runs_warm_identity'])} | |")
     print(f"| `/runs` revalidated after the listing expired (304) | {_ms(f['runs_304'])} | |")
     print(f"| TensorBoard's own read of every histogram (list + batched read) | {_ms(f['tb_histograms'])} | 1 |")
     print(f"| `/weights_summary` cold (every run's weight health) | {_ms(f['summary_cold'])} | "

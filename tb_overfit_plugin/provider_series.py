@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Tuple
 
 import numpy as np
@@ -48,8 +47,7 @@ def histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
 def series_nbytes(series) -> int:
     """Bytes held by a series' numpy arrays (scalar or histogram), with array overheads."""
     total = 0
-    for field in dataclasses.fields(series):
-        value = getattr(series, field.name)
+    for value in vars(series).values():  # the dataclass' fields (no slots)
         arrays = value if isinstance(value, tuple) else (value,)
         total += sum(array.nbytes + _ARRAY_OVERHEAD for array in arrays if isinstance(array, np.ndarray))
     return total

@@ -193,18 +193,20 @@ class SeriesReader:
         entry = self._entry(experiment_id, plugin_name)
         if entry.listing is not None and time.monotonic() - entry.listed_at < self._listing_max_age:
             return entry.listing
-        list_name = _KINDS[plugin_name][0]
-        listed = getattr(self._provider, list_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name)
-        listing = Listing(
-            versions={
-                (run, tag): (int(meta.max_step), float(meta.max_wall_time))
-                for run, tags in listed.items()
-                for tag, meta in tags.items()
-            },
-            experiment_id=experiment_id,
-        )
+        listing = Listing(versions=self._list_versions(ctx, experiment_id, plugin_name), experiment_id=experiment_id)
         self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic())
         return listing
+
+    def _list_versions(self, ctx, experiment_id: str, plugin_name: str) -> Dict[RunTag, Version]:
+        """(run, tag) -> (max_step, max_wall_time) from the provider's `list_*` (its `list_versions` if it has one)."""
+        list_name = _KINDS[plugin_name][0]
+        list_versions = getattr(self._provider, "list_versions", None)
+        if list_versions is not None:
+            return list_versions(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
+                                 tensors=list_name == "list_tensors")
+        listed = getattr(self._provider, list_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name)
+        return {(run, tag): (int(meta.max_step), float(meta.max_wall_time))
+                for run, tags in listed.items() for tag, meta in tags.items()}
 
     def sessions(self, ctx, experiment_id: str) -> Dict[str, dict]:
         """Hyper-parameters by TensorBoard run (`sessions.read_sessions`), reused as a listing is.

@@ -74,6 +74,19 @@ def test_scalar_columns_equal_tensorboards_datums(demo_logdir):
             np.testing.assert_array_equal(columns.values, [d.value for d in datums])
 
 
+def test_listed_versions_equal_tensorboards_listings(demo_logdir):
+    ctx = context.RequestContext()
+    with data_server.loaded(str(demo_logdir)) as loaded:
+        own_provider = grpc_provider.GrpcDataProvider(loaded.provider._addr, loaded.provider._stub)
+        for plugin_name, tensors in ((reading.SCALARS_PLUGIN, False), (reading.HISTOGRAMS_PLUGIN, True)):
+            listed = getattr(own_provider, "list_tensors" if tensors else "list_scalars")(
+                ctx, experiment_id="", plugin_name=plugin_name)
+            versions = loaded.provider.list_versions(ctx, experiment_id="", plugin_name=plugin_name, tensors=tensors)
+            assert len(versions) >= 6
+            assert versions == {(run, tag): (meta.max_step, meta.max_wall_time)
+                                for run, tags in listed.items() for tag, meta in tags.items()}
+
+
 def _tensor_data(tensors):
     from tensorboard.data.proto import data_provider_pb2
 

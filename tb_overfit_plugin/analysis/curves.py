@@ -29,6 +29,7 @@ The JSON form of a `CurveAnalysis` is built outside this package
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Optional
 
 import numpy as np
@@ -67,9 +68,12 @@ class CurveAnalysis:
 
     Every ``*_index`` is a position in `steps`, the analysed steps (the
     validation steps, or the training steps when there is no validation).
+    The per-step series a leaderboard row does not show (`gap_steps`,
+    `gap_values`, `generalization_loss`) are computed when first asked for.
     """
 
     status: str
+    mode: str
     explanation: str
     steps: np.ndarray
     epoch_based: bool
@@ -85,15 +89,35 @@ class CurveAnalysis:
     save_best_indices: np.ndarray
     diverged_step: Optional[int]
     tolerance: float  # absolute tolerance used for the onset
-    gap_steps: np.ndarray
-    gap_values: np.ndarray
-    generalization_loss: Optional[np.ndarray]  # aligned with `steps`
     smoothed_validation: Optional[np.ndarray]
     smoothed_train: Optional[np.ndarray]
+    train: Optional[Curve] = dataclasses.field(repr=False)
+    validation: Optional[Curve] = dataclasses.field(repr=False)
 
     @property
     def num_steps(self) -> int:
         return int(self.steps.size)
+
+    @functools.cached_property
+    def _gap(self) -> tuple:
+        if self.train is None or self.validation is None:
+            return NO_CURVE.steps, NO_CURVE.values
+        return generalization_gap(self.train, self.validation, self.mode)
+
+    @property
+    def gap_steps(self) -> np.ndarray:
+        """The steps both series share (`onset.generalization_gap`)."""
+        return self._gap[0]
+
+    @property
+    def gap_values(self) -> np.ndarray:
+        """The generalization gap at `gap_steps`: positive when validation is worse."""
+        return self._gap[1]
+
+    @functools.cached_property
+    def generalization_loss(self) -> Optional[np.ndarray]:
+        """`onset.generalization_loss` of the validation values, aligned with `steps`; None without validation."""
+        return None if self.validation is None else generalization_loss(self.validation.values, self.mode)
 
 
 def _smoothed(curve: Optional[Curve], weight: float) -> Optional[np.ndarray]:
@@ -118,8 +142,6 @@ class _Judged:
     validation: Optional[np.ndarray]  # smoothed if asked, else raw; None without validation
     train: Optional[np.ndarray]  # training curve (smoothed if asked) at the validation steps
     best_train_value: Optional[float]  # raw training value at (or just before) the best step
-    gap_steps: np.ndarray
-    gap_values: np.ndarray
 
 
 def _judge(
@@ -128,22 +150,20 @@ def _judge(
     smoothed_train: Optional[np.ndarray],
     smoothed_validation: Optional[np.ndarray],
     best: Optional[int],
-    mode: str,
 ) -> _Judged:
     """`_Judged` for the two curves: the onset is judged on the curves as the chart shows them."""
     if validation is None:
-        return _Judged(None, None, None, NO_CURVE.steps, NO_CURVE.values)
+        return _Judged(None, None, None)
     judged_validation = validation.values if smoothed_validation is None else smoothed_validation
     if train is None:
-        return _Judged(judged_validation, None, None, NO_CURVE.steps, NO_CURVE.values)
+        return _Judged(judged_validation, None, None)
     best_train_value = None
     if best is not None:
         best_train_value = float(value_at_or_before(train, train.values, validation.steps[[best]])[0])
     judged_train = value_at_or_before(
         train, train.values if smoothed_train is None else smoothed_train, validation.steps
     )
-    gap_steps, gap_values = generalization_gap(train, validation, mode)
-    return _Judged(judged_validation, judged_train, best_train_value, gap_steps, gap_values)
+    return _Judged(judged_validation, judged_train, best_train_value)
 
 
 def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_train: Optional[np.ndarray],
@@ -154,6 +174,7 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
     status = status_of(evidence)
     return CurveAnalysis(
         status=status,
+        mode=mode,
         explanation=EXPLAIN[status](evidence),
         steps=primary.steps,
         epoch_based=evidence.epoch_based,
@@ -169,12 +190,10 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
         save_best_indices=save_best_only_indices(primary.values, mode, min_delta),
         diverged_step=None if evidence.divergence is None else evidence.divergence.step,
         tolerance=float(evidence.tolerance),
-        gap_steps=judged.gap_steps,
-        gap_values=judged.gap_values,
-        generalization_loss=(None if evidence.validation is None
-                             else generalization_loss(evidence.validation.values, mode)),
         smoothed_validation=smoothed_validation,
         smoothed_train=smoothed_train,
+        train=evidence.train,
+        validation=evidence.validation,
     )
 
 
@@ -280,7 +299,7 @@ def analyze_metric(
 
     smoothed_train, smoothed_validation = _smoothed(train, smoothing), _smoothed(validation, smoothing)
     best = best_index(primary.values, mode)
-    judged = _judge(train, validation, smoothed_train, smoothed_validation, best, mode)
+    judged = _judge(train, validation, smoothed_train, smoothed_validation, best)
     # Noise of the raw measurements: a smoothed curve's differences are
     # correlated and would understate it.
     noise = noise_level(primary.finite_values())
