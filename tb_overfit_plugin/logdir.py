@@ -80,13 +80,17 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
 
 
 @contextlib.contextmanager
-def _loader(logdir: str, progress, load_fast: str) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
-    """(data provider, the loader's warnings, whether the data server found nothing to warn about)."""
+def _loader(logdir: str, progress, load_fast: str,
+            histograms: bool = True) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
+    """(data provider, the loader's warnings, whether the data server found nothing to warn about).
+
+    `histograms=False`: the data server keeps histogram names and versions only (`data_server.loaded`).
+    """
     if load_fast != "false":
         if data_server.supports(logdir):
             with contextlib.ExitStack() as stack:
                 try:
-                    loaded = stack.enter_context(data_server.loaded(logdir))
+                    loaded = stack.enter_context(data_server.loaded(logdir, histograms=histograms))
                 except data_server.NoDataServer as error:
                     if load_fast == "true":
                         raise LoadError(f"--load-fast=true: {error}") from None
@@ -102,17 +106,21 @@ def _loader(logdir: str, progress, load_fast: str) -> Iterator[Tuple[object, Tup
 
 
 @contextlib.contextmanager
-def _opened(logdir: str, progress, load_fast: str) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
-    """(reader on the loader, the logdir's scalars, histogram names and sessions) while the loader lives."""
+def _opened(logdir: str, progress, load_fast: str,
+            histograms: bool = True) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
+    """(reader on the loader, the logdir's scalars, histogram names and sessions) while the loader lives.
+
+    `histograms=False`: names and versions only, and no `histogram_batches`.
+    """
     logdir = str(logdir)
-    with _loader(logdir, progress, load_fast) as (provider, warnings, server_clean):
+    with _loader(logdir, progress, load_fast, histograms) as (provider, warnings, server_clean):
         reader = reading.SeriesReader(provider, cache_bytes=0)  # one pass: nothing is read twice
         data = LogdirData(
             scalars=reader.scalars(_CTX, ""),
             histograms=reading.SeriesSet(versions=reader.listing(_CTX, "", reading.HISTOGRAMS_PLUGIN).versions),
             sessions=reader.sessions(_CTX, ""),
             loader_warnings=warnings,
-            histogram_batches=functools.partial(reader.histogram_batches, _CTX, ""),
+            histogram_batches=functools.partial(reader.histogram_batches, _CTX, "") if histograms else None,
         )
         yield reader, _checked(logdir, data, server_clean)
 
@@ -122,6 +130,7 @@ def open_logdir(
     logdir: str,
     progress: Optional[Callable[[int, int, str], None]] = None,
     load_fast: str = "auto",
+    histograms: bool = True,
 ) -> Iterator[LogdirData]:
     """The logdir loaded: every scalar series, the histograms' names, and their reader while open.
 
@@ -132,13 +141,16 @@ def open_logdir(
       logdir: a local path or any URL TensorBoard can read.
       progress: `progress(done, total, run)`, called per run by the Python loader.
       load_fast: one of `LOAD_FAST`, as TensorBoard's `--load_fast`.
+      histograms: False when no histogram will be read: the histograms'
+        names and versions only (the data server then loads faster), and
+        `histogram_batches` is None.
 
     Raises:
       LoadError: `load_fast="true"` where the data server cannot be used,
         the data server failed to load the logdir, or the Python loader
         could not read part of it (it stops where the data server skips).
     """
-    with _opened(logdir, progress, load_fast) as (_, data):
+    with _opened(logdir, progress, load_fast, histograms) as (_, data):
         yield data
 
 

@@ -144,8 +144,19 @@ def test_no_weights_reads_no_histogram(demo_logdir):
     assert rows.keys() == full.keys()
     for name, row in rows.items():
         assert "weights" not in row and with_weights["weights"][name]["summary"]["layers"] == 3
-        assert {k: v for k, v in row.items() if k not in ("weights", "histogram_tags")} == {
-            k: v for k, v in full[name].items() if k not in ("weights", "histogram_tags")}
+        assert {k: v for k, v in row.items() if k != "weights"} == {
+            k: v for k, v in full[name].items() if k != "weights"}, "histogram names are listed all the same"
+
+
+def test_a_load_without_histograms_lists_the_same_names_and_versions(demo_logdir):
+    """The data server keeps one histogram per series for names and versions; nothing reads them."""
+    from tb_overfit_plugin import logdir
+
+    with logdir.open_logdir(demo_logdir, load_fast="true") as full:
+        versions = dict(full.histograms.versions)
+    with logdir.open_logdir(demo_logdir, load_fast="true", histograms=False) as names_only:
+        assert names_only.histogram_batches is None
+        assert len(versions) >= 6 and dict(names_only.histograms.versions) == versions
 
 
 @pytest.mark.parametrize(
