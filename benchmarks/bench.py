@@ -7,13 +7,13 @@ histograms per epoch), side by side:
   list + read of every scalar, and of every histogram (in batches of
   `reading.READ_BATCH_BYTES`: one gRPC answer may not exceed 256 MB);
 - the plugin through a real `tensorboard` process on that same data server
-  (`--grpc_data_provider`): `/runs` cold (a new experiment id: nothing cached)
+  (`--grpc_data_provider`): `/runs` cold (new experiment ids: nothing cached)
   and warm (the cached bytes, gzip as a browser asks and identity as curl; and
   after the listing expired, a 304
   revalidation), `/weights_summary` cold and warm, one `/curves` and `/weights`;
 - the CLI, `tb-overfit LOGDIR --no-weights` and `tb-overfit LOGDIR`, against a
   tbparse script that only finds each run's best epoch, with the peak memory
-  of each (process tree, sampled every 20 ms);
+  of each (process tree, sampled every 20 ms), each run `CLI_REPEATS` times;
 - the tensorboard process' memory over many distinct experiment ids (issue 9);
 - the same server figures at `--scale-runs` runs (runs past the first N are
   hard links of those, under new names: same bytes to read and analyse).
@@ -173,6 +173,8 @@ def run_measured(command: list) -> tuple:
     return seconds, peak[0], out
 
 
+COLD_REPEATS = 5  # cold /runs on this many new experiment ids: the median is quoted
+CLI_REPEATS = 3  # each command this many times, interleaved: the median time and the highest peak are quoted
 GZIP = {"Accept-Encoding": "gzip"}  # what a browser sends; the answer is then the cached bytes as they are
 
 
@@ -235,9 +237,9 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
         try:
             base = tensorboard.url + "/experiment/{}/data/plugin/overfit"
             get(tensorboard.url + "/data/plugin/overfit/index.js")  # plugin loaded, connections open
-            cold = [get(base.format(f"cold{i}") + "/runs") for i in range(3)]
+            cold = [get(base.format(f"cold{i}") + "/runs", GZIP) for i in range(COLD_REPEATS)]
             figures["runs_cold"] = statistics.median(seconds for seconds, _, _ in cold)
-            figures["runs_kB"] = len(cold[0][2]) / 1e3
+            figures["runs_kB"] = len(get(base.format("cold0") + "/runs")[2]) / 1e3
             figures["runs_warm"] = statistics.median(get(base.format("cold0") + "/runs", GZIP)[0] for _ in range(5))
             figures["runs_warm_identity"] = statistics.median(get(base.format("cold0") + "/runs")[0]
                                                               for _ in range(5))
@@ -273,16 +275,18 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
 def cli_figures(logdir: Path) -> dict:
     """CLI with and without weight health vs a tbparse best-epoch script: seconds, peak memory."""
     bin_dir = Path(sys.executable).parent
-    figures = {}
-    for name, command in [
-        ("cli_no_weights", [str(bin_dir / "tb-overfit"), str(logdir), "--no-weights"]),
-        ("cli", [str(bin_dir / "tb-overfit"), str(logdir)]),
-        ("tbparse", [sys.executable, "-c", TBPARSE_SCRIPT, str(logdir)]),
-    ]:
-        seconds, peak, out = run_measured(command)
-        figures[name] = (seconds, peak)
-        print(f"  {name}: {seconds:.2f} s, peak {peak / 2**20:.0f} MiB; {out.strip().splitlines()[-1][:100]}")
-    return figures
+    commands = {
+        "cli_no_weights": [str(bin_dir / "tb-overfit"), str(logdir), "--no-weights"],
+        "cli": [str(bin_dir / "tb-overfit"), str(logdir)],
+        "tbparse": [sys.executable, "-c", TBPARSE_SCRIPT, str(logdir)],
+    }
+    measured = {name: [] for name in commands}
+    for _ in range(CLI_REPEATS):  # interleaved, so a slow spell of the machine hits all three alike
+        for name, command in commands.items():
+            seconds, peak, out = run_measured(command)
+            measured[name].append((seconds, peak))
+            print(f"  {name}: {seconds:.2f} s, peak {peak / 2**20:.0f} MiB; {out.strip().splitlines()[-1][:100]}")
+    return {name: (statistics.median(s for s, _ in runs), max(p for _, p in runs)) for name, runs in measured.items()}
 
 
 # ------------------------------------------------------------------ report
@@ -301,7 +305,8 @@ def print_server_table(label: str, f: dict) -> None:
     print("| what | time | ratio |")
     print("|---|---|---|")
     print(f"| TensorBoard's own read of every scalar (list + read, Rust data server) | {_ms(f['tb_scalars'])} | 1 |")
-    print(f"| `/runs` cold (nothing cached; {f['runs_kB']:.0f} kB) | {_ms(f['runs_cold'])} | "
+    print(f"| `/runs` cold (nothing cached: median over {COLD_REPEATS} new experiment ids; {f['runs_kB']:.0f} kB) | "
+          f"{_ms(f['runs_cold'])} | "
           f"{f['runs_cold'] / f['tb_scalars']:.2f}x TB's scalar read |")
     print(f"| `/runs` warm (cached bytes), gzip ({f['runs_gzip_kB']:.0f} kB, as the tab's browser asks) / "
           f"identity (as curl) | {_ms(f['runs_warm'])} / {_ms(f['runs_warm_identity'])} | |")
@@ -321,7 +326,7 @@ def print_server_table(label: str, f: dict) -> None:
 
 def print_cli_table(figures: dict) -> None:
     tbparse_seconds, tbparse_peak = figures["tbparse"]
-    print("\n### CLI vs a tbparse best-epoch script\n")
+    print(f"\n### CLI vs a tbparse best-epoch script (median of {CLI_REPEATS} interleaved runs, highest peak)\n")
     print("| what | time | peak memory (process tree) | speed vs tbparse |")
     print("|---|---|---|---|")
     for name, label in [("tbparse", "tbparse script (best epoch per run only)"),
