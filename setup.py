@@ -31,6 +31,6 @@ setup(
     },
     entry_points={
         "tensorboard_plugins": ["overfit = tb_overfit_plugin.loader:OverfitLoader"],
-        "console_scripts": ["tb-overfit = tb_overfit_plugin.cli:main"],
+        "console_scripts": ["tb-overfit = tb_overfit_plugin.console:main"],
     },
 )

@@ -14,7 +14,6 @@ Data the loaders skip (corrupt records, unreadable files) is reported as
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -24,7 +23,9 @@ from typing import Iterator, List, Optional, Sequence, TextIO
 
 from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
-from tb_overfit_plugin import analysis_cache, curve_documents, params, run_lookup, verdicts, weight_documents, weights
+from tb_overfit_plugin import (analysis_cache, cli_args, curve_documents, params, run_lookup, verdicts,
+                               weight_documents, weights)
+from tb_overfit_plugin.cli_args import OutputError, UsageError
 from tb_overfit_plugin.params import quoted
 
 # Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.
@@ -39,59 +40,14 @@ _COLOURS = {
 }
 
 
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
-
-
-class OutputError(UsageError):
-    """The output could not be written (a full disk, a bad descriptor): one line, exit code 2."""
-
-
 def _stderr(line: str) -> None:
     """One line on stderr, if there is a stderr (`2>&-` closes it)."""
     if sys.stderr is not None:
         sys.stderr.write(f"tb-overfit: {line}\n")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse prints usage + message; we want one line
-        raise UsageError(message)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="tb-overfit",
-        description="Best epoch, overfitting onset, EarlyStopping what-if and weight health "
-        "for every training run in a TensorBoard logdir.",
-    )
-    parser.add_argument("logdir", help="a TensorBoard logdir (any path TensorBoard can read)")
-    parser.add_argument("--run", metavar="REGEX", help="only training runs whose name matches REGEX (re.search)")
-    parser.add_argument("--metric", help="metric to monitor (default: validation loss)")
-    parser.add_argument("--mode", help="min or max (default: from the metric's name)")
-    parser.add_argument("--patience", default=f"{params.PATIENCE.default:g}",
-                        help=f"EarlyStopping patience (default {params.PATIENCE.default:g})")
-    parser.add_argument("--min-delta", default=f"{params.MIN_DELTA.default:g}",
-                        help=f"EarlyStopping/ModelCheckpoint min_delta (default {params.MIN_DELTA.default:g})")
-    parser.add_argument("--smoothing", default=f"{params.SMOOTHING.default:g}",
-                        help=f"EMA smoothing in [0, 1) for onset detection (default {params.SMOOTHING.default:g})")
-    parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
-    parser.add_argument("--no-weights", action="store_true",
-                        help="curve verdicts only: read no histogram (fastest)")
-    parser.add_argument("--load-fast", choices=logdir_lib.LOAD_FAST, default="auto",
-                        help="as tensorboard's --load_fast: true uses TensorBoard's Rust data server, "
-                        "false its Python loader, auto (default) the data server where it can")
-    parser.add_argument("--json", action="store_true", help="print the /runs JSON document instead of a table")
-    parser.add_argument(
-        "--fail-on",
-        metavar="NAME[,NAME...]",
-        help=f"exit 1 if a run has one of these statuses ({', '.join(STATUSES)}) "
-        f"or weight flags ({', '.join(FLAGS)})",
-    )
-    return parser
-
-
-def _fail_on(text: Optional[str]) -> frozenset:
-    names = frozenset(name.strip() for name in (text or "").split(",") if name.strip())
+def _fail_on(args) -> frozenset:
+    names = cli_args.fail_on_names(args)
     unknown = sorted(names - set(STATUSES) - set(FLAGS))
     if unknown:
         raise UsageError(f"--fail-on: unknown name(s) {quoted(', '.join(unknown))}; use statuses {', '.join(STATUSES)} "
@@ -297,8 +253,8 @@ def _write(out: TextIO, text: str) -> None:
 def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
     """The command; returns its exit code (UsageError and BrokenPipeError propagate)."""
     out = sys.stdout if out is None else out
-    args = _parser().parse_args(argv)
-    fail_on = _fail_on(args.fail_on)
+    args = cli_args.parser(STATUSES, FLAGS).parse_args(argv)
+    fail_on = _fail_on(args)
     run_filter = _run_filter(args.run)
     try:
         curve_params = params.parse_curve_params({
@@ -308,11 +264,9 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     except params.ParamError as error:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None
 
-    need_weights = args.weights or bool(fail_on & set(FLAGS))
+    weight_column, need_weights = cli_args.weight_needs(args, FLAGS)
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
-    # --json is the /runs document (curve verdicts): histograms only for --weights there.
-    weight_column = not args.no_weights and not args.json
     # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
     cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
     with _opened(args.logdir, args.load_fast, histograms=weight_column or need_weights) as data:

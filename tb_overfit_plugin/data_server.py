@@ -2,14 +2,15 @@
 
 The CLI reads logs the way `tensorboard --load_fast=true` does: it starts
 the data server that ships with TensorBoard (the `tensorboard_data_server`
-package, found as TensorBoard's `server_ingester` finds it) with
-`--reload=once` and every point kept, waits for the server's own
-"Finished load cycle" log line, and reads through TensorBoard's gRPC data
-provider. Nothing here imports TensorFlow, so the CLI starts fast and quiet.
+package, found as TensorBoard's `server_ingester` finds it; the process is
+`server_process`'s) with `--reload=once` and every point kept, waits for the
+server's own "Finished load cycle" log line, and reads through TensorBoard's
+gRPC data provider. Nothing here imports TensorFlow, so the CLI starts fast
+and quiet.
 
 Supported logdirs are those the data server supports: local paths and
-`gs://` (`SUPPORTED_SCHEMES`); `logdir.read_logdir` falls back to the
-Python loader for the rest.
+`gs://` (`server_process.SUPPORTED_SCHEMES`); `logdir.read_logdir` falls
+back to the Python loader for the rest.
 
 The server skips what it cannot read (a corrupt record ends its reading of
 a file, an unreadable file or directory is left out) with a WARN line in its
@@ -22,18 +23,14 @@ import contextlib
 import dataclasses
 import os
 import re
-import subprocess
-import tempfile
 import time
 from typing import Iterator, Tuple
 
 import grpc
 from tensorboard.data import grpc_provider, server_ingester
 
-from tb_overfit_plugin import fast_provider
+from tb_overfit_plugin import fast_provider, server_process
 
-# Schemes the Rust data server reads (as TensorBoard's program.py decides).
-SUPPORTED_SCHEMES = ("gs://",)
 # The server logs this line (with -v) when a `--reload=once` load is complete.
 _LOAD_DONE = "Finished load cycle"
 # A warning in its log: "[2026-01-01T00:00:00Z WARN  rustboard_core::run] Read error in ..."
@@ -41,8 +38,6 @@ _WARNING_LINE = re.compile(r"^\[\S+ WARN\s+[^\]]*\]\s*(?P<message>.+)$")
 # One gRPC answer may hold every histogram of a sweep; TensorBoard's ingester
 # allows 256 MiB, a one-shot CLI load allows more.
 MAX_MESSAGE_BYTES = 2**31 - 1
-# Histogram points kept per series by `loaded(histograms=False)`: the latest, which gives the listing its version.
-NAMES_ONLY_HISTOGRAM_SAMPLES = 1
 _POLL_SECONDS = 0.005
 
 
@@ -67,11 +62,6 @@ def _warnings(log_path: str) -> Tuple[str, ...]:
         return tuple(match["message"] for match in map(_WARNING_LINE.match, log) if match)
 
 
-def supports(logdir: str) -> bool:
-    """Whether the data server can read `logdir` (a local path or a supported URL)."""
-    return "://" not in logdir or logdir.startswith(SUPPORTED_SCHEMES)
-
-
 def _binary_path() -> str:
     try:
         return server_ingester.get_server_binary().path
@@ -85,13 +75,13 @@ def _last_line(path: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _wait_for_load(process: subprocess.Popen, log_path: str, error_path: str) -> int:
+def _wait_for_load(started: server_process.Started) -> int:
     """Waits for the server's "Finished load cycle"; returns its gRPC port."""
-    port_path = os.path.join(os.path.dirname(log_path), "port")
+    log_path, error_path, process = started.path("log"), started.path("error"), started.process
     while True:
         with open(log_path, errors="replace") as log:
             if _LOAD_DONE in log.read():
-                with open(port_path) as port_file:
+                with open(started.path("port")) as port_file:
                     return int(port_file.read())
         if process.poll() is not None:
             reason = ""
@@ -107,50 +97,31 @@ def loaded(logdir: str, histograms: bool = True) -> Iterator[LoadedLogdir]:
     """A gRPC data provider over `logdir`, completely loaded, with every point kept, and its warnings.
 
     `histograms=False`: of each histogram series the server keeps only the
-    latest point (`NAMES_ONLY_HISTOGRAM_SAMPLES`), so the histograms are
+    latest point (`server_process.NAMES_ONLY_HISTOGRAM_SAMPLES`), so the histograms are
     listed with their names and versions as usual (the reservoir always
     keeps the latest point) but none can be read; a sweep loads in about
     two thirds of the time and a fraction of the memory.
 
-    The server lives for the `with` block and is stopped after it.
+    The server is the one the console script started for this logdir
+    (`server_process.take`), else a new one; it lives for the `with`
+    block and is stopped after it.
 
     Raises:
       NoDataServer: no server binary is installed for this platform.
       DataServerError: the server exited before finishing its load.
     """
-    binary = _binary_path()
-    with tempfile.TemporaryDirectory(prefix="tb_overfit_data_server_") as tmp:
-        log_path, error_path = os.path.join(tmp, "log"), os.path.join(tmp, "error")
-        args = [
-            binary,
-            f"--logdir={os.path.expanduser(logdir)}",
-            "--reload=once",
-            f"--samples-per-plugin=scalars=all,histograms={'all' if histograms else NAMES_ONLY_HISTOGRAM_SAMPLES}",
-            "--port=0",
-            f"--port-file={os.path.join(tmp, 'port')}",
-            f"--error-file={error_path}",
-            "--die-after-stdin",
-            "--checksum",  # every record, so a damaged one is always logged (the default checks only unparsable ones)
-            "--verbose",
-        ]
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
-        channel = None
-        try:
-            port = _wait_for_load(process, log_path, error_path)
-            channel = grpc.secure_channel(
-                f"localhost:{port}",
-                grpc.local_channel_credentials(),
-                options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
-            )
-            provider = fast_provider.FastProvider(f"localhost:{port}", grpc_provider.make_stub(channel))
-            yield LoadedLogdir(provider, _warnings(log_path))
-        finally:
-            if channel is not None:
-                channel.close()
-            process.stdin.close()  # --die-after-stdin: the server exits
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    started = server_process.take(logdir, histograms) or server_process.start(_binary_path(), logdir, histograms)
+    channel = None
+    try:
+        port = _wait_for_load(started)
+        channel = grpc.secure_channel(
+            f"localhost:{port}",
+            grpc.local_channel_credentials(),
+            options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
+        )
+        provider = fast_provider.FastProvider(f"localhost:{port}", grpc_provider.make_stub(channel))
+        yield LoadedLogdir(provider, _warnings(started.path("log")))
+    finally:
+        if channel is not None:
+            channel.close()
+        started.stop()  # --die-after-stdin: the server exits

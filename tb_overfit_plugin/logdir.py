@@ -11,7 +11,7 @@ running TensorBoard, so all paths share one code path from there on:
   `MultiplexerDataProvider` (`tensorboard --load_fast=false`). It imports
   TensorFlow when installed (for its file system layer), which costs seconds.
 
-`LOAD_FAST` maps the CLI's `--load-fast` values onto them: `auto` uses the
+`server_process.LOAD_FAST` maps the CLI's `--load-fast` values onto them: `auto` uses the
 data server where it is installed and supports the logdir's scheme.
 """
 
@@ -24,10 +24,9 @@ from typing import Callable, Iterator, Mapping, Optional, Tuple
 
 from tensorboard import context as context_lib
 
-from tb_overfit_plugin import data_server, integrity, reading
+from tb_overfit_plugin import data_server, integrity, reading, server_process
 from tb_overfit_plugin.params import quoted
 
-LOAD_FAST = ("auto", "true", "false")
 _CTX = context_lib.RequestContext()  # one logdir, one experiment (""), no request
 
 
@@ -87,7 +86,7 @@ def _loader(logdir: str, progress, load_fast: str,
     `histograms=False`: the data server keeps histogram names and versions only (`data_server.loaded`).
     """
     if load_fast != "false":
-        if data_server.supports(logdir):
+        if server_process.supports(logdir):
             with contextlib.ExitStack() as stack:
                 try:
                     loaded = stack.enter_context(data_server.loaded(logdir, histograms=histograms))
@@ -101,7 +100,7 @@ def _loader(logdir: str, progress, load_fast: str,
                     return
         elif load_fast == "true":
             raise LoadError(f"--load-fast=true: TensorBoard's data server reads only local and "
-                            f"{', '.join(data_server.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}")
+                            f"{', '.join(server_process.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}")
     yield local_data_provider(logdir, progress), (), False
 
 
@@ -140,7 +139,7 @@ def open_logdir(
     Args:
       logdir: a local path or any URL TensorBoard can read.
       progress: `progress(done, total, run)`, called per run by the Python loader.
-      load_fast: one of `LOAD_FAST`, as TensorBoard's `--load_fast`.
+      load_fast: one of `server_process.LOAD_FAST`, as TensorBoard's `--load_fast`.
       histograms: False when no histogram will be read: the histograms'
         names and versions only (the data server then loads faster), and
         `histogram_batches` is None.

@@ -96,6 +96,17 @@ def test_console_script_and_module_entry(demo_logdir):
     assert done.returncode == 0 and {r["run"] for r in json.loads(done.stdout)["runs"]} == {"broken", "overfit", "regularized"}
 
 
+def test_the_console_script_starts_the_data_server_first_and_says_the_same(demo_logdir):
+    """The console script parses early and starts the server (`console.py`); output and errors are cli.main's."""
+    code, out, err = _command(demo_logdir, "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out) == _json_of(demo_logdir)
+    code, out, err = _command(demo_logdir, "--fail-on", "bad_status")  # a server was started, then discarded
+    assert code == 2 and out == "" and err.count("\n") == 1 and "bad_status" in err
+    code, out, err = _command("--help")
+    assert code == 0 and "overfitting" in out and "identical_values" in out  # --fail-on names its choices
+
+
 def _json_of(*args):
     code, out = _run_in_process(*args, "--json")
     assert code == 0

@@ -1,6 +1,7 @@
 """The CLI's load through TensorBoard's Rust data server: same arrays as TensorBoard's own provider."""
 
 import numpy as np
+import pytest
 from tensorboard import context
 from tensorboard.data import grpc_provider
 
@@ -85,6 +86,45 @@ def test_listed_versions_equal_tensorboards_listings(demo_logdir):
             assert len(versions) >= 6
             assert versions == {(run, tag): (meta.max_step, meta.max_wall_time)
                                 for run, tags in listed.items() for tag, meta in tags.items()}
+
+
+def test_the_binary_is_found_as_tensorboard_finds_it(monkeypatch, tmp_path):
+    from tensorboard.data import server_ingester
+
+    from tb_overfit_plugin import server_process
+
+    assert server_process.binary_path() == server_ingester.get_server_binary().path
+    own = tmp_path / "server"
+    own.write_text("")
+    monkeypatch.setenv("TENSORBOARD_DATA_SERVER_BINARY", str(own))
+    assert server_process.binary_path() == server_ingester.get_server_binary().path == str(own)
+    monkeypatch.setenv("TENSORBOARD_DATA_SERVER_BINARY", str(tmp_path / "missing"))
+    assert server_process.binary_path() is None
+    with pytest.raises(server_ingester.NoDataServerError):
+        server_ingester.get_server_binary()
+
+
+def test_a_prestarted_server_is_taken_for_its_logdir_with_enough_histograms(demo_logdir, tmp_path):
+    from tb_overfit_plugin import server_process
+
+    logdir = str(demo_logdir)
+    server_process.prestart(logdir, histograms=False)
+    names_only = server_process._prestarted
+    assert server_process.take(logdir, histograms=True) is None, "names only cannot serve histograms"
+    assert names_only.process.poll() is not None, "and it was stopped"
+    server_process.prestart(logdir, histograms=True)
+    assert server_process.take(str(tmp_path), histograms=True) is None  # another logdir
+    server_process.prestart(str(tmp_path / "missing"), histograms=True)
+    assert server_process._prestarted is None, "nothing to load: nothing started"
+
+    server_process.prestart(logdir, histograms=True)
+    full = server_process._prestarted
+    with data_server.loaded(logdir, histograms=False) as loaded:  # a superset will do
+        assert server_process._prestarted is None and full.process.poll() is None
+        assert loaded.provider.list_versions(context.RequestContext(), experiment_id="",
+                                             plugin_name=reading.HISTOGRAMS_PLUGIN, tensors=True)
+    assert full.process.poll() is not None, "stopped with the with block"
+    server_process.discard()
 
 
 def _tensor_data(tensors):

@@ -1,0 +1,81 @@
+"""The `tb-overfit` arguments, declared once and parsed without importing the analysis.
+
+`parser(statuses, flags)` declares every argument. `cli.run` parses with
+the statuses and weight flags `--fail-on` accepts; the console script
+(`console.py`) parses first with none of them (they live in the analysis
+modules, which it has not imported yet) only to start TensorBoard's data
+server on the logdir early, with the histograms `weight_needs` says the
+command will read. Imports only the standard library and `params`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Optional, Sequence, Tuple
+
+from tb_overfit_plugin import params
+from tb_overfit_plugin.server_process import LOAD_FAST
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+class OutputError(UsageError):
+    """The output could not be written (a full disk, a bad descriptor): one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints usage + message; we want one line
+        raise UsageError(message)
+
+
+def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command's parser; `statuses` None: the console script's early parse (no --help, names unknown)."""
+    parser = _Parser(
+        prog="tb-overfit",
+        description="Best epoch, overfitting onset, EarlyStopping what-if and weight health "
+        "for every training run in a TensorBoard logdir.",
+        add_help=statuses is not None,
+    )
+    parser.add_argument("logdir", help="a TensorBoard logdir (any path TensorBoard can read)")
+    parser.add_argument("--run", metavar="REGEX", help="only training runs whose name matches REGEX (re.search)")
+    parser.add_argument("--metric", help="metric to monitor (default: validation loss)")
+    parser.add_argument("--mode", help="min or max (default: from the metric's name)")
+    parser.add_argument("--patience", default=f"{params.PATIENCE.default:g}",
+                        help=f"EarlyStopping patience (default {params.PATIENCE.default:g})")
+    parser.add_argument("--min-delta", default=f"{params.MIN_DELTA.default:g}",
+                        help=f"EarlyStopping/ModelCheckpoint min_delta (default {params.MIN_DELTA.default:g})")
+    parser.add_argument("--smoothing", default=f"{params.SMOOTHING.default:g}",
+                        help=f"EMA smoothing in [0, 1) for onset detection (default {params.SMOOTHING.default:g})")
+    parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
+    parser.add_argument("--no-weights", action="store_true",
+                        help="curve verdicts only: read no histogram (fastest)")
+    parser.add_argument("--load-fast", choices=LOAD_FAST, default="auto",
+                        help="as tensorboard's --load_fast: true uses TensorBoard's Rust data server, "
+                        "false its Python loader, auto (default) the data server where it can")
+    parser.add_argument("--json", action="store_true", help="print the /runs JSON document instead of a table")
+    parser.add_argument(
+        "--fail-on",
+        metavar="NAME[,NAME...]",
+        help=f"exit 1 if a run has one of these statuses ({', '.join(statuses or ())}) "
+        f"or weight flags ({', '.join(flags)})",
+    )
+    return parser
+
+
+def fail_on_names(args: argparse.Namespace) -> frozenset:
+    """The names given to --fail-on."""
+    return frozenset(name.strip() for name in (args.fail_on or "").split(",") if name.strip())
+
+
+def weight_needs(args: argparse.Namespace, flags: Optional[Sequence[str]]) -> Tuple[bool, bool]:
+    """(the table's weights column, per-layer documents): what the command needs histograms for.
+
+    The column unless `--no-weights` or `--json` (the /runs document holds
+    curve verdicts only); documents for `--weights` or a weight flag in
+    `--fail-on`. `flags` None (not known yet): any --fail-on name may be one.
+    """
+    named = fail_on_names(args)
+    flagged = bool(named) if flags is None else bool(named & set(flags))
+    return not args.no_weights and not args.json, args.weights or flagged
