@@ -48,6 +48,9 @@ def series_nbytes(series) -> int:
     """Bytes held by a series' numpy arrays (scalar or histogram), with array overheads."""
     total = 0
     for value in vars(series).values():  # the dataclass' fields (no slots)
+        if isinstance(value, series_lib.BucketRows):
+            total += value.nbytes + 2 * _ARRAY_OVERHEAD
+            continue
         arrays = value if isinstance(value, tuple) else (value,)
         total += sum(array.nbytes + _ARRAY_OVERHEAD for array in arrays if isinstance(array, np.ndarray))
     return total

@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pytest
 from tensorboard import context as context_lib
 
 import logwriters
@@ -153,6 +154,25 @@ def test_vectorised_normalisation_equals_one_at_a_time():
     mixed = [ordered[0], ordered[1, :10]]  # shapes differ
     for fast, slow in zip(series.normalize_bucket_series(mixed), map(series.normalize_buckets, mixed)):
         np.testing.assert_array_equal(fast, slow)
+
+
+def test_bucket_rows_read_as_a_tuple_of_histograms_and_flatten_as_they_are():
+    from tb_overfit_plugin.analysis import histograms
+
+    arrays = [np.array([[0.0, 1.0, 2.0]]), np.zeros((0, 3)), np.array([[1.0, 2.0, 1.0], [2.0, 3.0, 4.0]])]
+    rows = series.BucketRows.of(arrays)
+    assert len(rows) == 3 and rows.lengths.tolist() == [1, 0, 2]
+    for mine, theirs in zip(rows, arrays):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(rows[-1], arrays[2])
+    assert [len(h) for h in rows[1:]] == [0, 2]
+    with pytest.raises(IndexError):
+        rows[3]
+    assert len(series.BucketRows.of([])) == 0 and series.BucketRows.of([]).rows.shape == (0, 3)
+    together = histograms.flatten_series([rows, tuple(arrays[:1])])
+    one_by_one = histograms.flatten(arrays + arrays[:1])
+    for field in ("left", "counts", "row", "starts", "lengths", "cum", "cum_before", "total"):
+        np.testing.assert_array_equal(getattr(together, field), getattr(one_by_one, field))
 
 
 def test_restart_rule_keeps_the_latest_fit_by_wall_time_whatever_the_given_order():

@@ -10,7 +10,7 @@ from typing import Dict
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.series import normalize_buckets
+from tb_overfit_plugin.analysis.series import BucketRows, normalize_buckets
 
 # Percentiles drawn by TensorBoard's distributions dashboard: the normal
 # distribution's sigma levels (-inf, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, +inf sigma).
@@ -48,8 +48,10 @@ class Flat:
         return len(self.lengths)
 
 
-def flatten(bucket_arrays) -> Flat:
-    """Concatenates normalised (k_i, 3) bucket arrays (`series.normalize_buckets` output)."""
+def _rows_and_lengths(bucket_arrays):
+    """(every bucket row as one float64 (m, 3) array, rows per histogram) of (k_i, 3) arrays."""
+    if isinstance(bucket_arrays, BucketRows):
+        return bucket_arrays.rows, bucket_arrays.lengths
     n = len(bucket_arrays)
     lengths = np.fromiter(map(len, bucket_arrays), dtype=np.int64, count=n)
     rows = np.zeros((0, 3))
@@ -58,6 +60,25 @@ def flatten(bucket_arrays) -> Flat:
             rows = np.concatenate(bucket_arrays).astype(np.float64, copy=False).reshape(-1, 3)
         except ValueError:  # a (0,) array or similar: be lenient
             rows = np.concatenate([np.asarray(b, dtype=np.float64).reshape(-1, 3) for b in bucket_arrays])
+    return rows, lengths
+
+
+def flatten(bucket_arrays) -> Flat:
+    """Concatenates normalised (k_i, 3) bucket arrays (`series.normalize_buckets` output)."""
+    return _flat(*_rows_and_lengths(bucket_arrays))
+
+
+def flatten_series(series_buckets) -> Flat:
+    """`flatten` of every histogram of several series' `buckets`, in order (a `BucketRows` as it is)."""
+    parts = [_rows_and_lengths(buckets) for buckets in series_buckets]
+    if not parts:
+        return _flat(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
+    return _flat(np.concatenate([rows for rows, _ in parts]), np.concatenate([lengths for _, lengths in parts]))
+
+
+def _flat(rows: np.ndarray, lengths: np.ndarray) -> Flat:
+    """The `Flat` of bucket `rows`, `lengths[i]` of them for histogram i."""
+    n = len(lengths)
     starts = np.cumsum(lengths) - lengths
     row = np.repeat(np.arange(n), lengths)
     left, right, counts = rows[:, 0], rows[:, 1], rows[:, 2]

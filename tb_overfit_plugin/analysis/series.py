@@ -9,8 +9,9 @@ points.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -49,17 +50,61 @@ class ScalarSeries:
         return len(self.steps)
 
 
+class BucketRows(collections.abc.Sequence):
+    """A series' histograms as one float64 (m, 3) array of rows, and where each histogram ends.
+
+    Histogram i is ``rows[ends[i - 1]:ends[i]]`` (``ends[-1]`` taken as 0),
+    in `normalize_buckets` form; indexing gives that view, so a `BucketRows`
+    reads as a tuple of (k_i, 3) arrays, while the weight analysis takes
+    `rows` and `lengths` as they are (`histograms.flatten_series`) instead of
+    one small array per histogram.
+    """
+
+    __slots__ = ("rows", "ends")
+
+    def __init__(self, rows: np.ndarray, ends: np.ndarray):
+        self.rows, self.ends = rows, np.asarray(ends, dtype=np.int64)
+
+    @classmethod
+    def of(cls, arrays) -> "BucketRows":
+        """The rows of (k_i, 3) `arrays`, one histogram each."""
+        arrays = [np.asarray(array, dtype=np.float64).reshape(-1, 3) for array in arrays]
+        rows = np.concatenate(arrays) if arrays else np.zeros((0, 3))
+        return cls(rows, np.cumsum([len(array) for array in arrays], dtype=np.int64))
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Rows of each histogram."""
+        return np.diff(self.ends, prepend=0)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes + self.ends.nbytes
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"histogram {index} of {len(self)}")
+        index %= len(self)
+        return self.rows[(self.ends[index - 1] if index else 0):self.ends[index]]
+
+
 @dataclasses.dataclass(frozen=True)
 class HistogramSeries:
     """One histogram tag of one TensorBoard run, ordered by step, one histogram per step.
 
     `buckets[i]` is a float64 array of shape (k_i, 3) holding (left, right,
     count) rows as returned by `normalize_buckets`; k may differ per step.
+    `histogram_series` gives them as `BucketRows`; any sequence of arrays will do.
     """
 
     steps: np.ndarray  # int64, shape (n,), strictly increasing
     wall_times: np.ndarray  # float64, shape (n,)
-    buckets: tuple  # of np.ndarray (k_i, 3)
+    buckets: Sequence[np.ndarray]  # (k_i, 3) each; a BucketRows from histogram_series
     orphans: Orphans = NO_ORPHANS  # what the restart rule discarded
 
     def __len__(self) -> int:
@@ -187,7 +232,7 @@ def normalize_buckets(tensor) -> np.ndarray:
     return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
 
-def normalize_bucket_series(tensors) -> tuple:
+def normalize_bucket_series(tensors) -> BucketRows:
     """`normalize_buckets` for every histogram of a series, vectorised.
 
     Histograms of one series usually share their shape (TF2 writes 30
@@ -203,19 +248,17 @@ def normalize_bucket_series(tensors) -> tuple:
         if len(arrays) >= 2 and len({array.shape for array in arrays}) == 1:
             arrays = np.stack(arrays)
     if len(arrays) < 2 or not isinstance(arrays, np.ndarray) or arrays[0].size == 0:
-        return tuple(normalize_buckets(array) for array in arrays)
+        return BucketRows.of([normalize_buckets(array) for array in arrays])
     stack = arrays.reshape(len(arrays), -1, 3)
     left, right = _ordered_clipped_edges(stack)
     counts = stack[..., 2]
     # Rows must already be in (left, right) order (they are, as writers emit them).
     left_step, right_step = np.diff(left, axis=1), np.diff(right, axis=1)
     if not np.all((left_step > 0) | ((left_step == 0) & (right_step >= 0))):
-        return tuple(normalize_buckets(array) for array in arrays)
+        return BucketRows.of([normalize_buckets(array) for array in arrays])
     keep = counts > 0
-    # The kept rows of every histogram, in order, as one array; each histogram is a slice (view) of it.
-    flat = np.stack([left[keep], right[keep], counts[keep]], axis=-1)
-    ends = np.cumsum(keep.sum(axis=1)).tolist()
-    return tuple(flat[start:end] for start, end in zip([0] + ends[:-1], ends))
+    # The kept rows of every histogram, in order, as one array.
+    return BucketRows(np.stack([left[keep], right[keep], counts[keep]], axis=-1), np.cumsum(keep.sum(axis=1)))
 
 
 def looks_downsampled(steps: np.ndarray) -> bool:

@@ -7,7 +7,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.histograms import flat_stats, flatten
+from tb_overfit_plugin.analysis.histograms import flat_stats, flatten_series
 from tb_overfit_plugin.analysis.movement import step_movement, wasserstein_consecutive
 
 
@@ -81,7 +81,7 @@ def batch_of(items, thresholds, shape: bool = True) -> Batch:
     all their histograms."""
     size = np.array([len(item[0].buckets) for item in items], dtype=np.int64)
     start = np.cumsum(size) - size
-    flat = flatten([buckets for item in items for buckets in item[0].buckets])
+    flat = flatten_series([item[0].buckets for item in items])
     stats = flat_stats(flat, thresholds.near_zero, shape)
     stats["movement"] = step_movement(stats, wasserstein_consecutive(flat), start[size > 0])
     steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
