@@ -50,17 +50,8 @@ class Flat:
 
 def _rows_and_lengths(bucket_arrays):
     """(every bucket row as one float64 (m, 3) array, rows per histogram) of (k_i, 3) arrays."""
-    if isinstance(bucket_arrays, BucketRows):
-        return bucket_arrays.rows, bucket_arrays.lengths
-    n = len(bucket_arrays)
-    lengths = np.fromiter(map(len, bucket_arrays), dtype=np.int64, count=n)
-    rows = np.zeros((0, 3))
-    if n:
-        try:
-            rows = np.concatenate(bucket_arrays).astype(np.float64, copy=False).reshape(-1, 3)
-        except ValueError:  # a (0,) array or similar: be lenient
-            rows = np.concatenate([np.asarray(b, dtype=np.float64).reshape(-1, 3) for b in bucket_arrays])
-    return rows, lengths
+    buckets = bucket_arrays if isinstance(bucket_arrays, BucketRows) else BucketRows.of(bucket_arrays)
+    return buckets.rows, buckets.lengths
 
 
 def flatten(bucket_arrays) -> Flat:
