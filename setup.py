@@ -18,6 +18,8 @@ setup(
         "tensorboard>=2.12",
         "numpy>=1.22",
         "werkzeug>=2.2",
+        # Linear-time matching for regular expressions from users (user_regex).
+        "google-re2>=1.1",
     ],
     extras_require={
         "demo": ["tensorflow-cpu>=2.12"],

@@ -12,7 +12,12 @@ import re
 from typing import Mapping, Optional, Tuple, Type, TypeVar
 
 DEFAULT_PATIENCE = 5
+# Bounds on what a request (or the CLI) may ask for, so that no answer costs more
+# than linear in the data it reads. The analysis is linear in the points whatever
+# the patience (`keras_replay`); names are compared whole; patterns run in RE2.
 MAX_PATIENCE = 100_000
+MAX_PATTERN_CHARS = 500  # a regular expression (`user_regex`): /groups?regex=, --run
+MAX_NAME_CHARS = 4096  # a run, metric or tag name: run=, metric=, --metric
 MODES = ("min", "max")
 # Error messages quote at most this many characters of what they were given.
 MAX_QUOTED_CHARS = 200
@@ -109,8 +114,15 @@ def _text(args: Mapping[str, str], name: str) -> Optional[str]:
 
 
 def name_param(args: Mapping[str, str], name: str) -> Optional[str]:
-    """`args[name]` exactly as given (names may begin or end with spaces), None when absent or empty."""
-    return args.get(name) or None
+    """`args[name]` exactly as given (names may begin or end with spaces), None when absent or empty.
+
+    Raises:
+      ParamError: longer than `MAX_NAME_CHARS`.
+    """
+    value = args.get(name) or None
+    if value is not None and len(value) > MAX_NAME_CHARS:
+        raise ParamError(name, f"a name of at most {MAX_NAME_CHARS} characters, got {len(value)} characters")
+    return value
 
 
 def parse_float(args: Mapping[str, str], name: str, default: float, low: float, high: float, high_inclusive: bool = True) -> float:

@@ -13,9 +13,9 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep
-from tb_overfit_plugin import jsonable
+from tb_overfit_plugin import jsonable, user_regex
 from tb_overfit_plugin.curve_json import analysis_json
-from tb_overfit_plugin.params import CurveParams, ParamError
+from tb_overfit_plugin.params import CurveParams
 from tb_overfit_plugin.run_lookup import Monitored, NotFound, monitored as monitored_of
 from tb_overfit_plugin.analysis.series import ScalarSeries
 
@@ -111,14 +111,11 @@ def groups_document(runs_document: dict, runs: Sequence[grouping.TrainingRun],
     """`GET /groups?regex=...`: runs grouped by the regex's first capture, their mean curves and verdict.
 
     Raises:
-      ParamError: `regex` is not a regular expression or has no capture group.
+      ParamError: `regex` is refused by `user_regex.compile_pattern` or has no capture group.
     """
     by_name = {run.name: run for run in runs}
     rows = {row["run"]: row for row in runs_document["runs"]}
-    try:
-        groups = sweep.group_names(list(by_name), regex)
-    except ValueError as error:
-        raise ParamError("regex", str(error)) from None
+    groups = sweep.group_names(list(by_name), user_regex.compile_pattern("regex", regex, groups=1))
     documents = []
     for key, names in groups.items():
         monitored = [monitored_of(by_name[name], scalars, params) for name in names

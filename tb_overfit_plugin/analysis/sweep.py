@@ -18,7 +18,6 @@ Pure numpy over per-run verdicts and curves (no TensorBoard import):
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -132,21 +131,17 @@ def effects(runs: Sequence[RunVerdict]) -> List[Effect]:
     return result
 
 
-def group_names(names: Sequence[str], pattern: str) -> Dict[str, List[str]]:
-    """Group key (the first capture of `pattern`, `re.search`) -> the names that match, sorted.
+def group_names(names: Sequence[str], pattern) -> Dict[str, List[str]]:
+    """Group key (the first capture of `pattern`) -> the names that match, sorted.
 
-    Raises:
-      ValueError: `pattern` is not a regular expression or has no capture group.
+    Args:
+      pattern: a compiled pattern with at least one group (`re.Pattern`, or the
+        linear-time RE2 pattern the routes compile user input into), whose
+        `search(name)` finds a match anywhere in the name.
     """
-    try:
-        compiled = re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"invalid regular expression: {error}") from None
-    if compiled.groups < 1:
-        raise ValueError("needs a capture group, e.g. (.*)_seed\\d+")
     groups: Dict[str, List[str]] = {}
     for name in sorted(names):
-        match = compiled.search(name)
+        match = pattern.search(name)
         if match and match.group(1) is not None:
             groups.setdefault(match.group(1), []).append(name)
     return groups
