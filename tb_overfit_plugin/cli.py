@@ -258,8 +258,8 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     run_filter = _run_filter(args.run)
     try:
         curve_params = params.parse_curve_params({
-            "metric": args.metric or "", "mode": args.mode or "", "patience": args.patience,
-            "min_delta": args.min_delta, "smoothing": args.smoothing,
+            "metric": args.metric or "", "mode": args.mode or "",
+            **{spec.name: getattr(args, spec.name) for spec in params.CURVE_SPECS},
         })
     except params.ParamError as error:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None

@@ -17,6 +17,21 @@ from tb_overfit_plugin import params
 from tb_overfit_plugin.server_process import LOAD_FAST
 
 
+EPILOG = """examples:
+  tb-overfit logs/                                   every run's verdict and weight health, as a table
+  tb-overfit logs/ --patience 10 --fail-on overfitting,diverged --no-weights
+                                                     a CI gate: exit 1 if a run overfits or diverges
+
+exit codes:
+  0    the table or JSON was printed (and no run matched --fail-on)
+  1    a run matched --fail-on (the runs are named on stderr)
+  2    bad input (a bad argument, a logdir that cannot be read, nothing to analyse) or output that
+       cannot be written: one line on stderr
+  130  interrupted (Ctrl+C)
+  141  standard output was closed (a pipe to `head`)
+"""
+
+
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
@@ -36,18 +51,17 @@ def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) 
         prog="tb-overfit",
         description="Best epoch, overfitting onset, EarlyStopping what-if and weight health "
         "for every training run in a TensorBoard logdir.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=statuses is not None,
     )
     parser.add_argument("logdir", help="a TensorBoard logdir (any path TensorBoard can read)")
     parser.add_argument("--run", metavar="REGEX", help="only training runs whose name matches REGEX (re.search)")
     parser.add_argument("--metric", help="metric to monitor (default: validation loss)")
     parser.add_argument("--mode", help="min or max (default: from the metric's name)")
-    parser.add_argument("--patience", default=f"{params.PATIENCE.default:g}",
-                        help=f"EarlyStopping patience (default {params.PATIENCE.default:g})")
-    parser.add_argument("--min-delta", default=f"{params.MIN_DELTA.default:g}",
-                        help=f"EarlyStopping/ModelCheckpoint min_delta (default {params.MIN_DELTA.default:g})")
-    parser.add_argument("--smoothing", default=f"{params.SMOOTHING.default:g}",
-                        help=f"EMA smoothing in [0, 1) for onset detection (default {params.SMOOTHING.default:g})")
+    for spec in params.CURVE_SPECS:  # --patience, --min-delta, --smoothing, --tolerance: as /runs takes them
+        parser.add_argument(f"--{spec.name.replace('_', '-')}", default=f"{spec.default:g}",
+                            help=f"{spec.help} (default {spec.default:g})")
     parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
     parser.add_argument("--no-weights", action="store_true",
                         help="curve verdicts only: read no histogram (fastest)")

@@ -105,6 +105,20 @@ def test_the_console_script_starts_the_data_server_first_and_says_the_same(demo_
     assert code == 2 and out == "" and err.count("\n") == 1 and "bad_status" in err
     code, out, err = _command("--help")
     assert code == 0 and "overfitting" in out and "identical_values" in out  # --fail-on names its choices
+    assert "examples:" in out and out.count("  tb-overfit logs/") == 2 and "exit codes:" in out
+    for code_line in ("0 ", "1 ", "2 ", "130", "141"):
+        assert f"\n  {code_line}" in out
+
+
+def test_every_curve_parameter_of_runs_is_an_option(demo_logdir, plugin_client):
+    """The CLI reproduces the tab: --tolerance (and every curve parameter) gives /runs' document."""
+    query = {"patience": "2", "min_delta": "0.01", "smoothing": "0.5", "tolerance": "0.3"}
+    _, served = plugin_client(demo_logdir).get("runs", **query)
+    flags = [f"--{name.replace('_', '-')}={value}" for name, value in query.items()]
+    assert _json_of(demo_logdir, *flags) == served
+    assert served["params"]["tolerance"] == 0.3
+    code, _, err = _command(demo_logdir, "--tolerance=2")
+    assert code == 2 and err.startswith("tb-overfit: error: --tolerance:")
 
 
 def _json_of(*args):
