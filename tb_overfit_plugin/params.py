@@ -79,6 +79,17 @@ CURVE_SPECS: Tuple[ParamSpec, ...] = (PATIENCE, MIN_DELTA, SMOOTHING, TOLERANCE)
 """The numeric parameters of every curve route (`parse_curve_params`), in the tab's order."""
 
 
+READING_PARAMS = (
+    {"name": "train_split", "help": "extra words naming the train split in tag and folder names, comma-separated "
+                                    "(train_split=learn)"},
+    {"name": "validation_split", "help": "extra words naming the validation split, comma-separated "
+                                         "(validation_split=test)"},
+    {"name": "pair", "help": "the train tag and the validation tag to judge, comma-separated "
+                             "(pair=Training loss,Test loss (avg on test))"},
+)
+"""The parameters that correct how names are read (served at /meta under `reading`)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class CurveParams:
     """What the curve analysis may be asked to vary (defaults: `CURVE_SPECS`)."""

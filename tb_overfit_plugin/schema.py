@@ -187,6 +187,7 @@ META = (
     Field("severities", "[{severity, rank}]"),
     Field("flags", "[{flag, severity, label, hint}]"),
     Field("params", "the numeric parameters of runs: [{name, default, min, max, ...}]"),
+    Field("reading", "how names are read: split words, qualifiers, mode words... and the parameters correcting it"),
     Field("thresholds", "the weight thresholds of weights, same shape"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
 )
