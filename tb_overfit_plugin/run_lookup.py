@@ -27,7 +27,14 @@ def training_runs(scalars: Listing, histograms: Listing,
     names = split_names.BUILT_IN
     if params is not None:
         names = split_names.with_words(params.train_split, params.validation_split)
-    return grouping.group_runs(scalars.tags, histograms.tags, names)
+    return grouping.group_runs(scalars.tags, histograms.tags, names, _summaries(scalars))
+
+
+def _summaries(scalars: Listing) -> frozenset:
+    """(run, tag) of the scalar series holding a single point, when `scalars` holds the series read."""
+    by_run = getattr(scalars, "by_run", {})
+    return frozenset((run, tag) for run, series in by_run.items() for tag, one in series.items()
+                     if one is not None and len(one.steps) == 1)
 
 
 def training_run(scalars: Listing, histograms: Listing, name: str,

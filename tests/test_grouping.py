@@ -271,3 +271,13 @@ def test_user_split_words():
     assert [(p.metric, p.train.tag, p.validation.tag) for p in run.metrics] == [("loss", "fit/loss", "check/loss")]
     assert sorted(group_runs({"a/fit": ["loss"], "a/check": ["loss"]}, {}, with_words(("fit",), ("check",)))[0].sources) \
         == ["a/check", "a/fit"]
+
+
+def test_a_one_point_series_beside_a_curve_is_a_summary():
+    tags = {"r": ["train/loss", "eval/loss", "loss"], "r/validation": []}
+    (run,) = group_runs({"r": tags["r"]}, {}, summaries=frozenset({("r", "loss")}))
+    (loss,) = run.metrics
+    assert (loss.train.tag, loss.validation.tag) == ("train/loss", "eval/loss")
+    assert [pair.metric for pair in run.diagnostics] == ["loss"] and run.diagnostics[0].train.tag == "loss"
+    (alone,) = group_runs({"r": ["final_score"]}, {}, summaries=frozenset({("r", "final_score")}))
+    assert [pair.metric for pair in alone.metrics] == ["final_score"]  # no curve beside it: still a metric

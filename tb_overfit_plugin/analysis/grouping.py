@@ -56,7 +56,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import re
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from tb_overfit_plugin.analysis import headline, pairing, tag_words
 from tb_overfit_plugin.analysis.split_names import BUILT_IN, SplitNames
@@ -254,17 +254,24 @@ def _read_tag(run: str, tag: str, role: _Role, names: SplitNames) -> _Tag:
     return _Tag(kind, metric, split, epoch_based, SeriesRef(run, tag), repeated_as, named)
 
 
-def _sort_tags(tags: List[_Tag]) -> Tuple[List[_Tag], List[_Tag]]:
+def _sort_tags(tags: List[_Tag], summaries: AbstractSet[Tuple[str, str]] = frozenset()) -> Tuple[List[_Tag], List[_Tag]]:
     """(metric tags, every other tag as a diagnostic).
 
     A repeated-split tag (HF `train/train_loss`) is a diagnostic, named as
     logged, when its metric and split are also logged plainly (`train/loss`).
+    So is a one-point series (`summaries`: (run, tag)) beside a curve of the
+    same metric (its words, `tag_words.metric_key`): the final value a sweep
+    tool or `add_hparams` writes, never the curve that is judged.
     """
     plain = {(tag.metric.lower(), tag.split) for tag in tags if tag.kind == METRIC and tag.repeated_as is None}
+    curves = {tag_words.metric_key(tag.metric) for tag in tags
+              if tag.kind == METRIC and (tag.ref.run, tag.ref.tag) not in summaries}
     metrics, diagnostics = [], []
     for tag in tags:
         if tag.kind == METRIC and tag.repeated_as is not None and (tag.metric.lower(), tag.split) in plain:
             diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.repeated_as))
+        elif tag.kind == METRIC and (tag.ref.run, tag.ref.tag) in summaries and tag_words.metric_key(tag.metric) in curves:
+            diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.ref.tag))
         elif tag.kind == METRIC:
             metrics.append(tag)
         else:
@@ -281,11 +288,12 @@ def _reinforcement_split(metrics: Tuple[MetricPair, ...]) -> Tuple[Tuple[MetricP
 
 
 def _training_run(name: str, roles: Mapping[str, _Role], scalar_tags: Mapping[str, Iterable[str]],
-                  histogram_tags: Mapping[str, Iterable[str]], names: SplitNames) -> TrainingRun:
+                  histogram_tags: Mapping[str, Iterable[str]], names: SplitNames,
+                  summaries: AbstractSet[Tuple[str, str]]) -> TrainingRun:
     runs = sorted(roles)
     tags = [_read_tag(run, tag, roles[run], names) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
     learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
-    metric_tags, diagnostic_tags = _sort_tags(tags)
+    metric_tags, diagnostic_tags = _sort_tags(tags, summaries)
     metrics, losses = _reinforcement_split(pairing.pair_metrics(metric_tags, names.extra_table))
     diagnostics = pairing.pair_metrics((tag for tag in diagnostic_tags if tag.ref != learning_rate), names.extra_table)
     return TrainingRun(
@@ -305,6 +313,7 @@ def group_runs(
     scalar_tags: Mapping[str, Iterable[str]],
     histogram_tags: Mapping[str, Iterable[str]] = {},
     names: SplitNames = BUILT_IN,
+    summaries: AbstractSet[Tuple[str, str]] = frozenset(),
 ) -> List[TrainingRun]:
     """Groups TensorBoard runs into training runs, sorted by name.
 
@@ -312,6 +321,7 @@ def group_runs(
       scalar_tags: TensorBoard run -> its scalar tags.
       histogram_tags: TensorBoard run -> its histogram tags.
       names: the split words in force (`split_names.with_words` adds the user's).
+      summaries: (run, tag) of the series holding one point, when the caller has read them.
     """
     runs = frozenset(scalar_tags) | frozenset(histogram_tags)
     split_folders = collections.Counter(_leaf(run)[0] for run in runs if names.word(_leaf(run)[1]))
@@ -319,4 +329,5 @@ def group_runs(
     for run in sorted(runs):
         name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders, names)
         members.setdefault(name, {})[run] = role
-    return [_training_run(name, roles, scalar_tags, histogram_tags, names) for name, roles in sorted(members.items())]
+    return [_training_run(name, roles, scalar_tags, histogram_tags, names, summaries)
+            for name, roles in sorted(members.items())]
