@@ -27,7 +27,7 @@ def training_runs(scalars: Listing, histograms: Listing,
     names = split_names.BUILT_IN
     if params is not None:
         names = split_names.with_words(params.train_split, params.validation_split)
-    return grouping.group_runs(scalars.tags, histograms.tags, names, _summaries(scalars))
+    return grouping.group_runs(scalars.tags, histograms.tags, names, _summaries(scalars), _evaluated(scalars))
 
 
 def _summaries(scalars: Listing) -> frozenset:
@@ -35,6 +35,26 @@ def _summaries(scalars: Listing) -> frozenset:
     by_run = getattr(scalars, "by_run", {})
     return frozenset((run, tag) for run, series in by_run.items() for tag, one in series.items()
                      if one is not None and len(one.steps) == 1)
+
+
+def _evaluated(scalars: Listing) -> frozenset:
+    """(run, tag) of the series logged at evaluation time only, when `scalars` holds the series read.
+
+    In each TensorBoard run, a series that is not a loss, with fewer points
+    than the run's most frequent loss and some step the loss was not logged
+    at: the run logs its training loss at other, more frequent steps.
+    """
+    found = []
+    for run, series in getattr(scalars, "by_run", {}).items():
+        losses = [one for tag, one in series.items() if one is not None and headline.is_loss(tag)]
+        if not losses:
+            continue
+        loss = max(losses, key=lambda one: len(one.steps))
+        loss_steps = set(loss.steps.tolist())
+        found += [(run, tag) for tag, one in series.items()
+                  if one is not None and not headline.is_loss(tag) and 1 < len(one.steps) < len(loss.steps)
+                  and not set(one.steps.tolist()) <= loss_steps]
+    return frozenset(found)
 
 
 def training_run(scalars: Listing, histograms: Listing, name: str,

@@ -265,3 +265,18 @@ def _served_rows(tensorboard, expectation: dict) -> list:
 @pytest.mark.parametrize("expectation", _expectations())
 def test_real_logs_from_a_real_tensorboard(expectation, load_fast, real_tensorboards):
     _check(expectation, _served_rows(real_tensorboards(load_fast), expectation), f"/runs load_fast={load_fast}")
+
+
+def test_a_metric_logged_at_evaluation_time_only_is_validation(tmp_path, plugin_client):
+    """Issue 18 item 2: `accuracy` every 100 steps beside a loss every 10 steps, at other steps, is validation."""
+    records = [(step, {"loss": 1.0 / step}) for step in range(10, 1001, 10)]
+    records += [(step + 5, {"accuracy": acc}) for step, acc in zip(range(100, 1001, 100), np.linspace(0.5, 0.9, 10))]
+    logwriters.write_scalar_records(tmp_path, "r", sorted(records, key=lambda record: record[0]))
+    row = _both(plugin_client, tmp_path, metric="accuracy")["r"]
+    assert (row["monitor"]["train"], _ref(row["monitor"]["validation"])) == (None, "r:accuracy")
+    # At the loss's own steps (a per-epoch train accuracy), it stays a training series.
+    other = tmp_path / "same"
+    logwriters.write_scalar_records(other, "r", [(step, {"loss": 1.0 / step, **({"accuracy": 0.5} if step % 100 == 0 else {})})
+                                                 for step in range(10, 1001, 10)])
+    row = _both(plugin_client, other, metric="accuracy")["r"]
+    assert (_ref(row["monitor"]["train"]), row["monitor"]["validation"]) == ("r:accuracy", None)

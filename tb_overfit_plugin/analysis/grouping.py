@@ -200,12 +200,14 @@ def _place_run(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: 
 # --------------------------------------------------------------- tags -> metrics
 
 
-def _metric_in_tag(tag: str, names: SplitNames) -> Tuple[str, str, Optional[str], bool]:
+def _metric_in_tag(tag: str, names: SplitNames, evaluated: bool = False) -> Tuple[str, str, Optional[str], bool]:
     """(metric, split, repeated_as, named) for a tag of a run that is no split itself.
 
     A writer's form, then `metrics/` (validation unless it names a split),
     then a split word anywhere; else validation for a known evaluation metric
-    (`tag_words.is_evaluation_metric`) and train for anything else, both assumed.
+    (`tag_words.is_evaluation_metric`) or a series logged at evaluation time
+    (`evaluated`: fewer points than the run's training loss, at other steps), and
+    train for anything else, both assumed.
     """
     found = names.split_in_form(tag)
     if found is not None:
@@ -220,7 +222,7 @@ def _metric_in_tag(tag: str, names: SplitNames) -> Tuple[str, str, Optional[str]
     in_words = None if described else names.split_in_words(tag)
     if in_words is not None:
         return (*in_words, None, True)
-    return tag, VALIDATION if tag_words.is_evaluation_metric(tag) else TRAIN, None, False
+    return tag, VALIDATION if evaluated or tag_words.is_evaluation_metric(tag) else TRAIN, None, False
 
 
 def _kind(metric: str) -> Tuple[str, str]:
@@ -239,7 +241,7 @@ def _kind(metric: str) -> Tuple[str, str]:
     return METRIC, metric
 
 
-def _read_tag(run: str, tag: str, role: _Role, names: SplitNames) -> _Tag:
+def _read_tag(run: str, tag: str, role: _Role, names: SplitNames, evaluated: AbstractSet[Tuple[str, str]]) -> _Tag:
     """What one scalar tag of a run with `role` is (see the module docstring)."""
     epoch_based, repeated_as, named = False, None, True
     if role.add_scalars is not None:
@@ -249,7 +251,7 @@ def _read_tag(run: str, tag: str, role: _Role, names: SplitNames) -> _Tag:
         epoch_based = tag.startswith(_KERAS_EPOCH_PREFIX)
         metric = tag[len(_KERAS_EPOCH_PREFIX):] if epoch_based else tag
     else:
-        metric, split, repeated_as, named = _metric_in_tag(tag, names)
+        metric, split, repeated_as, named = _metric_in_tag(tag, names, (run, tag) in evaluated)
     kind, metric = _kind(metric)
     return _Tag(kind, metric, split, epoch_based, SeriesRef(run, tag), repeated_as, named)
 
@@ -289,9 +291,9 @@ def _reinforcement_split(metrics: Tuple[MetricPair, ...]) -> Tuple[Tuple[MetricP
 
 def _training_run(name: str, roles: Mapping[str, _Role], scalar_tags: Mapping[str, Iterable[str]],
                   histogram_tags: Mapping[str, Iterable[str]], names: SplitNames,
-                  summaries: AbstractSet[Tuple[str, str]]) -> TrainingRun:
+                  summaries: AbstractSet[Tuple[str, str]], evaluated: AbstractSet[Tuple[str, str]]) -> TrainingRun:
     runs = sorted(roles)
-    tags = [_read_tag(run, tag, roles[run], names) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
+    tags = [_read_tag(run, tag, roles[run], names, evaluated) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
     learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
     metric_tags, diagnostic_tags = _sort_tags(tags, summaries)
     metrics, losses = _reinforcement_split(pairing.pair_metrics(metric_tags, names.extra_table))
@@ -314,6 +316,7 @@ def group_runs(
     histogram_tags: Mapping[str, Iterable[str]] = {},
     names: SplitNames = BUILT_IN,
     summaries: AbstractSet[Tuple[str, str]] = frozenset(),
+    evaluated: AbstractSet[Tuple[str, str]] = frozenset(),
 ) -> List[TrainingRun]:
     """Groups TensorBoard runs into training runs, sorted by name.
 
@@ -322,6 +325,8 @@ def group_runs(
       histogram_tags: TensorBoard run -> its histogram tags.
       names: the split words in force (`split_names.with_words` adds the user's).
       summaries: (run, tag) of the series holding one point, when the caller has read them.
+      evaluated: (run, tag) of series logged at evaluation time only (fewer points than the
+        run's training loss, at other steps), when the caller has read them.
     """
     runs = frozenset(scalar_tags) | frozenset(histogram_tags)
     split_folders = collections.Counter(_leaf(run)[0] for run in runs if names.word(_leaf(run)[1]))
@@ -329,5 +334,5 @@ def group_runs(
     for run in sorted(runs):
         name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders, names)
         members.setdefault(name, {})[run] = role
-    return [_training_run(name, roles, scalar_tags, histogram_tags, names, summaries)
+    return [_training_run(name, roles, scalar_tags, histogram_tags, names, summaries, evaluated)
             for name, roles in sorted(members.items())]
