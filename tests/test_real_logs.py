@@ -20,6 +20,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -239,9 +240,32 @@ def real_tensorboards():
     from conftest import TensorBoardProcess
 
     started = {}
-    yield lambda load_fast: started.setdefault(load_fast, TensorBoardProcess(REAL_LOGS, f"--load_fast={load_fast}"))
+
+    def start(load_fast):
+        if load_fast not in started:
+            started[load_fast] = process = TensorBoardProcess(REAL_LOGS, f"--load_fast={load_fast}")
+            _wait_until_loaded(process)
+        return started[load_fast]
+
+    yield start
     for process in started.values():
         process.stop()
+
+
+def _wait_until_loaded(tensorboard) -> None:
+    """Until every folder has runs and /runs no longer changes (the Python loader reads files progressively)."""
+    folders = {expectation["folder"] for expectation in json.loads(EXPECTED.read_text())}
+    seen = []
+
+    def stable():
+        status, body = tensorboard.get_json("/data/plugin/overfit/runs")
+        if status != 200 or not all(any(row["run"].startswith(f + "/") for row in body["runs"]) for f in folders):
+            return False
+        seen.append(body)
+        time.sleep(2)
+        return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+    tensorboard.wait_until(stable, "the real logs loaded", timeout=300)
 
 
 def _served_rows(tensorboard, expectation: dict) -> list:
