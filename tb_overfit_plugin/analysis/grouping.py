@@ -28,8 +28,11 @@ What a scalar tag is (`_read_tag`):
 
 * Its **split and metric**: from its folder (Keras: ``epoch_loss`` in
   ``NAME/validation`` is validation ``loss``; step = 0-based epoch), else from
-  the tag (`_TAG_SPLIT_FORMS`: ``Loss/train``, ``train/loss``, ``val_loss``,
-  ``loss_val``, case-insensitive); a tag naming its split twice (HF's
+  the tag (`split_names`: the writers' forms ``Loss/train``, ``train/loss``,
+  ``val_loss``, ``loss_val``, case-insensitive; then a split word anywhere in
+  its words, ``Training loss``, ``Test loss (avg on test)``, ``valLoss``; else
+  validation for a known evaluation metric or a series logged at evaluation
+  time only, train otherwise); a tag naming its split twice (HF's
   ``train/train_loss``) is that metric too, unless the run logs it without the
   repetition (``train/loss``): then it is a one-point summary, a diagnostic.
   Tags under ``metrics/`` without a split of their own are validation
@@ -48,7 +51,8 @@ What a scalar tag is (`_read_tag`):
 
 Diagnostics are listed separately: never the default monitor, never among
 `metrics`, but `TrainingRun.metric(name)` finds them when asked by name.
-A validation series is preferred over a test series for the same metric.
+Pairing is `pairing.pair_metrics` (twins, same words), ordered by the headline
+rule (`headline`); a reinforcement-learning run's losses are diagnostics.
 """
 
 from __future__ import annotations
