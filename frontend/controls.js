@@ -1,20 +1,23 @@
 // The header toolbar: EarlyStopping patience/min_delta, smoothing slider, onset
-// tolerance, metric override and the regex run filter. Defaults, ranges and help
+// tolerance, metric override, the reading corrections (train_split, validation_split,
+// pair) and the regex run filter. Defaults, ranges and help
 // texts are the server's (./meta params, vocabulary.js).
 
 import { debounce, h } from "./dom.js";
 import { compileRunFilter } from "./leaderboard.js";
-import { paramSpecs } from "./vocabulary.js";
+import { paramSpecs, readingParams } from "./vocabulary.js";
 
 export const DEBOUNCE_MS = 200;
 // Slider-type parameters (bounded above) are kept to this many decimals.
 const SLIDER_DECIMALS = 3;
 const SLIDER_STEP = 0.01;
 
-/** The server's defaults (vocabulary.js paramSpecs): {patience, min_delta, smoothing, tolerance, metric: null, mode: null}. */
+/** The server's defaults (vocabulary.js paramSpecs): {patience, min_delta, smoothing, tolerance, metric: null, mode: null},
+ * plus null for each reading correction (readingParams: train_split, validation_split, pair). */
 export function defaultParams(specs = paramSpecs()) {
   const params = {};
   for (const spec of specs) params[spec.name] = spec.default;
+  for (const spec of readingParams()) params[spec.name] = null;
   return { ...params, metric: null, mode: null };
 }
 
@@ -60,6 +63,8 @@ export function parseParams(raw, specs = paramSpecs()) {
   }
   params.metric = raw.metric ? String(raw.metric) : null;
   params.mode = params.metric && (raw.mode === "min" || raw.mode === "max") ? raw.mode : null;
+  // The reading corrections go to the server as typed; it answers a bad one with a 400 the tab shows.
+  for (const spec of readingParams()) params[spec.name] = raw[spec.name] && String(raw[spec.name]).trim() ? String(raw[spec.name]) : null;
   return { ok: Object.keys(errors).length === 0, params, errors };
 }
 
@@ -96,7 +101,10 @@ function paramInputs(initial, spec) {
     h("option", { value: "min" }, "min ↓"),
     h("option", { value: "max" }, "max ↑")
   );
-  return { patience, minDelta, slider, smoothValue, smoothBounds, tolerance, metric, mode };
+  const reading = Object.fromEntries(readingParams().map((spec) => [spec.name, h("input", {
+    id: spec.name.replace("_", "-"), type: "text", value: initial[spec.name] || "", class: "text-input", placeholder: "auto",
+  })]));
+  return { patience, minDelta, slider, smoothValue, smoothBounds, tolerance, metric, mode, reading };
 }
 
 /**
@@ -113,6 +121,7 @@ function wireParams(c, errorLine, onParams) {
       tolerance: c.tolerance.value,
       metric: c.metric.value,
       mode: c.mode.value,
+      ...Object.fromEntries(Object.entries(c.reading).map(([name, el]) => [name, el.value])),
     });
     for (const [name, el] of Object.entries(inputs)) {
       el.classList.toggle("invalid", !!res.errors[name]);
@@ -142,6 +151,7 @@ function wireParams(c, errorLine, onParams) {
     fire();
   });
   c.mode.addEventListener("change", fire);
+  for (const el of Object.values(c.reading)) el.addEventListener("input", fire);
 }
 
 /** The regex run filter: {filter, filterError}; each edit is compiled, marked when invalid, and goes to onFilter(compiled, text). */
@@ -186,6 +196,8 @@ function toolbarLayout(c, spec) {
       field("tolerance", c.tolerance, null, spec.tolerance.help)
     ),
     h("div", { class: "control-group" }, field("Metric", c.metric, null, "metric to monitor (auto: validation loss)"), field("mode", c.mode)),
+    h("div", { class: "control-group", role: "group", "aria-label": "How names are read" },
+      ...readingParams().map((spec) => field(spec.name, c.reading[spec.name], null, spec.help))),
     h("div", { class: "control-group grow" }, h("label", { class: "field filter" }, c.filter, c.filterError)),
     h("div", { class: "control-group status-group" }, c.updated, c.refresh),
     c.errorLine

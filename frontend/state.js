@@ -114,7 +114,8 @@ function requester() {
 
 /** The analysis parameters of every request, from the toolbar's. */
 function paramsOf(p) {
-  return { patience: p.patience, min_delta: p.min_delta, smoothing: p.smoothing, tolerance: p.tolerance, metric: p.metric, mode: p.metric ? p.mode : null };
+  return { patience: p.patience, min_delta: p.min_delta, smoothing: p.smoothing, tolerance: p.tolerance, metric: p.metric, mode: p.metric ? p.mode : null,
+    train_split: p.train_split, validation_split: p.validation_split, pair: p.pair };
 }
 
 /** The parameters of the selected run's /curves and /stopping: the toolbar's, with the metric chosen in the panel. */

@@ -31,6 +31,11 @@ export function flagInfo(flag) {
 }
 
 /** The numeric curve parameters [{name, default, min, max, min_inclusive, max_inclusive, integer, help}]. */
+/** The parameters that correct how names are read (train_split, validation_split, pair): [{name, help}]. */
+export function readingParams() {
+  return (meta.reading && meta.reading.params) || [];
+}
+
 export function paramSpecs() {
   return meta.params;
 }

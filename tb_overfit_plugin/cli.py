@@ -108,7 +108,7 @@ def _check_found(logdir: str, data: logdir_lib.LogdirData) -> None:
 
 
 def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirData, document: dict,
-                   summaries_wanted: bool, documents_wanted: bool):
+                   summaries_wanted: bool, documents_wanted: bool, curve_params: params.CurveParams):
     """(weight summary by run or None, `/weights` document by run or {}) of the document's rows.
 
     The same as `/weights_summary` and `/weights` give; histograms are read
@@ -117,7 +117,7 @@ def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirD
     if not (summaries_wanted or documents_wanted):
         return None, {}
     listed = {row["run"] for row in document["runs"]}
-    runs = [run for run in run_lookup.training_runs(data.scalars, data.histograms) if run.name in listed]
+    runs = [run for run in run_lookup.training_runs(data.scalars, data.histograms, curve_params) if run.name in listed]
     summaries, layer_documents = {}, {}
     for run, histograms in weight_documents.with_histograms(runs, data.histogram_batches):
         summaries[run.name] = weight_documents.weights_summary(cache, run, histograms)
@@ -260,6 +260,8 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
         curve_params = params.parse_curve_params({
             "metric": args.metric or "", "mode": args.mode or "",
             **{spec.name: getattr(args, spec.name) for spec in params.CURVE_SPECS},
+            "train_split": args.train_split or "", "validation_split": args.validation_split or "",
+            "pair": args.pair or "",
         })
     except params.ParamError as error:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None
@@ -273,11 +275,11 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
         try:
             document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
                                                      data.sessions)
-        except run_lookup.NotFound as error:  # a --metric no run has: HTTP's 404
-            raise UsageError(f"--metric: {error}") from None
+        except run_lookup.NotFound as error:  # a --metric (--pair) no run has: HTTP's 404
+            raise UsageError(f"--{'pair' if curve_params.pair else 'metric'}: {error}") from None
         document = integrity.attach(document, data.problems)
         document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
-        summaries, layer_documents = _weight_health(cache, data, document, weight_column, need_weights)
+        summaries, layer_documents = _weight_health(cache, data, document, weight_column, need_weights, curve_params)
 
     _warn(document, data.loader_warnings)
     colour = out.isatty() and os.environ.get("NO_COLOR") is None

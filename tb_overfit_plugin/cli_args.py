@@ -57,8 +57,14 @@ def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) 
     )
     parser.add_argument("logdir", help="a TensorBoard logdir (any path TensorBoard can read)")
     parser.add_argument("--run", metavar="REGEX", help="only training runs whose name matches REGEX (re.search)")
-    parser.add_argument("--metric", help="metric to monitor (default: validation loss)")
+    parser.add_argument("--metric", help="metric to monitor, by name or tag (default: the headline metric)")
     parser.add_argument("--mode", help="min or max (default: from the metric's name)")
+    parser.add_argument("--train-split", metavar="WORD[,WORD...]",
+                        help="extra words naming the train split in tag and folder names (e.g. learn)")
+    parser.add_argument("--validation-split", metavar="WORD[,WORD...]",
+                        help="extra words naming the validation split (e.g. test, holdout)")
+    parser.add_argument("--pair", metavar="TRAIN_TAG,VALIDATION_TAG",
+                        help="judge these two tags as train and validation of one metric, whatever their names")
     for spec in params.CURVE_SPECS:  # --patience, --min-delta, --smoothing, --tolerance: as /runs takes them
         parser.add_argument(f"--{spec.name.replace('_', '-')}", default=f"{spec.default:g}",
                             help=f"{spec.help} (default {spec.default:g})")

@@ -48,8 +48,10 @@ def runs_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listing,
       NotFound: `params.metric` is a metric no training run has (runs lacking
         a metric that others have are `no_metrics` rows).
     """
-    runs = listed_runs(scalars, histograms, sessions)
-    if params.metric and runs and not any(run.metric(params.metric) for run in runs):
+    runs = listed_runs(scalars, histograms, sessions, params)
+    if params.pair and runs and not any(monitor(run, params) for run in runs):
+        raise NotFound(f"no training run has the tags {quoted(params.pair)} (pair=TRAIN TAG,VALIDATION TAG)")
+    if params.metric and not params.pair and runs and not any(run.metric(params.metric) for run in runs):
         known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
         raise NotFound(f"no training run has a metric {quoted(params.metric)} "
                        f"(metrics: {', '.join(known) or 'none'})")
@@ -105,7 +107,7 @@ def curves_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listin
     Raises:
       NotFound: no training run `name`, or it lacks the metric asked for.
     """
-    run = training_run(scalars, histograms, name)
+    run = training_run(scalars, histograms, name, params)
     pair = pair_of(run, params)
     analysis = verdict(cache, run, pair, scalars, params)
     return {

@@ -24,6 +24,7 @@ MAX_QUOTED_CHARS = 200
 # Plain ASCII decimal numbers only: Python's int()/float() also take `1_0`,
 # non-ASCII digits ("٣"), "inf" and "nan", none of which is a parameter value.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_SPLIT_WORD = re.compile(r"[a-z0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 T = TypeVar("T")
@@ -83,6 +84,17 @@ CURVE_SPECS: Tuple[ParamSpec, ...] = (PATIENCE, MIN_DELTA, SMOOTHING, TOLERANCE)
 """The numeric parameters of every curve route (`parse_curve_params`), in the tab's order."""
 
 
+READING_PARAMS = (
+    {"name": "train_split", "help": "extra words naming the train split in tag and folder names, comma-separated "
+                                    "(train_split=learn)"},
+    {"name": "validation_split", "help": "extra words naming the validation split, comma-separated "
+                                         "(validation_split=test)"},
+    {"name": "pair", "help": "the train tag and the validation tag to judge, comma-separated "
+                             "(pair=Training loss,Test loss (avg on test))"},
+)
+"""The parameters that correct how names are read (served at /meta under `reading`)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class CurveParams:
     """What the curve analysis may be asked to vary (defaults: `CURVE_SPECS`)."""
@@ -93,6 +105,9 @@ class CurveParams:
     min_delta: float = MIN_DELTA.default  # EarlyStopping / ModelCheckpoint min_delta
     smoothing: float = SMOOTHING.default  # TensorBoard-style EMA weight for onset detection, in [0, 1)
     tolerance: float = TOLERANCE.default  # onset tolerance, as a share of the validation range
+    train_split: Tuple[str, ...] = ()  # extra words naming the train split (`train_split=learn`)
+    validation_split: Tuple[str, ...] = ()  # extra words naming the held-out split (`validation_split=test`)
+    pair: Optional[str] = None  # "TRAIN TAG,VALIDATION TAG": the pair to judge, whatever the names say
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -157,15 +172,44 @@ def parse_int(args: Mapping[str, str], name: str, default: int, low: int, high: 
     return value
 
 
+def split_words_param(args: Mapping[str, str], name: str) -> Tuple[str, ...]:
+    """`args[name]` as comma-separated words of letters and digits (`learn`, `trn,fit`), lower-cased; () when absent."""
+    text = _text(args, name)
+    if text is None:
+        return ()
+    found = tuple(word.strip().lower() for word in text.split(","))
+    if not all(_SPLIT_WORD.fullmatch(word) for word in found):
+        raise ParamError(name, f"expected comma-separated words of letters and digits, got {quoted(text)}")
+    return found
+
+
+def pair_param(args: Mapping[str, str]) -> Optional[str]:
+    """`args["pair"]`: "TRAIN TAG,VALIDATION TAG" (tags may hold commas: the run's tags decide where it splits)."""
+    text = name_param(args, "pair")
+    if text is None:
+        return None
+    if not any(text[:at].strip() and text[at + 1:].strip() for at in range(len(text)) if text[at] == ","):
+        raise ParamError("pair", f"expected 'TRAIN TAG,VALIDATION TAG', got {quoted(text)}")
+    return text
+
+
 def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
-    """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance`."""
+    """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance`, `train_split`,
+    `validation_split` and `pair`."""
     mode = _text(args, "mode")
     if mode is not None and mode.lower() not in MODES:
         raise ParamError("mode", f"expected 'min' or 'max', got {quoted(mode)}")
+    train_split, validation_split = split_words_param(args, "train_split"), split_words_param(args, "validation_split")
+    both = sorted(set(train_split) & set(validation_split))
+    if both:
+        raise ParamError("validation_split", f"{quoted(both[0])} is also given as a train_split word")
     return CurveParams(
         metric=name_param(args, "metric"),
         mode=mode.lower() if mode else None,
         **{spec.name: spec.parse(args) for spec in CURVE_SPECS},
+        train_split=train_split,
+        validation_split=validation_split,
+        pair=pair_param(args),
     )
 
 

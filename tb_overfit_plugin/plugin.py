@@ -189,7 +189,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
 
         def build() -> dict:
-            runs = run_lookup.listed_runs(scalars, histograms, sessions)
+            runs = run_lookup.listed_runs(scalars, histograms, sessions, curve_params)
             document = curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions)
             return sweep_report.groups_document(document, runs, scalars, regex, curve_params)
 
@@ -203,7 +203,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         scalars = self._reader.scalars(ctx, experiment)
 
         def build() -> dict:
-            training_run = run_lookup.training_run(scalars, reading.EMPTY, run)
+            training_run = run_lookup.training_run(scalars, reading.EMPTY, run, curve_params)
             monitored = run_lookup.monitored(training_run, scalars, curve_params)
             return sweep_report.stopping_document(monitored, run, curve_params)
 

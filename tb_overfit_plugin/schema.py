@@ -45,6 +45,9 @@ METRIC = (
     Field("train", "training series ref {run, tag} or null", REF),
     Field("validation", "validation series ref {run, tag} or null", REF),
 )
+MONITOR = METRIC + (
+    Field("reason", "why this metric is judged: the headline rule (headline.reason), or what was asked for"),
+)
 SERIES = (
     Field("steps", "steps"),
     Field("epochs", "the 1-based epoch of each step, null unless epoch-based"),
@@ -58,7 +61,7 @@ SERIES = (
 VERDICT = (
     Field("status", "the curve verdict (verdicts.STATUSES)"),
     Field("explanation", "the verdict in English"),
-    Field("monitor", "the pair judged, with its mode", METRIC),
+    Field("monitor", "the pair judged, with its mode and why it was chosen", MONITOR),
     Field("best", "best validation point {step, epoch, value, train_value}"),
     Field("onset", "where overfitting began {step, epoch, value}"),
     Field("early_stop", "Keras EarlyStopping replay {patience, min_delta, stop_step, ...}"),
@@ -184,6 +187,7 @@ META = (
     Field("severities", "[{severity, rank}]"),
     Field("flags", "[{flag, severity, label, hint}]"),
     Field("params", "the numeric parameters of runs: [{name, default, min, max, ...}]"),
+    Field("reading", "how names are read: split words, qualifiers, mode words... and the parameters correcting it"),
     Field("thresholds", "the weight thresholds of weights, same shape"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
 )

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Optional
 
 from tb_overfit_plugin import jsonable, schema
-from tb_overfit_plugin.analysis import curves, grouping
+from tb_overfit_plugin.analysis import curves, grouping, headline
 from tb_overfit_plugin.analysis.series import ScalarSeries, looks_downsampled
 from tb_overfit_plugin.analysis_cache import AnalysisCache
 from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin.params import CurveParams, quoted
 from tb_overfit_plugin.reading import SeriesSet
-from tb_overfit_plugin.run_lookup import monitored_pair, scalar
+from tb_overfit_plugin.run_lookup import monitor_reason, monitored_pair, scalar
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
 STATUSES = curves.STATUSES + (NO_METRICS,)
@@ -105,6 +105,7 @@ def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
         epoch_based=pair.epoch_based,
         epoch_of=monitored.epoch_of,
         name=pair.metric,
+        reinforcement=headline.is_reinforcement(run.metrics),
     ), series)
     learning_rate = scalar(scalars, run.learning_rate)
     analysis["lr_drop_steps"] = (
@@ -112,7 +113,7 @@ def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
         if learning_rate is not None
         else []
     )
-    analysis["monitor"] = dict(metric_json(pair), mode=mode)
+    analysis["monitor"] = dict(metric_json(pair), mode=mode, reason=monitor_reason(run, pair, params))
     sampled = any(s is not None and looks_downsampled(s.steps) for s in (train, validation))
     analysis["sampled"] = sampled
     analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
@@ -137,6 +138,8 @@ def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
     """The verdict fields of a run without the metric asked for (or any metric)."""
     available = ", ".join(pair.metric for pair in run.metrics) or "none"
     wanted = f"no metric {quoted(params.metric)}" if params.metric else "no scalar metrics"
+    if params.pair:
+        wanted = f"no tags {quoted(params.pair)} to pair"
     bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
     only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
     return schema.build(schema.VERDICT, {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, verdicts, weights
-from tb_overfit_plugin.analysis import divergence, onset
+from tb_overfit_plugin.analysis import direction, divergence, headline, onset, tag_words
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
@@ -39,7 +39,8 @@ def _status_hints() -> dict:
         "overfitting": (f"Validation got worse than its best by more than {tolerance} for at least "
                         f"{onset.MIN_LASTING_POINTS} points, while training kept improving."),
         "worsening": (f"Validation got worse than its best by more than {tolerance} for at least "
-                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits."),
+                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits, "
+                      f"or the metric is a reinforcement-learning reward (a reward collapse, never overfitting)."),
         "not_learning": (f"Both curves improved on their first value by less than "
                          f"{status_rule.LEARNING_FRACTION:.0%} of its magnitude."),
         "plateau": "Validation has not improved for `patience` evaluations since its best, and did not worsen significantly.",
@@ -64,6 +65,20 @@ def _flag_hints() -> dict:
     }
 
 
+def reading_document() -> dict:
+    """How names are read (`tag_words`, `direction.MODE_WORDS`, `headline`) and the parameters correcting it."""
+    return {
+        "split_words": dict(tag_words.SPLIT_WORDS),
+        "qualifiers": sorted(tag_words.QUALIFIERS),
+        "aliases": dict(tag_words.ALIASES),
+        "evaluation_metrics": sorted(tag_words.EVALUATION_WORDS),
+        "aggregate_words": sorted(headline.AGGREGATE_WORDS),
+        "reward_words": sorted(headline.REWARD_WORDS),
+        "mode_words": {mode: list(words) for mode, words in direction.MODE_WORDS.items()},
+        "params": [dict(spec) for spec in params.READING_PARAMS],
+    }
+
+
 def _label(name: str) -> str:
     """"not_learning" -> "Not learning"."""
     return name.replace("_", " ").capitalize()
@@ -71,7 +86,7 @@ def _label(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def meta_document() -> dict:
-    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "thresholds", "std_ratio_bands"}``.
+    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "reading", "thresholds", "std_ratio_bands"}``.
 
     Bands: ``bad`` when ratio >= explode_factor or <= collapse_factor (the
     `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
@@ -86,6 +101,7 @@ def meta_document() -> dict:
         "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag]}
                   for flag, severity in weights.FLAG_SEVERITIES.items()],
         "params": [spec.to_json() for spec in params.CURVE_SPECS],
+        "reading": reading_document(),
         "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
         "std_ratio_bands": [
             {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},

@@ -59,7 +59,9 @@ docstring names the library code it follows:
 - `write_scalar_records(logdir, run, records)`: ``add_scalar(tag, value,
   step)`` for each ``(step, {tag: value})`` record, in order.
 - `write_ultralytics`, `write_yolov5`, `write_hf_trainer`, `write_lightning`,
-  `write_estimator`, `write_tf_keras`, `write_tf1_keras`.
+  `write_estimator`, `write_tf_keras`, `write_tf1_keras`, `write_detectron2`,
+  `write_sb3` (stable-baselines3), `write_tf_object_detection`,
+  `write_free_text_loop` (free-text tags such as ``Test loss (avg on test)``).
 
 tensorboardX names event files ``events.out.tfevents.<seconds>.<host>`` and
 opens them with "wb", so two writers for one directory within a second would
@@ -494,6 +496,98 @@ def write_tf1_keras(logdir: PathLike, run: str, scalars: Mapping[str, Series]) -
     """TF1 Keras ``keras.callbacks.TensorBoard``: one run, ``loss``, ``acc``, ``val_loss``, ``val_acc``,
     ``lr``... at the 0-based epoch, as TF1 simple_value events (`write_single_run`)."""
     return write_single_run(logdir, run, scalars, simple_value=True)
+
+
+def write_detectron2(logdir: PathLike, output_dir: str, losses: Mapping[str, Series], period: int = 20) -> list[str]:
+    """detectron2 (`detectron2/utils/events.py`, TensorboardXWriter): no validation, many losses.
+
+    Run ``output_dir`` (``output``); every `period` iterations, at step
+    ``iteration`` (19, 39, ...), one scalar per key of the EventStorage, sorted:
+    ``data_time``, ``eta_seconds``, ``fast_rcnn/cls_accuracy``,
+    ``fast_rcnn/false_negative``, ``fast_rcnn/fg_cls_accuracy``, the `losses`
+    (``loss_box_reg``, ``loss_cls``, ``loss_rpn_cls``, ``loss_rpn_loc``), ``lr``,
+    ``rank_data_time``, ``roi_head/num_bg_samples``, ``roi_head/num_fg_samples``,
+    ``rpn/num_neg_anchors``, ``rpn/num_pos_anchors``, ``time`` and ``total_loss``
+    (the sum of the losses).
+    """
+    points = _epochs_of(losses)
+    records = []
+    for i in range(points):
+        values = {name: series[i] for name, series in losses.items()}
+        records.append((period * (i + 1) - 1, dict(sorted({
+            "data_time": 0.01, "eta_seconds": 100.0 - i, "fast_rcnn/cls_accuracy": 0.8 + 0.001 * i,
+            "fast_rcnn/false_negative": 0.5, "fast_rcnn/fg_cls_accuracy": 0.4, **values, "lr": 0.00025,
+            "rank_data_time": 0.01, "roi_head/num_bg_samples": 480.0, "roi_head/num_fg_samples": 32.0,
+            "rpn/num_neg_anchors": 240.0, "rpn/num_pos_anchors": 16.0, "time": 0.35,
+            "total_loss": float(sum(values.values())),
+        }.items()))))
+    return write_scalar_records(logdir, output_dir, records)
+
+
+def write_sb3(logdir: PathLike, run: str, rollout_steps: Sequence[int], episode_reward: Series,
+              eval_steps: Sequence[int], eval_reward: Series) -> list[str]:
+    """stable-baselines3 PPO with EvalCallback (`common/logger.py`, TensorBoardOutputFormat.write).
+
+    Run ``<tensorboard_log>/PPO_1``; at each rollout's ``num_timesteps``:
+    ``rollout/ep_len_mean``, ``rollout/ep_rew_mean`` (one `episode_reward` each),
+    ``time/fps`` and, from the second rollout on, ``train/approx_kl``,
+    ``train/clip_fraction``, ``train/clip_range``, ``train/entropy_loss``,
+    ``train/explained_variance``, ``train/learning_rate``, ``train/loss``,
+    ``train/policy_gradient_loss``, ``train/value_loss``; at each of `eval_steps`:
+    ``eval/mean_ep_length``, ``eval/mean_reward``.
+    """
+    records = []
+    for i, (step, reward) in enumerate(zip(_steps_for(episode_reward, rollout_steps), episode_reward)):
+        record = {"rollout/ep_len_mean": 200.0 + i, "rollout/ep_rew_mean": reward, "time/fps": 900.0 + i % 7}
+        if i:
+            record.update({"train/approx_kl": 0.01, "train/clip_fraction": 0.1, "train/clip_range": 0.2,
+                           "train/entropy_loss": -1.2 + 0.01 * i, "train/explained_variance": 0.9,
+                           "train/learning_rate": 0.0003, "train/loss": 5.0 + (i % 3),
+                           "train/policy_gradient_loss": -0.01, "train/value_loss": 10.0 + (40.0 if i % 4 == 0 else 0.0)})
+        records.append((step, record))
+    for step, reward in zip(_steps_for(eval_reward, eval_steps), eval_reward):
+        records.append((step, {"eval/mean_ep_length": 300.0, "eval/mean_reward": reward}))
+    return write_scalar_records(logdir, run, sorted(records, key=lambda record: record[0]))
+
+
+def write_tf_object_detection(logdir: PathLike, model_dir: str, train: Mapping[str, Series], train_every: int,
+                              evaluation: Mapping[str, Series], eval_every: int) -> list[str]:
+    """TF2 Object Detection API (`model_lib_v2.py`): runs ``model_dir/train`` and ``model_dir/eval``.
+
+    Train: every `train_every` steps ``Loss/<name>`` for `train`
+    (``classification_loss``, ``localization_loss``, ``regularization_loss``,
+    ``total_loss``), ``learning_rate`` and ``steps_per_sec``; eval, at each
+    checkpoint (every `eval_every` steps): ``Loss/<name>`` for `evaluation` and
+    ``DetectionBoxes_Precision/mAP``, ``DetectionBoxes_Recall/AR@100``. TF2 summaries.
+    """
+    points, checkpoints = _epochs_of(train), _epochs_of(evaluation)
+    with _tf2_summaries(logdir, _run_name(model_dir, "train")) as summary:
+        _write_tf2_scalars(summary, {**{f"Loss/{name}": values for name, values in train.items()},
+                                     "learning_rate": [0.08] * points, "steps_per_sec": [5.0] * points},
+                           [train_every * (i + 1) for i in range(points)])
+    with _tf2_summaries(logdir, _run_name(model_dir, "eval")) as summary:
+        ramp = list(np.linspace(0.1, 0.5, checkpoints))
+        _write_tf2_scalars(summary, {**{f"Loss/{name}": values for name, values in evaluation.items()},
+                                     "DetectionBoxes_Precision/mAP": ramp, "DetectionBoxes_Recall/AR@100": ramp},
+                           [eval_every * (i + 1) for i in range(checkpoints)])
+    return [_run_name(model_dir, "train"), _run_name(model_dir, "eval")]
+
+
+def write_free_text_loop(logdir: PathLike, run: str, train_loss: Series, test_loss: Series,
+                         batches_per_epoch: int) -> list[str]:
+    """A hand-written PyTorch loop naming its tags in free text (`SummaryWriter.add_scalar`).
+
+    Per epoch e: ``Training loss`` and ``Epoch time`` at step ``e * batches_per_epoch``,
+    then ``Test loss (avg on test)``, ``IoU (avg on test)`` and ``L1 Distance (avg on test)``
+    at step ``(e + 1) * batches_per_epoch``.
+    """
+    records = []
+    for epoch, (train, test) in enumerate(zip(train_loss, test_loss)):
+        records.append((epoch * batches_per_epoch, {"Training loss": train, "Epoch time": 30.0}))
+        records.append(((epoch + 1) * batches_per_epoch, {"Test loss (avg on test)": test,
+                                                          "IoU (avg on test)": 1.0 - test / 2,
+                                                          "L1 Distance (avg on test)": test / 3}))
+    return write_scalar_records(logdir, run, records)
 
 
 # ------------------------------------------------------------------------ damage

@@ -195,6 +195,89 @@ def test_epoch_series_and_hf_summary_loss():
 
 
 def test_unknown_tags_stay_metrics_of_their_own():
-    (run,) = group_runs({"r": ["reward_mean", "custom/score", "loss"]})
-    assert [pair.metric for pair in run.metrics] == ["loss", "custom/score", "reward_mean"]
+    (run,) = group_runs({"r": ["custom/score", "loss", "zeta"]})
+    assert [pair.metric for pair in run.metrics] == ["loss", "custom/score", "zeta"]
     assert run.diagnostics == () and run.default_monitor().metric == "loss"
+
+
+def test_a_reward_is_the_objective_and_the_losses_of_its_run_are_diagnostics():
+    # Issue 18: before, `loss` was monitored here; a reward makes the run reinforcement learning.
+    (run,) = group_runs({"r": ["reward_mean", "custom/score", "loss"]})
+    assert [pair.metric for pair in run.metrics] == ["reward_mean", "custom/score"]
+    assert [pair.metric for pair in run.diagnostics] == ["loss"]
+    assert run.default_monitor().metric == "reward_mean"
+
+
+def _pair_tags(tags):
+    (run,) = group_runs({"r": tags})
+    return {pair.metric: (pair.train and pair.train.tag, pair.validation and pair.validation.tag)
+            for pair in run.metrics}
+
+
+@pytest.mark.parametrize("tags, expected", [
+    (["Training loss", "Test loss (avg on test)"], ("Training loss", "Test loss (avg on test)")),
+    (["loss/trn", "loss/dev"], ("loss/trn", "loss/dev")),
+    (["trainLoss", "valLoss"], ("trainLoss", "valLoss")),
+    (["TrainLoss", "ValidLoss"], ("TrainLoss", "ValidLoss")),
+    (["learn.loss", "holdout.loss"], ("learn.loss", "holdout.loss")),
+    (["metrics/loss", "metrics/val_loss"], ("metrics/loss", "metrics/val_loss")),  # the twin names its split
+    (["Loss [training]", "Loss [validation]"], ("Loss [training]", "Loss [validation]")),
+])
+def test_names_read_as_words_pair_train_and_validation(tags, expected):
+    pairs = _pair_tags(tags)
+    (loss,) = [pair for metric, pair in pairs.items() if "loss" in metric.lower()]
+    assert loss == expected
+
+
+def test_reward_twins_pair_across_words_and_episode_length_is_bookkeeping():
+    (run,) = group_runs({"r": ["rollout/ep_rew_mean", "eval/mean_reward", "rollout/ep_len_mean",
+                               "eval/mean_ep_length", "time/fps", "train/approx_kl", "train/clip_fraction",
+                               "train/entropy_loss", "train/explained_variance", "train/value_loss"]})
+    (reward,) = run.metrics
+    assert (reward.train.tag, reward.validation.tag) == ("rollout/ep_rew_mean", "eval/mean_reward")
+    assert {ref.tag for pair in run.diagnostics for ref in pair.refs()} == {
+        "rollout/ep_len_mean", "eval/mean_ep_length", "time/fps", "train/approx_kl", "train/clip_fraction",
+        "train/entropy_loss", "train/explained_variance", "train/value_loss"}
+
+
+def test_the_aggregate_loss_beats_its_components():
+    (d2,) = group_runs({"r": ["loss_box_reg", "loss_cls", "loss_rpn_cls", "total_loss", "data_time", "fast_rcnn/cls_accuracy"]})
+    assert d2.default_monitor().metric == "total_loss"
+    assert [pair.metric for pair in d2.diagnostics] == ["data_time"]
+    (tfod,) = group_runs({"m/train": ["Loss/classification_loss", "Loss/total_loss"],
+                          "m/eval": ["Loss/classification_loss", "Loss/total_loss", "DetectionBoxes_Precision/mAP"]})
+    assert tfod.default_monitor().metric == "Loss/total_loss"
+
+
+def test_a_known_evaluation_metric_without_split_word_is_validation():
+    pairs = _pair_tags(["loss", "mIoU", "bleu", "f1", "accuracy"])
+    assert pairs["mIoU"] == (None, "mIoU") and pairs["bleu"] == (None, "bleu") and pairs["f1"] == (None, "f1")
+    assert pairs["accuracy"] == ("accuracy", None)  # may be a training metric: not known as evaluation-only
+    assert _pair_tags(["f1", "train_f1"])["f1"] == ("train_f1", "f1")
+
+
+def test_metric_asked_by_tag_name():
+    (run,) = group_runs({"r": ["train/box_loss", "val/box_loss", "metrics/mAP_0.5:0.95"]})
+    assert run.metric("metrics/mAP_0.5:0.95") is run.metric("mAP_0.5:0.95")
+    assert run.metric("val/box_loss").metric == "box_loss"
+
+
+def test_user_split_words():
+    from tb_overfit_plugin.analysis.split_names import with_words
+
+    tags = {"r": ["fit/loss", "check/loss"]}
+    assert _pair_tags(tags["r"]) == {"fit/loss": ("fit/loss", None), "check/loss": ("check/loss", None)}
+    (run,) = group_runs(tags, {}, with_words(("fit",), ("check",)))
+    assert [(p.metric, p.train.tag, p.validation.tag) for p in run.metrics] == [("loss", "fit/loss", "check/loss")]
+    assert sorted(group_runs({"a/fit": ["loss"], "a/check": ["loss"]}, {}, with_words(("fit",), ("check",)))[0].sources) \
+        == ["a/check", "a/fit"]
+
+
+def test_a_one_point_series_beside_a_curve_is_a_summary():
+    tags = {"r": ["train/loss", "eval/loss", "loss"], "r/validation": []}
+    (run,) = group_runs({"r": tags["r"]}, {}, summaries=frozenset({("r", "loss")}))
+    (loss,) = run.metrics
+    assert (loss.train.tag, loss.validation.tag) == ("train/loss", "eval/loss")
+    assert [pair.metric for pair in run.diagnostics] == ["loss"] and run.diagnostics[0].train.tag == "loss"
+    (alone,) = group_runs({"r": ["final_score"]}, {}, summaries=frozenset({("r", "final_score")}))
+    assert [pair.metric for pair in alone.metrics] == ["final_score"]  # no curve beside it: still a metric

@@ -63,7 +63,8 @@ def test_flags_and_severities_are_the_weight_analysis_ones(meta):
 
 
 def test_params_are_the_curve_parameters_with_the_parsers_defaults(meta):
-    numeric = [f.name for f in dataclasses.fields(params.CurveParams) if f.name not in ("metric", "mode")]
+    named = ("metric", "mode") + tuple(spec["name"] for spec in meta["reading"]["params"])
+    numeric = [f.name for f in dataclasses.fields(params.CurveParams) if f.name not in named]
     assert [p["name"] for p in meta["params"]] == numeric
     parsed = params.parse_curve_params({})
     assert {p["name"]: p["default"] for p in meta["params"]} == {name: getattr(parsed, name) for name in numeric}

@@ -49,7 +49,7 @@ def test_served_nested_objects_have_exactly_the_declared_fields(client):
     runs, curves = _document(client, "runs"), _document(client, "curves")
     row = runs["runs"][0]
     assert list(row) == list(schema.names(schema.RUN_ROW))
-    assert list(row["monitor"]) == list(schema.names(schema.METRIC))
+    assert list(row["monitor"]) == list(schema.names(schema.MONITOR))
     assert list(row["learning_rate"]) == list(schema.names(schema.REF))
     for split in ("train", "validation"):
         assert list(curves[split]) == list(schema.names(schema.SERIES))

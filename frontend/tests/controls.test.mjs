@@ -9,7 +9,8 @@ installMeta();
 test("parseParams accepts valid values", () => {
   const r = parseParams({ patience: "3", min_delta: "0.001", smoothing: "0.6", metric: "", mode: "" });
   assert.equal(r.ok, true);
-  assert.deepEqual(r.params, { patience: 3, min_delta: 0.001, smoothing: 0.6, tolerance: 0.1, metric: null, mode: null });
+  assert.deepEqual(r.params, { patience: 3, min_delta: 0.001, smoothing: 0.6, tolerance: 0.1, metric: null, mode: null,
+    train_split: null, validation_split: null, pair: null });
 });
 
 test("parseParams treats an empty min_delta as 0", () => {
@@ -37,8 +38,9 @@ test("parseParams keeps mode only with a metric override", () => {
 });
 
 test("defaults match the backend's", () => {
-  assert.deepEqual(defaultParams(), { patience: 5, min_delta: 0, smoothing: 0, tolerance: 0.1, metric: null, mode: null });
-  assert.deepEqual(defaultParams(), { ...Object.fromEntries(META.params.map((p) => [p.name, p.default])), metric: null, mode: null });
+  const reading = { train_split: null, validation_split: null, pair: null };
+  assert.deepEqual(defaultParams(), { patience: 5, min_delta: 0, smoothing: 0, tolerance: 0.1, ...reading, metric: null, mode: null });
+  assert.deepEqual(defaultParams(), { ...Object.fromEntries(META.params.map((p) => [p.name, p.default])), ...reading, metric: null, mode: null });
 });
 
 test("ranges are the server's: smoothing in [0, 1), tolerance in [0, 1]", () => {
@@ -54,9 +56,10 @@ test("ranges are the server's: smoothing in [0, 1), tolerance in [0, 1]", () => 
 
 test("validation follows the meta document it is fed", () => {
   const specs = [{ name: "patience", default: 2, min: 1, max: 3, min_inclusive: true, max_inclusive: true, integer: true, help: "" }];
-  assert.deepEqual(parseParams({ patience: "3" }, specs).params, { patience: 3, metric: null, mode: null });
+  const reading = { train_split: null, validation_split: null, pair: null };  // the installed meta's corrections
+  assert.deepEqual(parseParams({ patience: "3" }, specs).params, { patience: 3, ...reading, metric: null, mode: null });
   assert.equal(parseParams({ patience: "0" }, specs).errors.patience, "patience must be a whole number in [1, 3]");
-  assert.deepEqual(defaultParams(specs), { patience: 2, metric: null, mode: null });
+  assert.deepEqual(defaultParams(specs), { patience: 2, ...reading, metric: null, mode: null });
 });
 
 test("the toolbar's inputs carry the server's defaults, bounds and help, with a tolerance control", () => {
@@ -82,4 +85,16 @@ test("metricOptions is the sorted union, loss first", () => {
 test("metricOptions never offers a run's diagnostics (bookkeeping series)", () => {
   const runs = [{ metrics: ["loss", "accuracy"], diagnostics: [{ metric: "grad_norm" }, { metric: "epoch" }] }, { metrics: [], diagnostics: [{ metric: "hp_metric" }] }];
   assert.deepEqual(metricOptions(runs), ["loss", "accuracy"]);
+});
+
+test("the reading corrections are text inputs with the server's help, sent as typed", () => {
+  const controls = createControls(defaultParams(), { onParams() {}, onFilter() {}, onRefresh() {} });
+  for (const spec of META.reading.params) {
+    const input = byId(controls.el, spec.name.replace("_", "-"));
+    assert.ok(input, spec.name);
+  }
+  const r = parseParams({ patience: "5", min_delta: "0", smoothing: "0", train_split: "learn", pair: "Training loss,Test loss" });
+  assert.equal(r.params.train_split, "learn");
+  assert.equal(r.params.pair, "Training loss,Test loss");
+  assert.equal(r.params.validation_split, null);
 });

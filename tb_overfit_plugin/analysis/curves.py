@@ -35,6 +35,7 @@ from typing import Optional
 import numpy as np
 
 from tb_overfit_plugin.analysis import epochs
+from tb_overfit_plugin.analysis import reinforcement as reinforcement_rule
 from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: the public curve API)
     MODES,
     ArrayLike,
@@ -166,16 +167,24 @@ def _judge(
     return _Judged(judged_validation, judged_train, best_train_value)
 
 
+def _status(evidence: Evidence, reinforcement: bool) -> tuple:
+    """(status, explanation): `status_of`, where a reward's onset is a collapse (`reinforcement`)."""
+    status = status_of(evidence)
+    if reinforcement and status in reinforcement_rule.COLLAPSED:
+        return reinforcement_rule.COLLAPSE, reinforcement_rule.explain_collapse(evidence)
+    return status, EXPLAIN[status](evidence)
+
+
 def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_train: Optional[np.ndarray],
-              smoothed_validation: Optional[np.ndarray]) -> CurveAnalysis:
+              smoothed_validation: Optional[np.ndarray], reinforcement: bool = False) -> CurveAnalysis:
     """The `CurveAnalysis` of what `analyze_metric` gathered: status, explanation, Keras replays."""
     primary, best, onset, mode, patience = (evidence.primary, evidence.best_index, evidence.onset, evidence.mode,
                                             evidence.patience)
-    status = status_of(evidence)
+    status, explanation = _status(evidence, reinforcement)
     return CurveAnalysis(
         status=status,
         mode=mode,
-        explanation=EXPLAIN[status](evidence),
+        explanation=explanation,
         steps=primary.steps,
         epoch_based=evidence.epoch_based,
         epoch_of=evidence.epoch_of,
@@ -211,6 +220,7 @@ def analyze_metric(
     epoch_based: bool = True,
     epoch_of: Optional[EpochOf] = None,
     name: str = "metric",
+    reinforcement: bool = False,
 ) -> CurveAnalysis:
     """Analyses one metric's training and validation curves.
 
@@ -250,6 +260,10 @@ def analyze_metric(
         carries those epochs and the explanation says "epoch N, step S".
     name : str
         The metric's name as the explanation should say it ("loss").
+    reinforcement : bool
+        The run is reinforcement learning (`headline.is_reinforcement`): never
+        ``overfitting`` (a reward collapse is ``worsening``) and no exploding-loss
+        divergence (`reinforcement`).
 
     Notes
     -----
@@ -324,7 +338,7 @@ def analyze_metric(
         judged_train=judged.train,
         tolerance=tol,
         onset=onset,
-        divergence=first_divergence(train, validation, mode, name),
+        divergence=first_divergence(train, validation, mode, name, explosions=not reinforcement),
     )
-    return _analysis(evidence, judged, min_delta, smoothed_train, smoothed_validation)
+    return _analysis(evidence, judged, min_delta, smoothed_train, smoothed_validation, reinforcement)
 

@@ -14,51 +14,54 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from tb_overfit_plugin.analysis import tag_words
+
 ArrayLike = Union[np.ndarray, Sequence[float]]
 
 MODES = ("min", "max")
 
-# Names of quantities that are maximised. Matched as "words": not preceded or
-# followed by a letter, so digits and separators may touch them ("top5",
-# "map50", "val_acc", "mAP@0.5") but "accumulated" or "mapping" do not match.
-_MAXIMISED = re.compile(
-    r"(?<![a-z])(?:"
-    r"acc|accuracy|auc|auroc|auprc|ap|map|precision|recall|sensitivity|specificity"
-    r"|f\d|fbeta|f_beta|iou|io_u|jaccard|dice|r2|top_?k|top_?\d+|psnr|ssim"
-    r"|bleu|rouge\w*|ndcg|mrr|hits|kappa|similarity|correlation|true_positives|true_negatives"
-    r"|mar|miou|\w*bleu|chrf\w*|meteor|exact_match|em|mcc|spearman\w*|pearson\w*|fitness"
-    r"|hit_rate|hit_ratio|reward|success_rate"
-    r")(?![a-z])"
-)
-# Words that make a name minimised even when it also contains a maximised word
-# ("top5_error", "recall_loss"); "loss" wins wherever it appears.
-_MINIMISED = re.compile(r"loss|(?<![a-z])(?:error|err|wer|cer)(?![a-z])")
-# camelCase boundary: "valAcc" -> "val_Acc", "MeanIoU" -> "Mean_Io_U".
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+MODE_WORDS = {
+    "max": (
+        "accuracy", "acc", "auc", "auroc", "auprc", "f1", "fbeta", "precision", "recall", "sensitivity",
+        "specificity", "map", "ap", "mar", "ar", "iou", "miou", "jaccard", "dice", "bleu", "sacrebleu", "rouge",
+        "rougel", "meteor", "chrf", "cider", "psnr", "ssim", "r2", "reward", "rew", "return", "score", "top1",
+        "top5", "topk", "ndcg", "mrr", "hit", "hits", "kappa", "mcc", "correlation", "spearman", "spearmanr",
+        "pearson", "pearsonr", "similarity", "fitness", "em", "exact_match", "hit_rate", "hit_ratio",
+        "success_rate", "true_positives", "true_negatives",
+    ),
+    "min": (
+        "loss", "error", "err", "perplexity", "ppl", "mse", "mae", "rmse", "mape", "nll", "logloss", "wer", "cer",
+        "fid", "distance",
+    ),
+}
+"""Mode from words: a metric is ``min`` when one of its words (or a pair of them joined by ``_``) is a
+``min`` word or contains "loss", else ``max`` when one is a ``max`` word, else ``min`` (as Keras).
+A word with trailing digits is also read without them (``map50``, ``rouge1``). Served at ``/meta``."""
+_MAX, _MIN = frozenset(MODE_WORDS["max"]), frozenset(MODE_WORDS["min"])
+
+
+def _readings(name: str) -> frozenset:
+    """The words of `name`, each also without trailing digits, and each pair of neighbours joined (by "_" and by "")."""
+    found = tag_words.words(name)
+    joined = [sep.join(pair) for pair in zip(found, found[1:]) for sep in ("_", "")]
+    return frozenset(found) | {word.rstrip("0123456789") for word in found} | set(joined)
 
 
 def metric_mode(name: str) -> str:
-    """Whether a metric is minimised (``"min"``) or maximised (``"max"``), from its name.
+    """Whether a metric is minimised (``"min"``) or maximised (``"max"``), from its words (`MODE_WORDS`).
 
-    The name is lower-cased and read twice: as is ("mAP" -> "map") and with
-    camelCase split into words ("valAcc" -> "val_acc", "MeanIoU" ->
-    "mean_io_u"). It is ``"min"`` if either reading contains "loss" anywhere
-    or the word error/err/wer/cer; else ``"max"`` if either reading contains
-    a word naming a score (accuracy, acc, auc, precision, recall, f1, fbeta,
-    iou, mIoU, mAP, mAR, r2, top-k, dice, psnr, ssim, BLEU, exact_match,
-    Spearman/Pearson correlation, YOLO's fitness, reward, ...); else ``"min"`` — the
-    default Keras uses for a monitor it does not recognise as a score, and
-    right for mae, mse, rmse, mape, perplexity, ce, nll and friends.
+    ``min`` if a word contains "loss" or is a ``min`` word (error, perplexity,
+    mse, wer, fid...), else ``max`` if a word is a ``max`` word (accuracy,
+    auc, f1, mAP, IoU, BLEU, reward, return, score, top5...), else ``min``:
+    the default Keras uses for a monitor it does not recognise as a score.
 
     >>> metric_mode("sparse_categorical_accuracy"), metric_mode("val_loss"), metric_mode("mAP")
     ('max', 'min', 'max')
     """
-    readings = (name.lower(), _CAMEL_BOUNDARY.sub("_", name).lower())
-    if any(_MINIMISED.search(reading) for reading in readings):
+    readings = _readings(name)
+    if readings & _MIN or any("loss" in word for word in readings):
         return "min"
-    if any(_MAXIMISED.search(reading) for reading in readings):
-        return "max"
-    return "min"
+    return "max" if readings & _MAX else "min"
 
 
 def check_mode(mode: str) -> None:

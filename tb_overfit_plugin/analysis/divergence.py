@@ -43,16 +43,16 @@ def _first_explosion(curve: Curve, label: str) -> Optional[Divergence]:
 
 
 def first_divergence(
-    train: Optional[Curve], validation: Optional[Curve], mode: str, name: str
+    train: Optional[Curve], validation: Optional[Curve], mode: str, name: str, explosions: bool = True
 ) -> Optional[Divergence]:
     """The earliest sign of divergence: a non-finite value in either curve, or
-    (mode "min") an exploding training value; None if there is none."""
+    (mode "min", `explosions`) an exploding training value; None if there is none."""
     signs = []
     if validation is not None:
         signs.append(_first_nonfinite(validation, f"validation {name}"))
     if train is not None:
         signs.append(_first_nonfinite(train, f"training {name}"))
-        if mode == "min":
+        if mode == "min" and explosions:
             signs.append(_first_explosion(train, f"training {name}"))
     signs = [sign for sign in signs if sign is not None]
     return min(signs, key=lambda sign: sign.step) if signs else None

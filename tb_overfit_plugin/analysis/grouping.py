@@ -28,8 +28,11 @@ What a scalar tag is (`_read_tag`):
 
 * Its **split and metric**: from its folder (Keras: ``epoch_loss`` in
   ``NAME/validation`` is validation ``loss``; step = 0-based epoch), else from
-  the tag (`_TAG_SPLIT_FORMS`: ``Loss/train``, ``train/loss``, ``val_loss``,
-  ``loss_val``, case-insensitive); a tag naming its split twice (HF's
+  the tag (`split_names`: the writers' forms ``Loss/train``, ``train/loss``,
+  ``val_loss``, ``loss_val``, case-insensitive; then a split word anywhere in
+  its words, ``Training loss``, ``Test loss (avg on test)``, ``valLoss``; else
+  validation for a known evaluation metric or a series logged at evaluation
+  time only, train otherwise); a tag naming its split twice (HF's
   ``train/train_loss``) is that metric too, unless the run logs it without the
   repetition (``train/loss``): then it is a one-point summary, a diagnostic.
   Tags under ``metrics/`` without a split of their own are validation
@@ -48,7 +51,8 @@ What a scalar tag is (`_read_tag`):
 
 Diagnostics are listed separately: never the default monitor, never among
 `metrics`, but `TrainingRun.metric(name)` finds them when asked by name.
-A validation series is preferred over a test series for the same metric.
+Pairing is `pairing.pair_metrics` (twins, same words), ordered by the headline
+rule (`headline`); a reinforcement-learning run's losses are diagnostics.
 """
 
 from __future__ import annotations
@@ -56,32 +60,14 @@ from __future__ import annotations
 import collections
 import dataclasses
 import re
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from tb_overfit_plugin.analysis import headline, pairing, tag_words
+from tb_overfit_plugin.analysis.split_names import BUILT_IN, SplitNames
 from tb_overfit_plugin.analysis.training_run import MetricPair, SeriesRef, TrainingRun
 
-TRAIN, VALIDATION, TEST = "train", "validation", "test"
+TRAIN, VALIDATION, TEST = tag_words.TRAIN, tag_words.VALIDATION, tag_words.TEST
 
-_SPLIT_WORDS = {
-    "train": TRAIN,
-    "training": TRAIN,
-    "validation": VALIDATION,
-    "val": VALIDATION,
-    "valid": VALIDATION,
-    "eval": VALIDATION,
-    "evaluation": VALIDATION,
-    "dev": VALIDATION,
-    "test": TEST,
-}
-_SPLIT_PATTERN = "|".join(sorted(_SPLIT_WORDS, key=len, reverse=True))
-# Tag forms that carry their split, tried in order: `Loss/train`, `train/loss`,
-# `val_loss` (also TF1 Keras), `loss_val`.
-_TAG_SPLIT_FORMS = (
-    re.compile(rf"^(?P<metric>.+)/(?P<split>{_SPLIT_PATTERN})$", re.IGNORECASE),
-    re.compile(rf"^(?P<split>{_SPLIT_PATTERN})/(?P<metric>.+)$", re.IGNORECASE),
-    re.compile(rf"^(?P<split>{_SPLIT_PATTERN})_(?P<metric>.+)$", re.IGNORECASE),
-    re.compile(rf"^(?P<metric>.+)_(?P<split>{_SPLIT_PATTERN})$", re.IGNORECASE),
-)
 # YOLO logs its validation metrics (mAP, precision, recall) under `metrics/`.
 _VALIDATION_PREFIX = re.compile(r"^metrics/(?P<metric>.+)$", re.IGNORECASE)
 # Lightning `self.log(name, on_step=True, on_epoch=True)` logs `name_step` and `name_epoch`.
@@ -127,19 +113,7 @@ class _Tag:
     epoch_based: bool
     ref: SeriesRef
     repeated_as: Optional[str] = None  # "train_loss" for HF's `train/train_loss`
-
-
-def _is_loss(metric: str) -> bool:
-    return "loss" in metric.lower()
-
-
-def _split_in_name(name: str) -> Optional[Tuple[str, str]]:
-    """(metric, split) when `name` carries its split (`_TAG_SPLIT_FORMS`), else None."""
-    for form in _TAG_SPLIT_FORMS:
-        match = form.match(name)
-        if match:
-            return match["metric"], _SPLIT_WORDS[match["split"].lower()]
-    return None
+    named: bool = True  # a split word or folder named the split (else it was assumed)
 
 
 def _leaf(run: str) -> Tuple[str, str]:
@@ -159,7 +133,7 @@ def training_run_name(run: str) -> str:
     unreadable directories, which have no tags to apply `_place_run` to.
     """
     parent, leaf = _leaf(run)
-    return parent if leaf.lower() in _SPLIT_WORDS else run
+    return parent if BUILT_IN.word(leaf) else run
 
 
 def _add_scalars_call(run: str, tags: Tuple[str, ...]) -> Optional[Tuple[str, str, str]]:
@@ -176,7 +150,7 @@ def _add_scalars_call(run: str, tags: Tuple[str, ...]) -> Optional[Tuple[str, st
     return None
 
 
-def _add_scalars_metric(main_tag: str, key: str) -> Tuple[str, str]:
+def _add_scalars_metric(main_tag: str, key: str, names: SplitNames) -> Tuple[str, str]:
     """(metric, split) of `add_scalars(main_tag, {key: ...})`.
 
     The key is the split (`add_scalars("Loss", {"train": .., "val": ..})`: metric
@@ -184,10 +158,10 @@ def _add_scalars_metric(main_tag: str, key: str) -> Tuple[str, str]:
     carries it (`add_scalars("val_performance", {"Accuracy": ..})`: validation
     `Accuracy`); else the series is the training metric `main_tag/key`.
     """
-    split = _SPLIT_WORDS.get(key.lower())
+    split = names.word(key)
     if split is not None:
         return main_tag, split
-    in_key, in_main_tag = _split_in_name(key), _split_in_name(main_tag)
+    in_key, in_main_tag = names.split_in_form(key), names.split_in_form(main_tag)
     if in_key is not None:
         return in_key
     if in_main_tag is not None:
@@ -195,13 +169,14 @@ def _add_scalars_metric(main_tag: str, key: str) -> Tuple[str, str]:
     return f"{main_tag}/{key}", TRAIN
 
 
-def _names_both_splits(tags: Iterable[str]) -> bool:
+def _names_both_splits(tags: Iterable[str], names: SplitNames) -> bool:
     """Whether the tags themselves name a training and a validation (or test) split."""
-    splits = {found[1] for found in map(_split_in_name, tags) if found is not None}
+    splits = {found[1] for found in map(names.split_in_form, tags) if found is not None}
     return TRAIN in splits and bool(splits & {VALIDATION, TEST})
 
 
-def _looks_like_split_folder(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int]) -> bool:
+def _looks_like_split_folder(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int],
+                             names: SplitNames) -> bool:
     """Whether a run whose last folder is named like a split is a split of its parent (rule 2)."""
     parent, _ = _leaf(run)
     looks_like_one = (
@@ -209,18 +184,19 @@ def _looks_like_split_folder(run: str, tags: Tuple[str, ...], runs: frozenset, s
         or parent in runs
         or any(tag.startswith(_KERAS_EPOCH_PREFIX) for tag in tags)
     )
-    return looks_like_one and not _names_both_splits(tags)
+    return looks_like_one and not _names_both_splits(tags, names)
 
 
-def _place_run(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int]) -> Tuple[str, _Role]:
+def _place_run(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int],
+               names: SplitNames) -> Tuple[str, _Role]:
     """(training run name, role) of one TensorBoard run; see the module docstring."""
     call = _add_scalars_call(run, tags)
     if call is not None:
         parent, main_tag, key = call
-        return parent, _Role(add_scalars=_add_scalars_metric(main_tag, key))
+        return parent, _Role(add_scalars=_add_scalars_metric(main_tag, key, names))
     parent, leaf = _leaf(run)
-    split = _SPLIT_WORDS.get(leaf.lower())
-    if split is not None and _looks_like_split_folder(run, tags, runs, split_folders):
+    split = names.word(leaf)
+    if split is not None and _looks_like_split_folder(run, tags, runs, split_folders, names):
         return parent, _Role(split=split)
     return run, _Role()
 
@@ -228,18 +204,29 @@ def _place_run(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: 
 # --------------------------------------------------------------- tags -> metrics
 
 
-def _metric_in_tag(tag: str) -> Tuple[str, str, Optional[str]]:
-    """(metric, split, repeated_as) for a tag of a run that is no split itself."""
-    found = _split_in_name(tag)
+def _metric_in_tag(tag: str, names: SplitNames, evaluated: bool = False) -> Tuple[str, str, Optional[str], bool]:
+    """(metric, split, repeated_as, named) for a tag of a run that is no split itself.
+
+    A writer's form, then `metrics/` (validation unless it names a split),
+    then a split word anywhere; else validation for a known evaluation metric
+    (`tag_words.is_evaluation_metric`) or a series logged at evaluation time
+    (`evaluated`: fewer points than the run's training loss, at other steps), and
+    train for anything else, both assumed.
+    """
+    found = names.split_in_form(tag)
     if found is not None:
         metric, split = found
-        inner = _split_in_name(metric)  # HF's `train/train_loss`
-        return (inner[0], inner[1], metric) if inner is not None else (metric, split, None)
+        inner = names.split_in_form(metric)  # HF's `train/train_loss`
+        return (inner[0], inner[1], metric, True) if inner is not None else (metric, split, None, True)
     prefixed = _VALIDATION_PREFIX.match(tag)
     if prefixed:
-        metric, split = _split_in_name(prefixed["metric"]) or (prefixed["metric"], VALIDATION)
-        return metric, split, None
-    return tag, TRAIN, None
+        inner = names.split_in_form(prefixed["metric"])
+        return (*inner, None, True) if inner else (prefixed["metric"], VALIDATION, None, False)
+    described = _LEARNING_RATE.search(tag) or _BOOKKEEPING.search(tag) or tag_words.is_bookkeeping(tag)
+    in_words = None if described else names.split_in_words(tag)
+    if in_words is not None:
+        return (*in_words, None, True)
+    return tag, VALIDATION if evaluated or tag_words.is_evaluation_metric(tag) else TRAIN, None, False
 
 
 def _kind(metric: str) -> Tuple[str, str]:
@@ -253,14 +240,14 @@ def _kind(metric: str) -> Tuple[str, str]:
         return LEARNING_RATE, metric
     if metric.lower() == _EPOCH_SERIES:
         return EPOCH, metric
-    if _BOOKKEEPING.search(metric):
+    if _BOOKKEEPING.search(metric) or tag_words.is_bookkeeping(metric):
         return DIAGNOSTIC, metric
     return METRIC, metric
 
 
-def _read_tag(run: str, tag: str, role: _Role) -> _Tag:
+def _read_tag(run: str, tag: str, role: _Role, names: SplitNames, evaluated: AbstractSet[Tuple[str, str]]) -> _Tag:
     """What one scalar tag of a run with `role` is (see the module docstring)."""
-    epoch_based, repeated_as = False, None
+    epoch_based, repeated_as, named = False, None, True
     if role.add_scalars is not None:
         metric, split = role.add_scalars
     elif role.split is not None:
@@ -268,50 +255,29 @@ def _read_tag(run: str, tag: str, role: _Role) -> _Tag:
         epoch_based = tag.startswith(_KERAS_EPOCH_PREFIX)
         metric = tag[len(_KERAS_EPOCH_PREFIX):] if epoch_based else tag
     else:
-        metric, split, repeated_as = _metric_in_tag(tag)
+        metric, split, repeated_as, named = _metric_in_tag(tag, names, (run, tag) in evaluated)
     kind, metric = _kind(metric)
-    return _Tag(kind, metric, split, epoch_based, SeriesRef(run, tag), repeated_as)
+    return _Tag(kind, metric, split, epoch_based, SeriesRef(run, tag), repeated_as, named)
 
 
-def _pair_metrics(tags: Iterable[_Tag]) -> Tuple[MetricPair, ...]:
-    """Pairs tags of the same metric (case-insensitive) into MetricPairs, preferred first."""
-    by_metric: Dict[str, Dict[str, SeriesRef]] = {}
-    display: Dict[str, str] = {}
-    epoch_based: Dict[str, bool] = {}
-    for tag in tags:
-        key = tag.metric.lower()
-        by_metric.setdefault(key, {}).setdefault(tag.split, tag.ref)
-        display.setdefault(key, tag.metric)
-        epoch_based[key] = epoch_based.get(key, False) or tag.epoch_based
-    pairs = []
-    for key, splits in by_metric.items():
-        train, validation = splits.get(TRAIN), splits.get(VALIDATION) or splits.get(TEST)
-        # TF1 Keras logs `loss` and `val_loss` in one run, one point per epoch.
-        tf1_keras = train is not None and validation is not None and validation.tag == "val_" + train.tag
-        pairs.append(MetricPair(display[key], train, validation, epoch_based[key] or tf1_keras))
-    # What users monitor first: `loss`, then metrics with both splits, loss-like ones first.
-    pairs.sort(
-        key=lambda pair: (
-            pair.metric.lower() != "loss",
-            pair.train is None or pair.validation is None,
-            not _is_loss(pair.metric),
-            pair.metric.lower(),
-        )
-    )
-    return tuple(pairs)
-
-
-def _sort_tags(tags: List[_Tag]) -> Tuple[List[_Tag], List[_Tag]]:
+def _sort_tags(tags: List[_Tag], summaries: AbstractSet[Tuple[str, str]] = frozenset()) -> Tuple[List[_Tag], List[_Tag]]:
     """(metric tags, every other tag as a diagnostic).
 
     A repeated-split tag (HF `train/train_loss`) is a diagnostic, named as
     logged, when its metric and split are also logged plainly (`train/loss`).
+    So is a one-point series (`summaries`: (run, tag)) beside a curve of the
+    same metric (its words, `tag_words.metric_key`): the final value a sweep
+    tool or `add_hparams` writes, never the curve that is judged.
     """
     plain = {(tag.metric.lower(), tag.split) for tag in tags if tag.kind == METRIC and tag.repeated_as is None}
+    curves = {tag_words.metric_key(tag.metric) for tag in tags
+              if tag.kind == METRIC and (tag.ref.run, tag.ref.tag) not in summaries}
     metrics, diagnostics = [], []
     for tag in tags:
         if tag.kind == METRIC and tag.repeated_as is not None and (tag.metric.lower(), tag.split) in plain:
             diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.repeated_as))
+        elif tag.kind == METRIC and (tag.ref.run, tag.ref.tag) in summaries and tag_words.metric_key(tag.metric) in curves:
+            diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.ref.tag))
         elif tag.kind == METRIC:
             metrics.append(tag)
         else:
@@ -319,21 +285,32 @@ def _sort_tags(tags: List[_Tag]) -> Tuple[List[_Tag], List[_Tag]]:
     return metrics, diagnostics
 
 
+def _reinforcement_split(metrics: Tuple[MetricPair, ...]) -> Tuple[Tuple[MetricPair, ...], Tuple[MetricPair, ...]]:
+    """(metrics, loss diagnostics): a reinforcement-learning run's losses (TD, value, policy) are diagnostics."""
+    if not headline.is_reinforcement(metrics):
+        return metrics, ()
+    losses = tuple(pair for pair in metrics if headline.is_loss(pair.metric))
+    return tuple(pair for pair in metrics if pair not in losses), losses
+
+
 def _training_run(name: str, roles: Mapping[str, _Role], scalar_tags: Mapping[str, Iterable[str]],
-                  histogram_tags: Mapping[str, Iterable[str]]) -> TrainingRun:
+                  histogram_tags: Mapping[str, Iterable[str]], names: SplitNames,
+                  summaries: AbstractSet[Tuple[str, str]], evaluated: AbstractSet[Tuple[str, str]]) -> TrainingRun:
     runs = sorted(roles)
-    tags = [_read_tag(run, tag, roles[run]) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
+    tags = [_read_tag(run, tag, roles[run], names, evaluated) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
     learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
-    metrics, diagnostics = _sort_tags(tags)
+    metric_tags, diagnostic_tags = _sort_tags(tags, summaries)
+    metrics, losses = _reinforcement_split(pairing.pair_metrics(metric_tags, names.extra_table))
+    diagnostics = pairing.pair_metrics((tag for tag in diagnostic_tags if tag.ref != learning_rate), names.extra_table)
     return TrainingRun(
         name=name,
         sources=tuple(runs),
-        metrics=_pair_metrics(metrics),
+        metrics=metrics,
         learning_rate=learning_rate,
         histograms=tuple(SeriesRef(run, tag) for run in runs for tag in sorted(histogram_tags.get(run, ()))),
         scalar_tags={run: tuple(sorted(scalar_tags.get(run, ()))) for run in runs},
         histogram_tags={run: tuple(sorted(histogram_tags.get(run, ()))) for run in runs},
-        diagnostics=_pair_metrics(tag for tag in diagnostics if tag.ref != learning_rate),
+        diagnostics=losses + diagnostics,
         epoch=next((tag.ref for tag in tags if tag.kind == EPOCH), None),
     )
 
@@ -341,17 +318,25 @@ def _training_run(name: str, roles: Mapping[str, _Role], scalar_tags: Mapping[st
 def group_runs(
     scalar_tags: Mapping[str, Iterable[str]],
     histogram_tags: Mapping[str, Iterable[str]] = {},
+    names: SplitNames = BUILT_IN,
+    summaries: AbstractSet[Tuple[str, str]] = frozenset(),
+    evaluated: AbstractSet[Tuple[str, str]] = frozenset(),
 ) -> List[TrainingRun]:
     """Groups TensorBoard runs into training runs, sorted by name.
 
     Args:
       scalar_tags: TensorBoard run -> its scalar tags.
       histogram_tags: TensorBoard run -> its histogram tags.
+      names: the split words in force (`split_names.with_words` adds the user's).
+      summaries: (run, tag) of the series holding one point, when the caller has read them.
+      evaluated: (run, tag) of series logged at evaluation time only (fewer points than the
+        run's training loss, at other steps), when the caller has read them.
     """
     runs = frozenset(scalar_tags) | frozenset(histogram_tags)
-    split_folders = collections.Counter(_leaf(run)[0] for run in runs if _leaf(run)[1].lower() in _SPLIT_WORDS)
+    split_folders = collections.Counter(_leaf(run)[0] for run in runs if names.word(_leaf(run)[1]))
     members: Dict[str, Dict[str, _Role]] = {}
     for run in sorted(runs):
-        name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders)
+        name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders, names)
         members.setdefault(name, {})[run] = role
-    return [_training_run(name, roles, scalar_tags, histogram_tags) for name, roles in sorted(members.items())]
+    return [_training_run(name, roles, scalar_tags, histogram_tags, names, summaries, evaluated)
+            for name, roles in sorted(members.items())]

@@ -45,14 +45,20 @@ class TrainingRun:
     epoch: Optional[SeriesRef] = None  # an epoch series logged against the step
 
     def metric(self, name: str) -> Optional[MetricPair]:
-        """The metric called `name` (case-insensitive), else the diagnostic, else None."""
+        """The metric called `name` (case-insensitive), else the diagnostic, else the pair holding tag `name`, else None.
+
+        So `metric=` takes a metric's name (`mAP_0.5:0.95`) or any of its tag
+        names as TensorBoard shows them (`metrics/mAP_0.5:0.95`).
+        """
         wanted = name.lower()
-        return next((pair for pair in self.metrics + self.diagnostics if pair.metric.lower() == wanted), None)
+        pairs = self.metrics + self.diagnostics
+        by_name = next((pair for pair in pairs if pair.metric.lower() == wanted), None)
+        return by_name or next((pair for pair in pairs if any(ref.tag == name for ref in pair.refs())), None)
 
     def default_monitor(self) -> Optional[MetricPair]:
-        """Validation loss, else the first metric with validation data, else the first metric.
+        """The first metric with a validation series, else the first metric.
 
-        `metrics` is ordered by preference (see `_pair_metrics`).
+        `metrics` is ordered by the headline rule (`headline.rank`).
         """
         with_validation = [pair for pair in self.metrics if pair.validation is not None]
         return (with_validation or self.metrics or [None])[0]

@@ -1,0 +1,93 @@
+"""Which split a tag or folder name names: the writers' forms first, then any split word.
+
+`SplitNames` reads a name's split in two ways, tried in order:
+
+1. **Forms** the popular writers use, whose metric is the rest of the name as
+   written: ``Loss/train``, ``train/loss``, ``val_loss`` (also TF1 Keras),
+   ``loss_val`` (`split_in_form`), with the split words of `FORM_WORDS`.
+2. **Words** (`split_in_words`): a split word anywhere in the name's words
+   (`tag_words.words`): ``Training loss``, ``Test loss (avg on test)``,
+   ``valLoss``, ``loss/trn``; its metric is the name's other words
+   (`tag_words.metric_words`) joined by spaces ("loss").
+
+The user may add split words (``train_split=learn``, ``validation_split=test``,
+`SplitNames.with_words`): they name their split in both ways and win over the
+built-in words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from typing import Mapping, Optional, Tuple
+
+from tb_overfit_plugin.analysis import tag_words
+
+FORM_WORDS = ("train", "training", "validation", "val", "valid", "eval", "evaluation", "dev", "test")
+"""The split words of the writers' forms (a subset of `tag_words.SPLIT_WORDS`: ``learning_rate`` is no split)."""
+
+
+def _forms(words: Tuple[str, ...]) -> Tuple[re.Pattern, ...]:
+    pattern = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return (
+        re.compile(rf"^(?P<metric>.+)/(?P<split>{pattern})$", re.IGNORECASE),
+        re.compile(rf"^(?P<split>{pattern})/(?P<metric>.+)$", re.IGNORECASE),
+        re.compile(rf"^(?P<split>{pattern})_(?P<metric>.+)$", re.IGNORECASE),
+        re.compile(rf"^(?P<metric>.+)_(?P<split>{pattern})$", re.IGNORECASE),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitNames:
+    """The split words in force: the built-in ones plus the user's (`extra`, word -> split)."""
+
+    extra: Tuple[Tuple[str, str], ...] = ()
+
+    @functools.cached_property
+    def table(self) -> Mapping[str, str]:
+        """Word -> split: `tag_words.SPLIT_WORDS`, then the user's words."""
+        return {**tag_words.SPLIT_WORDS, **dict(self.extra)}
+
+    @functools.cached_property
+    def extra_table(self) -> Optional[dict]:
+        return dict(self.extra) or None
+
+    @functools.cached_property
+    def _form_patterns(self) -> Tuple[re.Pattern, ...]:
+        return _forms(FORM_WORDS + tuple(word for word, _ in self.extra))
+
+    def word(self, word: str) -> Optional[str]:
+        """The split `word` names (case-insensitive), or None."""
+        return self.table.get(word.lower())
+
+    def split_in_form(self, name: str) -> Optional[Tuple[str, str]]:
+        """(metric, split) when `name` has a writer's form (rule 1), else None."""
+        for form in self._form_patterns:
+            match = form.match(name)
+            if match:
+                return match["metric"], self.table[match["split"].lower()]
+        return None
+
+    def split_in_words(self, name: str) -> Optional[Tuple[str, str]]:
+        """(metric, split) when a word of `name` is a split word (rule 2), else None."""
+        found = tag_words.words(name)
+        split = tag_words.split_of(found, self.extra_table)
+        if split is None:
+            return None
+        return " ".join(tag_words.metric_words(found, self.extra_table)), split
+
+    def key(self, metric: str) -> Tuple[str, ...]:
+        """`tag_words.metric_key` with these split words."""
+        return tag_words.metric_key(metric, self.extra_table)
+
+
+BUILT_IN = SplitNames()
+
+
+@functools.lru_cache(maxsize=64)
+def with_words(train: Tuple[str, ...] = (), validation: Tuple[str, ...] = ()) -> SplitNames:
+    """The built-in split words plus `train` words naming the train split and `validation` words the held-out one."""
+    extra = tuple((word.lower(), tag_words.TRAIN) for word in train)
+    extra += tuple((word.lower(), tag_words.VALIDATION) for word in validation)
+    return SplitNames(extra) if extra else BUILT_IN
