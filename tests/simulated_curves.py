@@ -53,11 +53,26 @@ def slow_rise(seed: int) -> tuple:
     return values, falling_train(t.size)
 
 
-def still_improving(seed: int, epochs: int = 30) -> tuple:
-    """Still falling at the end: ``0.5 + 0.5 exp(-t/15) + N(0, 0.005)``."""
+def still_improving(seed: int, epochs: int = 30, noise: float = 0.01) -> tuple:
+    """Still falling at the end: ``0.5 + 0.5 exp(-t/15) + N(0, noise * 0.5)``."""
     t = np.arange(epochs)
-    noise = np.random.default_rng(seed).normal(0.0, 0.01 * LEVEL, epochs)
-    return LEVEL + 0.5 * np.exp(-t / 15.0) + noise, falling_train(epochs)
+    return LEVEL + 0.5 * np.exp(-t / 15.0) + _noise(seed, noise, epochs), falling_train(epochs)
+
+
+def _noise(seed: int, noise: float, epochs: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, noise * LEVEL, epochs)
+
+
+def plateau_at(seed: int, epochs: int, noise: float) -> tuple:
+    """`noisy_plateau` with another length and noise (a fraction of the level)."""
+    t = np.arange(epochs)
+    return LEVEL + 0.5 * np.exp(-t / 2.0) + _noise(seed, noise, epochs), falling_train(epochs)
+
+
+def u_shape_at(seed: int, epochs: int, noise: float) -> tuple:
+    """`noisy_u_shape` with another length and noise (a fraction of the level)."""
+    t = np.arange(epochs)
+    return LEVEL + 0.002 * (t - 12.0) ** 2 + _noise(seed, noise, epochs), falling_train(epochs)
 
 
 KINDS = {
