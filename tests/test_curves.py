@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tb_overfit_plugin.analysis import curves, direction, onset, status
+from tb_overfit_plugin.analysis import climb, curves, direction, onset, status
 from tb_overfit_plugin.analysis.curves import analyze_metric
 from tb_overfit_plugin.analysis.direction import is_improvement, metric_mode
 from tb_overfit_plugin.analysis.keras_replay import (
@@ -763,7 +763,10 @@ def test_accuracy_flat_at_chance_is_not_overfitting(monkeypatch):
     analysis = analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy")
     assert analysis.status == "not_learning" and analysis.onset_index is None
     assert analysis.tolerance == pytest.approx(onset.MATERIAL_FRACTION * counts.max() / EVAL_SAMPLES)
-    monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)  # without the rule: "worse by more than 3.3e-05"
+    monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
+    # The trend rule alone rejects it too: a sample more or fewer after the best is no trend.
+    assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "not_learning"
+    monkeypatch.setattr(climb, "MIN_TREND_POINTS", counts.size)  # without either rule: "worse by more than 3.3e-05"
     assert analyze(None, counts / EVAL_SAMPLES, mode="max", name="accuracy").status == "worsening"
 
 
@@ -772,6 +775,8 @@ def test_accuracy_near_one_jittering_by_a_sample_is_not_overfitting(monkeypatch)
     train = np.linspace(0.98, 0.9999, validation.size)
     assert analyze(train, validation, mode="max", name="accuracy").status == "plateau"
     monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
+    assert analyze(train, validation, mode="max", name="accuracy").status == "plateau"  # no significant trend
+    monkeypatch.setattr(climb, "MIN_TREND_POINTS", validation.size)
     assert analyze(train, validation, mode="max", name="accuracy").status == "overfitting"
 
 

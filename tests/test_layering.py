@@ -53,3 +53,23 @@ def test_the_check_sees_a_forbidden_import(tmp_path, monkeypatch):
     monkeypatch.setattr(analysis_pkg, "__file__", str(tmp_path / "__init__.py"))
     _, found = _violations()
     assert found == ["bad.py:1 imports json", "bad.py:2 imports tensorboard.data", "bad.py:3 imports tb_overfit_plugin"]
+
+
+KERAS_ROOTS = ("keras", "tensorflow", "tf_keras")
+KERAS_MODULE = "keras_callback.py"
+
+
+def test_only_the_keras_callback_imports_keras_and_nothing_imports_it():
+    """The plugin and the CLI stay free of TensorFlow: Keras is imported by `keras_callback.py` alone,
+    which no other module of the package imports (users import it themselves)."""
+    root = pathlib.Path(analysis_pkg.__file__).parent.parent
+    modules = sorted(root.rglob("*.py"))
+    assert (root / KERAS_MODULE) in modules
+    found = []
+    for path in modules:
+        for line, module in _imported_modules(path):
+            keras_import = module.split(".")[0] in KERAS_ROOTS and path.name != KERAS_MODULE
+            if keras_import or module.endswith("keras_callback"):
+                found.append(f"{path.relative_to(root)}:{line} imports {module}")
+    assert found == []
+    assert any(module == "keras" for _, module in _imported_modules(root / KERAS_MODULE))

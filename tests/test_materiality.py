@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin.analysis import onset
+from tb_overfit_plugin.analysis import climb, onset
 from tb_overfit_plugin import cli
 
 EVAL_SAMPLES = 12_000
@@ -65,7 +65,11 @@ def test_accuracy_flat_at_chance_is_not_learning_not_overfitting(hf_logdir, plug
     _, curves_document = plugin_client(hf_logdir).get("curves", run="chance", metric="accuracy")
     assert curves_document["analysis"]["tolerance"] == pytest.approx(onset.MATERIAL_FRACTION * max(CHANCE_COUNTS) / EVAL_SAMPLES)
     # The same files without the materiality rule: the reported false alarm.
+    # (and without the trend rule, which also sees no trend in a sample more or fewer).
     monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
+    _, trend_only = plugin_client(hf_logdir).get("runs", metric="accuracy")
+    assert _rows(trend_only)["chance"]["status"] == "not_learning"
+    monkeypatch.setattr(climb, "MIN_TREND_POINTS", len(CHANCE_COUNTS))
     _, unguarded = plugin_client(hf_logdir).get("runs", metric="accuracy")
     assert _rows(unguarded)["chance"]["status"] == "worsening"  # the false alarm, named as what it is without a train curve
 

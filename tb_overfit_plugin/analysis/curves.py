@@ -9,7 +9,7 @@ practitioner asks of them, from the modules that hold each concept —
 * the curves as TensorBoard's chart shows them (`smoothing.smooth_ema`);
 * where validation was best, and what `keras.callbacks.ModelCheckpoint(
   save_best_only=True)` and `EarlyStopping` would have done (`keras_replay`);
-* whether and since when the model overfits (`onset`);
+* whether and since when the model overfits (`onset`, and `climb` for slow climbs);
 * whether training diverged (`divergence`);
 * the status and its English explanation (`status`).
 
@@ -44,6 +44,7 @@ from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: 
     is_improvement,
     metric_mode,
 )
+from tb_overfit_plugin.analysis.climb import judged_onset
 from tb_overfit_plugin.analysis.divergence import first_divergence
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
@@ -56,7 +57,6 @@ from tb_overfit_plugin.analysis.onset import (
     generalization_loss,
     noise_level,
     onset_tolerance,
-    overfitting_onset,
 )
 from tb_overfit_plugin.analysis.smoothing import check_smoothing, smooth_ema
 from tb_overfit_plugin.analysis.sorted_curve import NO_CURVE, Curve, read_curve, value_at_or_before
@@ -268,7 +268,8 @@ def analyze_metric(
     Notes
     -----
     *Best* is the best finite raw value, the earliest on ties. The
-    *overfitting onset* is defined in `overfitting_onset`. The status is
+    *overfitting onset* is defined in `climb.judged_onset` (the level rule
+    `onset.overfitting_onset` and the trend rule for slow climbs). The status is
     the first that applies of:
 
     ``too_short``
@@ -321,7 +322,7 @@ def analyze_metric(
                           mode, noise, min_delta, tolerance)
     onset = None
     if validation is not None:
-        onset = overfitting_onset(judged.validation, judged.train, mode, min_delta, tol, noise)
+        onset = judged_onset(validation.values, judged.validation, judged.train, mode, min_delta, tol, noise)
 
     evidence = Evidence(
         name=name,

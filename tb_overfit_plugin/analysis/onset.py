@@ -158,7 +158,8 @@ def overfitting_onset(
     Note that ``v_b`` is the lowest of noisy readings, so on a raw plateau
     the tail sits about two sigma above it and can pass both tests (measured
     on 300 noisy plateaus with noise 4% of their level: 8% raw, fewer with
-    smoothing 0.6: 0.3%); smoothing removes most such false onsets.
+    smoothing 0.6: 0.3%); `climb.judged_onset` therefore asks such an onset
+    for a worsening trend too when the tail is long enough to test one.
     """
     positions = np.flatnonzero(np.isfinite(validation))
     values = validation[positions]
@@ -170,9 +171,17 @@ def overfitting_onset(
     if values.size - onset < MIN_LASTING_POINTS or not np.mean(worse[onset:]) > noise:
         return None
     found = Onset(index=int(positions[onset]), best_index=int(positions[best]), end_index=int(positions[-1]))
-    if train is not None:
-        at_best, at_end = train[found.best_index], train[found.end_index]
-        if np.isfinite(at_best) and np.isfinite(at_end) and not is_improvement(at_end, at_best, mode, min_delta):
-            return None
-    return found
+    return found if train_kept_improving(train, found, mode, min_delta) else None
+
+
+def train_kept_improving(train: Optional[np.ndarray], found: Onset, mode: str, min_delta: float) -> bool:
+    """``is_improvement(train[end], train[best], mode, min_delta)`` at the onset's best and end positions.
+
+    True when either training value is unknown (no training series, or not
+    finite): validation alone then decides.
+    """
+    if train is None:
+        return True
+    at_best, at_end = train[found.best_index], train[found.end_index]
+    return not (np.isfinite(at_best) and np.isfinite(at_end)) or is_improvement(at_end, at_best, mode, min_delta)
 

@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from tb_overfit_plugin.analysis.climb import Climb
 from tb_overfit_plugin.analysis.direction import worsening
 from tb_overfit_plugin.analysis.divergence import Divergence
 from tb_overfit_plugin.analysis.onset import Onset
@@ -133,14 +134,23 @@ def _explain_no_validation(e: Evidence) -> str:
     )
 
 
+def _how_worse(e: Evidence) -> str:
+    """"it is worse by more than 0.02", or for a `climb.Climb` (slope and p of the raw curve)
+    "it climbs steadily, worse by 0.0075 per evaluation (Sen's slope; Mann-Kendall p = 0.0082)"."""
+    if isinstance(e.onset, Climb):
+        return (f"it climbs steadily, worse by {fmt(e.onset.slope)} per evaluation "
+                f"(Sen's slope; Mann-Kendall p = {e.onset.p_value:.2g})")
+    return f"it is worse by more than {fmt(e.tolerance)}"
+
+
 def _worse_since(e: Evidence) -> str:
     """"validation loss was best at epoch 8 (0.31); since epoch 10 it is worse by more than 0.02 and ends at 0.4"."""
     onset, curve, steps = e.onset, e.judged_validation, e.validation.steps
     smoothed = "smoothed " if e.smoothing > 0 else ""
     return (
         f"{smoothed}validation {e.name} was best at {e.where(steps[onset.best_index])} "
-        f"({fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} it is worse "
-        f"by more than {fmt(e.tolerance)} and ends at {fmt(curve[onset.end_index])}"
+        f"({fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} {_how_worse(e)} "
+        f"and ends at {fmt(curve[onset.end_index])}"
     )
 
 

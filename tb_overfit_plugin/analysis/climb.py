@@ -1,0 +1,149 @@
+"""Slow, noisy climbs after the best: the trend rule beside the level rule of `onset`.
+
+The level rule (`onset.overfitting_onset`) asks validation to stay worse than
+its best by more than the onset tolerance. A slow climb (+11% over 9 noisy
+epochs) never clears a tolerance sized for the noise, and a noisy plateau's
+luckiest reading can make its ordinary tail look lastingly worse. `judged_onset`
+therefore asks, whenever at least `MIN_TREND_POINTS` validation points follow
+the best, whether they trend worse (`trend.mann_kendall`, one-sided, level
+`ALPHA`) by a material amount (Sen's slope).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from tb_overfit_plugin.analysis.direction import best_index, worsening
+from tb_overfit_plugin.analysis import onset as level_rule
+from tb_overfit_plugin.analysis.onset import (
+    MIN_LASTING_POINTS,
+    Onset,
+    overfitting_onset,
+    train_kept_improving,
+)
+from tb_overfit_plugin.analysis.trend import mann_kendall, sen_slope, thinned
+
+ALPHA = 0.05
+"""Significance level of the one-sided Mann-Kendall test of a worsening trend."""
+
+MIN_TREND_POINTS = 5
+"""The trend test needs at least this many validation points after the best;
+with fewer, the level rule decides alone."""
+
+RISE_NOISE = 1.0
+"""A climb must rise by more than this many noise levels along Sen's line."""
+
+LEVEL_ALONE_NOISE = 5.0
+"""A level onset whose points are worse than the best by more than this many
+noise levels on average stands without a significant trend (a sharp rise
+after a long flat stretch); a smaller one needs the trend as well."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Climb(Onset):
+    """An onset found by the trend rule; positions in the validation series.
+
+    Attributes (besides `Onset`'s):
+      p_value: Mann-Kendall's one-sided p-value of the worsening trend.
+      slope: Sen's slope of the worsening, per evaluation.
+      rise: the worsening along Sen's line from the best to the last point.
+    """
+
+    p_value: float = 1.0
+    slope: float = 0.0
+    rise: float = 0.0
+
+
+def _after_best(raw: np.ndarray, best: int, mode: str) -> tuple:
+    """``(positions, worse)`` of the finite raw points after position `best`."""
+    positions = np.flatnonzero(np.isfinite(raw))
+    positions = positions[positions > best]
+    return positions, worsening(raw[positions], raw[best], mode)
+
+
+def climb_start(positions: np.ndarray, worse: np.ndarray) -> int:
+    """Where the climb starts: the hinge of the best flat-then-rising line.
+
+    Over the points ``(p_i, w_i)`` from the best on (``w_0 = 0``), for each
+    hinge ``s = p_k`` with at least `MIN_LASTING_POINTS` points after it,
+    least squares fits ``w = c + beta * max(0, p - s)``; the hinge with the
+    smallest squared error among those with ``beta > 0`` wins, and the climb
+    starts at the first point after it. Without a rising fit: the first point.
+    """
+    candidates = positions[: max(1, positions.size - MIN_LASTING_POINTS)]
+    hinges = np.maximum(0.0, positions[None, :] - candidates[:, None]).astype(np.float64)
+    centred = hinges - hinges.mean(axis=1, keepdims=True)
+    spread = np.einsum("ij,ij->i", centred, centred)
+    beta = np.divide(centred @ (worse - worse.mean()), spread, out=np.zeros(spread.size), where=spread > 0)
+    errors = np.sum((worse - worse.mean() - beta[:, None] * centred) ** 2, axis=1)
+    errors[beta <= 0] = np.inf
+    hinge = int(np.argmin(errors)) if np.isfinite(errors).any() else 0
+    return int(positions[hinge + 1])
+
+
+def _climb(raw: np.ndarray, best: int, mode: str, min_delta: float, noise: float) -> Optional[Climb]:
+    """The significant, material climb after `best`, or None (also with too few points).
+
+    Significant: ``p < ALPHA`` for the worsening ``w_i`` of the points after the
+    best (`trend.mann_kendall`). Material: the rise along Sen's line from the
+    best to the last point, ``slope * (p_last - p_best)``, exceeds
+    ``max(|min_delta|, MATERIAL_FRACTION * |v_best|)`` as the level rule's
+    tolerance does (`onset.onset_tolerance`).
+    """
+    positions, worse = thinned(*_after_best(raw, best, mode))
+    if positions.size < MIN_TREND_POINTS:
+        return None
+    test = mann_kendall(worse)
+    slope, _ = sen_slope(positions.astype(np.float64), worse)
+    rise = slope * float(positions[-1] - best)
+    if not test.p_value < ALPHA or not rise > max(abs(min_delta), level_rule.MATERIAL_FRACTION * abs(raw[best]), RISE_NOISE * noise):
+        return None
+    start = climb_start(np.concatenate([[best], positions]), np.concatenate([[0.0], worse]))
+    return Climb(index=start, best_index=best, end_index=int(positions[-1]),
+                 p_value=test.p_value, slope=slope, rise=rise)
+
+
+def _level_alone(judged: np.ndarray, level: Onset, mode: str, noise: float) -> bool:
+    """``mean(worse(onset..end)) > LEVEL_ALONE_NOISE * sigma`` on the judged curve."""
+    tail = judged[level.index:level.end_index + 1]
+    tail = tail[np.isfinite(tail)]
+    return bool(np.mean(worsening(tail, judged[level.best_index], mode)) > LEVEL_ALONE_NOISE * noise)
+
+
+def judged_onset(
+    raw: np.ndarray,
+    judged: np.ndarray,
+    train: Optional[np.ndarray],
+    mode: str,
+    min_delta: float,
+    tol: float,
+    noise: float,
+) -> Optional[Onset]:
+    """The overfitting onset from the level rule and the trend rule together.
+
+    ``raw`` is the validation curve as logged, ``judged`` the one the level
+    rule reads (smoothed when asked), ``train`` the training curve at the
+    validation positions, ``b`` the best position of ``judged``. The trend rule
+    reads the raw points (Mann-Kendall assumes independent points; smoothing
+    correlates them). With fewer than `MIN_TREND_POINTS` points after ``b``
+    the level onset (`onset.overfitting_onset`) stands alone; otherwise
+
+    * a level onset stands when the climb after ``b`` is significant and
+      material (`_climb`), or when it is far beyond the noise (`_level_alone`);
+    * with no level onset, a significant, material climb is the onset, at
+      its start (`climb_start`), provided training kept improving from ``b``
+      to the end (`onset.train_kept_improving`).
+    """
+    level = overfitting_onset(judged, train, mode, min_delta, tol, noise)
+    best = level.best_index if level is not None else best_index(judged, mode)
+    if best is None or np.count_nonzero(np.isfinite(raw[best + 1:])) < MIN_TREND_POINTS:
+        return level
+    climb = _climb(raw, best, mode, min_delta, noise)
+    if level is not None:
+        return level if climb is not None or _level_alone(judged, level, mode, noise) else None
+    if climb is None or not train_kept_improving(train, climb, mode, min_delta):
+        return None
+    return climb
