@@ -35,7 +35,6 @@ if not REAL_LOGS.is_dir():
     REAL_LOGS = Path("/work/shared/real-logs")
 EXPECTED = REAL_LOGS / "expected.json"
 NO_SHARED = f"../shared/real-logs is absent here ({REAL_LOGS}): the public projects' logs are not in this clone"
-SLOW_RISE = "keras2-hist mod2-reuters"  # issue 18 item 5 (the trend test for slow noisy rises), another branch
 U_SHAPE = [1.0, 0.8, 0.65, 0.55, 0.5, 0.52, 0.58, 0.65, 0.72, 0.8]
 
 
@@ -173,11 +172,7 @@ def _expectations():
     params = []
     for index, expectation in enumerate(json.loads(EXPECTED.read_text())):
         label = f"{index}-{expectation['folder']}-{expectation.get('run') or '*'}"
-        marks = []
-        if f"{expectation['folder']} {expectation.get('run')}" == SLOW_RISE:
-            marks.append(pytest.mark.xfail(reason="issue 18 item 5, slow noisy rises: built on another branch",
-                                           strict=False))
-        params.append(pytest.param(expectation, marks=marks, id=label))
+        params.append(pytest.param(expectation, id=label))
     return params
 
 
