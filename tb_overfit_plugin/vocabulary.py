@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, verdicts, weights
-from tb_overfit_plugin.analysis import divergence, onset
+from tb_overfit_plugin.analysis import divergence, failure_modes, onset
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
-    "diverged", "overfitting", "worsening", "not_learning", "plateau",
+    "diverged", "overfitting", "worsening", "not_learning", "underfitting", "plateau",
     "improving", "no_validation", "too_short", verdicts.NO_METRICS,
 )
 """Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
@@ -35,11 +35,16 @@ def _status_hints() -> dict:
                  f"noise levels, never below {onset.MATERIAL_FRACTION:.1%} of the metric's best)")
     return {
         "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
-                     f"{divergence.EXPLOSION_FACTOR:g}x its first value."),
+                     f"{divergence.EXPLOSION_FACTOR:g}x its first value, or the first training value was above "
+                     f"{failure_modes.FIRST_EPOCH_FACTOR:g}x the later values' median and the curve stayed flat since."),
         "overfitting": (f"Validation got worse than its best by more than {tolerance} for at least "
                         f"{onset.MIN_LASTING_POINTS} points, while training kept improving."),
         "worsening": (f"Validation got worse than its best by more than {tolerance} for at least "
-                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits."),
+                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits, or the train "
+                      f"curve was flat within its noise since that best (stuck, not overfitting)."),
+        "underfitting": (f"Train and validation both flat within their noise for the last `patience` evaluations "
+                         f"(at least {failure_modes.MIN_STUCK_POINTS}) and within "
+                         f"{failure_modes.UNDERFIT_GAP_FRACTION:.0%} of each other at the end."),
         "not_learning": (f"Both curves improved on their first value by less than "
                          f"{status_rule.LEARNING_FRACTION:.0%} of its magnitude."),
         "plateau": "Validation has not improved for `patience` evaluations since its best, and did not worsen significantly.",

@@ -43,7 +43,8 @@ from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: 
     is_improvement,
     metric_mode,
 )
-from tb_overfit_plugin.analysis.divergence import first_divergence
+from tb_overfit_plugin.analysis.divergence import Divergence, first_divergence
+from tb_overfit_plugin.analysis.failure_modes import FIRST_EPOCH_FACTOR, Failures, failures_of
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
     early_stopping,
@@ -59,6 +60,7 @@ from tb_overfit_plugin.analysis.onset import (
 )
 from tb_overfit_plugin.analysis.smoothing import check_smoothing, smooth_ema
 from tb_overfit_plugin.analysis.sorted_curve import NO_CURVE, Curve, read_curve, value_at_or_before
+from tb_overfit_plugin.analysis.wording import fmt
 from tb_overfit_plugin.analysis.status import EXPLAIN, STATUSES, EpochOf, Evidence, status_of  # noqa: F401
 
 
@@ -197,6 +199,22 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
     )
 
 
+def _divergence(train: Optional[Curve], validation: Optional[Curve], mode: str, name: str,
+                failures: Failures) -> Optional[Divergence]:
+    """`first_divergence`, else the loss that exploded in the first epoch (`failure_modes.first_epoch_divergence`)."""
+    found = first_divergence(train, validation, mode, name)
+    blowup = failures.first_epoch
+    if blowup is None or (found is not None and found.step <= blowup.step):
+        return found
+    since = blowup.since
+    return Divergence(blowup.step, (
+        f"training {name} was {fmt(blowup.first)} in the first epoch, "
+        f"{'' if blowup.epochs == 1 else f'the first {blowup.epochs} epochs were '}more than "
+        f"{FIRST_EPOCH_FACTOR:g}x the median of the later values ({fmt(blowup.later_median)}), and has been "
+        f"flat within its noise ever since ({fmt(since.reference)} → {fmt(since.end)}): the loss exploded in "
+        f"the first epoch and training is stuck"))
+
+
 def analyze_metric(
     train_steps: Optional[ArrayLike],
     train_values: Optional[ArrayLike],
@@ -309,6 +327,8 @@ def analyze_metric(
     if validation is not None:
         onset = overfitting_onset(judged.validation, judged.train, mode, min_delta, tol, noise)
 
+    failures = failures_of(train, validation, judged.train, None if onset is None else onset.best_index,
+                           mode, patience)
     evidence = Evidence(
         name=name,
         mode=mode,
@@ -324,7 +344,8 @@ def analyze_metric(
         judged_train=judged.train,
         tolerance=tol,
         onset=onset,
-        divergence=first_divergence(train, validation, mode, name),
+        divergence=_divergence(train, validation, mode, name, failures),
+        failures=failures,
     )
     return _analysis(evidence, judged, min_delta, smoothed_train, smoothed_validation)
 
