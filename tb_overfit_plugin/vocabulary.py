@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, verdicts, weights
-from tb_overfit_plugin.analysis import divergence, failure_modes, onset
+from tb_overfit_plugin.analysis import divergence, failure_modes, layer_flags, onset
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
@@ -66,7 +66,35 @@ def _flag_hints() -> dict:
         "collapsing": f"std fell below collapse_factor ({t.collapse_factor:g}) x its first step's.",
         "unchanged": (f"{weights.UNCHANGED_MIN_STEPS}+ steps and no step-to-step movement above "
                       f"unchanged_tolerance ({t.unchanged_tolerance:g})."),
+        "frozen": "Every tensor of the layer is unchanged: the layer did not train (one warning for the layer).",
+        "vanishing_gradients": (f"Movement shrinks layer by layer toward the input, each layer below "
+                                f"1/{layer_flags.VANISH_STEP:g} of the next, over at least "
+                                f"{layer_flags.VANISH_MIN_LAYERS} layers."),
     }
+
+
+REMEDIES = {
+    "diverged": "Lower the learning rate (10x), standardise the inputs, or clip gradients (clipnorm=1.0).",
+    "overfitting": ("Restore the best epoch (EarlyStopping(restore_best_weights=True) stops where the what-if "
+                    "says), then regularise: dropout, L2, data augmentation or more data."),
+    "worsening": "Log the training metric too; if training is stuck, lower the learning rate or use ReduceLROnPlateau.",
+    "not_learning": "Check the learning rate (try 10x up and down), the labels and their encoding, and the initialisation.",
+    "underfitting": "The model is too small or too constrained: add capacity (units, layers), remove regularisation, train longer.",
+    "plateau": "Cut the learning rate on the plateau: ReduceLROnPlateau (its replay marks where), or stop here.",
+    "improving": "Keep training: validation is still improving.",
+    "no_validation": "Pass validation_data (or validation_split) to fit() so overfitting can be judged.",
+    "too_short": "Train longer: at least 3 evaluations are needed.",
+    verdicts.NO_METRICS: "Log train and validation metrics, e.g. keras.callbacks.TensorBoard(log_dir=...).",
+    "identical_values": "Use a random initialiser (Keras' default glorot_uniform): constant weights never break symmetry.",
+    "all_zero": "Initialise the kernel randomly, or check that the layer is connected and trainable.",
+    "exploding": "Lower the learning rate, standardise the inputs, add gradient clipping (clipnorm) or BatchNormalization.",
+    "collapsing": "Weaken the weight decay / L2 factor, or raise the learning rate.",
+    "unchanged": "Check trainable=True and that the loss depends on this tensor; for a deep net see vanishing gradients.",
+    "frozen": "Intended when fine-tuning (trainable=False); otherwise set trainable=True and recompile.",
+    "vanishing_gradients": ("Use ReLU (or GELU) instead of sigmoid/tanh, He initialisation, BatchNormalization or "
+                            "residual connections, or Adam."),
+}
+"""One line per status and weight flag: what to do about it (served as each entry's `remedy`)."""
 
 
 def _label(name: str) -> str:
@@ -84,11 +112,14 @@ def meta_document() -> dict:
     hints, flag_hints, t = _status_hints(), _flag_hints(), weights.Thresholds()
     assert set(STATUS_RANKS) == set(verdicts.STATUSES) == set(hints), "every status needs a rank and a hint"
     assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
+    assert set(REMEDIES) == set(hints) | set(flag_hints), "every status and flag needs a remedy"
     return {
-        "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank}
+        "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank,
+                      "remedy": REMEDIES[status]}
                      for rank, status in enumerate(STATUS_RANKS)],
         "severities": [{"severity": severity, "rank": rank + 1} for rank, severity in enumerate(weights.SEVERITIES)],
-        "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag]}
+        "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag],
+                   "remedy": REMEDIES[flag]}
                   for flag, severity in weights.FLAG_SEVERITIES.items()],
         "params": [spec.to_json() for spec in params.CURVE_SPECS],
         "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
