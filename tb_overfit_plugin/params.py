@@ -77,6 +77,19 @@ TOLERANCE = ParamSpec("tolerance", 0.1, 0.0, 1.0,
 CURVE_SPECS: Tuple[ParamSpec, ...] = (PATIENCE, MIN_DELTA, SMOOTHING, TOLERANCE)
 """The numeric parameters of every curve route (`parse_curve_params`), in the tab's order."""
 
+REDUCE_LR_SPECS: Tuple[ParamSpec, ...] = (
+    ParamSpec("lr_factor", 0.1, 0.0, 1.0, high_inclusive=False,
+              help="ReduceLROnPlateau factor: new_lr = lr * factor (Keras default 0.1)"),
+    ParamSpec("lr_patience", 10, 0, MAX_PATIENCE, integer=True,
+              help="ReduceLROnPlateau patience: epochs without improvement before a cut (Keras default 10)"),
+    ParamSpec("lr_min_delta", 1e-4, 0.0, math.inf,
+              help="ReduceLROnPlateau min_delta: the least change that counts as an improvement (Keras default 1e-4)"),
+    ParamSpec("lr_cooldown", 0, 0, MAX_PATIENCE, integer=True,
+              help="ReduceLROnPlateau cooldown: epochs after a cut before counting again (Keras default 0)"),
+    ParamSpec("min_lr", 0.0, 0.0, math.inf, help="ReduceLROnPlateau min_lr: the rate is never cut below this"),
+)
+"""The ReduceLROnPlateau what-if's parameters (Keras' defaults), taken by the curve routes too."""
+
 
 @dataclasses.dataclass(frozen=True)
 class CurveParams:
@@ -88,6 +101,11 @@ class CurveParams:
     min_delta: float = MIN_DELTA.default  # EarlyStopping / ModelCheckpoint min_delta
     smoothing: float = SMOOTHING.default  # TensorBoard-style EMA weight for onset detection, in [0, 1)
     tolerance: float = TOLERANCE.default  # onset tolerance, as a share of the validation range
+    lr_factor: float = REDUCE_LR_SPECS[0].default  # ReduceLROnPlateau what-if (`REDUCE_LR_SPECS`)
+    lr_patience: int = REDUCE_LR_SPECS[1].default
+    lr_min_delta: float = REDUCE_LR_SPECS[2].default
+    lr_cooldown: int = REDUCE_LR_SPECS[3].default
+    min_lr: float = REDUCE_LR_SPECS[4].default
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -146,14 +164,14 @@ def parse_int(args: Mapping[str, str], name: str, default: int, low: int, high: 
 
 
 def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
-    """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance`."""
+    """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance` and `REDUCE_LR_SPECS`."""
     mode = _text(args, "mode")
     if mode is not None and mode.lower() not in MODES:
         raise ParamError("mode", f"expected 'min' or 'max', got {quoted(mode)}")
     return CurveParams(
         metric=name_param(args, "metric"),
         mode=mode.lower() if mode else None,
-        **{spec.name: spec.parse(args) for spec in CURVE_SPECS},
+        **{spec.name: spec.parse(args) for spec in CURVE_SPECS + REDUCE_LR_SPECS},
     )
 
 

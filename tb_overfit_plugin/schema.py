@@ -67,6 +67,8 @@ VERDICT = (
     Field("num_steps", "points of the monitored series"),
     Field("last_step", "its last step"),
     Field("lr_drop_steps", "steps where the learning rate dropped"),
+    Field("reduce_lr", "ReduceLROnPlateau what-if {factor, patience, min_delta, cooldown, min_lr, initial_lr, "
+          "initial_lr_logged, cuts: [{step, epoch, lr}]} or null"),
     Field("sampled", "the monitored series was sampled by TensorBoard"),
     Field("discarded_fit", "an earlier fit the restart rule discarded, or null"),
 )

@@ -122,6 +122,7 @@ def meta_document() -> dict:
                    "remedy": REMEDIES[flag]}
                   for flag, severity in weights.FLAG_SEVERITIES.items()],
         "params": [spec.to_json() for spec in params.CURVE_SPECS],
+        "reduce_lr_params": [spec.to_json() for spec in params.REDUCE_LR_SPECS],
         "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
         "std_ratio_bands": [
             {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},

@@ -282,7 +282,8 @@ def test_number_errors_through_the_console_script(demo_logdir):
     _one_error_line(err, "--patience", "'1_0'")
     code, out, _ = _command(demo_logdir, "--patience=+3", "--min-delta=1e-3", "--json")
     assert code == 0 and json.loads(out)["params"] == {
-        "metric": None, "mode": None, "patience": 3, "min_delta": 0.001, "smoothing": 0.0, "tolerance": 0.1}
+        "metric": None, "mode": None, "patience": 3, "min_delta": 0.001, "smoothing": 0.0, "tolerance": 0.1,
+        "lr_factor": 0.1, "lr_patience": 10, "lr_min_delta": 1e-4, "lr_cooldown": 0, "min_lr": 0.0}
 
 
 def test_long_input_is_quoted_shortly(demo_logdir, capsys):

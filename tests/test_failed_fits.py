@@ -87,3 +87,24 @@ def test_every_verdict_has_its_remedy_in_meta(client, rows):
     assert "ReduceLROnPlateau" in remedies["plateau"]
     for row in rows.values():
         assert remedies[row["status"]]
+
+
+def test_the_cli_prints_each_remedy_once(failed_logdir, capsys):
+    from tb_overfit_plugin import cli, vocabulary
+
+    assert cli.main([str(failed_logdir)]) == 0
+    out = capsys.readouterr().out
+    assert "remedies:" in out
+    for name in ("diverged", "underfitting", "not_learning", "frozen", "vanishing_gradients", "exploding"):
+        assert out.count(f"  {name}: {vocabulary.REMEDIES[name]}") == 1
+
+
+def test_reduce_lr_what_if_in_runs_and_curves(client):
+    status, document = client.get("curves", run="logistic", lr_patience="3", lr_factor="0.5")
+    assert status == 200
+    what_if = document["analysis"]["reduce_lr"]
+    assert what_if["patience"] == 3 and what_if["factor"] == 0.5 and what_if["initial_lr_logged"]
+    assert what_if["cuts"] and what_if["cuts"][0]["lr"] == pytest.approx(what_if["initial_lr"] * 0.5, rel=1e-6)
+    status, runs = client.get("runs", lr_patience="3", lr_factor="0.5")
+    assert {row["run"]: row for row in runs["runs"]}["logistic"]["reduce_lr"] == what_if
+    assert client.get("runs", lr_factor="1")[0] == 400

@@ -48,7 +48,9 @@ from tb_overfit_plugin.analysis.failure_modes import FIRST_EPOCH_FACTOR, Failure
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
     early_stopping,
+    ReduceLROutcome,
     learning_rate_drops,
+    reduce_lr_on_plateau,
     save_best_only_indices,
 )
 from tb_overfit_plugin.analysis.onset import (
