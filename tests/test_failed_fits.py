@@ -1,7 +1,7 @@
 """Issue 24: classic failed trainings, trained with real Keras, get the verdict an engineer gives.
 
 The four runs of `failed_fits` (binary task, 20 features, TensorBoard(histogram_freq=1)) are
-trained once per session and read through TensorBoard's real WSGI app and the plugin's routes.
+trained once per session (conftest's `failed_logdir`) and read through TensorBoard's real WSGI app and the plugin's routes.
 """
 
 from __future__ import annotations
@@ -11,14 +11,6 @@ import pytest
 pytest.importorskip("keras")
 
 from conftest import PluginClient  # noqa: E402
-from failed_fits import write_failed_fits  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def failed_logdir(tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("failed") / "logs"
-    write_failed_fits(logdir)
-    return logdir
 
 
 @pytest.fixture(scope="module")
