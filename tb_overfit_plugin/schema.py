@@ -182,10 +182,11 @@ STOPPING = (
 )
 
 META = (
-    Field("statuses", "[{status, label, hint, rank}] in urgency order"),
+    Field("statuses", "[{status, label, hint, rank, remedy}] in urgency order"),
     Field("severities", "[{severity, rank}]"),
-    Field("flags", "[{flag, severity, label, hint}]"),
+    Field("flags", "[{flag, severity, label, hint, remedy}]"),
     Field("params", "the numeric parameters of runs: [{name, default, min, max, ...}]"),
+    Field("reduce_lr_params", "the ReduceLROnPlateau what-if's parameters of runs and curves, same shape"),
     Field("thresholds", "the weight thresholds of weights, same shape"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
 )

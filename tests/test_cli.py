@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tb_overfit_plugin import cli, params
+from tb_overfit_plugin import cli, params, vocabulary
 
 
 def _command(*args):
@@ -39,9 +39,11 @@ def test_table_rows_match_http_verdicts(demo_logdir, plugin_client):
     assert code == 0
     _, served = plugin_client(demo_logdir).get("runs")
     lines = out.splitlines()
+    table = lines[:lines.index("")] if "" in lines else lines  # the remedies follow the table, after a blank line
     assert lines[0].split()[:3] == ["run", "status", "monitor"]
+    assert "remedies:" in lines and "  overfitting: " + vocabulary.REMEDIES["overfitting"] in lines
     for row in served["runs"]:
-        (line,) = [line for line in lines[1:] if line.split()[0] == row["run"]]
+        (line,) = [line for line in table[1:] if line.split()[0] == row["run"]]
         assert line.split()[1] == row["status"]
         assert f"epoch {row['best']['epoch']}" in line
         assert f"{row['best']['value']:.4g}" in line
@@ -196,7 +198,7 @@ def test_table_weights_column_is_the_weights_summary(demo_logdir, plugin_client)
     code, out = _run_in_process(demo_logdir)
     assert code == 0 and out.splitlines()[0].split()[-1] == "weights"
     for name, weights in summary["weights"].items():
-        (line,) = [line for line in out.splitlines()[1:] if line.split()[0] == name]
+        (line,) = [line for line in out.splitlines()[1:] if line.split()[:1] == [name]]
         expected = weights["worst_flag"]["flag"] if weights["worst_flag"] else f"ok ({weights['layers']} layers)"
         assert line.endswith(expected if weights["worst_flag"] is None else
                              f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)")
