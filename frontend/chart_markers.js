@@ -69,6 +69,18 @@ export const MARKERS = [
     legend: { swatch: "lr", text: () => "learning-rate drop" },
   },
   {
+    name: "reduce-lr", layer: "plot", shape: "line", line: "rlrop-line", label: "rlrop-label",
+    marks: (a, c, extra, eb) => ((a.reduce_lr && a.reduce_lr.cuts) || []).map((cut) => ({
+      step: cut.step,
+      text: `RLROP → ${formatValue(cut.lr, 3)}`,
+      title: `ReduceLROnPlateau(factor=${a.reduce_lr.factor}, patience=${a.reduce_lr.patience}) would cut the ` +
+        `learning rate to ${formatValue(cut.lr, 3)}${a.reduce_lr.initial_lr_logged ? "" : " (× the starting rate)"} ` +
+        `after ${formatStep(cut.step, eb)}`,
+    })),
+    note: "ReduceLROnPlateau cut", noteClass: "lr",
+    legend: { swatch: "rlrop", text: () => "ReduceLROnPlateau would cut" },
+  },
+  {
     name: "diverged", layer: "plot", shape: "line", line: "diverged-line", label: "diverged-label",
     marks: (a, c, extra, eb) => (isNum(a.diverged_step) ? [{ step: a.diverged_step, text: `diverged at ${formatStep(a.diverged_step, eb)}` }] : []),
     note: null, // the status already says so

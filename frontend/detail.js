@@ -6,7 +6,7 @@ import { curveEpochs, DASH, formatPoint, formatValue, modeArrow, whatIfText } fr
 import { renderCurveChart } from "./curve_chart.js";
 import { renderGapChart } from "./gap_chart.js";
 import { hoverBus } from "./chart_base.js";
-import { dataWarnings, statusBadge } from "./status.js";
+import { dataWarnings, remedyLine, statusBadge } from "./status.js";
 
 let bus = null;
 
@@ -93,6 +93,7 @@ export function renderDetail(container, opts) {
   }
   const a = curves.analysis || {};
   const explanation = h("p", { class: "explanation", id: "explanation" }, a.explanation || (runEntry && runEntry.explanation) || "");
+  const remedy = remedyLine(a.status || (runEntry && runEntry.status));
   const hasValidation = !!(curves.validation && curves.validation.steps && curves.validation.steps.length);
   const wi = whatIfText(hasValidation ? a.early_stop : null, { epochBased: !!curves.epoch_based, epochs: curveEpochs(curves), lastStep: a.last_step });
   const whatif = h(
@@ -107,7 +108,7 @@ export function renderDetail(container, opts) {
   const sampled = a.sampling_hint ? h("div", { class: "notice warn", id: "curve-sampling-hint" }, a.sampling_hint) : "";
   // Only the loaders that keep orphaned points can say an earlier fit was discarded.
   const discarded = a.discarded_fit ? h("div", { class: "notice info", id: "discarded-fit" }, a.discarded_fit.note) : "";
-  container.replaceChildren(title, warned, explanation, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
+  container.replaceChildren(title, warned, explanation, remedy, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
   const width = opts.width || container.clientWidth || 900;
   renderCurveChart(chartBox, curves, { width, height: 320, bus, markers: opts.markers });
   const hasGap = renderGapChart(gapBox, curves, { width, height: 120, bus });

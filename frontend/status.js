@@ -67,9 +67,16 @@ export function flagChip(flag, severity, extra) {
     {
       class: ["flag", `sev-${severityInfo(severity) ? severity : "info"}`],
       dataset: { flag, severity },
-      title: info ? `${severity}: ${info.hint}` : severity,
+      title: info ? `${severity}: ${info.hint}${info.remedy ? `\nRemedy: ${info.remedy}` : ""}` : severity,
     },
     info ? info.label : String(flag).replace(/_/g, " "),
     extra ? h("span", { class: "flag-where" }, extra) : null
   );
+}
+
+/** "Remedy: ..." (the server's remedy line for a status or weight flag, ./meta), or "" when it has none. */
+export function remedyLine(name, id = "remedy") {
+  const info = statusInfo(name) || flagInfo(name);
+  if (!info || !info.remedy) return "";
+  return h("p", { class: "remedy", id, dataset: { remedyFor: name } }, h("span", { class: "remedy-label" }, "Remedy:"), info.remedy);
 }

@@ -23,6 +23,7 @@ from typing import Iterator, List, Optional, Sequence, TextIO
 from tb_overfit_plugin import integrity
 from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import (analysis_cache, cli_args, curve_documents, params, run_lookup, user_regex, verdicts,
+                               vocabulary,
                                weight_documents, weights)
 from tb_overfit_plugin.cli_args import OutputError, UsageError
 from tb_overfit_plugin.params import quoted
@@ -210,6 +211,20 @@ def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[
     return "\n".join([_table(header, rows, colour_column=1, colour=colour)] + (["", *notes] if notes else []))
 
 
+def remedies_text(document: dict, weight_summaries: Optional[dict] = None) -> str:
+    """"remedies:" and one line per status and worst weight flag of the rows (`vocabulary.REMEDIES`, as /meta
+    serves them), in the order they first appear in the table; "" when every run is improving and healthy."""
+    names = []
+    for row in sorted(document["runs"], key=_sort_key):
+        worst = ((weight_summaries or {}).get(row["run"]) or {}).get("worst_flag") or {}
+        for name in (row["status"], worst.get("flag")):
+            if name and name != "improving" and name not in names:
+                names.append(name)
+    if not names:
+        return ""
+    return "\n".join(["remedies:"] + [f"  {name}: {vocabulary.REMEDIES[name]}" for name in names])
+
+
 def weights_table(document: dict, colour: bool = False) -> str:
     """One `/weights` document as a text table, one row per tensor."""
     header = ("layer", "tensor", "std first→last", "ratio", "p0..p100 last", "flags")
@@ -289,6 +304,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
         _write(out, json.dumps(document, indent=2, allow_nan=False) + "\n")
     else:
         tables = [runs_table(document, colour, summaries)]
+        tables += [text for text in (remedies_text(document, summaries),) if text]
         if args.weights:
             tables += [weights_table(layer_documents[row["run"]], colour) for row in document["runs"]]
         _write(out, "\n\n".join(tables) + "\n")

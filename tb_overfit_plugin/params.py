@@ -83,6 +83,19 @@ TOLERANCE = ParamSpec("tolerance", 0.1, 0.0, 1.0,
 CURVE_SPECS: Tuple[ParamSpec, ...] = (PATIENCE, MIN_DELTA, SMOOTHING, TOLERANCE)
 """The numeric parameters of every curve route (`parse_curve_params`), in the tab's order."""
 
+REDUCE_LR_SPECS: Tuple[ParamSpec, ...] = (
+    ParamSpec("lr_factor", 0.1, 0.0, 1.0, high_inclusive=False,
+              help="ReduceLROnPlateau factor: new_lr = lr * factor (Keras default 0.1)"),
+    ParamSpec("lr_patience", 10, 0, MAX_PATIENCE, integer=True,
+              help="ReduceLROnPlateau patience: epochs without improvement before a cut (Keras default 10)"),
+    ParamSpec("lr_min_delta", 1e-4, 0.0, math.inf,
+              help="ReduceLROnPlateau min_delta: the least change that counts as an improvement (Keras default 1e-4)"),
+    ParamSpec("lr_cooldown", 0, 0, MAX_PATIENCE, integer=True,
+              help="ReduceLROnPlateau cooldown: epochs after a cut before counting again (Keras default 0)"),
+    ParamSpec("min_lr", 0.0, 0.0, math.inf, help="ReduceLROnPlateau min_lr: the rate is never cut below this"),
+)
+"""The ReduceLROnPlateau what-if's parameters (Keras' defaults), taken by the curve routes too."""
+
 
 READING_PARAMS = (
     {"name": "train_split", "help": "extra words naming the train split in tag and folder names, comma-separated "
@@ -108,6 +121,11 @@ class CurveParams:
     train_split: Tuple[str, ...] = ()  # extra words naming the train split (`train_split=learn`)
     validation_split: Tuple[str, ...] = ()  # extra words naming the held-out split (`validation_split=test`)
     pair: Optional[str] = None  # "TRAIN TAG,VALIDATION TAG": the pair to judge, whatever the names say
+    lr_factor: float = REDUCE_LR_SPECS[0].default  # ReduceLROnPlateau what-if (`REDUCE_LR_SPECS`)
+    lr_patience: int = REDUCE_LR_SPECS[1].default
+    lr_min_delta: float = REDUCE_LR_SPECS[2].default
+    lr_cooldown: int = REDUCE_LR_SPECS[3].default
+    min_lr: float = REDUCE_LR_SPECS[4].default
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -195,7 +213,7 @@ def pair_param(args: Mapping[str, str]) -> Optional[str]:
 
 def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
     """Reads `metric`, `mode`, `patience`, `min_delta`, `smoothing`, `tolerance`, `train_split`,
-    `validation_split` and `pair`."""
+    `validation_split`, `pair` and `REDUCE_LR_SPECS`."""
     mode = _text(args, "mode")
     if mode is not None and mode.lower() not in MODES:
         raise ParamError("mode", f"expected 'min' or 'max', got {quoted(mode)}")
@@ -206,7 +224,7 @@ def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
     return CurveParams(
         metric=name_param(args, "metric"),
         mode=mode.lower() if mode else None,
-        **{spec.name: spec.parse(args) for spec in CURVE_SPECS},
+        **{spec.name: spec.parse(args) for spec in CURVE_SPECS + REDUCE_LR_SPECS},
         train_split=train_split,
         validation_split=validation_split,
         pair=pair_param(args),

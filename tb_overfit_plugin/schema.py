@@ -70,6 +70,8 @@ VERDICT = (
     Field("num_steps", "points of the monitored series"),
     Field("last_step", "its last step"),
     Field("lr_drop_steps", "steps where the learning rate dropped"),
+    Field("reduce_lr", "ReduceLROnPlateau what-if {factor, patience, min_delta, cooldown, min_lr, initial_lr, "
+          "initial_lr_logged, cuts: [{step, epoch, lr}]} or null"),
     Field("sampled", "the monitored series was sampled by TensorBoard"),
     Field("discarded_fit", "an earlier fit the restart rule discarded, or null"),
 )
@@ -183,11 +185,12 @@ STOPPING = (
 )
 
 META = (
-    Field("statuses", "[{status, label, hint, rank}] in urgency order"),
+    Field("statuses", "[{status, label, hint, rank, remedy}] in urgency order"),
     Field("severities", "[{severity, rank}]"),
-    Field("flags", "[{flag, severity, label, hint}]"),
+    Field("flags", "[{flag, severity, label, hint, remedy}]"),
     Field("params", "the numeric parameters of runs: [{name, default, min, max, ...}]"),
     Field("reading", "how names are read: split words, qualifiers, mode words... and the parameters correcting it"),
+    Field("reduce_lr_params", "the ReduceLROnPlateau what-if's parameters of runs and curves, same shape"),
     Field("thresholds", "the weight thresholds of weights, same shape"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
 )

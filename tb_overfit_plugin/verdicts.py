@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Optional
 
 from tb_overfit_plugin import jsonable, schema
+import numpy as np
+
 from tb_overfit_plugin.analysis import curves, grouping, headline
 from tb_overfit_plugin.analysis.series import ScalarSeries, looks_downsampled
 from tb_overfit_plugin.analysis_cache import AnalysisCache
@@ -113,12 +115,35 @@ def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
         if learning_rate is not None
         else []
     )
+    analysis["reduce_lr"] = reduce_lr_json(validation if validation is not None else train, mode, learning_rate,
+                                           params, monitored.epoch_of)
     analysis["monitor"] = dict(metric_json(pair), mode=mode, reason=monitor_reason(run, pair, params))
     sampled = any(s is not None and looks_downsampled(s.steps) for s in (train, validation))
     analysis["sampled"] = sampled
     analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
     analysis["discarded_fit"] = _discarded_fit(pair, train, validation)
     return analysis
+
+
+def reduce_lr_json(monitored: Optional[ScalarSeries], mode: str, learning_rate: Optional[ScalarSeries],
+                   params: CurveParams, epoch_of=None) -> Optional[dict]:
+    """The ReduceLROnPlateau what-if on the monitored series (`keras_replay.reduce_lr_on_plateau`, position =
+    Keras epoch): ``{factor, patience, min_delta, cooldown, min_lr, initial_lr, initial_lr_logged,
+    cuts: [{step, epoch, lr}]}``; the rate starts at the first logged learning rate, else 1 (cuts are then
+    relative). None without a monitored series."""
+    if monitored is None or not monitored.values.size:
+        return None
+    logged = learning_rate is not None and bool(np.isfinite(learning_rate.values).any())
+    initial = float(learning_rate.values[np.isfinite(learning_rate.values)][0]) if logged else 1.0
+    outcome = curves.reduce_lr_on_plateau(monitored.values, mode, initial, params.lr_factor, params.lr_patience,
+                                          params.lr_min_delta, params.lr_cooldown, params.min_lr)
+    steps = [int(monitored.steps[i]) for i in outcome.cut_indices]
+    return {
+        "factor": params.lr_factor, "patience": params.lr_patience, "min_delta": params.lr_min_delta,
+        "cooldown": params.lr_cooldown, "min_lr": params.min_lr, "initial_lr": initial, "initial_lr_logged": logged,
+        "cuts": [{"step": step, "epoch": None if epoch_of is None else epoch_of(step), "lr": lr}
+                 for step, lr in zip(steps, outcome.learning_rates)],
+    }
 
 
 def verdict(cache: AnalysisCache, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
@@ -148,5 +173,6 @@ def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
         "save_best_steps": [],
         "num_steps": 0,
         "lr_drop_steps": [],
+        "reduce_lr": None,
         "sampled": False,
     })

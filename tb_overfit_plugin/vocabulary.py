@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, verdicts, weights
-from tb_overfit_plugin.analysis import direction, divergence, headline, onset, tag_words
+from tb_overfit_plugin.analysis import direction, divergence, failure_modes, headline, layer_flags, onset, tag_words
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
-    "diverged", "overfitting", "worsening", "not_learning", "plateau",
+    "diverged", "overfitting", "worsening", "not_learning", "underfitting", "plateau",
     "improving", "no_validation", "too_short", verdicts.NO_METRICS,
 )
 """Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
@@ -35,12 +35,17 @@ def _status_hints() -> dict:
                  f"noise levels, never below {onset.MATERIAL_FRACTION:.1%} of the metric's best)")
     return {
         "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
-                     f"{divergence.EXPLOSION_FACTOR:g}x its first value."),
+                     f"{divergence.EXPLOSION_FACTOR:g}x its first value, or the first training value was above "
+                     f"{failure_modes.FIRST_EPOCH_FACTOR:g}x the later values' median and the curve stayed flat since."),
         "overfitting": (f"Validation got worse than its best by more than {tolerance} for at least "
                         f"{onset.MIN_LASTING_POINTS} points, while training kept improving."),
         "worsening": (f"Validation got worse than its best by more than {tolerance} for at least "
-                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits, "
-                      f"or the metric is a reinforcement-learning reward (a reward collapse, never overfitting)."),
+                      f"{onset.MIN_LASTING_POINTS} points; no train curve to tell whether it overfits, or the train "
+                      f"curve was flat within its noise since that best (stuck, not overfitting), or the metric is a "
+                      f"reinforcement-learning reward (a reward collapse, never overfitting)."),
+        "underfitting": (f"Train and validation both flat within their noise for the last `patience` evaluations "
+                         f"(at least {failure_modes.MIN_STUCK_POINTS}) and within "
+                         f"{failure_modes.UNDERFIT_GAP_FRACTION:.0%} of each other at the end."),
         "not_learning": (f"Both curves improved on their first value by less than "
                          f"{status_rule.LEARNING_FRACTION:.0%} of its magnitude."),
         "plateau": "Validation has not improved for `patience` evaluations since its best, and did not worsen significantly.",
@@ -62,6 +67,10 @@ def _flag_hints() -> dict:
         "collapsing": f"std fell below collapse_factor ({t.collapse_factor:g}) x its first step's.",
         "unchanged": (f"{weights.UNCHANGED_MIN_STEPS}+ steps and no step-to-step movement above "
                       f"unchanged_tolerance ({t.unchanged_tolerance:g})."),
+        "frozen": "Every tensor of the layer is unchanged: the layer did not train (one warning for the layer).",
+        "vanishing_gradients": (f"Movement shrinks layer by layer toward the input, each layer below "
+                                f"1/{layer_flags.VANISH_STEP:g} of the next, over at least "
+                                f"{layer_flags.VANISH_MIN_LAYERS} layers."),
     }
 
 
@@ -77,6 +86,28 @@ def reading_document() -> dict:
         "mode_words": {mode: list(words) for mode, words in direction.MODE_WORDS.items()},
         "params": [dict(spec) for spec in params.READING_PARAMS],
     }
+REMEDIES = {
+    "diverged": "Lower the learning rate (10x), standardise the inputs, or clip gradients (clipnorm=1.0).",
+    "overfitting": ("Restore the best epoch (EarlyStopping(restore_best_weights=True) stops where the what-if "
+                    "says), then regularise: dropout, L2, data augmentation or more data."),
+    "worsening": "Log the training metric too; if training is stuck, lower the learning rate or use ReduceLROnPlateau.",
+    "not_learning": "Check the learning rate (try 10x up and down), the labels and their encoding, and the initialisation.",
+    "underfitting": "The model is too small or too constrained: add capacity (units, layers), remove regularisation, train longer.",
+    "plateau": "Cut the learning rate on the plateau: ReduceLROnPlateau (its replay marks where), or stop here.",
+    "improving": "Keep training: validation is still improving.",
+    "no_validation": "Pass validation_data (or validation_split) to fit() so overfitting can be judged.",
+    "too_short": "Train longer: at least 3 evaluations are needed.",
+    verdicts.NO_METRICS: "Log train and validation metrics, e.g. keras.callbacks.TensorBoard(log_dir=...).",
+    "identical_values": "Use a random initialiser (Keras' default glorot_uniform): constant weights never break symmetry.",
+    "all_zero": "Initialise the kernel randomly, or check that the layer is connected and trainable.",
+    "exploding": "Lower the learning rate, standardise the inputs, add gradient clipping (clipnorm) or BatchNormalization.",
+    "collapsing": "Weaken the weight decay / L2 factor, or raise the learning rate.",
+    "unchanged": "Check trainable=True and that the loss depends on this tensor; for a deep net see vanishing gradients.",
+    "frozen": "Intended when fine-tuning (trainable=False); otherwise set trainable=True and recompile.",
+    "vanishing_gradients": ("Use ReLU (or GELU) instead of sigmoid/tanh, He initialisation, BatchNormalization or "
+                            "residual connections, or Adam."),
+}
+"""One line per status and weight flag: what to do about it (served as each entry's `remedy`)."""
 
 
 def _label(name: str) -> str:
@@ -94,14 +125,18 @@ def meta_document() -> dict:
     hints, flag_hints, t = _status_hints(), _flag_hints(), weights.Thresholds()
     assert set(STATUS_RANKS) == set(verdicts.STATUSES) == set(hints), "every status needs a rank and a hint"
     assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
+    assert set(REMEDIES) == set(hints) | set(flag_hints), "every status and flag needs a remedy"
     return {
-        "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank}
+        "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank,
+                      "remedy": REMEDIES[status]}
                      for rank, status in enumerate(STATUS_RANKS)],
         "severities": [{"severity": severity, "rank": rank + 1} for rank, severity in enumerate(weights.SEVERITIES)],
-        "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag]}
+        "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag],
+                   "remedy": REMEDIES[flag]}
                   for flag, severity in weights.FLAG_SEVERITIES.items()],
         "params": [spec.to_json() for spec in params.CURVE_SPECS],
         "reading": reading_document(),
+        "reduce_lr_params": [spec.to_json() for spec in params.REDUCE_LR_SPECS],
         "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
         "std_ratio_bands": [
             {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},

@@ -64,6 +64,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import numpy as np
 
 from tb_overfit_plugin.analysis.histograms import PERCENTILES  # noqa: F401 (re-exported)
+from tb_overfit_plugin.analysis.layer_flags import facts_of, layer_flags
 from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled
 from tb_overfit_plugin.analysis.weight_batch import Batch, batch_of
 from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported)
@@ -129,19 +130,23 @@ def _documents(items, thresholds: Thresholds) -> List[dict]:
     """`analyze_tensor` documents of a chunk of items (see `batch_of`)."""
     batch = batch_of(items, thresholds)
     columns = {name: float_rows(batch.stats[name]) for name in _STAT_NAMES + ("movement",)}
+    flags = batch_flags(batch, thresholds)
     columns.update(_trends(batch), identical=batch.stats["identical"].tolist(), steps=batch.steps.tolist(),
-                   flags=batch_flags(batch, thresholds))
-    return [_tensor_json(item, columns, series, slice(r0, r0 + n))
+                   flags=flags)
+    facts = facts_of(batch, [item[4] for item in items], flags)
+    return [dict(_tensor_json(item, columns, series, slice(r0, r0 + n)), _facts=facts[series])
             for series, (item, r0, n) in enumerate(zip(items, batch.start.tolist(), batch.size.tolist()))]
 
 
 def _verdicts(items, thresholds: Thresholds) -> List[dict]:
     """What `weights_summary` reads of each item's document (tensor, run, sampled, flags), without
     the per-step lists: the same batch and flag rules as `_documents`, a few Python objects per tensor."""
-    flags = batch_flags(batch_of(items, thresholds, shape=False), thresholds)
+    batch = batch_of(items, thresholds, shape=False)
+    flags = batch_flags(batch, thresholds)
+    facts = facts_of(batch, [item[4] for item in items], flags)
     return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps),
-             "flags": [flag_json(flag) for flag in tensor_flags]}
-            for item, tensor_flags in zip(items, flags)]
+             "flags": [flag_json(flag) for flag in tensor_flags], "_facts": tensor_facts}
+            for item, tensor_flags, tensor_facts in zip(items, flags, facts)]
 
 
 def _analyze_all(items, thresholds: Thresholds, analyze=_documents) -> List[dict]:
@@ -199,7 +204,9 @@ def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(
     `run` and `tag` only label the output (`tag` also gives tensor and kind via
     `parse_weight_tag`; without it tensor is None and kind "other").
     """
-    return _analyze_all([(series, run, tag)], thresholds)[0]
+    document = _analyze_all([(series, run, tag)], thresholds)[0]
+    document.pop("_facts")  # read by the layer rules only (`_apply_layer_flags`)
+    return document
 
 
 # -- per layer --------------------------------------------------------------------
@@ -255,9 +262,10 @@ def _layers(histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: T
     members = {key: sorted(groups[key], key=lambda member: member[:3]) for key in order}
     analysed = iter(_analyze_all(
         [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds, analyze))
+    tensors_of = [[next(analysed) for _ in members[key]] for key in order]
+    _apply_layer_flags(order, tensors_of, thresholds)
     layers = []
-    for run, layer in order:
-        tensors = [next(analysed) for _ in members[(run, layer)]]
+    for (run, layer), tensors in zip(order, tensors_of):
         flags = [flag for tensor in tensors for flag in tensor["flags"]]
         layers.append({
             "layer": layer,
@@ -267,6 +275,27 @@ def _layers(histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: T
             "tensors": tensors,
         })
     return layers
+
+
+def _flag_order(flag: dict) -> tuple:
+    step = flag["first_step"]
+    return -SEVERITIES.index(flag["severity"]), math.inf if step is None else step
+
+
+def _apply_layer_flags(order: List[Tuple[str, str]], tensors_of: List[List[dict]], thresholds: Thresholds) -> None:
+    """Adds `layer_flags`' flags (per TensorBoard run, its layers in order) to the tensors' entries and drops
+    the flags they replace; removes each entry's ``_facts``."""
+    by_run: Dict[str, List[int]] = {}
+    for position, (run, _) in enumerate(order):
+        by_run.setdefault(run, []).append(position)
+    for positions in by_run.values():
+        found = layer_flags([(order[p][1], [t.pop("_facts") for t in tensors_of[p]]) for p in positions], thresholds)
+        for (li, ti), names in found.dropped.items():
+            tensor = tensors_of[positions[li]][ti]
+            tensor["flags"] = [flag for flag in tensor["flags"] if flag["flag"] not in names]
+        for (li, ti), added in found.added.items():
+            tensor = tensors_of[positions[li]][ti]
+            tensor["flags"] = sorted(tensor["flags"] + [flag_json(flag) for flag in added], key=_flag_order)
 
 
 def weights_summary(layers: List[dict]) -> dict:

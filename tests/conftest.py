@@ -143,3 +143,13 @@ def demo_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("demo") / "logs"
     write_demo_logs(logdir)
     return logdir
+
+
+@pytest.fixture(scope="session")
+def failed_logdir(tmp_path_factory):
+    """The four failed Keras fits of `failed_fits` (diverged, frozen, logistic, deep_sigmoid), written once per session."""
+    from failed_fits import write_failed_fits
+
+    logdir = tmp_path_factory.mktemp("failed") / "logs"
+    write_failed_fits(logdir)
+    return logdir

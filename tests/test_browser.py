@@ -372,3 +372,25 @@ def test_readme_screenshot_of_the_demo(demo_logdir, tensorboard_process, browser
     README_SCREENSHOT.parent.mkdir(exist_ok=True)
     browser.save_screenshot(str(README_SCREENSHOT))
     screenshot(browser, "readme")
+
+
+def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, tensorboard_process, browser, screenshot):
+    tensorboard = tensorboard_process(failed_logdir)
+    tensorboard.wait_until(
+        lambda: tensorboard.get_json("/data/plugin/overfit/runs")[1] is not None
+        and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 4,
+        "the failed fits",
+    )
+    wait = _open_tab(browser, tensorboard.url)
+    _settled_rows(browser, 4)
+    _click(browser, "tr[data-run='logistic']")
+    remedy = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#remedy[data-remedy-for='underfitting']"))
+    assert "capacity" in _text(remedy[0])
+    marks = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='reduce-lr']"))
+    assert marks and "RLROP" in _text(browser.find_element(By.ID, "curve-chart"))
+    screenshot(browser, "underfitting_remedy_reduce_lr")
+    _click(browser, "tr[data-run='diverged']")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#remedy[data-remedy-for='diverged']"))
+    flag = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-flag='exploding']"))
+    assert "Remedy:" in flag[0].get_attribute("title")
+    screenshot(browser, "diverged_remedy")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tb_overfit_plugin import cli, params
+from tb_overfit_plugin import cli, params, vocabulary
 
 
 def _command(*args):
@@ -39,9 +39,11 @@ def test_table_rows_match_http_verdicts(demo_logdir, plugin_client):
     assert code == 0
     _, served = plugin_client(demo_logdir).get("runs")
     lines = out.splitlines()
+    table = lines[:lines.index("")] if "" in lines else lines  # the remedies follow the table, after a blank line
     assert lines[0].split()[:3] == ["run", "status", "monitor"]
+    assert "remedies:" in lines and "  overfitting: " + vocabulary.REMEDIES["overfitting"] in lines
     for row in served["runs"]:
-        (line,) = [line for line in lines[1:] if line.split()[0] == row["run"]]
+        (line,) = [line for line in table[1:] if line.split()[0] == row["run"]]
         assert line.split()[1] == row["status"]
         assert f"epoch {row['best']['epoch']}" in line
         assert f"{row['best']['value']:.4g}" in line
@@ -210,7 +212,7 @@ def test_table_weights_column_is_the_weights_summary(demo_logdir, plugin_client)
     code, out = _run_in_process(demo_logdir)
     assert code == 0 and out.splitlines()[0].split()[-1] == "weights"
     for name, weights in summary["weights"].items():
-        (line,) = [line for line in out.splitlines()[1:] if line.split()[0] == name]
+        (line,) = [line for line in out.splitlines()[1:] if line.split()[:1] == [name]]
         expected = weights["worst_flag"]["flag"] if weights["worst_flag"] else f"ok ({weights['layers']} layers)"
         assert line.endswith(expected if weights["worst_flag"] is None else
                              f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)")
@@ -297,7 +299,8 @@ def test_number_errors_through_the_console_script(demo_logdir):
     code, out, _ = _command(demo_logdir, "--patience=+3", "--min-delta=1e-3", "--json")
     assert code == 0 and json.loads(out)["params"] == {
         "metric": None, "mode": None, "patience": 3, "min_delta": 0.001, "smoothing": 0.0, "tolerance": 0.1,
-            "train_split": [], "validation_split": [], "pair": None}
+            "train_split": [], "validation_split": [], "pair": None,
+        "lr_factor": 0.1, "lr_patience": 10, "lr_min_delta": 1e-4, "lr_cooldown": 0, "min_lr": 0.0}
 
 
 def test_long_input_is_quoted_shortly(demo_logdir, capsys):

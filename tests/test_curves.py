@@ -639,6 +639,7 @@ STATUS_EXAMPLES = {
     "not_learning": dict(train=np.full(30, 2.3), validation=np.full(30, 2.31)),
     "improving": dict(train=FALLING_TRAIN_LOSS, validation=1.0 - EPOCHS_30 / 60),
     "plateau": dict(train=FALLING_TRAIN_LOSS[:15], validation=PLATEAU_LOSS),
+    "underfitting": dict(train=0.6 + 0.4 * np.exp(-EPOCHS_30 / 2.0), validation=0.61 + 0.4 * np.exp(-EPOCHS_30 / 2.0)),
 }
 
 

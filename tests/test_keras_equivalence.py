@@ -30,7 +30,9 @@ from hypothesis import strategies as st  # noqa: E402
 from tb_overfit_plugin.analysis.direction import is_improvement  # noqa: E402
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: E402
     EarlyStoppingOutcome,
+    ReduceLROutcome,
     early_stopping,
+    reduce_lr_on_plateau,
     save_best_only_indices,
 )
 
@@ -158,3 +160,40 @@ def test_keras_compares_in_float32():
     # Why `is_improvement` casts to float32: this difference is lost in Keras.
     assert not bool(keras.ops.less(0.1, 0.1 + 1e-12))
     assert not is_improvement(0.1, 0.1 + 1e-12, "min")
+
+
+class FakeOptimizerModel(FakeModel):
+    """What ReduceLROnPlateau touches: a model with a real Keras optimizer (its learning rate a float32 variable)."""
+
+    def __init__(self, learning_rate):
+        super().__init__()
+        self.optimizer = keras.optimizers.SGD(learning_rate=learning_rate)
+
+
+def keras_reduce_lr(values, mode, initial_lr, factor, patience, min_delta, cooldown, min_lr) -> ReduceLROutcome:
+    """Runs the real ReduceLROnPlateau epoch by epoch; a cut is an epoch after which the rate fell."""
+    callback = keras.callbacks.ReduceLROnPlateau(monitor=MONITOR, mode=mode, factor=factor, patience=patience,
+                                                 min_delta=min_delta, cooldown=cooldown, min_lr=min_lr)
+    model = FakeOptimizerModel(initial_lr)
+    callback.set_model(model)
+    callback.on_train_begin()
+    cuts, rates = [], []
+    for epoch, value in enumerate(values):
+        before = float(model.optimizer.learning_rate)
+        callback.on_epoch_end(epoch, {MONITOR: value})
+        after = float(model.optimizer.learning_rate)
+        if after != before:
+            cuts.append(epoch)
+            rates.append(after)
+    return ReduceLROutcome(tuple(cuts), tuple(rates))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(values=values_strategy, mode=modes, patience=st.integers(min_value=0, max_value=4),
+       min_delta=min_deltas, factor=st.sampled_from([0.1, 0.5, 0.2, 0.0]),
+       cooldown=st.integers(min_value=0, max_value=3), min_lr=st.sampled_from([0.0, 1e-3, 0.05, 0.3]),
+       initial_lr=st.sampled_from([1.0, 0.1, 3e-4, 0.01]))
+def test_reduce_lr_on_plateau_matches_keras(values, mode, patience, min_delta, factor, cooldown, min_lr, initial_lr):
+    arguments = dict(initial_lr=initial_lr, factor=factor, patience=patience, min_delta=min_delta,
+                     cooldown=cooldown, min_lr=min_lr)
+    assert reduce_lr_on_plateau(values, mode, **arguments) == keras_reduce_lr(values, mode, **arguments)

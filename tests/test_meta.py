@@ -65,9 +65,10 @@ def test_flags_and_severities_are_the_weight_analysis_ones(meta):
 def test_params_are_the_curve_parameters_with_the_parsers_defaults(meta):
     named = ("metric", "mode") + tuple(spec["name"] for spec in meta["reading"]["params"])
     numeric = [f.name for f in dataclasses.fields(params.CurveParams) if f.name not in named]
-    assert [p["name"] for p in meta["params"]] == numeric
+    assert [p["name"] for p in meta["params"] + meta["reduce_lr_params"]] == numeric
     parsed = params.parse_curve_params({})
-    assert {p["name"]: p["default"] for p in meta["params"]} == {name: getattr(parsed, name) for name in numeric}
+    assert {p["name"]: p["default"] for p in meta["params"] + meta["reduce_lr_params"]} == {
+        name: getattr(parsed, name) for name in numeric}
     by_name = {p["name"]: p for p in meta["params"]}
     assert by_name["patience"]["integer"] and not by_name["smoothing"]["integer"]
     assert (by_name["smoothing"]["min"], by_name["smoothing"]["max"], by_name["smoothing"]["max_inclusive"]) == (0, 1, False)

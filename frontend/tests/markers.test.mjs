@@ -18,6 +18,7 @@ const CURVES = {
     save_best_steps: [0, 1, 3],
     diverged_step: 9,
     last_step: 9,
+    reduce_lr: { factor: 0.5, patience: 2, initial_lr_logged: true, cuts: [{ step: 8, epoch: 9, lr: 0.0005 }] },
   },
 };
 const RULES = [{ rule: "GL", parameter: 5, label: "GL_5", applicable: true, stop_step: 6, stop_epoch: 7 }];
@@ -36,9 +37,11 @@ test("markerSpecs: one spec per marker, in the table's order (legend and tooltip
     ["checkpoint", 3, null],
     ["lr-drop", 4, "LR ↓"],
     ["lr-drop", 7, "LR ↓"],
+    ["reduce-lr", 8, "RLROP → 5e-4"],
     ["diverged", 9, "diverged at epoch 10"],
   ]);
-  assert.deepEqual(MARKERS.map((row) => row.name), ["best", "onset", "stop", "rule", "checkpoint", "lr-drop", "diverged"]);
+  assert.deepEqual(MARKERS.map((row) => row.name),
+    ["best", "onset", "stop", "rule", "checkpoint", "lr-drop", "reduce-lr", "diverged"]);
 });
 
 test("markerSpecs: classes, titles, tooltip notes and layers come from the table", () => {
@@ -51,6 +54,9 @@ test("markerSpecs: classes, titles, tooltip notes and layers come from the table
   assert.equal(by("checkpoint").title, "ModelCheckpoint(save_best_only=True) saves at epoch 1");
   assert.equal(by("lr-drop").title, "learning rate dropped at epoch 5");
   assert.equal(by("lr-drop").labelDy > 0, true, "the LR label sits below its triangle");
+  assert.equal(by("reduce-lr").title,
+    "ReduceLROnPlateau(factor=0.5, patience=2) would cut the learning rate to 5e-4 after epoch 9");
+  assert.equal(by("reduce-lr").line, "rlrop-line");
   assert.equal(by("stop").title, by("stop").text, "a label is its own title unless the row names one");
   assert.deepEqual(specs.filter((m) => m.step === 5).map((m) => m.note), ["overfitting starts", "EarlyStopping stops"]);
   assert.equal(by("diverged").note, null, "divergence has no tooltip note (the status says it)");

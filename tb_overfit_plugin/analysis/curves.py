@@ -45,11 +45,14 @@ from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: 
     metric_mode,
 )
 from tb_overfit_plugin.analysis.climb import judged_onset
-from tb_overfit_plugin.analysis.divergence import first_divergence
+from tb_overfit_plugin.analysis.divergence import Divergence, first_divergence
+from tb_overfit_plugin.analysis.failure_modes import FIRST_EPOCH_FACTOR, Failures, failures_of
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
     early_stopping,
+    ReduceLROutcome,
     learning_rate_drops,
+    reduce_lr_on_plateau,
     save_best_only_indices,
 )
 from tb_overfit_plugin.analysis.onset import (
@@ -60,6 +63,7 @@ from tb_overfit_plugin.analysis.onset import (
 )
 from tb_overfit_plugin.analysis.smoothing import check_smoothing, smooth_ema
 from tb_overfit_plugin.analysis.sorted_curve import NO_CURVE, Curve, read_curve, value_at_or_before
+from tb_overfit_plugin.analysis.wording import fmt
 from tb_overfit_plugin.analysis.status import EXPLAIN, STATUSES, EpochOf, Evidence, status_of  # noqa: F401
 
 
@@ -206,6 +210,25 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
     )
 
 
+def _divergence(train: Optional[Curve], validation: Optional[Curve], mode: str, name: str,
+                failures: Failures, explosions: bool = True) -> Optional[Divergence]:
+    """`first_divergence`, else the loss that exploded in the first epoch (`failure_modes.first_epoch_divergence`).
+
+    `explosions` False (a reinforcement-learning reward): only non-finite values count, no blow-up.
+    """
+    found = first_divergence(train, validation, mode, name, explosions=explosions)
+    blowup = failures.first_epoch if explosions else None
+    if blowup is None or (found is not None and found.step <= blowup.step):
+        return found
+    since = blowup.since
+    return Divergence(blowup.step, (
+        f"training {name} was {fmt(blowup.first)} in the first epoch, "
+        f"{'' if blowup.epochs == 1 else f'the first {blowup.epochs} epochs were '}more than "
+        f"{FIRST_EPOCH_FACTOR:g}x the median of the later values ({fmt(blowup.later_median)}), and has been "
+        f"flat within its noise ever since ({fmt(since.reference)} → {fmt(since.end)}): the loss exploded in "
+        f"the first epoch and training is stuck"))
+
+
 def analyze_metric(
     train_steps: Optional[ArrayLike],
     train_values: Optional[ArrayLike],
@@ -324,6 +347,8 @@ def analyze_metric(
     if validation is not None:
         onset = judged_onset(validation.values, judged.validation, judged.train, mode, min_delta, tol, noise)
 
+    failures = failures_of(train, validation, judged.train, None if onset is None else onset.best_index,
+                           mode, patience)
     evidence = Evidence(
         name=name,
         mode=mode,
@@ -339,7 +364,8 @@ def analyze_metric(
         judged_train=judged.train,
         tolerance=tol,
         onset=onset,
-        divergence=first_divergence(train, validation, mode, name, explosions=not reinforcement),
+        divergence=_divergence(train, validation, mode, name, failures, explosions=not reinforcement),
+        failures=failures,
     )
     return _analysis(evidence, judged, min_delta, smoothed_train, smoothed_validation, reinforcement)
 

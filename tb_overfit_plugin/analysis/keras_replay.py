@@ -101,3 +101,53 @@ def learning_rate_drops(lr_values: ArrayLike, rtol: float = LR_DROP_RTOL) -> np.
     lr = np.asarray(lr_values, dtype=np.float64)
     return np.flatnonzero(lr[1:] < lr[:-1] * (1.0 - rtol)) + 1
 
+
+
+@dataclasses.dataclass(frozen=True)
+class ReduceLROutcome:
+    """What ``keras.callbacks.ReduceLROnPlateau`` would have done: the positions (Keras epochs) at which
+    it cut the learning rate, and the rate after each cut (float32, as the optimizer holds it)."""
+
+    cut_indices: tuple
+    learning_rates: tuple
+
+
+def reduce_lr_on_plateau(values: ArrayLike, mode: str, initial_lr: float = 1.0, factor: float = 0.1,
+                         patience: int = 10, min_delta: float = 1e-4, cooldown: int = 0,
+                         min_lr: float = 0.0) -> ReduceLROutcome:
+    """Replays ``ReduceLROnPlateau(factor, patience, min_delta, cooldown, min_lr, mode)`` (Keras 3).
+
+    With ``improved`` the Keras improvements (`keras_improvements`: its running best is
+    updated on every improvement, in cooldown or not), after each epoch ``i``::
+
+        if cooldown_counter > 0: cooldown_counter -= 1; wait = 0
+        if improved[i]: wait = 0
+        elif cooldown_counter == 0:
+            wait += 1
+            if wait >= patience and lr > float32(min_lr):
+                lr = float32(max(lr * factor, min_lr)); cut at i; cooldown_counter = cooldown; wait = 0
+
+    ``lr`` starts at ``float32(initial_lr)``: the optimizer keeps it in a float32 variable.
+    """
+    if not 0 <= factor < 1:
+        raise ValueError(f"factor must be in [0, 1), got {factor!r}")
+    improved = keras_improvements(values, mode, min_delta).tolist()
+    lr, floor = float(np.float32(initial_lr)), float(np.float32(min_lr))
+    cooldown_counter = wait = 0
+    cuts, rates = [], []
+    for index, better in enumerate(improved):
+        if cooldown_counter > 0:
+            cooldown_counter -= 1
+            wait = 0
+        if better:
+            wait = 0
+            continue
+        if cooldown_counter > 0:
+            continue
+        wait += 1
+        if wait >= patience and lr > floor:
+            lr = float(np.float32(max(lr * factor, min_lr)))
+            cuts.append(index)
+            rates.append(lr)
+            cooldown_counter, wait = cooldown, 0
+    return ReduceLROutcome(tuple(cuts), tuple(rates))

@@ -15,6 +15,7 @@ import numpy as np
 from tb_overfit_plugin.analysis.climb import Climb
 from tb_overfit_plugin.analysis.direction import worsening
 from tb_overfit_plugin.analysis.divergence import Divergence
+from tb_overfit_plugin.analysis.failure_modes import NO_FAILURES, Failures
 from tb_overfit_plugin.analysis.onset import Onset
 from tb_overfit_plugin.analysis.sorted_curve import Curve
 from tb_overfit_plugin.analysis.wording import fmt, plural
@@ -28,6 +29,7 @@ STATUSES = (
     "overfitting",
     "worsening",
     "not_learning",
+    "underfitting",
     "improving",
     "plateau",
 )
@@ -78,6 +80,7 @@ class Evidence:
     tolerance: float
     onset: Optional[Onset]
     divergence: Optional[Divergence]
+    failures: Failures = NO_FAILURES  # the named failures (`failure_modes`), see `failure_status`
 
     def where(self, step: int) -> str:
         """"epoch 8" (Keras), "epoch 2, step 1500" (an epoch series), else "step 70"."""
@@ -106,13 +109,23 @@ def status_of(evidence: Evidence) -> str:
     if evidence.validation is None:
         return "no_validation"
     if evidence.onset is not None:
-        return "overfitting" if evidence.train is not None else "worsening"
+        return "overfitting" if evidence.train is not None and evidence.failures.train_stuck is None else "worsening"
     logged = [curve for curve in (evidence.train, evidence.validation) if curve is not None]
     if all(_barely_learnt(curve, evidence.mode) for curve in logged):
         return "not_learning"
+    named = failure_status(evidence)
+    if named is not None:
+        return named
     if evidence.points_since_best() < max(MIN_IMPROVING_WINDOW, evidence.patience):
         return "improving"
     return "plateau"
+
+
+def failure_status(evidence: Evidence) -> Optional[str]:
+    """The named failure that decides the status once no onset is found and the model learnt
+    something: ``underfitting`` (`failure_modes.underfitting`), else None. (Divergence in the
+    first epoch is `evidence.divergence`; a stuck train curve turns an onset into ``worsening``.)"""
+    return "underfitting" if evidence.failures.underfit is not None else None
 
 
 def _explain_too_short(e: Evidence) -> str:
@@ -165,11 +178,33 @@ def _explain_overfitting(e: Evidence) -> str:
 
 
 def _explain_worsening(e: Evidence) -> str:
+    if e.train is not None:
+        return _explain_stuck_worsening(e)
     # Overfitting is validation worsening while the fit to the train data improves;
     # without a train curve only the first half is known.
     sentence = (_worse_since(e) + f"; no train {e.name} was logged, so only the worsening is known, "
                 f"not whether the train curve kept improving as in overfitting")
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def _explain_stuck_worsening(e: Evidence) -> str:
+    """Validation worse since its best over a train curve flat within its noise: not overfitting."""
+    flat = e.failures.train_stuck
+    sentence = (_worse_since(e) + f"; but training {e.name} has been flat within its noise since then, "
+                f"{plural(flat.window, 'evaluation')} ({fmt(flat.reference)} → {fmt(flat.end)}, improving by "
+                f"{fmt(max(flat.gain, 0.0))}, no more than {fmt(flat.limit)}): training is stuck, "
+                f"which is not overfitting")
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _explain_underfitting(e: Evidence) -> str:
+    fit = e.failures.underfit
+    return (
+        f"Converged and underfitting: training {e.name} ({fmt(fit.train.end)}) and validation {e.name} "
+        f"({fmt(fit.validation.end)}) end within {fit.gap_fraction:.1%} of each other and both have been flat "
+        f"within their noise for the last {plural(fit.validation.window, 'evaluation')}: the model fits its "
+        f"training data no better than held-out data."
+    )
 
 
 def _explain_not_learning(e: Evidence) -> str:
@@ -209,6 +244,7 @@ EXPLAIN = {
     "overfitting": _explain_overfitting,
     "worsening": _explain_worsening,
     "not_learning": _explain_not_learning,
+    "underfitting": _explain_underfitting,
     "improving": _explain_improving,
     "plateau": _explain_plateau,
 }

@@ -83,7 +83,11 @@ def batch_of(items, thresholds, shape: bool = True) -> Batch:
     start = np.cumsum(size) - size
     flat = flatten_series([item[0].buckets for item in items])
     stats = flat_stats(flat, thresholds.near_zero, shape)
-    stats["movement"] = step_movement(stats, wasserstein_consecutive(flat), start[size > 0])
+    distance = wasserstein_consecutive(flat)
+    stats["movement"] = step_movement(stats, distance, start[size > 0])
+    stats["distance"] = np.full(flat.rows, np.nan)  # W1 to the previous row of the same series, weight units
+    stats["distance"][1:] = distance[:max(flat.rows - 1, 0)]
+    stats["distance"][start[size > 0]] = np.nan
     steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
     return Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
 

@@ -20,6 +20,8 @@ FLAG_SEVERITIES = {
     "exploding": "error",
     "collapsing": "warning",
     "unchanged": "warning",
+    "frozen": "warning",  # the layer rules (`layer_flags`) from here on
+    "vanishing_gradients": "warning",
 }
 
 # unchanged needs this many steps: two histograms can be equal by chance of logging
@@ -98,6 +100,14 @@ class Thresholds:
         "epoch of movement: healthy demo biases then grow 1.2-9x in std and up to 16x in "
         "max|value| (constant-initialised output biases 55-100x). With the floor a bias must "
         f"exceed {EXPLODE_FACTOR:g} x {EXPLODE_MIN_SCALE_BIAS:g} = {EXPLODE_FACTOR * EXPLODE_MIN_SCALE_BIAS:g}.",
+    )
+    init_explode_factor: float = _doc(
+        10.0,
+        "exploding at the first histogram: a kernel whose first std exceeds this factor x the largest "
+        "standard initial scale for its shape (Glorot sqrt(2/(fan_in+fan_out)), He sqrt(2/fan_in), LeCun "
+        "sqrt(1/fan_in); fan_in = kernel count / bias count) exploded before anything was logged. Keras' "
+        "default Glorot kernels start at 0.3-1x the He scale; SGD at learning rate 3 left a 20-input kernel "
+        "at 100x+ after one epoch.",
     )
     collapse_factor: float = _doc(
         0.1,
