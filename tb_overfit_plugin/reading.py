@@ -27,6 +27,7 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin import collector
+from tb_overfit_plugin import run_names
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.provider_series import histogram_series, scalar_series, series_nbytes
 from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
@@ -132,7 +133,7 @@ class SeriesReader:
 
     def __init__(self, data_provider: provider_lib.DataProvider, *, listing_max_age: float = 0.0,
                  cache_bytes: Optional[int] = None):
-        self._provider = data_provider
+        self._provider = run_names.SlashedRuns(data_provider)  # run names with "/" from here on
         self._listing_max_age = listing_max_age
         self._cache_bytes = SERIES_CACHE_BYTES if cache_bytes is None else cache_bytes
         self._lock = threading.Lock()
