@@ -286,13 +286,25 @@ class SeriesReader:
     # -- reads -----------------------------------------------------------------
 
     def _read_everything(self, ctx, experiment_id: str, plugin_name: str) -> SeriesSet:
-        """One unfiltered read; the versions are those of the points read."""
+        """One unfiltered read; the versions are those of the points read.
+
+        An answer too large for the channel (TensorBoard's refuses over 256 MiB)
+        is read again as `_series` reads: listed first, then in batches.
+        """
         _, read_name, to_series = _KINDS[plugin_name]
         with collector.paused():
-            data = getattr(self._provider, read_name)(
-                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
-                run_tag_filter=provider_lib.RunTagFilter(),  # everything
-            )
+            try:
+                data = getattr(self._provider, read_name)(
+                    ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+                    run_tag_filter=provider_lib.RunTagFilter(),  # everything
+                )
+            except Exception as error:
+                if not _too_large(error):
+                    raise
+                data = None
+        if data is None:
+            return self._series(ctx, experiment_id, plugin_name, runs=None)
+        with collector.paused():
             series = {
                 (run, tag): to_series(datums)
                 for run, tags in data.items()
