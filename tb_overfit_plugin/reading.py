@@ -139,7 +139,6 @@ class SeriesReader:
         self._lock = threading.Lock()
         # (experiment_id, plugin_name) -> _Entry, least recently used first.
         self._entries: "collections.OrderedDict[tuple, _Entry]" = collections.OrderedDict()
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-read")
         # experiment_id -> (listed_at, hyper-parameters by TensorBoard run), least recently used first.
         self._sessions: "collections.OrderedDict[str, tuple]" = collections.OrderedDict()
 
@@ -229,11 +228,14 @@ class SeriesReader:
     def runs_inputs(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing, Dict[str, dict]]:
         """`scalars(...)`, `listing(..., HISTOGRAMS_PLUGIN)` and `sessions(...)`: what `/runs` needs.
 
-        The histogram listing and the sessions are asked for while the scalars are read.
+        The histogram listing and the sessions are asked for while the scalars
+        are read, on two threads of this call's own (a request never waits for
+        another's, and none outlives the call).
         """
-        listing = self._pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
-        sessions = self._pool.submit(self.sessions, ctx, experiment_id)
-        return self.scalars(ctx, experiment_id), listing.result(), sessions.result()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-list") as pool:
+            listing = pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
+            sessions = pool.submit(self.sessions, ctx, experiment_id)
+            return self.scalars(ctx, experiment_id), listing.result(), sessions.result()
 
     def cached_bytes(self, experiment_id: Optional[str] = None) -> int:
         """Bytes of cached series, of one experiment or of all."""

@@ -43,3 +43,81 @@ def test_a_cold_read_larger_than_the_channel_allows_is_read_in_batches(wide_logd
         scalars = reading.SeriesReader(loaded.provider).scalars(CTX, "")
     assert sorted(scalars.by_run) == [f"run{run:02d}" for run in range(RUNS)]
     assert all(len(series.steps) == POINTS for tags in scalars.by_run.values() for series in tags.values())
+
+
+class _Stalled(data_provider_pb2_grpc.TensorBoardDataProviderServicer):
+    """A data server that answers every listing and read after `delay` seconds, or with the status `code`."""
+
+    def __init__(self, delay=0.0, code=None):
+        self.delay, self.code = delay, code
+
+    def _answer(self, context, answer):
+        time.sleep(self.delay)
+        if self.code is not None:
+            context.abort(self.code, "experiment 'x' not found")
+        return answer
+
+    def ListScalars(self, request, context):
+        return self._answer(context, data_provider_pb2.ListScalarsResponse())
+
+    def ListTensors(self, request, context):
+        return self._answer(context, data_provider_pb2.ListTensorsResponse())
+
+    def ReadScalars(self, request, context):
+        return self._answer(context, data_provider_pb2.ReadScalarsResponse())
+
+
+@pytest.fixture
+def grpc_server():
+    """`grpc_server(servicer)` -> (address, stub) of a real gRPC server on localhost, stopped after the test."""
+    started = []
+
+    def start(servicer):
+        server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=4))
+        data_provider_pb2_grpc.add_TensorBoardDataProviderServicer_to_server(servicer, server)
+        port = server.add_insecure_port("localhost:0")
+        server.start()
+        channel = grpc.insecure_channel(f"localhost:{port}")
+        started.append((server, channel))
+        return f"localhost:{port}", data_provider_pb2_grpc.TensorBoardDataProviderStub(channel)
+
+    yield start
+    for server, channel in started:
+        channel.close()
+        server.stop(grace=None)
+
+
+@pytest.mark.parametrize("call", ["read_scalars", "list_versions", "list_tensors"])
+def test_every_call_to_a_stalled_data_server_has_a_deadline(grpc_server, call):
+    """Reads, our listings and TensorBoard's own `list_tensors` (sessions) all give up after the deadline."""
+    provider = fast_provider.FastProvider(*grpc_server(_Stalled(delay=3.0)), timeout=0.3)
+    request = {"read_scalars": dict(downsample=10), "list_versions": dict(tensors=False), "list_tensors": {}}[call]
+    began = time.monotonic()
+    with pytest.raises(grpc.RpcError) as stalled:
+        getattr(provider, call)(CTX, experiment_id="", plugin_name="scalars", **request)
+    assert stalled.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert time.monotonic() - began < 2.0
+
+
+def test_not_found_from_the_data_server_is_a_404_as_in_tensorboard(grpc_server):
+    from tensorboard.backend import application
+    from tensorboard.data import grpc_provider
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test as werkzeug_test
+    from werkzeug import wrappers
+
+    from tb_overfit_plugin.plugin import OverfitPlugin
+
+    provider = grpc_provider.GrpcDataProvider(*grpc_server(_Stalled(code=grpc.StatusCode.NOT_FOUND)))
+    plugin = OverfitPlugin(base_plugin.TBContext(data_provider=provider, logdir=""))
+    client = werkzeug_test.Client(application.TensorBoardWSGI([plugin], data_provider=provider), wrappers.Response)
+    for route in ("runs", "curves?run=a", "stopping?run=a", "weights_summary"):
+        response = client.get(f"/data/plugin/overfit/{route}")
+        assert (route, response.status_code) == (route, 404)
+        assert "not found" in response.get_json()["error"]
+
+
+def test_no_reading_thread_outlives_the_call(wide_logdir):
+    with data_server.loaded(str(wide_logdir), histograms=False) as loaded:
+        reading.SeriesReader(loaded.provider).runs_inputs(CTX, "")
+    assert [t.name for t in threading.enumerate() if t.name.startswith("overfit")] == []
