@@ -46,9 +46,10 @@ SESSION_EXPERIMENTS = 64
 """Experiments whose hyper-parameter sessions are kept (a few kB each)."""
 _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
 
-# Ask for every point the provider holds; the provider's own retention
+# Ask for every point the provider holds, however long the series: the largest
+# `num_points` the protocol holds (int64). The provider's own retention
 # (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
-_ALL_POINTS = 1_000_000
+EVERY_POINT = 2**63 - 1
 
 
 def _too_large(error: Exception) -> bool:
@@ -297,7 +298,7 @@ class SeriesReader:
         with collector.paused():
             try:
                 data = getattr(self._provider, read_name)(
-                    ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+                    ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
                     run_tag_filter=provider_lib.RunTagFilter(),  # everything
                 )
             except Exception as error:
@@ -377,7 +378,7 @@ class SeriesReader:
         start = getattr(self._provider, "start_" + _KINDS[plugin_name][1], None)
         if start is None or not keys:
             return None
-        return start(ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+        return start(ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
                      run_tag_filter=_filter(keys))
 
     def _read_batch(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
@@ -389,7 +390,7 @@ class SeriesReader:
             return {}
         try:
             data = started() if started is not None else getattr(self._provider, read_name)(
-                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
                 run_tag_filter=_filter(keys))
         except Exception as error:
             if len(keys) < 2 or not _too_large(error):

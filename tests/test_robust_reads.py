@@ -121,3 +121,30 @@ def test_no_reading_thread_outlives_the_call(wide_logdir):
     with data_server.loaded(str(wide_logdir), histograms=False) as loaded:
         reading.SeriesReader(loaded.provider).runs_inputs(CTX, "")
     assert [t.name for t in threading.enumerate() if t.name.startswith("overfit")] == []
+
+
+class _Recording:
+    """A data provider that records the `downsample` of every read, then reads from the real one."""
+
+    def __init__(self, provider):
+        self.provider, self.asked = provider, []
+
+    def list_scalars(self, ctx, **request):
+        return self.provider.list_scalars(ctx, **request)
+
+    def read_scalars(self, ctx, **request):
+        self.asked.append(request["downsample"])
+        return self.provider.read_scalars(ctx, **request)
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_no_series_is_cut_at_any_length(wide_logdir, warm):
+    """Every read asks for as many points as the protocol can name, so no series is cut short silently."""
+    from tb_overfit_plugin.logdir import local_data_provider
+
+    recording = _Recording(local_data_provider(str(wide_logdir)))
+    reader = reading.SeriesReader(recording)
+    if warm:
+        reader.listing(CTX, "", reading.SCALARS_PLUGIN)  # a listing first: batched reads
+    assert len(reader.scalars(CTX, "").by_run) == RUNS
+    assert recording.asked and all(asked == 2**63 - 1 for asked in recording.asked)
