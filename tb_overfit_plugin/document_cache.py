@@ -21,8 +21,6 @@ import os
 import threading
 from typing import Callable, Hashable, Tuple
 
-from tb_overfit_plugin import collector
-
 DOCUMENT_CACHE_BYTES = 64 * 2**20
 _GZIP_LEVEL = 3  # as TensorBoard's own http_util.Respond
 
@@ -58,8 +56,7 @@ class DocumentCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        with collector.paused():  # building allocates much and makes no cycles (see `collector`)
-            item = (entity_tag(key), encode(build()))
+        item = (entity_tag(key), encode(build()))
         with self._lock:
             if key not in self._items:
                 self._items[key] = item

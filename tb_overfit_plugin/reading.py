@@ -26,7 +26,6 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from tensorboard.data import provider as provider_lib
 
-from tb_overfit_plugin import collector
 from tb_overfit_plugin import run_names
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.provider_series import histogram_series, scalar_series, series_nbytes
@@ -295,26 +294,19 @@ class SeriesReader:
         is read again as `_series` reads: listed first, then in batches.
         """
         _, read_name, to_series = _KINDS[plugin_name]
-        with collector.paused():
-            try:
-                data = getattr(self._provider, read_name)(
-                    ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
-                    run_tag_filter=provider_lib.RunTagFilter(),  # everything
-                )
-            except Exception as error:
-                if not _too_large(error):
-                    raise
-                data = None
+        try:
+            data = getattr(self._provider, read_name)(
+                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
+                run_tag_filter=provider_lib.RunTagFilter(),  # everything
+            )
+        except Exception as error:
+            if not _too_large(error):
+                raise
+            data = None
         if data is None:
             return self._series(ctx, experiment_id, plugin_name, runs=None)
-        with collector.paused():
-            series = {
-                (run, tag): to_series(datums)
-                for run, tags in data.items()
-                for tag, datums in tags.items()
-                if datums
-            }
-            del data
+        series = {(run, tag): to_series(datums) for run, tags in data.items() for tag, datums in tags.items() if datums}
+        del data
         listing = Listing(versions={key: version for key, (version, _) in series.items()},
                           experiment_id=experiment_id)
         self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic(), series=series)
@@ -368,8 +360,7 @@ class SeriesReader:
         for index, batch in enumerate(batches):
             following = batches[index + 1] if index + 1 < len(batches) else []
             started_next = self._start_read(ctx, experiment_id, plugin_name, following)
-            with collector.paused():
-                read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=started)
+            read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=started)
             started = started_next  # this batch's answer is let go
             yield read
 

@@ -6,6 +6,7 @@ errors are the ones gRPC itself raises.
 """
 
 import concurrent.futures
+import gc
 import threading
 import time
 
@@ -16,7 +17,7 @@ from tensorboard import context as context_lib
 from tensorboard.data.proto import data_provider_pb2, data_provider_pb2_grpc
 
 import logwriters
-from tb_overfit_plugin import data_server, fast_provider, reading
+from tb_overfit_plugin import data_server, document_cache, fast_provider, reading
 
 CTX = context_lib.RequestContext()
 RUNS, POINTS = 12, 1000
@@ -127,13 +128,14 @@ class _Recording:
     """A data provider that records the `downsample` of every read, then reads from the real one."""
 
     def __init__(self, provider):
-        self.provider, self.asked = provider, []
+        self.provider, self.asked, self.collecting = provider, [], []
 
     def list_scalars(self, ctx, **request):
         return self.provider.list_scalars(ctx, **request)
 
     def read_scalars(self, ctx, **request):
         self.asked.append(request["downsample"])
+        self.collecting.append(gc.isenabled())
         return self.provider.read_scalars(ctx, **request)
 
 
@@ -148,3 +150,14 @@ def test_no_series_is_cut_at_any_length(wide_logdir, warm):
         reader.listing(CTX, "", reading.SCALARS_PLUGIN)  # a listing first: batched reads
     assert len(reader.scalars(CTX, "").by_run) == RUNS
     assert recording.asked and all(asked == 2**63 - 1 for asked in recording.asked)
+
+
+def test_the_hosts_garbage_collector_is_never_switched_off(wide_logdir):
+    """TensorBoard's process and its other plugins keep their collector while the plugin reads and builds."""
+    from tb_overfit_plugin.logdir import local_data_provider
+
+    recording = _Recording(local_data_provider(str(wide_logdir)))
+    reading.SeriesReader(recording).scalars(CTX, "")
+    seen = []
+    document_cache.DocumentCache().get(("key",), lambda: seen.append(gc.isenabled()) or {"runs": []})
+    assert recording.collecting == [True] and seen == [True]
