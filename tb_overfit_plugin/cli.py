@@ -270,7 +270,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
     # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
-    cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
+    cache = analysis_cache.AnalysisCache(default_verdict_bytes=0, other_verdict_bytes=0, weight_analysis_bytes=0)
     with _opened(args.logdir, args.load_fast, histograms=weight_column or need_weights,
                  timeout=args.timeout) as data:
         try:
