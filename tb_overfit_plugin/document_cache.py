@@ -8,12 +8,15 @@ with it is a hash of the key, so a client holding that tag gets
 `304 Not Modified` instead of the body.
 
 The cache holds at most `DOCUMENT_CACHE_BYTES` of compressed documents, the
-least recently used dropped first.
+least recently used dropped first. Builds are single-flight: requests for a
+key being built (N tabs polling the same changed data) wait for that build
+instead of building it again.
 """
 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import gzip
 import hashlib
 import json
@@ -49,22 +52,41 @@ class DocumentCache:
         self._items: "collections.OrderedDict[Hashable, Document]" = collections.OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._building: dict = {}  # key -> Future of the build under way
 
     def get(self, key: Hashable, build: Callable[[], dict]) -> Document:
-        """The cached (tag, bytes) for `key`, or `build()` encoded and cached."""
+        """The cached (tag, bytes) for `key`, else that of the build of `key` under way, else `build()` encoded.
+
+        Raises:
+          whatever the build of `key` raised (the waiting requests' too).
+        """
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        item = (entity_tag(key), encode(build()))
+            flight = self._building.get(key)
+            ours = flight is None
+            if ours:
+                flight = self._building[key] = concurrent.futures.Future()
+        return self._built(key, build, flight) if ours else flight.result()
+
+    def _built(self, key: Hashable, build: Callable[[], dict], flight: concurrent.futures.Future) -> Document:
+        """Builds `key`'s document, caches it, and hands it to every request waiting on `flight`."""
+        try:
+            item = (entity_tag(key), encode(build()))
+        except BaseException as error:
+            with self._lock:
+                del self._building[key]
+            flight.set_exception(error)
+            raise
         with self._lock:
-            if key not in self._items:
-                self._items[key] = item
-                self._bytes += len(item[1])
-            self._items.move_to_end(key)
+            del self._building[key]
+            self._items[key] = item
+            self._bytes += len(item[1])
             while self._bytes > self._capacity and len(self._items) > 1:
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._bytes -= len(dropped)
+        flight.set_result(item)
         return item
 
     @property

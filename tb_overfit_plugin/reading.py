@@ -189,13 +189,17 @@ class SeriesReader:
             self._store(experiment_id, HISTOGRAMS_PLUGIN, listing, series={**cached, **kept})
 
     def listing(self, ctx, experiment_id: str, plugin_name: str) -> Listing:
-        """The provider's listing of one kind of series (reused for `listing_max_age` seconds)."""
+        """The provider's listing of one kind of series (reused for `listing_max_age` seconds).
+
+        Listings are monotonic: one asked for before the listing cached
+        (a slower, older call) does not replace it, and the newer one is answered.
+        """
         entry = self._entry(experiment_id, plugin_name)
         if entry.listing is not None and time.monotonic() - entry.listed_at < self._listing_max_age:
             return entry.listing
+        asked_at = time.monotonic()
         listing = Listing(versions=self._list_versions(ctx, experiment_id, plugin_name), experiment_id=experiment_id)
-        self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic())
-        return listing
+        return self._store(experiment_id, plugin_name, listing, listed_at=asked_at)
 
     def _list_versions(self, ctx, experiment_id: str, plugin_name: str) -> Dict[RunTag, Version]:
         """(run, tag) -> (max_step, max_wall_time) from the provider's `list_*` (its `list_versions` if it has one)."""
@@ -259,8 +263,10 @@ class SeriesReader:
             return entry
 
     def _store(self, experiment_id: str, plugin_name: str, listing: Listing, listed_at: Optional[float] = None,
-               series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> None:
-        """Caches a listing and/or series (listed keys only), then evicts to stay within budget.
+               series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> Listing:
+        """Caches a listing and/or series (listed keys only), then evicts to stay within budget; returns the listing cached.
+
+        A listing asked for (`listed_at`) before the cached one was does not replace it.
 
         Least recently used entries go first; an entry over the whole budget by
         itself keeps its listing and drops its series.
@@ -272,7 +278,7 @@ class SeriesReader:
         with self._lock:
             entry = self._entries.setdefault(key, _Entry())
             self._entries.move_to_end(key)
-            if listed_at is not None:
+            if listed_at is not None and listed_at >= entry.listed_at:
                 entry.listing, entry.listed_at = listing, listed_at
             if series is not None:
                 entry.series, entry.series_bytes = series, series_bytes
@@ -284,6 +290,7 @@ class SeriesReader:
                 if total <= self._cache_bytes:
                     break
                 total -= self._entries.pop(other_key).nbytes
+            return entry.listing
 
     # -- reads -----------------------------------------------------------------
 
@@ -294,6 +301,7 @@ class SeriesReader:
         is read again as `_series` reads: listed first, then in batches.
         """
         _, read_name, to_series = _KINDS[plugin_name]
+        asked_at = time.monotonic()
         try:
             data = getattr(self._provider, read_name)(
                 ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
@@ -309,7 +317,7 @@ class SeriesReader:
         del data
         listing = Listing(versions={key: version for key, (version, _) in series.items()},
                           experiment_id=experiment_id)
-        self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic(), series=series)
+        self._store(experiment_id, plugin_name, listing, listed_at=asked_at, series=series)
         return self._series_set(listing, series, keys=listing.versions)
 
     def _series(self, ctx, experiment_id: str, plugin_name: str, runs: Optional[set]) -> SeriesSet:

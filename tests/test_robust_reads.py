@@ -161,3 +161,47 @@ def test_the_hosts_garbage_collector_is_never_switched_off(wide_logdir):
     seen = []
     document_cache.DocumentCache().get(("key",), lambda: seen.append(gc.isenabled()) or {"runs": []})
     assert recording.collecting == [True] and seen == [True]
+
+
+def test_concurrent_requests_for_one_document_build_it_once():
+    cache, builds = document_cache.DocumentCache(), []
+
+    def build():
+        builds.append(threading.get_ident())
+        time.sleep(0.3)
+        return {"runs": [1, 2, 3]}
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: cache.get(("runs", "v1"), build), range(4)))
+    assert len(builds) == 1 and len(set(answers)) == 1
+
+
+def test_a_slower_older_listing_does_not_replace_a_newer_one(tmp_path):
+    """Request A lists, B lists newer data and answers first; A's older listing must not be cached over B's."""
+    from tb_overfit_plugin.logdir import local_data_provider
+
+    logwriters.write_single_run(tmp_path, "run", {"loss": [3.0, 2.0, 1.0]})
+    provider = local_data_provider(str(tmp_path))
+    entered, release, calls = threading.Event(), threading.Event(), []
+
+    class Slow:
+        def list_scalars(self, ctx, **request):
+            answer = provider.list_scalars(ctx, **request)
+            calls.append(1)
+            if len(calls) == 1:  # the first call's answer arrives late
+                entered.set()
+                release.wait(10)
+            return answer
+
+    reader = reading.SeriesReader(Slow(), listing_max_age=60)
+    slow = threading.Thread(target=reader.listing, args=(CTX, "", reading.SCALARS_PLUGIN))
+    slow.start()
+    entered.wait(10)
+    logwriters.write_single_run(tmp_path, "run", {"loss": [0.5]}, steps=[3])  # the run gains an epoch
+    provider._multiplexer.AddRunsFromDirectory(str(tmp_path))
+    provider._multiplexer.Reload()
+    newer = reader.listing(CTX, "", reading.SCALARS_PLUGIN)
+    release.set()
+    slow.join(10)
+    assert newer.versions[("run", "loss")][0] == 3
+    assert reader.listing(CTX, "", reading.SCALARS_PLUGIN).versions[("run", "loss")][0] == 3
