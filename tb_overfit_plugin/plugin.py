@@ -50,8 +50,8 @@ def _json_route(route):
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
         try:
-            key, build = route(self, request)
-            tag, body = self._documents.get(key, build)
+            key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
+            tag, body = self._documents.get(key, build, *slot)
             if tag in request.if_none_match:
                 return _not_modified(tag)
             return http_util.Respond(request, body, _JSON, content_encoding="gzip",
@@ -175,7 +175,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         problems = self._problems(request)
         return ("runs", problems) + key, lambda: integrity.attach(
-            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions), problems)
+            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions),
+            problems), ("runs", key[0], curve_params)
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):
@@ -226,7 +227,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
             document = curve_documents.curves_document(self._analyses, scalars, histograms, run, curve_params)
             return self._with_warnings(problems, document, scalars, histograms)
 
-        return ("curves", run, curve_params, problems) + key, build
+        return ("curves", run, curve_params, problems) + key, build, ("curves", key[0], run, curve_params)
 
     @_json_route
     def weights_route(self, request: wrappers.Request):

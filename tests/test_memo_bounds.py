@@ -50,3 +50,13 @@ def test_deep_nbytes_counts_contents():
     small, large = {"values": [0.5] * 10}, {"values": [0.5] * 1000}
     assert analysis_cache.deep_nbytes(large) - analysis_cache.deep_nbytes(small) >= 990 * 8
     assert analysis_cache.deep_nbytes(np.zeros(1000)) >= 8000
+
+
+def test_a_documents_slot_keeps_its_latest_version_only():
+    from tb_overfit_plugin import document_cache
+
+    cache = document_cache.DocumentCache()
+    for version in range(5):
+        cache.get(("curves", "live", version), lambda: {"values": list(range(1000))}, slot=("curves", "live"))
+    latest = len(cache.get(("curves", "live", 4), dict)[1])
+    assert cache.nbytes == latest
