@@ -116,6 +116,7 @@ def _filter(keys: Iterable[RunTag]) -> provider_lib.RunTagFilter:
     return provider_lib.RunTagFilter(runs={run for run, _ in keys}, tags={tag for _, tag in keys})
 
 
+_EVERYTHING = provider_lib.RunTagFilter()
 _KINDS = {
     SCALARS_PLUGIN: ("list_scalars", "read_scalars", scalar_series),
     HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", histogram_series),
@@ -141,8 +142,6 @@ class SeriesReader:
         self._entries: "collections.OrderedDict[tuple, _Entry]" = collections.OrderedDict()
         # experiment_id -> (listed_at, hyper-parameters by TensorBoard run), least recently used first.
         self._sessions: "collections.OrderedDict[str, tuple]" = collections.OrderedDict()
-
-    # -- public ----------------------------------------------------------------
 
     def scalars(self, ctx, experiment_id: str) -> SeriesSet:
         """Every scalar series (`ScalarSeries`) of the experiment.
@@ -252,8 +251,6 @@ class SeriesReader:
         with self._lock:
             return list(dict.fromkeys(eid for eid, _ in self._entries))
 
-    # -- cache -----------------------------------------------------------------
-
     def _entry(self, experiment_id: str, plugin_name: str) -> _Entry:
         """The experiment's entry for `plugin_name`, marked as most recently used."""
         key = (experiment_id, plugin_name)
@@ -264,7 +261,7 @@ class SeriesReader:
 
     def _store(self, experiment_id: str, plugin_name: str, listing: Listing, listed_at: Optional[float] = None,
                series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> Listing:
-        """Caches a listing and/or series (listed keys only), then evicts to stay within budget; returns the listing cached.
+        """Caches a listing and/or series (listed keys only), evicts to stay within budget, returns the listing cached.
 
         A listing asked for (`listed_at`) before the cached one was does not replace it.
 
@@ -292,8 +289,6 @@ class SeriesReader:
                 total -= self._entries.pop(other_key).nbytes
             return entry.listing
 
-    # -- reads -----------------------------------------------------------------
-
     def _read_everything(self, ctx, experiment_id: str, plugin_name: str) -> SeriesSet:
         """One unfiltered read; the versions are those of the points read.
 
@@ -302,21 +297,16 @@ class SeriesReader:
         """
         _, read_name, to_series = _KINDS[plugin_name]
         asked_at = time.monotonic()
-        try:
-            data = getattr(self._provider, read_name)(
-                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
-                run_tag_filter=provider_lib.RunTagFilter(),  # everything
-            )
+        try:  # an empty filter: everything
+            data = getattr(self._provider, read_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
+                                                      downsample=EVERY_POINT, run_tag_filter=_EVERYTHING)
         except Exception as error:
             if not _too_large(error):
                 raise
-            data = None
-        if data is None:
             return self._series(ctx, experiment_id, plugin_name, runs=None)
         series = {(run, tag): to_series(datums) for run, tags in data.items() for tag, datums in tags.items() if datums}
         del data
-        listing = Listing(versions={key: version for key, (version, _) in series.items()},
-                          experiment_id=experiment_id)
+        listing = Listing(versions={key: version for key, (version, _) in series.items()}, experiment_id=experiment_id)
         self._store(experiment_id, plugin_name, listing, listed_at=asked_at, series=series)
         return self._series_set(listing, series, keys=listing.versions)
 
