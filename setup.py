@@ -14,8 +14,13 @@ setup(
     packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.frontend"],
     package_dir={"tb_overfit_plugin.frontend": "frontend"},
     package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css"]},
+    # TensorBoard and its data server are bounded to the newest versions tested: the plugin uses
+    # private parts of them (GrpcDataProvider's stub and address, the data server's flags and log lines).
     install_requires=[
-        "tensorboard>=2.12",
+        "tensorboard>=2.12,<2.22",
+        "tensorboard-data-server>=0.7,<0.8",
+        "grpcio>=1.48.2",
+        "protobuf>=3.19.6",
         "numpy>=1.22",
         "werkzeug>=2.2",
         # Linear-time matching for regular expressions from users (user_regex).

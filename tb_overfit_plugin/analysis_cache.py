@@ -1,71 +1,121 @@
-"""The memos of analyses that the documents share, bounded and keyed by data version.
+"""The memos of analyses that the documents share, bounded in bytes and keyed by data version.
 
 One `AnalysisCache` belongs to whoever builds documents (the plugin keeps one
 for the life of the server, the CLI one per invocation); the document
-builders take it as their first argument. Every key starts with the
-experiment id and holds the versions (max step and wall time) of the series
-the analysis read, so a request over hundreds of unchanged runs does no
-numeric work, a run that gains an epoch is analysed again, and two
-experiments never share an analysis. Each memo drops its least recently used
-entry beyond its size.
+builders take it as their first argument. An entry lives in a *slot* (the
+experiment id, the run and the parameters) and holds the *version* of the
+data it was computed from (the max step and wall time of the series the
+analysis read): a request over hundreds of unchanged runs does no numeric
+work, a run that gains an epoch is analysed again and its new entry
+replaces the superseded one (a polled live run holds one entry, not one per
+version), and two experiments never share an analysis.
+
+Each memo holds at most its budget of bytes (`deep_nbytes`, estimated),
+the least recently used entries dropped first. The verdicts of the default
+view (`params.CurveParams()`, what every tab opens on) have a memo of their
+own, so one user moving the patience control over a large sweep evicts
+only other parameter sets' verdicts.
 """
 
 from __future__ import annotations
 
 import collections
+import sys
 import threading
 from typing import Callable, Hashable
 
-# A curve verdict holds its series (tens of kB): a few parameter settings' worth of a sweep of hundreds of runs.
-CURVE_ANALYSES_KEPT = 2_000
+import numpy as np
+
+# A 1,000-point verdict with its series is about 140 kB; one without them (a /runs row) a few kB.
+DEFAULT_VERDICT_BYTES = 64 * 2**20  # the default view's verdicts: a few thousand runs' rows and curves
+OTHER_VERDICT_BYTES = 32 * 2**20  # every other parameter set's
 # A run's full weight analysis is megabytes, and the tab asks for one run at a time.
-WEIGHT_ANALYSES_KEPT = 8
+WEIGHT_ANALYSIS_BYTES = 64 * 2**20
 # A run's weight summary is a few hundred bytes: every run of many sweeps.
-WEIGHT_SUMMARIES_KEPT = 20_000
+WEIGHT_SUMMARY_BYTES = 16 * 2**20
 
 MISSING = object()
 
 
-class Memo:
-    """A small thread-safe LRU map from hashable keys to computed values."""
+def deep_nbytes(value) -> int:
+    """Bytes held by a JSON-like value: `sys.getsizeof` of each container and scalar, numpy arrays' `nbytes`."""
+    if isinstance(value, np.ndarray):
+        return sys.getsizeof(value) + value.nbytes
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        return size + sum(deep_nbytes(k) + deep_nbytes(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return size + sum(deep_nbytes(item) for item in value)
+    return size
 
-    def __init__(self, capacity: int):
-        self._capacity = capacity
-        self._items: "collections.OrderedDict[Hashable, object]" = collections.OrderedDict()
+
+class Memo:
+    """A thread-safe LRU map slot -> (version, value), one version per slot, at most `capacity_bytes`.
+
+    Args:
+      capacity_bytes: the budget; entries beyond it go, least recently used first.
+      size_of: the bytes an entry's value holds.
+    """
+
+    def __init__(self, capacity_bytes: int, size_of: Callable[[object], int] = deep_nbytes):
+        self._capacity, self._size_of = capacity_bytes, size_of
+        self._items: "collections.OrderedDict[Hashable, tuple]" = collections.OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def peek(self, key: Hashable):
-        """The value for `key`, or `MISSING`."""
+    def peek(self, slot: Hashable, version: Hashable = None):
+        """The value of `slot` at `version`, or `MISSING`."""
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return MISSING
+            item = self._items.get(slot)
+            if item is None or item[0] != version:
+                return MISSING
+            self._items.move_to_end(slot)
+            return item[1]
 
-    def get(self, key: Hashable, compute: Callable[[], object]):
-        """The value for `key`, computed by `compute()` (outside the lock) and kept when missing."""
-        value = self.peek(key)
+    def get(self, slot: Hashable, version: Hashable, compute: Callable[[], object]):
+        """The value of `slot` at `version`; else `compute()` (outside the lock), kept in place of older versions."""
+        value = self.peek(slot, version)
         if value is not MISSING:
             return value
         value = compute()
+        size = self._size_of(value)
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+            old = self._items.pop(slot, None)
+            self._bytes -= old[2] if old is not None else 0
+            self._items[slot] = (version, value, size)
+            self._bytes += size
+            while self._bytes > self._capacity and self._items:
+                self._bytes -= self._items.popitem(last=False)[1][2]
         return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return self._bytes
 
 
 class AnalysisCache:
-    """The three memos: curve verdicts, full weight analyses, weight summaries.
+    """The memos: curve verdicts (the default view's and the others'), full weight analyses, weight summaries.
 
     Args:
-      curve_analyses: verdicts kept (`curve_json.analysis_json` documents).
-      weight_analyses: full weight analyses kept (`weights.analyze_layers`).
-      weight_summaries: weight summaries kept (`weights.summarize_layers`).
+      default_verdict_bytes, other_verdict_bytes: budgets of the verdicts
+        (`curve_json.analysis_json` documents) of the default parameters and of any others.
+      weight_analysis_bytes: budget of full weight analyses (`weights.analyze_layers`).
+      weight_summary_bytes: budget of weight summaries (`weights.summarize_layers`).
     """
 
-    def __init__(self, curve_analyses: int = CURVE_ANALYSES_KEPT, weight_analyses: int = WEIGHT_ANALYSES_KEPT,
-                 weight_summaries: int = WEIGHT_SUMMARIES_KEPT):
-        self.curves = Memo(curve_analyses)
-        self.weights = Memo(weight_analyses)
-        self.weight_summaries = Memo(weight_summaries)
+    def __init__(self, default_verdict_bytes: int = DEFAULT_VERDICT_BYTES,
+                 other_verdict_bytes: int = OTHER_VERDICT_BYTES,
+                 weight_analysis_bytes: int = WEIGHT_ANALYSIS_BYTES, weight_summary_bytes: int = WEIGHT_SUMMARY_BYTES):
+        self.default_curves = Memo(default_verdict_bytes)
+        self.curves = Memo(other_verdict_bytes)
+        self.weights = Memo(weight_analysis_bytes)
+        self.weight_summaries = Memo(weight_summary_bytes)
+
+    def curve_memo(self, default_view: bool) -> Memo:
+        """The verdicts' memo: the default view's, or the other parameter sets'."""
+        return self.default_curves if default_view else self.curves

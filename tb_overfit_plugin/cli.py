@@ -84,12 +84,14 @@ def _progress_line(done: int, total: int, run: str) -> None:
 
 
 @contextlib.contextmanager
-def _opened(logdir: str, load_fast: str, histograms: bool) -> Iterator[logdir_lib.LogdirData]:
+def _opened(logdir: str, load_fast: str, histograms: bool,
+            timeout: Optional[float] = None) -> Iterator[logdir_lib.LogdirData]:
     """`logdir.open_logdir`, with a progress line on stderr when it is a terminal; nothing found: UsageError."""
     _check_local_logdir(logdir)
     progress = _progress_line if sys.stderr is not None and sys.stderr.isatty() else None
     try:
-        with logdir_lib.open_logdir(logdir, progress, load_fast=load_fast, histograms=histograms) as data:
+        with logdir_lib.open_logdir(logdir, progress, load_fast=load_fast, histograms=histograms,
+                                    timeout=timeout) as data:
             _check_found(logdir, data)
             yield data
     except logdir_lib.LoadError as error:  # raised by the loaders only
@@ -285,8 +287,9 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
     # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
-    cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
-    with _opened(args.logdir, args.load_fast, histograms=weight_column or need_weights) as data:
+    cache = analysis_cache.AnalysisCache(default_verdict_bytes=0, other_verdict_bytes=0, weight_analysis_bytes=0)
+    with _opened(args.logdir, args.load_fast, histograms=weight_column or need_weights,
+                 timeout=args.timeout) as data:
         try:
             document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
                                                      data.sessions)

@@ -40,6 +40,17 @@ class OutputError(UsageError):
     """The output could not be written (a full disk, a bad descriptor): one line, exit code 2."""
 
 
+def _seconds(text: str) -> float:
+    """A --timeout value: a positive number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return seconds
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse prints usage + message; we want one line
         raise UsageError(message)
@@ -74,6 +85,9 @@ def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) 
     parser.add_argument("--load-fast", choices=LOAD_FAST, default="auto",
                         help="as tensorboard's --load_fast: true uses TensorBoard's Rust data server, "
                         "false its Python loader, auto (default) the data server where it can")
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                        help="give up (exit 2) when TensorBoard's data server has not loaded the logdir "
+                        "after SECONDS (default: wait as long as the load takes)")
     parser.add_argument("--json", action="store_true", help="print the /runs JSON document instead of a table")
     parser.add_argument(
         "--fail-on",

@@ -24,7 +24,7 @@ import dataclasses
 import os
 import re
 import time
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 import grpc
 from tensorboard.data import grpc_provider, server_ingester
@@ -75,9 +75,10 @@ def _last_line(path: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _wait_for_load(started: server_process.Started) -> int:
-    """Waits for the server's "Finished load cycle"; returns its gRPC port."""
+def _wait_for_load(started: server_process.Started, timeout: Optional[float] = None) -> int:
+    """Waits for the server's "Finished load cycle" (at most `timeout` seconds); returns its gRPC port."""
     log_path, error_path, process = started.path("log"), started.path("error"), started.process
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         with open(log_path, errors="replace") as log:
             if _LOAD_DONE in log.read():
@@ -89,11 +90,14 @@ def _wait_for_load(started: server_process.Started) -> int:
                 reason = _last_line(error_path)
             reason = reason or _last_line(log_path) or f"exit code {process.returncode}"
             raise DataServerError(f"TensorBoard's data server could not load the logdir: {reason}")
+        if deadline is not None and time.monotonic() > deadline:
+            raise DataServerError(f"TensorBoard's data server had not loaded the logdir after {timeout:g} s "
+                                  f"(--timeout): slow or stalled storage?")
         time.sleep(_POLL_SECONDS)
 
 
 @contextlib.contextmanager
-def loaded(logdir: str, histograms: bool = True) -> Iterator[LoadedLogdir]:
+def loaded(logdir: str, histograms: bool = True, timeout: Optional[float] = None) -> Iterator[LoadedLogdir]:
     """A gRPC data provider over `logdir`, completely loaded, with every point kept, and its warnings.
 
     `histograms=False`: of each histogram series the server keeps only the
@@ -102,18 +106,20 @@ def loaded(logdir: str, histograms: bool = True) -> Iterator[LoadedLogdir]:
     keeps the latest point) but none can be read; a sweep loads in about
     two thirds of the time and a fraction of the memory.
 
+    `timeout`: seconds the load may take (None: as long as it takes).
+
     The server is the one the console script started for this logdir
     (`server_process.take`), else a new one; it lives for the `with`
     block and is stopped after it.
 
     Raises:
       NoDataServer: no server binary is installed for this platform.
-      DataServerError: the server exited before finishing its load.
+      DataServerError: the server exited before finishing its load, or took longer than `timeout`.
     """
     started = server_process.take(logdir, histograms) or server_process.start(_binary_path(), logdir, histograms)
     channel = None
     try:
-        port = _wait_for_load(started)
+        port = _wait_for_load(started, timeout)
         channel = grpc.secure_channel(
             f"localhost:{port}",
             grpc.local_channel_credentials(),

@@ -17,7 +17,12 @@ same requests to the same data server and answers the same types:
 - reads that start at once (`start_read_*`), so the data server prepares
   the next answer while the caller works on this one;
 - listings as plain versions (`list_versions`), without TensorBoard's
-  time-series object per series.
+  time-series object per series;
+- a deadline on every call (`CALL_TIMEOUT_S`, TensorBoard's own calls
+  included): a stalled data server fails a request instead of holding its
+  thread forever;
+- the data server's errors turned into TensorBoard's public errors as its
+  own provider turns them (`_translated`): a NOT_FOUND is an HTTP 404.
 
 The CLI's own data server and, when TensorBoard runs on its Rust data
 server, the plugin (`faster`) read through it.
@@ -26,9 +31,12 @@ server, the plugin (`faster`) read through it.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 from typing import Optional
 
+import grpc
 import numpy as np
+from tensorboard import errors
 from tensorboard.compat.proto import types_pb2
 from tensorboard.data import grpc_provider, provider
 from tensorboard.data.proto import data_provider_pb2
@@ -37,6 +45,54 @@ from tensorboard.util import tensor_util
 # Tensor dtypes whose packed `tensor_content` numpy reads directly (histograms are DT_DOUBLE).
 _PACKED_DTYPES = {types_pb2.DT_FLOAT: np.float32, types_pb2.DT_DOUBLE: np.float64,
                   types_pb2.DT_INT32: np.int32, types_pb2.DT_INT64: np.int64}
+
+
+# Seconds one call to the data server may take before it fails (gRPC's DEADLINE_EXCEEDED);
+# reads are batches of about `reading.READ_BATCH_BYTES`, which a data server answers in about a second.
+CALL_TIMEOUT_S = 120.0
+# gRPC status -> the public error TensorBoard's `GrpcDataProvider` raises for it (its HTTP status).
+PUBLIC_ERRORS = {
+    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgumentError,  # 400
+    grpc.StatusCode.NOT_FOUND: errors.NotFoundError,  # 404
+    grpc.StatusCode.PERMISSION_DENIED: errors.PermissionDeniedError,  # 403
+}
+
+
+@contextlib.contextmanager
+def _translated():
+    """A gRPC error with a status in `PUBLIC_ERRORS` raised as that error; any other unchanged."""
+    try:
+        yield
+    except grpc.RpcError as error:
+        public = PUBLIC_ERRORS.get(error.code()) if callable(getattr(error, "code", None)) else None
+        if public is None:
+            raise
+        raise public(error.details()) from None
+
+
+class _Deadlined:
+    """A stub's method whose every call (and `future`) has a deadline of `seconds`."""
+
+    def __init__(self, method, seconds: float):
+        self._method, self._seconds = method, seconds
+
+    def __call__(self, request, **options):
+        options.setdefault("timeout", self._seconds)
+        return self._method(request, **options)
+
+    def future(self, request, **options):
+        options.setdefault("timeout", self._seconds)
+        return self._method.future(request, **options)
+
+
+class DeadlineStub:
+    """A `TensorBoardDataProviderStub` whose every method has a deadline (`_Deadlined`)."""
+
+    def __init__(self, stub, seconds: float = CALL_TIMEOUT_S):
+        self._stub, self._seconds = stub, seconds
+
+    def __getattr__(self, name: str):
+        return _Deadlined(getattr(self._stub, name), self._seconds)
 
 
 def _ndarray(tensor) -> np.ndarray:
@@ -189,15 +245,23 @@ class FastProvider(grpc_provider.GrpcDataProvider):
     return at once, with a function that waits for the answer and converts
     it: the data server prepares and sends one answer while the caller works
     on the previous one (gRPC receives it on its own threads).
+
+    Args:
+      address: the data server's address, as TensorBoard's provider takes it.
+      stub: its gRPC stub; every call through it gets a deadline of `timeout` seconds.
     """
+
+    def __init__(self, address, stub, timeout: float = CALL_TIMEOUT_S):
+        super().__init__(address, DeadlineStub(stub, timeout))
 
     def _start(self, method, request_class, to_series, experiment_id, plugin_name, downsample, run_tag_filter):
         """Sends one Read*Request; returns a function that waits for its answer and converts each series."""
         answer = method.future(_request(request_class, experiment_id, plugin_name, downsample, run_tag_filter))
 
         def result():
-            return {run.run_name: {tag.tag_name: to_series(tag.data) for tag in run.tags}
-                    for run in answer.result().runs}
+            with _translated():
+                runs = answer.result().runs
+            return {run.run_name: {tag.tag_name: to_series(tag.data) for tag in run.tags} for run in runs}
 
         return result
 
@@ -219,7 +283,7 @@ class FastProvider(grpc_provider.GrpcDataProvider):
                                  else (self._stub.ListScalars, data_provider_pb2.ListScalarsRequest))
         request = request_class(experiment_id=experiment_id)
         request.plugin_filter.plugin_name = plugin_name
-        with grpc_provider._translate_grpc_error():
+        with _translated():
             answer = method(request)
         return {(run.run_name, tag.tag_name): (int(tag.metadata.max_step), float(tag.metadata.max_wall_time))
                 for run in answer.runs for tag in run.tags}

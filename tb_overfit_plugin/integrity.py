@@ -41,6 +41,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from tb_overfit_plugin.analysis import grouping
+from tb_overfit_plugin.run_names import slashed
 
 CORRUPT_RECORD = "corrupt_record"
 UNREADABLE_FILE = "unreadable_file"
@@ -344,9 +345,10 @@ def warnings_by_run(sources: Mapping[str, Sequence[str]], problems: Sequence[Pro
     known = set(sources)
     result: Dict[Optional[str], List[dict]] = {}
     for problem in problems:
-        owner = owner_of.get(problem.run)
+        run = slashed(problem.run)  # as the reading layer names runs
+        owner = owner_of.get(run)
         if owner is None:
-            owner = grouping.training_run_name(problem.run)
+            owner = grouping.training_run_name(run)
             owner = owner if owner in known else None
         result.setdefault(owner, []).append(problem.to_json())
     return result

@@ -79,17 +79,18 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
 
 
 @contextlib.contextmanager
-def _loader(logdir: str, progress, load_fast: str,
-            histograms: bool = True) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
+def _loader(logdir: str, progress, load_fast: str, histograms: bool = True,
+            timeout: Optional[float] = None) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
     """(data provider, the loader's warnings, whether the data server found nothing to warn about).
 
-    `histograms=False`: the data server keeps histogram names and versions only (`data_server.loaded`).
+    `histograms=False`: the data server keeps histogram names and versions only (`data_server.loaded`);
+    `timeout`: seconds the data server's load may take.
     """
     if load_fast != "false":
         if server_process.supports(logdir):
             with contextlib.ExitStack() as stack:
                 try:
-                    loaded = stack.enter_context(data_server.loaded(logdir, histograms=histograms))
+                    loaded = stack.enter_context(data_server.loaded(logdir, histograms=histograms, timeout=timeout))
                 except data_server.NoDataServer as error:
                     if load_fast == "true":
                         raise LoadError(f"--load-fast=true: {error}") from None
@@ -105,14 +106,14 @@ def _loader(logdir: str, progress, load_fast: str,
 
 
 @contextlib.contextmanager
-def _opened(logdir: str, progress, load_fast: str,
-            histograms: bool = True) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
+def _opened(logdir: str, progress, load_fast: str, histograms: bool = True,
+            timeout: Optional[float] = None) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
     """(reader on the loader, the logdir's scalars, histogram names and sessions) while the loader lives.
 
     `histograms=False`: names and versions only, and no `histogram_batches`.
     """
     logdir = str(logdir)
-    with _loader(logdir, progress, load_fast, histograms) as (provider, warnings, server_clean):
+    with _loader(logdir, progress, load_fast, histograms, timeout) as (provider, warnings, server_clean):
         reader = reading.SeriesReader(provider, cache_bytes=0)  # one pass: nothing is read twice
         data = LogdirData(
             scalars=reader.scalars(_CTX, ""),
@@ -130,6 +131,7 @@ def open_logdir(
     progress: Optional[Callable[[int, int, str], None]] = None,
     load_fast: str = "auto",
     histograms: bool = True,
+    timeout: Optional[float] = None,
 ) -> Iterator[LogdirData]:
     """The logdir loaded: every scalar series, the histograms' names, and their reader while open.
 
@@ -143,13 +145,14 @@ def open_logdir(
       histograms: False when no histogram will be read: the histograms'
         names and versions only (the data server then loads faster), and
         `histogram_batches` is None.
+      timeout: seconds TensorBoard's data server may take to load the logdir (None: no limit).
 
     Raises:
       LoadError: `load_fast="true"` where the data server cannot be used,
-        the data server failed to load the logdir, or the Python loader
+        the data server failed to load the logdir or took longer than `timeout`, or the Python loader
         could not read part of it (it stops where the data server skips).
     """
-    with _opened(logdir, progress, load_fast, histograms) as (_, data):
+    with _opened(logdir, progress, load_fast, histograms, timeout) as (_, data):
         yield data
 
 

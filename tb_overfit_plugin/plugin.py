@@ -50,8 +50,8 @@ def _json_route(route):
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
         try:
-            key, build = route(self, request)
-            tag, body = self._documents.get(key, build)
+            key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
+            tag, body = self._documents.get(key, build, *slot)
             if tag in request.if_none_match:
                 return _not_modified(tag)
             return http_util.Respond(request, body, _JSON, content_encoding="gzip",
@@ -175,7 +175,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         problems = self._problems(request)
         return ("runs", problems) + key, lambda: integrity.attach(
-            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions), problems)
+            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions),
+            problems), ("runs", key[0], curve_params)
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):
@@ -195,35 +196,38 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
         return ("groups", regex) + key, build
 
+    def _curve_inputs(self, request: wrappers.Request):
+        """(scalars, histogram listing, their key): runs are grouped from both listings, as `/runs` groups them."""
+        ctx, experiment = self._where(request)
+        scalars = self._reader.scalars(ctx, experiment)
+        histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)  # names only
+        return scalars, histograms, (experiment, scalars.digest, histograms.tags_digest)
+
     @_json_route
     def stopping_route(self, request: wrappers.Request):
         run = _required(request, "run")
         curve_params = params.parse_curve_params(request.args)
-        ctx, experiment = self._where(request)
-        scalars = self._reader.scalars(ctx, experiment)
+        scalars, histograms, key = self._curve_inputs(request)
 
         def build() -> dict:
-            training_run = run_lookup.training_run(scalars, reading.EMPTY, run, curve_params)
+            training_run = run_lookup.training_run(scalars, histograms, run, curve_params)
             monitored = run_lookup.monitored(training_run, scalars, curve_params)
             return sweep_report.stopping_document(monitored, run, curve_params)
 
-        return ("stopping", experiment, scalars.digest, run, curve_params), build
+        return ("stopping", run, curve_params) + key, build
 
     @_json_route
     def curves_route(self, request: wrappers.Request):
         run = _required(request, "run")
         curve_params = params.parse_curve_params(request.args)
-        ctx, experiment = self._where(request)
-        # Training runs are found from run names; curves need no histogram data.
-        scalars = self._reader.scalars(ctx, experiment)
+        scalars, histograms, key = self._curve_inputs(request)
         problems = self._problems(request)
-        key = ("curves", experiment, scalars.digest, run, curve_params, problems)
 
         def build() -> dict:
-            document = curve_documents.curves_document(self._analyses, scalars, reading.EMPTY, run, curve_params)
-            return self._with_warnings(problems, document, scalars, reading.EMPTY)
+            document = curve_documents.curves_document(self._analyses, scalars, histograms, run, curve_params)
+            return self._with_warnings(problems, document, scalars, histograms)
 
-        return key, build
+        return ("curves", run, curve_params, problems) + key, build, ("curves", key[0], run, curve_params)
 
     @_json_route
     def weights_route(self, request: wrappers.Request):

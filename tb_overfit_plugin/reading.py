@@ -26,7 +26,7 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from tensorboard.data import provider as provider_lib
 
-from tb_overfit_plugin import collector
+from tb_overfit_plugin import run_names
 from tb_overfit_plugin import sessions as sessions_lib
 from tb_overfit_plugin.provider_series import histogram_series, scalar_series, series_nbytes
 from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
@@ -45,9 +45,10 @@ SESSION_EXPERIMENTS = 64
 """Experiments whose hyper-parameter sessions are kept (a few kB each)."""
 _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
 
-# Ask for every point the provider holds; the provider's own retention
+# Ask for every point the provider holds, however long the series: the largest
+# `num_points` the protocol holds (int64). The provider's own retention
 # (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
-_ALL_POINTS = 1_000_000
+EVERY_POINT = 2**63 - 1
 
 
 def _too_large(error: Exception) -> bool:
@@ -115,6 +116,7 @@ def _filter(keys: Iterable[RunTag]) -> provider_lib.RunTagFilter:
     return provider_lib.RunTagFilter(runs={run for run, _ in keys}, tags={tag for _, tag in keys})
 
 
+_EVERYTHING = provider_lib.RunTagFilter()
 _KINDS = {
     SCALARS_PLUGIN: ("list_scalars", "read_scalars", scalar_series),
     HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", histogram_series),
@@ -132,17 +134,14 @@ class SeriesReader:
 
     def __init__(self, data_provider: provider_lib.DataProvider, *, listing_max_age: float = 0.0,
                  cache_bytes: Optional[int] = None):
-        self._provider = data_provider
+        self._provider = run_names.SlashedRuns(data_provider)  # run names with "/" from here on
         self._listing_max_age = listing_max_age
         self._cache_bytes = SERIES_CACHE_BYTES if cache_bytes is None else cache_bytes
         self._lock = threading.Lock()
         # (experiment_id, plugin_name) -> _Entry, least recently used first.
         self._entries: "collections.OrderedDict[tuple, _Entry]" = collections.OrderedDict()
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-read")
         # experiment_id -> (listed_at, hyper-parameters by TensorBoard run), least recently used first.
         self._sessions: "collections.OrderedDict[str, tuple]" = collections.OrderedDict()
-
-    # -- public ----------------------------------------------------------------
 
     def scalars(self, ctx, experiment_id: str) -> SeriesSet:
         """Every scalar series (`ScalarSeries`) of the experiment.
@@ -189,13 +188,17 @@ class SeriesReader:
             self._store(experiment_id, HISTOGRAMS_PLUGIN, listing, series={**cached, **kept})
 
     def listing(self, ctx, experiment_id: str, plugin_name: str) -> Listing:
-        """The provider's listing of one kind of series (reused for `listing_max_age` seconds)."""
+        """The provider's listing of one kind of series (reused for `listing_max_age` seconds).
+
+        Listings are monotonic: one asked for before the listing cached
+        (a slower, older call) does not replace it, and the newer one is answered.
+        """
         entry = self._entry(experiment_id, plugin_name)
         if entry.listing is not None and time.monotonic() - entry.listed_at < self._listing_max_age:
             return entry.listing
+        asked_at = time.monotonic()
         listing = Listing(versions=self._list_versions(ctx, experiment_id, plugin_name), experiment_id=experiment_id)
-        self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic())
-        return listing
+        return self._store(experiment_id, plugin_name, listing, listed_at=asked_at)
 
     def _list_versions(self, ctx, experiment_id: str, plugin_name: str) -> Dict[RunTag, Version]:
         """(run, tag) -> (max_step, max_wall_time) from the provider's `list_*` (its `list_versions` if it has one)."""
@@ -228,11 +231,14 @@ class SeriesReader:
     def runs_inputs(self, ctx, experiment_id: str) -> Tuple[SeriesSet, Listing, Dict[str, dict]]:
         """`scalars(...)`, `listing(..., HISTOGRAMS_PLUGIN)` and `sessions(...)`: what `/runs` needs.
 
-        The histogram listing and the sessions are asked for while the scalars are read.
+        The histogram listing and the sessions are asked for while the scalars
+        are read, on two threads of this call's own (a request never waits for
+        another's, and none outlives the call).
         """
-        listing = self._pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
-        sessions = self._pool.submit(self.sessions, ctx, experiment_id)
-        return self.scalars(ctx, experiment_id), listing.result(), sessions.result()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="overfit-list") as pool:
+            listing = pool.submit(self.listing, ctx, experiment_id, HISTOGRAMS_PLUGIN)
+            sessions = pool.submit(self.sessions, ctx, experiment_id)
+            return self.scalars(ctx, experiment_id), listing.result(), sessions.result()
 
     def cached_bytes(self, experiment_id: Optional[str] = None) -> int:
         """Bytes of cached series, of one experiment or of all."""
@@ -245,8 +251,6 @@ class SeriesReader:
         with self._lock:
             return list(dict.fromkeys(eid for eid, _ in self._entries))
 
-    # -- cache -----------------------------------------------------------------
-
     def _entry(self, experiment_id: str, plugin_name: str) -> _Entry:
         """The experiment's entry for `plugin_name`, marked as most recently used."""
         key = (experiment_id, plugin_name)
@@ -256,8 +260,10 @@ class SeriesReader:
             return entry
 
     def _store(self, experiment_id: str, plugin_name: str, listing: Listing, listed_at: Optional[float] = None,
-               series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> None:
-        """Caches a listing and/or series (listed keys only), then evicts to stay within budget.
+               series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> Listing:
+        """Caches a listing and/or series (listed keys only), evicts to stay within budget, returns the listing cached.
+
+        A listing asked for (`listed_at`) before the cached one was does not replace it.
 
         Least recently used entries go first; an entry over the whole budget by
         itself keeps its listing and drops its series.
@@ -269,7 +275,7 @@ class SeriesReader:
         with self._lock:
             entry = self._entries.setdefault(key, _Entry())
             self._entries.move_to_end(key)
-            if listed_at is not None:
+            if listed_at is not None and listed_at >= entry.listed_at:
                 entry.listing, entry.listed_at = listing, listed_at
             if series is not None:
                 entry.series, entry.series_bytes = series, series_bytes
@@ -281,27 +287,27 @@ class SeriesReader:
                 if total <= self._cache_bytes:
                     break
                 total -= self._entries.pop(other_key).nbytes
-
-    # -- reads -----------------------------------------------------------------
+            return entry.listing
 
     def _read_everything(self, ctx, experiment_id: str, plugin_name: str) -> SeriesSet:
-        """One unfiltered read; the versions are those of the points read."""
+        """One unfiltered read; the versions are those of the points read.
+
+        An answer too large for the channel (TensorBoard's refuses over 256 MiB)
+        is read again as `_series` reads: listed first, then in batches.
+        """
         _, read_name, to_series = _KINDS[plugin_name]
-        with collector.paused():
-            data = getattr(self._provider, read_name)(
-                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
-                run_tag_filter=provider_lib.RunTagFilter(),  # everything
-            )
-            series = {
-                (run, tag): to_series(datums)
-                for run, tags in data.items()
-                for tag, datums in tags.items()
-                if datums
-            }
-            del data
-        listing = Listing(versions={key: version for key, (version, _) in series.items()},
-                          experiment_id=experiment_id)
-        self._store(experiment_id, plugin_name, listing, listed_at=time.monotonic(), series=series)
+        asked_at = time.monotonic()
+        try:  # an empty filter: everything
+            data = getattr(self._provider, read_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
+                                                      downsample=EVERY_POINT, run_tag_filter=_EVERYTHING)
+        except Exception as error:
+            if not _too_large(error):
+                raise
+            return self._series(ctx, experiment_id, plugin_name, runs=None)
+        series = {(run, tag): to_series(datums) for run, tags in data.items() for tag, datums in tags.items() if datums}
+        del data
+        listing = Listing(versions={key: version for key, (version, _) in series.items()}, experiment_id=experiment_id)
+        self._store(experiment_id, plugin_name, listing, listed_at=asked_at, series=series)
         return self._series_set(listing, series, keys=listing.versions)
 
     def _series(self, ctx, experiment_id: str, plugin_name: str, runs: Optional[set]) -> SeriesSet:
@@ -352,8 +358,7 @@ class SeriesReader:
         for index, batch in enumerate(batches):
             following = batches[index + 1] if index + 1 < len(batches) else []
             started_next = self._start_read(ctx, experiment_id, plugin_name, following)
-            with collector.paused():
-                read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=started)
+            read = self._read_batch(ctx, experiment_id, plugin_name, listing, batch, started=started)
             started = started_next  # this batch's answer is let go
             yield read
 
@@ -362,7 +367,7 @@ class SeriesReader:
         start = getattr(self._provider, "start_" + _KINDS[plugin_name][1], None)
         if start is None or not keys:
             return None
-        return start(ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+        return start(ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
                      run_tag_filter=_filter(keys))
 
     def _read_batch(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
@@ -374,7 +379,7 @@ class SeriesReader:
             return {}
         try:
             data = started() if started is not None else getattr(self._provider, read_name)(
-                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=_ALL_POINTS,
+                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
                 run_tag_filter=_filter(keys))
         except Exception as error:
             if len(keys) < 2 or not _too_large(error):

@@ -148,15 +148,17 @@ def reduce_lr_json(monitored: Optional[ScalarSeries], mode: str, learning_rate: 
 
 def verdict(cache: AnalysisCache, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
             params: CurveParams, series: bool = True) -> dict:
-    """The verdict of `run` on `pair`, from `cache.curves` by (experiment, run, pair, versions, params, series).
+    """The verdict of `run` on `pair`, memoised in slot (experiment, run, pair, params, series) by version.
 
-    The versions are those of the pair's series, the learning rate and the
-    epoch series. `series=False`: without per-step series, as `/runs` rows need.
+    The version is that of the pair's series, the learning rate and the
+    epoch series; the default parameters' verdicts have a memo of their own
+    (`AnalysisCache.curve_memo`). `series=False`: without per-step series, as `/runs` rows need.
     """
     refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch) if ref is not None)
-    key = (scalars.experiment_id, run.name, pair, scalars.version_of((ref.run, ref.tag) for ref in refs), params,
-           series)
-    return cache.curves.get(key, lambda: _compute(run, pair, scalars, params, series))
+    slot = (scalars.experiment_id, run.name, pair, params, series)
+    version = scalars.version_of((ref.run, ref.tag) for ref in refs)
+    return cache.curve_memo(params == CurveParams()).get(slot, version,
+                                                         lambda: _compute(run, pair, scalars, params, series))
 
 
 def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:

@@ -38,9 +38,9 @@ def _histogram_inputs(run: grouping.TrainingRun, histograms: SeriesSet) -> dict:
 
 
 def _key(run: grouping.TrainingRun, histograms: Listing, thresholds: weights.Thresholds) -> tuple:
-    """Memo key of a run's weight analysis: experiment, run, its histograms' versions, thresholds."""
-    return (histograms.experiment_id, run.name, histograms.version_of((ref.run, ref.tag) for ref in run.histograms),
-            thresholds)
+    """Memo (slot, version) of a run's weight analysis: (experiment, run, thresholds), its histograms' versions."""
+    return ((histograms.experiment_id, run.name, thresholds),
+            histograms.version_of((ref.run, ref.tag) for ref in run.histograms))
 
 
 def weights_summary(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
@@ -51,7 +51,7 @@ def weights_summary(cache: AnalysisCache, run: grouping.TrainingRun, histograms:
     per-step documents), so a sweep's summaries cost a fraction of its full analyses.
     """
     return cache.weight_summaries.get(
-        _key(run, histograms, thresholds),
+        *_key(run, histograms, thresholds),
         lambda: weights.summarize_layers(_histogram_inputs(run, histograms), thresholds),
     )
 
@@ -85,7 +85,7 @@ def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms:
     """
     runs = training_runs(scalars, histograms)
     summaries: Dict[str, object] = {
-        run.name: cache.weight_summaries.peek(_key(run, histograms, thresholds)) for run in runs
+        run.name: cache.weight_summaries.peek(*_key(run, histograms, thresholds)) for run in runs
     }
     missing = [run for run in runs if summaries[run.name] is MISSING]
     for run, data in with_histograms(missing, load_batches):
@@ -96,7 +96,7 @@ def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms:
 def weights_document(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
                      thresholds: weights.Thresholds) -> dict:
     """`GET /weights?run=...`: per-layer statistics, trends and flags of `run`, whose histograms `histograms` holds."""
-    layers = cache.weights.get(_key(run, histograms, thresholds),
+    layers = cache.weights.get(*_key(run, histograms, thresholds),
                                lambda: weights.analyze_layers(_histogram_inputs(run, histograms), thresholds))
     summary = weights_summary(cache, run, histograms, thresholds)
     return {

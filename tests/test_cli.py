@@ -321,3 +321,18 @@ def test_logdir_that_is_a_file_or_missing_exits_2_through_the_console_script(tmp
         code, out, err = _command(logdir, "--load-fast", load_fast)
         assert code == 2 and out == ""
         _one_error_line(err, message)
+
+
+def test_a_load_that_outlasts_timeout_exits_2_with_one_line(demo_logdir, tmp_path):
+    """A data server that never finishes its load (a stalled `gs://` bucket, say) ends the command at --timeout."""
+    stalled = tmp_path / "stalled-server"
+    stalled.write_text("#!/bin/sh\n# starts, loads nothing, exits when its stdin closes (as --die-after-stdin)\ncat >/dev/null\n")
+    stalled.chmod(0o755)
+    executable = shutil.which("tb-overfit", path=str(Path(sys.executable).parent))
+    environment = dict(os.environ, TENSORBOARD_DATA_SERVER_BINARY=str(stalled))
+    done = subprocess.run([executable, str(demo_logdir), "--timeout", "1.5", "--load-fast", "true"],
+                          capture_output=True, text=True, timeout=60, env=environment)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "after 1.5 s (--timeout)" in done.stderr
+    code, _, err = _command(demo_logdir, "--timeout", "0")
+    assert code == 2 and "--timeout" in err and "positive" in err

@@ -21,7 +21,9 @@ def test_only_tensorboards_grpc_provider_is_replaced(demo_logdir):
     with data_server.loaded(str(demo_logdir)) as loaded:
         own = grpc_provider.GrpcDataProvider(loaded.provider._addr, loaded.provider._stub)
         fast = fast_provider.faster(own)
-        assert isinstance(fast, fast_provider.FastProvider) and fast._stub is own._stub
+        # The same stub (channel), behind a deadline on every call.
+        assert isinstance(fast, fast_provider.FastProvider) and isinstance(fast._stub, fast_provider.DeadlineStub)
+        assert fast._stub._stub is own._stub
         assert fast_provider.faster(fast) is fast  # already fast: unchanged
 
 
