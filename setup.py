@@ -18,6 +18,7 @@ setup(
         "tensorboard>=2.12",
         "numpy>=1.22",
         "werkzeug>=2.2",
+        "google-crc32c>=1.5",  # TFRecord checksums of the integrity scan (C, hardware CRC-32C)
     ],
     extras_require={
         "demo": ["tensorflow-cpu>=2.12"],
