@@ -206,7 +206,8 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
         and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
-    notice = _text(browser.find_element(By.CSS_SELECTOR, "#detail #data-warnings"))
+    notice = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail #data-warnings")))  # read again if redrawn meanwhile
     assert "corrupt record" in notice and "step 7" in notice
     screenshot(browser, "data_warning")
 
