@@ -48,6 +48,7 @@ test: $(PYTHON) system-deps
 bench: install
 	$(PYTHON) -m pip install --quiet tbparse
 	$(PYTHON) benchmarks/bench.py
+	@if command -v node >/dev/null; then node benchmarks/leaderboard_bench.mjs; fi
 
 clean:
 	rm -rf build dist *.egg-info $(LOGDIR)

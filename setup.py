@@ -25,6 +25,7 @@ setup(
         "werkzeug>=2.2",
         # Linear-time matching for regular expressions from users (user_regex).
         "google-re2>=1.1",
+        "google-crc32c>=1.5",  # TFRecord checksums of the integrity scan (C, hardware CRC-32C)
     ],
     extras_require={
         "demo": ["tensorflow-cpu>=2.12"],

@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np
 
+import bench_first_open  # noqa: E402  (this folder)
+
 TBPARSE_SCRIPT = """
 import sys
 from tbparse import SummaryReader
@@ -354,6 +356,8 @@ def main() -> None:
     parser.add_argument("--scale-runs", type=int, default=1000, help="the larger sweep (0: skip)")
     parser.add_argument("--experiments", type=int, default=20, help="distinct experiment ids for the memory figure")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--first-open-runs", type=int, nargs="*", default=[100, 1000],
+                        help="first /runs after tensorboard starts at these run counts (20 epochs, 2 tensors; [] skips)")
     args = parser.parse_args()
 
     logdir = sweep(args.runs, args.epochs, args.tensors)
@@ -368,6 +372,11 @@ def main() -> None:
         large = plugin_figures(large_logdir, 0)
         print_server_table(f"{args.scale_runs} runs", large)
         print_growth(small, large, args.runs, args.scale_runs)
+    if args.first_open_runs:  # short runs, as large sweeps are: the first of these written, the rest hard links
+        base = sweep(args.first_open_runs[0], 20, 2)
+        sweeps = [(f"{n} runs x 20 epochs x 2", sweep(n, 20, 2, base=base) if n != args.first_open_runs[0] else base)
+                  for n in args.first_open_runs]
+        bench_first_open.print_first_open(bench_first_open.measure(sweeps))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ export function formatInt(v) {
   return Math.round(v).toLocaleString("en-US");
 }
 
+/** A count and its noun, singular for exactly one: (1, "layer") → "1 layer", (1200, "run") → "1,200 runs". */
+export function formatCount(n, noun) {
+  return `${formatInt(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** A share in [0, 1] as a percentage: 0.675 → "68%", 0.004 → "<1%". */
 export function formatPercent(share) {
   if (!isNum(share)) return DASH;

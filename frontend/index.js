@@ -9,7 +9,7 @@ import { createControls, defaultParams, metricOptions } from "./controls.js";
 import { renderDetail } from "./detail.js";
 import { contentWidth, debounce, h, hold, release } from "./dom.js";
 import { hparamNames } from "./hparams.js";
-import { nextSort, renderEmptyState, renderLeaderboard, visibleRuns, withWeights } from "./leaderboard.js";
+import { nextSort, renderEmptyState, renderLeaderboard, revealRun, visibleRuns, withWeights } from "./leaderboard.js";
 import { curveEpochs } from "./format.js";
 import { createStore } from "./state.js";
 import { dataWarnings } from "./status.js";
@@ -58,11 +58,10 @@ function loadStylesheet() {
 // ---------------------------------------------------------------- rendering
 
 function renderBoard(force) {
-  const key = JSON.stringify([
-    state.runs, state.runsWarnings, state.weightSummaries, state.runsError, state.sort, state.selected,
-    state.filter.source, state.hpFilter.source, state.compared,
-  ]);
-  if (!force && key === rendered.board) return;
+  // What the board shows, compared by identity (a new answer is a new object; 10,000 rows are not serialised).
+  const key = [state.runs, state.runsWarnings, state.weightSummaries, state.runsError, state.sort, state.selected,
+    state.filter.source, state.hpFilter.source, state.compared, state.statusFilter];
+  if (!force && rendered.board && key.every((value, i) => value === rendered.board[i])) return;
   rendered.board = key;
   ui.boardWarnings.replaceChildren(dataWarnings(state.runsWarnings, "logdir-warnings") || "");
   if (state.runsError && !state.runs) {
@@ -85,11 +84,16 @@ function renderBoard(force) {
     runs: withWeights(state.runs, state.weightSummaries),
     filter: state.filter,
     hpFilter: state.hpFilter,
+    status: state.statusFilter,
     sort: state.sort,
     selected: state.selected,
     compared: state.compared,
     onSort: (key) => {
       state.sort = nextSort(state.sort, key);
+      renderBoard();
+    },
+    onStatus: (status) => {
+      state.statusFilter = status;
       renderBoard();
     },
     onSelect: selectRun,
@@ -249,13 +253,13 @@ function selectRun(run) {
 }
 
 function moveSelection(delta) {
-  const shown = visibleRuns(state.runs || [], state.filter, state.sort, state.hpFilter);
+  const shown = visibleRuns(state.runs || [], state.filter, state.sort, state.hpFilter, state.statusFilter);
   if (!shown.length) return;
   const i = shown.findIndex((r) => r.run === state.selected);
   const next = shown[Math.min(shown.length - 1, Math.max(0, i + delta))];
   selectRun(next.run);
-  const row = [...ui.board.querySelectorAll("tr[data-run]")].find((r) => r.dataset.run === next.run);
-  if (row) row.focus();
+  const row = revealRun(ui.board, next.run); // drawn if it was out of view
+  if (row) row.focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------- polling

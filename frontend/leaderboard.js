@@ -1,9 +1,16 @@
-// The leaderboard of training runs: regex filter, sorting, table rendering.
+// The leaderboard of training runs: filters (run-name regex, hyper-parameters, status),
+// sorting, and the table, of which only the rows in view (and a margin) are drawn.
 
 import { h } from "./dom.js";
-import { DASH, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
-import { formatHparam, hparamNames, hparamSortKey } from "./hparams.js";
-import { flagChip, severityRank, statusBadge, statusRank, warningMark } from "./status.js";
+import { formatCount } from "./format.js";
+import { hparamNames, hparamSortKey } from "./hparams.js";
+import { runRow } from "./leaderboard_rows.js";
+import { severityRank, statusRank } from "./status.js";
+import { statusSummary } from "./status_summary.js";
+import { covers, ESTIMATED_ROW_PX, measuredRowPx, rowWindow, scrollTopShowing } from "./virtual_rows.js";
+
+/** Natural, case-insensitive text order ("run9" before "run10"); one collator for every comparison (fast). */
+const COLLATOR = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
 /**
  * Compiles the run filter like TensorBoard's run selector: a case-insensitive
@@ -21,16 +28,18 @@ export function compileRunFilter(text) {
   }
 }
 
+const isNullKey = (k) => k === null || k === undefined || (typeof k === "number" && Number.isNaN(k));
+
 /** Compares two sort keys; null/undefined/NaN always sort last whatever the direction. */
 export function compareNullsLast(a, b, dir = "asc") {
-  const aNull = a === null || a === undefined || (typeof a === "number" && Number.isNaN(a));
-  const bNull = b === null || b === undefined || (typeof b === "number" && Number.isNaN(b));
+  const aNull = isNullKey(a);
+  const bNull = isNullKey(b);
   if (aNull && bNull) return 0;
   if (aNull) return 1;
   if (bNull) return -1;
   let c;
   if (typeof a === "string" || typeof b === "string") {
-    c = String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
+    c = COLLATOR.compare(String(a), String(b));
   } else {
     c = a < b ? -1 : a > b ? 1 : 0;
   }
@@ -80,12 +89,47 @@ export function sortKeyOf(key) {
 /** Default direction when a column is first clicked: "worst first" columns start descending. */
 const FIRST_DIR = { early_stop: "desc", weights: "desc" };
 
-/** A sorted copy of `runs`; ties broken by run name. */
+/** Text -> its rank in `texts` sorted by COLLATOR (texts the collator finds equal share a rank). */
+function collationRanks(texts) {
+  const sorted = [...new Set(texts)].sort(COLLATOR.compare);
+  const ranks = new Map();
+  let rank = -1;
+  sorted.forEach((text, i) => {
+    if (i === 0 || COLLATOR.compare(sorted[i - 1], text) !== 0) rank += 1;
+    ranks.set(text, rank);
+  });
+  return ranks;
+}
+
+/**
+ * Sort keys as numbers in compareNullsLast's order: when any key is text, every
+ * non-null key compares as text, so each becomes its collation rank; nulls stay null.
+ */
+function numericKeys(keys) {
+  if (!keys.some((k) => typeof k === "string")) return keys;
+  const texts = keys.map((k) => (isNullKey(k) ? null : String(k)));
+  const ranks = collationRanks(texts.filter((t) => t !== null));
+  return texts.map((t) => (t === null ? null : ranks.get(t)));
+}
+
+// Run name -> collation rank among every name seen, ranked again when a new name appears:
+// ordering 10,000 names once, not on every sort (most time of a sort went to comparing names).
+let nameRanks = new Map();
+
+function nameRanksOf(runs) {
+  if (!runs.every((r) => nameRanks.has(r.run))) nameRanks = collationRanks([...nameRanks.keys(), ...runs.map((r) => r.run)]);
+  return nameRanks;
+}
+
+/** A sorted copy of `runs` (compareNullsLast on the column's keys); ties broken by run name. */
 export function sortRuns(runs, key, dir = "asc") {
   const get = sortKeyOf(key);
+  const names = nameRanksOf(runs);
+  const nameKeys = runs.map((r) => names.get(r.run));
+  const keys = get === SORT_KEYS.run ? nameKeys : numericKeys(runs.map(get));
   return runs
-    .map((run, i) => ({ run, i, k: get(run) }))
-    .sort((a, b) => compareNullsLast(a.k, b.k, dir) || compareNullsLast(a.run.run, b.run.run) || a.i - b.i)
+    .map((run, i) => ({ run, i, k: keys[i], n: nameKeys[i] }))
+    .sort((a, b) => compareNullsLast(a.k, b.k, dir) || a.n - b.n || a.i - b.i)
     .map((x) => x.run);
 }
 
@@ -104,10 +148,15 @@ export function withWeights(runs, summaries) {
   return runs.map((run) => ({ ...run, weights: summaries ? summaries[run.run] || null : undefined }));
 }
 
-/** Runs to show: filtered by the compiled run-name regex (and hyper-parameter filter, when given), then sorted. */
-export function visibleRuns(runs, filter, sort, hpFilter = null) {
-  const kept = runs.filter((r) => filter.test(r.run) && (!hpFilter || hpFilter.test(r.hparams || {})));
-  return sortRuns(kept, sort.key, sort.dir);
+/** Runs the compiled run-name regex (and hyper-parameter filter, when given) keep, in their order. */
+export function filteredRuns(runs, filter, hpFilter = null) {
+  return runs.filter((r) => filter.test(r.run) && (!hpFilter || hpFilter.test(r.hparams || {})));
+}
+
+/** Runs to show: filtered (`filteredRuns`, then to `status` when given), then sorted. */
+export function visibleRuns(runs, filter, sort, hpFilter = null, status = null) {
+  const kept = filteredRuns(runs, filter, hpFilter);
+  return sortRuns(status ? kept.filter((r) => r.status === status) : kept, sort.key, sort.dir);
 }
 
 const COLUMNS = [
@@ -123,64 +172,6 @@ const COLUMNS = [
   { key: "weights", label: "Weight health" },
 ];
 
-function epochBasedOf(run) {
-  return !(run.best && run.best.epoch === null && typeof run.best.step === "number");
-}
-
-function bestEpochCell(run) {
-  if (!run.best) return h("td", { class: "num muted" }, DASH);
-  return h("td", { class: "num" }, formatPointShort(run.best));
-}
-
-function metricCell(run) {
-  const m = run.monitor;
-  if (!m) return h("td", { class: "muted" }, DASH);
-  return h(
-    "td",
-    { class: "metric", title: m.validation ? `${m.validation.run} · ${m.validation.tag}` : "" },
-    h("span", { class: "metric-name" }, m.validation ? `val_${m.metric}` : m.metric),
-    h("span", { class: "mode", title: m.mode === "max" ? "higher is better" : "lower is better" }, ` ${modeArrow(m.mode)}`)
-  );
-}
-
-function earlyStopCell(run) {
-  if (!run.monitor || !run.monitor.validation || !run.early_stop) return h("td", { class: "muted" }, DASH);
-  const es = run.early_stop;
-  const text = whatIfText(es, { epochBased: epochBasedOf(run), lastStep: run.last_step });
-  return h(
-    "td",
-    { class: "whatif-cell", title: text.long },
-    h("span", { class: "es-call" }, `EarlyStopping(${es.patience})`),
-    " ",
-    text.stops
-      ? [`${text.stopText}, `, h("span", { class: text.saved > 0 ? "es-saves" : "muted" }, text.savesText)]
-      : h("span", { class: "muted" }, text.stopText)
-  );
-}
-
-function weightsCell(run) {
-  const w = run.weights;
-  // undefined: the weight health (./weights_summary) has not arrived yet.
-  if (w === undefined) return h("td", { class: "muted weights-pending", title: "Reading weight histograms…" }, "…");
-  if (!w || !w.layers) return h("td", { class: "muted" }, "no histograms");
-  if (!w.worst_flag) {
-    return h("td", { class: "weights-ok" }, h("span", { class: "ok-dot" }), `${formatInt(w.layers)} layers OK`);
-  }
-  const f = w.worst_flag;
-  return h(
-    "td",
-    { class: "weights-cell" },
-    flagChip(f.flag, f.severity),
-    h("span", { class: "flag-where" }, ` ${f.layer}${f.tensor ? "/" + f.tensor : ""}`),
-    h("div", { class: "sub" }, `${formatInt(w.flagged_layers)} of ${formatInt(w.layers)} layers flagged`)
-  );
-}
-
-function onsetCell(run) {
-  if (!run.onset) return h("td", { class: "num muted" }, DASH);
-  return h("td", { class: "num onset" }, formatPointShort(run.onset));
-}
-
 /** The leaderboard's sortable columns for these rows: the fixed ones with a column per hyper-parameter after "Run". */
 export function columnsFor(runs) {
   return COLUMNS.flatMap((col) =>
@@ -194,80 +185,11 @@ function allNumbers(runs, name) {
   return runs.every((r) => !r.hparams || !(name in r.hparams) || typeof r.hparams[name] === "number");
 }
 
-function hparamCell(run, name) {
-  const hp = run.hparams || {};
-  if (!(name in hp)) return h("td", { class: "hparam muted" }, DASH);
-  const v = hp[name];
-  return h("td", { class: ["hparam", typeof v === "number" ? "num" : ""], dataset: { hparam: name } }, formatHparam(v));
-}
-
-function compareCell(run, compared, onCompare) {
-  const stop = (ev) => ev.stopPropagation();
+function headRow(columns, sort, onSort, withCompare) {
   return h(
-    "td",
-    { class: "compare-cell", on: { click: stop } },
-    h("input", {
-      type: "checkbox",
-      class: "compare-box",
-      checked: compared,
-      dataset: { compare: run.run },
-      "aria-label": `compare ${run.run}`,
-      title: "Compare side by side",
-      on: { change: (ev) => onCompare(run.run, ev.target.checked), keydown: stop },
-    })
-  );
-}
-
-function row(run, columns, selected, opts) {
-  const { onSelect, compared, onCompare } = opts;
-  const cells = {
-    status: () => h("td", {}, statusBadge(run.status)),
-    run: () => h("td", { class: "run-name", title: (run.sources || []).join("\n") }, h("span", { class: "name" }, run.run), warningMark(run.warnings)),
-    metric: () => metricCell(run),
-    epochs: () => h("td", { class: "num" }, formatInt(run.num_steps)),
-    best_epoch: () => bestEpochCell(run),
-    best_value: () => h("td", { class: "num" }, run.best ? formatValue(run.best.value) : h("span", { class: "muted" }, DASH)),
-    onset: () => onsetCell(run),
-    early_stop: () => earlyStopCell(run),
-    weights: () => weightsCell(run),
-  };
-  const tr = h(
     "tr",
-    {
-      class: ["run-row", selected ? "selected" : ""],
-      dataset: { run: run.run },
-      tabindex: "0",
-      "aria-selected": selected ? "true" : "false",
-      on: {
-        click: () => onSelect(run.run),
-        keydown: (ev) => {
-          if (ev.key === "Enter" || ev.key === " ") {
-            ev.preventDefault();
-            onSelect(run.run);
-          }
-        },
-      },
-    },
-    onCompare ? compareCell(run, compared.includes(run.run), onCompare) : null,
-    columns.map((col) => (col.hparam !== undefined ? hparamCell(run, col.hparam) : cells[col.key]()))
-  );
-  return tr;
-}
-
-/**
- * Renders the leaderboard into `container`.
- * opts: {runs, filter (compiled), hpFilter (compiled, optional), sort {key, dir}, selected,
- *        compared ([run]), onSort(key), onSelect(run), onCompare(run, checked) (optional: no checkboxes)}
- */
-export function renderLeaderboard(container, opts) {
-  const { runs, filter, sort, selected, onSort, onSelect, onCompare } = opts;
-  const compared = opts.compared || [];
-  const shown = visibleRuns(runs, filter, sort, opts.hpFilter);
-  const columns = columnsFor(runs);
-  const head = h(
-    "tr",
-    {},
-    onCompare ? h("th", { class: "compare-cell", scope: "col", title: "Tick two or more runs to compare them side by side" }, "Compare") : null,
+    { "aria-rowindex": 1 },
+    withCompare ? h("th", { class: "compare-cell", scope: "col", title: "Tick two or more runs to compare them side by side" }, "Compare") : null,
     columns.map((col) => {
       const active = sort.key === col.key;
       return h(
@@ -292,18 +214,115 @@ export function renderLeaderboard(container, opts) {
       );
     })
   );
-  const body = shown.map((r) => row(r, columns, r.run === selected, { onSelect, compared, onCompare }));
-  const table = h("table", { class: "leaderboard", id: "leaderboard" }, h("thead", {}, head), h("tbody", {}, body));
-  const children = [h("div", { class: "table-wide" }, table)];
-  if (!shown.length) {
-    children.push(
-      h("div", { class: "empty small" }, `No run matches the filter. ${runs.length} run${runs.length === 1 ? " is" : "s are"} hidden.`)
-    );
-  } else if (shown.length < runs.length) {
-    children.push(h("div", { class: "table-note" }, `${runs.length - shown.length} of ${runs.length} runs hidden by the filter.`));
+}
+
+/** Viewport height (px) assumed where the scroll box has none (not laid out: node tests). */
+const FALLBACK_VIEWPORT_PX = 800;
+
+/** A row standing for `px` of rows not drawn (hidden from screen readers: aria-rowindex says where rows are). */
+function spacer(px, span) {
+  return h("tr", { class: "spacer", "aria-hidden": "true" }, h("td", { colspan: span, style: { height: `${px}px` } }));
+}
+
+/** The focused run row, if focus is in `tbody` (it is drawn again: focus moves to its new element). */
+function focusedRun(tbody) {
+  const active = typeof document !== "undefined" ? document.activeElement : null;
+  return active && active.parentNode === tbody && active.dataset ? active.dataset.run : null;
+}
+
+/**
+ * Draws the rows of `view` in view at `scrollTop` (and a margin) between two spacers;
+ * nothing when the drawn rows already cover those in view. Measures the drawn rows'
+ * height for the spacers (drawn once more when it changed).
+ */
+function drawWindow(view, scrollTop) {
+  const { shown, tbody, box } = view;
+  const w = rowWindow(shown.length, scrollTop, box.clientHeight || FALLBACK_VIEWPORT_PX, view.rowPx);
+  if (view.drawn && view.drawn.rowPx === view.rowPx && covers(view.drawn, w, shown.length)) return;
+  const keepFocus = focusedRun(tbody);
+  const rows = shown.slice(w.start, w.end).map((run, i) => runRow(run, view.columns, w.start + i, view.opts));
+  const span = view.columns.length + (view.opts.onCompare ? 1 : 0);
+  tbody.replaceChildren(spacer(w.beforePx, span), ...rows, spacer(w.afterPx, span));
+  view.drawn = { ...w, rowPx: view.rowPx };
+  if (keepFocus !== null) {
+    const row = rows.find((r) => r.dataset.run === keepFocus);
+    if (row) row.focus({ preventScroll: true });
   }
-  container.replaceChildren(...children);
+  const measured = measuredRowPx(rows, view.rowPx);
+  if (Math.abs(measured - view.rowPx) > 0.5) {
+    view.rowPx = measured;
+    drawWindow(view, scrollTop);
+  }
+}
+
+/** Notes under the table: how many runs the filters hide. */
+function filterNotes(runs, shown) {
+  if (!shown.length) {
+    return [h("div", { class: "empty small" }, `No run matches the filter. ${formatCount(runs.length, "run")} ${runs.length === 1 ? "is" : "are"} hidden.`)];
+  }
+  if (shown.length < runs.length) {
+    return [h("div", { class: "table-note" }, `${formatCount(runs.length - shown.length, "run")} of ${runs.length} hidden by the filters.`)];
+  }
+  return [];
+}
+
+/**
+ * Renders the leaderboard into `container`: the status summary, then the table in a
+ * scroll box with only the rows in view (and `MARGIN_ROWS` each side) drawn; the box
+ * keeps its scroll position from one render to the next.
+ * opts: {runs, filter (compiled), hpFilter (compiled, optional), status (or null), sort {key, dir},
+ *        selected, compared ([run]), onSort(key), onStatus(status or null), onSelect(run),
+ *        onCompare(run, checked) (optional: no checkboxes)}
+ * Returns the runs shown, in order.
+ */
+export function renderLeaderboard(container, opts) {
+  const { runs, sort } = opts;
+  const kept = filteredRuns(runs, opts.filter, opts.hpFilter);
+  const status = opts.status || null;
+  const shown = sortRuns(status ? kept.filter((r) => r.status === status) : kept, sort.key, sort.dir);
+  const columns = columnsFor(runs);
+  const previous = container.boardView;
+  const tbody = h("tbody", {});
+  const table = h(
+    "table",
+    { class: "leaderboard", id: "leaderboard", "aria-rowcount": shown.length + 1 },
+    h("thead", {}, headRow(columns, sort, opts.onSort, !!opts.onCompare)),
+    tbody
+  );
+  const box = h("div", { class: "table-wide board-scroll", id: "board-scroll" }, table);
+  const view = { shown, columns, opts, tbody, box, rowPx: previous ? previous.rowPx : ESTIMATED_ROW_PX, drawn: null };
+  container.boardView = view;
+  const scrollTop = previous ? previous.box.scrollTop || 0 : 0;
+  container.replaceChildren(statusSummary(kept, status, opts.onStatus || (() => {})), box, ...filterNotes(runs, shown));
+  drawWindow(view, scrollTop);
+  box.scrollTop = scrollTop;
+  let pending = false;
+  box.addEventListener("scroll", () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      if (container.boardView === view) drawWindow(view, box.scrollTop);
+    });
+  });
   return shown;
+}
+
+/**
+ * Scrolls the leaderboard of `container` so that `run`'s row is in view, draws it,
+ * and returns its row element (null when the run is not shown).
+ */
+export function revealRun(container, run) {
+  const view = container.boardView;
+  if (!view) return null;
+  const index = view.shown.findIndex((r) => r.run === run);
+  if (index < 0) return null;
+  const { box } = view;
+  const head = box.querySelector ? box.querySelector("thead") : null;
+  const top = scrollTopShowing(index, box.scrollTop || 0, box.clientHeight || FALLBACK_VIEWPORT_PX, view.rowPx, head ? head.offsetHeight : 0);
+  drawWindow(view, top);
+  box.scrollTop = top;
+  return view.tbody.children ? [...view.tbody.children].find((r) => r.dataset && r.dataset.run === run) || null : null;
 }
 
 const EMPTY_HELP = [

@@ -17,6 +17,7 @@ export function initialState() {
     params: null, // the server's defaults (./meta), set by index.js's start()
     filter: compileRunFilter(""),
     sort: { key: "run", dir: "asc" },
+    statusFilter: null, // the status whose count was clicked in the leaderboard's summary line: only its runs shown
     runs: null,
     runsWarnings: [],
     runsError: null,
@@ -144,7 +145,7 @@ export function resetSelection(state, run) {
 export function ensureSelection(state) {
   const runs = state.runs || [];
   if (state.selected !== null && runs.some((r) => r.run === state.selected)) return;
-  const shown = visibleRuns(runs, state.filter, state.sort, state.hpFilter);
+  const shown = visibleRuns(runs, state.filter, state.sort, state.hpFilter, state.statusFilter);
   const next = shown.length ? shown[0].run : runs.length ? runs[0].run : null;
   if (next === state.selected) return;
   state.detailMetric = null;

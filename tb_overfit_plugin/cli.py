@@ -25,6 +25,7 @@ from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import (analysis_cache, cli_args, curve_documents, params, run_lookup, user_regex, verdicts,
                                vocabulary,
                                weight_documents, weights)
+from tb_overfit_plugin.analysis import wording
 from tb_overfit_plugin.cli_args import OutputError, UsageError
 from tb_overfit_plugin.params import quoted
 
@@ -164,8 +165,8 @@ def _weights_cell(summary: dict) -> str:
         return "-"
     worst = summary.get("worst_flag")
     if not worst:
-        return f"ok ({summary['layers']} layers)"
-    return f"{worst['flag']} ({summary['flagged_layers']}/{summary['layers']} layers)"
+        return f"ok ({wording.plural(summary['layers'], 'layer')})"
+    return f"{worst['flag']} ({summary['flagged_layers']}/{wording.plural(summary['layers'], 'layer')})"
 
 
 def _sort_key(row: dict):

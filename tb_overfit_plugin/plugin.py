@@ -28,8 +28,9 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import (analysis_cache, curve_documents, document_cache, fast_provider, integrity, params,
-                               reading, run_lookup, sweep_report, vocabulary, weight_documents, weights)
+from tb_overfit_plugin import (analysis_cache, background_scan, curve_documents, document_cache, fast_provider,
+                               integrity, params, reading, run_lookup, sweep_report, vocabulary, weight_documents,
+                               weights)
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,9 @@ def _json_route(route):
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
         try:
-            key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
-            tag, body = self._documents.get(key, build, *slot)
+            with self._scan.serving():  # the background integrity scan waits meanwhile
+                key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
+                tag, body = self._documents.get(key, build, *slot)
             if tag in request.if_none_match:
                 return _not_modified(tag)
             return http_util.Respond(request, body, _JSON, content_encoding="gzip",
@@ -101,8 +103,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
         self._reader = reading.SeriesReader(fast_provider.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S)
         self._analyses = analysis_cache.AnalysisCache()
         self._documents = document_cache.DocumentCache()
-        # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider).
-        self._scanner = integrity.Scanner(context.logdir) if integrity.supports(context.logdir) else None
+        # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider),
+        # found by a background thread started here: requests never wait for it.
+        self._scan = background_scan.BackgroundScan(context.logdir)
         self._frontend = importlib.resources.files("tb_overfit_plugin.frontend")
 
     def get_plugin_apps(self):
@@ -146,10 +149,10 @@ class OverfitPlugin(base_plugin.TBPlugin):
     # build() computes it when no cached answer has that key.
 
     def _problems(self, request: wrappers.Request) -> tuple:
-        """What the loaders skipped in the logdir (`integrity`), for the single-logdir experiment."""
-        if self._scanner is None or plugin_util.experiment_id(request.environ):
+        """What the loaders skipped in the logdir as far as the background scan knows (single-logdir experiment)."""
+        if plugin_util.experiment_id(request.environ):
             return ()
-        return self._scanner.scan(byte_budget=integrity.SCAN_BYTES_PER_REQUEST)
+        return self._scan.problems()
 
     def _with_warnings(self, problems: tuple, document: dict, scalars, histograms) -> dict:
         """A one-run document with that run's `warnings` (as its row in `/runs` has them)."""

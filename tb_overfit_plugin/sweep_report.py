@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep
+from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep, wording
 from tb_overfit_plugin import jsonable, user_regex
 from tb_overfit_plugin.curve_json import analysis_json
 from tb_overfit_plugin.params import CurveParams
@@ -101,7 +101,7 @@ def _group_verdict(members: List[Monitored], params: CurveParams) -> Optional[di
     analysis = analysis_json(curves.analyze_metric(
         train_steps, train_mean, val_steps, val_mean, mode=first.mode, patience=params.patience,
         min_delta=params.min_delta, smoothing=params.smoothing, tolerance=params.tolerance,
-        epoch_based=first.pair.epoch_based, name=f"{first.pair.metric} (mean of {len(members)} runs)",
+        epoch_based=first.pair.epoch_based, name=f"{first.pair.metric} (mean of {wording.plural(len(members), 'run')})",
     ), series=False)
     return {name: analysis[name] for name in ("status", "explanation", "best", "onset", "early_stop")}
 

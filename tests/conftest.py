@@ -34,7 +34,7 @@ class PluginClient:
 
     def __init__(self, logdir):
         provider = local_data_provider(str(logdir))
-        plugin = OverfitPlugin(base_plugin.TBContext(data_provider=provider, logdir=str(logdir)))
+        self.plugin = plugin = OverfitPlugin(base_plugin.TBContext(data_provider=provider, logdir=str(logdir)))
         self.app = application.TensorBoardWSGI([plugin], data_provider=provider)
         self.client = werkzeug_test.Client(self.app, wrappers.Response)
 
@@ -47,6 +47,14 @@ class PluginClient:
 
     def raw(self, path: str):
         return self.client.get(path)
+
+    def wait_for_integrity_scan(self, timeout: float = 60.0):
+        """Until the plugin's background integrity scan has walked the logdir once (its warnings are known)."""
+        deadline = time.monotonic() + timeout
+        while self.plugin._scan.walks == 0:
+            assert time.monotonic() < deadline, "the integrity scan did not finish"
+            time.sleep(0.02)
+        return self
 
 
 def _reject_constant(name):

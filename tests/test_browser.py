@@ -177,8 +177,11 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     logwriters.write_keras_layout(logdir, "damaged", **losses)
     logwriters.damage_record(logwriters.event_file(logdir, "damaged/validation"), 9)
     tensorboard = tensorboard_process(logdir)
-    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 3,
-                           "the three runs")
+    def loaded():  # three runs, and the background integrity scan's warning on the damaged one
+        rows = (tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])
+        return len(rows) == 3 and any(row["warnings"] for row in rows)
+
+    tensorboard.wait_until(loaded, "the three runs and the damaged run's warning")
     wait = _open_tab(browser, tensorboard.url)
     rows = _settled_rows(browser, 3)
     assert sorted(rows) == [" spaced ", "damaged", "spaced"]
@@ -203,7 +206,8 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
         and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
-    notice = _text(browser.find_element(By.CSS_SELECTOR, "#detail #data-warnings"))
+    notice = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail #data-warnings")))  # read again if redrawn meanwhile
     assert "corrupt record" in notice and "step 7" in notice
     screenshot(browser, "data_warning")
 

@@ -58,7 +58,7 @@ def _assert_warning(warnings, logdir, run, offset):
 
 def test_corrupt_record_is_a_warning_on_the_run_over_http(corrupt_logdir, plugin_client):
     logdir, offsets = corrupt_logdir
-    client = plugin_client(logdir)
+    client = plugin_client(logdir).wait_for_integrity_scan()
     status, body = client.get("runs")
     assert status == 200 and body["warnings"] == []
     rows = {row["run"]: row for row in body["runs"]}
@@ -80,11 +80,11 @@ def test_corrupt_record_through_tensorboard_and_its_data_server(corrupt_logdir, 
     logdir, offsets = corrupt_logdir
     tensorboard = tensorboard_process(logdir)
 
-    def loaded():
+    def loaded():  # the background integrity scan's warnings join the document when it has walked the logdir
         status, body = tensorboard.get_json("/data/plugin/overfit/runs")
-        return status == 200 and len(body["runs"]) == 3
+        return status == 200 and len(body["runs"]) == 3 and any(row["warnings"] for row in body["runs"])
 
-    tensorboard.wait_until(loaded, "the three runs")
+    tensorboard.wait_until(loaded, "the three runs and the scan's warnings")
     status, body = tensorboard.get_json("/data/plugin/overfit/runs")
     rows = {row["run"]: row for row in body["runs"]}
     for run in ("corrupt", "flipped"):
@@ -114,7 +114,7 @@ def test_damaged_length_is_found_and_a_cut_last_record_is_not(tmp_path, plugin_c
     offset = logwriters.damage_record(logwriters.event_file(tmp_path, "length/validation"), CORRUPT_STEP + 1, "length")
     cut = logwriters.event_file(tmp_path, "cut/validation")
     cut.write_bytes(cut.read_bytes()[:-7])
-    rows = {row["run"]: row for row in plugin_client(tmp_path).get("runs")[1]["runs"]}
+    rows = {row["run"]: row for row in plugin_client(tmp_path).wait_for_integrity_scan().get("runs")[1]["runs"]}
     _assert_warning(rows["length"]["warnings"], tmp_path, "length", offset)
     assert rows["cut"]["warnings"] == [] and rows["cut"]["num_steps"] == EPOCHS - 1
 
@@ -251,3 +251,64 @@ def test_scanner_agrees_with_tensorboards_record_reader_on_random_damage(tmp_pat
         assert [p.offset for p in problems] == ([] if expected is None else [expected]), trial
         found += expected is not None
     assert found > 40  # most flips hit a checksum; the cuts alone never do
+
+
+# -- the scan runs in the background (issue 19) -------------------------------------------------
+
+
+def _gated_scan(monkeypatch):
+    """Holds the plugin's integrity scan before its first file until the returned event is set."""
+    import threading
+
+    from tb_overfit_plugin import integrity
+
+    gate, scan_file = threading.Event(), integrity._scan_file
+
+    def gated(*args):
+        assert gate.wait(60), "the test never released the scan"
+        return scan_file(*args)
+
+    monkeypatch.setattr(integrity, "_scan_file", gated)
+    return gate
+
+
+def test_runs_answers_before_the_scan_and_carries_its_warnings_later(corrupt_logdir, plugin_client, monkeypatch):
+    """/runs never waits for the scan; once it has walked, the answer changes (new ETag) and holds the warnings."""
+    logdir, offsets = corrupt_logdir
+    gate = _gated_scan(monkeypatch)
+    client = plugin_client(logdir)
+    first = client.client.get("/data/plugin/overfit/runs")
+    assert first.status_code == 200 and client.plugin._scan.walks == 0  # answered while the scan is held
+    rows = {row["run"]: row for row in json.loads(first.data)["runs"]}
+    assert len(rows) == 3 and all(row["warnings"] == [] for row in rows.values())
+    assert rows["corrupt"]["num_steps"] == CORRUPT_STEP  # the verdict is there, from the data
+    etag = first.headers["ETag"]
+    assert client.client.get("/data/plugin/overfit/runs", headers={"If-None-Match": etag}).status_code == 304
+    gate.set()
+    client.wait_for_integrity_scan()
+    later = client.client.get("/data/plugin/overfit/runs", headers={"If-None-Match": etag})
+    assert later.status_code == 200 and later.headers["ETag"] != etag
+    rows = {row["run"]: row for row in json.loads(later.data)["runs"]}
+    for run in ("corrupt", "flipped"):
+        _assert_warning(rows[run]["warnings"], logdir, run, offsets[run])
+    assert rows["intact"]["warnings"] == []
+
+
+def test_a_failing_scan_is_logged_and_tried_again(corrupt_logdir, plugin_client, monkeypatch, caplog):
+    from tb_overfit_plugin import background_scan, integrity
+
+    monkeypatch.setattr(background_scan, "RESCAN_SECONDS", 0.05)
+    scan_file, calls = integrity._scan_file, []
+
+    def failing_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the scan")
+        return scan_file(*args)
+
+    monkeypatch.setattr(integrity, "_scan_file", failing_once)
+    client = plugin_client(corrupt_logdir[0]).wait_for_integrity_scan()
+    assert "integrity scan failed" in caplog.text and "a bug in the scan" in caplog.text
+    status, body = client.get("runs")
+    assert status == 200 and {row["run"]: len(row["warnings"]) for row in body["runs"]} == {
+        "intact": 0, "corrupt": 1, "flipped": 1}

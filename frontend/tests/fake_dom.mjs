@@ -17,7 +17,16 @@ class FakeElement {
   appendChild(child) {
     this.children.push(child);
   }
-  addEventListener() {}
+  replaceChildren(...children) {
+    this.children = children;
+  }
+  addEventListener(type, listener) {
+    (this.listeners ||= {})[type] = [...((this.listeners || {})[type] || []), listener];
+  }
+  /** Calls this element's `type` listeners with a minimal event (a test's click or scroll). */
+  dispatch(type, event = {}) {
+    for (const listener of (this.listeners || {})[type] || []) listener({ type, target: this, preventDefault() {}, stopPropagation() {}, ...event });
+  }
   get textContent() {
     return this.children.map((c) => c.textContent).join("");
   }
@@ -32,6 +41,12 @@ export function installFakeDom() {
       createTextNode: (text) => ({ textContent: text }),
     };
   }
+}
+
+/** Every element below (or at) `root` for which `test(element)` holds, in document order. */
+export function findAll(root, test) {
+  if (!root || typeof root !== "object" || !root.attributes) return [];
+  return [...(test(root) ? [root] : []), ...root.children.flatMap((child) => findAll(child, test))];
 }
 
 /** The first element below (or at) `root` whose id attribute is `id`; null if none. */

@@ -107,3 +107,106 @@ test("withWeights fills the weight column from /weights_summary when it arrives"
   assert.equal(rows[0].weights, undefined, "the /runs rows are not modified");
   assert.equal(SORT_KEYS.weights(pending[0]), null, "pending cells sort last");
 });
+
+// ---------------------------------------------------------------- the table for 10,000 runs (issue 19)
+
+import { renderLeaderboard, revealRun } from "../leaderboard.js";
+import { statusCounts } from "../status_summary.js";
+import { covers, MARGIN_ROWS, rowWindow, scrollTopShowing } from "../virtual_rows.js";
+import { findAll, installFakeDom } from "./fake_dom.mjs";
+
+installFakeDom();
+globalThis.requestAnimationFrame = (callback) => callback();
+
+const STATUSES = ["overfitting", "improving", "plateau", "diverged"];
+const SWEEP = Array.from({ length: 10000 }, (_, i) => ({
+  run: `run_${i}`, status: STATUSES[i % 7 === 0 ? 3 : i % 3], num_steps: 20, best: { step: i % 20, epoch: (i % 20) + 1, value: i / 1e4 },
+  onset: null, monitor: { metric: "loss", mode: "min", validation: {} }, early_stop: null,
+  weights: { layers: 1 + (i % 2), flagged_layers: 0, worst_flag: null }, warnings: [],
+}));
+
+function board(opts = {}) {
+  const container = document.createElement("div");
+  const calls = { status: [], select: [] };
+  renderLeaderboard(container, {
+    runs: SWEEP, filter: compileRunFilter(""), sort: { key: "run", dir: "asc" }, selected: null,
+    onSort() {}, onSelect: (run) => calls.select.push(run), onStatus: (status) => calls.status.push(status), ...opts,
+  });
+  return { container, calls, rows: () => findAll(container, (el) => el.tag === "tr" && el.dataset.run !== undefined) };
+}
+
+test("10,000 runs: only the rows in view and a margin are in the DOM, each with its aria-rowindex", () => {
+  const { container, rows } = board();
+  const [table] = findAll(container, (el) => el.tag === "table");
+  assert.equal(table.getAttribute("aria-rowcount"), "10001", "every run counted for screen readers, plus the header");
+  const drawn = rows();
+  assert.ok(drawn.length > 20 && drawn.length <= 100, `${drawn.length} rows drawn`);
+  assert.deepEqual(drawn.slice(0, 2).map((r) => r.getAttribute("aria-rowindex")), ["2", "3"]);
+  assert.equal(drawn[0].dataset.run, "run_0");
+  const spacers = findAll(container, (el) => el.tag === "tr" && el.getAttribute("aria-hidden") === "true");
+  assert.equal(spacers.length, 2, "a spacer above and below stands for the rows not drawn");
+});
+
+test("scrolling draws the rows then in view, with their position in the whole list", () => {
+  const { container, rows } = board();
+  const box = findAll(container, (el) => el.attributes.id === "board-scroll")[0];
+  box.scrollTop = 37 * 5000;
+  box.dispatch("scroll");
+  const indices = rows().map((r) => Number(r.getAttribute("aria-rowindex")) - 2);
+  assert.ok(indices.includes(5000) && indices.length <= 100, `rows ${indices[0]}..${indices[indices.length - 1]}`);
+  assert.equal(rows()[indices.indexOf(5000)].dataset.run, SWEEP.map((r) => r.run).sort((a, b) => compareNullsLast(a, b))[5000]);
+});
+
+test("revealRun scrolls a run out of view into it and returns its drawn row (keyboard selection)", () => {
+  const { container } = board();
+  const row = revealRun(container, "run_9999");
+  assert.ok(row && row.dataset.run === "run_9999");
+  assert.equal(revealRun(container, "no such run"), null);
+});
+
+test("the summary line counts runs per status, most urgent first, and a count filters to its status", () => {
+  const { container, calls } = board();
+  const buttons = findAll(container, (el) => el.tag === "button" && el.dataset.statusFilter);
+  const counts = statusCounts(SWEEP);
+  assert.deepEqual(buttons.map((b) => b.dataset.statusFilter), counts.map((c) => c.status));
+  assert.equal(counts.reduce((n, c) => n + c.count, 0), 10000);
+  assert.equal(counts[0].status, "diverged", "the server's rank: diverged is the most urgent");
+  const total = findAll(container, (el) => el.attributes.class === "status-summary-total")[0];
+  assert.equal(total.textContent, "10,000 runs:");
+  buttons[0].dispatch("click");
+  assert.deepEqual(calls.status, ["diverged"]);
+
+  const filtered = board({ status: "diverged" });
+  const diverged = SWEEP.filter((r) => r.status === "diverged").length;
+  const [table] = findAll(filtered.container, (el) => el.tag === "table");
+  assert.equal(table.getAttribute("aria-rowcount"), String(diverged + 1));
+  assert.ok(filtered.rows().every((r) => SWEEP[Number(r.dataset.run.slice(4))].status === "diverged"));
+  const pressed = findAll(filtered.container, (el) => el.getAttribute("aria-pressed") === "true");
+  assert.deepEqual(pressed.map((b) => b.dataset.statusFilter), ["diverged"]);
+  pressed[0].dispatch("click");
+  assert.deepEqual(filtered.calls.status, [null], "clicking the pressed count shows every status again");
+  assert.deepEqual(names(visibleRuns(RUNS, compileRunFilter(""), { key: "run", dir: "asc" }, null, "improving")), ["run10"]);
+});
+
+test("counts are printed with their grammar: 1 layer, 2 layers, 1 run", () => {
+  const { rows } = board();
+  const texts = rows().slice(0, 2).map((r) => r.textContent);
+  assert.ok(texts[0].includes("1 layer OK") && !texts[0].includes("1 layers"), texts[0]);
+  assert.ok(texts[1].includes("2 layers OK"), texts[1]);
+  const one = board({ runs: SWEEP.slice(0, 1) });
+  const total = findAll(one.container, (el) => el.attributes.class === "status-summary-total")[0];
+  assert.equal(total.textContent, "1 run:");
+});
+
+test("rowWindow, covers and scrollTopShowing: the arithmetic of the window", () => {
+  const w = rowWindow(10000, 3700, 370, 37, 30);
+  assert.deepEqual([w.first, w.last, w.start, w.end], [100, 111, 70, 141]);
+  assert.equal(w.beforePx, 70 * 37);
+  assert.equal(w.afterPx, (10000 - 141) * 37);
+  assert.deepEqual([rowWindow(5, 0, 800).start, rowWindow(5, 0, 800).end], [0, 5]);
+  assert.ok(covers(w, rowWindow(10000, 3700 + 37 * 10, 370, 37, 30), 10000), "a short scroll keeps the drawn rows");
+  assert.ok(!covers(w, rowWindow(10000, 3700 + 37 * MARGIN_ROWS, 370, 37, 30), 10000), "a longer one draws again");
+  assert.equal(scrollTopShowing(10, 0, 370, 37, 0), 37 * 11 - 370);
+  assert.equal(scrollTopShowing(10, 37 * 8, 370, 37, 0), 37 * 8, "already in view: unchanged");
+  assert.equal(scrollTopShowing(2, 37 * 8, 370, 37, 0), 37 * 2);
+});

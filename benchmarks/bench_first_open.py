@@ -1,0 +1,155 @@
+"""The first `/runs` after TensorBoard starts, what a user opening the tab waits for. Prints figures; asserts nothing.
+
+For each sweep, on one fully loaded Rust data server (`data_server.loaded`):
+
+- TensorBoard's own list + read of every scalar through that server (median of 5);
+- a new `tensorboard` process on that server (`--grpc_data_provider`): its
+  plugin starts the background integrity scan as it loads, and the first
+  `/runs` is asked as soon as TensorBoard answers (nothing cached, the scan
+  under way); then `/runs` is polled (`If-None-Match`, as the tab does) until
+  the scan's warnings have joined it (a new ETag);
+- the same on a copy of the sweep in which `CORRUPT_RUNS` runs' validation
+  event files have a damaged record (copied files; the others hard links).
+
+    python benchmarks/bench_first_open.py [--runs 100 --epochs 200 --tensors 10] [--scale 1000 10000 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import bench  # noqa: E402  (benchmarks/ is this script's folder)
+
+CORRUPT_RUNS = 3  # runs whose validation file gets a damaged record in the corrupt copy
+POLL_SECONDS = 0.1  # how often /runs is asked again while waiting for the scan's warnings
+WARNINGS_TIMEOUT_S = 600.0
+
+
+def corrupt_copy(logdir: Path) -> Path:
+    """`logdir` with `CORRUPT_RUNS` validation files damaged in their middle record (the rest hard-linked)."""
+    import logwriters
+
+    target = logdir.with_name(logdir.name + "_corrupt")
+    if target.exists():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    runs = sorted(p for p in logdir.iterdir() if p.is_dir())
+    damaged = {runs[i * len(runs) // CORRUPT_RUNS].name for i in range(CORRUPT_RUNS)}
+    for run in runs:
+        for split in run.iterdir():
+            (partial / run.name / split.name).mkdir(parents=True)
+            for event_file in split.iterdir():
+                copy = partial / run.name / split.name / event_file.name
+                if run.name in damaged and split.name == "validation":
+                    shutil.copyfile(event_file, copy)
+                    logwriters.damage_record(copy, len(logwriters.record_offsets(copy)) // 2)
+                else:
+                    os.link(event_file, copy)
+    partial.rename(target)
+    return target
+
+
+def scalar_read_seconds(provider) -> float:
+    """TensorBoard's own list + read of every scalar (median of 5)."""
+    from tensorboard import context as context_lib
+
+    ctx = context_lib.RequestContext()
+
+    def read():
+        provider.list_scalars(ctx, experiment_id="", plugin_name="scalars")
+        provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=1_000_000)
+
+    return bench._median_seconds(read, 5)
+
+
+def _warning_count(body: bytes) -> int:
+    document = json.loads(body)
+    return sum(len(row["warnings"]) for row in document["runs"]) + len(document["warnings"])
+
+
+def first_open(logdir: Path, corrupt: bool) -> dict:
+    """Seconds of the first /runs after tensorboard starts, and (`corrupt`) until the scan's warnings are in it."""
+    from conftest import TensorBoardProcess
+    from tensorboard.data import grpc_provider
+
+    from tb_overfit_plugin import data_server
+
+    with data_server.loaded(str(logdir), histograms=False) as loaded:
+        address = loaded.provider._addr
+        figures = {"tb_scalars": scalar_read_seconds(grpc_provider.GrpcDataProvider(address, loaded.provider._stub))}
+        started = time.perf_counter()
+        tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}")
+        try:
+            url = tensorboard.url + "/data/plugin/overfit/runs"
+            figures["tb_ready"] = time.perf_counter() - started
+            figures["first_runs"], status, body = bench.get(url, bench.GZIP)
+            assert status == 200, status
+            figures["first_warnings"] = _warning_count(_inflate(body))
+            tag = urllib.request.urlopen(url).headers["ETag"]
+            while corrupt and figures["first_warnings"] == 0 and time.perf_counter() - started < WARNINGS_TIMEOUT_S:
+                _, status, body = bench.get(url, {"If-None-Match": tag})
+                if status == 200 and _warning_count(body):
+                    break
+                time.sleep(POLL_SECONDS)
+            figures["warnings_after"] = time.perf_counter() - started
+            figures["warnings"] = _warning_count(bench.get(url)[2])
+        finally:
+            tensorboard.stop()
+    return figures
+
+
+def _inflate(body: bytes) -> bytes:
+    import gzip
+
+    return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+
+
+def print_first_open(rows: list) -> None:
+    print("\n### first `/runs` after TensorBoard starts (scan in a background thread)\n")
+    print("| sweep | corrupt files | TB's own scalar read | first `/runs` | ratio | warnings in it | "
+          "warnings joined (from start) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, corrupt, f in rows:
+        print(f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {bench._ms(f['tb_scalars'])} | "
+              f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | {f['first_warnings']} | "
+              + (f"{f['warnings']} after {f['warnings_after']:.1f} s" if corrupt else "(none to find)")
+              + f" (TB answered at {f['tb_ready']:.1f} s) |")
+
+
+def measure(sweeps: list) -> list:
+    """[(label, corrupt, figures)] for each (label, logdir) with and without corrupt files."""
+    rows = []
+    for label, logdir in sweeps:
+        for corrupt in (False, True):
+            rows.append((label, corrupt, first_open(corrupt_copy(logdir) if corrupt else logdir, corrupt)))
+            print(f"  {label}{' corrupt' if corrupt else ''}: {rows[-1][2]}", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--tensors", type=int, default=10)
+    parser.add_argument("--scale", type=int, nargs="*", default=[1000], help="more run counts (hard links of --runs)")
+    args = parser.parse_args()
+    base = bench.sweep(args.runs, args.epochs, args.tensors)
+    sweeps = [(f"{args.runs} x {args.epochs} epochs x {args.tensors}", base)]
+    sweeps += [(f"{n} x {args.epochs} x {args.tensors}", bench.sweep(n, args.epochs, args.tensors, base=base))
+               for n in args.scale]
+    print_first_open(measure(sweeps))
+
+
+if __name__ == "__main__":
+    main()
