@@ -250,6 +250,30 @@ def _write(out: TextIO, text: str) -> None:
         raise OutputError(f"cannot write the output: {error.strerror or error}") from None
 
 
+def documents(logdir: str, curve_params: params.CurveParams, run_filter, load_fast: str = "auto",
+              summaries_wanted: bool = False, documents_wanted: bool = False):
+    """(`/runs` document, weight summaries by run or None, `/weights` documents by run, loader warnings).
+
+    What the command prints, also for `api.diagnose`. `run_filter`: a
+    compiled pattern (`_run_filter`) whose `search` keeps a row.
+
+    Raises:
+      UsageError: the logdir cannot be loaded or holds no series, or no run has `curve_params.metric`.
+    """
+    # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
+    cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
+    with _opened(logdir, load_fast, histograms=summaries_wanted or documents_wanted) as data:
+        try:
+            document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
+                                                     data.sessions)
+        except run_lookup.NotFound as error:  # a --metric no run has: HTTP's 404
+            raise UsageError(f"--metric: {error}") from None
+        document = integrity.attach(document, data.problems)
+        document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
+        summaries, layer_documents = _weight_health(cache, data, document, summaries_wanted, documents_wanted)
+    return document, summaries, layer_documents, data.loader_warnings
+
+
 def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
     """The command; returns its exit code (UsageError and BrokenPipeError propagate)."""
     out = sys.stdout if out is None else out
@@ -267,19 +291,9 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     weight_column, need_weights = cli_args.weight_needs(args, FLAGS)
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
-    # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
-    cache = analysis_cache.AnalysisCache(curve_analyses=1, weight_analyses=1)
-    with _opened(args.logdir, args.load_fast, histograms=weight_column or need_weights) as data:
-        try:
-            document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
-                                                     data.sessions)
-        except run_lookup.NotFound as error:  # a --metric no run has: HTTP's 404
-            raise UsageError(f"--metric: {error}") from None
-        document = integrity.attach(document, data.problems)
-        document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
-        summaries, layer_documents = _weight_health(cache, data, document, weight_column, need_weights)
-
-    _warn(document, data.loader_warnings)
+    document, summaries, layer_documents, loader_warnings = documents(
+        args.logdir, curve_params, run_filter, args.load_fast, weight_column, need_weights)
+    _warn(document, loader_warnings)
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
     if args.json:
         if args.weights:
