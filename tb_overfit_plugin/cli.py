@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Iterator, List, Optional, Sequence, TextIO
 
-from tb_overfit_plugin import integrity
+from tb_overfit_plugin import histories, integrity, series_set
 from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import (analysis_cache, cli_args, curve_documents, params, run_lookup, user_regex, verdicts,
                                weight_documents, weights)
@@ -82,9 +82,26 @@ def _progress_line(done: int, total: int, run: str) -> None:
         sys.stderr.write("\r" + " " * 40 + "\r")
 
 
+def _history_data(path: str) -> Optional[logdir_lib.LogdirData]:
+    """The scalars of the CSV/JSON histories PATH names (`histories`), or None when PATH is a logdir."""
+    files = histories.history_files(path) if "://" not in path else None
+    if files is None:
+        return None
+    try:
+        return logdir_lib.LogdirData(scalars=histories.read_histories(path, files), histograms=series_set.EMPTY)
+    except histories.HistoryError as error:
+        raise UsageError(str(error)) from None
+
+
 @contextlib.contextmanager
 def _opened(logdir: str, load_fast: str, histograms: bool) -> Iterator[logdir_lib.LogdirData]:
-    """`logdir.open_logdir`, with a progress line on stderr when it is a terminal; nothing found: UsageError."""
+    """`logdir.open_logdir` (or the histories PATH names), with a progress line on stderr when it is a terminal;
+    nothing found: UsageError."""
+    history = _history_data(logdir)
+    if history is not None:
+        _check_found(logdir, history)
+        yield history
+        return
     _check_local_logdir(logdir)
     progress = _progress_line if sys.stderr is not None and sys.stderr.isatty() else None
     try:
@@ -115,6 +132,10 @@ def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirD
     a batch of runs at a time while the previous batch is analysed.
     """
     if not (summaries_wanted or documents_wanted):
+        return None, {}
+    if data.histogram_batches is None:  # histories outside TensorBoard: no weights
+        if documents_wanted:
+            raise UsageError("--weights: these history files hold no weight histograms")
         return None, {}
     listed = {row["run"] for row in document["runs"]}
     runs = [run for run in run_lookup.training_runs(data.scalars, data.histograms) if run.name in listed]
