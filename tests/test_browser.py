@@ -371,6 +371,7 @@ def _readme_picture(driver, name):
 def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, browser, screenshot):
     """The README's pictures: every card of the tab with content on the logs `make run` writes."""
     from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
     tensorboard = tensorboard_process(demo_full_logdir)
@@ -382,12 +383,17 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
     assert rows["broken"].find_elements(By.CSS_SELECTOR, "[data-flag='identical_values']")
     heads = {b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")}
     assert {"hp:units", "hp:dropout", "hp:optimizer"} <= heads
+    # The top picture: the runs outside the sweep's folders (the leaderboard fits), `overfit` selected.
+    browser.find_element(By.ID, "run-filter").send_keys("^[a-z_]+$")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 4)
     _click(browser, "tr[data-run='overfit']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
                and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
-    browser.execute_script("document.getElementById('updated').textContent = ''")  # the clock: noise in a committed picture
+    browser.execute_script("window.scrollTo(0, 0); document.getElementById('updated').textContent = ''")  # the clock: noise
     _readme_picture(browser, README_SCREENSHOT.stem)
     screenshot(browser, "readme")
+    browser.find_element(By.ID, "run-filter").send_keys(Keys.CONTROL, "a", Keys.BACKSPACE)  # input events, as typed
+    _settled_rows(browser, DEMO_RUNS)
 
     # Which settings overfit: a row per value of each grid hyper-parameter; 128 units overfit, 16 do not.
     for name, count in (("units", 2), ("dropout", 2), ("optimizer", 2)):
