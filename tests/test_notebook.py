@@ -1,7 +1,9 @@
 """demo/overfit_notebook.ipynb executed in a real IPython kernel (nbclient) on the demo logs."""
 
 import os
+import shutil
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,8 @@ def test_notebook_shows_the_verdicts_a_chart_and_the_tab(demo_full_logdir, monke
     port = free_port()
     monkeypatch.setenv("TB_OVERFIT_DEMO_LOGS", str(demo_full_logdir))
     monkeypatch.setenv("TB_OVERFIT_NOTEBOOK_PORT", str(port))
+    # %tensorboard runs `tensorboard` from PATH, which a test's PATH may lack: the one installed beside this Python.
+    monkeypatch.setenv("TENSORBOARD_BINARY", shutil.which("tensorboard", path=str(Path(sys.executable).parent)))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")  # committed clean
     try:
@@ -54,4 +58,4 @@ def test_notebook_shows_the_verdicts_a_chart_and_the_tab(demo_full_logdir, monke
     assert expected["overfit"].explanation in printed
     assert _outputs(code[3], "image/png"), "the chart is drawn"
     frame = "".join(_outputs(code[4], "text/html"))
-    assert "<iframe" in frame and str(port) in frame
+    assert "<iframe" in frame and str(port) in frame, code[4].outputs
