@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 from typing import Iterator, List, Optional, Sequence, TextIO
@@ -350,6 +351,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # and its oneDNN notice quiet (the CLI runs no TensorFlow op, only its file system layer).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # TensorFlow's import loads matplotlib where installed; a user without a writable home would get
+    # its cache-directory warnings on stderr. The CLI draws nothing: only its errors are kept.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
         if sys.stdout is None:  # started with `>&-`
             raise UsageError("standard output is closed: nothing could be printed "
