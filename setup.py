@@ -35,7 +35,15 @@ setup(
             "hypothesis>=6.50",
             "selenium>=4.10",
             "tensorboardX>=2.6",
+            # demo/overfit_notebook.ipynb executed in a real kernel (tests/test_notebook.py), and its table and chart.
+            "nbclient>=0.8",
+            "nbformat>=5.7",
+            "ipykernel>=6",
+            "pandas>=1.5",
+            "matplotlib>=3.6",
         ],
+        # tb_overfit_plugin.diagnose(...).to_dataframe() and the demo notebook.
+        "notebook": ["pandas>=1.5", "matplotlib>=3.6"],
     },
     entry_points={
         "tensorboard_plugins": ["overfit = tb_overfit_plugin.loader:OverfitLoader"],

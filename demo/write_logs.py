@@ -1,7 +1,12 @@
-"""Writes three small, real Keras training runs for trying out tb-overfit.
+"""Writes small, real Keras training runs for trying out tb-overfit.
 
-    python demo/write_logs.py --logdir demo_logs
+    python demo/write_logs.py --logdir demo_logs   # 3 runs below + the 19 of sweep_logs.py
     tensorboard --logdir demo_logs
+
+`--no-sweep` writes only the three runs below; `sweep_logs.py` adds a grid
+search logged with `hp.KerasCallback` (seed groups, hyper-parameter
+columns and effects), a shallow and a deep network (compared side by side)
+and a run with `ReduceLROnPlateau` (learning-rate drops).
 
 All three models solve the same synthetic task, made with numpy (no
 download): 3-class classification of 20 Gaussian features, where only the
@@ -46,7 +51,7 @@ histograms stored as tensors, plugin "scalars" / "histograms"), with step =
   so steps 10, 20, ...), not the epoch.
 
 The Dropout layers of ``regularized`` (``dropout_1``, ``dropout_2``) have no
-weights, so no histograms. Rerunning deletes and rewrites only the three demo
+weights, so no histograms. Rerunning deletes and rewrites only the demo's
 run directories inside ``--logdir``.
 """
 
@@ -68,6 +73,9 @@ _SCRIPT_START = time.perf_counter()
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sweep_logs  # noqa: E402
 
 SEED = 7
 N_FEATURES = 20
@@ -279,8 +287,8 @@ def _train_run(logdir: pathlib.Path, run_name: str, data: Arrays) -> dict:
     return facts
 
 
-def write_demo_logs(logdir) -> dict:
-    """Trains the three demo models, writing their logs under `logdir`.
+def write_demo_logs(logdir, sweep: bool = False) -> dict:
+    """Trains the three demo models, writing their logs under `logdir`; `sweep`: also `sweep_logs`' runs.
 
     Returns {run_name: facts}; facts hold "runs" (TensorBoard run names),
     "max_epochs", "epochs_run", "stopped_early", "best_epoch" (0-based, equal
@@ -292,11 +300,18 @@ def write_demo_logs(logdir) -> dict:
     logdir = pathlib.Path(logdir)
     logdir.mkdir(parents=True, exist_ok=True)
     data = make_dataset(SEED)
-    return {name: _train_run(logdir, name, data) for name in RUN_NAMES}
+    facts = {name: _train_run(logdir, name, data) for name in RUN_NAMES}
+    if sweep:
+        facts.update(sweep_logs.write_sweep_logs(logdir, data))
+    return facts
 
 
 def _print_summary(facts: dict, out: Callable[[str], None] = print) -> None:
     for name, run_facts in facts.items():
+        if name not in RUN_NAMES:
+            out(f"{name:40s} {run_facts['hparams'] or ''} best val_loss {min(run_facts['val_loss']):.3f} @ epoch "
+                f"{run_facts['best_epoch'] + 1}/{run_facts['epochs_run']} [{run_facts['seconds']:.1f}s]")
+            continue
         val_loss = run_facts["val_loss"]
         best = run_facts["best_epoch"]
         out(
@@ -318,9 +333,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", default="demo_logs", help="output directory (default: demo_logs)")
+    parser.add_argument("--no-sweep", action="store_true", help="only the three runs, not sweep_logs' 19")
     args = parser.parse_args(argv)
 
-    facts = write_demo_logs(args.logdir)
+    facts = write_demo_logs(args.logdir, sweep=not args.no_sweep)
     _print_summary(facts)
     print(f"wrote {args.logdir} in {time.perf_counter() - _SCRIPT_START:.1f}s (including TensorFlow import)")
     return 0

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 from typing import Iterator, List, Optional, Sequence, TextIO
 
-from tb_overfit_plugin import integrity
+from tb_overfit_plugin import histories, integrity, series_set
 from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import (analysis_cache, cli_args, curve_documents, params, run_lookup, user_regex, verdicts,
                                vocabulary,
@@ -84,10 +85,27 @@ def _progress_line(done: int, total: int, run: str) -> None:
         sys.stderr.write("\r" + " " * 40 + "\r")
 
 
+def _history_data(path: str) -> Optional[logdir_lib.LogdirData]:
+    """The scalars of the CSV/JSON histories PATH names (`histories`), or None when PATH is a logdir."""
+    files = histories.history_files(path) if "://" not in path else None
+    if files is None:
+        return None
+    try:
+        return logdir_lib.LogdirData(scalars=histories.read_histories(path, files), histograms=series_set.EMPTY)
+    except histories.HistoryError as error:
+        raise UsageError(str(error)) from None
+
+
 @contextlib.contextmanager
 def _opened(logdir: str, load_fast: str, histograms: bool,
             timeout: Optional[float] = None) -> Iterator[logdir_lib.LogdirData]:
-    """`logdir.open_logdir`, with a progress line on stderr when it is a terminal; nothing found: UsageError."""
+    """`logdir.open_logdir` (or the histories PATH names), with a progress line on stderr when it is a terminal;
+    nothing found: UsageError."""
+    history = _history_data(logdir)
+    if history is not None:
+        _check_found(logdir, history)
+        yield history
+        return
     _check_local_logdir(logdir)
     progress = _progress_line if sys.stderr is not None and sys.stderr.isatty() else None
     try:
@@ -119,6 +137,10 @@ def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirD
     a batch of runs at a time while the previous batch is analysed.
     """
     if not (summaries_wanted or documents_wanted):
+        return None, {}
+    if data.histogram_batches is None:  # histories outside TensorBoard: no weights
+        if documents_wanted:
+            raise UsageError("--weights: these history files hold no weight histograms")
         return None, {}
     listed = {row["run"] for row in document["runs"]}
     runs = [run for run in run_lookup.training_runs(data.scalars, data.histograms, curve_params) if run.name in listed]
@@ -268,6 +290,32 @@ def _write(out: TextIO, text: str) -> None:
         raise OutputError(f"cannot write the output: {error.strerror or error}") from None
 
 
+def documents(logdir: str, curve_params: params.CurveParams, run_filter, load_fast: str = "auto",
+              summaries_wanted: bool = False, documents_wanted: bool = False, timeout: Optional[float] = None):
+    """(`/runs` document, weight summaries by run or None, `/weights` documents by run, loader warnings).
+
+    What the command prints, also for `api.diagnose`. `run_filter`: a
+    compiled pattern (`_run_filter`) whose `search` keeps a row.
+
+    Raises:
+      UsageError: the logdir cannot be loaded (in `timeout` seconds) or holds no series, or no run has
+        `curve_params.metric` (`pair`).
+    """
+    # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
+    cache = analysis_cache.AnalysisCache(default_verdict_bytes=0, other_verdict_bytes=0, weight_analysis_bytes=0)
+    with _opened(logdir, load_fast, histograms=summaries_wanted or documents_wanted, timeout=timeout) as data:
+        try:
+            document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
+                                                     data.sessions)
+        except run_lookup.NotFound as error:  # a --metric (--pair) no run has: HTTP's 404
+            raise UsageError(f"--{'pair' if curve_params.pair else 'metric'}: {error}") from None
+        document = integrity.attach(document, data.problems)
+        document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
+        summaries, layer_documents = _weight_health(cache, data, document, summaries_wanted, documents_wanted,
+                                                    curve_params)
+    return document, summaries, layer_documents, data.loader_warnings
+
+
 def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
     """The command; returns its exit code (UsageError and BrokenPipeError propagate)."""
     out = sys.stdout if out is None else out
@@ -287,20 +335,9 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     weight_column, need_weights = cli_args.weight_needs(args, FLAGS)
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
-    # One pass over every run: each verdict, summary and full weight analysis (--weights) is used once.
-    cache = analysis_cache.AnalysisCache(default_verdict_bytes=0, other_verdict_bytes=0, weight_analysis_bytes=0)
-    with _opened(args.logdir, args.load_fast, histograms=weight_column or need_weights,
-                 timeout=args.timeout) as data:
-        try:
-            document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
-                                                     data.sessions)
-        except run_lookup.NotFound as error:  # a --metric (--pair) no run has: HTTP's 404
-            raise UsageError(f"--{'pair' if curve_params.pair else 'metric'}: {error}") from None
-        document = integrity.attach(document, data.problems)
-        document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
-        summaries, layer_documents = _weight_health(cache, data, document, weight_column, need_weights, curve_params)
-
-    _warn(document, data.loader_warnings)
+    document, summaries, layer_documents, loader_warnings = documents(
+        args.logdir, curve_params, run_filter, args.load_fast, weight_column, need_weights, args.timeout)
+    _warn(document, loader_warnings)
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
     if args.json:
         if args.weights:
@@ -337,6 +374,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # and its oneDNN notice quiet (the CLI runs no TensorFlow op, only its file system layer).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # TensorFlow's import loads matplotlib where installed; a user without a writable home would get
+    # its cache-directory warnings on stderr. The CLI draws nothing: only its errors are kept.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
         if sys.stdout is None:  # started with `>&-`
             raise UsageError("standard output is closed: nothing could be printed "

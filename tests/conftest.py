@@ -161,3 +161,15 @@ def failed_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("failed") / "logs"
     write_failed_fits(logdir)
     return logdir
+
+
+@pytest.fixture(scope="session")
+def demo_full_logdir(demo_logdir, tmp_path_factory):
+    """What `make run` writes: `demo_logdir`'s three runs (copied) and demo/sweep_logs.py's 19, trained once per session."""
+    from sweep_logs import write_sweep_logs
+    from write_logs import make_dataset
+
+    logdir = tmp_path_factory.mktemp("demo_full") / "logs"
+    shutil.copytree(demo_logdir, logdir)
+    write_sweep_logs(logdir, make_dataset())
+    return logdir

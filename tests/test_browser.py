@@ -361,21 +361,76 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     screenshot(browser, "sweep_side_by_side")
 
 
-def test_readme_screenshot_of_the_demo(demo_logdir, tensorboard_process, browser, screenshot):
-    """The picture at the top of the README: the tab on the demo logs, `overfit` selected."""
-    tensorboard = tensorboard_process(demo_logdir)
-    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 3,
+DEMO_RUNS = 22  # demo/write_logs.py: overfit, regularized, broken + sweep_logs.py's 16 grid runs, 2 depths, reduce_lr
+
+
+def _readme_picture(driver, name):
+    """Saves the whole window (TensorBoard's bar and the tab) as docs/<name>.png, a picture of the README."""
+    driver.switch_to.default_content()
+    README_SCREENSHOT.parent.mkdir(exist_ok=True)
+    driver.save_screenshot(str(README_SCREENSHOT.parent / f"{name}.png"))
+    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe"))
+
+
+def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, browser, screenshot):
+    """The README's pictures: every card of the tab with content on the logs `make run` writes."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    tensorboard = tensorboard_process(demo_full_logdir)
+    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == DEMO_RUNS,
                            "the demo runs")
     wait = _open_tab(browser, tensorboard.url)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='broken'] [data-flag='identical_values']"))
+    patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
+    rows = _settled_rows(browser, DEMO_RUNS)
+    assert rows["broken"].find_elements(By.CSS_SELECTOR, "[data-flag='identical_values']")
+    heads = {b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")}
+    assert {"hp:units", "hp:dropout", "hp:optimizer"} <= heads
+    # The top picture: the runs outside the sweep's folders (the leaderboard fits), `overfit` selected.
+    browser.find_element(By.ID, "run-filter").send_keys("^[a-z_]+$")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 4)
     _click(browser, "tr[data-run='overfit']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
                and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
-    browser.execute_script("document.getElementById('updated').textContent = ''")  # the clock: noise in a committed picture
-    browser.switch_to.default_content()
-    README_SCREENSHOT.parent.mkdir(exist_ok=True)
-    browser.save_screenshot(str(README_SCREENSHOT))
+    browser.execute_script("window.scrollTo(0, 0); document.getElementById('updated').textContent = ''")  # the clock: noise
+    _readme_picture(browser, README_SCREENSHOT.stem)
     screenshot(browser, "readme")
+    browser.find_element(By.ID, "run-filter").send_keys(Keys.CONTROL, "a", Keys.BACKSPACE)  # input events, as typed
+    _settled_rows(browser, DEMO_RUNS)
+
+    # Which settings overfit: a row per value of each grid hyper-parameter; 128 units overfit, 16 do not.
+    for name, count in (("units", 2), ("dropout", 2), ("optimizer", 2)):
+        assert len(wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='{name}']"))) == count
+    wide = browser.find_element(By.CSS_SELECTOR, "#effects-table tr[data-hparam='units'][data-level='128']")
+    assert not _text(wide.find_elements(By.TAG_NAME, "td")[2]).endswith(" 0%")
+    _scroll_to(browser, browser.find_element(By.ID, "effects"))
+    _readme_picture(browser, "demo_effects")
+
+    # Seed groups: the default pattern pairs the grid's two seeds of each setting (8 groups).
+    cards = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#groups .group-card"))
+    assert len(cards) == 8 and all(c.get_attribute("data-group").startswith("grid/units") for c in cards)
+    _scroll_to(browser, browser.find_element(By.ID, "groups"))
+    _readme_picture(browser, "demo_groups")
+
+    # The shallow and the deep network side by side, their first hidden layer's kernel by default.
+    _scroll_to(browser, browser.find_element(By.ID, "board"))
+    for name in ("depth/shallow", "depth/deep"):
+        _click(browser, f"input[data-compare='{name}']")
+    patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
+                  and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
+    assert Select(browser.find_element(By.ID, "compare-tensor")).first_selected_option.text == "dense_1 / kernel"
+    _scroll_to(browser, browser.find_element(By.ID, "compare"))
+    _readme_picture(browser, "demo_side_by_side")
+
+    # ReduceLROnPlateau's drops on the chart of `reduce_lr`.
+    _scroll_to(browser, browser.find_element(By.ID, "board"))
+    _click(browser, "tr[data-run='reduce_lr']")
+    drops = patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='lr-drop']"))
+    served = {r["run"]: r for r in tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]}
+    assert len(drops) == len(served["reduce_lr"]["lr_drop_steps"]) >= 3
+    _scroll_to(browser, browser.find_element(By.ID, "detail"))
+    _readme_picture(browser, "demo_lr_drops")
 
 
 def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, tensorboard_process, browser, screenshot):
