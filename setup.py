@@ -44,6 +44,8 @@ setup(
         ],
         # tb_overfit_plugin.diagnose(...).to_dataframe() and the demo notebook.
         "notebook": ["pandas>=1.5", "matplotlib>=3.6"],
+        # tb_overfit_plugin.keras_callback.OverfitStopping (TensorFlow's Keras 3 is enough: `demo`, `test`).
+        "keras": ["keras>=3"],
     },
     entry_points={
         "tensorboard_plugins": ["overfit = tb_overfit_plugin.loader:OverfitLoader"],

@@ -128,7 +128,9 @@ class CurveParams:
     min_lr: float = REDUCE_LR_SPECS[4].default
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields as JSON has them (tuples of words as lists)."""
+        return {name: list(value) if isinstance(value, tuple) else value
+                for name, value in dataclasses.asdict(self).items()}
 
 
 def quoted(text: str) -> str:

@@ -81,13 +81,16 @@ def _settled_rows(driver, count):
     return {row.get_attribute("data-run"): row for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
 
 
-def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboard_process, browser, screenshot):
-    tensorboard = tensorboard_process(demo_logdir)
+def _serving(tensorboard_process, logdir, runs: int, what: str):
+    """A real `tensorboard` on `logdir`, once its /runs lists `runs` training runs."""
+    tensorboard = tensorboard_process(logdir)
     tensorboard.wait_until(
-        lambda: tensorboard.get_json("/data/plugin/overfit/runs")[1] is not None
-        and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 3,
-        "the demo runs",
-    )
+        lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == runs, what)
+    return tensorboard
+
+
+def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboard_process, browser, screenshot):
+    tensorboard = _serving(tensorboard_process, demo_logdir, 3, "the demo runs")
     wait = _open_tab(browser, tensorboard.url)
 
     # The leaderboard lists every run with its status.
@@ -434,12 +437,7 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
 
 
 def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, tensorboard_process, browser, screenshot):
-    tensorboard = tensorboard_process(failed_logdir)
-    tensorboard.wait_until(
-        lambda: tensorboard.get_json("/data/plugin/overfit/runs")[1] is not None
-        and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 4,
-        "the failed fits",
-    )
+    tensorboard = _serving(tensorboard_process, failed_logdir, 4, "the failed fits")
     wait = _open_tab(browser, tensorboard.url)
     _settled_rows(browser, 4)
     _click(browser, "tr[data-run='logistic']")

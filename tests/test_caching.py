@@ -88,8 +88,13 @@ def test_etag_answers_304_until_the_data_or_the_parameters_change(keras_logdir, 
         assert client.get(f"/data/plugin/overfit/{route}", headers={"If-None-Match": answer.headers["ETag"]}).status_code == 304
 
     # The run gains epochs: a new tag and the new verdict.
+    before = set(keras_logdir.rglob("events.out.tfevents.*"))
     logwriters.write_keras_layout(keras_logdir, "a", train={"epoch_loss": [0.05, 0.04]},
                                   validation={"epoch_loss": [1.4, 1.5]}, steps=[12, 13])
+    # TensorBoard's Python loader reads only files named after the last one it read, and TensorFlow's
+    # writer names files by a process-wide counter (…98 sorts after …100): name the new ones last.
+    for path in set(keras_logdir.rglob("events.out.tfevents.*")) - before:
+        path.rename(path.with_name("events.out.tfevents.9999999999.grown.v2"))
     provider._multiplexer.Reload()
     grown = client.get(RUNS, headers={"If-None-Match": tag})
     assert grown.status_code == 200 and grown.headers["ETag"] != tag

@@ -62,7 +62,7 @@ def test_integrity_warning_of_a_backslash_run_is_on_its_training_run(tmp_path, p
     logwriters.write_single_run(tmp_path, "sweep1\\train", {"epoch_loss": TRAIN})
     logwriters.write_single_run(tmp_path, "sweep1\\validation", {"epoch_loss": VALIDATION})
     logwriters.damage_record(logwriters.event_file(tmp_path, "sweep1\\validation"), 9)
-    status, document = plugin_client(tmp_path).get("runs")
+    status, document = plugin_client(tmp_path).wait_for_integrity_scan().get("runs")
     assert status == 200
     (row,) = document["runs"]
     assert row["run"] == "sweep1" and [w["kind"] for w in row["warnings"]] == ["corrupt_record"]
