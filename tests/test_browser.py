@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -131,9 +132,11 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
 
     # The broken run's weight flag is visible.
     _click(browser, "tr[data-run='broken']")
-    flag = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-flag='identical_values']"))
-    assert flag[0].is_displayed()
-    browser.execute_script("arguments[0].scrollIntoView()", flag[0])
+    # The weights panel may be drawn again meanwhile (its element then goes stale): look until one is shown.
+    flag_css = "#weights [data-flag='identical_values']"
+    WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: any(f.is_displayed() for f in d.find_elements(By.CSS_SELECTOR, flag_css)))
+    browser.execute_script("document.querySelector(arguments[0]).scrollIntoView()", flag_css)
     screenshot(browser, "broken_weights")
 
 
