@@ -62,6 +62,12 @@ def _open_tab(driver, url):
     return wait
 
 
+def _until_shown(driver, css, holds):
+    """Until an element `css` names satisfies `holds`, looked up again when the tab redraws it (stale)."""
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: any(holds(e) for e in d.find_elements(By.CSS_SELECTOR, css)))
+
+
 def _text(element):
     return element.get_attribute("textContent")
 
@@ -444,13 +450,11 @@ def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, te
     wait = _open_tab(browser, tensorboard.url)
     _settled_rows(browser, 4)
     _click(browser, "tr[data-run='logistic']")
-    remedy = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#remedy[data-remedy-for='underfitting']"))
-    assert "capacity" in _text(remedy[0])
-    marks = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='reduce-lr']"))
-    assert marks and "RLROP" in _text(browser.find_element(By.ID, "curve-chart"))
+    _until_shown(browser, "#remedy[data-remedy-for='underfitting']", lambda e: "capacity" in _text(e))
+    _until_shown(browser, "#curve-chart [data-marker='reduce-lr']", lambda e: True)
+    _until_shown(browser, "#curve-chart", lambda e: "RLROP" in _text(e))
     screenshot(browser, "underfitting_remedy_reduce_lr")
     _click(browser, "tr[data-run='diverged']")
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#remedy[data-remedy-for='diverged']"))
-    flag = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-flag='exploding']"))
-    assert "Remedy:" in flag[0].get_attribute("title")
+    _until_shown(browser, "#remedy[data-remedy-for='diverged']", lambda e: True)
+    _until_shown(browser, "#weights [data-flag='exploding']", lambda e: "Remedy:" in e.get_attribute("title"))
     screenshot(browser, "diverged_remedy")
