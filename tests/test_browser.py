@@ -3,114 +3,32 @@
 Screenshots go to $TB_OVERFIT_SCREENSHOTS if set, else the test's tmp dir.
 """
 
-import os
 from pathlib import Path
 
 import pytest
+
+from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
+    TIMEOUT, By, WebDriverWait, browser, click, expected_conditions, hover, open_tab, screenshot, scroll_to,
+    serving, settled_rows, text_of, until_shown,
+)
 from selenium.common.exceptions import StaleElementReferenceException
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser tests: install Debian's chromium and chromium-driver")
-    pytest.skip("Chromium/ChromeDriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True)
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
-
-TIMEOUT = 60
-
-
-@pytest.fixture
-def browser(tmp_path):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1100",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def screenshot(tmp_path):
-    folder = Path(os.environ.get("TB_OVERFIT_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(driver, name):
-        path = folder / f"{name}.png"
-        driver.save_screenshot(str(path))
-        return path
-
-    return save
-
-
-def _open_tab(driver, url):
-    """Opens TensorBoard's OVERFIT tab and switches into the plugin's iframe."""
-    driver.get(url + "/#overfit")
-    wait = WebDriverWait(driver, TIMEOUT)
-    iframe = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "iframe")))
-    driver.switch_to.frame(iframe)
-    return wait
-
-
-def _until_shown(driver, css, holds):
-    """Until an element `css` names satisfies `holds`, looked up again when the tab redraws it (stale)."""
-    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: any(holds(e) for e in d.find_elements(By.CSS_SELECTOR, css)))
-
-
-def _text(element):
-    return element.get_attribute("textContent")
-
-
-def _click(driver, css):
-    """Clicks the element `css` names, finding it again when the tab redraws it in between (stale)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
-
-
-def _settled_rows(driver, count):
-    """The leaderboard's rows once all `count` are drawn with their weight health (the last redraw of the first load)."""
-    WebDriverWait(driver, TIMEOUT).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == count
-        and not d.find_elements(By.CSS_SELECTOR, "#leaderboard .weights-pending"))
-    return {row.get_attribute("data-run"): row for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
-
-
-def _serving(tensorboard_process, logdir, runs: int, what: str):
-    """A real `tensorboard` on `logdir`, once its /runs lists `runs` training runs."""
-    tensorboard = tensorboard_process(logdir)
-    tensorboard.wait_until(
-        lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == runs, what)
-    return tensorboard
 
 
 def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboard_process, browser, screenshot):
-    tensorboard = _serving(tensorboard_process, demo_logdir, 3, "the demo runs")
-    wait = _open_tab(browser, tensorboard.url)
+    tensorboard = serving(tensorboard_process, demo_logdir, 3, "the demo runs")
+    wait = open_tab(browser, tensorboard.url)
 
     # The leaderboard lists every run with its status.
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 3)
     rows = {row.get_attribute("data-run"): row for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
     assert sorted(rows) == ["broken", "overfit", "regularized"]
     for name, row in rows.items():
-        assert name in _text(row)
+        assert name in text_of(row)
     assert rows["overfit"].find_element(By.CSS_SELECTOR, "[data-status]").get_attribute("data-status") == "overfitting"
     # The weight column is filled from /weights_summary once it arrives (the rows are drawn again).
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-run='broken'] [data-flag='identical_values']"))
     rows = {row.get_attribute("data-run"): row for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
-    assert "3 layers OK" in _text(rows["overfit"])
+    assert "3 layers OK" in text_of(rows["overfit"])
     screenshot(browser, "leaderboard")
 
     # Reloading with nothing changed: the tab revalidates and the server answers 304 Not Modified.
@@ -120,24 +38,24 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
     wait.until(lambda d: 304 in d.execute_script(statuses))
 
     # Selecting `overfit` draws its chart with the best-epoch marker and onset (the refresh redraws the rows).
-    _click(browser, "tr[data-run='overfit']")
+    click(browser, "tr[data-run='overfit']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
     assert browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='onset']")
-    explanation = _text(browser.find_element(By.ID, "explanation"))
+    explanation = text_of(browser.find_element(By.ID, "explanation"))
     assert "epoch" in explanation
     whatif = browser.find_element(By.ID, "whatif")
-    before = _text(whatif)
+    before = text_of(whatif)
     screenshot(browser, "overfit_selected")
 
     # Changing patience changes the what-if.
     patience = browser.find_element(By.ID, "patience")
     patience.clear()
     patience.send_keys("1")
-    wait.until(lambda d: _text(d.find_element(By.ID, "whatif")) != before)
-    assert "1" in _text(browser.find_element(By.ID, "whatif"))
+    wait.until(lambda d: text_of(d.find_element(By.ID, "whatif")) != before)
+    assert "1" in text_of(browser.find_element(By.ID, "whatif"))
 
     # The broken run's weight flag is visible.
-    _click(browser, "tr[data-run='broken']")
+    click(browser, "tr[data-run='broken']")
     # The weights panel may be drawn again meanwhile (its element then goes stale): look until one is shown.
     flag_css = "#weights [data-flag='identical_values']"
     WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
@@ -165,10 +83,10 @@ def test_tab_notes_a_discarded_earlier_fit(tmp_path, tensorboard_process, browse
         return rows[0].get("num_steps") == 5
 
     tensorboard.wait_until(refit_loaded, "the re-fit")
-    wait = _open_tab(browser, tensorboard.url)
-    _click(browser, "tr[data-run='refit']")
+    wait = open_tab(browser, tensorboard.url)
+    click(browser, "tr[data-run='refit']")
     note = wait.until(lambda d: d.find_elements(By.ID, "discarded-fit"))[0]
-    assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in _text(note)
+    assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in text_of(note)
     screenshot(browser, "refit_discarded_note")
 
 
@@ -194,32 +112,32 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
         return len(rows) == 3 and any(row["warnings"] for row in rows)
 
     tensorboard.wait_until(loaded, "the three runs and the damaged run's warning")
-    wait = _open_tab(browser, tensorboard.url)
-    rows = _settled_rows(browser, 3)
+    wait = open_tab(browser, tensorboard.url)
+    rows = settled_rows(browser, 3)
     assert sorted(rows) == [" spaced ", "damaged", "spaced"]
 
-    _click(browser, "tr[data-run=' spaced ']")
+    click(browser, "tr[data-run=' spaced ']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
-    assert _text(browser.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == " spaced "
+    assert text_of(browser.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == " spaced "
     assert not browser.find_elements(By.CSS_SELECTOR, "#detail .notice.error")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#weights [data-layer='dense']"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#weights .notice.error")
     screenshot(browser, "spaced_run_selected")
 
     # The damaged run: a warning mark on its row and the server's message in its panel.
-    rows = _settled_rows(browser, 3)  # drawn again for the selection
+    rows = settled_rows(browser, 3)  # drawn again for the selection
     mark = rows["damaged"].find_element(By.CSS_SELECTOR, ".warning-mark")
     assert mark.get_attribute("data-warnings") == "1" and "corrupt record" in mark.get_attribute("title")
     assert not rows["spaced"].find_elements(By.CSS_SELECTOR, ".warning-mark")
-    _click(browser, "tr[data-run='damaged']")
+    click(browser, "tr[data-run='damaged']")
     # The panel is drawn again when the run's curves arrive: read the notice after that.
     from selenium.common.exceptions import StaleElementReferenceException
 
     WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
+        lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
         and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
     notice = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail #data-warnings")))  # read again if redrawn meanwhile
+        lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail #data-warnings")))  # read again if redrawn meanwhile
     assert "corrupt record" in notice and "step 7" in notice
     screenshot(browser, "data_warning")
 
@@ -253,16 +171,6 @@ def _spread(values):
     return _epochs(median) if low == high else f"{_epochs(median)} ({_epochs(low)}\u2013{_epochs(high)})"
 
 
-def _scroll_to(driver, element):
-    driver.execute_script("arguments[0].scrollIntoView({block: 'start'}); window.scrollBy(0, -60);", element)
-
-
-def _hover(driver, element):
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    ActionChains(driver).move_to_element(element).perform()
-
-
 def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logdir, tensorboard_process, browser, screenshot):
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import Select
@@ -273,17 +181,17 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 6,
                            "the six sweep runs")
     runs = {r["run"]: r for r in tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]}
-    wait = _open_tab(browser, tensorboard.url)
+    wait = open_tab(browser, tensorboard.url)
     patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
 
     # Hyper-parameter columns, filled from each row's hparams; sortable and filterable.
-    _settled_rows(browser, 6)
+    settled_rows(browser, 6)
     heads = [b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")]
     assert heads[:4] == ["status", "run", "hp:dropout", "hp:units"]
     for name, row in runs.items():
         cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{name}'] td[data-hparam='units']")
-        assert _text(cell) == str(int(row["hparams"]["units"]))
-    _click(browser, "button[data-sort='hp:units']")
+        assert text_of(cell) == str(int(row["hparams"]["units"]))
+    click(browser, "button[data-sort='hp:units']")
     order = [r.get_attribute("data-run") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")]
     assert order == sorted(runs, key=lambda n: (runs[n]["hparams"]["units"], n))
     hp_filter = browser.find_element(By.ID, "hparam-filter")
@@ -301,11 +209,11 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     for setting in SETTINGS:
         members = [runs[run_name(setting, seed)] for seed in SEEDS]
         row = browser.find_element(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='units'][data-level='{setting['units']}']")
-        cells = [_text(td) for td in row.find_elements(By.TAG_NAME, "td")]
+        cells = [text_of(td) for td in row.find_elements(By.TAG_NAME, "td")]
         overfit = sum(m["status"] == "overfitting" for m in members)
         assert cells[1] == "3" and cells[2].endswith(f"{round(100 * overfit / 3)}%"), cells
         assert cells[3] == _spread([m["best"]["epoch"] for m in members]), cells
-    _scroll_to(browser, browser.find_element(By.ID, "effects"))
+    scroll_to(browser, browser.find_element(By.ID, "effects"))
     screenshot(browser, "sweep_effects")
 
     # Seed groups: the default regex makes two groups, each a band chart over its 3 runs.
@@ -316,31 +224,31 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
             assert card.find_element(By.CSS_SELECTOR, f"path.group-band[data-split='{split}']").get_attribute("d").startswith("M")
             assert card.find_element(By.CSS_SELECTOR, f"path.group-mean[data-split='{split}']").get_attribute("d").startswith("M")
         assert card.find_element(By.CSS_SELECTOR, "[data-status]")
-    _scroll_to(browser, browser.find_element(By.ID, "groups"))
-    _hover(browser, cards[0].find_element(By.CSS_SELECTOR, "rect.overlay"))
+    scroll_to(browser, browser.find_element(By.ID, "groups"))
+    hover(browser, cards[0].find_element(By.CSS_SELECTOR, "rect.overlay"))
     tip = wait.until(lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, "#groups .tooltip") if t.is_displayed()])
-    assert "3 runs" in _text(tip[0])
+    assert "3 runs" in text_of(tip[0])
     screenshot(browser, "sweep_groups")
     regex = browser.find_element(By.ID, "group-regex")
     regex.clear()
     regex.send_keys("seed\\d")  # no capture group: the server's 400, shown inline
     error = wait.until(lambda d: [e for e in d.find_elements(By.ID, "group-regex-error") if e.is_displayed()])
-    assert "capture" in _text(error[0])
+    assert "capture" in text_of(error[0])
     regex.clear()
     regex.send_keys("(.*)_seed\\d+")
     wait.until(lambda d: not d.find_element(By.ID, "group-regex-error").is_displayed())
 
     # Stopping rules compared on the selected run, and the chosen rules' markers on its chart.
     selected = run_name(SETTINGS[0], 1)
-    _scroll_to(browser, browser.find_element(By.ID, "board"))
-    _click(browser, f"tr[data-run='{selected}']")
-    patient.until(lambda d: _text(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == selected
+    scroll_to(browser, browser.find_element(By.ID, "board"))
+    click(browser, f"tr[data-run='{selected}']")
+    patient.until(lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == selected
                   and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
     stopping = tensorboard.get_json(f"/data/plugin/overfit/stopping?run={selected}")[1]
     rows = browser.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row")
     assert len(rows) == len(stopping["rules"])
     keras_five = browser.find_element(By.CSS_SELECTOR, "#stopping-table tr[data-rule='patience'][data-parameter='5']")
-    assert _text(keras_five.find_elements(By.TAG_NAME, "td")[2]) == f"epoch {runs[selected]['early_stop']['stop_epoch']}"
+    assert text_of(keras_five.find_elements(By.TAG_NAME, "td")[2]) == f"epoch {runs[selected]['early_stop']['stop_epoch']}"
     markers = patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']"))
     chosen = len(markers)
     # By default one per family (the first that stops), but Keras patience: the what-if marks the toolbar's.
@@ -348,28 +256,28 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     box = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#stopping-table .rule-box") if b.is_enabled() and not b.is_selected())
     box.click()
     patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']")) == chosen + 1)
-    _scroll_to(browser, browser.find_element(By.ID, "detail"))
+    scroll_to(browser, browser.find_element(By.ID, "detail"))
     screenshot(browser, "sweep_stopping_chart")
-    _scroll_to(browser, browser.find_element(By.ID, "stopping"))
+    scroll_to(browser, browser.find_element(By.ID, "stopping"))
     screenshot(browser, "sweep_stopping_table")
 
     # Runs side by side: two ticked runs overlay their curves (best epochs marked) and a layer's weight spread.
-    _scroll_to(browser, browser.find_element(By.ID, "board"))
+    scroll_to(browser, browser.find_element(By.ID, "board"))
     pair = [run_name(SETTINGS[0], 1), run_name(SETTINGS[1], 1)]
     for name in pair:
-        _click(browser, f"input[data-compare='{name}']")
+        click(browser, f"input[data-compare='{name}']")
     patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
                   and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
     bests = browser.find_elements(By.CSS_SELECTOR, "#compare-chart [data-marker='best']")
     assert sorted(b.get_attribute("data-run") for b in bests) == sorted(pair)
     for b in bests:
-        assert f"best epoch {runs[b.get_attribute('data-run')]['best']['epoch']} " in _text(b)
+        assert f"best epoch {runs[b.get_attribute('data-run')]['best']['epoch']} " in text_of(b)
     tensor = Select(browser.find_element(By.ID, "compare-tensor"))
     assert tensor.first_selected_option.text == "hidden / kernel"
     before = browser.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d")
     Select(browser.find_element(By.ID, "compare-stat")).select_by_value("range")
     patient.until(lambda d: d.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d") != before)
-    _scroll_to(browser, browser.find_element(By.ID, "compare"))
+    scroll_to(browser, browser.find_element(By.ID, "compare"))
     screenshot(browser, "sweep_side_by_side")
 
 
@@ -393,68 +301,68 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
     tensorboard = tensorboard_process(demo_full_logdir)
     tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == DEMO_RUNS,
                            "the demo runs")
-    wait = _open_tab(browser, tensorboard.url)
+    wait = open_tab(browser, tensorboard.url)
     patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
-    rows = _settled_rows(browser, DEMO_RUNS)
+    rows = settled_rows(browser, DEMO_RUNS)
     assert rows["broken"].find_elements(By.CSS_SELECTOR, "[data-flag='identical_values']")
     heads = {b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")}
     assert {"hp:units", "hp:dropout", "hp:optimizer"} <= heads
     # The top picture: the runs outside the sweep's folders (the leaderboard fits), `overfit` selected.
     browser.find_element(By.ID, "run-filter").send_keys("^[a-z_]+$")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 4)
-    _click(browser, "tr[data-run='overfit']")
+    click(browser, "tr[data-run='overfit']")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
                and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
     browser.execute_script("window.scrollTo(0, 0); document.getElementById('updated').textContent = ''")  # the clock: noise
     _readme_picture(browser, README_SCREENSHOT.stem)
     screenshot(browser, "readme")
     browser.find_element(By.ID, "run-filter").send_keys(Keys.CONTROL, "a", Keys.BACKSPACE)  # input events, as typed
-    _settled_rows(browser, DEMO_RUNS)
+    settled_rows(browser, DEMO_RUNS)
 
     # Which settings overfit: a row per value of each grid hyper-parameter; 128 units overfit, 16 do not.
     for name, count in (("units", 2), ("dropout", 2), ("optimizer", 2)):
         assert len(wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='{name}']"))) == count
     wide = browser.find_element(By.CSS_SELECTOR, "#effects-table tr[data-hparam='units'][data-level='128']")
-    assert not _text(wide.find_elements(By.TAG_NAME, "td")[2]).endswith(" 0%")
-    _scroll_to(browser, browser.find_element(By.ID, "effects"))
+    assert not text_of(wide.find_elements(By.TAG_NAME, "td")[2]).endswith(" 0%")
+    scroll_to(browser, browser.find_element(By.ID, "effects"))
     _readme_picture(browser, "demo_effects")
 
     # Seed groups: the default pattern pairs the grid's two seeds of each setting (8 groups).
     cards = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#groups .group-card"))
     assert len(cards) == 8 and all(c.get_attribute("data-group").startswith("grid/units") for c in cards)
-    _scroll_to(browser, browser.find_element(By.ID, "groups"))
+    scroll_to(browser, browser.find_element(By.ID, "groups"))
     _readme_picture(browser, "demo_groups")
 
     # The shallow and the deep network side by side, their first hidden layer's kernel by default.
-    _scroll_to(browser, browser.find_element(By.ID, "board"))
+    scroll_to(browser, browser.find_element(By.ID, "board"))
     for name in ("depth/shallow", "depth/deep"):
-        _click(browser, f"input[data-compare='{name}']")
+        click(browser, f"input[data-compare='{name}']")
     patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
                   and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
     assert Select(browser.find_element(By.ID, "compare-tensor")).first_selected_option.text == "dense_1 / kernel"
-    _scroll_to(browser, browser.find_element(By.ID, "compare"))
+    scroll_to(browser, browser.find_element(By.ID, "compare"))
     _readme_picture(browser, "demo_side_by_side")
 
     # ReduceLROnPlateau's drops on the chart of `reduce_lr`.
-    _scroll_to(browser, browser.find_element(By.ID, "board"))
-    _click(browser, "tr[data-run='reduce_lr']")
+    scroll_to(browser, browser.find_element(By.ID, "board"))
+    click(browser, "tr[data-run='reduce_lr']")
     drops = patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='lr-drop']"))
     served = {r["run"]: r for r in tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]}
     assert len(drops) == len(served["reduce_lr"]["lr_drop_steps"]) >= 3
-    _scroll_to(browser, browser.find_element(By.ID, "detail"))
+    scroll_to(browser, browser.find_element(By.ID, "detail"))
     _readme_picture(browser, "demo_lr_drops")
 
 
 def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, tensorboard_process, browser, screenshot):
-    tensorboard = _serving(tensorboard_process, failed_logdir, 4, "the failed fits")
-    wait = _open_tab(browser, tensorboard.url)
-    _settled_rows(browser, 4)
-    _click(browser, "tr[data-run='logistic']")
-    _until_shown(browser, "#remedy[data-remedy-for='underfitting']", lambda e: "capacity" in _text(e))
-    _until_shown(browser, "#curve-chart [data-marker='reduce-lr']", lambda e: True)
-    _until_shown(browser, "#curve-chart", lambda e: "RLROP" in _text(e))
+    tensorboard = serving(tensorboard_process, failed_logdir, 4, "the failed fits")
+    wait = open_tab(browser, tensorboard.url)
+    settled_rows(browser, 4)
+    click(browser, "tr[data-run='logistic']")
+    until_shown(browser, "#remedy[data-remedy-for='underfitting']", lambda e: "capacity" in text_of(e))
+    until_shown(browser, "#curve-chart [data-marker='reduce-lr']", lambda e: True)
+    until_shown(browser, "#curve-chart", lambda e: "RLROP" in text_of(e))
     screenshot(browser, "underfitting_remedy_reduce_lr")
-    _click(browser, "tr[data-run='diverged']")
-    _until_shown(browser, "#remedy[data-remedy-for='diverged']", lambda e: True)
-    _until_shown(browser, "#weights [data-flag='exploding']", lambda e: "Remedy:" in e.get_attribute("title"))
+    click(browser, "tr[data-run='diverged']")
+    until_shown(browser, "#remedy[data-remedy-for='diverged']", lambda e: True)
+    until_shown(browser, "#weights [data-flag='exploding']", lambda e: "Remedy:" in e.get_attribute("title"))
     screenshot(browser, "diverged_remedy")
