@@ -75,7 +75,6 @@ def text_of(element):
 
 def click(driver, css):
     """Clicks the element `css` names, finding it again when the tab redraws it in between (stale)."""
-
     WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
 
