@@ -155,7 +155,7 @@ def demo_logdir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def failed_logdir(tmp_path_factory):
-    """The four failed Keras fits of `failed_fits` (diverged, frozen, logistic, deep_sigmoid), written once per session."""
+    """The failed Keras fits of `failed_fits` (`failed_fits.RUNS`), written once per session."""
     from failed_fits import write_failed_fits
 
     logdir = tmp_path_factory.mktemp("failed") / "logs"
