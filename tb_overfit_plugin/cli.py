@@ -325,7 +325,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     try:
         curve_params = params.parse_curve_params({
             "metric": args.metric or "", "mode": args.mode or "",
-            **{spec.name: getattr(args, spec.name) for spec in params.CURVE_SPECS},
+            **{spec.name: getattr(args, spec.name) for spec in params.CURVE_SPECS + params.REDUCE_LR_SPECS},
             "train_split": args.train_split or "", "validation_split": args.validation_split or "",
             "pair": args.pair or "",
         })

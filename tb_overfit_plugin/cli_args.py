@@ -56,6 +56,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _add_spec(group, spec: params.ParamSpec) -> None:
+    """`--NAME` for the HTTP parameter `spec` (``_`` as ``-``), its default and range in the help; the
+    value is parsed by `params.parse_curve_params` as /runs parses it."""
+    high = "]" if spec.high_inclusive else ")"
+    group.add_argument(f"--{spec.name.replace('_', '-')}", default=f"{spec.default:g}",
+                       help=f"{spec.help} (default {spec.default:g}, in [{spec.low:g}, {spec.high:g}{high})")
+
+
 def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The command's parser; `statuses` None: the console script's early parse (no --help, names unknown)."""
     parser = _Parser(
@@ -77,8 +85,10 @@ def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) 
     parser.add_argument("--pair", metavar="TRAIN_TAG,VALIDATION_TAG",
                         help="judge these two tags as train and validation of one metric, whatever their names")
     for spec in params.CURVE_SPECS:  # --patience, --min-delta, --smoothing, --tolerance: as /runs takes them
-        parser.add_argument(f"--{spec.name.replace('_', '-')}", default=f"{spec.default:g}",
-                            help=f"{spec.help} (default {spec.default:g})")
+        _add_spec(parser, spec)
+    what_if = parser.add_argument_group("ReduceLROnPlateau what-if (as /runs takes lr_factor, lr_patience...)")
+    for spec in params.REDUCE_LR_SPECS:  # --lr-factor, --lr-patience, --lr-min-delta, --lr-cooldown, --min-lr
+        _add_spec(what_if, spec)
     parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
     parser.add_argument("--no-weights", action="store_true",
                         help="curve verdicts only: read no histogram (fastest)")

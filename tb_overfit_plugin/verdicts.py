@@ -90,6 +90,21 @@ def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
     return None
 
 
+def _accuracy_ref(run: grouping.TrainingRun, pair: grouping.MetricPair) -> Optional[grouping.SeriesRef]:
+    """The run's training accuracy series when `pair` is a loss (the chance-level rule of
+    `failure_modes.chance_level_divergence`), else None."""
+    if not headline.is_loss(pair.metric):
+        return None
+    accuracies = (other.train for other in run.metrics if headline.is_accuracy(other.metric))
+    return next((ref for ref in accuracies if ref is not None), None)
+
+
+def _train_accuracy(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet):
+    """(steps, values) of `_accuracy_ref`, or None."""
+    series = scalar(scalars, _accuracy_ref(run, pair))
+    return None if series is None else (series.steps, series.values)
+
+
 def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
              series: bool) -> dict:
     monitored = monitored_pair(run, pair, scalars, params)
@@ -108,6 +123,7 @@ def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
         epoch_of=monitored.epoch_of,
         name=pair.metric,
         reinforcement=headline.is_reinforcement(run.metrics),
+        train_accuracy=_train_accuracy(run, pair, scalars),
     ), series)
     learning_rate = scalar(scalars, run.learning_rate)
     analysis["lr_drop_steps"] = (
@@ -150,11 +166,12 @@ def verdict(cache: AnalysisCache, run: grouping.TrainingRun, pair: grouping.Metr
             params: CurveParams, series: bool = True) -> dict:
     """The verdict of `run` on `pair`, memoised in slot (experiment, run, pair, params, series) by version.
 
-    The version is that of the pair's series, the learning rate and the
-    epoch series; the default parameters' verdicts have a memo of their own
-    (`AnalysisCache.curve_memo`). `series=False`: without per-step series, as `/runs` rows need.
+    The version is that of the pair's series, the learning rate, the
+    epoch series and the training accuracy (`_accuracy_ref`); the default
+    parameters' verdicts have a memo of their own (`AnalysisCache.curve_memo`). `series=False`: without per-step series, as `/runs` rows need.
     """
-    refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch) if ref is not None)
+    refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch, _accuracy_ref(run, pair))
+                               if ref is not None)
     slot = (scalars.experiment_id, run.name, pair, params, series)
     version = scalars.version_of((ref.run, ref.tag) for ref in refs)
     return cache.curve_memo(params == CurveParams()).get(slot, version,

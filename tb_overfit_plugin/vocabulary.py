@@ -36,7 +36,9 @@ def _status_hints() -> dict:
     return {
         "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
                      f"{divergence.EXPLOSION_FACTOR:g}x its first value, or the first training value was above "
-                     f"{failure_modes.FIRST_EPOCH_FACTOR:g}x the later values' median and the curve stayed flat since."),
+                     f"{failure_modes.FIRST_EPOCH_FACTOR:g}x the later values' median and the curve stayed flat since, "
+                     f"or a first cross-entropy above {failure_modes.CHANCE_LOSS_FACTOR:g}x chance (ln K) while "
+                     f"accuracy sat at chance (1/K)."),
         "overfitting": (f"Validation got worse than its best by more than {tolerance} for at least "
                         f"{onset.MIN_LASTING_POINTS} points, while training kept improving."),
         "worsening": (f"Validation got worse than its best by more than {tolerance} for at least "

@@ -76,10 +76,11 @@ def free_port() -> int:
 class TensorBoardProcess:
     """A real `tensorboard` subprocess on a free localhost port."""
 
-    def __init__(self, logdir, *flags: str):
+    def __init__(self, logdir, *flags: str, executable=None):
+        """`executable`: another `tensorboard` command (a venv of its own), else the one next to this Python."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        executable = shutil.which("tensorboard", path=str(Path(sys.executable).parent))
+        executable = executable or shutil.which("tensorboard", path=str(Path(sys.executable).parent))
         assert executable, "the tensorboard command must be installed next to this Python"
         self.log = open(Path(logdir).parent / f"tensorboard-{self.port}.log", "w+")
         self.process = subprocess.Popen(
@@ -155,7 +156,7 @@ def demo_logdir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def failed_logdir(tmp_path_factory):
-    """The four failed Keras fits of `failed_fits` (diverged, frozen, logistic, deep_sigmoid), written once per session."""
+    """The failed Keras fits of `failed_fits` (`failed_fits.RUNS`), written once per session."""
     from failed_fits import write_failed_fits
 
     logdir = tmp_path_factory.mktemp("failed") / "logs"

@@ -354,9 +354,11 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
 
 
 def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, tensorboard_process, browser, screenshot):
-    tensorboard = serving(tensorboard_process, failed_logdir, 4, "the failed fits")
+    from failed_fits import RUNS
+
+    tensorboard = serving(tensorboard_process, failed_logdir, len(RUNS), "the failed fits")
     wait = open_tab(browser, tensorboard.url)
-    settled_rows(browser, 4)
+    settled_rows(browser, len(RUNS))
     click(browser, "tr[data-run='logistic']")
     until_shown(browser, "#remedy[data-remedy-for='underfitting']", lambda e: "capacity" in text_of(e))
     until_shown(browser, "#curve-chart [data-marker='reduce-lr']", lambda e: True)

@@ -1,10 +1,12 @@
 """Issue 24: classic failed trainings, trained with real Keras, get the verdict an engineer gives.
 
-The four runs of `failed_fits` (binary task, 20 features, TensorBoard(histogram_freq=1)) are
+The runs of `failed_fits` (binary task, 20 features, TensorBoard(histogram_freq=1)) are
 trained once per session (conftest's `failed_logdir`) and read through TensorBoard's real WSGI app and the plugin's routes.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -33,16 +35,35 @@ def _flags(client, run):
 
 
 def test_diverged_in_the_first_epoch_and_stuck_is_not_overfitting(rows):
+    """Both first-epoch rules hold on the issue's fit: 10x the later median, and well above chance
+    (ln 2) while accuracy sits at chance; the explanation gives each rule's numbers."""
     row = rows["diverged"]
     assert row["status"] == "diverged"
     assert row["diverged_step"] == 0
-    assert "first epoch" in row["explanation"] and "flat within its noise ever since" in row["explanation"]
+    explanation = row["explanation"]
+    assert "more than 10x the median of the later values" in explanation
+    assert "flat within its noise ever since" in explanation
+    assert "training accuracy stayed at chance" in explanation and "1/2 = 0.5" in explanation
 
 
-def test_weights_that_exploded_before_the_first_histogram_are_exploding(client):
-    flags, summary = _flags(client, "diverged")
+def test_a_first_loss_well_above_chance_at_chance_accuracy_is_divergence(rows):
+    """The chance-level rule alone: the first loss is above 2 x ln 2 but under 10x the later values."""
+    row = rows["diverged_at_chance"]
+    assert row["status"] == "diverged" and row["diverged_step"] == 0
+    assert "more than 2x chance (ln 2 = 0.6931" in row["explanation"]
+    assert "10x the median" not in row["explanation"]
+
+
+@pytest.mark.parametrize("run", ["diverged", "diverged_at_chance"])
+def test_weights_that_exploded_before_the_first_histogram_are_exploding(client, run):
+    flags, summary = _flags(client, run)
     assert "exploding" in flags[("dense_1", "kernel")]
     assert summary["worst_flag"]["flag"] == "exploding" and summary["worst_flag"]["first_step"] == 0
+    status, document = client.get("weights", run=run)
+    kernel = next(tensor for layer in document["layers"] if layer["layer"] == "dense_1"
+                  for tensor in layer["tensors"] if tensor["tensor"] == "kernel")
+    exploding = next(flag for flag in kernel["flags"] if flag["flag"] == "exploding")
+    assert "the largest standard initial scale for its shape" in json.dumps(exploding)
 
 
 def test_a_frozen_layer_is_one_warning_not_an_all_zero_error(client):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -46,7 +46,13 @@ from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: 
 )
 from tb_overfit_plugin.analysis.climb import judged_onset
 from tb_overfit_plugin.analysis.divergence import Divergence, first_divergence
-from tb_overfit_plugin.analysis.failure_modes import FIRST_EPOCH_FACTOR, Failures, failures_of
+from tb_overfit_plugin.analysis.failure_modes import (
+    CHANCE_LOSS_FACTOR,
+    FIRST_EPOCH_FACTOR,
+    ChanceDivergence,
+    Failures,
+    failures_of,
+)
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
     early_stopping,
@@ -210,23 +216,39 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
     )
 
 
+def _chance_text(name: str, chance: ChanceDivergence, blown: bool) -> str:
+    """The chance-level evidence: the whole cause, or (`blown`: the blow-up said the loss) the accuracy's part."""
+    accuracy = (f"training accuracy stayed at chance ({fmt(chance.accuracy_low)}–{fmt(chance.accuracy_high)}, "
+                f"1/{chance.classes} = {fmt(1 / chance.classes)})")
+    if blown:
+        return f"; {accuracy}"
+    return (f"training {name} was {fmt(chance.first)} in the first epoch, more than {CHANCE_LOSS_FACTOR:g}x "
+            f"chance (ln {chance.classes} = {fmt(chance.chance_loss)}, the cross-entropy of a uniform guess), "
+            f"while {accuracy}: the loss exploded in the first epoch and the model never learned")
+
+
 def _divergence(train: Optional[Curve], validation: Optional[Curve], mode: str, name: str,
                 failures: Failures, explosions: bool = True) -> Optional[Divergence]:
-    """`first_divergence`, else the loss that exploded in the first epoch (`failure_modes.first_epoch_divergence`).
+    """`first_divergence`, else the loss that exploded in the first epoch: 10x the later median
+    (`failure_modes.first_epoch_divergence`) or well above chance at chance accuracy
+    (`failure_modes.chance_level_divergence`), both when both hold.
 
     `explosions` False (a reinforcement-learning reward): only non-finite values count, no blow-up.
     """
     found = first_divergence(train, validation, mode, name, explosions=explosions)
-    blowup = failures.first_epoch if explosions else None
-    if blowup is None or (found is not None and found.step <= blowup.step):
+    blowup, chance = (failures.first_epoch, failures.chance) if explosions else (None, None)
+    step = min((sign.step for sign in (blowup, chance) if sign is not None), default=None)
+    if step is None or (found is not None and found.step <= step):
         return found
+    if blowup is None:
+        return Divergence(step, _chance_text(name, chance, blown=False))
     since = blowup.since
-    return Divergence(blowup.step, (
+    return Divergence(step, (
         f"training {name} was {fmt(blowup.first)} in the first epoch, "
         f"{'' if blowup.epochs == 1 else f'the first {blowup.epochs} epochs were '}more than "
         f"{FIRST_EPOCH_FACTOR:g}x the median of the later values ({fmt(blowup.later_median)}), and has been "
         f"flat within its noise ever since ({fmt(since.reference)} → {fmt(since.end)}): the loss exploded in "
-        f"the first epoch and training is stuck"))
+        f"the first epoch and training is stuck{'' if chance is None else _chance_text(name, chance, blown=True)}"))
 
 
 def analyze_metric(
@@ -244,6 +266,7 @@ def analyze_metric(
     epoch_of: Optional[EpochOf] = None,
     name: str = "metric",
     reinforcement: bool = False,
+    train_accuracy: Optional[Tuple[ArrayLike, ArrayLike]] = None,
 ) -> CurveAnalysis:
     """Analyses one metric's training and validation curves.
 
@@ -287,6 +310,10 @@ def analyze_metric(
         The run is reinforcement learning (`headline.is_reinforcement`): never
         ``overfitting`` (a reward collapse is ``worsening``) and no exploding-loss
         divergence (`reinforcement`).
+    train_accuracy : (steps, values) or None
+        The run's training accuracy when the metric is its (cross-entropy) loss: a first loss well
+        above chance while the accuracy sits at chance is divergence in the first epoch
+        (`failure_modes.chance_level_divergence`).
 
     Notes
     -----
@@ -347,8 +374,9 @@ def analyze_metric(
     if validation is not None:
         onset = judged_onset(validation.values, judged.validation, judged.train, mode, min_delta, tol, noise)
 
+    accuracy = None if train_accuracy is None else read_curve(*train_accuracy, "train accuracy")
     failures = failures_of(train, validation, judged.train, None if onset is None else onset.best_index,
-                           mode, patience)
+                           mode, patience, accuracy)
     evidence = Evidence(
         name=name,
         mode=mode,

@@ -11,6 +11,9 @@ uses them (`status.failure_status`):
 * `first_epoch_divergence`: a first training value far above the rest
   (``FIRST_EPOCH_FACTOR`` x the median of the later ones) with the curve flat
   ever since: the loss exploded in the first epoch and training never recovered.
+* `chance_level_divergence`: a cross-entropy loss well above chance in the first
+  epoch (``CHANCE_LOSS_FACTOR`` x ``ln K``) while the training accuracy sits at
+  chance (``1/K``) at every epoch: diverged in the first epoch, never learned.
 * `underfitting`: train and validation both stuck and close together at the end
   (within ``UNDERFIT_GAP_FRACTION`` of the training value): the model fits its
   training data no better than held-out data.
@@ -35,6 +38,15 @@ FIRST_EPOCH_FACTOR = 10.0
 
 MAX_BLOWUP_EPOCHS = 2
 """`first_epoch_divergence` lets the explosion last this many first values (a loss of 2e6, then 1.6e4)."""
+
+CHANCE_LOSS_FACTOR = 2.0
+"""A first training cross-entropy above this multiple of chance (``ln K``) is well above chance. Below it,
+the spread of a freshly initialised model's outputs alone can put the loss there (a Glorot-initialised
+logistic regression on 20 standardised features starts at 1.49x chance), which is no sign of divergence."""
+
+CHANCE_ACCURACY_TOLERANCE = 0.1
+"""Accuracy sits at chance when every training value is within this fraction of ``1/K`` from ``1/K``
+(binary: 0.45 to 0.55)."""
 
 UNDERFIT_GAP_FRACTION = 0.05
 """`underfitting` needs ``|validation - train|`` at the end within this fraction of the training value."""
@@ -121,6 +133,47 @@ def first_epoch_divergence(train: Optional[Curve], mode: str) -> Optional[FirstE
 
 
 @dataclasses.dataclass(frozen=True)
+class ChanceDivergence:
+    """A first cross-entropy well above chance while accuracy sat at chance: the evidence numbers."""
+
+    step: int
+    first: float  # the first training loss
+    classes: int  # K, from the accuracy at chance (1/K)
+    chance_loss: float  # ln K
+    accuracy_low: float
+    accuracy_high: float
+
+
+def chance_level_divergence(train: Optional[Curve], mode: str,
+                            accuracy: Optional[Curve]) -> Optional[ChanceDivergence]:
+    """A cross-entropy loss well above chance while the accuracy sits at chance (mode "min").
+
+    ``a``: the finite training accuracies (fractions; at least ``MIN_STUCK_POINTS + 1``),
+    ``K = round(1 / median(a))`` classes (``K >= 2``), chance accuracy ``1/K`` and chance
+    cross-entropy ``ln K`` (the loss of guessing uniformly; binary: ``ln 2 = 0.693``). Holds when
+    every ``|a_i - 1/K| <= CHANCE_ACCURACY_TOLERANCE / K`` (accuracy never left chance) and the
+    first training loss ``t_0 > CHANCE_LOSS_FACTOR * ln K``. The caller passes `accuracy` only
+    when the loss is a classifier's (the run logs an accuracy), taken to be a cross-entropy.
+    """
+    if train is None or accuracy is None or mode != "min" or not np.isfinite(train.values[0]):
+        return None
+    values = accuracy.finite_values()
+    if values.size < MIN_STUCK_POINTS + 1 or values.min() < 0 or values.max() > 1:
+        return None
+    middle = float(np.median(values))
+    classes = int(round(1.0 / middle)) if middle > 0 else 0
+    if classes < 2:
+        return None
+    chance_loss = float(np.log(classes))
+    at_chance = np.abs(values - 1.0 / classes) <= CHANCE_ACCURACY_TOLERANCE / classes
+    first = float(train.values[0])
+    if not at_chance.all() or not first > CHANCE_LOSS_FACTOR * chance_loss:
+        return None
+    return ChanceDivergence(int(train.steps[0]), first, classes, chance_loss, float(values.min()),
+                            float(values.max()))
+
+
+@dataclasses.dataclass(frozen=True)
 class Underfit:
     """Both curves stuck, and their values at the end."""
 
@@ -146,6 +199,7 @@ class Failures:
     """What `failures_of` found on a run's curves (each None when it does not hold)."""
 
     first_epoch: Optional[FirstEpochBlowup] = None
+    chance: Optional[ChanceDivergence] = None
     train_stuck: Optional[Stuck] = None
     underfit: Optional[Underfit] = None
 
@@ -166,11 +220,13 @@ def stuck_since(values: Optional[np.ndarray], start: Optional[int], mode: str, p
 
 
 def failures_of(train: Optional[Curve], validation: Optional[Curve], aligned_train: Optional[np.ndarray],
-                best: Optional[int], mode: str, patience: int) -> Failures:
-    """`first_epoch_divergence` of the train curve; `stuck_since` of the train curve aligned to the
-    validation steps (`aligned_train`) from validation's best position `best`; `underfitting`."""
+                best: Optional[int], mode: str, patience: int, accuracy: Optional[Curve] = None) -> Failures:
+    """`first_epoch_divergence` of the train curve; `chance_level_divergence` of it and the training
+    `accuracy`; `stuck_since` of the train curve aligned to the validation steps (`aligned_train`)
+    from validation's best position `best`; `underfitting`."""
     return Failures(
         first_epoch=first_epoch_divergence(train, mode),
+        chance=chance_level_divergence(train, mode, accuracy),
         train_stuck=stuck_since(aligned_train, best, mode, patience),
         underfit=underfitting(train, validation, mode, patience),
     )

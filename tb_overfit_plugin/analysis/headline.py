@@ -44,6 +44,16 @@ def is_loss(metric: str) -> bool:
     return any("loss" in word for word in tag_words.words(metric))
 
 
+ACCURACY_WORDS = frozenset(("accuracy", "acc"))
+"""Words of a classifier's accuracy (Keras' `accuracy`, `binary_accuracy`, `sparse_categorical_accuracy`)."""
+
+
+def is_accuracy(metric: str) -> bool:
+    """A plain top-1 accuracy: a word in `ACCURACY_WORDS`, no "top" word (top-5 is not 1/K at chance)."""
+    words = set(_words(metric))
+    return bool(words & ACCURACY_WORDS) and not any(word.startswith("top") for word in words)
+
+
 def is_aggregate_loss(metric: str) -> bool:
     """A loss whose other words (qualifiers aside) are none, or an aggregate word (`AGGREGATE_WORDS`)."""
     if not is_loss(metric):
