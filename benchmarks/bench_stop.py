@@ -8,7 +8,10 @@ worse the value it keeps is than the best of the whole run, in % of that best.
 OverfitStopping is replayed by `stop_rule.replay` (the callback's own rule),
 EarlyStopping by `keras_replay.early_stopping` (Keras' exactly).
 
-    python benchmarks/bench_stop.py [--curves 100] [--demo /tmp/demo_logs]
+It also writes docs/stop_regret.svg: each rule's mean regret against the mean
+epochs it saves (of the full run) over all the simulated curves.
+
+    python benchmarks/bench_stop.py [--curves 100] [--demo /tmp/demo_logs] [--svg docs/stop_regret.svg]
 """
 
 from __future__ import annotations
@@ -62,11 +65,15 @@ def rules() -> dict:
     return named
 
 
-def table(curves: dict) -> None:
-    """One row per rule: per kind 'epochs / regret %' (means), and the share of still-improving curves not stopped."""
+def table(curves: dict) -> dict:
+    """One row per rule: per kind 'epochs / regret %' (means), and the share of still-improving curves not stopped.
+
+    Returns rule -> (mean epochs saved, mean regret %) over every curve.
+    """
     names = list(curves)
     print("| rule | " + " | ".join(names) + " | all: epochs / regret % | still improving, not stopped |")
     print("| --- |" + " --- |" * (len(names) + 2))
+    points = {}
     for label, rule in rules().items():
         cells, everything, running = [], [], []
         for name in names:
@@ -76,21 +83,51 @@ def table(curves: dict) -> None:
                 running.append(1.0 - results[:, 2])
             cells.append(f"{results[:, 0].mean():.1f} / {results[:, 1].mean():.2f}")
         joined = np.concatenate(everything)
+        points[label] = (float(np.mean([len(curve[0]) for name in names for curve in curves[name]]) - joined[:, 0].mean()),
+                         float(joined[:, 1].mean()))
         not_stopped = f"{np.concatenate(running).mean():.1%}" if running else "-"
         print(f"| {label} | " + " | ".join(cells) + f" | {joined[:, 0].mean():.1f} / {joined[:, 1].mean():.2f} | "
               f"{not_stopped} |")
+    return points
+
+
+SVG_SIZE, SVG_MARGIN = (480, 300), 50
+
+
+def svg_plot(points: dict, path: Path) -> None:
+    """A scatter of regret (%, y) against epochs saved (x), one labelled dot per rule, in plain SVG."""
+    (width, height), margin = SVG_SIZE, SVG_MARGIN
+    saved, regret = (np.array([point[i] for point in points.values()]) for i in (0, 1))
+    x = lambda v: margin + (width - 2 * margin) * v / max(saved.max(), 1e-9)  # noqa: E731
+    y = lambda v: height - margin - (height - 2 * margin) * v / max(regret.max(), 1e-9)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
+             f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="black"/>',
+             f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
+             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">mean epochs saved (of the full run)</text>',
+             f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" text-anchor="middle">'
+             f'mean regret (% of the best)</text>',
+             f'<text x="{margin}" y="{height - margin + 14}" text-anchor="middle">0</text>',
+             f'<text x="{x(saved.max())}" y="{height - margin + 14}" text-anchor="middle">{saved.max():.1f}</text>',
+             f'<text x="{margin - 4}" y="{y(regret.max()) + 4}" text-anchor="end">{regret.max():.2f}</text>']
+    for label, (s, r) in points.items():
+        color = "crimson" if label.startswith("Overfit") else "steelblue"
+        parts.append(f'<circle cx="{x(s):.1f}" cy="{y(r):.1f}" r="4" fill="{color}"/>')
+        parts.append(f'<text x="{x(s) + 6:.1f}" y="{y(r) - 6:.1f}" fill="{color}">{label}</text>')
+    path.write_text("\n".join(parts + ["</svg>"]) + "\n")
 
 
 def demo_curves(logdir: Path) -> dict:
-    """Each demo run's validation and train `epoch_loss`, read with TensorBoard's event accumulator."""
+    """Each demo run's (any folder holding `train` and `validation`) validation and train `epoch_loss`, read with TensorBoard's event accumulator."""
     from tensorboard.backend.event_processing import event_accumulator
     from tensorboard.util import tensor_util
 
     curves = {}
-    for run in sorted(path.name for path in logdir.iterdir() if path.is_dir()):
+    for folder in sorted(path.parent for path in logdir.rglob("validation") if (path.parent / "train").is_dir()):
+        run = folder.relative_to(logdir).as_posix()
         pair = []
         for side in ("validation", "train"):
-            events = event_accumulator.EventAccumulator(str(logdir / run / side), size_guidance={"tensors": 0})
+            events = event_accumulator.EventAccumulator(str(folder / side), size_guidance={"tensors": 0})
             events.Reload()
             pair.append(np.array([float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("epoch_loss")]))
         curves[f"demo {run}"] = [tuple(pair)]
@@ -101,8 +138,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curves", type=int, default=100)
     parser.add_argument("--demo", type=Path)
+    parser.add_argument("--svg", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "stop_regret.svg")
     args = parser.parse_args()
-    table({name: [make(seed) for seed in range(args.curves)] for name, make in kinds().items()})
+    svg_plot(table({name: [make(seed) for seed in range(args.curves)] for name, make in kinds().items()}), args.svg)
     if args.demo:
         print()
         table(demo_curves(args.demo))
