@@ -91,29 +91,34 @@ def table(curves: dict) -> dict:
     return points
 
 
-SVG_SIZE, SVG_MARGIN = (480, 300), 50
+SVG_SIZE, SVG_MARGIN = (520, 320), 60
+SVG_REGRET_TICKS = (0.01, 0.1, 1.0, 10.0)  # % of the best; the regret axis is logarithmic, from the first tick
 
 
 def svg_plot(points: dict, path: Path) -> None:
-    """A scatter of regret (%, y) against epochs saved (x), one labelled dot per rule, in plain SVG."""
+    """A scatter of regret (%, y, log scale) against epochs saved (x), one labelled dot per rule, in plain SVG."""
     (width, height), margin = SVG_SIZE, SVG_MARGIN
-    saved, regret = (np.array([point[i] for point in points.values()]) for i in (0, 1))
-    x = lambda v: margin + (width - 2 * margin) * v / max(saved.max(), 1e-9)  # noqa: E731
-    y = lambda v: height - margin - (height - 2 * margin) * v / max(regret.max(), 1e-9)  # noqa: E731
+    most = max(point[0] for point in points.values())
+    low, high = np.log10(SVG_REGRET_TICKS[0]), np.log10(SVG_REGRET_TICKS[-1])
+    x = lambda v: margin + (width - 2 * margin) * v / max(most, 1e-9)  # noqa: E731
+    y = lambda v: height - margin - (height - 2 * margin) * (np.log10(max(v, 10 ** low)) - low) / (high - low)  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
              f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
              f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="black"/>',
              f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
-             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">mean epochs saved (of the full run)</text>',
-             f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" text-anchor="middle">'
-             f'mean regret (% of the best)</text>',
-             f'<text x="{margin}" y="{height - margin + 14}" text-anchor="middle">0</text>',
-             f'<text x="{x(saved.max())}" y="{height - margin + 14}" text-anchor="middle">{saved.max():.1f}</text>',
-             f'<text x="{margin - 4}" y="{y(regret.max()) + 4}" text-anchor="end">{regret.max():.2f}</text>']
-    for label, (s, r) in points.items():
+             f'<text x="{width / 2}" y="{height - 20}" text-anchor="middle">mean epochs saved (of the full run)</text>',
+             f'<text x="16" y="{height / 2}" transform="rotate(-90 16 {height / 2})" text-anchor="middle">'
+             f'mean regret (% of the best, log scale; 0 drawn at {SVG_REGRET_TICKS[0]:g})</text>']
+    for tick in np.linspace(0.0, most, 5):
+        parts.append(f'<text x="{x(tick):.1f}" y="{height - margin + 14}" text-anchor="middle">{tick:.0f}</text>')
+    for tick in SVG_REGRET_TICKS:
+        parts.append(f'<text x="{margin - 4}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+    for label, (saved, regret) in points.items():
         color = "crimson" if label.startswith("Overfit") else "steelblue"
-        parts.append(f'<circle cx="{x(s):.1f}" cy="{y(r):.1f}" r="4" fill="{color}"/>')
-        parts.append(f'<text x="{x(s) + 6:.1f}" y="{y(r) - 6:.1f}" fill="{color}">{label}</text>')
+        anchor, shift = ("end", -6) if x(saved) > width / 2 else ("start", 6)
+        parts.append(f'<circle cx="{x(saved):.1f}" cy="{y(regret):.1f}" r="4" fill="{color}"/>')
+        parts.append(f'<text x="{x(saved) + shift:.1f}" y="{y(regret) - 6:.1f}" fill="{color}" '
+                     f'text-anchor="{anchor}">{label}</text>')
     path.write_text("\n".join(parts + ["</svg>"]) + "\n")
 
 
