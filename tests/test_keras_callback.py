@@ -114,3 +114,15 @@ def test_a_plateau_whose_later_values_keep_improving_is_not_stopped():
     analysis = rule.judge((np.arange(20), train), (np.arange(20), validation))
     assert analysis.status == "plateau" and analysis.num_steps - 1 - analysis.best_index >= PLATEAU_HOLD * 5
     assert improving_trend(analysis).z > 0 and not rule.stops(analysis)
+
+
+def test_the_tabs_what_if_for_the_callbacks_rule_is_where_it_stopped(overfit, plugin_client):
+    """/stopping lists OverfitStopping's rule (same patience) replayed on the logged curve: its stop is the fit's."""
+    logdir, _, stopper, _, _ = overfit
+    status, document = plugin_client(logdir.parent).get("stopping", run="overfit")
+    assert status == 200
+    rule = next(rule for rule in document["rules"] if rule["rule"] == "overfit_stopping")
+    assert rule["label"] == f"OverfitStopping(patience={stopper.rule.patience})" and rule["applicable"]
+    assert (rule["stop_step"], rule["restore_step"]) == (stopper.stopped_epoch, stopper.best_epoch)
+    assert rule["stop_epoch"] == stopper.stopped_epoch + 1 and rule["regret"] == 0.0
+    assert rule["epochs_saved"] == 0  # the run's own stop is its last epoch: nothing left to save
