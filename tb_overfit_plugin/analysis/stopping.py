@@ -58,7 +58,7 @@ from tb_overfit_plugin.analysis.stop_rule import StopRule, replay
 PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE = "patience", "ema_patience", "GL", "PQ", "UP"
 OVERFIT_RULE = "overfit_stopping"
 RULES = (PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE, OVERFIT_RULE)
-MAX_REPLAY_POINTS = 1000
+MAX_REPLAY_POINTS = 500
 """`OVERFIT_RULE` runs the whole curve analysis once per evaluation: longer curves are not replayed."""
 PATIENCES = (2, 5, 10, 20)
 """Patience values always compared (the user's own is added)."""
