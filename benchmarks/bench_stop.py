@@ -8,7 +8,10 @@ worse the value it keeps is than the best of the whole run, in % of that best.
 OverfitStopping is replayed by `stop_rule.replay` (the callback's own rule),
 EarlyStopping by `keras_replay.early_stopping` (Keras' exactly).
 
-    python benchmarks/bench_stop.py [--curves 100] [--demo /tmp/demo_logs]
+It also writes docs/stop_regret.svg: each rule's mean regret against the mean
+epochs it saves (of the full run) over all the simulated curves.
+
+    python benchmarks/bench_stop.py [--curves 100] [--demo /tmp/demo_logs] [--svg docs/stop_regret.svg]
 """
 
 from __future__ import annotations
@@ -62,11 +65,15 @@ def rules() -> dict:
     return named
 
 
-def table(curves: dict) -> None:
-    """One row per rule: per kind 'epochs / regret %' (means), and the share of still-improving curves not stopped."""
+def table(curves: dict) -> dict:
+    """One row per rule: per kind 'epochs / regret %' (means), and the share of still-improving curves not stopped.
+
+    Returns rule -> (mean epochs saved, mean regret %) over every curve.
+    """
     names = list(curves)
     print("| rule | " + " | ".join(names) + " | all: epochs / regret % | still improving, not stopped |")
     print("| --- |" + " --- |" * (len(names) + 2))
+    points = {}
     for label, rule in rules().items():
         cells, everything, running = [], [], []
         for name in names:
@@ -76,21 +83,56 @@ def table(curves: dict) -> None:
                 running.append(1.0 - results[:, 2])
             cells.append(f"{results[:, 0].mean():.1f} / {results[:, 1].mean():.2f}")
         joined = np.concatenate(everything)
+        points[label] = (float(np.mean([len(curve[0]) for name in names for curve in curves[name]]) - joined[:, 0].mean()),
+                         float(joined[:, 1].mean()))
         not_stopped = f"{np.concatenate(running).mean():.1%}" if running else "-"
         print(f"| {label} | " + " | ".join(cells) + f" | {joined[:, 0].mean():.1f} / {joined[:, 1].mean():.2f} | "
               f"{not_stopped} |")
+    return points
+
+
+SVG_SIZE, SVG_MARGIN = (520, 320), 60
+SVG_REGRET_TICKS = (0.01, 0.1, 1.0, 10.0)  # % of the best; the regret axis is logarithmic, from the first tick
+
+
+def svg_plot(points: dict, path: Path) -> None:
+    """A scatter of regret (%, y, log scale) against epochs saved (x), one labelled dot per rule, in plain SVG."""
+    (width, height), margin = SVG_SIZE, SVG_MARGIN
+    most = max(point[0] for point in points.values())
+    low, high = np.log10(SVG_REGRET_TICKS[0]), np.log10(SVG_REGRET_TICKS[-1])
+    x = lambda v: margin + (width - 2 * margin) * v / max(most, 1e-9)  # noqa: E731
+    y = lambda v: height - margin - (height - 2 * margin) * (np.log10(max(v, 10 ** low)) - low) / (high - low)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
+             f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="black"/>',
+             f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
+             f'<text x="{width / 2}" y="{height - 20}" text-anchor="middle">mean epochs saved (of the full run)</text>',
+             f'<text x="16" y="{height / 2}" transform="rotate(-90 16 {height / 2})" text-anchor="middle">'
+             f'mean regret (% of the best, log scale; 0 drawn at {SVG_REGRET_TICKS[0]:g})</text>']
+    for tick in np.linspace(0.0, most, 5):
+        parts.append(f'<text x="{x(tick):.1f}" y="{height - margin + 14}" text-anchor="middle">{tick:.0f}</text>')
+    for tick in SVG_REGRET_TICKS:
+        parts.append(f'<text x="{margin - 4}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+    for label, (saved, regret) in points.items():
+        color = "crimson" if label.startswith("Overfit") else "steelblue"
+        anchor, shift = ("end", -6) if x(saved) > width / 2 else ("start", 6)
+        parts.append(f'<circle cx="{x(saved):.1f}" cy="{y(regret):.1f}" r="4" fill="{color}"/>')
+        parts.append(f'<text x="{x(saved) + shift:.1f}" y="{y(regret) - 6:.1f}" fill="{color}" '
+                     f'text-anchor="{anchor}">{label}</text>')
+    path.write_text("\n".join(parts + ["</svg>"]) + "\n")
 
 
 def demo_curves(logdir: Path) -> dict:
-    """Each demo run's validation and train `epoch_loss`, read with TensorBoard's event accumulator."""
+    """Each demo run's (any folder holding `train` and `validation`) validation and train `epoch_loss`, read with TensorBoard's event accumulator."""
     from tensorboard.backend.event_processing import event_accumulator
     from tensorboard.util import tensor_util
 
     curves = {}
-    for run in sorted(path.name for path in logdir.iterdir() if path.is_dir()):
+    for folder in sorted(path.parent for path in logdir.rglob("validation") if (path.parent / "train").is_dir()):
+        run = folder.relative_to(logdir).as_posix()
         pair = []
         for side in ("validation", "train"):
-            events = event_accumulator.EventAccumulator(str(logdir / run / side), size_guidance={"tensors": 0})
+            events = event_accumulator.EventAccumulator(str(folder / side), size_guidance={"tensors": 0})
             events.Reload()
             pair.append(np.array([float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("epoch_loss")]))
         curves[f"demo {run}"] = [tuple(pair)]
@@ -101,8 +143,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curves", type=int, default=100)
     parser.add_argument("--demo", type=Path)
+    parser.add_argument("--svg", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "stop_regret.svg")
     args = parser.parse_args()
-    table({name: [make(seed) for seed in range(args.curves)] for name, make in kinds().items()})
+    svg_plot(table({name: [make(seed) for seed in range(args.curves)] for name, make in kinds().items()}), args.svg)
     if args.demo:
         print()
         table(demo_curves(args.demo))

@@ -3,7 +3,8 @@
 At each epoch end it runs the same curve analysis as `/runs` (`curves.analyze_metric`,
 through `analysis.stop_rule.StopRule`) on the history so far, stops when the
 status is ``overfitting`` or ``diverged`` and at least ``patience`` evaluations
-have passed since the best, and restores the best epoch's weights when training
+have passed since the best, or a ``plateau`` has held for ``patience`` more evaluations
+without an improving trend (`stop_rule`), and restores the best epoch's weights when training
 ends, as ``EarlyStopping(restore_best_weights=True)`` does::
 
     from tb_overfit_plugin.keras_callback import OverfitStopping
@@ -21,7 +22,7 @@ import keras
 
 from tb_overfit_plugin.analysis.curves import CurveAnalysis
 from tb_overfit_plugin.analysis.direction import metric_mode
-from tb_overfit_plugin.analysis.stop_rule import StopRule
+from tb_overfit_plugin.analysis.stop_rule import FLAT_STATUSES, StopRule, improving_trend
 
 VALIDATION_PREFIX = "val_"
 
@@ -89,8 +90,11 @@ class OverfitStopping(keras.callbacks.Callback):
     def stop_message(self) -> str:
         """"Epoch 17: OverfitStopping: overfitting. <the tab's explanation> Restoring the weights of epoch 11."."""
         restoring = ""
+        if self.analysis.status in FLAT_STATUSES:
+            trend = improving_trend(self.analysis)
+            restoring = f" Since its best the values do not lean towards improving (Mann-Kendall z = {trend.z:.2f})."
         if self.restore_best_weights and self.best_weights is not None:
-            restoring = f" Restoring the weights of epoch {self.best_epoch + 1}."
+            restoring += f" Restoring the weights of epoch {self.best_epoch + 1}."
         return f"Epoch {self.stopped_epoch + 1}: OverfitStopping: {self.analysis.status}. {self.analysis.explanation}{restoring}"
 
     def on_train_end(self, logs=None):

@@ -35,6 +35,10 @@ _RULE_TEXT = {
     stopping.PQ_RULE: ("PQ_{p:g} (k={k})", "Prechelt: stop at a strip end once GL(t) / P_k(t) > {p:g}"),
     stopping.UP_RULE: ("UP_{p:g} (k={k})",
                        "Prechelt: stop once validation got worse over {p:g} successive strips of {k} epochs"),
+    stopping.OVERFIT_RULE: ("OverfitStopping(patience={patience})",
+                            "this package's Keras callback: stops when this tab's verdict is overfitting or diverged "
+                            "(after patience {patience}), or a plateau held {patience} more evaluations "
+                            "without an improving trend; replayed epoch by epoch"),
 }
 
 
@@ -177,7 +181,7 @@ def stopping_document(monitored: Monitored, run_name: str, params: CurveParams) 
         raise NotFound(f"training run {run_name!r} has no series of {monitored.pair.metric!r}")
     train = _aligned(monitored.train, curve.steps) if monitored.validation is not None else None
     outcomes = stopping.compare(curve.values, monitored.mode, train, params.patience, params.min_delta,
-                                params.smoothing)
+                                params.smoothing, params.tolerance)
     best_index = curves.best_index(curve.values, monitored.mode)  # what regrets compare with
     best_step = None if best_index is None else int(curve.steps[best_index])
     return {

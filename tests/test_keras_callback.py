@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demo"))
 import keras  # noqa: E402
 import write_logs  # noqa: E402
 
-from tb_overfit_plugin.analysis.stop_rule import StopRule, replay  # noqa: E402
+from tb_overfit_plugin.analysis.stop_rule import PLATEAU_HOLD, StopRule, improving_trend, replay  # noqa: E402
 from tb_overfit_plugin.keras_callback import OverfitStopping  # noqa: E402
 
 MAX_EPOCHS = 40
@@ -92,3 +92,37 @@ def test_a_model_that_keeps_learning_runs_to_the_end(tmp_path):
     history = _fit(model, data, tmp_path, 15, 100, stopper)
     assert stopper.stopped_epoch is None and len(history.history["val_loss"]) == 15
     assert stopper.analysis.status == "improving"
+
+
+def test_a_noisy_plateau_stops_once_held_for_patience_more_without_an_improving_trend():
+    """Flat noise after a fall: the tab says plateau 5 evaluations after the best; the rule stops at 10."""
+    rng = np.random.default_rng(3)
+    validation = np.concatenate([[1.0, 0.8, 0.6], 0.5 + rng.normal(0.0, 0.01, 37)])
+    validation[10] = 0.45  # the best, clearly below the plateau's noise
+    train = np.linspace(1.0, 0.1, validation.size)
+    replayed = replay(StopRule(), train, validation)
+    assert replayed.analysis.status == "plateau"
+    assert (replayed.stop_index, replayed.restore_index) == (10 + PLATEAU_HOLD * 5, 10)
+    assert improving_trend(replayed.analysis).z <= 0.0
+
+
+def test_a_plateau_whose_later_values_keep_improving_is_not_stopped():
+    """A lucky early best, then values falling back towards it: no stop while they lean towards improving."""
+    validation = np.concatenate([[1.0, 0.8, 0.6, 0.40], np.linspace(0.5, 0.41, 16)])
+    train = np.linspace(1.0, 0.1, validation.size)
+    rule = StopRule()
+    analysis = rule.judge((np.arange(20), train), (np.arange(20), validation))
+    assert analysis.status == "plateau" and analysis.num_steps - 1 - analysis.best_index >= PLATEAU_HOLD * 5
+    assert improving_trend(analysis).z > 0 and not rule.stops(analysis)
+
+
+def test_the_tabs_what_if_for_the_callbacks_rule_is_where_it_stopped(overfit, plugin_client):
+    """/stopping lists OverfitStopping's rule (same patience) replayed on the logged curve: its stop is the fit's."""
+    logdir, _, stopper, _, _ = overfit
+    status, document = plugin_client(logdir.parent).get("stopping", run="overfit")
+    assert status == 200
+    rule = next(rule for rule in document["rules"] if rule["rule"] == "overfit_stopping")
+    assert rule["label"] == f"OverfitStopping(patience={stopper.rule.patience})" and rule["applicable"]
+    assert (rule["stop_step"], rule["restore_step"]) == (stopper.stopped_epoch, stopper.best_epoch)
+    assert rule["stop_epoch"] == stopper.stopped_epoch + 1 and rule["regret"] == 0.0
+    assert rule["epochs_saved"] == 0  # the run's own stop is its last epoch: nothing left to save

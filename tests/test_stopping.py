@@ -79,3 +79,18 @@ def test_patience_rules_are_the_keras_replay(values, patience):
         assert outcome.regret >= 0.0
     ema = keras_replay.early_stopping(smoothing.smooth_ema(values, stopping.EMA_WEIGHT), "min", patience)
     assert _by(outcomes, "ema_patience", patience).stop_index == ema.stop_index
+
+
+def test_overfit_stopping_rule_is_the_callbacks_replay_and_skips_long_curves():
+    from tb_overfit_plugin.analysis.stop_rule import StopRule, replay
+
+    t = np.arange(40)
+    values, train = 0.5 + 0.002 * (t - 12.0) ** 2, 2.0 * np.exp(-t / 8.0)
+    outcome = stopping.compare(values, "min", train, patience=3)[-1]
+    replayed = replay(StopRule(patience=3), train, values)
+    assert outcome.rule == stopping.OVERFIT_RULE and outcome.parameter == 3.0
+    assert (outcome.stop_index, outcome.restore_index) == (replayed.stop_index, 12) and outcome.regret == 0.0
+    assert 12 + 3 <= outcome.stop_index < 39 and outcome.epochs_saved == 39 - outcome.stop_index
+    long = np.linspace(1.0, 0.5, stopping.MAX_REPLAY_POINTS + 1)
+    skipped = stopping.compare(long, "min")[-1]
+    assert not skipped.applicable and str(stopping.MAX_REPLAY_POINTS) in skipped.reason

@@ -30,6 +30,11 @@ and what that costs or saves. The rules:
     for ``j = 0 .. s-1`` (`UP_STRIPS`). Direction-aware, so any metric.
 
   Strip ends are the epochs whose 1-based number is a multiple of ``k``.
+* **OverfitStopping** (`OVERFIT_RULE`): the rule of the package's own Keras
+  callback (`keras_callback.OverfitStopping` with the user's patience,
+  min_delta, smoothing and tolerance), replayed by `stop_rule.replay` on each
+  prefix of the curve as training would judge it; not replayed on curves longer
+  than `MAX_REPLAY_POINTS` (one full analysis per evaluation).
   Prechelt's criteria keep the weights of the best epoch seen up to the stop
   (the whole run if they never stop).
 
@@ -48,9 +53,13 @@ import numpy as np
 from tb_overfit_plugin.analysis.direction import best_index
 from tb_overfit_plugin.analysis.keras_replay import early_stopping
 from tb_overfit_plugin.analysis.smoothing import smooth_ema
+from tb_overfit_plugin.analysis.stop_rule import StopRule, replay
 
 PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE = "patience", "ema_patience", "GL", "PQ", "UP"
-RULES = (PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE)
+OVERFIT_RULE = "overfit_stopping"
+RULES = (PATIENCE_RULE, EMA_RULE, GL_RULE, PQ_RULE, UP_RULE, OVERFIT_RULE)
+MAX_REPLAY_POINTS = 500
+"""`OVERFIT_RULE` runs the whole curve analysis once per evaluation: longer curves are not replayed."""
 PATIENCES = (2, 5, 10, 20)
 """Patience values always compared (the user's own is added)."""
 EMA_WEIGHT = 0.6
@@ -170,6 +179,14 @@ def _patience_rule(rule, values, monitored, mode, patience, min_delta) -> Stoppi
     return _outcome(rule, patience, values, mode, replay.stop_index, replay.restore_index)
 
 
+def _overfit_rule(values, mode, train, rule: StopRule) -> StoppingOutcome:
+    """`keras_callback.OverfitStopping`'s rule replayed (`stop_rule.replay`); it keeps the best up to its stop."""
+    if len(values) > MAX_REPLAY_POINTS:
+        return _not_applicable(OVERFIT_RULE, rule.patience, f"longer than {MAX_REPLAY_POINTS} evaluations")
+    replayed = replay(rule, train, values)
+    return _outcome(OVERFIT_RULE, rule.patience, values, mode, replayed.stop_index, replayed.restore_index)
+
+
 def compare(
     values: Sequence[float],
     mode: str,
@@ -177,6 +194,7 @@ def compare(
     patience: int = 5,
     min_delta: float = 0.0,
     smoothing: float = 0.0,
+    tolerance: float = 0.1,
 ) -> List[StoppingOutcome]:
     """Every rule of this module on one validation curve.
 
@@ -186,6 +204,7 @@ def compare(
       train_values: the training curve at the same positions, or None (PQ needs it).
       patience, min_delta: the user's EarlyStopping settings (patience is added to `PATIENCES`).
       smoothing: the user's EMA weight; `EMA_WEIGHT` when 0.
+      tolerance: the onset tolerance of `OVERFIT_RULE` (with patience, min_delta and the raw smoothing).
 
     Returns:
       One `StoppingOutcome` per rule and parameter, in the order of `RULES`.
@@ -207,4 +226,6 @@ def compare(
         else:
             outcomes.append(_pq_rule(values, mode, error, train_error, alpha, STRIP_LENGTH))
     outcomes.extend(_up_rule(values, mode, s, STRIP_LENGTH) for s in UP_STRIPS)
+    rule = StopRule(mode=mode, patience=patience, min_delta=min_delta, smoothing=smoothing, tolerance=tolerance)
+    outcomes.append(_overfit_rule(values, mode, train, rule))
     return outcomes
