@@ -93,7 +93,17 @@ def split_of(name_words: Iterable[str], extra: Optional[dict] = None) -> Optiona
 
 def metric_words(name_words: Iterable[str], extra: Optional[dict] = None) -> Tuple[str, ...]:
     """`name_words` without split words and qualifiers, aliases applied (all of them if nothing remains)."""
-    table = {**SPLIT_WORDS, **(extra or {})}
+    if not extra:
+        return _plain_metric_words(tuple(name_words))  # memoised: every run of a sweep names the same metrics
+    return _metric_words(tuple(name_words), {**SPLIT_WORDS, **extra})
+
+
+@functools.lru_cache(maxsize=WORDS_CACHE_NAMES)
+def _plain_metric_words(name_words: Tuple[str, ...]) -> Tuple[str, ...]:
+    return _metric_words(name_words, SPLIT_WORDS)
+
+
+def _metric_words(name_words: Tuple[str, ...], table: dict) -> Tuple[str, ...]:
     name_words = tuple(ALIASES.get(word, word) for word in name_words)
     kept = tuple(word for word in name_words if word not in table and word not in QUALIFIERS)
     return kept or tuple(word for word in name_words if word not in table) or name_words

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from tb_overfit_plugin.analysis.robust import finite_median
+
 MAX_TREND_POINTS = 1000
 """The test compares every pair of points (O(n^2) memory and time); a longer
 series is thinned to this many evenly spaced points first (`thinned`)."""
@@ -93,5 +95,5 @@ def sen_slope(positions: np.ndarray, values: np.ndarray) -> tuple:
     first, second = _pairs(values.size)
     apart = positions[second] - positions[first]
     slopes = (values[second] - values[first])[apart != 0] / apart[apart != 0]
-    slope = float(np.median(slopes)) if slopes.size else 0.0
-    return slope, float(np.median(values - slope * positions))
+    slope = finite_median(slopes) if slopes.size else 0.0
+    return slope, finite_median(values - slope * positions)
