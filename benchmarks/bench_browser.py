@@ -14,7 +14,7 @@ the others hard links of it), on one Rust data server holding every point
   `…` left), and how long the tab's `/weights_summary` request took;
 - TensorBoard's Time Series dashboard the same way (`/#timeseries`, a new
   tensorboard and Chromium): until its first scalar chart holds its data (a
-  card with a chart, its data table's rows, no spinner);
+  card with a chart and its data table, which appears with the data, and no spinner);
 
 `REPEATS` times, the two dashboards alternating, so a slow spell of the
 shared machine hits both; the median is printed.
@@ -61,7 +61,7 @@ return {rows: doc.querySelectorAll('tr[data-run]').length,
 TIME_SERIES_CHART = """
 return Array.from(document.querySelectorAll('scalar-card')).some(card =>
   card.querySelector('line-chart') && !card.querySelector('mat-spinner, mat-progress-spinner')
-  && card.querySelector('tb-data-table-content-row'));
+  && card.querySelector('tb-data-table'));
 """
 
 
@@ -82,6 +82,7 @@ def _chromium(profile: Path):
 def _watched(address: str, logdir: Path, page: str, look) -> dict:
     """Opens `page` in a new Chromium on a new tensorboard; `look(driver, seconds)` until it returns a dict."""
     from conftest import TensorBoardProcess
+    from selenium.common.exceptions import TimeoutException
 
     tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}")
     profile = Path(tempfile.mkdtemp(prefix="tb_overfit_chromium_"))
@@ -91,7 +92,10 @@ def _watched(address: str, logdir: Path, page: str, look) -> dict:
         started = time.time()
         driver.get(tensorboard.url + "/#" + page)
         while time.time() - started < PAGE_TIMEOUT_S:
-            found = look(driver, started)
+            try:
+                found = look(driver, started)
+            except TimeoutException:  # the page too busy to run a script within WebDriver's 30 s: not yet
+                continue
             if found is not None:
                 return found
             time.sleep(POLL_S)
@@ -144,7 +148,9 @@ def measure(label: str, logdir: Path, repeats: int) -> dict:
         figures = bench.tensorboard_reads(grpc_provider.GrpcDataProvider(address, loaded.provider._stub))
         runs = []
         for _ in range(repeats):
-            runs.append({**overfit_times(address, logdir), **time_series_times(address, logdir)})
+            runs.append(overfit_times(address, logdir))
+            print(f"  {label}: {runs[-1]}", flush=True)
+            runs[-1].update(time_series_times(address, logdir))
             print(f"  {label}: {runs[-1]}", flush=True)
     for key in ("runs", "rows", "weights", "runs_request", "summary_request", "chart"):
         values = [run[key] for run in runs if key in run]
