@@ -45,9 +45,11 @@ test: $(PYTHON) system-deps
 	$(VENV)/bin/pytest -q tests
 
 # tbparse: the reference script the CLI is compared with (benchmark only, not a dependency).
+# bench_browser.py: headless Chromium timings (skipped with a note without Chromium).
 bench: install
 	$(PYTHON) -m pip install --quiet tbparse
 	$(PYTHON) benchmarks/bench.py
+	$(PYTHON) benchmarks/bench_browser.py
 	@if command -v node >/dev/null; then node benchmarks/leaderboard_bench.mjs; fi
 
 clean:

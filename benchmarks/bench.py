@@ -356,7 +356,7 @@ def main() -> None:
     parser.add_argument("--scale-runs", type=int, default=1000, help="the larger sweep (0: skip)")
     parser.add_argument("--experiments", type=int, default=20, help="distinct experiment ids for the memory figure")
     parser.add_argument("--skip-cli", action="store_true")
-    parser.add_argument("--first-open-runs", type=int, nargs="*", default=[100, 1000],
+    parser.add_argument("--first-open-runs", type=int, nargs="*", default=[100, 1000, 10000],
                         help="first /runs after tensorboard starts at these run counts (20 epochs, 2 tensors; [] skips)")
     args = parser.parse_args()
 

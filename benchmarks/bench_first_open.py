@@ -7,11 +7,14 @@ For each sweep, on one fully loaded Rust data server (`data_server.loaded`):
   plugin starts the background integrity scan as it loads, and the first
   `/runs` is asked as soon as TensorBoard answers (nothing cached, the scan
   under way); then `/runs` is polled (`If-None-Match`, as the tab does) until
-  the scan's warnings have joined it (a new ETag);
+  the scan's warnings have joined it (a new ETag); then, in the same process,
+  `/runs` of a new experiment id (nothing cached, the process warm), the same
+  again (warm: the cached bytes), a 304 revalidation after the listing
+  expired, and the process' memory (RSS);
 - the same on a copy of the sweep in which `CORRUPT_RUNS` runs' validation
   event files have a damaged record (copied files; the others hard links).
 
-    python benchmarks/bench_first_open.py [--runs 100 --epochs 200 --tensors 10] [--scale 1000 10000 ...]
+    python benchmarks/bench_first_open.py [--runs 100 --epochs 20 --tensors 2] [--scale 1000 10000 ...]
 """
 
 from __future__ import annotations
@@ -104,8 +107,24 @@ def first_open(logdir: Path, corrupt: bool) -> dict:
                 time.sleep(POLL_SECONDS)
             figures["warnings_after"] = time.perf_counter() - started
             figures["warnings"] = _warning_count(bench.get(url)[2])
+            figures.update(same_process(tensorboard))
         finally:
             tensorboard.stop()
+    return figures
+
+
+def same_process(tensorboard) -> dict:
+    """`/runs` of a new experiment id, warm, revalidated (304) in the running tensorboard; its RSS."""
+    from tb_overfit_plugin import plugin
+
+    url = tensorboard.url + "/experiment/new_id/data/plugin/overfit/runs"
+    figures = {"new_id": bench.get(url, bench.GZIP)[0]}
+    figures["warm"] = statistics.median(bench.get(url, bench.GZIP)[0] for _ in range(5))
+    tag = urllib.request.urlopen(url).headers["ETag"]
+    time.sleep(plugin.LISTING_MAX_AGE_S + 0.1)
+    figures["revalidated"], status, _ = bench.get(url, {"If-None-Match": tag})
+    assert status == 304, status
+    figures["rss"] = bench._rss_bytes(tensorboard.process.pid)
     return figures
 
 
@@ -116,15 +135,17 @@ def _inflate(body: bytes) -> bytes:
 
 
 def print_first_open(rows: list) -> None:
-    print("\n### first `/runs` after TensorBoard starts (scan in a background thread)\n")
+    print("\n### first `/runs` after TensorBoard starts (scan in a background thread), then in that process\n")
     print("| sweep | corrupt files | TB's own scalar read | first `/runs` | ratio | warnings in it | "
-          "warnings joined (from start) |")
-    print("|---|---|---|---|---|---|---|")
+          "warnings joined (from start) | new experiment id | warm | 304 | tensorboard RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, corrupt, f in rows:
         print(f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {bench._ms(f['tb_scalars'])} | "
               f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | {f['first_warnings']} | "
               + (f"{f['warnings']} after {f['warnings_after']:.1f} s" if corrupt else "(none to find)")
-              + f" (TB answered at {f['tb_ready']:.1f} s) |")
+              + f" (TB answered at {f['tb_ready']:.1f} s) | {bench._ms(f['new_id'])} "
+              f"({f['new_id'] / f['tb_scalars']:.2f}x) | {bench._ms(f['warm'])} | {bench._ms(f['revalidated'])} | "
+              f"{bench._mib(f['rss'])} |")
 
 
 def measure(sweeps: list) -> list:
@@ -140,9 +161,10 @@ def measure(sweeps: list) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--tensors", type=int, default=10)
-    parser.add_argument("--scale", type=int, nargs="*", default=[1000], help="more run counts (hard links of --runs)")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--tensors", type=int, default=2)
+    parser.add_argument("--scale", type=int, nargs="*", default=[1000, 10000],
+                        help="more run counts (hard links of --runs)")
     args = parser.parse_args()
     base = bench.sweep(args.runs, args.epochs, args.tensors)
     sweeps = [(f"{args.runs} x {args.epochs} epochs x {args.tensors}", base)]

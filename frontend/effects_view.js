@@ -2,7 +2,7 @@
 // hyper-parameter, one row per value (or quantile bin).
 
 import { h } from "./dom.js";
-import { DASH, formatEpochs, formatInt, formatPercent, formatSpread, formatValue } from "./format.js";
+import { DASH, formatCount, formatEpochs, formatInt, formatPercent, formatSpread, formatValue } from "./format.js";
 import { isNum } from "./scale.js";
 
 /** The table's rows: [{hparam, binned, first (first row of its hyper-parameter), span, level}]. */
@@ -83,7 +83,7 @@ export function renderEffects(container, data, error) {
   const summary = h(
     "div",
     { class: "table-note top" },
-    `${formatInt(data.runs_with_hparams)} run${data.runs_with_hparams === 1 ? "" : "s"} with hyper-parameters; hover a count for its runs. ${DASH} where no run has that number.`
+    `${formatCount(data.runs_with_hparams, "run")} with hyper-parameters; hover a count for its runs. ${DASH} where no run has that number.`
   );
   container.replaceChildren(
     note || "",

@@ -126,10 +126,6 @@ export function xUnit(epochBased) {
   return epochBased ? "epoch" : "step";
 }
 
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
 /** The short form for a table cell: "8" for epoch 8, "step 7" when not epoch-based. */
 export function formatPointShort(point, epochs = null) {
   const text = formatPoint(point, epochs);
@@ -163,7 +159,7 @@ export function whatIfText(es, opts = {}) {
       stopText: "never stops",
       savesText: "",
       short: `EarlyStopping(${p}) never stops`,
-      long: `${call} would not have stopped before the last ${unit}${lastNote}: the monitored value never went ${plural(
+      long: `${call} would not have stopped before the last ${unit}${lastNote}: the monitored value never went ${formatCount(
         isNum(es.patience) ? es.patience : 0,
         unit
       )} without improving.`,
@@ -183,10 +179,10 @@ export function whatIfText(es, opts = {}) {
   const restoreUnit = isNum(es.restore_epoch) ? "epoch" : unit;
   const stopText = `stops at ${stopUnit} ${stop}`;
   // Stopping at the last epoch (the run itself was stopped there) saves nothing.
-  const savesText = saved > 0 ? `saves ${plural(saved, countUnit)} (${share})` : "the last one";
+  const savesText = saved > 0 ? `saves ${formatCount(saved, countUnit)} (${share})` : "the last one";
   let long =
     saved > 0
-      ? `${call} would stop training at ${stopUnit} ${stop}, saving ${plural(saved, countUnit)} (${share} of the run).`
+      ? `${call} would stop training at ${stopUnit} ${stop}, saving ${formatCount(saved, countUnit)} (${share} of the run).`
       : `${call} would stop at ${stopUnit} ${stop}, the last ${countUnit} of the run: nothing left to save.`;
   if (restore !== null) long += ` With restore_best_weights=True you keep the weights from ${restoreUnit} ${restore}.`;
   return { call, stops: true, saved, stopText, savesText, short: `EarlyStopping(${p}) ${stopText}, ${savesText}`, long };

@@ -5,7 +5,7 @@
 
 import { h, s } from "./dom.js";
 import { attachHover, bandPath, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
-import { displayX, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
+import { displayX, formatCount, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
 import { curveYDomain, unionSteps, xDomainOf } from "./curve_chart.js";
 import { integerTicks, isNum, niceTicks } from "./scale.js";
 
@@ -50,7 +50,7 @@ function tooltip(series, step, eb) {
       {},
       h("td", {}, h("span", { class: `dot dot-${split}` }), split),
       h("td", { class: "num" }, text),
-      h("td", { class: "num muted" }, at ? `${at.count} run${at.count === 1 ? "" : "s"}` : "")
+      h("td", { class: "num muted" }, at ? formatCount(at.count, "run") : "")
     );
   });
   const head = h("tr", { class: "tip-head" }, h("th", { colspan: "3" }, formatStep(step, eb)));

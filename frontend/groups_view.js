@@ -3,7 +3,7 @@
 // and onset over its runs, and the verdict on its mean curve.
 
 import { debounce, h } from "./dom.js";
-import { epochLookup, formatEpochs, formatSpread, whatIfText } from "./format.js";
+import { epochLookup, formatCount, formatEpochs, formatSpread, whatIfText } from "./format.js";
 import { renderGroupChart } from "./group_chart.js";
 import { statusBadge } from "./status.js";
 
@@ -73,7 +73,7 @@ function groupCard(group, runs, width) {
       { class: "group-head" },
       v ? statusBadge(v.status) : null,
       h("span", { class: "group-name" }, group.group),
-      h("span", { class: "muted", title: (group.runs || []).join("\n") }, ` · ${group.runs.length} run${group.runs.length === 1 ? "" : "s"}`)
+      h("span", { class: "muted", title: (group.runs || []).join("\n") }, ` · ${formatCount(group.runs.length, "run")}`)
     ),
     h(
       "div",

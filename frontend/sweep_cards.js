@@ -4,6 +4,7 @@
 
 import { renderCompare } from "./compare_view.js";
 import { contentWidth, h } from "./dom.js";
+import { formatCount } from "./format.js";
 import { renderEffects } from "./effects_view.js";
 import { createGroupControls, renderGroups } from "./groups_view.js";
 import { compileHparamFilter, HPARAM_FILTER_HINT } from "./hparams.js";
@@ -63,7 +64,7 @@ function renderCompareCard(ui, state, rendered, force) {
   const refs = [width, state.compareTensor, state.compareStat, ...runs, ...runs.map((r) => state.compareCurves[r]), ...runs.map((r) => state.compareWeights[r])];
   if (!force && sameRefs(refs, rendered.compare)) return;
   rendered.compare = refs;
-  ui.compareRuns.textContent = ` — ${runs.length} run${runs.length === 1 ? "" : "s"}`;
+  ui.compareRuns.textContent = ` — ${formatCount(runs.length, "run")}`;
   state.compareTensor = renderCompare(ui.compareBody, {
     runs,
     curvesByRun: state.compareCurves,

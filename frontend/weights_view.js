@@ -2,7 +2,7 @@
 // the selected tensor (distribution bands over steps, first-vs-last histogram).
 
 import { h } from "./dom.js";
-import { DASH, formatInt, formatRatio, formatValue } from "./format.js";
+import { DASH, formatCount, formatInt, formatRatio, formatValue } from "./format.js";
 import { isNum } from "./scale.js";
 import { flagChip, severityRank } from "./status.js";
 import { stdRatioBand } from "./vocabulary.js";
@@ -132,7 +132,7 @@ function tensorRow(entry, layerCell, selected, onSelect) {
 
 function summaryLine(data) {
   const sm = data.summary || {};
-  const parts = [`${formatInt(sm.layers || 0)} layer${sm.layers === 1 ? "" : "s"}`];
+  const parts = [formatCount(sm.layers || 0, "layer")];
   parts.push(`${formatInt(sm.flagged_layers || 0)} flagged`);
   const line = h("div", { class: "weights-summary" }, parts.join(" · "));
   if (sm.worst_flag) {

@@ -14,6 +14,8 @@ import dataclasses
 import html
 from typing import Any, Iterator, Mapping, Optional, Tuple
 
+from tb_overfit_plugin.analysis import wording
+
 # The columns of `Diagnosis.to_dataframe` and of the HTML table, in order.
 COLUMNS = ("run", "status", "metric", "mode", "best_epoch", "best_value", "onset_epoch", "early_stop_epoch",
            "epochs_saved", "weights")
@@ -84,8 +86,8 @@ class WeightHealth:
         if not self.layers:
             return "-"
         if not self.worst_flag:
-            return f"ok ({self.layers} layers)"
-        return f"{self.worst_flag} ({self.flagged_layers}/{self.layers} layers)"
+            return f"ok ({wording.plural(self.layers, 'layer')})"  # as the CLI's column: "1 layer"
+        return f"{self.worst_flag} ({self.flagged_layers}/{wording.plural(self.layers, 'layer')})"
 
 
 @dataclasses.dataclass(frozen=True)

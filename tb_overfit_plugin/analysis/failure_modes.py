@@ -28,6 +28,7 @@ import numpy as np
 
 from tb_overfit_plugin.analysis.direction import worsening
 from tb_overfit_plugin.analysis.onset import MATERIAL_FRACTION, NOISE_TOLERANCE, noise_level
+from tb_overfit_plugin.analysis.robust import finite_median
 from tb_overfit_plugin.analysis.sorted_curve import Curve
 
 MIN_STUCK_POINTS = 3
@@ -119,7 +120,7 @@ def first_epoch_divergence(train: Optional[Curve], mode: str) -> Optional[FirstE
     finite = train.finite_values()
     if finite.size < MIN_STUCK_POINTS + 2:
         return None
-    later = float(np.median(finite[1:]))
+    later = finite_median(finite[1:])
     if not later > 0:
         return None
     high = finite > FIRST_EPOCH_FACTOR * later

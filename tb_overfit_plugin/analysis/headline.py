@@ -17,6 +17,7 @@ Bookkeeping (`tag_words.is_bookkeeping`) is never ranked: it is a diagnostic.
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence, Tuple
 
 from tb_overfit_plugin.analysis import tag_words
@@ -30,6 +31,7 @@ REWARD_WORDS = frozenset(("reward", "return"))
 _REWARD, _AGGREGATE, _COMPONENT, _OTHER = range(4)
 
 
+@functools.lru_cache(maxsize=tag_words.WORDS_CACHE_NAMES)
 def _words(metric: str) -> Tuple[str, ...]:
     return tag_words.metric_words(tag_words.words(metric))
 

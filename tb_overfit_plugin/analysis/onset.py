@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from tb_overfit_plugin.analysis.direction import best_index, is_improvement, worsening
+from tb_overfit_plugin.analysis.robust import finite_median
 from tb_overfit_plugin.analysis.sorted_curve import Curve
 
 MIN_LASTING_POINTS = 2
@@ -52,17 +53,8 @@ def noise_level(values: np.ndarray) -> float:
     differences = np.diff(values)
     if differences.size == 0:
         return 0.0
-    mad = _median(np.abs(differences - _median(differences)))
+    mad = finite_median(np.abs(differences - finite_median(differences)))
     return float(MAD_TO_SIGMA * mad / math.sqrt(2.0))
-
-
-def _median(values: np.ndarray) -> float:
-    """`np.median` of finite values (the same number), without its general-purpose overhead."""
-    middle = values.size // 2
-    if values.size % 2:
-        return float(np.partition(values, middle)[middle])
-    low, high = np.partition(values, [middle - 1, middle])[middle - 1:middle + 1]
-    return float((low + high) / 2.0)
 
 
 def onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: float, tolerance: float) -> float:

@@ -8,13 +8,34 @@ plateau.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
 
+from tb_overfit_plugin.analysis.robust import finite_median
+
 MAX_TREND_POINTS = 1000
 """The test compares every pair of points (O(n^2) memory and time); a longer
 series is thinned to this many evenly spaced points first (`thinned`)."""
+
+
+CACHED_PAIRS_MAX = 256
+"""Series up to this length reuse their pair indices (`_pairs`): at most 64 lengths x 0.5 MB."""
+
+
+def _pairs(n: int) -> tuple:
+    """``np.triu_indices(n, k=1)``, the pairs ``i < j``: made once per length up to `CACHED_PAIRS_MAX` (a
+    sweep's short runs share a few lengths, and building them was a third of a short series' trend test)."""
+    return _cached_pairs(n) if n <= CACHED_PAIRS_MAX else np.triu_indices(n, k=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_pairs(n: int) -> tuple:
+    pairs = np.triu_indices(n, k=1)
+    for index in pairs:
+        index.flags.writeable = False  # shared: read-only
+    return pairs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +77,7 @@ def mann_kendall(values: np.ndarray) -> TrendTest:
     Hipel & McLeod 1994, ch. 23.) A decreasing trend has ``p`` near 1.
     """
     n = values.size
-    upper = np.triu_indices(n, k=1)
+    upper = _pairs(n)
     s = int(np.sign(values[upper[1]] - values[upper[0]]).sum())
     _, tie_sizes = np.unique(values, return_counts=True)
     ties = float(np.sum(tie_sizes * (tie_sizes - 1.0) * (2.0 * tie_sizes + 5.0)))
@@ -71,8 +92,8 @@ def sen_slope(positions: np.ndarray, values: np.ndarray) -> tuple:
     ``slope = median_{i<j} (x_j - x_i) / (p_j - p_i)`` over the pairs of
     distinct positions, ``intercept = median_i (x_i - slope * p_i)``.
     """
-    first, second = np.triu_indices(values.size, k=1)
+    first, second = _pairs(values.size)
     apart = positions[second] - positions[first]
     slopes = (values[second] - values[first])[apart != 0] / apart[apart != 0]
-    slope = float(np.median(slopes)) if slopes.size else 0.0
-    return slope, float(np.median(values - slope * positions))
+    slope = finite_median(slopes) if slopes.size else 0.0
+    return slope, finite_median(values - slope * positions)
