@@ -33,6 +33,17 @@ UNCHANGED_MIN_STEPS = 3
 FLAGGED_FROM = "warning"
 
 
+# A run with a flag of this severity has the status `BROKEN_WEIGHTS` (`weights_status`), whatever its curves say.
+BROKEN_FROM = "error"
+BROKEN_WEIGHTS = "broken_weights"
+
+
+def weights_status(worst_severity: Optional[str]) -> Optional[str]:
+    """`BROKEN_WEIGHTS` when a run's worst flag is `BROKEN_FROM` or worse, else None (the curves decide)."""
+    broken = worst_severity is not None and SEVERITIES.index(worst_severity) >= SEVERITIES.index(BROKEN_FROM)
+    return BROKEN_WEIGHTS if broken else None
+
+
 def is_flagged(severity: Optional[str]) -> bool:
     """Whether `severity` (one of `SEVERITIES`, or None) is `FLAGGED_FROM` or worse."""
     return severity is not None and SEVERITIES.index(severity) >= SEVERITIES.index(FLAGGED_FROM)
