@@ -74,6 +74,7 @@ VERDICT = (
           "initial_lr_logged, cuts: [{step, epoch, lr}]} or null"),
     Field("sampled", "the monitored series was sampled by TensorBoard"),
     Field("discarded_fit", "an earlier fit the restart rule discarded, or null"),
+    Field("mode_warning", "a sentence when the mode asked for contradicts the metric's name (accuracy with min), or null"),
 )
 RUN_NAMES = (
     Field("run", "training run name"),

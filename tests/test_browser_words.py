@@ -49,3 +49,24 @@ def test_one_status_per_run_and_plain_words(demo_logdir, tensorboard_process, br
     assert "step" not in sentence and "steps_holding" not in sentence and "=" not in sentence
     scroll_to(browser, row)
     screenshot(browser, "words_broken_flags")
+
+
+def test_a_mode_contradicting_the_metric_name_is_a_warning_line(demo_logdir, tensorboard_process, browser, screenshot):
+    """Item 8 (the server's part): accuracy with mode min shows the server's mode_warning under the explanation."""
+    from selenium.webdriver.support.ui import Select
+
+    tensorboard = serving(tensorboard_process, demo_logdir, 3, "the demo runs")
+    open_tab(browser, tensorboard.url)
+    settled_rows(browser, 3)
+    click(browser, "tr[data-run='overfit']")
+    until_shown(browser, "#explanation", lambda e: "loss" in text_of(e))
+    assert not browser.find_elements(By.ID, "mode-warning")
+    until_shown(browser, "#metric option[value='accuracy']", lambda e: True)
+    Select(browser.find_element(By.ID, "metric")).select_by_value("accuracy")
+    until_shown(browser, "#mode", lambda e: e.is_enabled())
+    Select(browser.find_element(By.ID, "mode")).select_by_value("min")
+    until_shown(browser, "#mode-warning", lambda e: "contradicts the metric's name" in text_of(e))
+    warning = browser.find_element(By.ID, "mode-warning")
+    assert text_of(warning).startswith("The mode min (lower is better) contradicts the metric's name: accuracy")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", warning)  # clear of the sticky toolbar
+    screenshot(browser, "words_mode_warning")

@@ -77,6 +77,20 @@ def test_one_status_per_run_in_the_table(demo_logdir):
     assert _run_in_process(demo_logdir, "--run", "^overfit$", "--fail-on", "broken_weights")[0] == 0
 
 
+def test_a_mode_contradicting_the_metric_name_is_flagged(demo_logdir, plugin_client):
+    """Issue 25 item 8: accuracy judged with mode min is answered, with a warning in /runs, --json and the table."""
+    _, served = plugin_client(demo_logdir).get("runs", metric="accuracy", mode="min")
+    warnings = {row["run"]: row["mode_warning"] for row in served["runs"]}
+    assert all(text and text.startswith("The mode min (lower is better) contradicts the metric's name: accuracy")
+               for text in warnings.values()), warnings
+    code, out = _run_in_process(demo_logdir, "--metric", "accuracy", "--mode", "min", "--no-weights")
+    assert code == 0 and f"overfit: {warnings['overfit']}" in out.splitlines()
+    _, served = plugin_client(demo_logdir).get("runs", metric="accuracy", mode="max")
+    assert [row["mode_warning"] for row in served["runs"]] == [None] * 3
+    _, served = plugin_client(demo_logdir).get("runs")
+    assert [row["mode_warning"] for row in served["runs"]] == [None] * 3
+
+
 def test_fail_on_gates_a_pipeline(demo_logdir):
     code, out, err = _command(demo_logdir, "--fail-on", "overfitting,diverged")
     assert code == 1 and "overfit" in err
