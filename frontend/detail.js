@@ -108,7 +108,8 @@ export function renderDetail(container, opts) {
   const sampled = a.sampling_hint ? h("div", { class: "notice warn", id: "curve-sampling-hint" }, a.sampling_hint) : "";
   // Only the loaders that keep orphaned points can say an earlier fit was discarded.
   const discarded = a.discarded_fit ? h("div", { class: "notice info", id: "discarded-fit" }, a.discarded_fit.note) : "";
-  container.replaceChildren(title, warned, explanation, remedy, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
+  const modeWarning = a.mode_warning ? h("p", { class: "notice warn", id: "mode-warning", role: "status" }, a.mode_warning) : ""; // the server's (issue 25)
+  container.replaceChildren(title, warned, explanation, modeWarning, remedy, discarded, sampled, whatif, facts(curves), sourceLine(curves) || "", chartBox, gapTitle, gapBox);
   const width = opts.width || container.clientWidth || 900;
   renderCurveChart(chartBox, curves, { width, height: 320, bus, markers: opts.markers });
   const hasGap = renderGapChart(gapBox, curves, { width, height: 120, bus });

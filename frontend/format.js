@@ -1,18 +1,25 @@
 // Number, step/epoch and percentage formatting. Pure functions (tested in node).
 
 import { isNum } from "./scale.js";
+import { numberFormat } from "./vocabulary.js";
 
 export const DASH = "—";
 
-/** A metric value with `digits` significant digits; null/NaN → "—". */
-export function formatValue(v, digits = 4) {
+/**
+ * A number by the server's one rule (./meta number_format, as the CLI and the explanations write
+ * them): `digits` (default: the rule's) significant digits, trailing zeros dropped, exponent form
+ * ("6.72e-4", "2.5e7") below exponent_below or from exponent_from; null/NaN → "—".
+ */
+export function formatValue(v, digits) {
   if (!isNum(v)) return DASH;
   if (v === 0) return "0";
+  const rule = numberFormat();
+  const d = digits === undefined ? rule.significant_digits : digits;
   const a = Math.abs(v);
-  if (a >= 1e6 || a < 1e-3) {
-    return v.toExponential(Math.max(0, digits - 2)).replace(/\.?0+e/, "e").replace("e+", "e");
+  if (a >= rule.exponent_from || a < rule.exponent_below) {
+    return v.toExponential(Math.max(0, d - 1)).replace(/\.?0+e/, "e").replace("e+", "e");
   }
-  return String(Number(v.toPrecision(digits)));
+  return String(Number(v.toPrecision(d)));
 }
 
 /** Like formatValue but always with a sign: "+0.012", "−0.3". */

@@ -16,14 +16,15 @@ export function groupEpochs(group) {
 }
 
 /**
- * "best epoch 8 (6–11) · overfitting from 10 (9–12) · …" pieces of a group: [[label, text]],
- * with EarlyStopping's what-if on the mean curve when the server judged it.
+ * "runs' best epoch, median (min–max): 8 (6–11) · …" pieces of a group: [[label, text]], each saying it is
+ * the median over the runs (the card's verdict is the mean curve's: its best epoch can differ), with
+ * EarlyStopping's what-if on the mean curve when the server judged it.
  */
 export function groupFacts(group, epochBased = true) {
   const facts = [
-    ["best epoch", formatSpread(group.best_epoch, formatEpochs)],
-    ["overfitting from", formatSpread(group.onset_epoch, formatEpochs)],
-    ["best value", formatSpread(group.best_value)],
+    ["runs' best epoch, median (min–max):", formatSpread(group.best_epoch, formatEpochs)],
+    ["runs' overfitting onset, median (min–max):", formatSpread(group.onset_epoch, formatEpochs)],
+    ["runs' best value, median (min–max):", formatSpread(group.best_value)],
   ];
   const es = group.verdict && group.verdict.early_stop;
   if (es) facts.push(["what-if on the mean", whatIfText(es, { epochBased }).short]);
@@ -87,7 +88,7 @@ function groupCard(group, runs, width) {
       { class: "group-facts" },
       groupFacts(group, !!groupEpochs(group)).map(([label, text]) => h("span", { class: "group-fact" }, h("span", { class: "fact-label" }, label), " ", text))
     ),
-    v && v.explanation ? h("p", { class: "group-verdict" }, v.explanation) : null,
+    v && v.explanation ? h("p", { class: "group-verdict" }, h("strong", {}, "Mean curve: "), v.explanation) : null,
     group.note ? h("div", { class: "notice info" }, group.note) : null
   );
   renderGroupChart(box, group, { width, epochs: groupEpochs(group) });

@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { formatCount } from "./format.js";
 import { hparamNames, hparamSortKey } from "./hparams.js";
 import { runRow } from "./leaderboard_rows.js";
-import { severityRank, statusRank } from "./status.js";
+import { runStatus, severityRank, statusRank } from "./status.js";
 import { statusSummary } from "./status_summary.js";
 import { covers, ESTIMATED_ROW_PX, measuredRowPx, rowWindow, scrollTopShowing } from "./virtual_rows.js";
 
@@ -142,10 +142,15 @@ export function nextSort(current, key) {
 /**
  * The leaderboard's rows: /runs verdicts, each with its weight health from
  * /weights_summary once that has arrived (`summaries` null: `weights` stays
- * undefined and the cell shows a placeholder; a run missing from it: null).
+ * undefined and the cell shows a placeholder; a run missing from it: null),
+ * its `status` the run's one status (`runStatus`) and `curve_status` the curve verdict's.
  */
 export function withWeights(runs, summaries) {
-  return runs.map((run) => ({ ...run, weights: summaries ? summaries[run.run] || null : undefined }));
+  return runs.map((run) => {
+    const weights = summaries ? summaries[run.run] || null : undefined;
+    // One status per run: the weights' (broken_weights) when more urgent than the curve's, which stays as curve_status.
+    return { ...run, weights, status: runStatus(run.status, weights && weights.status), curve_status: run.status };
+  });
 }
 
 /** Runs the compiled run-name regex (and hyper-parameter filter, when given) keep, in their order. */

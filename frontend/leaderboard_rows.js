@@ -3,7 +3,7 @@
 import { h } from "./dom.js";
 import { DASH, formatCount, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
 import { formatHparam } from "./hparams.js";
-import { flagChip, statusBadge, warningMark } from "./status.js";
+import { flagChip, runStatusBadges, warningMark } from "./status.js";
 
 function epochBasedOf(run) {
   return !(run.best && run.best.epoch === null && typeof run.best.step === "number");
@@ -96,7 +96,7 @@ export function runRow(run, columns, index, opts) {
   const selected = run.run === opts.selected;
   const compared = opts.compared || [];
   const cells = {
-    status: () => h("td", {}, statusBadge(run.status)),
+    status: () => h("td", {}, runStatusBadges(run.status, run.curve_status)),
     run: () => h("td", { class: "run-name", title: (run.sources || []).join("\n") }, h("span", { class: "name" }, run.run), warningMark(run.warnings)),
     metric: () => metricCell(run),
     epochs: () => h("td", { class: "num" }, formatInt(run.num_steps)),

@@ -10,13 +10,14 @@ import { toggleCompared } from "./compare_view.js";
 import { DEFAULT_GROUP_REGEX } from "./groups_view.js";
 import { compileHparamFilter } from "./hparams.js";
 import { compileRunFilter, visibleRuns } from "./leaderboard.js";
+import { defaultSort } from "./vocabulary.js";
 
 /** The state of a tab just opened. */
 export function initialState() {
   return {
     params: null, // the server's defaults (./meta), set by index.js's start()
     filter: compileRunFilter(""),
-    sort: { key: "run", dir: "asc" },
+    sort: defaultSort(), // most urgent status first, as the CLI (./meta default_sort)
     statusFilter: null, // the status whose count was clicked in the leaderboard's summary line: only its runs shown
     runs: null,
     runsWarnings: [],

@@ -10,6 +10,20 @@ export function statusRank(status) {
   return info ? info.rank : 99;
 }
 
+/** A run's one status: the more urgent of its curve verdict's and its weights' (null: the curve's), as the server's vocabulary.run_status. */
+export function runStatus(curveStatus, weightsStatus) {
+  if (!weightsStatus) return curveStatus;
+  return statusRank(weightsStatus) < statusRank(curveStatus) ? weightsStatus : curveStatus;
+}
+
+/** The badge of a run's status, and " · curve: improving" when the curve verdict says otherwise. */
+export function runStatusBadges(status, curveStatus) {
+  const curve = curveStatus && curveStatus !== status
+    ? h("span", { class: "muted curve-status", dataset: { curveStatus } }, ` · curve: ${statusLabel(curveStatus).toLowerCase()}`)
+    : null;
+  return [statusBadge(status), curve];
+}
+
 export function statusLabel(status) {
   const info = statusInfo(status);
   return info ? info.label : String(status || "unknown").replace(/_/g, " ");

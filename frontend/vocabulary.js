@@ -2,7 +2,11 @@
 // specs and std-ratio bands. The tab keeps no copy of its own: api.js loads the
 // document once (loadMeta) and the views read it through these accessors.
 
-let meta = { statuses: [], severities: [], flags: [], params: [], thresholds: [], std_ratio_bands: [] };
+// Until ./meta is loaded (node tests without it): the server's defaults.
+const NUMBER_FORMAT = { significant_digits: 4, exponent_below: 1e-3, exponent_from: 1e6 };
+const DEFAULT_SORT = { key: "status", dir: "asc" };
+let meta = { statuses: [], severities: [], flags: [], params: [], thresholds: [], std_ratio_bands: [],
+  number_format: NUMBER_FORMAT, default_sort: DEFAULT_SORT };
 let statuses = new Map();
 let severities = new Map();
 let flags = new Map();
@@ -45,4 +49,14 @@ export function stdRatioBand(ratio) {
   if (typeof ratio !== "number" || !Number.isFinite(ratio)) return null;
   const band = meta.std_ratio_bands.find((b) => ratio >= b.at_least || ratio <= b.at_most);
   return band ? band.band : null;
+}
+
+/** The one number format of the tab and the CLI: {significant_digits, exponent_below, exponent_from, examples}. */
+export function numberFormat() {
+  return meta.number_format || NUMBER_FORMAT;
+}
+
+/** The leaderboard's first order, the CLI's too: {key, dir} (most urgent status first). */
+export function defaultSort() {
+  return { ...(meta.default_sort || DEFAULT_SORT) };
 }

@@ -69,24 +69,10 @@ export function formatEvidence(evidence) {
   });
 }
 
-function evidenceList(evidence) {
-  const items = formatEvidence(evidence);
-  if (!items.length) return null;
-  return h(
-    "span",
-    { class: "evidence" },
-    items.map(([k, v]) => h("span", { class: "ev" }, h("span", { class: "ev-k" }, k), "=", v))
-  );
-}
-
+// The server's message says what the table shows, its numbers in words; the evidence's field names
+// (steps_holding=20) are for JSON readers only, not shown.
 function flagBlock(f) {
-  return h(
-    "div",
-    { class: "flag-row" },
-    flagChip(f.flag, f.severity),
-    h("span", { class: "flag-msg" }, f.message || ""),
-    evidenceList(f.evidence)
-  );
+  return h("div", { class: "flag-row" }, flagChip(f.flag, f.severity), h("span", { class: "flag-msg" }, f.message || ""));
 }
 
 function arrowPair(a, b, fmt) {

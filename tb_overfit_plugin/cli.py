@@ -24,22 +24,18 @@ from typing import Iterator, List, Optional, Sequence, TextIO
 from tb_overfit_plugin import histories, integrity, series_set
 from tb_overfit_plugin import logdir as logdir_lib
 from tb_overfit_plugin import (analysis_cache, cli_args, curve_documents, params, run_lookup, user_regex, verdicts,
-                               vocabulary,
                                weight_documents, weights)
-from tb_overfit_plugin.analysis import wording
+from tb_overfit_plugin.cli_text import remedies_text, run_status, runs_table, weights_table
 from tb_overfit_plugin.cli_args import OutputError, UsageError
 from tb_overfit_plugin.params import quoted
 
 # Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.
 EXIT_PIPE_CLOSED = 141
 
-STATUSES = verdicts.STATUSES
+STATUSES = verdicts.STATUSES + (weights.BROKEN_WEIGHTS,)
 FLAGS = tuple(weights.FLAG_SEVERITIES)
+WEIGHT_NAMES = FLAGS + (weights.BROKEN_WEIGHTS,)  # --fail-on names that need the weights read
 
-_COLOURS = {
-    "overfitting": "33", "worsening": "33", "diverged": "31", "improving": "32", "plateau": "36",
-    "not_learning": "35", "error": "31", "warning": "33",
-}
 
 
 def _stderr(line: str) -> None:
@@ -163,116 +159,9 @@ def _warn(document: dict, loader_warnings: Sequence[str]) -> None:
         _stderr(f"warning: TensorBoard's data server: {line}")
 
 
-def _moment(point: Optional[dict]) -> str:
-    """'epoch 8' / 'step 70' / '-'."""
-    if not point or point.get("step") is None:
-        return "-"
-    return f"epoch {point['epoch']}" if point.get("epoch") is not None else f"step {point['step']}"
-
-
-def _number(value) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
-def _early_stop_cell(early_stop: Optional[dict]) -> str:
-    if not early_stop or early_stop.get("stop_step") is None:
-        return "never"
-    point = {"step": early_stop["stop_step"], "epoch": early_stop.get("stop_epoch")}
-    saved = early_stop["epochs_saved"]
-    return f"{_moment(point)}, saves {saved}" if saved else f"{_moment(point)} (the last)"
-
-
-def _weights_cell(summary: dict) -> str:
-    if not summary.get("layers"):
-        return "-"
-    worst = summary.get("worst_flag")
-    if not worst:
-        return f"ok ({wording.plural(summary['layers'], 'layer')})"
-    return f"{worst['flag']} ({summary['flagged_layers']}/{wording.plural(summary['layers'], 'layer')})"
-
-
-def _sort_key(row: dict):
-    """Runs with the same monitored metric together, best value first, no value last."""
-    monitor, best = row.get("monitor") or {}, row.get("best") or {}
-    value = best.get("value")
-    if value is None:
-        return (monitor.get("metric") or "", 1, 0.0, row["run"])
-    return (monitor.get("metric") or "", 0, value if monitor.get("mode") == "min" else -value, row["run"])
-
-
-def _table(header: Sequence[str], rows: List[Sequence[str]], colour_column: Optional[int], colour: bool) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths)).rstrip()]
-    for row in rows:
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
-        if colour and colour_column is not None and row[colour_column] in _COLOURS:
-            cells[colour_column] = f"\033[{_COLOURS[row[colour_column]]}m{cells[colour_column]}\033[0m"
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[dict] = None) -> str:
-    """The `/runs` document as a text table, one row per training run, then any discarded-fit notes.
-
-    `weight_summaries` (`/weights_summary`'s "weights") adds the weights column.
-    """
-    patience = document.get("params", {}).get("patience")
-    header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops")
-    header += ("weights",) if weight_summaries is not None else ()
-    rows = []
-    for row in sorted(document["runs"], key=_sort_key):
-        monitor = row.get("monitor") or {}
-        arrow = {"min": "↓", "max": "↑"}.get(monitor.get("mode"), "")
-        rows.append((
-            row["run"],
-            row["status"],
-            f"{monitor.get('metric', '-')}{arrow}",
-            _moment(row.get("best")),
-            _number((row.get("best") or {}).get("value")),
-            _moment(row.get("onset")),
-            _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
-        ) + ((_weights_cell(weight_summaries.get(row["run"]) or {}),) if weight_summaries is not None else ()))
-    notes = [f"{row['run']}: {row['discarded_fit']['note']}" for row in document["runs"] if row.get("discarded_fit")]
-    return "\n".join([_table(header, rows, colour_column=1, colour=colour)] + (["", *notes] if notes else []))
-
-
-def remedies_text(document: dict, weight_summaries: Optional[dict] = None) -> str:
-    """"remedies:" and one line per status and worst weight flag of the rows (`vocabulary.REMEDIES`, as /meta
-    serves them), in the order they first appear in the table; "" when every run is improving and healthy."""
-    names = []
-    for row in sorted(document["runs"], key=_sort_key):
-        worst = ((weight_summaries or {}).get(row["run"]) or {}).get("worst_flag") or {}
-        for name in (row["status"], worst.get("flag")):
-            if name and name != "improving" and name not in names:
-                names.append(name)
-    if not names:
-        return ""
-    return "\n".join(["remedies:"] + [f"  {name}: {vocabulary.REMEDIES[name]}" for name in names])
-
-
-def weights_table(document: dict, colour: bool = False) -> str:
-    """One `/weights` document as a text table, one row per tensor."""
-    header = ("layer", "tensor", "std first→last", "ratio", "p0..p100 last", "flags")
-    rows = []
-    for layer in document["layers"]:
-        for tensor in layer["tensors"]:
-            stats = tensor["stats"]
-            last_percentiles = stats["percentiles"][-1] if stats["percentiles"] else [None] * 2
-            flags = ", ".join(flag["flag"] for flag in tensor["flags"]) or "-"
-            rows.append((
-                layer["layer"],
-                tensor["tensor"],
-                f"{_number(stats['std'][0])} → {_number(stats['std'][-1])}" if stats["std"] else "-",
-                _number(tensor["trends"].get("std_ratio")),
-                f"{_number(last_percentiles[0])} .. {_number(last_percentiles[-1])}",
-                flags,
-            ))
-    title = f"weights of {document['run']}" + (f"  ({document['hint']})" if document.get("hint") else "")
-    return title + "\n" + _table(header, rows, colour_column=None, colour=colour)
-
-
 def _matches(row: dict, weights_document: Optional[dict], fail_on: frozenset) -> bool:
-    if row["status"] in fail_on:
+    summary = (weights_document or {}).get("summary") or {}
+    if row["status"] in fail_on or run_status(row, {row["run"]: summary}) in fail_on:
         return True
     flags = {flag["flag"] for layer in (weights_document or {}).get("layers", [])
              for tensor in layer["tensors"] for flag in tensor["flags"]}
@@ -332,7 +221,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     except params.ParamError as error:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None
 
-    weight_column, need_weights = cli_args.weight_needs(args, FLAGS)
+    weight_column, need_weights = cli_args.weight_needs(args, WEIGHT_NAMES)
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
     document, summaries, layer_documents, loader_warnings = documents(
@@ -347,7 +236,7 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
         tables = [runs_table(document, colour, summaries)]
         tables += [text for text in (remedies_text(document, summaries),) if text]
         if args.weights:
-            tables += [weights_table(layer_documents[row["run"]], colour) for row in document["runs"]]
+            tables += [weights_table(layer_documents[row["run"]]) for row in document["runs"]]
         _write(out, "\n\n".join(tables) + "\n")
     matched = [row["run"] for row in document["runs"] if _matches(row, layer_documents.get(row["run"]), fail_on)]
     if matched:

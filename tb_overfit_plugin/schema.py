@@ -74,6 +74,7 @@ VERDICT = (
           "initial_lr_logged, cuts: [{step, epoch, lr}]} or null"),
     Field("sampled", "the monitored series was sampled by TensorBoard"),
     Field("discarded_fit", "an earlier fit the restart rule discarded, or null"),
+    Field("mode_warning", "a sentence when the mode asked for contradicts the metric's name (accuracy with min), or null"),
 )
 RUN_NAMES = (
     Field("run", "training run name"),
@@ -116,6 +117,7 @@ WEIGHTS_SUMMARY_ENTRY = (
     Field("layers", "layers with histograms"),
     Field("flagged_layers", "layers with a flag"),
     Field("worst_flag", "the most severe flag, or null"),
+    Field("status", "broken_weights when the worst flag is an error (it overrules the curve's status), else null"),
     Field("sampled", "histograms were sampled by TensorBoard"),
 )
 WEIGHTS = (
@@ -193,6 +195,9 @@ META = (
     Field("reduce_lr_params", "the ReduceLROnPlateau what-if's parameters of runs and curves, same shape"),
     Field("thresholds", "the weight thresholds of weights, same shape"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
+    Field("number_format", "{significant_digits, exponent_below, exponent_from, examples: [[value, text]]}: "
+          "how the tab and the CLI write numbers"),
+    Field("default_sort", "{key, dir}: the leaderboard's first order (status: most urgent first, then name)"),
 )
 
 # Route (as in `plugin.get_plugin_apps`, without "/") -> the fields of its document.

@@ -14,7 +14,7 @@ from typing import Optional
 from tb_overfit_plugin import jsonable, schema
 import numpy as np
 
-from tb_overfit_plugin.analysis import curves, grouping, headline
+from tb_overfit_plugin.analysis import curves, direction, grouping, headline
 from tb_overfit_plugin.analysis.series import ScalarSeries, looks_downsampled
 from tb_overfit_plugin.analysis_cache import AnalysisCache
 from tb_overfit_plugin.curve_json import analysis_json
@@ -138,6 +138,7 @@ def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
     analysis["sampled"] = sampled
     analysis["sampling_hint"] = SCALAR_SAMPLING_HINT if sampled else None
     analysis["discarded_fit"] = _discarded_fit(pair, train, validation)
+    analysis["mode_warning"] = direction.mode_warning(pair.metric, mode)
     return analysis
 
 

@@ -14,14 +14,31 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, verdicts, weights
-from tb_overfit_plugin.analysis import direction, divergence, failure_modes, headline, layer_flags, onset, tag_words
+from tb_overfit_plugin.analysis import (direction, divergence, failure_modes, headline, layer_flags, onset, tag_words,
+                                        wording)
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
-    "diverged", "overfitting", "worsening", "not_learning", "underfitting", "plateau",
+    "diverged", weights.BROKEN_WEIGHTS, "overfitting", "worsening", "not_learning", "underfitting", "plateau",
     "improving", "no_validation", "too_short", verdicts.NO_METRICS,
 )
 """Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
+
+DEFAULT_SORT = {"key": "status", "dir": "asc"}
+"""The leaderboard's order in the tab and the CLI: most urgent status first (`STATUS_RANKS`), then by name."""
+
+
+def run_status(curve_status: str, weights_status=None) -> str:
+    """A run's one status: the more urgent (`STATUS_RANKS`) of its curve verdict's and its weights'
+    (`weights.weights_status`: ``broken_weights`` on an error-level flag, else None)."""
+    if weights_status is None:
+        return curve_status
+    return min(curve_status, weights_status, key=STATUS_RANKS.index)
+
+
+def status_words(status: str) -> str:
+    """A status as the tab and the CLI's text show it: its label ("Broken weights")."""
+    return _label(status)
 
 STD_RATIO_WARN_HIGH = 3.0
 """A std ratio (std_last / std_first) at or above this is coloured as a warning."""
@@ -34,6 +51,9 @@ def _status_hints() -> dict:
     tolerance = (f"the onset tolerance (tolerance x the validation range, tightened to {onset.NOISE_TOLERANCE:g} "
                  f"noise levels, never below {onset.MATERIAL_FRACTION:.1%} of the metric's best)")
     return {
+        weights.BROKEN_WEIGHTS: (f"A weight flag of severity {weights.BROKEN_FROM} (identical values, all zero, "
+                                 f"exploding) in some layer: the network is broken whatever its curves say "
+                                 f"(their verdict is shown beside it)."),
         "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
                      f"{divergence.EXPLOSION_FACTOR:g}x its first value, or the first training value was above "
                      f"{failure_modes.FIRST_EPOCH_FACTOR:g}x the later values' median and the curve stayed flat since, "
@@ -89,6 +109,7 @@ def reading_document() -> dict:
         "params": [dict(spec) for spec in params.READING_PARAMS],
     }
 REMEDIES = {
+    weights.BROKEN_WEIGHTS: "Fix the flagged layer first (its flag's remedy below), then judge the curves again.",
     "diverged": "Lower the learning rate (10x), standardise the inputs, or clip gradients (clipnorm=1.0).",
     "overfitting": ("Restore the best epoch (EarlyStopping(restore_best_weights=True) stops where the what-if "
                     "says), then regularise: dropout, L2, data augmentation or more data."),
@@ -119,13 +140,15 @@ def _label(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def meta_document() -> dict:
-    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "reading", "thresholds", "std_ratio_bands"}``.
+    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "reading", "thresholds", "std_ratio_bands",
+    "number_format", "default_sort"}``.
 
     Bands: ``bad`` when ratio >= explode_factor or <= collapse_factor (the
     `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
     """
     hints, flag_hints, t = _status_hints(), _flag_hints(), weights.Thresholds()
-    assert set(STATUS_RANKS) == set(verdicts.STATUSES) == set(hints), "every status needs a rank and a hint"
+    assert set(STATUS_RANKS) == set(verdicts.STATUSES) | {weights.BROKEN_WEIGHTS} == set(hints), \
+        "every status needs a rank and a hint"
     assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
     assert set(REMEDIES) == set(hints) | set(flag_hints), "every status and flag needs a remedy"
     return {
@@ -144,4 +167,6 @@ def meta_document() -> dict:
             {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},
             {"band": "warn", "at_least": STD_RATIO_WARN_HIGH, "at_most": STD_RATIO_WARN_LOW},
         ],
+        "number_format": wording.number_format(),
+        "default_sort": dict(DEFAULT_SORT),
     }

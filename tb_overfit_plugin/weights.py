@@ -68,7 +68,8 @@ from tb_overfit_plugin.analysis.layer_flags import facts_of, layer_flags
 from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled
 from tb_overfit_plugin.analysis.weight_batch import Batch, batch_of
 from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported)
-    FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, batch_flags, is_flagged)
+    BROKEN_FROM, BROKEN_WEIGHTS, FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, batch_flags, is_flagged,
+    weights_status)
 from tb_overfit_plugin.analysis.weight_tags import KINDS, parse_weight_tag
 from tb_overfit_plugin.weights_json import float_rows, histogram_json, flag_json
 
@@ -299,12 +300,13 @@ def _apply_layer_flags(order: List[Tuple[str, str]], tensors_of: List[List[dict]
 
 
 def weights_summary(layers: List[dict]) -> dict:
-    """``{"layers": n, "flagged_layers": k, "worst_flag": {...} | None}`` for `analyze_layers` output.
+    """``{"layers": n, "flagged_layers": k, "worst_flag": {...} | None, "status"}`` for `analyze_layers` output.
 
     flagged_layers counts layers with a warning-or-worse flag. worst_flag is the
     most severe flag (ties: earliest first_step, then layer order) as ``{"flag",
     "severity", "layer", "tensor", "run", "first_step", "message"}``, None when no
-    tensor has any flag.
+    tensor has any flag. status is `weights_status` of the worst flag's severity:
+    ``"broken_weights"`` for an error, else None.
     """
     worst, worst_key = None, None
     flagged = 0
@@ -326,4 +328,5 @@ def weights_summary(layers: List[dict]) -> dict:
                         "first_step": flag["first_step"],
                         "message": flag["message"],
                     }
-    return {"layers": len(layers), "flagged_layers": flagged, "worst_flag": worst}
+    return {"layers": len(layers), "flagged_layers": flagged, "worst_flag": worst,
+            "status": weights_status(worst and worst["severity"])}

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tb_overfit_plugin import cli, params, vocabulary
+from tb_overfit_plugin.analysis import wording
 
 
 def _command(*args):
@@ -44,16 +46,49 @@ def test_table_rows_match_http_verdicts(demo_logdir, plugin_client):
     assert "remedies:" in lines and "  overfitting: " + vocabulary.REMEDIES["overfitting"] in lines
     for row in served["runs"]:
         (line,) = [line for line in table[1:] if line.split()[0] == row["run"]]
-        assert line.split()[1] == row["status"]
+        status = re.split(r"\s{2,}", line)[1]
+        words = row["status"].replace("_", " ")  # names as words; a broken network's status overrules its curve's
+        assert status == words or (row["run"] == "broken" and status == f"broken weights (curve: {words})")
         assert f"epoch {row['best']['epoch']}" in line
-        assert f"{row['best']['value']:.4g}" in line
+        assert wording.fmt(row["best"]["value"]) in line
     assert "\033[" not in out  # no colour when stdout is not a terminal
 
 
 def test_weights_table(demo_logdir):
     code, out = _run_in_process(demo_logdir, "--weights", "--run", "^broken$")
     assert code == 0
-    assert "weights of broken" in out and "identical_values" in out
+    assert "weights of broken" in out and "identical values" in out and "identical_values" not in out
+
+
+def test_one_status_per_run_in_the_table(demo_logdir):
+    """Issue 25: the broken network (identical values) is `broken weights` above `overfitting`, its curve
+    verdict beside it; rows in the tab's first order (most urgent status, then name); --fail-on broken_weights."""
+    code, out = _run_in_process(demo_logdir)
+    assert code == 0
+    rows = [re.split(r"\s{2,}", line) for line in out.split("\n\n")[0].splitlines()[1:]]
+    assert [row[:2] for row in rows] == [["broken", "broken weights (curve: improving)"], ["overfit", "overfitting"],
+                                         ["regularized", "plateau"]]
+    assert rows[0][-1] == "identical values (2/3 layers)"
+    assert "  broken weights: " + vocabulary.REMEDIES["broken_weights"] in out
+    code, out = _run_in_process(demo_logdir, "--no-weights")
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["overfit", "overfitting"], ["regularized", "plateau"], ["broken", "improving"]]
+    assert _run_in_process(demo_logdir, "--run", "^broken$", "--fail-on", "broken_weights")[0] == 1
+    assert _run_in_process(demo_logdir, "--run", "^overfit$", "--fail-on", "broken_weights")[0] == 0
+
+
+def test_a_mode_contradicting_the_metric_name_is_flagged(demo_logdir, plugin_client):
+    """Issue 25 item 8: accuracy judged with mode min is answered, with a warning in /runs, --json and the table."""
+    _, served = plugin_client(demo_logdir).get("runs", metric="accuracy", mode="min")
+    warnings = {row["run"]: row["mode_warning"] for row in served["runs"]}
+    assert all(text and text.startswith("The mode min (lower is better) contradicts the metric's name: accuracy")
+               for text in warnings.values()), warnings
+    code, out = _run_in_process(demo_logdir, "--metric", "accuracy", "--mode", "min", "--no-weights")
+    assert code == 0 and f"overfit: {warnings['overfit']}" in out.splitlines()
+    _, served = plugin_client(demo_logdir).get("runs", metric="accuracy", mode="max")
+    assert [row["mode_warning"] for row in served["runs"]] == [None] * 3
+    _, served = plugin_client(demo_logdir).get("runs")
+    assert [row["mode_warning"] for row in served["runs"]] == [None] * 3
 
 
 def test_fail_on_gates_a_pipeline(demo_logdir):
@@ -212,8 +247,9 @@ def test_table_weights_column_is_the_weights_summary(demo_logdir, plugin_client)
     code, out = _run_in_process(demo_logdir)
     assert code == 0 and out.splitlines()[0].split()[-1] == "weights"
     for name, weights in summary["weights"].items():
-        (line,) = [line for line in out.splitlines()[1:] if line.split()[:1] == [name]]
-        expected = weights["worst_flag"]["flag"] if weights["worst_flag"] else f"ok ({weights['layers']} layers)"
+        (line,) = [line for line in out.split("\n\n")[0].splitlines()[1:] if line.split()[:1] == [name]]
+        expected = (weights["worst_flag"]["flag"].replace("_", " ") if weights["worst_flag"]
+                    else f"ok ({weights['layers']} layers)")
         assert line.endswith(expected if weights["worst_flag"] is None else
                              f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)")
     code, out = _run_in_process(demo_logdir, "--no-weights")

@@ -108,7 +108,7 @@ def test_the_real_slow_climb_is_overfitting_from_where_it_climbs(monkeypatch):
     assert (analysis.best_index, analysis.onset_index) == (10, 16)  # best epoch 11, climb from epoch 17
     assert analysis.explanation == (
         "Validation loss was best at epoch 11 (0.8667); since epoch 17 it climbs steadily, worse by 0.007483 per "
-        "evaluation (Sen's slope; Mann-Kendall p = 0.0082) and ends at 0.9609 while training loss kept falling "
+        "epoch (Sen's slope; Mann-Kendall p = 0.0082), and ends at 0.9609 while training loss kept falling "
         "(0.2986 → 0.138)."
     )
     monkeypatch.setattr(climb, "MIN_TREND_POINTS", len(REUTERS_VALIDATION))  # the level rule alone
@@ -124,7 +124,7 @@ def test_a_climb_needs_training_to_keep_improving():
 def test_a_climb_of_a_higher_is_better_metric_is_its_fall():
     mirrored = analyze(3.0 - np.array(REUTERS_TRAIN), 2.0 - np.array(REUTERS_VALIDATION), mode="max")
     assert (mirrored.status, mirrored.best_index, mirrored.onset_index) == ("overfitting", 10, 16)
-    assert "climbs steadily, worse by 0.007483 per evaluation" in mirrored.explanation
+    assert "climbs steadily, worse by 0.007483 per epoch" in mirrored.explanation
 
 
 def test_a_climb_must_be_material():

@@ -431,7 +431,7 @@ def test_plateau():
     analysis = analyze(FALLING_TRAIN_LOSS[:15], PLATEAU_LOSS, patience=3)
     assert analysis.status == "plateau"
     assert analysis.best_index == 5 and analysis.onset_index is None
-    assert "9 evaluations" in analysis.explanation and "0.575" in analysis.explanation
+    assert "9 epochs since its best" in analysis.explanation and "(patience 3 epochs)" and "0.575" in analysis.explanation
 
 
 def test_plateau_becomes_improving_with_more_patience():

@@ -109,7 +109,7 @@ def test_the_cli_prints_each_remedy_once(failed_logdir, capsys):
     out = capsys.readouterr().out
     assert "remedies:" in out
     for name in ("diverged", "underfitting", "not_learning", "frozen", "vanishing_gradients", "exploding"):
-        assert out.count(f"  {name}: {vocabulary.REMEDIES[name]}") == 1
+        assert out.count(f"  {name.replace('_', ' ')}: {vocabulary.REMEDIES[name]}") == 1  # names as words
 
 
 def test_reduce_lr_what_if_in_runs_and_curves(client):

@@ -10,7 +10,7 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin import params, verdicts
-from tb_overfit_plugin.analysis import divergence, status as status_rule
+from tb_overfit_plugin.analysis import divergence, status as status_rule, wording
 from tb_overfit_plugin import weights
 
 EPOCHS = 6
@@ -44,13 +44,27 @@ def meta(client):
 
 def test_statuses_are_exactly_the_served_ones_each_with_a_rank_label_and_hint(meta):
     statuses = meta["statuses"]
-    assert sorted(s["status"] for s in statuses) == sorted(verdicts.STATUSES)
-    assert [s["rank"] for s in statuses] == list(range(len(verdicts.STATUSES)))
+    every = verdicts.STATUSES + (weights.BROKEN_WEIGHTS,)  # the curves' statuses and the weights' one
+    assert sorted(s["status"] for s in statuses) == sorted(every)
+    assert [s["rank"] for s in statuses] == list(range(len(every)))
     assert all(s["label"] and s["hint"] for s in statuses)
     hints = {s["status"]: s["hint"] for s in statuses}
     assert f"{status_rule.LEARNING_FRACTION:.0%}" in hints["not_learning"] and "Both curves" in hints["not_learning"]
     assert f"{status_rule.MIN_POINTS}" in hints["too_short"]
     assert f"{divergence.EXPLOSION_FACTOR:g}x" in hints["diverged"]
+    ranks = {s["status"]: s["rank"] for s in statuses}
+    assert ranks["diverged"] < ranks["broken_weights"] < ranks["overfitting"]
+    assert {s["status"]: s["label"] for s in statuses}["broken_weights"] == "Broken weights"
+
+
+def test_number_format_and_default_sort(meta):
+    """The one number rule (the tab's formatValue is checked on these examples in frontend/tests/words.test.mjs)."""
+    rule = meta["number_format"]
+    assert rule["significant_digits"] == wording.SIGNIFICANT_DIGITS
+    texts = dict((value, text) for value, text in rule["examples"])
+    assert texts[0.00067234] == "6.723e-4" and texts[0.0013294] == "0.001329" and texts[1234.5] == "1235"
+    assert texts[2.5e7] == "2.5e7" and texts[12345.0] == "12350" and texts[0.0] == "0"
+    assert meta["default_sort"] == {"key": "status", "dir": "asc"}
 
 
 def test_flags_and_severities_are_the_weight_analysis_ones(meta):

@@ -308,6 +308,9 @@ def test_identical_values_from_constant_initialisation():
     assert flag["severity"] == "error" and flag["first_step"] == 0
     assert flag["evidence"]["count"] == 256 and flag["evidence"]["value"] == pytest.approx(0.05)
     assert "256" in flag["message"] and "0.05" in flag["message"]
+    # Issue 25: what the table shows (equal to each other, the shared value moving), no steps, no field names.
+    assert "are equal to each other in every one of the 6 histograms, the shared value moving from 0.05 to 0.045" \
+        in flag["message"] and "step" not in flag["message"]
     assert result["stats"]["identical"] == [True] * 6
     assert result["stats"]["peak_density"] == [None] * 6
     assert result["trends"]["std_ratio"] is None  # std_first == 0
@@ -445,10 +448,11 @@ def test_analyze_layers_groups_orders_and_summarises():
     assert [layer["flags"] for layer in layers] == [0, 0, 1, 0]
     summary = weights.weights_summary(layers)
     assert summary["layers"] == 4 and summary["flagged_layers"] == 1
+    assert summary["status"] == "broken_weights"  # an error-level flag: the run's status (vocabulary.run_status)
     assert {k: summary["worst_flag"][k] for k in ("flag", "severity", "layer", "tensor")} == {
         "flag": "identical_values", "severity": "error", "layer": "dense_2", "tensor": "bias"}
     strict_json(layers)
-    assert weights.weights_summary([]) == {"layers": 0, "flagged_layers": 0, "worst_flag": None}
+    assert weights.weights_summary([]) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None}
 
 
 def test_batched_analysis_equals_one_tensor_at_a_time(monkeypatch):
@@ -713,7 +717,7 @@ def test_summarize_layers_is_the_summary_of_the_full_analysis(limits):
                         sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
         assert weights.summarize_layers(subset, limits) == expected
         assert expected["worst_flag"] is not None
-    assert weights.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "sampled": False}
+    assert weights.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None, "sampled": False}
 
 
 def looks_uneven(steps):

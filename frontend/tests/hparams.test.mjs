@@ -22,7 +22,7 @@ test("hparamNames is the sorted union over all rows", () => {
 test("formatHparam and hparamsText", () => {
   assert.equal(formatHparam(64), "64");
   assert.equal(formatHparam(0.2), "0.2");
-  assert.equal(formatHparam(0.000123456), "1.23e-4");
+  assert.equal(formatHparam(0.000123456), "1.235e-4");
   assert.equal(formatHparam(true), "true");
   assert.equal(formatHparam("adam"), "adam");
   assert.equal(formatHparam(undefined), "");

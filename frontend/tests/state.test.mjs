@@ -8,8 +8,8 @@ import { installMeta } from "./meta_fixture.mjs";
 installMeta();
 
 const RUNS = [
-  { run: "b", status: "overfitting", metrics: ["loss", "accuracy"] },
-  { run: "a", status: "improving", metrics: ["loss"] },
+  { run: "b", status: "improving", metrics: ["loss", "accuracy"] },
+  { run: "a", status: "overfitting", metrics: ["loss"] },
 ];
 
 /** A state with `run` selected and every document of it loaded. */
@@ -40,7 +40,7 @@ test("ensureSelection keeps a run still there, else selects the first one shown 
   assert.deepEqual(state.curves, {}, "nothing forgotten");
   state.selected = "gone";
   ensureSelection(state);
-  assert.equal(state.selected, "a", "sorted by name, a comes first");
+  assert.equal(state.selected, "a", "sorted by status (./meta default_sort), a's overfitting comes first");
   assert.equal(state.detailMetric, null);
   assert.equal(state.curves, null);
 });

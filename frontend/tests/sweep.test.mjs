@@ -86,9 +86,9 @@ test("groupEpochs: Keras groups (the server's epochs on the mean curves) count e
 
 test("groupFacts states the spread of best epoch, onset and best value", () => {
   assert.deepEqual(groupFacts(GROUP), [
-    ["best epoch", "3 (2\u20134)"],
-    ["overfitting from", "4"],
-    ["best value", "0.7 (0.68\u20130.72)"],
+    ["runs' best epoch, median (min–max):", "3 (2\u20134)"],
+    ["runs' overfitting onset, median (min–max):", "4"],
+    ["runs' best value, median (min–max):", "0.7 (0.68\u20130.72)"],
   ]);
   const es = { patience: 2, min_delta: 0, stop_step: 4, stop_epoch: 5, restore_step: 2, restore_epoch: 3, epochs_saved: 0, share_saved: 0 };
   const withStop = groupFacts({ ...GROUP, verdict: { ...GROUP.verdict, early_stop: es } });

@@ -58,10 +58,28 @@ def metric_mode(name: str) -> str:
     >>> metric_mode("sparse_categorical_accuracy"), metric_mode("val_loss"), metric_mode("mAP")
     ('max', 'min', 'max')
     """
+    return named_mode(name) or "min"
+
+
+def named_mode(name: str) -> Optional[str]:
+    """The mode a metric's words name (`metric_mode`'s rule), or None when no word decides (Keras' default)."""
     readings = _readings(name)
     if readings & _MIN or any("loss" in word for word in readings):
         return "min"
-    return "max" if readings & _MAX else "min"
+    return "max" if readings & _MAX else None
+
+
+_BETTER = {"min": "lower", "max": "higher"}
+
+
+def mode_warning(name: str, mode: str) -> Optional[str]:
+    """A sentence when `mode` contradicts the mode `name`'s words name (accuracy with ``min``), else None."""
+    named = named_mode(name)
+    if named is None or named == mode:
+        return None
+    return (f"The mode {mode} ({_BETTER[mode]} is better) contradicts the metric's name: {name} reads as a metric "
+            f"where {_BETTER[named]} is better, so this verdict, its best epoch and onset may be upside down; "
+            f"leave mode on auto (or set {named}) unless {name} really improves downwards.")
 
 
 def check_mode(mode: str) -> None:

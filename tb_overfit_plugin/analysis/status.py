@@ -89,6 +89,10 @@ class Evidence:
         epoch = f"epoch {self.epoch_of(int(step))}"
         return epoch if self.epoch_based else f"{epoch}, step {int(step)}"
 
+    def unit(self) -> str:
+        """What one point is in the page's words: "epoch" when steps are epochs, else "evaluation"."""
+        return "epoch" if self.epoch_based else "evaluation"
+
     def label(self) -> str:
         return f"{'validation' if self.validation is not None else 'training'} {self.name}"
 
@@ -148,12 +152,12 @@ def _explain_no_validation(e: Evidence) -> str:
 
 
 def _how_worse(e: Evidence) -> str:
-    """"it is worse by more than 0.02", or for a `climb.Climb` (slope and p of the raw curve)
-    "it climbs steadily, worse by 0.0075 per evaluation (Sen's slope; Mann-Kendall p = 0.0082)"."""
+    """"it is worse than its best by more than the noise tolerance, 0.02", or for a `climb.Climb` (slope and p
+    of the raw curve) "it climbs steadily, worse by 0.0075 per epoch (Sen's slope; Mann-Kendall p = 0.0082)"."""
     if isinstance(e.onset, Climb):
-        return (f"it climbs steadily, worse by {fmt(e.onset.slope)} per evaluation "
+        return (f"it climbs steadily, worse by {fmt(e.onset.slope)} per {e.unit()} "
                 f"(Sen's slope; Mann-Kendall p = {e.onset.p_value:.2g})")
-    return f"it is worse by more than {fmt(e.tolerance)}"
+    return f"it is worse than its best by more than the noise tolerance, {fmt(e.tolerance)}"
 
 
 def _worse_since(e: Evidence) -> str:
@@ -162,7 +166,7 @@ def _worse_since(e: Evidence) -> str:
     smoothed = "smoothed " if e.smoothing > 0 else ""
     return (
         f"{smoothed}validation {e.name} was best at {e.where(steps[onset.best_index])} "
-        f"({fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} {_how_worse(e)} "
+        f"({fmt(curve[onset.best_index])}); since {e.where(steps[onset.index])} {_how_worse(e)}, "
         f"and ends at {fmt(curve[onset.end_index])}"
     )
 
@@ -191,7 +195,7 @@ def _explain_stuck_worsening(e: Evidence) -> str:
     """Validation worse since its best over a train curve flat within its noise: not overfitting."""
     flat = e.failures.train_stuck
     sentence = (_worse_since(e) + f"; but training {e.name} has been flat within its noise since then, "
-                f"{plural(flat.window, 'evaluation')} ({fmt(flat.reference)} → {fmt(flat.end)}, improving by "
+                f"{plural(flat.window, e.unit())} ({fmt(flat.reference)} → {fmt(flat.end)}, improving by "
                 f"{fmt(max(flat.gain, 0.0))}, no more than {fmt(flat.limit)}): training is stuck, "
                 f"which is not overfitting")
     return sentence[0].upper() + sentence[1:] + "."
@@ -202,7 +206,7 @@ def _explain_underfitting(e: Evidence) -> str:
     return (
         f"Converged and underfitting: training {e.name} ({fmt(fit.train.end)}) and validation {e.name} "
         f"({fmt(fit.validation.end)}) end within {fit.gap_fraction:.1%} of each other and both have been flat "
-        f"within their noise for the last {plural(fit.validation.window, 'evaluation')}: the model fits its "
+        f"within their noise for the last {plural(fit.validation.window, e.unit())}: the model fits its "
         f"training data no better than held-out data."
     )
 
@@ -225,14 +229,14 @@ def _explain_improving(e: Evidence) -> str:
         return f"Validation {e.name} is still improving: the latest value, {e.best_point()}, is the best so far."
     return (
         f"Validation {e.name} is still improving: its best so far, {e.best_point()}, "
-        f"is {plural(since, 'evaluation')} old, within the patience of {e.patience}."
+        f"was {plural(since, e.unit())} ago, within the patience of {plural(e.patience, e.unit())}."
     )
 
 
 def _explain_plateau(e: Evidence) -> str:
     return (
-        f"Validation {e.name} has plateaued: no improvement in the {plural(e.points_since_best(), 'evaluation')} "
-        f"since its best, {e.best_point()} (patience {e.patience}), and no significant worsening; "
+        f"Validation {e.name} has plateaued: no improvement in the {plural(e.points_since_best(), e.unit())} "
+        f"since its best, {e.best_point()} (patience {plural(e.patience, e.unit())}), and no significant worsening; "
         f"it ends at {fmt(e.primary.values[-1])}."
     )
 

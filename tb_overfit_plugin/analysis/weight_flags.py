@@ -11,6 +11,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from tb_overfit_plugin.analysis.weight_batch import Batch
+from tb_overfit_plugin.analysis.wording import fmt
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -31,6 +32,17 @@ UNCHANGED_MIN_STEPS = 3
 
 # A layer counts as flagged (`weights_summary`'s flagged_layers) from this severity up.
 FLAGGED_FROM = "warning"
+
+
+# A run with a flag of this severity has the status `BROKEN_WEIGHTS` (`weights_status`), whatever its curves say.
+BROKEN_FROM = "error"
+BROKEN_WEIGHTS = "broken_weights"
+
+
+def weights_status(worst_severity: Optional[str]) -> Optional[str]:
+    """`BROKEN_WEIGHTS` when a run's worst flag is `BROKEN_FROM` or worse, else None (the curves decide)."""
+    broken = worst_severity is not None and SEVERITIES.index(worst_severity) >= SEVERITIES.index(BROKEN_FROM)
+    return BROKEN_WEIGHTS if broken else None
 
 
 def is_flagged(severity: Optional[str]) -> bool:
@@ -167,32 +179,44 @@ def _state_rule(batch: Batch, name: str, holds: np.ndarray, describe) -> list:
     return flags
 
 
+def _holding(batch: Batch, holds: np.ndarray, series: int, persists: bool) -> str:
+    """Where a state holds, in histograms (the page's epochs when the writer logs one per epoch):
+    "in every one of the 20 histograms", "in the last 18 of the 20 histograms", "in 3 of the 20 histograms,
+    then no more"."""
+    total, start = int(batch.size[series]), int(batch.start[series])
+    held = int(np.count_nonzero(holds[start:start + total]))
+    if held == total:
+        return f"in every one of the {total} histograms"
+    return f"in {'the last ' if persists else ''}{held} of the {total} histograms{'' if persists else ', then no more'}"
+
+
 def _all_zero(batch: Batch, thresholds: Thresholds) -> list:
     """all_zero (error): count > 0 and min == max == 0, with `_state_rule`'s step rules."""
-    count, steps = batch.stats["count"], batch.steps
+    count, holds = batch.stats["count"], batch.stats["all_zero"]
 
     def describe(series, first, last, persists):
-        tail = "from then on" if persists else f"until step {int(steps[last])}"
-        return (f"all {count[first]:g} values are exactly 0 from step {int(steps[first])} {tail}: "
+        return (f"all {count[first]:g} values are exactly 0 {_holding(batch, holds, series, persists)}: "
                 f"this tensor is not training (zero initialisation, dead path or frozen)",
                 {"count": float(count[first])})
 
-    return _state_rule(batch, "all_zero", batch.stats["all_zero"], describe)
+    return _state_rule(batch, "all_zero", holds, describe)
 
 
 def _identical_values(batch: Batch, thresholds: Thresholds) -> list:
     """identical_values (error): count > 1 and min == max, with `_state_rule`'s step rules;
     not for a series all_zero flags as an error (all zero at its last step), which says it
     more precisely."""
-    count, low, steps = batch.stats["count"], batch.stats["min"], batch.steps
+    count, low = batch.stats["count"], batch.stats["min"]
     zero_at_end = batch.at(batch.stats["all_zero"], batch.end, False).astype(bool)
 
     def describe(series, first, last, persists):
         what = "biases" if batch.kinds[series] == "bias" else "values"
         tail = ("symmetry was never broken (constant initialisation)" if persists
-                else f"differentiated only after step {int(steps[last])}: symmetry broken late")
-        return (f"all {count[first]:g} {what} equal {low[first]:.4g} from step {int(steps[first])}: "
-                f"every neuron of this layer is identical, {tail}",
+                else "symmetry broken late")
+        moved = "" if low[first] == low[last] else f", the shared value moving from {fmt(low[first])} to {fmt(low[last])}"
+        same = f"the same value, {fmt(low[first])}," if low[first] == low[last] else "equal to each other"
+        return (f"all {count[first]:g} {what} are {same} {_holding(batch, holds, series, persists)}"
+                f"{moved}: every neuron of this layer is identical, {tail}",
                 {"count": float(count[first]), "value": float(low[first])})
 
     holds = batch.stats["identical"] & ~zero_at_end[batch.owner]
