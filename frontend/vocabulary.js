@@ -46,3 +46,8 @@ export function stdRatioBand(ratio) {
   const band = meta.std_ratio_bands.find((b) => ratio >= b.at_least || ratio <= b.at_most);
   return band ? band.band : null;
 }
+
+/** The stopping-rule families [{rule, name, plain}]: one plain-language line each. */
+export function ruleFamilies() {
+  return meta.rule_families || [];
+}
