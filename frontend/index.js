@@ -218,6 +218,9 @@ async function start() {
     document.body.appendChild(root);
   }
   await loadStylesheet();
+  // TensorBoard's frame page names neither its language nor a title (WCAG 3.1.1, 2.4.2)
+  if (!document.documentElement.lang) document.documentElement.lang = "en";
+  if (!document.title) document.title = "OVERFIT";
   try {
     await loadMeta(); // the vocabulary every view renders, once before the first render
   } catch (err) {

@@ -3,21 +3,21 @@
 // pasted link restores the view and back/forward move between selections.
 //
 // Inside TensorBoard the tab runs in an iframe (data/plugin_entry.html), and what the
-// user copies is the parent's URL. TensorBoard's plugin API offers a plugin READ access
-// to its part of that URL only: the IPC message "experimental.GetURLPluginData" answers
-// the parent hash's entries named `p.overfit.KEY` (tf_storage.getUrlHashDict). It has no
-// message to SET them; the iframe is same-origin, so the tab writes those entries into
-// the parent's hash itself (history.pushState / replaceState, TensorBoard's own hash
-// format `overfit&p.overfit.run=...`, every other entry kept). The standalone page
-// (./index.html) keeps the same entries in its own hash.
+// user copies is the parent's URL. TensorBoard's plugin API (its IPC message
+// "experimental.GetURLPluginData") lets a plugin READ the parent hash's entries named
+// `p.overfit.KEY`, but answers from tf_storage's dictionary, which TensorBoard fills on a
+// hash change only: after a reload or a pasted link it answers {} (tried: the view was
+// lost). It has no message to SET them. The iframe is same-origin, so the tab reads and
+// writes those entries in the parent's hash itself (history.pushState / replaceState,
+// TensorBoard's own hash format `overfit&p.overfit.run=...`, every other entry kept), the
+// place GetURLPluginData reads them from. The standalone page (./index.html) keeps the
+// same entries in its own hash.
 
 import { parseParams } from "./controls.js";
 
 /** The plugin's name in TensorBoard: its entries in the parent hash are `p.overfit.KEY`. */
 export const PLUGIN_NAME = "overfit";
 const PREFIX = `p.${PLUGIN_NAME}.`;
-/** How long the tab waits for TensorBoard's answer to GetURLPluginData before reading the hash itself. */
-const IPC_TIMEOUT_MS = 1500;
 const PARAM_KEYS = ["patience", "min_delta", "smoothing", "tolerance", "metric", "mode", "train_split", "validation_split", "pair"];
 
 /**
@@ -117,23 +117,6 @@ function hostWindow() {
   }
 }
 
-/** Asks TensorBoard for the plugin's URL entries (GetURLPluginData over its plugin IPC); null if it does not answer. */
-function askTensorBoard(host) {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    const timer = setTimeout(() => resolve(null), IPC_TIMEOUT_MS);
-    channel.port1.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data);
-      if (!msg.isReply) return;
-      clearTimeout(timer);
-      channel.port1.close();
-      resolve(msg.error ? null : msg.payload || {});
-    };
-    host.postMessage("experimental.bootstrap", "*", [channel.port2]);
-    channel.port1.postMessage(JSON.stringify({ type: "experimental.GetURLPluginData", id: 0, payload: null, error: null, isReply: false }));
-  });
-}
-
 /**
  * The link between the view and the URL: {read(), write(entries, push), onNavigate(fn)}.
  * read() resolves to the URL's entries; write() puts entries in the URL (a new history
@@ -146,8 +129,7 @@ export function createUrlLink() {
   return {
     inTensorBoard: !!host,
     async read() {
-      if (!host) return current();
-      return (await askTensorBoard(host)) || current();
+      return current();
     },
     write(entries, push) {
       const hash = host ? withPluginEntries(host.location.hash, entries) : formatHash(entries);
