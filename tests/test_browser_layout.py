@@ -121,6 +121,8 @@ def test_colours_mean_one_thing_and_axe_finds_no_serious_violation(demo_tab, bro
     until_shown(browser, "#whatif", lambda e: True)
     background = browser.execute_script("return getComputedStyle(document.getElementById('whatif')).backgroundColor")
     assert background != "rgb(255, 243, 224)", "epochs saved are not a warning's orange"
+    saves = browser.execute_script("return getComputedStyle(document.querySelector('tr[data-run=\"overfit\"] .es-saves')).color")
+    assert saves == "rgb(46, 125, 50)", f"the leaderboard's saving is good news (green), not {saves}"
     if not AXE.exists():
         pytest.skip("axe-core not installed: npm install (the Makefile's test target does)")
     browser.execute_script(AXE.read_text())
@@ -138,6 +140,7 @@ def test_view_in_the_url_survives_a_reload_a_pasted_link_and_back(demo_tab, brow
     _type(browser, "#patience", "3")
     for run in ("overfit", "regularized"):
         click(browser, f'tr[data-run="{run}"] input.compare-box')
+        until_shown(browser, f'tr[data-run="{run}"] input.compare-box', lambda e: e.is_selected())
     _type(browser, "#run-filter", "o")
     _wait(browser).until(lambda d: _parent_entries(d)[1].get("patience") == "3" and _parent_entries(d)[1].get("filter") == "o")
     url, entries = _parent_entries(browser)
