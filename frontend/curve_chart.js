@@ -212,7 +212,7 @@ function drawLabels(chart, labels) {
         "text",
         {
           class: `marker-label ${l.cls}`,
-          "data-marker": l.group.getAttribute("data-marker"),
+          "data-label-of": l.group.getAttribute("data-marker"),
           x: l.anchor === "start" ? l.x + 4 : l.x - 4,
           y: -band + 10 + l.lane * LANE_HEIGHT,
           "text-anchor": l.anchor,
