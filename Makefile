@@ -42,6 +42,9 @@ test: $(PYTHON) system-deps
 	$(PYTHON) -m pip install --quiet ".[test]"
 	@if command -v node >/dev/null; then node --test frontend/tests/; \
 	else echo "note: node not found: the tab's unit tests (frontend/tests) were skipped"; fi
+	@# axe-core (package.json, test only): the browser test's accessibility check reads node_modules/axe-core.
+	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent; \
+	else echo "note: npm not found: the accessibility check (axe-core) will be skipped"; fi
 	$(VENV)/bin/pytest -q tests
 
 # tbparse: the reference script the CLI is compared with (benchmark only, not a dependency).

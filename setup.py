@@ -13,7 +13,7 @@ setup(
     # wheel as the data-only subpackage tb_overfit_plugin.frontend.
     packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.frontend"],
     package_dir={"tb_overfit_plugin.frontend": "frontend"},
-    package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css"]},
+    package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css", "*.html"]},
     # TensorBoard and its data server are bounded to the newest versions tested: the plugin uses
     # private parts of them (GrpcDataProvider's stub and address, the data server's flags and log lines).
     install_requires=[

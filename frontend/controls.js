@@ -11,6 +11,8 @@ export const DEBOUNCE_MS = 200;
 // Slider-type parameters (bounded above) are kept to this many decimals.
 const SLIDER_DECIMALS = 3;
 const SLIDER_STEP = 0.01;
+/** Why the mode control is disabled while the metric is auto. */
+export const MODE_REASON = "pick a metric first (auto judges each run's validation loss, lower is better)";
 
 /** The server's defaults (vocabulary.js paramSpecs): {patience, min_delta, smoothing, tolerance, metric: null, mode: null},
  * plus null for each reading correction (readingParams: train_split, validation_split, pair). */
@@ -93,25 +95,37 @@ function paramInputs(initial, spec) {
   const slider = h("input", { id: "smoothing", type: "range", ...smoothBounds, step: String(SLIDER_STEP), value: String(initial.smoothing) });
   const smoothValue = h("input", { id: "smoothing-value", type: "number", ...smoothBounds, step: String(SLIDER_STEP), value: String(initial.smoothing), class: "num-input" });
   const tolerance = h("input", { id: "tolerance", type: "number", ...bounds(spec.tolerance, SLIDER_STEP), step: String(SLIDER_STEP), value: String(initial.tolerance), class: "num-input" });
-  const metric = h("select", { id: "metric" }, h("option", { value: "" }, "auto"));
+  const metric = h("select", { id: "metric" }, h("option", { value: "" }, "auto"), initial.metric ? h("option", { value: initial.metric }, initial.metric) : null);
+  metric.value = initial.metric || "";
   const mode = h(
     "select",
-    { id: "mode", disabled: true, title: "min: lower is better (loss); max: higher is better (accuracy)" },
+    { id: "mode", "aria-describedby": "mode-reason" },
     h("option", { value: "" }, "auto"),
     h("option", { value: "min" }, "min ↓"),
     h("option", { value: "max" }, "max ↑")
   );
+  const modeReason = h("span", { class: "field-hint", id: "mode-reason" });
+  setModeEnabled(metric, mode, modeReason, initial.mode);
   const reading = Object.fromEntries(readingParams().map((spec) => [spec.name, h("input", {
     id: spec.name.replace("_", "-"), type: "text", value: initial[spec.name] || "", class: "text-input", placeholder: "auto",
   })]));
-  return { patience, minDelta, slider, smoothValue, smoothBounds, tolerance, metric, mode, reading };
+  return { patience, minDelta, slider, smoothValue, smoothBounds, tolerance, metric, mode, modeReason, reading };
+}
+
+/** The mode applies to a picked metric only: disabled, with the reason beside it, while the metric is auto. */
+function setModeEnabled(metric, mode, reason, value) {
+  mode.disabled = !metric.value;
+  mode.value = metric.value ? value || "" : "";
+  reason.hidden = !mode.disabled;
+  reason.textContent = mode.disabled ? MODE_REASON : "";
+  mode.title = mode.disabled ? MODE_REASON : "min: lower is better (loss); max: higher is better (accuracy)";
 }
 
 /**
  * Wires the parameter inputs `c`: any edit (debounced) is checked; the invalid
  * fields are marked and listed in `errorLine`, a valid set goes to onParams(params).
  */
-function wireParams(c, errorLine, onParams) {
+function wireParams(c, errorLine, onParams, onInvalid = () => {}) {
   const inputs = { patience: c.patience, min_delta: c.minDelta, smoothing: c.smoothValue, tolerance: c.tolerance };
   const fire = debounce(() => {
     const res = parseParams({
@@ -130,6 +144,7 @@ function wireParams(c, errorLine, onParams) {
     const messages = Object.values(res.errors);
     errorLine.hidden = !messages.length;
     errorLine.textContent = messages.join(" · ");
+    onInvalid(!res.ok);
     if (res.ok) onParams(res.params);
   }, DEBOUNCE_MS);
 
@@ -146,8 +161,7 @@ function wireParams(c, errorLine, onParams) {
     fire();
   });
   c.metric.addEventListener("change", () => {
-    c.mode.disabled = !c.metric.value;
-    if (!c.metric.value) c.mode.value = "";
+    setModeEnabled(c.metric, c.mode, c.modeReason, c.mode.value);
     fire();
   });
   c.mode.addEventListener("change", fire);
@@ -195,7 +209,7 @@ function toolbarLayout(c, spec) {
       field("Smoothing", c.slider, c.smoothValue, spec.smoothing.help),
       field("tolerance", c.tolerance, null, spec.tolerance.help)
     ),
-    h("div", { class: "control-group" }, field("Metric", c.metric, null, "metric to monitor (auto: validation loss)"), field("mode", c.mode)),
+    h("div", { class: "control-group" }, field("Metric", c.metric, null, "metric to monitor (auto: validation loss)"), field("mode", c.mode, c.modeReason)),
     h("div", { class: "control-group", role: "group", "aria-label": "How names are read" },
       ...readingParams().map((spec) => field(spec.name, c.reading[spec.name], null, spec.help))),
     h("div", { class: "control-group grow" }, h("label", { class: "field filter" }, c.filter, c.filterError)),
@@ -218,10 +232,28 @@ function setMetricOptions(metric, names) {
   metric.value = current;
 }
 
+/** Shows `params` (and the run filter's `filterText` when given) in the inputs `c`, firing nothing. */
+function showParams(c, params, filterText) {
+  c.patience.value = String(params.patience);
+  c.minDelta.value = String(params.min_delta);
+  c.slider.value = c.smoothValue.value = String(params.smoothing);
+  c.tolerance.value = String(params.tolerance);
+  if (params.metric && ![...c.metric.options].some((o) => o.value === params.metric)) c.metric.appendChild(h("option", { value: params.metric }, params.metric));
+  c.metric.value = params.metric || "";
+  setModeEnabled(c.metric, c.mode, c.modeReason, params.mode);
+  for (const [name, el] of Object.entries(c.reading)) el.value = params[name] || "";
+  for (const el of [c.patience, c.minDelta, c.smoothValue, c.tolerance]) el.classList.remove("invalid");
+  c.errorLine.hidden = true;
+  if (filterText !== undefined && filterText !== c.filter.value) {
+    c.filter.value = filterText;
+    c.filter.dispatchEvent(new Event("input"));
+  }
+}
+
 /**
  * Builds the toolbar. callbacks: onParams(params) (debounced, only when valid),
- * onFilter(compiledFilter, text), onRefresh().
- * Returns {el, setMetrics(names), setUpdated(text, busy)}.
+ * onInvalid(bool) (after each edit: whether a field is invalid), onFilter(compiledFilter, text), onRefresh().
+ * Returns {el, setMetrics(names), setUpdated(text, busy), setParams(params, filterText), filterText()}.
  */
 export function createControls(initial, callbacks) {
   const spec = Object.fromEntries(paramSpecs().map((p) => [p.name, p]));
@@ -232,11 +264,13 @@ export function createControls(initial, callbacks) {
     updated: h("span", { class: "updated", id: "updated" }),
     refresh: h("button", { type: "button", class: "icon-button", id: "refresh", title: "Reload now", "aria-label": "Reload now" }, "↻"),
   };
-  wireParams(c, c.errorLine, callbacks.onParams);
+  wireParams(c, c.errorLine, callbacks.onParams, callbacks.onInvalid);
   c.refresh.addEventListener("click", () => callbacks.onRefresh());
   return {
     el: toolbarLayout(c, spec),
     setMetrics: (names) => setMetricOptions(c.metric, names),
+    setParams: (params, filterText) => showParams(c, params, filterText),
+    filterText: () => c.filter.value,
     setUpdated(text, busy, title) {
       c.updated.textContent = text;
       if (title) c.updated.title = title;

@@ -196,22 +196,41 @@ function drawNonfinite(chart, curves, train, val, X) {
   }
 }
 
-/** The marker labels, in lanes at the top of the plot. */
+/**
+ * The marker labels, in lanes ABOVE the plot (never over a curve), as many lanes as
+ * they need not to overlap: the chart grows taller at the top by LANE_HEIGHT a lane.
+ */
 function drawLabels(chart, labels) {
-  for (const l of layoutLabels(labels, chart.iw)) {
-    l.group.appendChild(
+  const laid = layoutLabels(labels, chart.iw, { maxLanes: Math.max(1, labels.length) });
+  const lanes = laid.length ? Math.max(...laid.map((l) => l.lane)) + 1 : 0;
+  const band = lanes * LANE_HEIGHT;
+  growTop(chart, band);
+  for (const l of laid) {
+    // in the front layer: the plot's layer is clipped to the plot
+    chart.front.appendChild(
       s(
         "text",
         {
           class: `marker-label ${l.cls}`,
+          "data-label-of": l.group.getAttribute("data-marker"),
           x: l.anchor === "start" ? l.x + 4 : l.x - 4,
-          y: 12 + l.lane * LANE_HEIGHT + l.dy,
+          y: -band + 10 + l.lane * LANE_HEIGHT,
           "text-anchor": l.anchor,
         },
         l.text
       )
     );
   }
+}
+
+/** Adds `extra` pixels above the plot of `chart` (its svg taller, the plot moved down). */
+function growTop(chart, extra) {
+  if (!extra) return;
+  chart.margin = { ...chart.margin, top: chart.margin.top + extra };
+  chart.height += extra;
+  chart.svg.setAttribute("height", chart.height);
+  chart.svg.setAttribute("viewBox", `0 0 ${chart.width} ${chart.height}`);
+  chart.svg.querySelector("g").setAttribute("transform", `translate(${chart.margin.left},${chart.margin.top})`);
 }
 
 /** Hover: crosshair, the curves' dots and the tooltip at a step, shared with the gap chart through `bus`. */

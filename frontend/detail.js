@@ -69,7 +69,8 @@ function sourceLine(curves) {
 
 /**
  * Renders the detail panel into `container`.
- * opts: {runEntry, curves, error, width, markers (extra chart markers), onMetric(metric, mode)}
+ * opts: {runEntry, curves, error, width, markers (extra chart markers), picker (the run picker),
+ * onMetric(metric, mode) (the toggle sets the toolbar's Metric: one metric for every view)}
  */
 export function renderDetail(container, opts) {
   const { runEntry, curves, error } = opts;
@@ -80,6 +81,7 @@ export function renderDetail(container, opts) {
     { class: "detail-head" },
     statusBadge(curves ? curves.analysis.status : runEntry ? runEntry.status : "unknown"),
     h("h2", { class: "detail-run", title: runEntry ? (runEntry.sources || []).join("\n") : "" }, runEntry ? runEntry.run : curves ? curves.run : ""),
+    opts.picker || null,
     curves ? metricChooser(curves, opts.onMetric) : null
   );
   const warned = dataWarnings((curves && curves.warnings) || (runEntry && runEntry.warnings), "data-warnings") || "";

@@ -88,3 +88,13 @@ export function contentWidth(el) {
   const style = getComputedStyle(el);
   return Math.floor(el.clientWidth - parseFloat(style.paddingLeft || "0") - parseFloat(style.paddingRight || "0"));
 }
+
+/** The keydown listener of a selectable row: Enter or Space calls choose() (a click does too). */
+export function onEnterOrSpace(choose) {
+  return (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      choose();
+    }
+  };
+}

@@ -2,20 +2,17 @@
 //   import("./index.js").then((m) => m.render())
 // under <base href="plugin/overfit/">, so every URL here stays relative.
 // The layout and the wiring of the views to the state: state.js holds the state
-// and makes the requests; each answer redraws the cards that show it (VIEWS_OF).
+// and makes the requests; each answer redraws the cards that show it (VIEWS_OF);
+// view_url.js keeps the view in the URL.
 
 import { loadMeta } from "./api.js";
+import { createBoardCard } from "./board_card.js";
 import { createControls, defaultParams, metricOptions } from "./controls.js";
-import { renderDetail } from "./detail.js";
-import { contentWidth, debounce, h, hold, release } from "./dom.js";
-import { hparamNames } from "./hparams.js";
-import { nextSort, renderEmptyState, renderLeaderboard, revealRun, visibleRuns, withWeights } from "./leaderboard.js";
-import { curveEpochs } from "./format.js";
+import { debounce, h, hold } from "./dom.js";
+import { createRunCards } from "./run_cards.js";
 import { createStore } from "./state.js";
-import { dataWarnings } from "./status.js";
-import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
 import { createSweepCards } from "./sweep_cards.js";
-import { renderWeights } from "./weights_view.js";
+import { createViewUrl } from "./view_url.js";
 
 export const POLL_MS = 20000;
 
@@ -24,15 +21,15 @@ const VIEWS_OF = {
   runs: () => {
     if (!state.runsError) ui.controls.setMetrics(metricOptions(state.runs));
     setUpdated(false);
-    renderBoard();
+    ui.board.render();
   },
-  summaries: () => renderBoard(),
+  summaries: () => ui.board.render(),
   curves: () => {
-    renderDetailCard();
-    renderWeightsCard();
+    ui.run.renderDetail();
+    ui.run.renderWeights();
   },
-  stopping: () => renderDetailCard(),
-  weights: () => renderWeightsCard(),
+  stopping: () => ui.run.renderDetail(),
+  weights: () => ui.run.renderWeights(),
   effects: () => ui.sweep.renderEffectsAndGroups(),
   groups: () => ui.sweep.renderEffectsAndGroups(),
   compare: () => ui.sweep.renderCompare(),
@@ -41,7 +38,6 @@ const VIEWS_OF = {
 const store = createStore((what) => VIEWS_OF[what]());
 const { state } = store;
 const ui = {};
-const rendered = { board: "", detail: "", weights: "", stopping: "" };
 
 function loadStylesheet() {
   if (document.querySelector('link[data-overfit-style]')) return Promise.resolve();
@@ -55,152 +51,12 @@ function loadStylesheet() {
   return done;
 }
 
-// ---------------------------------------------------------------- rendering
-
-function renderBoard(force) {
-  // What the board shows, compared by identity (a new answer is a new object; 10,000 rows are not serialised).
-  const key = [state.runs, state.runsWarnings, state.weightSummaries, state.runsError, state.sort, state.selected,
-    state.filter.source, state.hpFilter.source, state.compared, state.statusFilter];
-  if (!force && rendered.board && key.every((value, i) => value === rendered.board[i])) return;
-  rendered.board = key;
-  ui.boardWarnings.replaceChildren(dataWarnings(state.runsWarnings, "logdir-warnings") || "");
-  if (state.runsError && !state.runs) {
-    ui.board.replaceChildren(h("div", { class: "notice error" }, `Could not load runs: ${state.runsError}`));
-    return;
-  }
-  ui.banner.hidden = !state.runsError;
-  ui.banner.textContent = state.runsError ? `Could not refresh: ${state.runsError}` : "";
-  if (!state.runs) {
-    ui.board.replaceChildren(h("div", { class: "loading" }, "Loading runs…"));
-    return;
-  }
-  if (!state.runs.length) {
-    renderEmptyState(ui.board);
-    return;
-  }
-  const focusedRun = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.run : null;
-  ui.sweep.hpFilterRow.hidden = !hparamNames(state.runs).length && !state.hpFilter.source;
-  renderLeaderboard(ui.board, {
-    runs: withWeights(state.runs, state.weightSummaries),
-    filter: state.filter,
-    hpFilter: state.hpFilter,
-    status: state.statusFilter,
-    sort: state.sort,
-    selected: state.selected,
-    compared: state.compared,
-    onSort: (key) => {
-      state.sort = nextSort(state.sort, key);
-      renderBoard();
-    },
-    onStatus: (status) => {
-      state.statusFilter = status;
-      renderBoard();
-    },
-    onSelect: selectRun,
-    onCompare: (run, on) => {
-      store.setCompared(run, on);
-      renderBoard();
-    },
-  });
-  if (focusedRun) {
-    const row = [...ui.board.querySelectorAll("tr[data-run]")].find((r) => r.dataset.run === focusedRun);
-    if (row) row.focus({ preventScroll: true });
-  }
-}
-
-function renderDetailCard(force) {
-  const show = !!(state.runs && state.runs.length && state.selected);
-  ui.detail.hidden = !show;
-  ui.weights.hidden = !show;
-  if (!show) return;
-  const width = contentWidth(ui.detail);
-  const markers = chartMarkers();
-  const key = JSON.stringify([state.selected, state.curves, state.curvesError, width, markers]);
-  renderStoppingBox(force);
-  if (!force && key === rendered.detail) return;
-  rendered.detail = key;
-  if (state.curves || state.curvesError) release(ui.detail);
-  renderDetail(ui.detailBody, {
-    runEntry: store.selectedRunEntry(),
-    curves: state.curves,
-    error: state.curvesError,
-    width,
-    markers,
-    onMetric: (metric, mode) => {
-      state.detailMetric = { metric, mode };
-      store.loadCurves();
-      store.loadStopping();
-    },
-  });
-}
-
-/** The chosen stopping rules' markers for the run's chart (when /stopping is of the metric drawn). */
-function chartMarkers() {
-  const c = state.curves;
-  if (!c || !state.stopping || state.stopping.metric !== c.metric) return [];
-  return stoppingMarkers(state.stopping, chosenRules(), !!c.epoch_based);
-}
-
-function chosenRules() {
-  return state.chosenRules || defaultChosen(state.stopping ? state.stopping.rules : []);
-}
-
-function renderStoppingBox(force) {
-  const eb = state.curves ? !!state.curves.epoch_based : true;
-  const key = JSON.stringify([state.selected, state.stopping, state.stoppingError, chosenRules(), eb]);
-  if (!force && key === rendered.stopping) return;
-  rendered.stopping = key;
-  renderStopping(ui.stoppingBox, state.stopping, state.stoppingError, {
-    chosen: chosenRules(),
-    epochBased: eb,
-    onToggle: (ruleKey, on) => {
-      const rest = chosenRules().filter((k) => k !== ruleKey);
-      state.chosenRules = on ? [...rest, ruleKey] : rest;
-      renderDetailCard();
-    },
-  });
-}
-
-function renderWeightsCard(force) {
-  if (ui.weights.hidden) return;
-  const width = contentWidth(ui.weights);
-  const epochs = curveEpochs(state.curves); // the run's step -> epoch, from /curves
-  const epochBased = !!epochs;
-  const key = weightsKey(width, epochBased);
-  if (!force && key === rendered.weights) return;
-  rendered.weights = key;
-  const body = ui.weightsBody;
-  ui.weightsRun.textContent = state.selected ? ` — ${state.selected}` : "";
-  if (state.weightsError) {
-    release(body);
-    body.replaceChildren(h("div", { class: "notice error" }, `Could not load weights: ${state.weightsError}`));
-    return;
-  }
-  if (!state.weights || state.weightsRun !== state.selected) {
-    body.replaceChildren(h("div", { class: "loading" }, "Loading weight histograms…"));
-    return;
-  }
-  release(body);
-  state.tensorKey = renderWeights(body, state.weights, {
-    selectedKey: state.tensorKey,
-    flaggedOnly: state.flaggedOnly,
-    epochs,
-    width,
-    onSelect: (key) => {
-      state.tensorKey = key;
-      renderWeightsCard();
-    },
-    onFlaggedOnly: (on) => {
-      state.flaggedOnly = on;
-      renderWeightsCard();
-    },
-  });
-  rendered.weights = weightsKey(width, epochBased); // the tensor shown may have changed
-}
-
-/** What the weight card shows: it is redrawn when this changes. */
-function weightsKey(width, epochBased) {
-  return JSON.stringify([state.weightsRun, state.weights, state.weightsError, state.tensorKey, state.flaggedOnly, width, epochBased]);
+/** Every card redrawn from the state (after the filters, the sort or the view from the URL changed). */
+function renderAll(force) {
+  ui.board.render(force);
+  ui.run.renderDetail(force);
+  ui.run.renderWeights(force);
+  ui.sweep.render(force);
 }
 
 function setUpdated(busy) {
@@ -229,37 +85,44 @@ async function refreshAll(force = true) {
   const entryBefore = JSON.stringify(store.selectedRunEntry());
   const ok = await loadRuns();
   if (!ok && !state.runs) return;
-  renderDetailCard();
-  renderWeightsCard();
+  ui.run.renderDetail();
+  ui.run.renderWeights();
   ui.sweep.render();
   const same = selectedBefore === state.selected && entryBefore === JSON.stringify(store.selectedRunEntry());
   const jobs = [store.loadWeightSummaries(), store.loadSweep(force)];
   if (force || !same || (!state.curves && !store.busy("curves"))) jobs.push(store.loadCurves(), store.loadStopping());
   if (force || !same || (!state.weights && !store.busy("weights"))) jobs.push(store.loadWeights());
   await Promise.all(jobs);
+  ui.url.save(false); // the run selected when the named one is gone
 }
 
-function selectRun(run) {
+/** Selects `run` and loads its documents; `fromUrl`: back/forward, which adds no history entry. */
+function selectRun(run, fromUrl = false) {
   if (run === state.selected) return;
   store.resetSelection(run);
-  hold(ui.detail);
-  hold(ui.weightsBody);
-  renderBoard();
-  renderDetailCard();
-  renderWeightsCard();
+  hold(ui.run.detail);
+  hold(ui.run.weightsBody);
+  ui.board.render();
+  ui.run.renderDetail();
+  ui.run.renderWeights();
   store.loadCurves();
   store.loadStopping();
   store.loadWeights();
+  if (!fromUrl) ui.url.save(true);
 }
 
-function moveSelection(delta) {
-  const shown = visibleRuns(state.runs || [], state.filter, state.sort, state.hpFilter, state.statusFilter);
-  if (!shown.length) return;
-  const i = shown.findIndex((r) => r.run === state.selected);
-  const next = shown[Math.min(shown.length - 1, Math.max(0, i + delta))];
-  selectRun(next.run);
-  const row = revealRun(ui.board, next.run); // drawn if it was out of view
-  if (row) row.focus({ preventScroll: true });
+/** New toolbar parameters: the leaderboard, then the selected run's chart and the sweep cards, reload. */
+function applyParams(params) {
+  state.params = params;
+  state.paramsInvalid = false;
+  ui.main.classList.remove("stale");
+  ui.url.save(false);
+  return loadRuns().then(() => {
+    ui.run.renderDetail();
+    store.loadCurves();
+    store.loadStopping();
+    store.loadSweep(false);
+  });
 }
 
 // ---------------------------------------------------------------- polling
@@ -280,74 +143,45 @@ function startPolling() {
 
 // ---------------------------------------------------------------- entry
 
-/** The toolbar: new parameters reload the leaderboard, then the selected run's chart and the sweep cards. */
+/** The toolbar: new parameters reload the leaderboard; an invalid one dims the results it no longer describes. */
 function createToolbar() {
   return createControls(state.params, {
-    onParams: (params) => {
-      const metricChanged = params.metric !== state.params.metric || params.mode !== state.params.mode;
-      state.params = params;
-      if (metricChanged) state.detailMetric = null;
-      loadRuns().then(() => {
-        renderDetailCard();
-        store.loadCurves();
-        store.loadStopping();
-        store.loadSweep(false);
-      });
+    onParams: applyParams,
+    onInvalid: (invalid) => {
+      state.paramsInvalid = invalid;
+      ui.main.classList.toggle("stale", invalid);
+      ui.staleNote.hidden = !invalid;
     },
     onFilter: (compiled) => {
       state.filter = compiled;
-      renderBoard(true);
+      renderAll(true);
+      ui.url.save(false);
     },
     onRefresh: () => refreshAll(true),
   });
 }
 
-/** The leaderboard card; ↑/↓ move the selection. */
-function boardCard() {
-  ui.boardWarnings = h("div", { class: "board-warnings" });
-  ui.board = h("div", { class: "board-body" });
-  ui.board.addEventListener("keydown", (ev) => {
-    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
-      ev.preventDefault();
-      moveSelection(ev.key === "ArrowDown" ? 1 : -1);
-    }
-  });
-  return h(
-    "section",
-    { class: "card board", id: "board" },
-    h("div", { class: "card-head" }, h("h2", { class: "card-title" }, "Training runs"), sectionLinks()),
-    ui.sweep.hpFilterRow,
-    ui.boardWarnings,
-    ui.board
-  );
-}
-
-/** The selected run's cards: its curves and stopping rules, its weight health. */
-function runCards() {
-  ui.detailBody = h("div", { class: "detail-body" });
-  ui.stoppingBox = h("div", { class: "stopping", id: "stopping" });
-  ui.detail = h("section", { class: "card detail", id: "detail", hidden: true }, ui.detailBody, ui.stoppingBox);
-  ui.weightsRun = h("span", { class: "muted" });
-  ui.weightsBody = h("div", { class: "weights-body" });
-  ui.weights = h(
-    "section",
-    { class: "card weights", id: "weights", hidden: true },
-    h("h2", { class: "card-title" }, "Weight health", ui.weightsRun),
-    ui.weightsBody
-  );
-  return [ui.detail, ui.weights];
-}
-
 function buildLayout(root) {
   ui.controls = createToolbar();
   ui.banner = h("div", { class: "notice error banner", id: "error-banner", role: "alert", hidden: true });
-  ui.sweep = createSweepCards({ store, onHparamFilter: () => renderBoard(true) });
-  const board = boardCard();
-  const [detail, weights] = runCards();
-  root.replaceChildren(
-    h("header", { class: "toolbar" }, ui.controls.el),
-    h("main", { class: "content" }, ui.banner, board, ui.sweep.compare, detail, weights, ui.sweep.effects, ui.sweep.groups)
-  );
+  ui.staleNote = h("div", { class: "notice warn banner", id: "stale-note", role: "status", hidden: true },
+    "A parameter above is invalid: the results below are still those of the last valid parameters.");
+  ui.sweep = createSweepCards({ store, onHparamFilter: () => {
+    renderAll(true);
+    ui.url.save(false);
+  } });
+  ui.board = createBoardCard({ store, state, sweep: ui.sweep, banner: ui.banner, sectionLinks: sectionLinks(), onSelect: (run) => selectRun(run),
+    onChange: (push) => {
+      renderAll();
+      ui.url.save(push);
+    } });
+  ui.run = createRunCards({ store, state, onSelect: (run) => selectRun(run), onMetric: (metric) => {
+    const params = { ...state.params, metric, mode: null };
+    ui.controls.setParams(params);
+    applyParams(params);
+  } });
+  ui.main = h("main", { class: "content" }, ui.banner, ui.staleNote, ui.board.el, ui.run.detail, ui.sweep.compare, ui.run.weights, ui.sweep.effects, ui.sweep.groups);
+  root.replaceChildren(h("header", { class: "toolbar" }, ui.controls.el), ui.main);
   redrawOnResize(root);
 }
 
@@ -357,8 +191,8 @@ function redrawOnResize(root) {
   const onResize = debounce(() => {
     if (root.clientWidth === lastWidth) return;
     lastWidth = root.clientWidth;
-    renderDetailCard();
-    renderWeightsCard();
+    ui.run.renderDetail();
+    ui.run.renderWeights();
     ui.sweep.render();
   }, 150);
   if (typeof ResizeObserver === "function") new ResizeObserver(onResize).observe(root);
@@ -384,6 +218,9 @@ async function start() {
     document.body.appendChild(root);
   }
   await loadStylesheet();
+  // TensorBoard's frame page names neither its language nor a title (WCAG 3.1.1, 2.4.2)
+  if (!document.documentElement.lang) document.documentElement.lang = "en";
+  if (!document.title) document.title = "OVERFIT";
   try {
     await loadMeta(); // the vocabulary every view renders, once before the first render
   } catch (err) {
@@ -391,8 +228,12 @@ async function start() {
     return;
   }
   state.params = defaultParams();
+  ui.url = createViewUrl({ store, ui, defaults: defaultParams(), selectRun, applyParams, renderAll });
+  await ui.url.restore(); // the view named by the URL, before the first request
   buildLayout(root);
-  renderBoard(true);
+  ui.url.showInControls();
+  ui.board.render(true);
   await refreshAll();
+  ui.url.listen();
   startPolling();
 }

@@ -1,6 +1,6 @@
 // The leaderboard's rows: one <tr> per run, a cell per column (leaderboard.js decides which rows are drawn).
 
-import { h } from "./dom.js";
+import { h, onEnterOrSpace } from "./dom.js";
 import { DASH, formatCount, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
 import { formatHparam } from "./hparams.js";
 import { flagChip, runStatusBadges, warningMark } from "./status.js";
@@ -116,12 +116,7 @@ export function runRow(run, columns, index, opts) {
       "aria-selected": selected ? "true" : "false",
       on: {
         click: () => onSelect(run.run),
-        keydown: (ev) => {
-          if (ev.key === "Enter" || ev.key === " ") {
-            ev.preventDefault();
-            onSelect(run.run);
-          }
-        },
+        keydown: onEnterOrSpace(() => onSelect(run.run)),
       },
     },
     onCompare ? compareCell(run, compared.includes(run.run), onCompare) : null,

@@ -15,7 +15,8 @@ import { defaultSort } from "./vocabulary.js";
 /** The state of a tab just opened. */
 export function initialState() {
   return {
-    params: null, // the server's defaults (./meta), set by index.js's start()
+    params: null, // the server's defaults (./meta) or the URL's, set by index.js's start(); the card's metric toggle sets its metric
+    paramsInvalid: false, // a toolbar field is invalid: the results shown are those of `params`
     filter: compileRunFilter(""),
     sort: defaultSort(), // most urgent status first, as the CLI (./meta default_sort)
     statusFilter: null, // the status whose count was clicked in the leaderboard's summary line: only its runs shown
@@ -26,7 +27,6 @@ export function initialState() {
     lastRefresh: 0,
     // the selected run and its documents (resetSelection)
     selected: null,
-    detailMetric: null, // {metric, mode} chosen in the run's panel, else the toolbar's
     curves: null,
     curvesError: null,
     weights: null,
@@ -120,36 +120,28 @@ function paramsOf(p) {
     train_split: p.train_split, validation_split: p.validation_split, pair: p.pair };
 }
 
-/** The parameters of the selected run's /curves and /stopping: the toolbar's, with the metric chosen in the panel. */
+/** The parameters of the selected run's /curves and /stopping: the toolbar's (one metric for every view). */
 function curveParams(state, run) {
-  const params = { run, ...paramsOf(state.params) };
-  if (state.detailMetric) {
-    params.metric = state.detailMetric.metric;
-    params.mode = state.detailMetric.mode;
-  }
-  return params;
+  return { run, ...paramsOf(state.params) };
 }
 
 export function selectedRunEntry(state) {
   return (state.runs || []).find((r) => r.run === state.selected) || null;
 }
 
-/** Selects `run` and forgets the previous run's documents; the panel's metric stays if the run logs it. */
+/** Selects `run` and forgets the previous run's documents. */
 export function resetSelection(state, run) {
   state.selected = run;
-  const entry = selectedRunEntry(state);
-  if (state.detailMetric && !(entry && (entry.metrics || []).includes(state.detailMetric.metric))) state.detailMetric = null;
   for (const field of SELECTION_DOCUMENTS) state[field] = null;
 }
 
-/** After new runs: keeps the selected run if it is still there, else selects the first one shown (metric back to auto). */
+/** After new runs: keeps the selected run if it is still there, else selects the first one shown. */
 export function ensureSelection(state) {
   const runs = state.runs || [];
   if (state.selected !== null && runs.some((r) => r.run === state.selected)) return;
   const shown = visibleRuns(runs, state.filter, state.sort, state.hpFilter, state.statusFilter);
   const next = shown.length ? shown[0].run : runs.length ? runs[0].run : null;
   if (next === state.selected) return;
-  state.detailMetric = null;
   resetSelection(state, next);
 }
 

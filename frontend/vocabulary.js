@@ -60,3 +60,8 @@ export function numberFormat() {
 export function defaultSort() {
   return { ...(meta.default_sort || DEFAULT_SORT) };
 }
+
+/** The stopping-rule families [{rule, name, plain}]: one plain-language line each. */
+export function ruleFamilies() {
+  return meta.rule_families || [];
+}

@@ -1,7 +1,7 @@
 // The weights section: per-layer tensor table with flags, and the charts of
 // the selected tensor (distribution bands over steps, first-vs-last histogram).
 
-import { h } from "./dom.js";
+import { h, onEnterOrSpace } from "./dom.js";
 import { DASH, formatCount, formatInt, formatRatio, formatValue } from "./format.js";
 import { isNum } from "./scale.js";
 import { flagChip, severityRank } from "./status.js";
@@ -98,12 +98,7 @@ function tensorRow(entry, layerCell, selected, onSelect) {
       "aria-selected": selected ? "true" : "false",
       on: {
         click: () => onSelect(entry.key),
-        keydown: (ev) => {
-          if (ev.key === "Enter" || ev.key === " ") {
-            ev.preventDefault();
-            onSelect(entry.key);
-          }
-        },
+        keydown: onEnterOrSpace(() => onSelect(entry.key)),
       },
     },
     layerCell,

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "overfit"
 INTERNAL_ERROR = "internal error in the overfit plugin; the details are in TensorBoard's log"
-_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
+_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 _JSON = "application/json"
 # Seconds a data-provider listing serves later requests before the provider is
 # asked again: answers may trail TensorBoard's own reloads (every

@@ -194,6 +194,7 @@ META = (
     Field("reading", "how names are read: split words, qualifiers, mode words... and the parameters correcting it"),
     Field("reduce_lr_params", "the ReduceLROnPlateau what-if's parameters of runs and curves, same shape"),
     Field("thresholds", "the weight thresholds of weights, same shape"),
+    Field("rule_families", "[{rule, name, plain}]: one plain-language line per stopping-rule family"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
     Field("number_format", "{significant_digits, exponent_below, exponent_from, examples: [[value, text]]}: "
           "how the tab and the CLI write numbers"),

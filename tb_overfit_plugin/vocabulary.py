@@ -14,8 +14,8 @@ from __future__ import annotations
 import functools
 
 from tb_overfit_plugin import params, verdicts, weights
-from tb_overfit_plugin.analysis import (direction, divergence, failure_modes, headline, layer_flags, onset, tag_words,
-                                        wording)
+from tb_overfit_plugin.analysis import (direction, divergence, failure_modes, headline, layer_flags, onset, stopping,
+                                        tag_words, wording)
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
@@ -133,6 +133,23 @@ REMEDIES = {
 """One line per status and weight flag: what to do about it (served as each entry's `remedy`)."""
 
 
+RULE_FAMILIES = (
+    ("patience", "EarlyStopping", "Keras' EarlyStopping: stops after `patience` epochs without a new best."),
+    ("ema_patience", "EMA patience", "The same patience on the curve smoothed as TensorBoard's slider: "
+                                     "one noisy epoch does not reset the count."),
+    ("GL", "GL (generalization loss)", "Stops once validation is worse than its best so far by more than the "
+                                       "given percent."),
+    ("PQ", "PQ (progress quotient)", "Stops once that loss in percent, divided by how much training still "
+                                     "improves over the last strip of epochs, exceeds the given value."),
+    ("UP", "UP (successive rises)", "Stops once validation rose at the end of the given number of strips "
+                                    "of epochs in a row."),
+    ("overfit_stopping", "OverfitStopping", "This package's Keras callback: stops on this tab's verdict (overfitting, "
+                                            "or a best that is old and no longer improving), never before "
+                                            "EarlyStopping with the same patience could."),
+)
+"""Each stopping-rule family of /stopping (`stopping.*_RULE`): its name and one plain-language line."""
+
+
 def _label(name: str) -> str:
     """"not_learning" -> "Not learning"."""
     return name.replace("_", " ").capitalize()
@@ -140,8 +157,8 @@ def _label(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def meta_document() -> dict:
-    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "reading", "thresholds", "std_ratio_bands",
-    "number_format", "default_sort"}``.
+    """`GET /meta`: ``{"statuses", "severities", "flags", "params", "reading", "thresholds", "rule_families",
+    "std_ratio_bands", "number_format", "default_sort"}``.
 
     Bands: ``bad`` when ratio >= explode_factor or <= collapse_factor (the
     `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
@@ -151,6 +168,7 @@ def meta_document() -> dict:
         "every status needs a rank and a hint"
     assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
     assert set(REMEDIES) == set(hints) | set(flag_hints), "every status and flag needs a remedy"
+    assert {family[0] for family in RULE_FAMILIES} == set(stopping.RULES), "every stopping rule needs a family line"
     return {
         "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank,
                       "remedy": REMEDIES[status]}
@@ -163,6 +181,7 @@ def meta_document() -> dict:
         "reading": reading_document(),
         "reduce_lr_params": [spec.to_json() for spec in params.REDUCE_LR_SPECS],
         "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
+        "rule_families": [{"rule": rule, "name": name, "plain": plain} for rule, name, plain in RULE_FAMILIES],
         "std_ratio_bands": [
             {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},
             {"band": "warn", "at_least": STD_RATIO_WARN_HIGH, "at_most": STD_RATIO_WARN_LOW},

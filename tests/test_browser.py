@@ -249,10 +249,10 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     assert len(rows) == len(stopping["rules"])
     keras_five = browser.find_element(By.CSS_SELECTOR, "#stopping-table tr[data-rule='patience'][data-parameter='5']")
     assert text_of(keras_five.find_elements(By.TAG_NAME, "td")[2]) == f"epoch {runs[selected]['early_stop']['stop_epoch']}"
-    markers = patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']"))
-    chosen = len(markers)
-    # By default one per family (the first that stops), but Keras patience: the what-if marks the toolbar's.
-    assert chosen == len({r["rule"] for r in stopping["rules"] if r["applicable"] and r["stop_step"] is not None} - {"patience"})
+    patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='stop']"))
+    chosen = len(browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']"))
+    # A calm chart (issue 25): no rule by default; the toolbar's EarlyStopping is its own line.
+    assert chosen == 0
     box = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#stopping-table .rule-box") if b.is_enabled() and not b.is_selected())
     box.click()
     patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']")) == chosen + 1)

@@ -30,6 +30,9 @@ class FakeElement {
   get textContent() {
     return this.children.map((c) => c.textContent).join("");
   }
+  set textContent(text) {
+    this.children = [{ textContent: String(text) }];
+  }
 }
 
 /** Installs the fake `document` (once) and returns a finder: all elements below `root` with attribute id `id`. */

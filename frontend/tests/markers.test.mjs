@@ -50,7 +50,7 @@ test("markerSpecs: classes, titles, tooltip notes and layers come from the table
   assert.deepEqual([by("best").line, by("best").label, by("best").layer, by("best").shape, by("best").value], ["best-line", "best-label", "front", "dot", 0.25]);
   assert.equal(by("best").priority, true);
   assert.deepEqual([by("onset").shape, by("onset").layer, by("onset").until], ["region", "plot", 9]);
-  assert.deepEqual([by("rule").key, by("rule").line, by("rule").label, by("rule").note], ["GL:5", "rule-line rule-GL", "rule-label rule-GL", "GL_5 stops"]);
+  assert.deepEqual([by("rule").key, by("rule").line, by("rule").label, by("rule").note], ["GL:5", "rule-line rule-GL rule-c0", "rule-label rule-GL rule-c0", "GL_5 stops"]);
   assert.equal(by("checkpoint").title, "ModelCheckpoint(save_best_only=True) saves at epoch 1");
   assert.equal(by("lr-drop").title, "learning rate dropped at epoch 5");
   assert.equal(by("lr-drop").labelDy > 0, true, "the LR label sits below its triangle");

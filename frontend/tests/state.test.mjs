@@ -21,27 +21,21 @@ function loadedState(run = "b") {
 
 test("resetSelection selects the run and forgets the previous run's documents", () => {
   const state = loadedState();
-  state.detailMetric = { metric: "loss", mode: "min" };
   resetSelection(state, "a");
   assert.equal(state.selected, "a");
   for (const field of ["curves", "curvesError", "weights", "weightsError", "tensorKey", "stopping", "stoppingError"]) assert.equal(state[field], null, field);
-  assert.deepEqual(state.detailMetric, { metric: "loss", mode: "min" }, "run a logs loss: the panel's metric stays");
   assert.equal(state.weightsRun, "b", "the weight card knows whose weights it last showed");
-  state.detailMetric = { metric: "accuracy", mode: "max" };
-  resetSelection(state, "a");
-  assert.equal(state.detailMetric, null, "run a has no accuracy: back to the toolbar's metric");
+  assert.equal(state.detailMetric, undefined, "one metric: the toolbar's (the card's toggle sets it)");
 });
 
-test("ensureSelection keeps a run still there, else selects the first one shown with the metric on auto", () => {
+test("ensureSelection keeps a run still there, else selects the first one shown", () => {
   const state = loadedState("a");
-  state.detailMetric = { metric: "loss", mode: "min" };
   ensureSelection(state);
   assert.equal(state.selected, "a");
   assert.deepEqual(state.curves, {}, "nothing forgotten");
   state.selected = "gone";
   ensureSelection(state);
   assert.equal(state.selected, "a", "sorted by status (./meta default_sort), a's overfitting comes first");
-  assert.equal(state.detailMetric, null);
   assert.equal(state.curves, null);
 });
 

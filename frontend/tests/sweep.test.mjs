@@ -104,20 +104,22 @@ const RULES = [
   { rule: "PQ", parameter: 0.5, label: "PQ_0.5 (k=5)", applicable: false, reason: "no train curve", stop_step: null, epochs_saved: 0 },
 ];
 
-test("ruleKey and defaultChosen: the first applicable rule that stops, per family but Keras patience", () => {
+test("ruleKey and defaultChosen: no rule drawn by default (the chart shows the best epoch, the onset and the toolbar's EarlyStopping)", () => {
   assert.equal(ruleKey(RULES[3]), "GL:5");
-  assert.deepEqual(defaultChosen(RULES), ["GL:5"]);
-  assert.deepEqual(defaultChosen([...RULES, { ...RULES[2], parameter: 10, stop_step: 9 }]), ["GL:5", "ema_patience:10"]);
-  assert.deepEqual(defaultChosen([]), []);
+  assert.deepEqual(defaultChosen(RULES), []);
 });
 
-test("stoppingMarkers: one marker per chosen rule that stops, in the chart's marker shape", () => {
+test("stoppingMarkers: one marker per chosen rule that stops, each its own colour; the toolbar's EarlyStopping not twice", () => {
   const markers = stoppingMarkers({ rules: RULES }, ["GL:5", "PQ:0.5", "ema_patience:5"], true);
   assert.deepEqual(markers.map((m) => [m.key, m.step, m.text]), [["GL:5", 6, "GL_5 stops · epoch 7"]]);
-  assert.equal(markers[0].line, "rule-line rule-GL");
+  assert.equal(markers[0].line, "rule-line rule-GL rule-c3");
   assert.deepEqual(stoppingMarkers(null, ["GL:5"], true), []);
   assert.equal(rulePoint(null, null, true), "never");
   assert.equal(rulePoint(40, null, false), "step 40");
+  const both = stoppingMarkers({ rules: RULES }, ["patience:2", "patience:5"], true, { patience: 5, stop_step: 8 });
+  assert.deepEqual(both.map((m) => m.key), ["patience:2"], "EarlyStopping(5) is the toolbar's stop line already");
+  assert.notEqual(stoppingMarkers({ rules: RULES }, ["patience:2", "patience:5"], true).map((m) => m.line)[0],
+    stoppingMarkers({ rules: RULES }, ["patience:2", "patience:5"], true).map((m) => m.line)[1], "two rules of one family differ");
 });
 
 test("lineMarkers: divergence, the EarlyStopping stop, then the rules, from one table", () => {
