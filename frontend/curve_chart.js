@@ -139,7 +139,7 @@ function tooltipContent(curves, step, smoothedOn, markers) {
   const headRow = h(
     "tr",
     { class: "tip-head" },
-    h("th", {}, head, eb ? h("span", { class: "muted" }, ` · step ${step}`) : null),
+    h("th", {}, head),
     smoothedOn ? h("th", { class: "num" }, "smoothed") : null,
     h("th", { class: "num" }, smoothedOn ? "value" : "")
   );

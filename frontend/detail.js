@@ -6,7 +6,7 @@ import { curveEpochs, DASH, formatPoint, formatValue, modeArrow, whatIfText } fr
 import { renderCurveChart } from "./curve_chart.js";
 import { renderGapChart } from "./gap_chart.js";
 import { hoverBus } from "./chart_base.js";
-import { dataWarnings, remedyLine, statusBadge } from "./status.js";
+import { dataWarnings, remedyLine, runStatus, runStatusBadges } from "./status.js";
 
 let bus = null;
 
@@ -69,17 +69,19 @@ function sourceLine(curves) {
 
 /**
  * Renders the detail panel into `container`.
- * opts: {runEntry, curves, error, width, markers (extra chart markers), picker (the run picker),
+ * opts: {runEntry, curves, error, weightsStatus (the weights' status, e.g. broken_weights, or null), width,
+ * markers (extra chart markers), picker (the run picker),
  * onMetric(metric, mode) (the toggle sets the toolbar's Metric: one metric for every view)}
  */
 export function renderDetail(container, opts) {
   const { runEntry, curves, error } = opts;
   if (bus) bus.clear();
   bus = hoverBus();
+  const curveStatus = curves ? curves.analysis.status : runEntry ? runEntry.status : "unknown";
   const title = h(
     "div",
     { class: "detail-head" },
-    statusBadge(curves ? curves.analysis.status : runEntry ? runEntry.status : "unknown"),
+    runStatusBadges(runStatus(curveStatus, opts.weightsStatus), curveStatus),
     h("h2", { class: "detail-run", title: runEntry ? (runEntry.sources || []).join("\n") : "" }, runEntry ? runEntry.run : curves ? curves.run : ""),
     opts.picker || null,
     curves ? metricChooser(curves, opts.onMetric) : null
@@ -95,7 +97,7 @@ export function renderDetail(container, opts) {
   }
   const a = curves.analysis || {};
   const explanation = h("p", { class: "explanation", id: "explanation" }, a.explanation || (runEntry && runEntry.explanation) || "");
-  const remedy = remedyLine(a.status || (runEntry && runEntry.status));
+  const remedy = remedyLine(runStatus(a.status || (runEntry && runEntry.status), opts.weightsStatus));
   const hasValidation = !!(curves.validation && curves.validation.steps && curves.validation.steps.length);
   const wi = whatIfText(hasValidation ? a.early_stop : null, { epochBased: !!curves.epoch_based, epochs: curveEpochs(curves), lastStep: a.last_step });
   const whatif = h(

@@ -23,7 +23,10 @@ const VIEWS_OF = {
     setUpdated(false);
     ui.board.render();
   },
-  summaries: () => ui.board.render(),
+  summaries: () => {
+    ui.board.render();
+    ui.run.renderDetail(); // the run card's badge: broken weights outrank the curve's status
+  },
   curves: () => {
     ui.run.renderDetail();
     ui.run.renderWeights();

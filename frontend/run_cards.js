@@ -41,20 +41,32 @@ function runPicker(id, state, onSelect) {
   );
 }
 
-/**
- * The selected run's cards. app: {store, state, ui, onSelect(run), onMetric(metric)}.
- * Returns {detail, weights, renderDetail(force), renderWeights(force)}.
- */
-export function createRunCards(app) {
-  const { state, store } = app;
+/** The selected run's weight status (e.g. broken_weights) from ./weights_summary; null until known or when healthy. */
+function selectedWeightsStatus(state) {
+  const health = state.weightSummaries ? state.weightSummaries[state.selected] : null;
+  return health ? health.status || null : null;
+}
+
+/** The two cards' empty elements: {detail (detailBody, stoppingBox), weights (weightsHead, weightsBody)}. */
+function runCardElements() {
   const ui = {};
-  const rendered = { detail: "", weights: "", stopping: "" };
   ui.detailBody = h("div", { class: "detail-body" });
   ui.stoppingBox = h("div", { class: "stopping", id: "stopping" });
   ui.detail = h("section", { class: "card detail", id: "detail", hidden: true }, ui.detailBody, ui.stoppingBox);
   ui.weightsHead = h("div", { class: "card-head" });
   ui.weightsBody = h("div", { class: "weights-body" });
   ui.weights = h("section", { class: "card weights", id: "weights", hidden: true }, ui.weightsHead, ui.weightsBody);
+  return ui;
+}
+
+/**
+ * The selected run's cards. app: {store, state, ui, onSelect(run), onMetric(metric)}.
+ * Returns {detail, weights, renderDetail(force), renderWeights(force)}.
+ */
+export function createRunCards(app) {
+  const { state, store } = app;
+  const ui = runCardElements();
+  const rendered = { detail: "", weights: "", stopping: "" };
 
   const chosenRules = () => state.chosenRules || defaultChosen(state.stopping ? state.stopping.rules : []);
 
@@ -73,7 +85,8 @@ export function createRunCards(app) {
     if (!show) return;
     const width = contentWidth(ui.detail);
     const markers = chartMarkers();
-    const key = JSON.stringify([state.selected, state.curves, state.curvesError, width, markers, shown.length, state.sort, state.filter.source, state.hpFilter.source, state.statusFilter]);
+    const weightsStatus = selectedWeightsStatus(state);
+    const key = JSON.stringify([state.selected, state.curves, state.curvesError, width, markers, shown.length, state.sort, state.filter.source, state.hpFilter.source, state.statusFilter, weightsStatus]);
     renderStoppingBox(force);
     if (!force && key === rendered.detail) return;
     rendered.detail = key;
@@ -82,6 +95,7 @@ export function createRunCards(app) {
       runEntry: store.selectedRunEntry(),
       curves: state.curves,
       error: state.curvesError,
+      weightsStatus,
       width,
       markers,
       picker: runPicker("run-picker", state, app.onSelect),

@@ -14,6 +14,7 @@
 // same entries in its own hash.
 
 import { parseParams } from "./controls.js";
+import { defaultSort } from "./vocabulary.js";
 
 /** The plugin's name in TensorBoard: its entries in the parent hash are `p.overfit.KEY`. */
 export const PLUGIN_NAME = "overfit";
@@ -22,7 +23,7 @@ const PARAM_KEYS = ["patience", "min_delta", "smoothing", "tolerance", "metric",
 
 /**
  * The view's URL entries {key: text}, only those differing from a fresh tab's:
- * run, compare (JSON list), filter, hp, status, sort ("key:dir"), and each parameter
+ * run, compare (JSON list), filter, hp, status, sort ("key:dir", when not ./meta's default_sort), and each parameter
  * differing from `defaults`.
  */
 export function viewEntries(state, defaults) {
@@ -32,7 +33,8 @@ export function viewEntries(state, defaults) {
   if (state.filter && state.filter.source) out.filter = state.filter.source;
   if (state.hpFilter && state.hpFilter.source) out.hp = state.hpFilter.source;
   if (state.statusFilter) out.status = state.statusFilter;
-  if (state.sort && (state.sort.key !== "run" || state.sort.dir !== "asc")) out.sort = `${state.sort.key}:${state.sort.dir}`;
+  const first = defaultSort();
+  if (state.sort && (state.sort.key !== first.key || state.sort.dir !== first.dir)) out.sort = `${state.sort.key}:${state.sort.dir}`;
   for (const key of PARAM_KEYS) {
     const value = state.params ? state.params[key] : null;
     if (value !== null && value !== undefined && value !== defaults[key]) out[key] = String(value);
@@ -65,7 +67,7 @@ export function viewFromEntries(entries) {
     filter: e.filter || "",
     hp: e.hp || "",
     status: e.status || null,
-    sort: key && (dir === "asc" || dir === "desc") ? { key, dir } : { key: "run", dir: "asc" },
+    sort: key && (dir === "asc" || dir === "desc") ? { key, dir } : defaultSort(),
     params: parseParams(raw).params,
   };
 }

@@ -85,7 +85,7 @@ def test_calm_chart_rules_when_ticked_each_its_own_colour_labels_apart(demo_tab,
     markers = {e.get_attribute("data-marker") for e in browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker]")}
     assert "rule" not in markers and {"best", "onset", "stop"} <= markers, markers
     families = [text_of(e) for e in browser.find_elements(By.CSS_SELECTOR, "#rule-families dt")]
-    assert len(families) == 5 and any(f.startswith("GL") for f in families), families
+    assert len(families) == 6 and any(f.startswith("GL") for f in families) and "OverfitStopping" in families, families
     patience = browser.find_element(By.ID, "patience").get_attribute("value")
     box = browser.find_element(By.CSS_SELECTOR, f'tr.rule-row[data-rule="patience"][data-parameter="{patience}"] input')
     assert box.is_selected() and not box.is_enabled(), "the toolbar's EarlyStopping is drawn already"

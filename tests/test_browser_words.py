@@ -7,7 +7,7 @@ Screenshots go to $TB_OVERFIT_SCREENSHOTS if set, else the test's tmp dir.
 import re
 
 from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
-    By, browser, click, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, until_shown,
+    By, browser, click, hover, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, until_shown,
 )
 
 
@@ -29,6 +29,12 @@ def test_one_status_per_run_and_plain_words(demo_logdir, tensorboard_process, br
     summary = text_of(browser.find_element(By.ID, "status-summary"))
     assert re.search(r"3 runs:\s*1 Broken weights\s*1 Overfitting\s*1 Plateau", summary), summary
     assert "identical values" in text_of(rows["broken"]) and "identical_values" not in text_of(rows["broken"])
+    # Item 1 in the run's card too: its header badge is the run's one status, the curve's beside it.
+    click(browser, "tr[data-run='broken']")
+    until_shown(browser, "#detail .detail-head [data-status]",
+                lambda e: e.get_attribute("data-status") == "broken_weights")
+    head = browser.find_element(By.CSS_SELECTOR, "#detail .detail-head")
+    assert text_of(head.find_element(By.CSS_SELECTOR, "[data-curve-status]")) == " · curve: improving"
     screenshot(browser, "words_leaderboard")
 
     # Item 9: the overfit run's explanation says what its numbers mean, in epochs.
@@ -38,6 +44,11 @@ def test_one_status_per_run_and_plain_words(demo_logdir, tensorboard_process, br
     assert "worse than its best by more than the noise tolerance, " in explanation
     assert "evaluation" not in explanation and "step" not in explanation
     screenshot(browser, "words_overfit_explanation")
+    # The chart's hover speaks in epochs only (no "step 9" beside "Epoch 10").
+    hover(browser, browser.find_element(By.CSS_SELECTOR, "#detail rect.overlay"))
+    until_shown(browser, "#detail .tooltip .tip-head th", lambda e: e.is_displayed())
+    heads = [text_of(e) for e in browser.find_elements(By.CSS_SELECTOR, "#detail .tooltip .tip-head th") if e.is_displayed()]
+    assert heads and re.fullmatch(r"Epoch \d+", heads[0]), heads
 
     # Item 4: the flag sentence describes the table: equal to each other, the value moving; no step, no field name.
     click(browser, "tr[data-run='broken']")

@@ -12,7 +12,7 @@ installMeta();
 
 function viewState(extra = {}) {
   return { selected: "grid/a b", compared: [], filter: compileRunFilter(""), hpFilter: compileHparamFilter(""), statusFilter: null,
-    sort: { key: "run", dir: "asc" }, params: defaultParams(), ...extra };
+    sort: { key: "status", dir: "asc" }, params: defaultParams(), ...extra };
 }
 
 test("viewEntries names only what differs from a fresh tab, and viewFromEntries reads it back", () => {
@@ -34,7 +34,13 @@ test("a bad parameter, compare list or sort in the URL falls back to the default
   assert.equal(view.params.smoothing, 0.4);
   assert.equal(view.params.mode, null, "a mode without a metric means nothing");
   assert.deepEqual(view.compared, []);
-  assert.deepEqual(view.sort, { key: "run", dir: "asc" });
+  assert.deepEqual(view.sort, { key: "status", dir: "asc" }, "./meta's default_sort, the order of a fresh tab");
+});
+
+test("sorting by name is a URL entry: a fresh tab sorts by status (./meta default_sort)", () => {
+  const entries = viewEntries(viewState({ sort: { key: "run", dir: "asc" } }), defaultParams());
+  assert.equal(entries.sort, "run:asc");
+  assert.deepEqual(viewFromEntries(entries).sort, { key: "run", dir: "asc" });
 });
 
 test("the plugin's entries go into TensorBoard's hash after its tab, every other entry kept", () => {
