@@ -103,3 +103,11 @@ def hover(driver, element):
     from selenium.webdriver.common.action_chains import ActionChains
 
     ActionChains(driver).move_to_element(element).perform()
+
+
+def choose(driver, css, value):
+    """Selects `value` in the <select> `css` names, finding it again when the tab redraws it in between (stale)."""
+    from selenium.webdriver.support.ui import Select
+
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: Select(d.find_element(By.CSS_SELECTOR, css)).select_by_value(value) or True)

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
-    TIMEOUT, browser, click, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, until_shown,
+    TIMEOUT, browser, choose, click, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, until_shown,
 )
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -197,9 +197,9 @@ def test_layout_side_by_side_below_the_verdict_picker_stale_and_hidden(demo_tab,
     scroll_to(browser, browser.find_element(By.ID, "compare"))
     screenshot(browser, "layout_side_by_side_below_verdict")
 
-    Select(browser.find_element(By.ID, "weights-run-picker")).select_by_value("regularized")
+    choose(browser, "#weights-run-picker", "regularized")
     until_shown(browser, "#detail .detail-run", lambda e: text_of(e) == "regularized")
-    Select(browser.find_element(By.ID, "run-picker")).select_by_value("broken")
+    choose(browser, "#run-picker", "broken")
     until_shown(browser, "#detail .detail-run", lambda e: text_of(e) == "broken")
 
     _type(browser, "#patience", "-3")
