@@ -11,7 +11,9 @@ setup(
     python_requires=">=3.9",
     # The tab's ES modules live in the top-level frontend/ folder and ship inside the
     # wheel as the data-only subpackage tb_overfit_plugin.frontend.
-    packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.frontend"],
+    packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.data", "tb_overfit_plugin.documents",
+              "tb_overfit_plugin.documents.runs", "tb_overfit_plugin.documents.weights", "tb_overfit_plugin.cli",
+              "tb_overfit_plugin.frontend"],
     package_dir={"tb_overfit_plugin.frontend": "frontend"},
     package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css", "*.html"]},
     # TensorBoard and its data server are bounded to the newest versions tested: the plugin uses
@@ -49,6 +51,6 @@ setup(
     },
     entry_points={
         "tensorboard_plugins": ["overfit = tb_overfit_plugin.loader:OverfitLoader"],
-        "console_scripts": ["tb-overfit = tb_overfit_plugin.console:main"],
+        "console_scripts": ["tb-overfit = tb_overfit_plugin.cli.console:main"],
     },
 )

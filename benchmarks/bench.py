@@ -199,7 +199,7 @@ def tensorboard_reads(provider) -> dict:
     from tensorboard import context as context_lib
     from tensorboard.data import provider as provider_lib
 
-    from tb_overfit_plugin import reading
+    from tb_overfit_plugin.data import reading
 
     ctx = context_lib.RequestContext()
 
@@ -228,7 +228,9 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
 
     from tensorboard.data import grpc_provider
 
-    from tb_overfit_plugin import data_server, plugin
+    from tb_overfit_plugin import plugin
+
+    from tb_overfit_plugin.data import data_server
 
     figures = {}
     with data_server.loaded(str(logdir)) as loaded:

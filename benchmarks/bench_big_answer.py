@@ -62,7 +62,7 @@ def _counted(provider, calls: dict) -> None:
 def _cold_read(logdir: Path, limit: int) -> dict:
     from tensorboard import context
 
-    from tb_overfit_plugin import data_server, reading
+    from tb_overfit_plugin.data import data_server, reading
 
     data_server.MAX_MESSAGE_BYTES = limit
     start = time.perf_counter()

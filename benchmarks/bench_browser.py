@@ -141,7 +141,7 @@ def measure(label: str, logdir: Path, repeats: int) -> dict:
     """TensorBoard's reads and the medians of both dashboards' timings on one loaded data server."""
     from tensorboard.data import grpc_provider
 
-    from tb_overfit_plugin import data_server
+    from tb_overfit_plugin.data import data_server
 
     with data_server.loaded(str(logdir)) as loaded:
         address = loaded.provider._addr

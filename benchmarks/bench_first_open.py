@@ -86,7 +86,7 @@ def first_open(logdir: Path, corrupt: bool) -> dict:
     from conftest import TensorBoardProcess
     from tensorboard.data import grpc_provider
 
-    from tb_overfit_plugin import data_server
+    from tb_overfit_plugin.data import data_server
 
     with data_server.loaded(str(logdir), histograms=False) as loaded:
         address = loaded.provider._addr

@@ -69,7 +69,11 @@ VARIANTS = {"collector on": _on, "paused (gc.disable)": _paused, "on, gc.freeze(
 def _cold_runs(provider) -> float:
     from tensorboard import context
 
-    from tb_overfit_plugin import analysis_cache, curve_documents, document_cache, params, reading
+    from tb_overfit_plugin.data import reading
+
+    from tb_overfit_plugin.documents import analysis_cache, document_cache, params
+
+    from tb_overfit_plugin.documents.runs import documents as curve_documents
 
     ctx = context.RequestContext()
     start = time.perf_counter()
@@ -90,7 +94,7 @@ def main() -> None:
     import bench
     import tensorflow  # noqa: F401 - the heap of a tensorboard process with TensorFlow installed
 
-    from tb_overfit_plugin import data_server
+    from tb_overfit_plugin.data import data_server
 
     logdir = bench.sweep(args.runs, args.epochs, 2)
     print(f"{len(gc.get_objects()):,} objects tracked; sweep {args.runs} runs x {args.epochs} epochs")

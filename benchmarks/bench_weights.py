@@ -38,9 +38,9 @@ def main() -> None:
 
     from tensorboard import context as context_lib
 
-    from tb_overfit_plugin import weights
-    from tb_overfit_plugin import reading
-    from tb_overfit_plugin.logdir import local_data_provider
+    from tb_overfit_plugin.documents.weights import health as weights
+    from tb_overfit_plugin.data import reading
+    from tb_overfit_plugin.data.logdir import local_data_provider
 
     start = time.perf_counter()
     provider = local_data_provider(str(logdir))

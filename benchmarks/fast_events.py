@@ -22,7 +22,7 @@ from typing import Sequence
 import google_crc32c
 import numpy as np
 
-from tb_overfit_plugin.fast_provider import _varint  # a protobuf varint
+from tb_overfit_plugin.data.fast_provider import _varint  # a protobuf varint
 
 MASK_DELTA = 0xA282EAD8
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from tb_overfit_plugin.console import main
+from tb_overfit_plugin.cli.console import main
 
 sys.exit(main())

@@ -28,9 +28,14 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin import (analysis_cache, background_scan, curve_documents, document_cache, fast_provider,
-                               integrity, params, reading, run_lookup, sweep_report, vocabulary, weight_documents,
-                               weights)
+from tb_overfit_plugin.data import background_scan, fast_provider, integrity, reading
+from tb_overfit_plugin.documents import analysis_cache, document_cache, params, vocabulary
+from tb_overfit_plugin.documents import sweep as sweep_report
+from tb_overfit_plugin.documents.runs import documents as curve_documents
+from tb_overfit_plugin.documents.runs import lookup as run_lookup
+from tb_overfit_plugin.documents.runs import run_series
+from tb_overfit_plugin.documents.weights import documents as weight_documents
+from tb_overfit_plugin.documents.weights import health as weights
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +219,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
         def build() -> dict:
             training_run = run_lookup.training_run(scalars, histograms, run, curve_params)
-            monitored = run_lookup.monitored(training_run, scalars, curve_params)
+            monitored = run_series.judged(training_run, scalars, curve_params)
             return sweep_report.stopping_document(monitored, run, curve_params)
 
         return ("stopping", run, curve_params) + key, build

@@ -69,6 +69,18 @@ def until_shown(driver, css, holds):
         lambda d: any(holds(e) for e in d.find_elements(By.CSS_SELECTOR, css)))
 
 
+def tick(driver, css):
+    """Ticks the checkbox `css` names, clicking again when a redraw of the table swallowed the click."""
+    def ticked(d):
+        box = d.find_element(By.CSS_SELECTOR, css)
+        if box.is_selected():
+            return True
+        box.click()
+        return False
+
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(ticked)
+
+
 def text_of(element):
     return element.get_attribute("textContent")
 

@@ -23,7 +23,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 from werkzeug import wrappers
 
-from tb_overfit_plugin.logdir import local_data_provider
+from tb_overfit_plugin.data.logdir import local_data_provider
 from tb_overfit_plugin.plugin import OverfitPlugin
 
 PLUGIN_PREFIX = "/data/plugin/overfit"

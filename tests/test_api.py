@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import tb_overfit_plugin as tbo
-from tb_overfit_plugin.verdict_types import COLUMNS, Diagnosis, RunVerdict
+from tb_overfit_plugin.documents.verdict_types import COLUMNS, Diagnosis, RunVerdict
 
 
 def _same_as_row(verdict: RunVerdict, row: dict):

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
-    TIMEOUT, browser, choose, click, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, until_shown,
+    TIMEOUT, browser, choose, click, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, tick, until_shown,
 )
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -139,8 +139,7 @@ def test_view_in_the_url_survives_a_reload_a_pasted_link_and_back(demo_tab, brow
     _select(browser, "broken")
     _type(browser, "#patience", "3")
     for run in ("overfit", "regularized"):
-        click(browser, f'tr[data-run="{run}"] input.compare-box')
-        until_shown(browser, f'tr[data-run="{run}"] input.compare-box', lambda e: e.is_selected())
+        tick(browser, f'tr[data-run="{run}"] input.compare-box')
     _type(browser, "#run-filter", "o")
     _wait(browser).until(lambda d: _parent_entries(d)[1].get("patience") == "3" and _parent_entries(d)[1].get("filter") == "o")
     url, entries = _parent_entries(browser)

@@ -14,8 +14,8 @@ from werkzeug import test as werkzeug_test
 from werkzeug import wrappers
 
 from tb_overfit_plugin import plugin as plugin_lib
-from tb_overfit_plugin import reading
-from tb_overfit_plugin.logdir import local_data_provider
+from tb_overfit_plugin.data import reading
+from tb_overfit_plugin.data.logdir import local_data_provider
 
 import logwriters
 
@@ -238,7 +238,7 @@ class _Recording:
 
 
 def test_histogram_batches_hand_out_whole_groups_the_next_read_under_way(tmp_path, monkeypatch):
-    from tb_overfit_plugin import data_server
+    from tb_overfit_plugin.data import data_server
 
     rng = np.random.default_rng(1)
     for name in "abc":

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import checksums, integrity
+from tb_overfit_plugin.data import checksums, integrity
 
 
 def test_the_compiled_library_is_installed():

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tb_overfit_plugin import cli, params, vocabulary
+from tb_overfit_plugin.analysis import wording
+from tb_overfit_plugin.cli import command as cli
+
+from tb_overfit_plugin.documents import params, vocabulary
 from tb_overfit_plugin.analysis import wording
 
 
@@ -174,7 +177,7 @@ def test_both_loaders_give_the_runs_endpoint_document(demo_logdir, plugin_client
 def test_default_loader_imports_no_tensorflow(demo_logdir):
     script = (
         "import io, sys\n"
-        "from tb_overfit_plugin import cli\n"
+        "from tb_overfit_plugin.cli import command as cli\n"
         f"assert cli.run([{str(demo_logdir)!r}, '--json'], out=io.StringIO()) == 0\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow'))\n"
     )
@@ -197,7 +200,7 @@ def test_missing_data_server_falls_back_to_the_python_loader(demo_logdir, monkey
 
 
 def test_no_weights_reads_no_histogram(demo_logdir):
-    from tb_overfit_plugin import logdir
+    from tb_overfit_plugin.data import logdir
 
     assert logdir.read_logdir(demo_logdir, with_histograms=False).histograms.by_run == {}
     rows = {row["run"]: row for row in _json_of(demo_logdir, "--no-weights")["runs"]}
@@ -212,7 +215,7 @@ def test_no_weights_reads_no_histogram(demo_logdir):
 
 def test_a_load_without_histograms_lists_the_same_names_and_versions(demo_logdir):
     """The data server keeps one histogram per series for names and versions; nothing reads them."""
-    from tb_overfit_plugin import logdir
+    from tb_overfit_plugin.data import logdir
 
     with logdir.open_logdir(demo_logdir, load_fast="true") as full:
         versions = dict(full.histograms.versions)
@@ -343,10 +346,10 @@ def test_long_input_is_quoted_shortly(demo_logdir, capsys):
     long_regex = "(" + "a" * 50_000
     assert cli.main([str(demo_logdir), "--run", long_regex]) == 2
     line = _one_error_line(capsys.readouterr().err, "--run", "50001 characters")
-    assert len(line) < 2 * params.MAX_QUOTED_CHARS + 200
+    assert len(line) < 2 * wording.MAX_QUOTED_CHARS + 200
     assert cli.main([str(demo_logdir / ("x" * 5000))]) == 2
     line = _one_error_line(capsys.readouterr().err, "does not exist")
-    assert len(line) < 2 * params.MAX_QUOTED_CHARS + 200
+    assert len(line) < 2 * wording.MAX_QUOTED_CHARS + 200
 
 
 @pytest.mark.parametrize("load_fast", LOADERS)

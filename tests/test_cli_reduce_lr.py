@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from logwriters import write_keras_layout
-from tb_overfit_plugin import cli, params
+from tb_overfit_plugin.cli import command as cli
+from tb_overfit_plugin.documents import params
 
 PLATEAU = [1.0, 0.8, 0.7, 0.65, 0.64, 0.645, 0.643, 0.644, 0.646, 0.642, 0.645, 0.644, 0.646, 0.647]
 FLAGS = ("--lr-factor", "--lr-patience", "--lr-min-delta", "--lr-cooldown", "--min-lr")

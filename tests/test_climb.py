@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import logwriters
 import simulated_curves
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.cli import command as cli
 from tb_overfit_plugin.analysis import climb
 from tb_overfit_plugin.analysis.curves import analyze_metric
 from tb_overfit_plugin.analysis.trend import MAX_TREND_POINTS, mann_kendall, sen_slope, thinned

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.cli import command as cli
 
 EPOCHS = 10
 # Validation loss best at position 4 (epoch 5), then worse for good; training keeps falling.

@@ -1,7 +1,7 @@
 """Counts read as words everywhere a weight-health count is written: "1 layer", "3 layers" (issue 19)."""
 
 from tb_overfit_plugin.analysis import wording
-from tb_overfit_plugin.verdict_types import WeightHealth
+from tb_overfit_plugin.documents.verdict_types import WeightHealth
 
 
 def health(layers, flagged=0, flag=None):

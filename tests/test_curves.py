@@ -21,7 +21,7 @@ from tb_overfit_plugin.analysis.keras_replay import (
     save_best_only_indices,
 )
 from tb_overfit_plugin.analysis.smoothing import smooth_ema
-from tb_overfit_plugin.curve_json import analysis_json
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 JSON_KEYS = {
     "status",

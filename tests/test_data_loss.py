@@ -228,7 +228,7 @@ def _reference_bad_offset(path):
 
 def test_scanner_agrees_with_tensorboards_record_reader_on_random_damage(tmp_path):
     """Seeded bit flips and cuts of a real event file (scalars and histograms): the same first bad record."""
-    from tb_overfit_plugin import integrity
+    from tb_overfit_plugin.data import integrity
 
     source = tmp_path / "source"
     _keras_run(source, "run", histograms=True)
@@ -260,7 +260,7 @@ def _gated_scan(monkeypatch):
     """Holds the plugin's integrity scan before its first file until the returned event is set."""
     import threading
 
-    from tb_overfit_plugin import integrity
+    from tb_overfit_plugin.data import integrity
 
     gate, scan_file = threading.Event(), integrity._scan_file
 
@@ -295,7 +295,7 @@ def test_runs_answers_before_the_scan_and_carries_its_warnings_later(corrupt_log
 
 
 def test_a_failing_scan_is_logged_and_tried_again(corrupt_logdir, plugin_client, monkeypatch, caplog):
-    from tb_overfit_plugin import background_scan, integrity
+    from tb_overfit_plugin.data import background_scan, integrity
 
     monkeypatch.setattr(background_scan, "RESCAN_SECONDS", 0.05)
     scan_file, calls = integrity._scan_file, []

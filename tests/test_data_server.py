@@ -5,7 +5,7 @@ import pytest
 from tensorboard import context
 from tensorboard.data import grpc_provider
 
-from tb_overfit_plugin import data_server, fast_provider, reading
+from tb_overfit_plugin.data import data_server, fast_provider, reading
 
 
 def _read_all(provider, plugin_name):
@@ -14,7 +14,7 @@ def _read_all(provider, plugin_name):
 
 
 def test_only_tensorboards_grpc_provider_is_replaced(demo_logdir):
-    from tb_overfit_plugin.logdir import local_data_provider
+    from tb_overfit_plugin.data.logdir import local_data_provider
 
     python_loader = local_data_provider(str(demo_logdir))
     assert fast_provider.faster(python_loader) is python_loader
@@ -93,7 +93,7 @@ def test_listed_versions_equal_tensorboards_listings(demo_logdir):
 def test_the_binary_is_found_as_tensorboard_finds_it(monkeypatch, tmp_path):
     from tensorboard.data import server_ingester
 
-    from tb_overfit_plugin import server_process
+    from tb_overfit_plugin.data import server_process
 
     assert server_process.binary_path() == server_ingester.get_server_binary().path
     own = tmp_path / "server"
@@ -107,7 +107,7 @@ def test_the_binary_is_found_as_tensorboard_finds_it(monkeypatch, tmp_path):
 
 
 def test_a_prestarted_server_is_taken_for_its_logdir_with_enough_histograms(demo_logdir, tmp_path):
-    from tb_overfit_plugin import server_process
+    from tb_overfit_plugin.data import server_process
 
     logdir = str(demo_logdir)
     server_process.prestart(logdir, histograms=False)

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demo"))
 import write_logs  # noqa: E402
 
-from tb_overfit_plugin.logdir import read_logdir  # noqa: E402
+from tb_overfit_plugin.data.logdir import read_logdir  # noqa: E402
 
 LAYERS = ("dense_1", "dense_2", "dense_3")
 # Identical units: on the development machine (x86 AVX2, TF 2.21) the spread
@@ -105,7 +105,8 @@ def test_broken_run_hidden_units_stay_identical(events):
 @pytest.mark.parametrize("query", [{}, {"metric": "accuracy"}, {"smoothing": "0.6"}])
 def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch, query):
     from tb_overfit_plugin.analysis import onset
-    from tb_overfit_plugin import analysis_cache, curve_documents, params
+    from tb_overfit_plugin.documents import analysis_cache, params
+    from tb_overfit_plugin.documents.runs import documents as curve_documents
 
     data = read_logdir(demo_logdir)
 

@@ -103,7 +103,8 @@ def test_every_verdict_has_its_remedy_in_meta(client, rows):
 
 
 def test_the_cli_prints_each_remedy_once(failed_logdir, capsys):
-    from tb_overfit_plugin import cli, vocabulary
+    from tb_overfit_plugin.cli import command as cli
+    from tb_overfit_plugin.documents import vocabulary
 
     assert cli.main([str(failed_logdir)]) == 0
     out = capsys.readouterr().out

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.cli import command as cli
 
 # The verdict of a row; the names (run, sources, scalar_tags) differ between a file and a logdir.
 VERDICT = ("status", "explanation", "best", "onset", "early_stop", "save_best_steps", "diverged_step", "num_steps",

@@ -274,7 +274,7 @@ def test_weight_thresholds_reject_non_ascii_numbers(demo_logdir, plugin_client):
 
 
 def test_errors_quote_at_most_a_few_hundred_characters_of_input(client):
-    from tb_overfit_plugin import params
+    from tb_overfit_plugin.analysis import wording
 
     long_value = "x" * 50_000
     for route, query in (("runs", {"min_delta": long_value}), ("curves", {"run": long_value}),
@@ -282,7 +282,7 @@ def test_errors_quote_at_most_a_few_hundred_characters_of_input(client):
                          ("weights", {"run": long_value}), ("runs", {"metric": long_value})):
         status, body = client.get(route, **query)
         assert status in (400, 404) and "50000 characters" in body["error"], (route, body)
-        assert len(body["error"]) < 2 * params.MAX_QUOTED_CHARS + 200, (route, len(body["error"]))
+        assert len(body["error"]) < 2 * wording.MAX_QUOTED_CHARS + 200, (route, len(body["error"]))
 
 
 def _children(pid: int):

@@ -17,7 +17,7 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin.analysis import climb, onset
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.cli import command as cli
 
 EVAL_SAMPLES = 12_000
 EVAL_STEPS = list(range(500, 6001, 500))

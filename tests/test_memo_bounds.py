@@ -3,8 +3,9 @@
 import numpy as np
 
 import logwriters
-from tb_overfit_plugin import analysis_cache, curve_documents, params
-from tb_overfit_plugin.logdir import read_logdir
+from tb_overfit_plugin.documents import analysis_cache, params
+from tb_overfit_plugin.documents.runs import documents as curve_documents
+from tb_overfit_plugin.data.logdir import read_logdir
 
 RUNS = 4
 
@@ -53,7 +54,7 @@ def test_deep_nbytes_counts_contents():
 
 
 def test_a_documents_slot_keeps_its_latest_version_only():
-    from tb_overfit_plugin import document_cache
+    from tb_overfit_plugin.documents import document_cache
 
     cache = document_cache.DocumentCache()
     for version in range(5):

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import params, verdicts
+from tb_overfit_plugin.documents import params
+from tb_overfit_plugin.documents.runs import verdict as verdicts
 from tb_overfit_plugin.analysis import divergence, status as status_rule, wording
-from tb_overfit_plugin import weights
+from tb_overfit_plugin.documents.weights import health as weights
 
 EPOCHS = 6
 
@@ -149,7 +150,7 @@ def test_the_frontend_tests_use_the_served_vocabulary(meta):
     """frontend/tests/meta.fixture.json is what the node tests feed the tab: it must be the real /meta."""
     fixture = pathlib.Path(__file__).resolve().parent.parent / "frontend" / "tests" / "meta.fixture.json"
     assert json.loads(fixture.read_text(encoding="utf-8")) == meta, (
-        "regenerate it: python -c 'import json; from tb_overfit_plugin import vocabulary; "
+        "regenerate it: python -c 'import json; from tb_overfit_plugin.documents import vocabulary; "
         "print(json.dumps(vocabulary.meta_document(), indent=1, ensure_ascii=False))' > frontend/tests/meta.fixture.json")
 
 

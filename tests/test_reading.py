@@ -8,8 +8,8 @@ from tensorboard import context as context_lib
 
 import logwriters
 from tb_overfit_plugin.analysis import series
-from tb_overfit_plugin import reading
-from tb_overfit_plugin.logdir import local_data_provider, read_logdir
+from tb_overfit_plugin.data import reading
+from tb_overfit_plugin.data.logdir import local_data_provider, read_logdir
 
 
 class CountingProvider:

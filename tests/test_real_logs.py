@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.cli import command as cli
 
 REAL_LOGS = Path(__file__).resolve().parents[2] / "shared" / "real-logs"
 if not REAL_LOGS.is_dir():

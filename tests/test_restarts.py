@@ -24,8 +24,8 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin.analysis import curves
-from tb_overfit_plugin.curve_json import analysis_json
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
+from tb_overfit_plugin.cli import command as cli
 
 FIRST_FIT, SECOND_FIT = 12, 5
 # tf.summary job: wrote epochs 0..14, crashed, resumed from its checkpoint at epoch 6, now at epoch 11.

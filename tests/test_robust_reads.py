@@ -17,7 +17,8 @@ from tensorboard import context as context_lib
 from tensorboard.data.proto import data_provider_pb2, data_provider_pb2_grpc
 
 import logwriters
-from tb_overfit_plugin import data_server, document_cache, fast_provider, reading
+from tb_overfit_plugin.data import data_server, fast_provider, reading
+from tb_overfit_plugin.documents import document_cache
 
 CTX = context_lib.RequestContext()
 RUNS, POINTS = 12, 1000
@@ -142,7 +143,7 @@ class _Recording:
 @pytest.mark.parametrize("warm", [False, True])
 def test_no_series_is_cut_at_any_length(wide_logdir, warm):
     """Every read asks for as many points as the protocol can name, so no series is cut short silently."""
-    from tb_overfit_plugin.logdir import local_data_provider
+    from tb_overfit_plugin.data.logdir import local_data_provider
 
     recording = _Recording(local_data_provider(str(wide_logdir)))
     reader = reading.SeriesReader(recording)
@@ -154,7 +155,7 @@ def test_no_series_is_cut_at_any_length(wide_logdir, warm):
 
 def test_the_hosts_garbage_collector_is_never_switched_off(wide_logdir):
     """TensorBoard's process and its other plugins keep their collector while the plugin reads and builds."""
-    from tb_overfit_plugin.logdir import local_data_provider
+    from tb_overfit_plugin.data.logdir import local_data_provider
 
     recording = _Recording(local_data_provider(str(wide_logdir)))
     reading.SeriesReader(recording).scalars(CTX, "")
@@ -178,7 +179,7 @@ def test_concurrent_requests_for_one_document_build_it_once():
 
 def test_a_slower_older_listing_does_not_replace_a_newer_one(tmp_path):
     """Request A lists, B lists newer data and answers first; A's older listing must not be cached over B's."""
-    from tb_overfit_plugin.logdir import local_data_provider
+    from tb_overfit_plugin.data.logdir import local_data_provider
 
     logwriters.write_single_run(tmp_path, "run", {"loss": [3.0, 2.0, 1.0]})
     provider = local_data_provider(str(tmp_path))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import schema
+from tb_overfit_plugin.documents import schema
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 QUERIES = {"runs": {}, "curves": {"run": "keras"}, "weights": {"run": "keras"}, "weights_summary": {},

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tb_overfit_plugin.analysis import sweep
-from tb_overfit_plugin import sessions
+from tb_overfit_plugin.data import sessions
 
 
 def _verdict(run, status, best, onset=None, **hparams):

@@ -13,8 +13,8 @@ import pytest
 import keras_sweep
 import logwriters
 from tb_overfit_plugin.analysis import curves, stopping, sweep
-from tb_overfit_plugin.curve_json import analysis_json
-from tb_overfit_plugin import cli
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
+from tb_overfit_plugin.cli import command as cli
 
 GROUPS = r"(.*)_seed\d+"
 

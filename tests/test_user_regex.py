@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli, params, user_regex
+from tb_overfit_plugin.cli import command as cli
+from tb_overfit_plugin.documents import params, user_regex
 from tb_overfit_plugin.analysis import sweep
 
 LONG_NAMES = [f"experiment_with_a_rather_long_descriptive_name_lr0001_seed{i}" for i in (1, 2)]

@@ -1,4 +1,4 @@
-"""Weight-histogram statistics, trends and flags (`tb_overfit_plugin.weights`).
+"""Weight-histogram statistics, trends and flags (`tb_overfit_plugin.documents.weights.health`).
 
 Three layers of evidence:
 
@@ -32,10 +32,11 @@ from tensorboard.plugins.distribution import compressor
 from tensorboard.plugins.histogram import summary_v2
 from tensorboard.util import tensor_util
 
-from tb_overfit_plugin import weights
+from tb_overfit_plugin.documents.weights import health as weights
 from tb_overfit_plugin.analysis import histograms as histogram_stats
 from tb_overfit_plugin.analysis import movement as weight_movement
-from tb_overfit_plugin import params, weights_json
+from tb_overfit_plugin.documents import params
+from tb_overfit_plugin.documents.weights import health_json as weights_json
 from tb_overfit_plugin.analysis.series import HistogramSeries, normalize_buckets
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -772,7 +773,7 @@ def event_files(tmp_path_factory):
     """The samples written by TF2 tf.summary.histogram (30 buckets) and TF1 HistogramProto (tensorboardX)."""
     tf = pytest.importorskip("tensorflow")
     tensorboardx = pytest.importorskip("tensorboardX")
-    from tb_overfit_plugin.logdir import read_logdir
+    from tb_overfit_plugin.data.logdir import read_logdir
 
     logdir = tmp_path_factory.mktemp("weights_events")
     writer = tf.summary.create_file_writer(str(logdir / "tf2"))
@@ -836,7 +837,7 @@ def test_tf2_constant_and_empty_tensors(event_files):
 @pytest.fixture(scope="module")
 def demo_histograms(demo_logdir):
     """The histograms of each demo run (overfit, regularized, broken) keyed by (run, tag), from the real Keras logs."""
-    from tb_overfit_plugin.logdir import read_logdir
+    from tb_overfit_plugin.data.logdir import read_logdir
 
     by_run = read_logdir(str(demo_logdir)).histograms.by_run
     return {

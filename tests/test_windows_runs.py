@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import logwriters
-from tb_overfit_plugin import cli, run_names
+from tb_overfit_plugin.cli import command as cli
+from tb_overfit_plugin.data import run_names
 
 EPOCHS = 12
 TRAIN = list(np.exp(-np.arange(EPOCHS) / 4) + 0.05)

@@ -24,7 +24,7 @@ Conventions
   run containing one is reported as diverged.
 
 The JSON form of a `CurveAnalysis` is built outside this package
-(`tb_overfit_plugin.curve_json`)."""
+(`tb_overfit_plugin.documents.runs.verdict_json`)."""
 
 from __future__ import annotations
 

@@ -60,3 +60,14 @@ def number_format() -> dict:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+MAX_QUOTED_CHARS = 200
+"""Error messages quote at most this many characters of what they were given."""
+
+
+def quoted(text: str) -> str:
+    """`repr(text)`, cut to `MAX_QUOTED_CHARS` characters (then "... (N characters)"), for messages."""
+    if len(text) <= MAX_QUOTED_CHARS:
+        return repr(text)
+    return f"{text[:MAX_QUOTED_CHARS]!r}... ({len(text)} characters)"

@@ -13,10 +13,11 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep, wording
-from tb_overfit_plugin import jsonable, user_regex
-from tb_overfit_plugin.curve_json import analysis_json
-from tb_overfit_plugin.params import CurveParams
-from tb_overfit_plugin.run_lookup import Monitored, NotFound, monitored as monitored_of
+from tb_overfit_plugin.documents import jsonable, user_regex
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
+from tb_overfit_plugin.documents.params import CurveParams
+from tb_overfit_plugin.documents.runs.lookup import NotFound
+from tb_overfit_plugin.documents.runs.run_series import RunSeries, judged
 from tb_overfit_plugin.analysis.series import ScalarSeries
 
 NO_HPARAMS_NOTE = (
@@ -95,7 +96,7 @@ def _mean_curve(series: Sequence[ScalarSeries]):
     return aggregate.steps[enough], aggregate.mean[enough]
 
 
-def _group_verdict(members: List[Monitored], params: CurveParams) -> Optional[dict]:
+def _group_verdict(members: List[RunSeries], params: CurveParams) -> Optional[dict]:
     """The analysis of the group's mean curves (validation and train), as a `/runs` verdict."""
     val_steps, val_mean = _mean_curve([m.validation for m in members if m.validation is not None])
     train_steps, train_mean = _mean_curve([m.train for m in members if m.train is not None])
@@ -122,7 +123,7 @@ def groups_document(runs_document: dict, runs: Sequence[grouping.TrainingRun],
     groups = sweep.group_names(list(by_name), user_regex.compile_pattern("regex", regex, groups=1))
     documents = []
     for key, names in groups.items():
-        monitored = [monitored_of(by_name[name], scalars, params) for name in names
+        monitored = [judged(by_name[name], scalars, params) for name in names
                      if rows[name]["monitor"] is not None]
         metric = monitored[0].pair.metric if monitored else None  # the group's curves are of one metric
         members = [m for m in monitored if m.pair.metric == metric]
@@ -156,7 +157,7 @@ def _aligned(train: Optional[ScalarSeries], steps: np.ndarray) -> Optional[np.nd
     return np.where(index >= 0, train.values[np.maximum(index, 0)], np.nan)
 
 
-def _rule_json(outcome: stopping.StoppingOutcome, steps: np.ndarray, monitored: Monitored,
+def _rule_json(outcome: stopping.StoppingOutcome, steps: np.ndarray, monitored: RunSeries,
                params: CurveParams) -> dict:
     label, description = _RULE_TEXT[outcome.rule]
     words = dict(p=outcome.parameter, k=stopping.STRIP_LENGTH, patience=params.patience,
@@ -174,7 +175,7 @@ def _rule_json(outcome: stopping.StoppingOutcome, steps: np.ndarray, monitored: 
     }
 
 
-def stopping_document(monitored: Monitored, run_name: str, params: CurveParams) -> dict:
+def stopping_document(monitored: RunSeries, run_name: str, params: CurveParams) -> dict:
     """`GET /stopping?run=...`: every rule of `stopping` on the run's monitored validation curve."""
     curve = monitored.validation or monitored.train
     if curve is None or not len(curve):

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Optional, Tuple
 
-from tb_overfit_plugin import integrity
+from tb_overfit_plugin.data import integrity
 
 logger = logging.getLogger(__name__)
 

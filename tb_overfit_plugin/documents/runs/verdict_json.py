@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from tb_overfit_plugin.analysis.curves import CurveAnalysis
-from tb_overfit_plugin.jsonable import finite_or_none, float_list, int_list
+from tb_overfit_plugin.documents.jsonable import finite_or_none, float_list, int_list
 
 
 def _step(analysis: CurveAnalysis, index: Optional[int]) -> Optional[int]:

@@ -40,9 +40,9 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tb_overfit_plugin import checksums
+from tb_overfit_plugin.data import checksums
 from tb_overfit_plugin.analysis import grouping
-from tb_overfit_plugin.run_names import slashed
+from tb_overfit_plugin.data.run_names import slashed
 
 CORRUPT_RECORD = "corrupt_record"
 UNREADABLE_FILE = "unreadable_file"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence
 
-from tb_overfit_plugin import vocabulary
+from tb_overfit_plugin.documents import vocabulary
 from tb_overfit_plugin.analysis import wording
 
 COLOURS = {

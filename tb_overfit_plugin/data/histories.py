@@ -37,7 +37,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from tb_overfit_plugin import series_set
+from tb_overfit_plugin.data import series_set
 from tb_overfit_plugin.analysis import series as series_lib
 
 HF_STATE = "trainer_state.json"

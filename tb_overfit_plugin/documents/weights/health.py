@@ -71,7 +71,7 @@ from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported
     BROKEN_FROM, BROKEN_WEIGHTS, FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, batch_flags, is_flagged,
     weights_status)
 from tb_overfit_plugin.analysis.weight_tags import KINDS, parse_weight_tag
-from tb_overfit_plugin.weights_json import float_rows, histogram_json, flag_json
+from tb_overfit_plugin.documents.weights.health_json import float_rows, histogram_json, flag_json
 
 
 # Series are analysed in batches of about this many buckets: large enough that

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import Optional
 
-from tb_overfit_plugin import jsonable, schema
+from tb_overfit_plugin.documents import jsonable, schema
 import numpy as np
 
 from tb_overfit_plugin.analysis import curves, direction, grouping, headline
 from tb_overfit_plugin.analysis.series import ScalarSeries, looks_downsampled
-from tb_overfit_plugin.analysis_cache import AnalysisCache
-from tb_overfit_plugin.curve_json import analysis_json
-from tb_overfit_plugin.params import CurveParams, quoted
-from tb_overfit_plugin.reading import SeriesSet
-from tb_overfit_plugin.run_lookup import monitor_reason, monitored_pair, scalar
+from tb_overfit_plugin.documents.analysis_cache import AnalysisCache
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
+from tb_overfit_plugin.documents.params import CurveParams
+from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.documents.runs.lookup import monitor_reason
+from tb_overfit_plugin.documents.runs.run_series import RunSeries
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
 STATUSES = curves.STATUSES + (NO_METRICS,)
@@ -90,25 +91,9 @@ def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
     return None
 
 
-def _accuracy_ref(run: grouping.TrainingRun, pair: grouping.MetricPair) -> Optional[grouping.SeriesRef]:
-    """The run's training accuracy series when `pair` is a loss (the chance-level rule of
-    `failure_modes.chance_level_divergence`), else None."""
-    if not headline.is_loss(pair.metric):
-        return None
-    accuracies = (other.train for other in run.metrics if headline.is_accuracy(other.metric))
-    return next((ref for ref in accuracies if ref is not None), None)
-
-
-def _train_accuracy(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet):
-    """(steps, values) of `_accuracy_ref`, or None."""
-    series = scalar(scalars, _accuracy_ref(run, pair))
-    return None if series is None else (series.steps, series.values)
-
-
-def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams,
-             series: bool) -> dict:
-    monitored = monitored_pair(run, pair, scalars, params)
-    train, validation, mode = monitored.train, monitored.validation, monitored.mode
+def _compute(gathered: RunSeries, params: CurveParams, per_step: bool) -> dict:
+    run, pair, mode = gathered.run, gathered.pair, gathered.mode
+    train, validation, accuracy = gathered.train, gathered.validation, gathered.train_accuracy
     analysis = analysis_json(curves.analyze_metric(
         train.steps if train else None,
         train.values if train else None,
@@ -120,19 +105,19 @@ def _compute(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Seri
         smoothing=params.smoothing,
         tolerance=params.tolerance,
         epoch_based=pair.epoch_based,
-        epoch_of=monitored.epoch_of,
+        epoch_of=gathered.epoch_of,
         name=pair.metric,
         reinforcement=headline.is_reinforcement(run.metrics),
-        train_accuracy=_train_accuracy(run, pair, scalars),
-    ), series)
-    learning_rate = scalar(scalars, run.learning_rate)
+        train_accuracy=None if accuracy is None else (accuracy.steps, accuracy.values),
+    ), per_step)
+    learning_rate = gathered.learning_rate
     analysis["lr_drop_steps"] = (
         jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
         if learning_rate is not None
         else []
     )
     analysis["reduce_lr"] = reduce_lr_json(validation if validation is not None else train, mode, learning_rate,
-                                           params, monitored.epoch_of)
+                                           params, gathered.epoch_of)
     analysis["monitor"] = dict(metric_json(pair), mode=mode, reason=monitor_reason(run, pair, params))
     sampled = any(s is not None and looks_downsampled(s.steps) for s in (train, validation))
     analysis["sampled"] = sampled
@@ -163,20 +148,15 @@ def reduce_lr_json(monitored: Optional[ScalarSeries], mode: str, learning_rate: 
     }
 
 
-def verdict(cache: AnalysisCache, run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
-            params: CurveParams, series: bool = True) -> dict:
-    """The verdict of `run` on `pair`, memoised in slot (experiment, run, pair, params, series) by version.
-
-    The version is that of the pair's series, the learning rate, the
-    epoch series and the training accuracy (`_accuracy_ref`); the default
-    parameters' verdicts have a memo of their own (`AnalysisCache.curve_memo`). `series=False`: without per-step series, as `/runs` rows need.
+def verdict(cache: AnalysisCache, gathered: RunSeries, experiment_id: str, params: CurveParams,
+            per_step: bool = True) -> dict:
+    """The verdict of `gathered.run` on `gathered.pair`, memoised in slot (experiment, run, pair, params,
+    per_step) by `gathered.version`; the default parameters' verdicts have a memo of their own
+    (`AnalysisCache.curve_memo`). `per_step=False`: without per-step series, as `/runs` rows need.
     """
-    refs = pair.refs() + tuple(ref for ref in (run.learning_rate, run.epoch, _accuracy_ref(run, pair))
-                               if ref is not None)
-    slot = (scalars.experiment_id, run.name, pair, params, series)
-    version = scalars.version_of((ref.run, ref.tag) for ref in refs)
-    return cache.curve_memo(params == CurveParams()).get(slot, version,
-                                                         lambda: _compute(run, pair, scalars, params, series))
+    slot = (experiment_id, gathered.run.name, gathered.pair, params, per_step)
+    return cache.curve_memo(params == CurveParams()).get(slot, gathered.version,
+                                                         lambda: _compute(gathered, params, per_step))
 
 
 def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tb_overfit_plugin import jsonable
+from tb_overfit_plugin.documents import jsonable
 from tb_overfit_plugin.analysis import histograms
 from tb_overfit_plugin.analysis.weight_flags import Thresholds
 

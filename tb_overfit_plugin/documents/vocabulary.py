@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import functools
 
-from tb_overfit_plugin import params, verdicts, weights
+from tb_overfit_plugin.documents import params
+
+from tb_overfit_plugin.documents.runs import verdict as verdicts
+
+from tb_overfit_plugin.documents.weights import health as weights
 from tb_overfit_plugin.analysis import (direction, divergence, failure_modes, headline, layer_flags, onset, stopping,
                                         tag_words, wording)
 from tb_overfit_plugin.analysis import status as status_rule

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence, Tuple
 
-from tb_overfit_plugin import params
-from tb_overfit_plugin.server_process import LOAD_FAST
+from tb_overfit_plugin.documents import params
+from tb_overfit_plugin.data.server_process import LOAD_FAST
 
 
 EPILOG = """examples:

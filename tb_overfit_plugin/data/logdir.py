@@ -24,8 +24,8 @@ from typing import Callable, Iterator, Mapping, Optional, Tuple
 
 from tensorboard import context as context_lib
 
-from tb_overfit_plugin import data_server, integrity, reading, server_process
-from tb_overfit_plugin.params import quoted
+from tb_overfit_plugin.data import data_server, integrity, reading, server_process
+from tb_overfit_plugin.analysis.wording import quoted
 
 _CTX = context_lib.RequestContext()  # one logdir, one experiment (""), no request
 

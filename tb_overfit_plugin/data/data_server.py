@@ -29,7 +29,7 @@ from typing import Iterator, Optional, Tuple
 import grpc
 from tensorboard.data import grpc_provider, server_ingester
 
-from tb_overfit_plugin import fast_provider, server_process
+from tb_overfit_plugin.data import fast_provider, server_process
 
 # The server logs this line (with -v) when a `--reload=once` load is complete.
 _LOAD_DONE = "Finished load cycle"

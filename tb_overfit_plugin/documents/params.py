@@ -11,6 +11,8 @@ import math
 import re
 from typing import Mapping, Optional, Tuple, Type, TypeVar
 
+from tb_overfit_plugin.analysis.wording import quoted
+
 DEFAULT_PATIENCE = 5
 # Bounds on what a request (or the CLI) may ask for, so that no answer costs more
 # than linear in the data it reads. The analysis is linear in the points whatever
@@ -19,8 +21,6 @@ MAX_PATIENCE = 100_000
 MAX_PATTERN_CHARS = 500  # a regular expression (`user_regex`): /groups?regex=, --run
 MAX_NAME_CHARS = 4096  # a run, metric or tag name: run=, metric=, --metric
 MODES = ("min", "max")
-# Error messages quote at most this many characters of what they were given.
-MAX_QUOTED_CHARS = 200
 # Plain ASCII decimal numbers only: Python's int()/float() also take `1_0`,
 # non-ASCII digits ("٣"), "inf" and "nan", none of which is a parameter value.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -132,12 +132,6 @@ class CurveParams:
         return {name: list(value) if isinstance(value, tuple) else value
                 for name, value in dataclasses.asdict(self).items()}
 
-
-def quoted(text: str) -> str:
-    """`repr(text)`, cut to `MAX_QUOTED_CHARS` characters (then "... (N characters)"), for messages."""
-    if len(text) <= MAX_QUOTED_CHARS:
-        return repr(text)
-    return f"{text[:MAX_QUOTED_CHARS]!r}... ({len(text)} characters)"
 
 
 def _text(args: Mapping[str, str], name: str) -> Optional[str]:

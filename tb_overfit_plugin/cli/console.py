@@ -13,7 +13,9 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
-from tb_overfit_plugin import cli_args, server_process
+from tb_overfit_plugin.cli import args as cli_args
+
+from tb_overfit_plugin.data import server_process
 
 
 def _prestart(argv: Sequence[str]) -> None:
@@ -32,7 +34,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         _prestart(argv)
-        from tb_overfit_plugin import cli  # imported while the server loads
+        from tb_overfit_plugin.cli import command as cli  # imported while the server loads
 
         return cli.main(argv)
     finally:

@@ -26,10 +26,10 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from tensorboard.data import provider as provider_lib
 
-from tb_overfit_plugin import run_names
-from tb_overfit_plugin import sessions as sessions_lib
-from tb_overfit_plugin.provider_series import histogram_series, scalar_series, series_nbytes
-from tb_overfit_plugin.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
+from tb_overfit_plugin.data import run_names
+from tb_overfit_plugin.data import sessions as sessions_lib
+from tb_overfit_plugin.data.provider_series import histogram_series, scalar_series, series_nbytes
+from tb_overfit_plugin.data.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
 
 SCALARS_PLUGIN = "scalars"
 HISTOGRAMS_PLUGIN = "histograms"

@@ -1,19 +1,19 @@
 """Training runs of an experiment, found by name, and the series a verdict is about.
 
 Shared by every document builder: the training runs come from the listings'
-names alone (`grouping.group_runs`, cheap); `Monitored` is the metric pair a
-run is judged on, with its series and its step -> epoch map.
+names alone (`grouping.group_runs`, cheap), and the pair a run is judged on
+from the parameters (`monitor`, `pair_of`); `run_series.gather` then reads
+its series.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Callable, List, Mapping, Optional
+from typing import List, Mapping, Optional
 
-from tb_overfit_plugin.analysis import curves, epochs, grouping, headline, split_names, tag_words
-from tb_overfit_plugin.analysis.series import ScalarSeries
-from tb_overfit_plugin.params import CurveParams, quoted
-from tb_overfit_plugin.reading import Listing, SeriesSet
+from tb_overfit_plugin.analysis import grouping, headline, split_names, tag_words
+from tb_overfit_plugin.documents.params import CurveParams
+from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.data.reading import Listing, SeriesSet
 
 
 class NotFound(LookupError):
@@ -147,52 +147,3 @@ def pair_of(run: grouping.TrainingRun, params: CurveParams) -> grouping.MetricPa
             raise NotFound(f"training run {quoted(run.name)} has no metric {quoted(params.metric)}")
         raise NotFound(f"training run {quoted(run.name)} has no scalar metrics")
     return pair
-
-
-def scalar(scalars: SeriesSet, ref: Optional[grouping.SeriesRef]) -> Optional[ScalarSeries]:
-    """The series `ref` names, or None (no ref, or not read)."""
-    if ref is None:
-        return None
-    return scalars.by_run.get(ref.run, {}).get(ref.tag)
-
-
-def _epoch_of(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet) -> Optional[curves.EpochOf]:
-    """The run's epoch series as a step -> epoch map for `pair`, or None.
-
-    None when the pair's steps are Keras epochs already, and when a series of
-    the pair lives in another TensorBoard run than the epoch series: only the
-    writer that logged the epoch series is known to share its step axis (a
-    Lightning module's own `add_scalars` runs may count epochs instead).
-    """
-    if pair.epoch_based or run.epoch is None or any(ref.run != run.epoch.run for ref in pair.refs()):
-        return None
-    series = scalar(scalars, run.epoch)
-    return None if series is None else epochs.epoch_series(series.steps, series.values)
-
-
-@dataclasses.dataclass(frozen=True)
-class Monitored:
-    """A training run's monitored metric: its pair, mode, series and step -> epoch map (None: steps only)."""
-
-    pair: grouping.MetricPair
-    mode: str
-    train: Optional[ScalarSeries]
-    validation: Optional[ScalarSeries]
-    epoch_of: Optional[Callable[[int], int]]
-
-    def epoch(self, step: Optional[int]) -> Optional[int]:
-        return None if step is None or self.epoch_of is None else self.epoch_of(int(step))
-
-
-def monitored_pair(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
-                   params: CurveParams) -> Monitored:
-    """`pair` of `run` with its mode (asked for, else from the name), series and epochs."""
-    epoch_of = epochs.keras_epoch if pair.epoch_based else _epoch_of(run, pair, scalars)
-    return Monitored(pair=pair, mode=params.mode or curves.metric_mode(pair.metric),
-                     train=scalar(scalars, pair.train), validation=scalar(scalars, pair.validation),
-                     epoch_of=epoch_of)
-
-
-def monitored(run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> Monitored:
-    """The series the verdict of `run` is about (NotFound when it lacks the metric)."""
-    return monitored_pair(run, pair_of(run, params), scalars, params)

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from tb_overfit_plugin import jsonable, schema
-from tb_overfit_plugin import sessions as sessions_lib
+from tb_overfit_plugin.documents import jsonable, schema
+from tb_overfit_plugin.data import sessions as sessions_lib
 from tb_overfit_plugin.analysis import curves, epochs, grouping
 from tb_overfit_plugin.analysis.series import ScalarSeries
-from tb_overfit_plugin.analysis_cache import AnalysisCache
-from tb_overfit_plugin.params import CurveParams, quoted
-from tb_overfit_plugin.reading import Listing, SeriesSet
-from tb_overfit_plugin.run_lookup import NotFound, listed_runs, monitor, pair_of, scalar, training_run
-from tb_overfit_plugin.verdicts import metric_json, no_metric_verdict, ref_json, verdict
+from tb_overfit_plugin.documents.analysis_cache import AnalysisCache
+from tb_overfit_plugin.documents.params import CurveParams
+from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.data.reading import Listing, SeriesSet
+from tb_overfit_plugin.documents.runs.lookup import NotFound, listed_runs, monitor, pair_of, training_run
+from tb_overfit_plugin.documents.runs.run_series import RunSeries, gather
+from tb_overfit_plugin.documents.runs.verdict import metric_json, no_metric_verdict, ref_json, verdict
 
 
 def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
     """One row of `/runs` (`schema.RUN_NAMES` + `schema.VERDICT`): the run's names and its curve verdict."""
     pair = monitor(run, params)
-    analysis = verdict(cache, run, pair, scalars, params, series=False) if pair else no_metric_verdict(run, params)
+    analysis = (verdict(cache, gather(run, pair, scalars, params), scalars.experiment_id, params, per_step=False)
+                if pair else no_metric_verdict(run, params))
     names = {
         "run": run.name,
         "sources": list(run.sources),
@@ -76,24 +79,24 @@ def _series_json(series: Optional[ScalarSeries], smoothing: float, epoch_based: 
     }
 
 
-def _diagnostic_series_json(pair: grouping.MetricPair, scalars: SeriesSet, smoothing: float) -> dict:
+def _diagnostic_series_json(pair: grouping.MetricPair, gathered: RunSeries, smoothing: float) -> dict:
     """A diagnostic of `/curves`: its refs, each with its series so the tab could plot it."""
     document = metric_json(pair)
     for split in ("train", "validation"):
         ref = getattr(pair, split)
-        series = _series_json(scalar(scalars, ref), smoothing, pair.epoch_based)
+        series = _series_json(gathered.of(ref), smoothing, pair.epoch_based)
         if series is not None:
             document[split] = dict(ref.to_json(), **series)
     return document
 
 
-def _learning_rate_json(run: grouping.TrainingRun, scalars: SeriesSet, drop_steps: list) -> Optional[dict]:
+def _learning_rate_json(gathered: RunSeries, drop_steps: list) -> Optional[dict]:
     """The run's learning-rate series with the steps where it dropped, or None."""
-    learning_rate = scalar(scalars, run.learning_rate)
+    learning_rate = gathered.learning_rate
     if learning_rate is None:
         return None
     return {
-        **run.learning_rate.to_json(),
+        **gathered.run.learning_rate.to_json(),
         "steps": jsonable.int_list(learning_rate.steps),
         "values": jsonable.float_list(learning_rate.values),
         "drop_steps": drop_steps,
@@ -108,20 +111,21 @@ def curves_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listin
       NotFound: no training run `name`, or it lacks the metric asked for.
     """
     run = training_run(scalars, histograms, name, params)
-    pair = pair_of(run, params)
-    analysis = verdict(cache, run, pair, scalars, params)
+    gathered = gather(run, pair_of(run, params), scalars, params)
+    pair, smoothing = gathered.pair, params.smoothing
+    analysis = verdict(cache, gathered, scalars.experiment_id, params)
     return {
         "run": run.name,
         "metric": pair.metric,
         "mode": analysis["monitor"]["mode"],
         "epoch_based": pair.epoch_based,
         "metrics": [metric_json(p) for p in run.metrics],
-        "diagnostics": [_diagnostic_series_json(p, scalars, params.smoothing) for p in run.diagnostics],
-        "train": _series_json(scalar(scalars, pair.train), params.smoothing, pair.epoch_based),
-        "validation": _series_json(scalar(scalars, pair.validation), params.smoothing, pair.epoch_based),
+        "diagnostics": [_diagnostic_series_json(p, gathered, smoothing) for p in run.diagnostics],
+        "train": _series_json(gathered.train, smoothing, pair.epoch_based),
+        "validation": _series_json(gathered.validation, smoothing, pair.epoch_based),
         "gap": analysis.get("gap"),
         "generalization_loss": analysis.get("generalization_loss"),
-        "learning_rate": _learning_rate_json(run, scalars, analysis["lr_drop_steps"]),
+        "learning_rate": _learning_rate_json(gathered, analysis["lr_drop_steps"]),
         "analysis": analysis,
         "params": params.to_json(),
     }
