@@ -73,13 +73,13 @@ def _cold_runs(provider) -> float:
 
     from tb_overfit_plugin.documents import analysis_cache, document_cache, params
 
-    from tb_overfit_plugin.documents.runs import documents as curve_documents
+    from tb_overfit_plugin.documents.runs import documents as run_documents
 
     ctx = context.RequestContext()
     start = time.perf_counter()
     reader = reading.SeriesReader(provider)
     scalars, histograms, sessions = reader.runs_inputs(ctx, "")
-    document = curve_documents.runs_document(analysis_cache.AnalysisCache(), scalars, histograms,
+    document = run_documents.runs_document(analysis_cache.AnalysisCache(), scalars, histograms,
                                              params.parse_curve_params({}), sessions)
     document_cache.encode(document)
     return time.perf_counter() - start

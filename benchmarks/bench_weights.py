@@ -2,9 +2,9 @@
 
 Loads a sweep logdir (`bench.sweep`'s, written once if missing) with
 TensorBoard's Python loader, reads every histogram series through the
-plugin's `SeriesReader` (as `/runs` does) and runs `weights.analyze_layers`
+plugin's `SeriesReader` (as `/runs` does) and runs `weight_health.analyze_layers`
 on each run's histograms, as the plugin does per run, and
-`weights.summarize_layers` (the summary alone). Prints the read time, the
+`weight_health.summarize_layers` (the summary alone). Prints the read time, the
 analysis times (total, per run, per histogram) and their ratios to the read.
 Figures only; nothing here asserts a time.
 
@@ -38,7 +38,7 @@ def main() -> None:
 
     from tensorboard import context as context_lib
 
-    from tb_overfit_plugin.documents.weights import health as weights
+    from tb_overfit_plugin.documents.weights import health as weight_health
     from tb_overfit_plugin.data import reading
     from tb_overfit_plugin.data.logdir import local_data_provider
 
@@ -52,11 +52,11 @@ def main() -> None:
     analysis = summary = float("inf")
     for _ in range(args.repeat):
         begin = time.perf_counter()
-        layers = [weights.analyze_layers(run) for run in inputs]
-        summaries = [weights.weights_summary(run) for run in layers]
+        layers = [weight_health.analyze_layers(run) for run in inputs]
+        summaries = [weight_health.weights_summary(run) for run in layers]
         analysed = time.perf_counter()
         del layers
-        summarized = [weights.summarize_layers(run) for run in inputs]
+        summarized = [weight_health.summarize_layers(run) for run in inputs]
         analysis, summary = min(analysis, analysed - begin), min(summary, time.perf_counter() - analysed)
     flagged = [run["flagged_layers"] > 0 for run in summaries]
     if flagged != [run["flagged_layers"] > 0 for run in summarized]:

@@ -40,7 +40,7 @@ def diagnose(
     logdir,
     metric: Optional[str] = None,
     mode: Optional[str] = None,
-    patience: int = params.PATIENCE.default,
+    patience: int = int(params.PATIENCE.default),
     min_delta: float = params.MIN_DELTA.default,
     smoothing: float = params.SMOOTHING.default,
     run: Optional[str] = None,

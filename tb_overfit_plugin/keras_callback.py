@@ -89,13 +89,16 @@ class OverfitStopping(keras.callbacks.Callback):
 
     def stop_message(self) -> str:
         """"Epoch 17: OverfitStopping: overfitting. <the tab's explanation> Restoring the weights of epoch 11."."""
+        analysis, stopped = self.analysis, self.stopped_epoch
+        if analysis is None or stopped is None:
+            return "OverfitStopping: training was not stopped."
         restoring = ""
-        if self.analysis.status in FLAT_STATUSES:
-            trend = improving_trend(self.analysis)
+        if analysis.status in FLAT_STATUSES:
+            trend = improving_trend(analysis)
             restoring = f" Since its best the values do not lean towards improving (Mann-Kendall z = {trend.z:.2f})."
-        if self.restore_best_weights and self.best_weights is not None:
+        if self.restore_best_weights and self.best_weights is not None and self.best_epoch is not None:
             restoring += f" Restoring the weights of epoch {self.best_epoch + 1}."
-        return f"Epoch {self.stopped_epoch + 1}: OverfitStopping: {self.analysis.status}. {self.analysis.explanation}{restoring}"
+        return f"Epoch {stopped + 1}: OverfitStopping: {analysis.status}. {analysis.explanation}{restoring}"
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:

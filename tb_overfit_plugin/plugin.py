@@ -30,12 +30,12 @@ from werkzeug import wrappers
 
 from tb_overfit_plugin.data import background_scan, fast_provider, integrity, reading
 from tb_overfit_plugin.documents import analysis_cache, document_cache, params, vocabulary
-from tb_overfit_plugin.documents import sweep as sweep_report
-from tb_overfit_plugin.documents.runs import documents as curve_documents
+from tb_overfit_plugin.documents import sweep as sweep_documents
+from tb_overfit_plugin.documents.runs import documents as run_documents
 from tb_overfit_plugin.documents.runs import lookup as run_lookup
 from tb_overfit_plugin.documents.runs import run_series
 from tb_overfit_plugin.documents.weights import documents as weight_documents
-from tb_overfit_plugin.documents.weights import health as weights
+from tb_overfit_plugin.documents.weights import health as weight_health
 
 logger = logging.getLogger(__name__)
 
@@ -183,14 +183,14 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         problems = self._problems(request)
         return ("runs", problems) + key, lambda: integrity.attach(
-            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions),
+            run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions),
             problems), ("runs", key[0], curve_params)
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
-        return ("hparams_effects",) + key, lambda: sweep_report.effects_document(
-            curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions))
+        return ("hparams_effects",) + key, lambda: sweep_documents.effects_document(
+            run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions))
 
     @_json_route
     def groups_route(self, request: wrappers.Request):
@@ -199,8 +199,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
         def build() -> dict:
             runs = run_lookup.listed_runs(scalars, histograms, sessions, curve_params)
-            document = curve_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions)
-            return sweep_report.groups_document(document, runs, scalars, regex, curve_params)
+            document = run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions)
+            return sweep_documents.groups_document(document, runs, scalars, regex, curve_params)
 
         return ("groups", regex) + key, build
 
@@ -220,7 +220,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         def build() -> dict:
             training_run = run_lookup.training_run(scalars, histograms, run, curve_params)
             monitored = run_series.judged(training_run, scalars, curve_params)
-            return sweep_report.stopping_document(monitored, run, curve_params)
+            return sweep_documents.stopping_document(monitored, run, curve_params)
 
         return ("stopping", run, curve_params) + key, build
 
@@ -232,7 +232,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         problems = self._problems(request)
 
         def build() -> dict:
-            document = curve_documents.curves_document(self._analyses, scalars, histograms, run, curve_params)
+            document = run_documents.curves_document(self._analyses, scalars, histograms, run, curve_params)
             return self._with_warnings(problems, document, scalars, histograms)
 
         return ("curves", run, curve_params, problems) + key, build, ("curves", key[0], run, curve_params)
@@ -240,7 +240,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
     @_json_route
     def weights_route(self, request: wrappers.Request):
         run = _required(request, "run")
-        thresholds = params.parse_dataclass_floats(weights.Thresholds, request.args)
+        thresholds = params.parse_dataclass_floats(weight_health.Thresholds, request.args)
         ctx, experiment = self._where(request)
         scalars = self._reader.listing(ctx, experiment, reading.SCALARS_PLUGIN)
         histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)
@@ -257,7 +257,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     @_json_route
     def weights_summary_route(self, request: wrappers.Request):
-        thresholds = params.parse_dataclass_floats(weights.Thresholds, request.args)
+        thresholds = params.parse_dataclass_floats(weight_health.Thresholds, request.args)
         ctx, experiment = self._where(request)
         scalars = self._reader.listing(ctx, experiment, reading.SCALARS_PLUGIN)
         histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)

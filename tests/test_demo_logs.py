@@ -106,12 +106,12 @@ def test_broken_run_hidden_units_stay_identical(events):
 def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch, query):
     from tb_overfit_plugin.analysis import onset
     from tb_overfit_plugin.documents import analysis_cache, params
-    from tb_overfit_plugin.documents.runs import documents as curve_documents
+    from tb_overfit_plugin.documents.runs import documents as run_documents
 
     data = read_logdir(demo_logdir)
 
     def verdicts():
-        document = curve_documents.runs_document(analysis_cache.AnalysisCache(), data.scalars, data.histograms,
+        document = run_documents.runs_document(analysis_cache.AnalysisCache(), data.scalars, data.histograms,
                                                  params.parse_curve_params(query))
         return {row["run"]: (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"])
                 for row in document["runs"]}

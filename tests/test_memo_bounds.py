@@ -1,10 +1,12 @@
 """The analysis memos are bounded in bytes, keep one version of a live run, and keep the default view apart."""
 
+import time
+
 import numpy as np
 
 import logwriters
 from tb_overfit_plugin.documents import analysis_cache, params
-from tb_overfit_plugin.documents.runs import documents as curve_documents
+from tb_overfit_plugin.documents.runs import documents as run_documents
 from tb_overfit_plugin.data.logdir import read_logdir
 
 RUNS = 4
@@ -12,7 +14,7 @@ RUNS = 4
 
 def _runs(logdir, cache, curve_params=params.CurveParams()):
     data = read_logdir(str(logdir), load_fast="true", with_histograms=False)
-    return curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params)
+    return run_documents.runs_document(cache, data.scalars, data.histograms, curve_params)
 
 
 def _write_epochs(logdir, first, count):
@@ -28,6 +30,9 @@ def test_a_live_run_keeps_one_verdict_not_one_per_version(tmp_path):
     _write_epochs(tmp_path, 0, 4)
     _runs(tmp_path, cache)
     for epoch in range(4, 8):  # the runs gain an epoch: a new version each time
+        # tf.summary names a file by the second and a process-wide counter that sorts as text ("17" < "9"):
+        # a file written in the same second as an earlier one could sort before it and be read as old.
+        time.sleep(1.05)
         _write_epochs(tmp_path, epoch, 1)
         document = _runs(tmp_path, cache)
     assert document["runs"][0]["last_step"] == 7

@@ -10,9 +10,9 @@ import pytest
 
 import logwriters
 from tb_overfit_plugin.documents import params
-from tb_overfit_plugin.documents.runs import verdict as verdicts
+from tb_overfit_plugin.documents.runs import verdict
 from tb_overfit_plugin.analysis import divergence, status as status_rule, wording
-from tb_overfit_plugin.documents.weights import health as weights
+from tb_overfit_plugin.documents.weights import health as weight_health
 
 EPOCHS = 6
 
@@ -45,7 +45,7 @@ def meta(client):
 
 def test_statuses_are_exactly_the_served_ones_each_with_a_rank_label_and_hint(meta):
     statuses = meta["statuses"]
-    every = verdicts.STATUSES + (weights.BROKEN_WEIGHTS,)  # the curves' statuses and the weights' one
+    every = verdict.STATUSES + (weight_health.BROKEN_WEIGHTS,)  # the curves' statuses and the weights' one
     assert sorted(s["status"] for s in statuses) == sorted(every)
     assert [s["rank"] for s in statuses] == list(range(len(every)))
     assert all(s["label"] and s["hint"] for s in statuses)
@@ -69,12 +69,12 @@ def test_number_format_and_default_sort(meta):
 
 
 def test_flags_and_severities_are_the_weight_analysis_ones(meta):
-    assert {f["flag"]: f["severity"] for f in meta["flags"]} == weights.FLAG_SEVERITIES
+    assert {f["flag"]: f["severity"] for f in meta["flags"]} == weight_health.FLAG_SEVERITIES
     assert all(f["hint"] and f["label"] for f in meta["flags"])
-    assert [s["severity"] for s in sorted(meta["severities"], key=lambda s: s["rank"])] == list(weights.SEVERITIES)
+    assert [s["severity"] for s in sorted(meta["severities"], key=lambda s: s["rank"])] == list(weight_health.SEVERITIES)
     bands = {b["band"]: b for b in meta["std_ratio_bands"]}
-    assert bands["bad"]["at_least"] == weights.Thresholds().explode_factor
-    assert bands["bad"]["at_most"] == weights.Thresholds().collapse_factor
+    assert bands["bad"]["at_least"] == weight_health.Thresholds().explode_factor
+    assert bands["bad"]["at_most"] == weight_health.Thresholds().collapse_factor
 
 
 def test_params_are_the_curve_parameters_with_the_parsers_defaults(meta):
@@ -91,7 +91,7 @@ def test_params_are_the_curve_parameters_with_the_parsers_defaults(meta):
 
 
 def test_thresholds_are_the_weight_parameters_with_the_parsers_defaults(meta):
-    parsed = params.parse_dataclass_floats(weights.Thresholds, {})
+    parsed = params.parse_dataclass_floats(weight_health.Thresholds, {})
     assert {p["name"]: p["default"] for p in meta["thresholds"]} == dataclasses.asdict(parsed)
     assert all(p["min"] == 0 and p["max"] is None and p["help"] for p in meta["thresholds"])
 

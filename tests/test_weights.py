@@ -32,7 +32,7 @@ from tensorboard.plugins.distribution import compressor
 from tensorboard.plugins.histogram import summary_v2
 from tensorboard.util import tensor_util
 
-from tb_overfit_plugin.documents.weights import health as weights
+from tb_overfit_plugin.documents.weights import health as weight_health
 from tb_overfit_plugin.analysis import histograms as histogram_stats
 from tb_overfit_plugin.analysis import movement as weight_movement
 from tb_overfit_plugin.documents import params
@@ -41,7 +41,7 @@ from tb_overfit_plugin.analysis.series import HistogramSeries, normalize_buckets
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-P = weights.PERCENTILES
+P = weight_health.PERCENTILES
 
 
 # -- helpers -------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_nonfinite_edges_give_nulls_not_nan():
     ("", ("", "", "other")),
 ])
 def test_parse_weight_tag(tag, expected):
-    assert weights.parse_weight_tag(tag) == expected
+    assert weight_health.parse_weight_tag(tag) == expected
 
 
 # -- movement: exact 1-Wasserstein --------------------------------------------------
@@ -222,7 +222,7 @@ def test_parse_weight_tag(tag, expected):
 
 def test_wasserstein_simple_cases():
     def movement(a, b):
-        return weights.analyze_tensor(series_of([np.array(a, float), np.array(b, float)]))["trends"]["movement"]
+        return weight_health.analyze_tensor(series_of([np.array(a, float), np.array(b, float)]))["trends"]["movement"]
 
     # Uniform [0, 1] shifted by 0.3: W1 = 0.3, in units of std 1/sqrt(12).
     assert movement([[0, 1, 5]], [[0.3, 1.3, 5]])[1] == pytest.approx(0.3 * math.sqrt(12))
@@ -291,10 +291,10 @@ def healthy_bias(steps=30, seed=2):
 
 def test_healthy_slowly_widening_series_has_no_flags():
     for tag, series in (("m/dense/kernel/histogram", healthy_kernel()), ("m/dense/bias/histogram", healthy_bias())):
-        result = weights.analyze_tensor(series, tag=tag)
+        result = weight_health.analyze_tensor(series, tag=tag)
         assert result["flags"] == [], (tag, result["flags"])
         strict_json(result)
-    kernel = weights.analyze_tensor(healthy_kernel(), tag="m/dense/kernel/histogram")
+    kernel = weight_health.analyze_tensor(healthy_kernel(), tag="m/dense/kernel/histogram")
     assert kernel["trends"]["std_ratio"] == pytest.approx(1.58, rel=0.05)  # 1 + 0.02 * 29
     assert kernel["trends"]["peak_density_ratio"] < 0.8  # wider and flatter
     assert all(m > 1e-3 for m in kernel["trends"]["movement"][1:])
@@ -303,7 +303,7 @@ def test_healthy_slowly_widening_series_has_no_flags():
 def test_identical_values_from_constant_initialisation():
     # A hidden layer's biases under constant init: all equal, the common value drifting.
     series = series_of([tf2_buckets(np.full(256, 0.05 - 0.001 * step)) for step in range(6)])
-    result = weights.analyze_tensor(series, tag="m/dense_2/bias/histogram", run="broken/train")
+    result = weight_health.analyze_tensor(series, tag="m/dense_2/bias/histogram", run="broken/train")
     assert flag_names(result) == ["identical_values"]
     flag = result["flags"][0]
     assert flag["severity"] == "error" and flag["first_step"] == 0
@@ -323,26 +323,26 @@ def test_identical_only_before_training_is_not_flagged_but_late_breaking_is_a_wa
     rng = np.random.default_rng(0)
     spread = [tf2_buckets(rng.normal(0, 0.01, 256)) for _ in range(5)]
     constant = tf2_buckets(np.full(256, 0.1))
-    logged_at_init = weights.analyze_tensor(series_of([constant] + spread), tag="fc.bias")
+    logged_at_init = weight_health.analyze_tensor(series_of([constant] + spread), tag="fc.bias")
     assert logged_at_init["flags"] == []
-    late = weights.analyze_tensor(series_of([constant] * 3 + spread), tag="fc.bias")
+    late = weight_health.analyze_tensor(series_of([constant] * 3 + spread), tag="fc.bias")
     assert [(f["flag"], f["severity"], f["first_step"]) for f in late["flags"]] == [("identical_values", "warning", 0)]
 
 
 def test_all_zero():
     series = series_of([tf2_buckets(np.zeros(128)) for _ in range(4)], steps=[0, 1, 2, 3])
-    result = weights.analyze_tensor(series, tag="m/dense/bias/histogram")
+    result = weight_health.analyze_tensor(series, tag="m/dense/bias/histogram")
     assert flag_names(result, "error") == ["all_zero"], "all_zero replaces identical_values"
     assert result["flags"][0]["first_step"] == 0
     # A PyTorch-style zero bias logged before training, then trained: fine.
     rng = np.random.default_rng(0)
     trained = [tf2_buckets(rng.normal(0, 0.01, 128)) for _ in range(3)]
-    assert weights.analyze_tensor(series_of([tf2_buckets(np.zeros(128))] + trained), tag="fc.bias")["flags"] == []
+    assert weight_health.analyze_tensor(series_of([tf2_buckets(np.zeros(128))] + trained), tag="fc.bias")["flags"] == []
 
 
 def test_exploding_by_growth():
     series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.05 * 1.5 ** s, 1000))(s) for s in range(10)])
-    result = weights.analyze_tensor(series, tag="m/dense/kernel/histogram")
+    result = weight_health.analyze_tensor(series, tag="m/dense/kernel/histogram")
     assert flag_names(result) == ["exploding"]
     flag = result["flags"][0]
     assert flag["severity"] == "error"
@@ -354,26 +354,26 @@ def test_exploding_by_growth():
 def test_exploding_respects_the_floor_for_biases():
     # A bias growing from 0.001 to 0.5 (500x) is normal; one reaching std 20 is not.
     grows = sample_series([(lambda s: lambda rng: rng.normal(0, 0.001 * 2 ** s, 64))(s) for s in range(10)])
-    assert weights.analyze_tensor(grows, tag="m/d/bias/histogram")["flags"] == []
+    assert weight_health.analyze_tensor(grows, tag="m/d/bias/histogram")["flags"] == []
     huge = sample_series([(lambda s: lambda rng: rng.normal(0, 0.001 * 4 ** s, 64))(s) for s in range(10)])
-    assert flag_names(weights.analyze_tensor(huge, tag="m/d/bias/histogram")) == ["exploding"]
+    assert flag_names(weight_health.analyze_tensor(huge, tag="m/d/bias/histogram")) == ["exploding"]
 
 
 def test_exploding_on_nonfinite_and_on_nan_weights():
     finite = tf2_buckets(np.linspace(-1, 1, 50))
-    inf = weights.analyze_tensor(series_of([finite, finite, np.array([[1.0, np.inf, 3.0]])]), tag="a/b/kernel_0")
+    inf = weight_health.analyze_tensor(series_of([finite, finite, np.array([[1.0, np.inf, 3.0]])]), tag="a/b/kernel_0")
     assert [(f["flag"], f["first_step"]) for f in inf["flags"]] == [("exploding", 2)]
     strict_json(inf)
     # TF2 writes a NaN tensor as an empty histogram: a weight tensor cannot become empty.
     nan = tf2_buckets(np.array([0.1, np.nan, 0.3]))
     assert len(nan) == 0
-    emptied = weights.analyze_tensor(series_of([finite, finite, nan, nan]), tag="a/b/kernel_0")
+    emptied = weight_health.analyze_tensor(series_of([finite, finite, nan, nan]), tag="a/b/kernel_0")
     assert [(f["flag"], f["first_step"], f["evidence"]["emptied"]) for f in emptied["flags"]] == [("exploding", 2, True)]
 
 
 def test_collapsing():
     series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.1 * 0.7 ** s, 1000))(s) for s in range(10)])
-    result = weights.analyze_tensor(series, tag="m/dense/kernel/histogram")
+    result = weight_health.analyze_tensor(series, tag="m/dense/kernel/histogram")
     assert flag_names(result) == ["collapsing"]
     assert result["flags"][0]["severity"] == "warning"
     assert result["flags"][0]["first_step"] == 7  # 0.7^7 = 0.082 < 0.1 < 0.7^6 = 0.118
@@ -381,36 +381,36 @@ def test_collapsing():
 
 def test_unchanged_needs_three_steps():
     frozen = tf2_buckets(np.random.default_rng(0).normal(0, 0.05, 1000))
-    result = weights.analyze_tensor(series_of([frozen] * 4), tag="m/dense/kernel/histogram")
+    result = weight_health.analyze_tensor(series_of([frozen] * 4), tag="m/dense/kernel/histogram")
     assert flag_names(result) == ["unchanged"]
     assert result["flags"][0]["severity"] == "warning" and result["flags"][0]["first_step"] == 1
     assert result["trends"]["movement"] == [None, 0.0, 0.0, 0.0]
-    assert weights.analyze_tensor(series_of([frozen] * 2), tag="m/dense/kernel/histogram")["flags"] == []
+    assert weight_health.analyze_tensor(series_of([frozen] * 2), tag="m/dense/kernel/histogram")["flags"] == []
 
 
 def test_empty_tensor_and_empty_series():
-    empty = weights.analyze_tensor(series_of([np.zeros((30, 3))] * 3), tag="m/d/kernel/histogram")
+    empty = weight_health.analyze_tensor(series_of([np.zeros((30, 3))] * 3), tag="m/d/kernel/histogram")
     assert empty["flags"] == [] and empty["stats"]["count"] == [0.0] * 3
     assert empty["stats"]["mean"] == [None] * 3 and empty["stats"]["percentiles"] == [[None] * len(P)] * 3
     assert empty["trends"]["movement"] == [None] * 3 and empty["last_histogram"] == []
     strict_json(empty)
-    nothing = weights.analyze_tensor(series_of([]), tag="m/d/kernel/histogram")
+    nothing = weight_health.analyze_tensor(series_of([]), tag="m/d/kernel/histogram")
     assert nothing["steps"] == [] and nothing["flags"] == [] and nothing["stats"]["std"] == []
     strict_json(nothing)
 
 
 def test_thresholds_are_floats_documented_and_overridable_by_name():
-    docs = weights.Thresholds.docs()
-    for field in dataclasses.fields(weights.Thresholds):
+    docs = weight_health.Thresholds.docs()
+    for field in dataclasses.fields(weight_health.Thresholds):
         assert isinstance(field.default, float) and len(docs[field.name]["doc"]) > 30
     series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.05 * 1.3 ** s, 1000))(s) for s in range(6)])
-    assert weights.analyze_tensor(series, tag="m/d/kernel/histogram")["flags"] == []  # 1.3^5 = 3.7x
-    strict = params.parse_dataclass_floats(weights.Thresholds, {"explode_factor": "3"})
-    assert flag_names(weights.analyze_tensor(series, strict, tag="m/d/kernel/histogram")) == ["exploding"]
+    assert weight_health.analyze_tensor(series, tag="m/d/kernel/histogram")["flags"] == []  # 1.3^5 = 3.7x
+    strict = params.parse_dataclass_floats(weight_health.Thresholds, {"explode_factor": "3"})
+    assert flag_names(weight_health.analyze_tensor(series, strict, tag="m/d/kernel/histogram")) == ["exploding"]
 
 
 def test_tensor_json_shape():
-    result = weights.analyze_tensor(healthy_kernel(steps=4), tag="seq/dense/kernel/histogram", run="a/train")
+    result = weight_health.analyze_tensor(healthy_kernel(steps=4), tag="seq/dense/kernel/histogram", run="a/train")
     assert set(result) == {"tensor", "kind", "run", "tag", "steps", "sampled", "stats", "trends",
                            "first_histogram", "last_histogram", "flags"}
     assert (result["tensor"], result["kind"], result["run"]) == ("kernel", "kernel", "a/train")
@@ -423,7 +423,7 @@ def test_tensor_json_shape():
     assert result["trends"]["final_movement"] == result["trends"]["movement"][-1]
     assert all(len(row) == 3 for row in result["first_histogram"] + result["last_histogram"])
     uneven = HistogramSeries(np.array([0, 1, 5]), np.zeros(3), healthy_kernel(steps=3).buckets)
-    assert weights.analyze_tensor(uneven)["sampled"] is True
+    assert weight_health.analyze_tensor(uneven)["sampled"] is True
 
 
 # -- layers ------------------------------------------------------------------------
@@ -440,20 +440,20 @@ def test_analyze_layers_groups_orders_and_summarises():
         ("exp/train", "model/batch_normalization/gamma/histogram"): bias,
         ("exp/train", "model/batch_normalization/beta/histogram"): bias,
     }
-    layers = weights.analyze_layers(histograms)
+    layers = weight_health.analyze_layers(histograms)
     assert [layer["layer"] for layer in layers] == ["batch_normalization", "dense", "dense_2", "dense_10"]
     assert [t["tensor"] for t in layers[0]["tensors"]] == ["beta", "gamma"]
     assert [t["tensor"] for t in layers[2]["tensors"]] == ["kernel", "bias"]
     assert {layer["run"] for layer in layers} == {"exp/train"}
     assert [layer["worst_severity"] for layer in layers] == [None, None, "error", None]
     assert [layer["flags"] for layer in layers] == [0, 0, 1, 0]
-    summary = weights.weights_summary(layers)
+    summary = weight_health.weights_summary(layers)
     assert summary["layers"] == 4 and summary["flagged_layers"] == 1
     assert summary["status"] == "broken_weights"  # an error-level flag: the run's status (vocabulary.run_status)
     assert {k: summary["worst_flag"][k] for k in ("flag", "severity", "layer", "tensor")} == {
         "flag": "identical_values", "severity": "error", "layer": "dense_2", "tensor": "bias"}
     strict_json(layers)
-    assert weights.weights_summary([]) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None}
+    assert weight_health.weights_summary([]) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None}
 
 
 def test_batched_analysis_equals_one_tensor_at_a_time(monkeypatch):
@@ -473,11 +473,11 @@ def test_batched_analysis_equals_one_tensor_at_a_time(monkeypatch):
             rows[-1] = np.zeros((0, 3))
         kind = ("kernel", "bias", "gamma")[i % 3]
         histograms[("r", f"m/d{i}/{kind}/histogram")] = series_of(rows)
-    one_by_one = [weights.analyze_tensor(s, run=r, tag=t) for (r, t), s in histograms.items()]
+    one_by_one = [weight_health.analyze_tensor(s, run=r, tag=t) for (r, t), s in histograms.items()]
     assert sum(bool(t["flags"]) for t in one_by_one) >= 10, "the mix must include flagged series"
     for chunk in (1, 50, 1_000_000):
-        monkeypatch.setattr(weights, "_CHUNK_BUCKETS", chunk)
-        batched = [t for layer in weights.analyze_layers(histograms) for t in layer["tensors"]]
+        monkeypatch.setattr(weight_health, "_CHUNK_BUCKETS", chunk)
+        batched = [t for layer in weight_health.analyze_layers(histograms) for t in layer["tensors"]]
         by_tag = {t["tag"]: t for t in batched}
         for expected in one_by_one:
             assert_same(by_tag[expected["tag"]], expected)
@@ -601,7 +601,7 @@ def reference_flags(kind, steps, stats, movement, limits):
     def state(name, holds):
         where = [i for i, held in enumerate(holds) if held]
         if where and (holds[-1] or where[-1] > 0):
-            flags.append((name, weights.FLAG_SEVERITIES[name] if holds[-1] else "warning", steps[where[0]]))
+            flags.append((name, weight_health.FLAG_SEVERITIES[name] if holds[-1] else "warning", steps[where[0]]))
             return holds[-1]
 
     if not state("all_zero", [s is not None and s["all_zero"] for s in stats]):
@@ -624,7 +624,7 @@ def reference_flags(kind, steps, stats, movement, limits):
     moves = movement[1:]
     if len(steps) >= 3 and all(m is not None and m < limits.unchanged_tolerance for m in moves):
         flags.append(("unchanged", "warning", steps[1]))
-    return sorted(flags, key=lambda flag: (-weights.SEVERITIES.index(flag[1]), flag[2]))
+    return sorted(flags, key=lambda flag: (-weight_health.SEVERITIES.index(flag[1]), flag[2]))
 
 
 def _ratio_of(last, first):
@@ -656,14 +656,14 @@ def ragged_sweep(seed=17, tensors=160):
     return raw, histograms
 
 
-RAGGED_LIMITS = [weights.Thresholds(), weights.Thresholds(
+RAGGED_LIMITS = [weight_health.Thresholds(), weight_health.Thresholds(
     explode_factor=2.0, collapse_factor=0.7, unchanged_tolerance=0.05, near_zero=0.05)]
 
 
 @pytest.mark.parametrize("limits", RAGGED_LIMITS)
 def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
     raw, histograms = ragged_sweep()
-    layers = weights.analyze_layers(histograms, limits)
+    layers = weight_health.analyze_layers(histograms, limits)
     seen_flags = set()
     for tensor in (tensor for layer in layers for tensor in layer["tensors"]):
         key = (tensor["run"], tensor["tag"])
@@ -713,12 +713,12 @@ def test_summarize_layers_is_the_summary_of_the_full_analysis(limits):
     runs = sorted({run for run, _ in histograms})
     for keys in [[key for key in histograms if key[0] == run] for run in runs] + [list(histograms)]:
         subset = {key: histograms[key] for key in keys}
-        layers = weights.analyze_layers(subset, limits)
-        expected = dict(weights.weights_summary(layers),
+        layers = weight_health.analyze_layers(subset, limits)
+        expected = dict(weight_health.weights_summary(layers),
                         sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
-        assert weights.summarize_layers(subset, limits) == expected
+        assert weight_health.summarize_layers(subset, limits) == expected
         assert expected["worst_flag"] is not None
-    assert weights.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None, "sampled": False}
+    assert weight_health.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None, "sampled": False}
 
 
 def looks_uneven(steps):
@@ -799,7 +799,7 @@ def test_tf2_event_file_statistics_match_numpy(event_files, name):
         assert len(buckets) <= 30
         values = _samples()[name] * (1 + 0.1 * step)
         _check_against_numpy(weights_json.bucket_stats(buckets), buckets, values)
-    result = weights.analyze_tensor(series, tag=name)
+    result = weight_health.analyze_tensor(series, tag=name)
     assert result["trends"]["std_ratio"] == pytest.approx(1.2, rel=0.02)
     assert result["flags"] == []
 
@@ -823,11 +823,11 @@ def test_tf1_histogram_proto_matches_tf2(event_files):
 
 
 def test_tf2_constant_and_empty_tensors(event_files):
-    constant = weights.analyze_tensor(event_files["tf2"]["constant"], tag="m/dense/bias/histogram")
+    constant = weight_health.analyze_tensor(event_files["tf2"]["constant"], tag="m/dense/bias/histogram")
     assert constant["stats"]["identical"] == [True] * 3
     # The same constant at every step: identical, and not moving either.
     assert [(f["flag"], f["first_step"]) for f in constant["flags"]] == [("identical_values", 0), ("unchanged", 1)]
-    empty = weights.analyze_tensor(event_files["tf2"]["empty"], tag="m/dense/bias/histogram")
+    empty = weight_health.analyze_tensor(event_files["tf2"]["empty"], tag="m/dense/bias/histogram")
     assert empty["stats"]["count"] == [0.0] * 3 and empty["flags"] == []
 
 
@@ -849,7 +849,7 @@ def demo_histograms(demo_logdir):
 @pytest.fixture(scope="module")
 def demo_layers(demo_histograms):
     """analyze_layers per demo run."""
-    return {name: weights.analyze_layers(histograms) for name, histograms in demo_histograms.items()}
+    return {name: weight_health.analyze_layers(histograms) for name, histograms in demo_histograms.items()}
 
 
 def _tensors(layers):
@@ -864,7 +864,7 @@ def test_demo_healthy_runs_raise_no_warning(demo_layers, name):
     serious = [(layer["layer"], tensor["tensor"], flag["message"]) for layer in layers
                for tensor in layer["tensors"] for flag in tensor["flags"] if flag["severity"] != "info"]
     assert serious == []
-    assert weights.weights_summary(layers)["flagged_layers"] == 0
+    assert weight_health.weights_summary(layers)["flagged_layers"] == 0
 
 
 def test_demo_overfit_kernels_get_wider_and_flatter(demo_layers):
@@ -897,7 +897,7 @@ def test_demo_broken_run_flags_identical_values_where_symmetry_is_never_broken(d
     }
     width = tensors[("dense_1", "bias")]["stats"]["count"][0]
     assert tensors[("dense_2", "kernel")]["flags"][0]["evidence"]["count"] == width * width
-    summary = weights.weights_summary(layers)
+    summary = weight_health.weights_summary(layers)
     assert summary["flagged_layers"] == 2
     assert summary["worst_flag"]["flag"] == "identical_values" and summary["worst_flag"]["severity"] == "error"
     strict_json(layers)
@@ -905,6 +905,6 @@ def test_demo_broken_run_flags_identical_values_where_symmetry_is_never_broken(d
 
 def test_demo_summarize_layers_equals_the_full_summary(demo_histograms, demo_layers):
     for name, histograms in demo_histograms.items():
-        expected = dict(weights.weights_summary(demo_layers[name]), sampled=False)
-        assert weights.summarize_layers(histograms) == expected
-    assert weights.summarize_layers(demo_histograms["broken"])["worst_flag"]["flag"] == "identical_values"
+        expected = dict(weight_health.weights_summary(demo_layers[name]), sampled=False)
+        assert weight_health.summarize_layers(histograms) == expected
+    assert weight_health.summarize_layers(demo_histograms["broken"])["worst_flag"]["flag"] == "identical_values"

@@ -25,11 +25,11 @@ from tb_overfit_plugin.data import histories, integrity, series_set
 from tb_overfit_plugin.data import logdir as logdir_lib
 from tb_overfit_plugin.cli import args as cli_args
 from tb_overfit_plugin.documents import analysis_cache, params, user_regex
-from tb_overfit_plugin.documents.runs import documents as curve_documents
+from tb_overfit_plugin.documents.runs import documents as run_documents
 from tb_overfit_plugin.documents.runs import lookup as run_lookup
-from tb_overfit_plugin.documents.runs import verdict as verdicts
+from tb_overfit_plugin.documents.runs import verdict
 from tb_overfit_plugin.documents.weights import documents as weight_documents
-from tb_overfit_plugin.documents.weights import health as weights
+from tb_overfit_plugin.documents.weights import health as weight_health
 from tb_overfit_plugin.cli.text import remedies_text, run_status, runs_table, weights_table
 from tb_overfit_plugin.cli.args import OutputError, UsageError
 from tb_overfit_plugin.analysis.wording import quoted
@@ -37,9 +37,9 @@ from tb_overfit_plugin.analysis.wording import quoted
 # Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.
 EXIT_PIPE_CLOSED = 141
 
-STATUSES = verdicts.STATUSES + (weights.BROKEN_WEIGHTS,)
-FLAGS = tuple(weights.FLAG_SEVERITIES)
-WEIGHT_NAMES = FLAGS + (weights.BROKEN_WEIGHTS,)  # --fail-on names that need the weights read
+STATUSES = verdict.STATUSES + (weight_health.BROKEN_WEIGHTS,)
+FLAGS = tuple(weight_health.FLAG_SEVERITIES)
+WEIGHT_NAMES = FLAGS + (weight_health.BROKEN_WEIGHTS,)  # --fail-on names that need the weights read
 
 
 
@@ -149,7 +149,7 @@ def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirD
     for run, histograms in weight_documents.with_histograms(runs, data.histogram_batches):
         summaries[run.name] = weight_documents.weights_summary(cache, run, histograms)
         if documents_wanted:
-            layer_documents[run.name] = weight_documents.weights_document(cache, run, histograms, weights.Thresholds())
+            layer_documents[run.name] = weight_documents.weights_document(cache, run, histograms, weight_health.Thresholds())
     return (summaries if summaries_wanted else None), layer_documents
 
 
@@ -199,7 +199,7 @@ def documents(logdir: str, curve_params: params.CurveParams, run_filter, load_fa
     cache = analysis_cache.AnalysisCache(default_verdict_bytes=0, other_verdict_bytes=0, weight_analysis_bytes=0)
     with _opened(logdir, load_fast, histograms=summaries_wanted or documents_wanted, timeout=timeout) as data:
         try:
-            document = curve_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
+            document = run_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
                                                      data.sessions)
         except run_lookup.NotFound as error:  # a --metric (--pair) no run has: HTTP's 404
             raise UsageError(f"--{'pair' if curve_params.pair else 'metric'}: {error}") from None

@@ -10,7 +10,7 @@ most urgent status first, then name), and one status per run
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from tb_overfit_plugin.documents import vocabulary
 from tb_overfit_plugin.analysis import wording
@@ -79,7 +79,7 @@ def sorted_rows(document: dict, weight_summaries: Optional[dict] = None) -> List
         vocabulary.STATUS_RANKS.index(run_status(row, weight_summaries)), _natural(row["run"])))
 
 
-def table(header: Sequence[str], rows: List[Sequence[str]], colours: Optional[List[Optional[str]]] = None,
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], colours: Optional[List[Optional[str]]] = None,
           colour_column: int = 1) -> str:
     """Columns padded to their widest cell; `colours[i]` (a `COLOURS` key) colours row i's `colour_column`."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
@@ -100,12 +100,12 @@ def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[
     and lets a broken network's status overrule its curve's.
     """
     patience = document.get("params", {}).get("patience")
-    header = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops")
+    header: Tuple[str, ...] = ("run", "status", "monitor", "best", "value", "onset", f"EarlyStopping({patience}) stops")
     header += ("weights",) if weight_summaries is not None else ()
     rows, colours = [], []
     for row in sorted_rows(document, weight_summaries):
         monitor, status = row.get("monitor") or {}, run_status(row, weight_summaries)
-        arrow = {"min": "↓", "max": "↑"}.get(monitor.get("mode"), "")
+        arrow = {"min": "↓", "max": "↑"}.get(monitor.get("mode") or "", "")
         rows.append((
             row["run"],
             _status_cell(row, status),

@@ -48,7 +48,7 @@ class BackgroundScan:
         self._idle = threading.Condition()
         self._walks = 0
         self._thread = None
-        if integrity.supports(logdir):
+        if logdir is not None and integrity.supports(logdir):
             self._scanner = integrity.Scanner(logdir, pause=self._wait_for_requests)
             self._thread = threading.Thread(target=self._run, name="tb-overfit integrity scan", daemon=True)
             self._thread.start()

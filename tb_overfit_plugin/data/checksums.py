@@ -22,7 +22,7 @@ import numpy as np
 try:
     import google_crc32c
 except ImportError:  # the dependency could not be installed: the numpy fallback
-    google_crc32c = None
+    google_crc32c = None  # type: ignore[assignment]  # the module, or None: one name for both
 
 VECTOR_MIN_RECORDS = 64  # fallback: records of similar length checksummed together; fewer: one by one
 

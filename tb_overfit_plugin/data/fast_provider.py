@@ -114,10 +114,10 @@ def _ndarrays(tensors) -> list:
     30 buckets): its bytes are joined and read as one (n, ...) array, whose
     rows are the arrays (views), which costs a fraction of one conversion per tensor.
     """
-    first = tensors[0] if tensors else None
-    dtype = None if first is None else _PACKED_DTYPES.get(first.dtype)
+    dtype = _PACKED_DTYPES.get(tensors[0].dtype) if tensors else None
     if dtype is None:
         return [_ndarray(tensor) for tensor in tensors]
+    first = tensors[0]
     shape = [d.size for d in first.tensor_shape.dim]
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     content = b"".join(tensor.tensor_content for tensor in tensors)
@@ -152,8 +152,10 @@ def _stacked(data) -> Optional[np.ndarray]:
     tensor's content.
     """
     values = data.value
-    first = values[0] if len(values) else None
-    dtype = None if first is None else _PACKED_DTYPES.get(first.dtype)
+    if not len(values):
+        return None
+    first = values[0]
+    dtype = _PACKED_DTYPES.get(first.dtype)
     if dtype is None or not first.tensor_content:
         return None
     content = first.tensor_content

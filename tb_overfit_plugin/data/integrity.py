@@ -179,7 +179,7 @@ def _scan_file(path: str, run: str, relative: str, state: _FileState) -> _FileSt
 
 def supports(logdir: Optional[str]) -> bool:
     """Whether `logdir` can be scanned: a local path (no URL scheme)."""
-    return bool(logdir) and "://" not in logdir
+    return bool(logdir and "://" not in logdir)
 
 
 class Scanner:

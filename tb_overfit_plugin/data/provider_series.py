@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import List, Tuple, Union
 
 import numpy as np
 
@@ -37,7 +37,8 @@ def scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
 def histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
     """(version of the points, their `HistogramSeries`)."""
     if isinstance(datums, fast_provider.TensorColumns):  # already numpy columns, tensors stacked
-        steps, wall_times, tensors = datums.steps, datums.wall_times, datums.values
+        steps, wall_times = datums.steps, datums.wall_times
+        tensors: Union[np.ndarray, List[np.ndarray]] = datums.values
     else:
         steps, wall_times = _steps_and_times(datums)
         tensors = [d.numpy for d in datums]

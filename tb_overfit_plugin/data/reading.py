@@ -99,7 +99,9 @@ def _packed(items: list, size_of) -> List[list]:
     A batch is closed before the item that would take it over the size, so
     an item larger than the size is a batch of its own.
     """
-    batches, batch, size = [], [], 0
+    batches: List[list] = []
+    batch: list = []
+    size = 0
     for item in items:
         item_size = size_of(item)
         if batch and size + item_size > READ_BATCH_BYTES:
@@ -287,7 +289,7 @@ class SeriesReader:
                 if total <= self._cache_bytes:
                     break
                 total -= self._entries.pop(other_key).nbytes
-            return entry.listing
+            return entry.listing if entry.listing is not None else listing
 
     def _read_everything(self, ctx, experiment_id: str, plugin_name: str) -> SeriesSet:
         """One unfiltered read; the versions are those of the points read.

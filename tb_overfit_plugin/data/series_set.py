@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from typing import Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Tuple
 
 RunTag = Tuple[str, str]
 Version = Tuple[int, float]
@@ -53,7 +53,7 @@ class SeriesSet(Listing):
     `by_run` holds every listed series unless the set was read for some runs only.
     """
 
-    by_run: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
+    by_run: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 EMPTY = SeriesSet(versions={}, by_run={})

@@ -73,7 +73,8 @@ class Started:
 
     def stop(self) -> None:
         """Ends the server (it exits when its stdin closes) and removes its files."""
-        self.process.stdin.close()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -70,11 +70,11 @@ class DocumentCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            flight = self._building.get(key)
-            ours = flight is None
-            if ours:
-                flight = self._building[key] = concurrent.futures.Future()
-        return self._built(key, build, flight, slot) if ours else flight.result()
+            waiting = self._building.get(key)
+            if waiting is None:
+                flight: concurrent.futures.Future = concurrent.futures.Future()
+                self._building[key] = flight
+        return self._built(key, build, flight, slot) if waiting is None else waiting.result()
 
     def _built(self, key: Hashable, build: Callable[[], dict], flight: concurrent.futures.Future,
                slot: Hashable) -> Document:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Mapping, Optional, Tuple, Type, TypeVar
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, cast
 
 from tb_overfit_plugin.analysis.wording import quoted
 
@@ -59,7 +59,7 @@ class ParamSpec:
     def parse(self, args: Mapping[str, str]) -> float:
         """`args[name]` checked against this spec (`parse_int` / `parse_float`), else the default."""
         if self.integer:
-            return parse_int(args, self.name, self.default, self.low, self.high)
+            return parse_int(args, self.name, int(self.default), int(self.low), int(self.high))
         return parse_float(args, self.name, self.default, self.low, self.high, high_inclusive=self.high_inclusive)
 
     def to_json(self) -> dict:
@@ -114,7 +114,7 @@ class CurveParams:
 
     metric: Optional[str] = None  # None: validation loss, else the first validation metric
     mode: Optional[str] = None  # None: from the metric's name
-    patience: int = PATIENCE.default  # EarlyStopping(patience=...)
+    patience: int = int(PATIENCE.default)  # EarlyStopping(patience=...)
     min_delta: float = MIN_DELTA.default  # EarlyStopping / ModelCheckpoint min_delta
     smoothing: float = SMOOTHING.default  # TensorBoard-style EMA weight for onset detection, in [0, 1)
     tolerance: float = TOLERANCE.default  # onset tolerance, as a share of the validation range
@@ -122,9 +122,9 @@ class CurveParams:
     validation_split: Tuple[str, ...] = ()  # extra words naming the held-out split (`validation_split=test`)
     pair: Optional[str] = None  # "TRAIN TAG,VALIDATION TAG": the pair to judge, whatever the names say
     lr_factor: float = REDUCE_LR_SPECS[0].default  # ReduceLROnPlateau what-if (`REDUCE_LR_SPECS`)
-    lr_patience: int = REDUCE_LR_SPECS[1].default
+    lr_patience: int = int(REDUCE_LR_SPECS[1].default)
     lr_min_delta: float = REDUCE_LR_SPECS[2].default
-    lr_cooldown: int = REDUCE_LR_SPECS[3].default
+    lr_cooldown: int = int(REDUCE_LR_SPECS[3].default)
     min_lr: float = REDUCE_LR_SPECS[4].default
 
     def to_json(self) -> dict:
@@ -217,10 +217,11 @@ def parse_curve_params(args: Mapping[str, str]) -> CurveParams:
     both = sorted(set(train_split) & set(validation_split))
     if both:
         raise ParamError("validation_split", f"{quoted(both[0])} is also given as a train_split word")
+    numbers: Dict[str, Any] = {spec.name: spec.parse(args) for spec in CURVE_SPECS + REDUCE_LR_SPECS}
     return CurveParams(
         metric=name_param(args, "metric"),
         mode=mode.lower() if mode else None,
-        **{spec.name: spec.parse(args) for spec in CURVE_SPECS + REDUCE_LR_SPECS},
+        **numbers,
         train_split=train_split,
         validation_split=validation_split,
         pair=pair_param(args),
@@ -238,6 +239,6 @@ def parse_dataclass_floats(cls: Type[T], args: Mapping[str, str]) -> T:
 def dataclass_specs(cls: type) -> Tuple[ParamSpec, ...]:
     """One `ParamSpec` per float field of `cls`: its default, in [0, inf), help from the field's `doc` metadata."""
     return tuple(
-        ParamSpec(field.name, field.default, 0.0, math.inf, help=field.metadata.get("doc", ""))
+        ParamSpec(field.name, cast(float, field.default), 0.0, math.inf, help=field.metadata.get("doc", ""))
         for field in dataclasses.fields(cls)
     )

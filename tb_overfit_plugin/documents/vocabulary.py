@@ -1,9 +1,9 @@
 """The words and numbers the tab shows, from their single sources: `GET /meta`.
 
-Statuses (`verdicts.STATUSES`) with a label, an urgency rank and a hint that
+Statuses (`verdict.STATUSES`) with a label, an urgency rank and a hint that
 states the rule deciding them (formatted from the analysis constants), weight
-flags with their severity (`weights.FLAG_SEVERITIES`) and the rule's
-`weights.Thresholds` field, severities ranked as `weights.SEVERITIES`, the
+flags with their severity (`weight_health.FLAG_SEVERITIES`) and the rule's
+`weight_health.Thresholds` field, severities ranked as `weight_health.SEVERITIES`, the
 numeric parameters of the routes (`params.CURVE_SPECS` and the thresholds'
 specs) and the colour bands of a tensor's std ratio. The tab renders these
 instead of carrying its own copy; the document is constant for a process.
@@ -15,16 +15,16 @@ import functools
 
 from tb_overfit_plugin.documents import params
 
-from tb_overfit_plugin.documents.runs import verdict as verdicts
+from tb_overfit_plugin.documents.runs import verdict
 
-from tb_overfit_plugin.documents.weights import health as weights
+from tb_overfit_plugin.documents.weights import health as weight_health
 from tb_overfit_plugin.analysis import (direction, divergence, failure_modes, headline, layer_flags, onset, stopping,
                                         tag_words, wording)
 from tb_overfit_plugin.analysis import status as status_rule
 
 STATUS_RANKS = (
-    "diverged", weights.BROKEN_WEIGHTS, "overfitting", "worsening", "not_learning", "underfitting", "plateau",
-    "improving", "no_validation", "too_short", verdicts.NO_METRICS,
+    "diverged", weight_health.BROKEN_WEIGHTS, "overfitting", "worsening", "not_learning", "underfitting", "plateau",
+    "improving", "no_validation", "too_short", verdict.NO_METRICS,
 )
 """Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
 
@@ -34,7 +34,7 @@ DEFAULT_SORT = {"key": "status", "dir": "asc"}
 
 def run_status(curve_status: str, weights_status=None) -> str:
     """A run's one status: the more urgent (`STATUS_RANKS`) of its curve verdict's and its weights'
-    (`weights.weights_status`: ``broken_weights`` on an error-level flag, else None)."""
+    (`weight_health.weights_status`: ``broken_weights`` on an error-level flag, else None)."""
     if weights_status is None:
         return curve_status
     return min(curve_status, weights_status, key=STATUS_RANKS.index)
@@ -55,7 +55,7 @@ def _status_hints() -> dict:
     tolerance = (f"the onset tolerance (tolerance x the validation range, tightened to {onset.NOISE_TOLERANCE:g} "
                  f"noise levels, never below {onset.MATERIAL_FRACTION:.1%} of the metric's best)")
     return {
-        weights.BROKEN_WEIGHTS: (f"A weight flag of severity {weights.BROKEN_FROM} (identical values, all zero, "
+        weight_health.BROKEN_WEIGHTS: (f"A weight flag of severity {weight_health.BROKEN_FROM} (identical values, all zero, "
                                  f"exploding) in some layer: the network is broken whatever its curves say "
                                  f"(their verdict is shown beside it)."),
         "diverged": (f"A value became NaN/Inf, or a loss-like training value rose above "
@@ -78,20 +78,20 @@ def _status_hints() -> dict:
         "improving": "Validation's best is within the last `patience` evaluations.",
         "no_validation": "Only training curves were logged: overfitting cannot be judged.",
         "too_short": f"Fewer than {status_rule.MIN_POINTS} finite values: too few to judge.",
-        verdicts.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
+        verdict.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
     }
 
 
 def _flag_hints() -> dict:
     """Each weight flag's rule in one sentence, with the `Thresholds` field (and default) it uses."""
-    t = weights.Thresholds()
+    t = weight_health.Thresholds()
     return {
         "identical_values": "Every value of the tensor is the same number (e.g. a constant initialiser that never trained).",
         "all_zero": "Every value of the tensor is 0.",
         "exploding": (f"std or max|value| grew by more than explode_factor ({t.explode_factor:g}) x "
                       f"its first step's, or became non-finite."),
         "collapsing": f"std fell below collapse_factor ({t.collapse_factor:g}) x its first step's.",
-        "unchanged": (f"{weights.UNCHANGED_MIN_STEPS}+ steps and no step-to-step movement above "
+        "unchanged": (f"{weight_health.UNCHANGED_MIN_STEPS}+ steps and no step-to-step movement above "
                       f"unchanged_tolerance ({t.unchanged_tolerance:g})."),
         "frozen": "Every tensor of the layer is unchanged: the layer did not train (one warning for the layer).",
         "vanishing_gradients": (f"Movement shrinks layer by layer toward the input, each layer below "
@@ -113,7 +113,7 @@ def reading_document() -> dict:
         "params": [dict(spec) for spec in params.READING_PARAMS],
     }
 REMEDIES = {
-    weights.BROKEN_WEIGHTS: "Fix the flagged layer first (its flag's remedy below), then judge the curves again.",
+    weight_health.BROKEN_WEIGHTS: "Fix the flagged layer first (its flag's remedy below), then judge the curves again.",
     "diverged": "Lower the learning rate (10x), standardise the inputs, or clip gradients (clipnorm=1.0).",
     "overfitting": ("Restore the best epoch (EarlyStopping(restore_best_weights=True) stops where the what-if "
                     "says), then regularise: dropout, L2, data augmentation or more data."),
@@ -124,7 +124,7 @@ REMEDIES = {
     "improving": "Keep training: validation is still improving.",
     "no_validation": "Pass validation_data (or validation_split) to fit() so overfitting can be judged.",
     "too_short": "Train longer: at least 3 evaluations are needed.",
-    verdicts.NO_METRICS: "Log train and validation metrics, e.g. keras.callbacks.TensorBoard(log_dir=...).",
+    verdict.NO_METRICS: "Log train and validation metrics, e.g. keras.callbacks.TensorBoard(log_dir=...).",
     "identical_values": "Use a random initialiser (Keras' default glorot_uniform): constant weights never break symmetry.",
     "all_zero": "Initialise the kernel randomly, or check that the layer is connected and trainable.",
     "exploding": "Lower the learning rate, standardise the inputs, add gradient clipping (clipnorm) or BatchNormalization.",
@@ -167,24 +167,24 @@ def meta_document() -> dict:
     Bands: ``bad`` when ratio >= explode_factor or <= collapse_factor (the
     `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
     """
-    hints, flag_hints, t = _status_hints(), _flag_hints(), weights.Thresholds()
-    assert set(STATUS_RANKS) == set(verdicts.STATUSES) | {weights.BROKEN_WEIGHTS} == set(hints), \
+    hints, flag_hints, t = _status_hints(), _flag_hints(), weight_health.Thresholds()
+    assert set(STATUS_RANKS) == set(verdict.STATUSES) | {weight_health.BROKEN_WEIGHTS} == set(hints), \
         "every status needs a rank and a hint"
-    assert set(flag_hints) == set(weights.FLAG_SEVERITIES), "every weight flag needs a hint"
+    assert set(flag_hints) == set(weight_health.FLAG_SEVERITIES), "every weight flag needs a hint"
     assert set(REMEDIES) == set(hints) | set(flag_hints), "every status and flag needs a remedy"
     assert {family[0] for family in RULE_FAMILIES} == set(stopping.RULES), "every stopping rule needs a family line"
     return {
         "statuses": [{"status": status, "label": _label(status), "hint": hints[status], "rank": rank,
                       "remedy": REMEDIES[status]}
                      for rank, status in enumerate(STATUS_RANKS)],
-        "severities": [{"severity": severity, "rank": rank + 1} for rank, severity in enumerate(weights.SEVERITIES)],
+        "severities": [{"severity": severity, "rank": rank + 1} for rank, severity in enumerate(weight_health.SEVERITIES)],
         "flags": [{"flag": flag, "severity": severity, "label": flag.replace("_", " "), "hint": flag_hints[flag],
                    "remedy": REMEDIES[flag]}
-                  for flag, severity in weights.FLAG_SEVERITIES.items()],
+                  for flag, severity in weight_health.FLAG_SEVERITIES.items()],
         "params": [spec.to_json() for spec in params.CURVE_SPECS],
         "reading": reading_document(),
         "reduce_lr_params": [spec.to_json() for spec in params.REDUCE_LR_SPECS],
-        "thresholds": [spec.to_json() for spec in params.dataclass_specs(weights.Thresholds)],
+        "thresholds": [spec.to_json() for spec in params.dataclass_specs(weight_health.Thresholds)],
         "rule_families": [{"rule": rule, "name": name, "plain": plain} for rule, name, plain in RULE_FAMILIES],
         "std_ratio_bands": [
             {"band": "bad", "at_least": t.explode_factor, "at_most": t.collapse_factor},

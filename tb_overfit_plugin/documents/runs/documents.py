@@ -92,11 +92,11 @@ def _diagnostic_series_json(pair: grouping.MetricPair, gathered: RunSeries, smoo
 
 def _learning_rate_json(gathered: RunSeries, drop_steps: list) -> Optional[dict]:
     """The run's learning-rate series with the steps where it dropped, or None."""
-    learning_rate = gathered.learning_rate
-    if learning_rate is None:
+    ref, learning_rate = gathered.run.learning_rate, gathered.learning_rate
+    if ref is None or learning_rate is None:
         return None
     return {
-        **gathered.run.learning_rate.to_json(),
+        **ref.to_json(),
         "steps": jsonable.int_list(learning_rate.steps),
         "values": jsonable.float_list(learning_rate.values),
         "drop_steps": drop_steps,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping, headline
 from tb_overfit_plugin.analysis.series import ScalarSeries
@@ -94,7 +94,7 @@ def _accuracy_ref(run: grouping.TrainingRun, pair: grouping.MetricPair) -> Optio
 def _refs(run: grouping.TrainingRun, pair: grouping.MetricPair,
           extra: Tuple[Optional[grouping.SeriesRef], ...]) -> Tuple[grouping.SeriesRef, ...]:
     """Every ref a curve document of `run` on `pair` reads, once each."""
-    refs = list(pair.refs()) + [ref for diagnostic in run.diagnostics for ref in diagnostic.refs()]
+    refs: List[Optional[grouping.SeriesRef]] = [*pair.refs(), *(ref for d in run.diagnostics for ref in d.refs())]
     refs += [run.learning_rate, *extra]
     return tuple(dict.fromkeys(ref for ref in refs if ref is not None))
 

@@ -67,9 +67,10 @@ def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
     verdict, which is the same on every loader.
     """
     for role, ref, series in (("validation", pair.validation, validation), ("training", pair.train, train)):
-        if series is None or not series.orphans:
+        if ref is None or series is None or not series.orphans:
             continue
         orphans = series.orphans
+        assert orphans.first_step is not None and orphans.last_step is not None  # set whenever points were orphaned
         restarts = orphans.restart_steps
         superseded = (f"when the steps went back to {_steps_text(restarts[0], restarts[0], pair.epoch_based)}"
                       if len(restarts) == 1 else f"by {len(restarts)} restarts")
@@ -135,8 +136,9 @@ def reduce_lr_json(monitored: Optional[ScalarSeries], mode: str, learning_rate: 
     relative). None without a monitored series."""
     if monitored is None or not monitored.values.size:
         return None
-    logged = learning_rate is not None and bool(np.isfinite(learning_rate.values).any())
-    initial = float(learning_rate.values[np.isfinite(learning_rate.values)][0]) if logged else 1.0
+    finite = np.empty(0) if learning_rate is None else learning_rate.values[np.isfinite(learning_rate.values)]
+    logged = bool(finite.size)
+    initial = float(finite[0]) if logged else 1.0
     outcome = curves.reduce_lr_on_plateau(monitored.values, mode, initial, params.lr_factor, params.lr_patience,
                                           params.lr_min_delta, params.lr_cooldown, params.min_lr)
     steps = [int(monitored.steps[i]) for i in outcome.cut_indices]

@@ -33,7 +33,7 @@ def _early_stop_json(analysis: CurveAnalysis) -> dict:
     outcome, num_steps = analysis.early_stop, analysis.num_steps
     stop_step = _step(analysis, outcome.stop_index)
     restore_step = _step(analysis, outcome.restore_index)
-    epochs_saved = 0 if stop_step is None else num_steps - 1 - outcome.stop_index
+    epochs_saved = 0 if outcome.stop_index is None else num_steps - 1 - outcome.stop_index
     return {
         "patience": analysis.patience,
         "min_delta": analysis.min_delta,

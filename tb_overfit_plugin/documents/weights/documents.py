@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
-from tb_overfit_plugin.documents.weights import health as weights
+from tb_overfit_plugin.documents.weights import health as weight_health
 from tb_overfit_plugin.analysis import grouping
 from tb_overfit_plugin.documents.analysis_cache import MISSING, AnalysisCache
 from tb_overfit_plugin.data.reading import Listing, SeriesSet
@@ -37,22 +37,22 @@ def _histogram_inputs(run: grouping.TrainingRun, histograms: SeriesSet) -> dict:
     return inputs
 
 
-def _key(run: grouping.TrainingRun, histograms: Listing, thresholds: weights.Thresholds) -> tuple:
+def _key(run: grouping.TrainingRun, histograms: Listing, thresholds: weight_health.Thresholds) -> Tuple[tuple, tuple]:
     """Memo (slot, version) of a run's weight analysis: (experiment, run, thresholds), its histograms' versions."""
     return ((histograms.experiment_id, run.name, thresholds),
             histograms.version_of((ref.run, ref.tag) for ref in run.histograms))
 
 
 def weights_summary(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
-                    thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
+                    thresholds: weight_health.Thresholds = weight_health.Thresholds()) -> dict:
     """Weight health of one run: layer count, flagged layers, worst flag, whether sampled.
 
-    Computed by `weights.summarize_layers` (the same rules without the
+    Computed by `weight_health.summarize_layers` (the same rules without the
     per-step documents), so a sweep's summaries cost a fraction of its full analyses.
     """
     return cache.weight_summaries.get(
         *_key(run, histograms, thresholds),
-        lambda: weights.summarize_layers(_histogram_inputs(run, histograms), thresholds),
+        lambda: weight_health.summarize_layers(_histogram_inputs(run, histograms), thresholds),
     )
 
 
@@ -77,7 +77,7 @@ def with_histograms(runs: Sequence[grouping.TrainingRun], load_batches: LoadBatc
 
 
 def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms: Listing, load_batches: LoadBatches,
-                             thresholds: weights.Thresholds = weights.Thresholds()) -> dict:
+                             thresholds: weight_health.Thresholds = weight_health.Thresholds()) -> dict:
     """`GET /weights_summary`: `{"weights": {run: weights_summary}, "thresholds"}` for every training run.
 
     Histograms are read (`load_batches`) only for the runs whose summary is
@@ -94,17 +94,17 @@ def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms:
 
 
 def weights_document(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
-                     thresholds: weights.Thresholds) -> dict:
+                     thresholds: weight_health.Thresholds) -> dict:
     """`GET /weights?run=...`: per-layer statistics, trends and flags of `run`, whose histograms `histograms` holds."""
     layers = cache.weights.get(*_key(run, histograms, thresholds),
-                               lambda: weights.analyze_layers(_histogram_inputs(run, histograms), thresholds))
+                               lambda: weight_health.analyze_layers(_histogram_inputs(run, histograms), thresholds))
     summary = weights_summary(cache, run, histograms, thresholds)
     return {
         "run": run.name,
         "hint": None if layers else NO_HISTOGRAMS_HINT,
         "sampled": summary["sampled"],
         "sampling_hint": SAMPLING_HINT if summary["sampled"] else None,
-        "percentiles": list(weights.PERCENTILES),
+        "percentiles": list(weight_health.PERCENTILES),
         "thresholds": dataclasses.asdict(thresholds),
         "summary": summary,
         "layers": layers,

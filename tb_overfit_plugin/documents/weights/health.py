@@ -329,4 +329,4 @@ def weights_summary(layers: List[dict]) -> dict:
                         "message": flag["message"],
                     }
     return {"layers": len(layers), "flagged_layers": flagged, "worst_flag": worst,
-            "status": weights_status(worst and worst["severity"])}
+            "status": weights_status(worst["severity"] if worst else None)}

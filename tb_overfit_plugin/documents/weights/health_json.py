@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import numpy as np
 
 from tb_overfit_plugin.documents import jsonable
@@ -47,7 +49,7 @@ def bucket_stats(buckets: np.ndarray, near_zero: float = Thresholds.near_zero) -
     count a float, percentiles a list (None when empty), identical and all_zero bools,
     every other number a float or None (non-finite)."""
     stats = histograms.bucket_stats(buckets, near_zero)
-    result = {name: jsonable.finite_or_none(stats[name][0]) for name in
+    result: Dict[str, Any] = {name: jsonable.finite_or_none(stats[name][0]) for name in
               ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
     result["count"] = float(stats["count"][0])
     result["percentiles"] = jsonable.float_list(stats["percentiles"][0]) if stats["count"][0] > 0 else None
