@@ -1,6 +1,6 @@
 """The analysis layer stays pure: nothing under `tb_overfit_plugin/analysis/` imports
-TensorBoard, werkzeug, json or a plugin module outside `analysis/` (the README's
-Development map), checked on the installed package's source with `ast`."""
+TensorBoard, werkzeug, json or a plugin module outside `analysis/` (docs/development.md's
+layout), checked on the installed package's source with `ast`."""
 
 import ast
 import pathlib
