@@ -1,4 +1,4 @@
-"""Simulated validation-loss curves, seeded: the README's calls-per-kind table and stopping benchmark.
+"""Simulated validation-loss curves, seeded: docs/method.md's calls-per-kind table and stopping benchmark.
 
 Every kind is a function ``(seed) -> (validation, train)`` of numpy arrays of the
 same length (one value per epoch), the training loss always falling. Noise is
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 LEVEL = 0.5
-PLATEAU_NOISE = 0.04  # of the level: the README's noisy plateaus (sigma 0.02)
+PLATEAU_NOISE = 0.04  # of the level: docs/method.md's noisy plateaus (sigma 0.02)
 SLOW_RISE = (0.05, 0.15)  # total rise, fraction of the level
 SLOW_RISE_EPOCHS = (8, 30)
 SLOW_RISE_NOISE = (0.01, 0.04)  # fraction of the level

@@ -285,7 +285,7 @@ DEMO_RUNS = 22  # demo/write_logs.py: overfit, regularized, broken + sweep_logs.
 
 
 def _readme_picture(driver, name):
-    """Saves the whole window (TensorBoard's bar and the tab) as docs/<name>.png, a picture of the README."""
+    """Saves the whole window (TensorBoard's bar and the tab) as docs/<name>.png, a picture of the docs."""
     driver.switch_to.default_content()
     README_SCREENSHOT.parent.mkdir(exist_ok=True)
     driver.save_screenshot(str(README_SCREENSHOT.parent / f"{name}.png"))
@@ -293,7 +293,7 @@ def _readme_picture(driver, name):
 
 
 def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, browser, screenshot):
-    """The README's pictures: every card of the tab with content on the logs `make run` writes."""
+    """The pictures of README.md and docs/tab.md: every card of the tab with content on the logs `make run` writes."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select

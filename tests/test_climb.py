@@ -1,7 +1,7 @@
 """Slow, noisy climbs after the best are overfitting: the trend rule (`analysis.trend`, `analysis.climb`).
 
 Mann-Kendall and Sen's slope against their definitions; the rule on simulated
-curves (tests/simulated_curves.py, the README's table); and the real case it was
+curves (tests/simulated_curves.py, the table in docs/method.md); and the real case it was
 built for, a tf.keras 2 run whose validation loss climbs noisily for 9 epochs,
 written again as real event files by `tf.summary` and read through the plugin's
 HTTP layer and the CLI.
@@ -133,8 +133,8 @@ def test_a_climb_must_be_material():
     assert analyze(simulated_curves.falling_train(25), validation).status == "plateau"
 
 
-def test_simulated_calls_meet_the_readme_table():
-    """The README's simulation (benchmarks/bench_calls.py prints the full table)."""
+def test_simulated_calls_meet_the_method_page_table():
+    """docs/method.md's simulation (benchmarks/bench_calls.py prints the full table)."""
     calls = {kind: [analyze(*make(seed)[::-1]).status for seed in range(300)]
              for kind, make in simulated_curves.KINDS.items()}
     assert calls["noisy plateau"].count("overfitting") <= 8  # the level rule alone: 24

@@ -1,7 +1,7 @@
 """Every popular writer's real layout: grouping, pairing, mode, learning rate, bookkeeping, epochs.
 
 One real-format fixture per writer (tests/logwriters.py: the library's exact
-run folders, tags, steps and call order), and per README convention-table row
+run folders, tags, steps and call order), and per convention-table row (docs/conventions.md)
 a test through the HTTP API (TensorBoard's WSGI app) and the CLI in-process
 (`cli.run([... "--json"])`), which must agree.
 """
@@ -124,7 +124,7 @@ def _refs(run: str, *tags: str) -> set:
 
 @dataclasses.dataclass(frozen=True)
 class Row:
-    """One row of the README's convention table, as the plugin must read it."""
+    """One row of the convention table in docs/conventions.md, as the plugin must read it."""
 
     logdir: str  # "writers" (write_every_writer) or "demo" (real Keras 3 logs)
     run: str

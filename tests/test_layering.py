@@ -6,7 +6,7 @@
     cli/        + documents: the `tb-overfit` command (no HTTP, not the plugin)
     plugin.py, loader.py, api.py, keras_callback.py: the front doors at the top
 
-Checked with `ast` on the installed package's source (docs/development.md, "Layers").
+Checked with `ast` on the installed package's source (docs/development.md, "Layout").
 """
 
 import ast

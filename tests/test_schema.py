@@ -1,4 +1,4 @@
-"""The served documents and the README's HTTP API table have exactly the fields `schema` declares."""
+"""The served documents and the HTTP API table of docs/api.md have exactly the fields `schema` declares."""
 
 import pathlib
 import re
@@ -9,7 +9,7 @@ import pytest
 import logwriters
 from tb_overfit_plugin.documents import schema
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+API_PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 QUERIES = {"runs": {}, "curves": {"run": "keras"}, "weights": {"run": "keras"}, "weights_summary": {},
            "hparams_effects": {}, "groups": {"regex": "(ker)as"}, "stopping": {"run": "keras"}, "meta": {}}
 ROW_SPLIT = "each run:"
@@ -61,9 +61,9 @@ def test_served_nested_objects_have_exactly_the_declared_fields(client):
 
 
 def _answer_cells():
-    """Route -> the 'answer' cell of its row in the README's HTTP API table."""
+    """Route -> the 'answer' cell of its row in the HTTP API table of docs/api.md."""
     cells = {}
-    for line in README.read_text(encoding="utf-8").splitlines():
+    for line in API_PAGE.read_text(encoding="utf-8").splitlines():
         match = re.match(r"\| `GET (\w+)` \|.*\| (.*) \|$", line)
         if match:
             cells[match.group(1)] = match.group(2)
@@ -71,12 +71,12 @@ def _answer_cells():
 
 
 @pytest.mark.parametrize("route", sorted(QUERIES))
-def test_readme_table_lists_exactly_the_declared_fields(route):
+def test_api_page_table_lists_exactly_the_declared_fields(route):
     cell = _answer_cells()[route]
     top = cell.split(ROW_SPLIT)[0] if route == "runs" else cell
     assert set(schema.documented_names(top)) == set(schema.names(schema.DOCUMENTS[route]))
 
 
-def test_readme_table_lists_exactly_the_declared_run_row():
+def test_api_page_table_lists_exactly_the_declared_run_row():
     row = _answer_cells()["runs"].split(ROW_SPLIT)[1]
     assert set(schema.documented_names(row)) == set(schema.names(schema.RUN_ROW))
