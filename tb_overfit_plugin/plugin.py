@@ -2,7 +2,7 @@
 
 Thin on purpose: each route parses its parameters, reads series through the
 data provider (`reading.SeriesReader`) and answers a document built by
-`curve_documents`, `weight_documents` or `sweep_report` over one
+`documents.runs`, `documents.weights` or `documents.sweep` over one
 `analysis_cache.AnalysisCache`. Bad input answers 400, unknown names 404, both as JSON
 `{"error": ...}`; an unexpected failure answers 500 JSON and is logged,
 never a traceback page.

@@ -165,7 +165,7 @@ def _shape(flat: Flat, near_zero: float) -> Dict[str, np.ndarray]:
 
 def bucket_stats(buckets: np.ndarray, near_zero: float) -> Dict[str, np.ndarray]:
     """Scalar statistics of ONE histogram given as (k, 3) rows (left, right, count), as
-    one-element numpy columns (NaN where `weights_json.bucket_stats` gives None).
+    one-element numpy columns (NaN where `documents.weights.health_json.bucket_stats` gives None).
 
     Rows are normalised first (`series.normalize_buckets`). With N = sum c and each
     bucket's count uniform over [l, r] (a point mass when l == r):

@@ -2,7 +2,7 @@
 
 Loads the logdir with TensorBoard's own loaders (`logdir.open_logdir`: its
 Rust data server by default, as `tensorboard` does, or its Python loader with
-`--load-fast=false`) and prints the documents `curve_documents` and `weight_documents` build
+`--load-fast=false`) and prints the documents `documents.runs` and `documents.weights` build
 for the HTTP API: a table by default, or the `/runs` JSON with `--json`.
 
 Exit codes: 0 fine, 1 a run matched `--fail-on`, 2 bad input or output that

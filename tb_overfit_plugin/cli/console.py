@@ -2,7 +2,7 @@
 
 Importing the CLI (numpy, gRPC, TensorBoard) takes about 0.3 s, and the
 data server's load of a sweep about as long. So the arguments are parsed
-first with the light `cli_args` parser, the server is started on the
+first with the light `args` parser, the server is started on the
 logdir (`server_process.prestart`, with the histograms the command will
 read), and the CLI is imported while it loads; `data_server.loaded` then
 takes that server over. Bad arguments start nothing: `cli.main` reports them.

@@ -111,7 +111,7 @@ class AnalysisCache:
 
     Args:
       default_verdict_bytes, other_verdict_bytes: budgets of the verdicts
-        (`curve_json.analysis_json` documents) of the default parameters and of any others.
+        (`verdict_json.analysis_json` documents) of the default parameters and of any others.
       weight_analysis_bytes: budget of full weight analyses (`weights.analyze_layers`).
       weight_summary_bytes: budget of weight summaries (`weights.summarize_layers`).
     """

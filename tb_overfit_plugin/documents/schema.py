@@ -1,9 +1,9 @@
 """The fields of every JSON document the plugin serves, declared once.
 
 Each document is a tuple of `Field`s (name, one-line meaning, and the
-fields of a nested object or list item where the README documents them).
-`curve_documents` builds the `/runs` row from `RUN_ROW`; the tests check that the
-served documents have exactly these fields and that the README's HTTP API
+fields of a nested object or list item where docs/api.md documents them).
+`runs.documents` builds the `/runs` row from `RUN_ROW`; the tests check that the
+served documents have exactly these fields and that the HTTP API page (docs/api.md)
 table lists exactly them (`documented_names`). A new field is one line here.
 """
 
@@ -85,7 +85,7 @@ RUN_NAMES = (
     Field("diagnostics", "bookkeeping series", METRIC),
     Field("learning_rate", "learning-rate series ref {run, tag} or null", REF),
 )
-# Added by `curve_documents.runs_document` and `integrity.attach` after the row is built.
+# Added by `runs.documents.runs_document` and `integrity.attach` after the row is built.
 ROW_ATTACHED = (
     Field("hparams", "hyper-parameters of the session matched to the run"),
     Field("warnings", "data TensorBoard skipped in this run"),
@@ -218,7 +218,7 @@ _OPEN, _CLOSE = "{[(", "}])"
 
 
 def documented_names(cell: str) -> Tuple[str, ...]:
-    """The field names a README table cell lists: `name`s outside any {...}, [...] or (...)."""
+    """The field names a docs/api.md table cell lists: `name`s outside any {...}, [...] or (...)."""
     depth, outside = 0, []
     for char in cell:
         depth += (char in _OPEN) - (char in _CLOSE)

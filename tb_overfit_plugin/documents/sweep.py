@@ -1,6 +1,6 @@
 """The sweep documents: `/hparams_effects`, `/groups`, `/stopping`.
 
-Built from what `curve_documents` and `run_lookup` already give (the `/runs` rows, each
+Built from what `runs.documents` and `runs.run_series` already give (the `/runs` rows, each
 run's monitored series) and the pure analyses of `sweep` and `stopping`.
 The server owns the vocabulary: every stopping rule's label and description
 is written here, once, and the tab shows them as they come.

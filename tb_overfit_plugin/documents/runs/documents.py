@@ -2,7 +2,7 @@
 
 One builder per document, each over an `AnalysisCache` (the verdicts are
 memoised there) and the series read from the data provider. `/runs` needs
-scalars only: weight health is `weight_documents.weights_summary_document`.
+scalars only: weight health is `weights.documents.weights_summary_document`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A run's curve verdict as JSON: the analysis of its monitored pair, memoised by data version.
 
-The verdict is `curve_json.analysis_json(curves.analyze_metric(...))` plus
+The verdict is `verdict_json.analysis_json(curves.analyze_metric(...))` plus
 what the run's other series and the loader add: the learning-rate drops, the
 monitor, whether TensorBoard kept only a sample of the points, and the points
 of an earlier fit that TensorBoard's restart rule discarded. `/runs` rows and

@@ -5,7 +5,7 @@ No TensorBoard import: the reading layer hands over `HistogramSeries` (see
 (`analysis/histograms.py` statistics, `analysis/movement.py` movement and
 trends, `analysis/weight_flags.py` the flag rules, `analysis/weight_batch.py`
 the batching), and this module assembles their columns into the JSON-ready
-per-tensor documents and run summaries, grouped by layer (`weights_json.py`
+per-tensor documents and run summaries, grouped by layer (`health_json.py`
 words the flags and cleans the numbers).
 
 Reading a histogram
