@@ -17,9 +17,8 @@ from __future__ import annotations
 from typing import Optional
 
 from tb_overfit_plugin.cli import command as cli
-
-from tb_overfit_plugin.documents import params
 from tb_overfit_plugin.cli.args import UsageError
+from tb_overfit_plugin.documents import params
 from tb_overfit_plugin.documents.verdict_types import Diagnosis, RunVerdict, WeightHealth
 
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence, Tuple
 
-from tb_overfit_plugin.documents import params
 from tb_overfit_plugin.data.server_process import LOAD_FAST
-
+from tb_overfit_plugin.documents import params
 
 EPILOG = """examples:
   tb-overfit logs/                                   every run's verdict and weight health, as a table

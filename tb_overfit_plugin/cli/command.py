@@ -19,20 +19,20 @@ import json
 import logging
 import os
 import sys
-from typing import Iterator, List, Optional, Sequence, TextIO
+from typing import Iterator, Optional, Sequence, TextIO
 
+from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.cli import args as cli_args
+from tb_overfit_plugin.cli.args import OutputError, UsageError
+from tb_overfit_plugin.cli.text import remedies_text, run_status, runs_table, weights_table
 from tb_overfit_plugin.data import histories, integrity, series_set
 from tb_overfit_plugin.data import logdir as logdir_lib
-from tb_overfit_plugin.cli import args as cli_args
 from tb_overfit_plugin.documents import analysis_cache, params, user_regex
 from tb_overfit_plugin.documents.runs import documents as run_documents
 from tb_overfit_plugin.documents.runs import lookup as run_lookup
 from tb_overfit_plugin.documents.runs import verdict
 from tb_overfit_plugin.documents.weights import documents as weight_documents
 from tb_overfit_plugin.documents.weights import health as weight_health
-from tb_overfit_plugin.cli.text import remedies_text, run_status, runs_table, weights_table
-from tb_overfit_plugin.cli.args import OutputError, UsageError
-from tb_overfit_plugin.analysis.wording import quoted
 
 # Exit status of a command whose output pipe was closed (128 + SIGPIPE), as Unix tools.
 EXIT_PIPE_CLOSED = 141

@@ -14,7 +14,6 @@ import sys
 from typing import Optional, Sequence
 
 from tb_overfit_plugin.cli import args as cli_args
-
 from tb_overfit_plugin.data import server_process
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence, Tuple
 
-from tb_overfit_plugin.documents import vocabulary
 from tb_overfit_plugin.analysis import wording
+from tb_overfit_plugin.documents import vocabulary
 
 COLOURS = {
     "overfitting": "33", "worsening": "33", "diverged": "31", "broken_weights": "31", "improving": "32",

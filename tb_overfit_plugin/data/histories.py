@@ -37,8 +37,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from tb_overfit_plugin.data import series_set
 from tb_overfit_plugin.analysis import series as series_lib
+from tb_overfit_plugin.data import series_set
 
 HF_STATE = "trainer_state.json"
 EVENT_FILE_MARK = "tfevents"

@@ -40,8 +40,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tb_overfit_plugin.data import checksums
 from tb_overfit_plugin.analysis import grouping
+from tb_overfit_plugin.data import checksums
 from tb_overfit_plugin.data.run_names import slashed
 
 CORRUPT_RECORD = "corrupt_record"

@@ -24,8 +24,8 @@ from typing import Callable, Iterator, Mapping, Optional, Tuple
 
 from tensorboard import context as context_lib
 
-from tb_overfit_plugin.data import data_server, integrity, reading, server_process
 from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.data import data_server, integrity, reading, server_process
 
 _CTX = context_lib.RequestContext()  # one logdir, one experiment (""), no request
 
@@ -60,7 +60,6 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
     # Imported here: TensorBoard's Python loader imports TensorFlow when installed.
     from tensorboard.backend.event_processing import data_provider as data_provider_lib
     from tensorboard.backend.event_processing import plugin_event_multiplexer
-
     from tensorboard.compat import tf  # TensorFlow, or TensorBoard's stub of its file layer
 
     keep_all = {reading.SCALARS_PLUGIN: 0, reading.HISTOGRAMS_PLUGIN: 0}

@@ -6,8 +6,8 @@ from typing import List, Tuple, Union
 
 import numpy as np
 
-from tb_overfit_plugin.data import fast_provider
 from tb_overfit_plugin.analysis import series as series_lib
+from tb_overfit_plugin.data import fast_provider
 from tb_overfit_plugin.data.series_set import Version
 
 _ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data

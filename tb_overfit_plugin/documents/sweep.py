@@ -13,12 +13,12 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping, stopping, sweep, wording
+from tb_overfit_plugin.analysis.series import ScalarSeries
 from tb_overfit_plugin.documents import jsonable, user_regex
-from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 from tb_overfit_plugin.documents.params import CurveParams
 from tb_overfit_plugin.documents.runs.lookup import NotFound
 from tb_overfit_plugin.documents.runs.run_series import RunSeries, judged
-from tb_overfit_plugin.analysis.series import ScalarSeries
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 NO_HPARAMS_NOTE = (
     "No run has hyper-parameters: log them with hp.KerasCallback(logdir/run, {...}) (Keras), "

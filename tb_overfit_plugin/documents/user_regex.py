@@ -23,8 +23,8 @@ from typing import Optional
 
 import re2
 
-from tb_overfit_plugin.documents.params import MAX_PATTERN_CHARS, ParamError
 from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.documents.params import MAX_PATTERN_CHARS, ParamError
 
 # Python's classes for text patterns (`re.UNICODE`), in RE2's syntax; the
 # bracket-free form is what goes inside a character class.

@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import functools
 
-from tb_overfit_plugin.documents import params
-
-from tb_overfit_plugin.documents.runs import verdict
-
-from tb_overfit_plugin.documents.weights import health as weight_health
-from tb_overfit_plugin.analysis import (direction, divergence, failure_modes, headline, layer_flags, onset, stopping,
-                                        tag_words, wording)
+from tb_overfit_plugin.analysis import (
+    direction,
+    divergence,
+    failure_modes,
+    headline,
+    layer_flags,
+    onset,
+    stopping,
+    tag_words,
+    wording,
+)
 from tb_overfit_plugin.analysis import status as status_rule
+from tb_overfit_plugin.documents import params
+from tb_overfit_plugin.documents.runs import verdict
+from tb_overfit_plugin.documents.weights import health as weight_health
 
 STATUS_RANKS = (
     "diverged", weight_health.BROKEN_WEIGHTS, "overfitting", "worsening", "not_learning", "underfitting", "plateau",

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from tb_overfit_plugin.documents import jsonable, schema
-from tb_overfit_plugin.data import sessions as sessions_lib
 from tb_overfit_plugin.analysis import curves, epochs, grouping
 from tb_overfit_plugin.analysis.series import ScalarSeries
+from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.data import sessions as sessions_lib
+from tb_overfit_plugin.data.reading import Listing, SeriesSet
+from tb_overfit_plugin.documents import jsonable, schema
 from tb_overfit_plugin.documents.analysis_cache import AnalysisCache
 from tb_overfit_plugin.documents.params import CurveParams
-from tb_overfit_plugin.analysis.wording import quoted
-from tb_overfit_plugin.data.reading import Listing, SeriesSet
 from tb_overfit_plugin.documents.runs.lookup import NotFound, listed_runs, monitor, pair_of, training_run
 from tb_overfit_plugin.documents.runs.run_series import RunSeries, gather
 from tb_overfit_plugin.documents.runs.verdict import metric_json, no_metric_verdict, ref_json, verdict

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import List, Mapping, Optional
 
 from tb_overfit_plugin.analysis import grouping, headline, split_names, tag_words
-from tb_overfit_plugin.documents.params import CurveParams
 from tb_overfit_plugin.analysis.wording import quoted
 from tb_overfit_plugin.data.reading import Listing, SeriesSet
+from tb_overfit_plugin.documents.params import CurveParams
 
 
 class NotFound(LookupError):

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import Optional
 
-from tb_overfit_plugin.documents import jsonable, schema
 import numpy as np
 
 from tb_overfit_plugin.analysis import curves, direction, grouping, headline
 from tb_overfit_plugin.analysis.series import ScalarSeries, looks_downsampled
-from tb_overfit_plugin.documents.analysis_cache import AnalysisCache
-from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
-from tb_overfit_plugin.documents.params import CurveParams
 from tb_overfit_plugin.analysis.wording import quoted
+from tb_overfit_plugin.documents import jsonable, schema
+from tb_overfit_plugin.documents.analysis_cache import AnalysisCache
+from tb_overfit_plugin.documents.params import CurveParams
 from tb_overfit_plugin.documents.runs.lookup import monitor_reason
 from tb_overfit_plugin.documents.runs.run_series import RunSeries
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
 STATUSES = curves.STATUSES + (NO_METRICS,)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
-from tb_overfit_plugin.documents.weights import health as weight_health
 from tb_overfit_plugin.analysis import grouping
-from tb_overfit_plugin.documents.analysis_cache import MISSING, AnalysisCache
 from tb_overfit_plugin.data.reading import Listing, SeriesSet
+from tb_overfit_plugin.documents.analysis_cache import MISSING, AnalysisCache
 from tb_overfit_plugin.documents.runs.lookup import training_runs
+from tb_overfit_plugin.documents.weights import health as weight_health
 
 NO_HISTOGRAMS_HINT = (
     "No weight histograms for this run: pass histogram_freq=1 to "

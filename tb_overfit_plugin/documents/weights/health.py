@@ -68,11 +68,19 @@ from tb_overfit_plugin.analysis.layer_flags import facts_of, layer_flags
 from tb_overfit_plugin.analysis.series import HistogramSeries, looks_downsampled
 from tb_overfit_plugin.analysis.weight_batch import Batch, batch_of
 from tb_overfit_plugin.analysis.weight_flags import (  # noqa: F401 (re-exported)
-    BROKEN_FROM, BROKEN_WEIGHTS, FLAG_SEVERITIES, SEVERITIES, UNCHANGED_MIN_STEPS, Flag, Thresholds, batch_flags, is_flagged,
-    weights_status)
+    BROKEN_FROM,
+    BROKEN_WEIGHTS,
+    FLAG_SEVERITIES,
+    SEVERITIES,
+    UNCHANGED_MIN_STEPS,
+    Flag,
+    Thresholds,
+    batch_flags,
+    is_flagged,
+    weights_status,
+)
 from tb_overfit_plugin.analysis.weight_tags import KINDS, parse_weight_tag
-from tb_overfit_plugin.documents.weights.health_json import float_rows, histogram_json, flag_json
-
+from tb_overfit_plugin.documents.weights.health_json import flag_json, float_rows, histogram_json
 
 # Series are analysed in batches of about this many buckets: large enough that
 # numpy's per-call overhead vanishes, small enough to stay in cache.

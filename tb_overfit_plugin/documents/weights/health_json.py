@@ -6,9 +6,9 @@ from typing import Any, Dict
 
 import numpy as np
 
-from tb_overfit_plugin.documents import jsonable
 from tb_overfit_plugin.analysis import histograms
 from tb_overfit_plugin.analysis.weight_flags import Thresholds
+from tb_overfit_plugin.documents import jsonable
 
 
 def float_rows(values) -> list:
