@@ -54,6 +54,6 @@ def first_divergence(
         signs.append(_first_nonfinite(train, f"training {name}"))
         if mode == "min" and explosions:
             signs.append(_first_explosion(train, f"training {name}"))
-    signs = [sign for sign in signs if sign is not None]
-    return min(signs, key=lambda sign: sign.step) if signs else None
+    found = [sign for sign in signs if sign is not None]
+    return min(found, key=lambda sign: sign.step) if found else None
 

@@ -96,12 +96,17 @@ class Evidence:
     def label(self) -> str:
         return f"{'validation' if self.validation is not None else 'training'} {self.name}"
 
+    def best(self) -> int:
+        """`best_index`, which a curve with a finite value has (every status past `too_short`)."""
+        assert self.best_index is not None, "no finite value: the curve is too_short"
+        return self.best_index
+
     def points_since_best(self) -> int:
-        return self.primary.values.size - 1 - self.best_index
+        return self.primary.values.size - 1 - self.best()
 
     def best_point(self) -> str:
         """E.g. "0.3121 at epoch 8"."""
-        return f"{fmt(self.primary.values[self.best_index])} at {self.where(self.primary.steps[self.best_index])}"
+        return f"{fmt(self.primary.values[self.best()])} at {self.where(self.primary.steps[self.best()])}"
 
 
 def status_of(evidence: Evidence) -> str:
@@ -141,6 +146,7 @@ def _explain_too_short(e: Evidence) -> str:
 
 
 def _explain_diverged(e: Evidence) -> str:
+    assert e.divergence is not None  # the status says so
     return f"Training diverged at {e.where(e.divergence.step)}: {e.divergence.cause}."
 
 
@@ -162,7 +168,9 @@ def _how_worse(e: Evidence) -> str:
 
 def _worse_since(e: Evidence) -> str:
     """"validation loss was best at epoch 8 (0.31); since epoch 10 it is worse by more than 0.02 and ends at 0.4"."""
-    onset, curve, steps = e.onset, e.judged_validation, e.validation.steps
+    onset, curve, validation = e.onset, e.judged_validation, e.validation
+    assert onset is not None and curve is not None and validation is not None  # a worse-since status says so
+    steps = validation.steps
     smoothed = "smoothed " if e.smoothing > 0 else ""
     return (
         f"{smoothed}validation {e.name} was best at {e.where(steps[onset.best_index])} "
@@ -173,7 +181,7 @@ def _worse_since(e: Evidence) -> str:
 
 def _explain_overfitting(e: Evidence) -> str:
     sentence = _worse_since(e)
-    if e.judged_train is not None:
+    if e.judged_train is not None and e.onset is not None:
         at_best, at_end = e.judged_train[e.onset.best_index], e.judged_train[e.onset.end_index]
         if np.isfinite(at_best) and np.isfinite(at_end):
             direction = "falling" if e.mode == "min" else "rising"
@@ -194,6 +202,7 @@ def _explain_worsening(e: Evidence) -> str:
 def _explain_stuck_worsening(e: Evidence) -> str:
     """Validation worse since its best over a train curve flat within its noise: not overfitting."""
     flat = e.failures.train_stuck
+    assert flat is not None  # the status says so
     sentence = (_worse_since(e) + f"; but training {e.name} has been flat within its noise since then, "
                 f"{plural(flat.window, e.unit())} ({fmt(flat.reference)} → {fmt(flat.end)}, improving by "
                 f"{fmt(max(flat.gain, 0.0))}, no more than {fmt(flat.limit)}): training is stuck, "
@@ -203,6 +212,7 @@ def _explain_stuck_worsening(e: Evidence) -> str:
 
 def _explain_underfitting(e: Evidence) -> str:
     fit = e.failures.underfit
+    assert fit is not None  # the status says so
     return (
         f"Converged and underfitting: training {e.name} ({fmt(fit.train.end)}) and validation {e.name} "
         f"({fmt(fit.validation.end)}) end within {fit.gap_fraction:.1%} of each other and both have been flat "

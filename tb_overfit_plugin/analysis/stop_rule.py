@@ -82,6 +82,8 @@ def improving_trend(analysis: CurveAnalysis) -> TrendTest:
     The values are negated for a ``min`` metric, so ``z > 0`` when they mostly keep falling.
     """
     curve = analysis.validation if analysis.validation is not None else analysis.train
+    if curve is None or analysis.best_index is None:
+        return mann_kendall(np.empty(0))
     after = curve.values[analysis.best_index + 1:]
     after = after[np.isfinite(after)]
     return mann_kendall(-after if analysis.mode == "min" else after)

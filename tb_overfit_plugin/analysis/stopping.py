@@ -46,7 +46,7 @@ it never stops), with n the curve's length.
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -188,9 +188,9 @@ def _overfit_rule(values, mode, train, rule: StopRule) -> StoppingOutcome:
 
 
 def compare(
-    values: Sequence[float],
+    values: Union[Sequence[float], np.ndarray],
     mode: str,
-    train_values: Optional[Sequence[float]] = None,
+    train_values: Union[Sequence[float], np.ndarray, None] = None,
     patience: int = 5,
     min_delta: float = 0.0,
     smoothing: float = 0.0,
@@ -209,23 +209,23 @@ def compare(
     Returns:
       One `StoppingOutcome` per rule and parameter, in the order of `RULES`.
     """
-    values = np.asarray(values, dtype=np.float64)
-    outcomes = [_patience_rule(PATIENCE_RULE, values, values, mode, p, min_delta)
+    curve = np.asarray(values, dtype=np.float64)
+    outcomes = [_patience_rule(PATIENCE_RULE, curve, curve, mode, p, min_delta)
                 for p in sorted(set(PATIENCES) | {patience})]
-    ema = smooth_ema(values, smoothing or EMA_WEIGHT)
-    outcomes.append(_patience_rule(EMA_RULE, values, ema, mode, patience, min_delta))
-    error = _error_curve(values, mode)
+    ema = smooth_ema(curve, smoothing or EMA_WEIGHT)
+    outcomes.append(_patience_rule(EMA_RULE, curve, ema, mode, patience, min_delta))
+    error = _error_curve(curve, mode)
     train = None if train_values is None else np.asarray(train_values, dtype=np.float64)
     train_error = None if train is None else _error_curve(train, mode)
     for alpha in GL_ALPHAS:
-        outcomes.append(_gl_rule(values, mode, error, alpha) if error is not None else
+        outcomes.append(_gl_rule(curve, mode, error, alpha) if error is not None else
                         _not_applicable(GL_RULE, alpha, "needs an error: a min metric or a max metric in [0, 1]"))
     for alpha in PQ_ALPHAS:
         if error is None or train_error is None:
             outcomes.append(_not_applicable(PQ_RULE, alpha, "needs the training curve of an error metric"))
         else:
-            outcomes.append(_pq_rule(values, mode, error, train_error, alpha, STRIP_LENGTH))
-    outcomes.extend(_up_rule(values, mode, s, STRIP_LENGTH) for s in UP_STRIPS)
+            outcomes.append(_pq_rule(curve, mode, error, train_error, alpha, STRIP_LENGTH))
+    outcomes.extend(_up_rule(curve, mode, s, STRIP_LENGTH) for s in UP_STRIPS)
     rule = StopRule(mode=mode, patience=patience, min_delta=min_delta, smoothing=smoothing, tolerance=tolerance)
-    outcomes.append(_overfit_rule(values, mode, train, rule))
+    outcomes.append(_overfit_rule(curve, mode, train, rule))
     return outcomes

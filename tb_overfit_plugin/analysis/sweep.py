@@ -109,8 +109,9 @@ def _levels(name: str, runs: List[RunVerdict]) -> Tuple[bool, List[Level]]:
     values = [r.hparams[name] for r in with_value]
     distinct = sorted(set(values), key=lambda v: (not _is_number(v), _fmt(v) if not _is_number(v) else v))
     if all(_is_number(v) for v in values) and len(distinct) > MAX_LEVELS:
-        edges = np.quantile(np.array(values, dtype=np.float64), np.linspace(0, 1, QUANTILE_BINS + 1))
-        bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, QUANTILE_BINS - 1)
+        numbers = np.array(values, dtype=np.float64)
+        edges = np.quantile(numbers, np.linspace(0, 1, QUANTILE_BINS + 1))
+        bins = np.clip(np.searchsorted(edges, numbers, side="right") - 1, 0, QUANTILE_BINS - 1)
         levels = []
         for b in range(QUANTILE_BINS):
             members = [r for r, rb in zip(with_value, bins) if rb == b]

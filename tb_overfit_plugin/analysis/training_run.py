@@ -61,4 +61,4 @@ class TrainingRun:
         `metrics` is ordered by the headline rule (`headline.rank`).
         """
         with_validation = [pair for pair in self.metrics if pair.validation is not None]
-        return (with_validation or self.metrics or [None])[0]
+        return next(iter(with_validation or self.metrics), None)

@@ -262,7 +262,7 @@ def _exploding(batch: Batch, thresholds: Thresholds) -> list:
 
 
 def _grown_flag(batch: Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool,
-                floor: float) -> dict:
+                floor: float) -> Flag:
     """The exploding flag of a series that grew past explode_factor at row `at`."""
     std, max_abs, steps, ref = batch.stats["std"], batch.max_abs, batch.steps, int(batch.reference[series])
     what, first_value, value = ("std", std[ref], std[at]) if by_std else ("max|value|", max_abs[ref], max_abs[at])
