@@ -5,7 +5,7 @@
 //   node benchmarks/leaderboard_bench.mjs [runs]
 
 import { performance } from "node:perf_hooks";
-import { compileRunFilter, renderLeaderboard, SORT_KEYS, visibleRuns } from "../frontend/leaderboard.js";
+import { compileRunFilter, renderLeaderboard, SORT_KEYS, visibleRuns } from "../frontend/views/leaderboard.js";
 import { installFakeDom } from "../frontend/tests/fake_dom.mjs";
 import { installMeta } from "../frontend/tests/meta_fixture.mjs";
 

@@ -5,14 +5,14 @@
 // and makes the requests; each answer redraws the cards that show it (VIEWS_OF);
 // view_url.js keeps the view in the URL.
 
-import { loadMeta } from "./api.js";
-import { createBoardCard } from "./board_card.js";
-import { createControls, defaultParams, metricOptions } from "./controls.js";
-import { debounce, h, hold } from "./dom.js";
-import { createRunCards } from "./run_cards.js";
-import { createStore } from "./state.js";
-import { createSweepCards } from "./sweep_cards.js";
-import { createViewUrl } from "./view_url.js";
+import { loadMeta } from "./core/api.js";
+import { createBoardCard } from "./views/board_card.js";
+import { createControls, defaultParams, metricOptions } from "./views/controls.js";
+import { debounce, h, hold } from "./core/dom.js";
+import { createRunCards } from "./views/run_cards.js";
+import { createStore } from "./core/state.js";
+import { createSweepCards } from "./views/sweep_cards.js";
+import { createViewUrl } from "./core/view_url.js";
 
 export const POLL_MS = 20000;
 

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { createControls, defaultParams, metricOptions, parseParams, rangeText } from "../controls.js";
+import { createControls, defaultParams, metricOptions, parseParams, rangeText } from "../views/controls.js";
 import { byId, installFakeDom } from "./fake_dom.mjs";
 import { installMeta, META } from "./meta_fixture.mjs";
 

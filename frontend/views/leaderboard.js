@@ -1,11 +1,11 @@
 // The leaderboard of training runs: filters (run-name regex, hyper-parameters, status),
 // sorting, and the table, of which only the rows in view (and a margin) are drawn.
 
-import { h } from "./dom.js";
-import { formatCount } from "./format.js";
-import { hparamNames, hparamSortKey } from "./hparams.js";
+import { h } from "../core/dom.js";
+import { formatCount } from "../core/format.js";
+import { hparamNames, hparamSortKey } from "../core/hparams.js";
 import { runRow } from "./leaderboard_rows.js";
-import { runStatus, severityRank, statusRank } from "./status.js";
+import { runStatus, severityRank, statusRank } from "../core/status.js";
 import { statusSummary } from "./status_summary.js";
 import { covers, ESTIMATED_ROW_PX, measuredRowPx, rowWindow, scrollTopShowing } from "./virtual_rows.js";
 

@@ -13,7 +13,7 @@
 // place GetURLPluginData reads them from. The standalone page (./index.html) keeps the
 // same entries in its own hash.
 
-import { parseParams } from "./controls.js";
+import { parseParams } from "../views/controls.js";
 import { defaultSort } from "./vocabulary.js";
 
 /** The plugin's name in TensorBoard: its entries in the parent hash are `p.overfit.KEY`. */

@@ -3,9 +3,9 @@
 // pair) and the regex run filter. Defaults, ranges and help
 // texts are the server's (./meta params, vocabulary.js).
 
-import { debounce, h } from "./dom.js";
+import { debounce, h } from "../core/dom.js";
 import { compileRunFilter } from "./leaderboard.js";
-import { paramSpecs, readingParams } from "./vocabulary.js";
+import { paramSpecs, readingParams } from "../core/vocabulary.js";
 
 export const DEBOUNCE_MS = 200;
 // Slider-type parameters (bounded above) are kept to this many decimals.

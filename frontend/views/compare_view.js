@@ -2,11 +2,11 @@
 // the leaderboard overlaid, each best epoch marked; and one layer's weight
 // spread (std or p0–p100 range) over epochs across those runs.
 
-import { h, s } from "./dom.js";
-import { attachHover, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
-import { curveEpochs, displayX, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
-import { curveYDomain, unionSteps, valueAt, xDomainOf } from "./curve_chart.js";
-import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
+import { h, s } from "../core/dom.js";
+import { attachHover, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "../charts/chart_base.js";
+import { curveEpochs, displayX, formatStep, formatValue, modeArrow, xUnit } from "../core/format.js";
+import { curveYDomain, unionSteps, valueAt, xDomainOf } from "../charts/curve_chart.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks } from "../core/scale.js";
 
 /** Runs overlaid at most (one colour each, --run-0 … --run-7 in style.css). */
 export const MAX_COMPARED = 8;

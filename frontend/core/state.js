@@ -6,10 +6,10 @@
 // Nothing here touches the DOM.
 
 import { ApiError, getJson } from "./api.js";
-import { toggleCompared } from "./compare_view.js";
-import { DEFAULT_GROUP_REGEX } from "./groups_view.js";
+import { toggleCompared } from "../views/compare_view.js";
+import { DEFAULT_GROUP_REGEX } from "../views/groups_view.js";
 import { compileHparamFilter } from "./hparams.js";
-import { compileRunFilter, visibleRuns } from "./leaderboard.js";
+import { compileRunFilter, visibleRuns } from "../views/leaderboard.js";
 import { defaultSort } from "./vocabulary.js";
 
 /** The state of a tab just opened. */
