@@ -5,7 +5,8 @@
 //   node benchmarks/leaderboard_bench.mjs [runs]
 
 import { performance } from "node:perf_hooks";
-import { compileRunFilter, renderLeaderboard, SORT_KEYS, visibleRuns } from "../frontend/views/leaderboard.js";
+import { compileRunFilter, SORT_KEYS, visibleRuns } from "../frontend/core/runs.js";
+import { renderLeaderboard } from "../frontend/views/leaderboard.js";
 import { installFakeDom } from "../frontend/tests/fake_dom.mjs";
 import { installMeta } from "../frontend/tests/meta_fixture.mjs";
 

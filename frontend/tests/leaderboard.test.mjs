@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns, withWeights } from "../views/leaderboard.js";
+import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns, withWeights } from "../core/runs.js";
 import { installMeta } from "./meta_fixture.mjs";
 
 installMeta();

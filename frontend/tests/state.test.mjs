@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { forgetAnswers } from "../core/api.js";
-import { defaultParams } from "../views/controls.js";
+import { defaultParams } from "../core/params.js";
 import { createStore, ensureSelection, initialState, resetSelection } from "../core/state.js";
 import { installMeta } from "./meta_fixture.mjs";
 

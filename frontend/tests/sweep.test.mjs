@@ -1,6 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { defaultTensor, MAX_COMPARED, runColorClass, spreadSeries, tensorChoices, toggleCompared } from "../views/compare_view.js";
+import { MAX_COMPARED, toggleCompared } from "../core/state.js";
+import { defaultTensor, runColorClass, spreadSeries, tensorChoices } from "../views/compare_view.js";
 import { lineMarkers } from "../charts/chart_markers.js";
 import { effectRows, shareClass } from "../views/effects_view.js";
 import { DASH, formatEpochs, formatSpread } from "../core/format.js";

@@ -1,9 +1,9 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { metricNote } from "../views/board_card.js";
-import { defaultParams } from "../views/controls.js";
+import { defaultParams } from "../core/params.js";
 import { compileHparamFilter } from "../core/hparams.js";
-import { compileRunFilter } from "../views/leaderboard.js";
+import { compileRunFilter } from "../core/runs.js";
 import { pickerRuns } from "../views/run_cards.js";
 import { formatHash, parseHash, pluginEntries, viewEntries, viewFromEntries, withPluginEntries } from "../core/url_state.js";
 import { installMeta } from "./meta_fixture.mjs";

@@ -2,7 +2,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { formatValue } from "../core/format.js";
-import { sortRuns, withWeights } from "../views/leaderboard.js";
+import { sortRuns, withWeights } from "../core/runs.js";
 import { runStatus } from "../core/status.js";
 import { defaultSort, numberFormat, setVocabulary } from "../core/vocabulary.js";
 import { META, installMeta } from "./meta_fixture.mjs";

@@ -4,7 +4,8 @@
 
 import { h } from "../core/dom.js";
 import { hparamNames } from "../core/hparams.js";
-import { nextSort, renderEmptyState, renderLeaderboard, revealRun, visibleRuns, withWeights } from "./leaderboard.js";
+import { nextSort, visibleRuns, withWeights } from "../core/runs.js";
+import { renderEmptyState, renderLeaderboard, revealRun } from "./leaderboard.js";
 import { dataWarnings } from "../core/status.js";
 
 /** "validation accuracy (max ↑)", "validation loss (auto: each run's)": the metric the views judge, from the toolbar's parameters. */

@@ -7,7 +7,6 @@ import { epochLookup, formatCount, formatEpochs, formatSpread, whatIfText } from
 import { renderGroupChart } from "../charts/group_chart.js";
 import { statusBadge } from "../core/status.js";
 
-export const DEFAULT_GROUP_REGEX = "(.*)_seed\\d+";
 const HINT = "Runs whose names share the first capture group are one group, e.g. (.*)_seed\\d+ puts units=64_seed1 and units=64_seed2 together.";
 
 /** The group's step -> epoch lookup (the server's `epochs` of its mean curves); null when it counts steps. */

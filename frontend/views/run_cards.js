@@ -5,7 +5,7 @@
 import { contentWidth, h, release } from "../core/dom.js";
 import { renderDetail } from "./detail.js";
 import { curveEpochs } from "../core/format.js";
-import { visibleRuns } from "./leaderboard.js";
+import { visibleRuns } from "../core/runs.js";
 import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
 import { renderWeights } from "./weights_view.js";
 
