@@ -57,7 +57,7 @@ export function viewFromEntries(entries) {
   try {
     const list = e.compare ? JSON.parse(e.compare) : [];
     if (Array.isArray(list)) compared = list.filter((r) => typeof r === "string");
-  } catch (err) {
+  } catch {
     compared = [];
   }
   const [key, dir] = String(e.sort || "").split(":");
@@ -114,7 +114,7 @@ function hostWindow() {
     if (window.parent === window) return null;
     void window.parent.location.hash; // throws when cross-origin
     return window.parent;
-  } catch (err) {
+  } catch {
     return null;
   }
 }

@@ -126,7 +126,7 @@ const SWEEP = Array.from({ length: 10000 }, (_, i) => ({
 }));
 
 function board(opts = {}) {
-  const container = document.createElement("div");
+  const container = globalThis.document.createElement("div"); // installFakeDom()'s
   const calls = { status: [], select: [] };
   renderLeaderboard(container, {
     runs: SWEEP, filter: compileRunFilter(""), sort: { key: "run", dir: "asc" }, selected: null,

@@ -5,7 +5,7 @@
 
 import { debounce, h } from "../core/dom.js";
 import { compileRunFilter } from "../core/runs.js";
-import { defaultParams, parseParams, rangeText, SLIDER_DECIMALS } from "../core/params.js";
+import { parseParams, SLIDER_DECIMALS } from "../core/params.js";
 import { paramSpecs, readingParams } from "../core/vocabulary.js";
 
 export const DEBOUNCE_MS = 200;
