@@ -45,6 +45,9 @@ test: $(PYTHON) system-deps
 	@# axe-core (package.json, test only): the browser test's accessibility check reads node_modules/axe-core.
 	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent; \
 	else echo "note: npm not found: the accessibility check (axe-core) will be skipped"; fi
+	@# ESLint (eslint.config.mjs: frontend/ and benchmarks/*.mjs, @eslint/js recommended rules; package.json, test only).
+	@if command -v npm >/dev/null; then npx --no-install eslint .; \
+	else echo "note: npm not found: the ESLint check of frontend/ was skipped"; fi
 	$(VENV)/bin/pytest -q tests
 
 # tbparse: the reference script the CLI is compared with (benchmark only, not a dependency).

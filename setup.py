@@ -9,13 +9,14 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    # The tab's ES modules live in the top-level frontend/ folder and ship inside the
-    # wheel as the data-only subpackage tb_overfit_plugin.frontend.
+    # The tab's ES modules live in the top-level frontend/ folder (index.js at its root, the
+    # others in core/, charts/, views/) and ship inside the wheel as the data-only
+    # subpackage tb_overfit_plugin.frontend; frontend/tests is not shipped.
     packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.data", "tb_overfit_plugin.documents",
               "tb_overfit_plugin.documents.runs", "tb_overfit_plugin.documents.weights", "tb_overfit_plugin.cli",
               "tb_overfit_plugin.frontend"],
     package_dir={"tb_overfit_plugin.frontend": "frontend"},
-    package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css", "*.html"]},
+    package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css", "*.html", "core/*.js", "charts/*.js", "views/*.js"]},
     # TensorBoard and its data server are bounded to the newest versions tested: the plugin uses
     # private parts of them (GrpcDataProvider's stub and address, the data server's flags and log lines).
     install_requires=[

@@ -5,7 +5,8 @@
 //   node benchmarks/leaderboard_bench.mjs [runs]
 
 import { performance } from "node:perf_hooks";
-import { compileRunFilter, renderLeaderboard, SORT_KEYS, visibleRuns } from "../frontend/leaderboard.js";
+import { compileRunFilter, SORT_KEYS, visibleRuns } from "../frontend/core/runs.js";
+import { renderLeaderboard } from "../frontend/views/leaderboard.js";
 import { installFakeDom } from "../frontend/tests/fake_dom.mjs";
 import { installMeta } from "../frontend/tests/meta_fixture.mjs";
 
@@ -41,6 +42,6 @@ for (const key of [...Object.keys(SORT_KEYS), "hp:lr"]) {
 }
 console.log(`  filter /units=64/       ${median(() => visibleRuns(runs, compileRunFilter("units=64"), { key: "run", dir: "asc" })).toFixed(1)}`);
 console.log(`  status = overfitting    ${median(() => visibleRuns(runs, all, { key: "run", dir: "asc" }, null, "overfitting")).toFixed(1)}`);
-const container = document.createElement("div");
+const container = globalThis.document.createElement("div"); // the fake DOM installFakeDom() set up
 const opts = { runs, filter: all, sort: { key: "best_value", dir: "asc" }, selected: null, onSort() {}, onSelect() {}, onStatus() {} };
 console.log(`  renderLeaderboard       ${median(() => renderLeaderboard(container, opts)).toFixed(1)} (sort, summary, ~70 rows drawn)`);

@@ -1,18 +1,24 @@
 // Entry point of the OVERFIT tab. TensorBoard's iframe runs
 //   import("./index.js").then((m) => m.render())
 // under <base href="plugin/overfit/">, so every URL here stays relative.
-// The layout and the wiring of the views to the state: state.js holds the state
+// The layout and the wiring of the views to the state: core/state.js holds the state
 // and makes the requests; each answer redraws the cards that show it (VIEWS_OF);
-// view_url.js keeps the view in the URL.
+// core/view_url.js keeps the view in the URL.
+// The modules, in layers (each imports only from its own and the layers before it,
+// frontend/tests/shipping.test.mjs): core/ (state, requests, the server's vocabulary,
+// parameters, the run list's filters and order, number words, DOM helpers; no
+// drawing of its own beyond status badges), charts/ (SVG charts), views/ (the cards
+// and the toolbar); index.js and standalone.js at the root.
 
-import { loadMeta } from "./api.js";
-import { createBoardCard } from "./board_card.js";
-import { createControls, defaultParams, metricOptions } from "./controls.js";
-import { debounce, h, hold } from "./dom.js";
-import { createRunCards } from "./run_cards.js";
-import { createStore } from "./state.js";
-import { createSweepCards } from "./sweep_cards.js";
-import { createViewUrl } from "./view_url.js";
+import { loadMeta } from "./core/api.js";
+import { createBoardCard } from "./views/board_card.js";
+import { defaultParams } from "./core/params.js";
+import { createControls, metricOptions } from "./views/controls.js";
+import { debounce, h, hold } from "./core/dom.js";
+import { createRunCards } from "./views/run_cards.js";
+import { createStore } from "./core/state.js";
+import { createSweepCards } from "./views/sweep_cards.js";
+import { createViewUrl } from "./core/view_url.js";
 
 export const POLL_MS = 20000;
 

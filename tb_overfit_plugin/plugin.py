@@ -89,6 +89,15 @@ def _content_type(filename: str):
     return _CONTENT_TYPES.get(os.path.splitext(filename)[1])
 
 
+def _static_files(folder, prefix: str = ""):
+    """Paths ("index.js", "core/state.js") of the tab's files in the installed package, each served as a route of its own."""
+    for resource in folder.iterdir():
+        if resource.is_dir():
+            yield from _static_files(resource, prefix + resource.name + "/")
+        elif _content_type(resource.name):
+            yield prefix + resource.name
+
+
 def _required(request: wrappers.Request, name: str) -> str:
     """A required name, exactly as given: run names may begin or end with spaces."""
     value = params.name_param(request.args, name)
@@ -124,9 +133,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
             "/stopping": self.stopping_route,
             "/meta": self.meta_route,
         }
-        for resource in self._frontend.iterdir():
-            if _content_type(resource.name):
-                apps["/" + resource.name] = functools.partial(self._static_route, resource.name)
+        # Only the files found here get a route: a request never names a file to read.
+        for name in _static_files(self._frontend):
+            apps["/" + name] = functools.partial(self._static_route, name)
         return apps
 
     def is_active(self) -> bool:
@@ -141,7 +150,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     def _static_route(self, name: str, environ, start_response):
         request = wrappers.Request(environ)
-        content = self._frontend.joinpath(name).read_bytes()
+        content = functools.reduce(lambda folder, part: folder.joinpath(part), name.split("/"), self._frontend).read_bytes()
         return http_util.Respond(request, content, _content_type(name))(environ, start_response)
 
     @staticmethod

@@ -2,6 +2,9 @@
 
 import json
 import os
+import pathlib
+import posixpath
+import re
 import signal
 import time
 
@@ -152,6 +155,48 @@ def test_static_module_served_with_content_type(client):
     assert b"export function render" in response.data
     response = client.raw("/data/plugin/overfit/style.css")
     assert response.status_code == 200 and response.mimetype == "text/css"
+
+
+def _imports(module: bytes):
+    """The relative module URLs a served ES module imports (`import ... from "./x.js"`)."""
+    return re.findall(r'^\s*import\s[^;]*?from\s+"(\.\.?/[^"]+)"', module.decode("utf-8"), flags=re.M)
+
+
+def test_every_module_the_tab_imports_is_served_from_its_folder(client):
+    """From index.js, each import's relative URL is a route of the plugin: the folders (core/, charts/, views/) ship and are served."""
+    seen, todo = set(), ["index.js"]
+    while todo:
+        path = todo.pop()
+        response = client.raw(f"/data/plugin/overfit/{path}")
+        assert response.status_code == 200 and response.mimetype == "text/javascript", path
+        seen.add(path)
+        todo += [name for spec in _imports(response.data)
+                 if (name := posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))) not in seen]
+    assert {"core", "charts", "views"} <= {path.split("/")[0] for path in seen if "/" in path}
+    source = pathlib.Path(__file__).resolve().parents[1] / "frontend"
+    assert seen == {p.relative_to(source).as_posix() for p in source.rglob("*.js")
+                    if "tests" not in p.relative_to(source).parts} - {"standalone.js"}
+    response = client.raw("/data/plugin/overfit/core/state.js")
+    assert b"export function createStore" in response.data
+
+
+@pytest.mark.parametrize("path", [
+    "/data/plugin/overfit/../setup.py",
+    "/data/plugin/overfit/core/../../setup.py",
+    "/data/plugin/overfit/core/../../../tb_overfit_plugin/plugin.py",
+    "/data/plugin/overfit/core/%2e%2e/%2e%2e/setup.py",
+    "/data/plugin/overfit/core/..%2f..%2fsetup.py",
+    "/data/plugin/overfit/core",
+    "/data/plugin/overfit/core/",
+    "/data/plugin/overfit/__init__.py",
+    "/data/plugin/overfit/tests/shipping.test.mjs",
+    "/data/plugin/overfit/core/nothing.js",
+])
+def test_only_the_packaged_files_are_served(client, path):
+    """A path that is not one of the tab's files (traversal, a folder, the package's Python) is 404, nothing read."""
+    response = client.raw(path)
+    assert response.status_code == 404, (path, response.data[:200])
+    assert b"import" not in response.data and b"setup(" not in response.data
 
 
 def test_verdicts_for_curve_shapes(tmp_path, plugin_client):

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { ApiError, buildUrl, errorMessage, forgetAnswers, getJson, MAX_KEPT_ANSWERS } from "../api.js";
+import { ApiError, buildUrl, errorMessage, forgetAnswers, getJson, MAX_KEPT_ANSWERS } from "../core/api.js";
 
 test("buildUrl keeps the path relative and encodes parameters", () => {
   assert.equal(buildUrl("./runs"), "./runs");

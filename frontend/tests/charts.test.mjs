@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { bandPath, layoutLabels, linePath } from "../chart_base.js";
-import { curveYDomain, isSmoothed, unionSteps, valueAt } from "../curve_chart.js";
+import { bandPath, layoutLabels, linePath } from "../charts/chart_base.js";
+import { curveYDomain, isSmoothed, unionSteps, valueAt } from "../charts/curve_chart.js";
 
 const id = (v) => v;
 

@@ -2,11 +2,10 @@
 // style.css's :root block, and the JS takes its colours from classes (style.css).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DIR, shippedFiles } from "./modules.mjs";
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HEX = /#[0-9a-fA-F]{3,8}\b/g;
 const COLOR_FUNCTION = /\b(?:rgba?|hsla?)\(/g;
 
@@ -26,7 +25,7 @@ function lineOf(src, index) {
 }
 
 test("no hex colour literal in any .js file of the tab", () => {
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith(".js"))) {
+  for (const file of shippedFiles([".js"])) {
     const src = readFileSync(join(DIR, file), "utf8");
     for (const m of src.matchAll(HEX)) assert.fail(`${file}:${lineOf(src, m.index)}: colour literal ${m[0]} (give the element a class styled in style.css)`);
     for (const m of src.matchAll(COLOR_FUNCTION)) assert.fail(`${file}:${lineOf(src, m.index)}: colour ${m[0]}…) in JS`);

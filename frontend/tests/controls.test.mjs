@@ -1,6 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { createControls, defaultParams, metricOptions, parseParams, rangeText } from "../controls.js";
+import { defaultParams, parseParams, rangeText } from "../core/params.js";
+import { createControls, metricOptions } from "../views/controls.js";
 import { byId, installFakeDom } from "./fake_dom.mjs";
 import { installMeta, META } from "./meta_fixture.mjs";
 

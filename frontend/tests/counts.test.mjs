@@ -1,9 +1,11 @@
 // Counts read as words: "1 layer", "2 layers", "1,200 runs", written by one rule (format.formatCount).
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 
-import { formatCount } from "../format.js";
+import { formatCount } from "../core/format.js";
+import { DIR, shippedFiles } from "./modules.mjs";
 
 test("a count takes the singular for exactly one, thousands separators otherwise", () => {
   assert.equal(formatCount(1, "layer"), "1 layer");
@@ -13,9 +15,10 @@ test("a count takes the singular for exactly one, thousands separators otherwise
 });
 
 test("no module of the tab spells a plural by hand: every count goes through formatCount", () => {
-  const folder = new URL("..", import.meta.url);
-  for (const name of readdirSync(folder).filter((file) => file.endsWith(".js") && file !== "format.js")) {
-    const source = readFileSync(new URL(name, folder), "utf8");
+  const names = shippedFiles([".js"]).filter((file) => file !== "core/format.js");
+  assert.ok(names.includes("views/leaderboard.js"));
+  for (const name of names) {
+    const source = readFileSync(join(DIR, name), "utf8");
     assert.doesNotMatch(source, /=== 1 \? "" : "s"/, `${name} spells a plural by hand`);
   }
 });

@@ -17,7 +17,7 @@ import {
   modeArrow,
   whatIfText,
   xUnit,
-} from "../format.js";
+} from "../core/format.js";
 
 test("formatValue uses significant digits and strips trailing zeros", () => {
   assert.equal(formatValue(0.31213), "0.3121");

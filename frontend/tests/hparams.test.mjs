@@ -1,8 +1,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { compileHparamFilter, formatHparam, hparamNames, hparamsText, hparamSortKey, parseConditions } from "../hparams.js";
-import { columnsFor, hparamKey, sortRuns, visibleRuns } from "../leaderboard.js";
-import { compileRunFilter } from "../leaderboard.js";
+import { compileHparamFilter, formatHparam, hparamNames, hparamsText, hparamSortKey, parseConditions } from "../core/hparams.js";
+import { compileRunFilter, hparamKey, sortRuns, visibleRuns } from "../core/runs.js";
+import { columnsFor } from "../views/leaderboard.js";
 
 // /runs rows as the server sends them: hp.KerasCallback numbers are floats (64.0 is 64 in JSON).
 const RUNS = [

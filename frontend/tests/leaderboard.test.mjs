@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns, withWeights } from "../leaderboard.js";
+import { compareNullsLast, compileRunFilter, nextSort, SORT_KEYS, sortRuns, visibleRuns, withWeights } from "../core/runs.js";
 import { installMeta } from "./meta_fixture.mjs";
 
 installMeta();
@@ -110,9 +110,9 @@ test("withWeights fills the weight column from /weights_summary when it arrives"
 
 // ---------------------------------------------------------------- the table for 10,000 runs (issue 19)
 
-import { renderLeaderboard, revealRun } from "../leaderboard.js";
-import { statusCounts } from "../status_summary.js";
-import { covers, MARGIN_ROWS, rowWindow, scrollTopShowing } from "../virtual_rows.js";
+import { renderLeaderboard, revealRun } from "../views/leaderboard.js";
+import { statusCounts } from "../views/status_summary.js";
+import { covers, MARGIN_ROWS, rowWindow, scrollTopShowing } from "../views/virtual_rows.js";
 import { findAll, installFakeDom } from "./fake_dom.mjs";
 
 installFakeDom();
@@ -126,7 +126,7 @@ const SWEEP = Array.from({ length: 10000 }, (_, i) => ({
 }));
 
 function board(opts = {}) {
-  const container = document.createElement("div");
+  const container = globalThis.document.createElement("div"); // installFakeDom()'s
   const calls = { status: [], select: [] };
   renderLeaderboard(container, {
     runs: SWEEP, filter: compileRunFilter(""), sort: { key: "run", dir: "asc" }, selected: null,

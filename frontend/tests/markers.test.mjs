@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { lineMarkers, MARKERS, markerSpecs } from "../chart_markers.js";
-import { stoppingMarkers } from "../stopping_view.js";
+import { lineMarkers, MARKERS, markerSpecs } from "../charts/chart_markers.js";
+import { stoppingMarkers } from "../views/stopping_view.js";
 
 // A /curves document with every kind of marker: best, onset, EarlyStopping stop,
 // checkpoints, LR drops and divergence; its series carry the server's epochs (step + 1 here).

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setVocabulary } from "../vocabulary.js";
+import { setVocabulary } from "../core/vocabulary.js";
 
 export const META = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "meta.fixture.json"), "utf8"));
 

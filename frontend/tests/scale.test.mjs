@@ -10,7 +10,7 @@ import {
   quantile,
   robustExtent,
   tickStep,
-} from "../scale.js";
+} from "../core/scale.js";
 
 test("linearScale maps domain to range and inverts", () => {
   const x = linearScale([0, 10], [0, 200]);

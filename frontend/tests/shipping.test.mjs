@@ -1,14 +1,35 @@
-// Static checks on what TensorBoard serves: flat *.js/*.css, relative imports,
-// no innerHTML, no third-party URLs, and an entry module exporting render().
+// Static checks on what TensorBoard serves: *.js/*.css/*.html at the root and in the
+// folders core/, charts/ and views/; relative imports of shipped modules, each layer
+// importing only the layers below it; no innerHTML, no third-party URLs, and an entry
+// module exporting render().
 import test from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import { DIR, shippedFiles } from "./modules.mjs";
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const shipped = readdirSync(DIR).filter((f) => f.endsWith(".js") || f.endsWith(".css"));
+const shipped = shippedFiles();
 const js = shipped.filter((f) => f.endsWith(".js"));
+
+/** What each folder's modules may import (the root: index.js and standalone.js, anything). */
+const MAY_IMPORT = {
+  core: ["core"],
+  charts: ["core", "charts"],
+  views: ["core", "charts", "views"],
+  "": ["core", "charts", "views", ""],
+};
+const FOLDERS = Object.keys(MAY_IMPORT);
+
+const folderOf = (file) => (file.includes("/") ? file.split("/")[0] : "");
+
+/** The relative module specifiers `src` imports (static `import ... from` and dynamic `import(...)`). */
+function importsOf(src) {
+  const specs = [...src.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1]);
+  return specs.concat([...src.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]));
+}
+
+/** `spec` imported by `file`, as a path under frontend/ ("core/dom.js"); ".." first when it leaves frontend/. */
+const resolved = (file, spec) => posix.normalize(posix.join(posix.dirname(file), spec));
 
 test("index.js exports render()", async () => {
   const mod = await import(join(DIR, "index.js"));
@@ -16,15 +37,39 @@ test("index.js exports render()", async () => {
   assert.match(readFileSync(join(DIR, "index.js"), "utf8"), /^export function render\(\)/m);
 });
 
-test("every import is a relative, flat, existing module", () => {
+test("every module sits at the root or in one of the layer folders", () => {
+  for (const file of shipped) {
+    assert.ok(file.split("/").length <= 2 && FOLDERS.includes(folderOf(file)), `${file} is outside ${FOLDERS.filter(Boolean).join("/, ")}/`);
+  }
+  for (const folder of FOLDERS.filter(Boolean)) assert.ok(js.some((f) => folderOf(f) === folder), `no module in ${folder}/`);
+});
+
+test("every import is a relative URL of a shipped module", () => {
   for (const file of js) {
-    const src = readFileSync(join(DIR, file), "utf8");
-    for (const m of src.matchAll(/^\s*import\s[^;]*?from\s+["']([^"']+)["']/gm)) {
-      const spec = m[1];
-      assert.match(spec, /^\.\/[\w-]+\.js$/, `${file} imports ${spec}`);
-      assert.ok(shipped.includes(spec.slice(2)), `${file} imports missing ${spec}`);
+    for (const spec of importsOf(readFileSync(join(DIR, file), "utf8"))) {
+      assert.match(spec, /^\.\.?\/(?:[\w-]+\/)?[\w-]+\.js$/, `${file} imports ${spec}`);
+      assert.ok(shipped.includes(resolved(file, spec)), `${file} imports ${spec}, which is not shipped`);
     }
   }
+});
+
+test("layers: core imports only core, charts only core and charts, views nothing from the root", () => {
+  for (const file of js) {
+    const allowed = MAY_IMPORT[folderOf(file)];
+    for (const spec of importsOf(readFileSync(join(DIR, file), "utf8"))) {
+      const target = folderOf(resolved(file, spec));
+      assert.ok(allowed.includes(target), `${file} imports ${spec} (${folderOf(file) || "root"} may import ${allowed.map((f) => f || "root").join(", ")})`);
+    }
+  }
+});
+
+test("the import checks see imports: a view's, a wrong-way import, a module outside the tab", () => {
+  const board = importsOf(readFileSync(join(DIR, "views/board_card.js"), "utf8"));
+  assert.ok(board.includes("../core/dom.js"), board.join(", "));
+  assert.deepEqual(importsOf('import { a } from "../views/x.js";\nconst m = import("./y.js");'), ["../views/x.js", "./y.js"]);
+  assert.equal(folderOf(resolved("core/state.js", "../views/leaderboard.js")), "views");
+  assert.ok(!MAY_IMPORT.core.includes("views") && !MAY_IMPORT.charts.includes("views"));
+  assert.ok(!shipped.includes(resolved("core/state.js", "../../setup.py")));
 });
 
 test("no innerHTML/outerHTML/insertAdjacentHTML/document.write", () => {
@@ -40,6 +85,7 @@ test("no absolute or third-party URLs (CSP, --path_prefix)", () => {
     assert.doesNotMatch(src, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/, file);
     assert.doesNotMatch(src, /(fetch|getJson)\(\s*["'`]\//, `${file}: absolute fetch path`);
     assert.doesNotMatch(src, /url\(\s*["']?\//, `${file}: absolute CSS url()`);
+    assert.doesNotMatch(src, /(?:src|href)=["']\//, `${file}: absolute src/href`);
   }
 });
 

@@ -1,8 +1,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { forgetAnswers } from "../api.js";
-import { defaultParams } from "../controls.js";
-import { createStore, ensureSelection, initialState, resetSelection } from "../state.js";
+import { forgetAnswers } from "../core/api.js";
+import { defaultParams } from "../core/params.js";
+import { createStore, ensureSelection, initialState, resetSelection } from "../core/state.js";
 import { installMeta } from "./meta_fixture.mjs";
 
 installMeta();

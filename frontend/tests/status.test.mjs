@@ -2,7 +2,7 @@
 // fed a different document, they follow it; the tab has no table of its own.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { flagChip, severityRank, statusBadge, statusLabel, statusRank } from "../status.js";
+import { flagChip, severityRank, statusBadge, statusLabel, statusRank } from "../core/status.js";
 import { installFakeDom } from "./fake_dom.mjs";
 import { installMeta, META } from "./meta_fixture.mjs";
 

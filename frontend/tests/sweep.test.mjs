@@ -1,12 +1,13 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { defaultTensor, MAX_COMPARED, runColorClass, spreadSeries, tensorChoices, toggleCompared } from "../compare_view.js";
-import { lineMarkers } from "../chart_markers.js";
-import { effectRows, shareClass } from "../effects_view.js";
-import { DASH, formatEpochs, formatSpread } from "../format.js";
-import { aggregateAt, bandBounds, groupSeries } from "../group_chart.js";
-import { groupEpochs, groupFacts } from "../groups_view.js";
-import { defaultChosen, ruleKey, rulePoint, stoppingMarkers } from "../stopping_view.js";
+import { MAX_COMPARED, toggleCompared } from "../core/state.js";
+import { defaultTensor, runColorClass, spreadSeries, tensorChoices } from "../views/compare_view.js";
+import { lineMarkers } from "../charts/chart_markers.js";
+import { effectRows, shareClass } from "../views/effects_view.js";
+import { DASH, formatEpochs, formatSpread } from "../core/format.js";
+import { aggregateAt, bandBounds, groupSeries } from "../charts/group_chart.js";
+import { groupEpochs, groupFacts } from "../views/groups_view.js";
+import { defaultChosen, ruleKey, rulePoint, stoppingMarkers } from "../views/stopping_view.js";
 
 const S = (min, median, max, count) => ({ min, median, max, count });
 

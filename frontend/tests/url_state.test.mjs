@@ -1,11 +1,11 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { metricNote } from "../board_card.js";
-import { defaultParams } from "../controls.js";
-import { compileHparamFilter } from "../hparams.js";
-import { compileRunFilter } from "../leaderboard.js";
-import { pickerRuns } from "../run_cards.js";
-import { formatHash, parseHash, pluginEntries, viewEntries, viewFromEntries, withPluginEntries } from "../url_state.js";
+import { metricNote } from "../views/board_card.js";
+import { defaultParams } from "../core/params.js";
+import { compileHparamFilter } from "../core/hparams.js";
+import { compileRunFilter } from "../core/runs.js";
+import { pickerRuns } from "../views/run_cards.js";
+import { formatHash, parseHash, pluginEntries, viewEntries, viewFromEntries, withPluginEntries } from "../core/url_state.js";
 import { installMeta } from "./meta_fixture.mjs";
 
 installMeta();

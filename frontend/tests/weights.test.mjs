@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { histogramDomain, histogramOutline, percentileColumn, rebin } from "../weights_charts.js";
-import { allTensors, defaultTensorKey, formatEvidence, ratioClass, tensorKey, tensorSummary } from "../weights_view.js";
+import { histogramDomain, histogramOutline, percentileColumn, rebin } from "../charts/weights_charts.js";
+import { allTensors, defaultTensorKey, formatEvidence, ratioClass, tensorKey, tensorSummary } from "../views/weights_view.js";
 import { installMeta, META } from "./meta_fixture.mjs";
 
 installMeta();

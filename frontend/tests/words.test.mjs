@@ -1,10 +1,10 @@
 // Issue 25: one number format, one default order and one status per run, as the server states them (./meta).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { formatValue } from "../format.js";
-import { sortRuns, withWeights } from "../leaderboard.js";
-import { runStatus } from "../status.js";
-import { defaultSort, numberFormat, setVocabulary } from "../vocabulary.js";
+import { formatValue } from "../core/format.js";
+import { sortRuns, withWeights } from "../core/runs.js";
+import { runStatus } from "../core/status.js";
+import { defaultSort, numberFormat, setVocabulary } from "../core/vocabulary.js";
 import { META, installMeta } from "./meta_fixture.mjs";
 
 test("formatValue writes every number of /meta's examples as the server's wording.fmt does", () => {

@@ -4,7 +4,7 @@
 // user goes back or forward.
 
 import { compileHparamFilter } from "./hparams.js";
-import { compileRunFilter } from "./leaderboard.js";
+import { compileRunFilter } from "./runs.js";
 import { createUrlLink, viewEntries, viewFromEntries } from "./url_state.js";
 
 /** Puts `view` (url_state.viewFromEntries) in the state; the parameters are the caller's. */

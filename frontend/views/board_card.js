@@ -2,10 +2,11 @@
 // naming the metric every card judges, and a note when the selected run is filtered
 // out. ↑/↓ move the selection.
 
-import { h } from "./dom.js";
-import { hparamNames } from "./hparams.js";
-import { nextSort, renderEmptyState, renderLeaderboard, revealRun, visibleRuns, withWeights } from "./leaderboard.js";
-import { dataWarnings } from "./status.js";
+import { h } from "../core/dom.js";
+import { hparamNames } from "../core/hparams.js";
+import { nextSort, visibleRuns, withWeights } from "../core/runs.js";
+import { renderEmptyState, renderLeaderboard, revealRun } from "./leaderboard.js";
+import { dataWarnings } from "../core/status.js";
 
 /** "validation accuracy (max ↑)", "validation loss (auto: each run's)": the metric the views judge, from the toolbar's parameters. */
 export function metricNote(params) {

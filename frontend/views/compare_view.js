@@ -2,14 +2,12 @@
 // the leaderboard overlaid, each best epoch marked; and one layer's weight
 // spread (std or p0–p100 range) over epochs across those runs.
 
-import { h, s } from "./dom.js";
-import { attachHover, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
-import { curveEpochs, displayX, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
-import { curveYDomain, unionSteps, valueAt, xDomainOf } from "./curve_chart.js";
-import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
-
-/** Runs overlaid at most (one colour each, --run-0 … --run-7 in style.css). */
-export const MAX_COMPARED = 8;
+import { h, s } from "../core/dom.js";
+import { attachHover, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "../charts/chart_base.js";
+import { curveEpochs, displayX, formatStep, formatValue, modeArrow, xUnit } from "../core/format.js";
+import { curveYDomain, unionSteps, valueAt, xDomainOf } from "../charts/curve_chart.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks } from "../core/scale.js";
+import { MAX_COMPARED } from "../core/state.js";
 
 export const SPREAD_STATS = {
   std: { label: "std", describe: "standard deviation" },
@@ -19,13 +17,6 @@ export const SPREAD_STATS = {
 /** The colour class of the i-th compared run. */
 export function runColorClass(i) {
   return `run-c${i % MAX_COMPARED}`;
-}
-
-/** Adds or removes `run` from the compared list, keeping at most MAX_COMPARED (the oldest drops out). */
-export function toggleCompared(list, run, on) {
-  const rest = (list || []).filter((r) => r !== run);
-  if (!on) return rest;
-  return [...rest, run].slice(-MAX_COMPARED);
 }
 
 /** Tensors of the compared runs' /weights: [{key, layer, tensor, kind, runs: [run]}] in first-seen order. */

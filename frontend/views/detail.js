@@ -1,12 +1,12 @@
 // The selected run's panel: verdict sentence, EarlyStopping what-if, key facts,
 // metric chooser, train/validation chart and generalization-gap chart.
 
-import { h } from "./dom.js";
-import { curveEpochs, DASH, formatPoint, formatValue, modeArrow, whatIfText } from "./format.js";
-import { renderCurveChart } from "./curve_chart.js";
-import { renderGapChart } from "./gap_chart.js";
-import { hoverBus } from "./chart_base.js";
-import { dataWarnings, remedyLine, runStatus, runStatusBadges } from "./status.js";
+import { h } from "../core/dom.js";
+import { curveEpochs, DASH, formatPoint, formatValue, modeArrow, whatIfText } from "../core/format.js";
+import { renderCurveChart } from "../charts/curve_chart.js";
+import { renderGapChart } from "../charts/gap_chart.js";
+import { hoverBus } from "../charts/chart_base.js";
+import { dataWarnings, remedyLine, runStatus, runStatusBadges } from "../core/status.js";
 
 let bus = null;
 

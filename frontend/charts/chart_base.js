@@ -1,8 +1,8 @@
 // Shared SVG chart scaffolding: frame, grid, axes, hover overlay, tooltip.
 
-import { h, s } from "./dom.js";
-import { formatTick } from "./format.js";
-import { linearScale, nearestIndex } from "./scale.js";
+import { h, s } from "../core/dom.js";
+import { formatTick } from "../core/format.js";
+import { linearScale, nearestIndex } from "../core/scale.js";
 
 let clipCounter = 0;
 

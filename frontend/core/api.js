@@ -28,7 +28,7 @@ export function errorMessage(status, statusText, bodyText) {
   try {
     const body = JSON.parse(bodyText);
     if (body && typeof body.error === "string" && body.error) return body.error;
-  } catch (_) {
+  } catch {
     // not JSON: fall through
   }
   const text = (bodyText || "").trim();
@@ -79,7 +79,7 @@ export async function getJson(path, params = {}, { signal } = {}) {
   let data;
   try {
     data = JSON.parse(text);
-  } catch (_) {
+  } catch {
     throw new ApiError(`The server sent an invalid JSON answer for ${path}.`, response.status);
   }
   const etag = response.headers && response.headers.get ? response.headers.get("ETag") : null;

@@ -1,9 +1,9 @@
 // "Which settings overfit": the /hparams_effects table, one block of rows per
 // hyper-parameter, one row per value (or quantile bin).
 
-import { h } from "./dom.js";
-import { DASH, formatCount, formatEpochs, formatInt, formatPercent, formatSpread, formatValue } from "./format.js";
-import { isNum } from "./scale.js";
+import { h } from "../core/dom.js";
+import { DASH, formatCount, formatEpochs, formatInt, formatPercent, formatSpread, formatValue } from "../core/format.js";
+import { isNum } from "../core/scale.js";
 
 /** The table's rows: [{hparam, binned, first (first row of its hyper-parameter), span, level}]. */
 export function effectRows(data) {

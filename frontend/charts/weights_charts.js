@@ -1,10 +1,10 @@
 // Charts for one weight tensor: a DISTRIBUTIONS-style percentile band chart over
 // steps, and the first-vs-last histogram overlay.
 
-import { h, s } from "./dom.js";
+import { h, s } from "../core/dom.js";
 import { attachHover, bandPath, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
-import { displayX, formatStep, formatValue, xUnit } from "./format.js";
-import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
+import { displayX, formatStep, formatValue, xUnit } from "../core/format.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks } from "../core/scale.js";
 
 // Pairs of percentile indices (into the 9 backend percentiles) drawn as nested bands.
 const BANDS = [

@@ -1,11 +1,11 @@
 // The small generalization-gap chart (validation − train) under the main
 // chart; it shares the x axis, the overfitting region and the hover crosshair.
 
-import { s } from "./dom.js";
+import { s } from "../core/dom.js";
 import { attachHover, createChart, crosshair, linePath, vline } from "./chart_base.js";
 import { unionSteps, xDomainOf } from "./curve_chart.js";
-import { curveEpochs, displayX } from "./format.js";
-import { extent, integerTicks, isNum, niceDomain, niceTicks } from "./scale.js";
+import { curveEpochs, displayX } from "../core/format.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks } from "../core/scale.js";
 
 /**
  * The generalization gap (validation − train) as a small chart sharing the x

@@ -13,7 +13,7 @@
 // place GetURLPluginData reads them from. The standalone page (./index.html) keeps the
 // same entries in its own hash.
 
-import { parseParams } from "./controls.js";
+import { parseParams } from "./params.js";
 import { defaultSort } from "./vocabulary.js";
 
 /** The plugin's name in TensorBoard: its entries in the parent hash are `p.overfit.KEY`. */
@@ -44,7 +44,7 @@ export function viewEntries(state, defaults) {
 
 /**
  * The view named by URL entries: {run, compared, filter, hp, status, sort, params}.
- * Parameters are checked as the toolbar checks them (controls.parseParams): a bad
+ * Parameters are checked as the toolbar checks them (params.js parseParams): a bad
  * one is left at its default; a bad compare list or sort is ignored.
  */
 export function viewFromEntries(entries) {
@@ -57,7 +57,7 @@ export function viewFromEntries(entries) {
   try {
     const list = e.compare ? JSON.parse(e.compare) : [];
     if (Array.isArray(list)) compared = list.filter((r) => typeof r === "string");
-  } catch (err) {
+  } catch {
     compared = [];
   }
   const [key, dir] = String(e.sort || "").split(":");
@@ -114,7 +114,7 @@ function hostWindow() {
     if (window.parent === window) return null;
     void window.parent.location.hash; // throws when cross-origin
     return window.parent;
-  } catch (err) {
+  } catch {
     return null;
   }
 }

@@ -2,11 +2,11 @@
 // it (the markers of chart_markers.js). Hand-written SVG; colours come from the
 // classes (train, validation, gap) in style.css.
 
-import { h, s } from "./dom.js";
+import { h, s } from "../core/dom.js";
 import { attachHover, createChart, crosshair, hideTooltip, layoutLabels, linePath, placeTooltip } from "./chart_base.js";
 import { drawMarkers, markerLegend, markerNotes, markerSpecs } from "./chart_markers.js";
-import { curveEpochs, displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
-import { extent, integerTicks, isNum, niceDomain, niceTicks, robustExtent } from "./scale.js";
+import { curveEpochs, displayX, formatSigned, formatStep, formatValue, modeArrow, xUnit } from "../core/format.js";
+import { extent, integerTicks, isNum, niceDomain, niceTicks, robustExtent } from "../core/scale.js";
 
 const LANE_HEIGHT = 14;
 

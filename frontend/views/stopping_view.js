@@ -1,10 +1,10 @@
 // Stopping rules compared on the selected run (/stopping): a table, and the
 // markers of the chosen rules' stop points for the run's chart.
 
-import { h } from "./dom.js";
-import { DASH, formatInt, formatPoint, formatValue } from "./format.js";
-import { isNum } from "./scale.js";
-import { ruleFamilies } from "./vocabulary.js";
+import { h } from "../core/dom.js";
+import { DASH, formatInt, formatPoint, formatValue } from "../core/format.js";
+import { isNum } from "../core/scale.js";
+import { ruleFamilies } from "../core/vocabulary.js";
 
 /** A stable key for one rule row: "GL:5". */
 export function ruleKey(rule) {

@@ -1,12 +1,12 @@
 // The weights section: per-layer tensor table with flags, and the charts of
 // the selected tensor (distribution bands over steps, first-vs-last histogram).
 
-import { h, onEnterOrSpace } from "./dom.js";
-import { DASH, formatCount, formatInt, formatRatio, formatValue } from "./format.js";
-import { isNum } from "./scale.js";
-import { flagChip, severityRank } from "./status.js";
-import { stdRatioBand } from "./vocabulary.js";
-import { renderBandChart, renderHistogramOverlay } from "./weights_charts.js";
+import { h, onEnterOrSpace } from "../core/dom.js";
+import { DASH, formatCount, formatInt, formatRatio, formatValue } from "../core/format.js";
+import { isNum } from "../core/scale.js";
+import { flagChip, severityRank } from "../core/status.js";
+import { stdRatioBand } from "../core/vocabulary.js";
+import { renderBandChart, renderHistogramOverlay } from "../charts/weights_charts.js";
 
 /** A stable key for one tensor of one layer. */
 export function tensorKey(layer, tensor) {

@@ -2,12 +2,11 @@
 // (/groups?regex=...), and per group its band chart, the spread of best epoch
 // and onset over its runs, and the verdict on its mean curve.
 
-import { debounce, h } from "./dom.js";
-import { epochLookup, formatCount, formatEpochs, formatSpread, whatIfText } from "./format.js";
-import { renderGroupChart } from "./group_chart.js";
-import { statusBadge } from "./status.js";
+import { debounce, h } from "../core/dom.js";
+import { epochLookup, formatCount, formatEpochs, formatSpread, whatIfText } from "../core/format.js";
+import { renderGroupChart } from "../charts/group_chart.js";
+import { statusBadge } from "../core/status.js";
 
-export const DEFAULT_GROUP_REGEX = "(.*)_seed\\d+";
 const HINT = "Runs whose names share the first capture group are one group, e.g. (.*)_seed\\d+ puts units=64_seed1 and units=64_seed2 together.";
 
 /** The group's step -> epoch lookup (the server's `epochs` of its mean curves); null when it counts steps. */

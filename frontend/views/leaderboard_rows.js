@@ -1,9 +1,9 @@
 // The leaderboard's rows: one <tr> per run, a cell per column (leaderboard.js decides which rows are drawn).
 
-import { h, onEnterOrSpace } from "./dom.js";
-import { DASH, formatCount, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "./format.js";
-import { formatHparam } from "./hparams.js";
-import { flagChip, runStatusBadges, warningMark } from "./status.js";
+import { h, onEnterOrSpace } from "../core/dom.js";
+import { DASH, formatCount, formatInt, formatPointShort, formatValue, modeArrow, whatIfText } from "../core/format.js";
+import { formatHparam } from "../core/hparams.js";
+import { flagChip, runStatusBadges, warningMark } from "../core/status.js";
 
 function epochBasedOf(run) {
   return !(run.best && run.best.epoch === null && typeof run.best.step === "number");

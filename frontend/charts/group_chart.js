@@ -3,11 +3,11 @@
 // many runs have a value at that step (the server aggregates only where at
 // least two do).
 
-import { h, s } from "./dom.js";
+import { h, s } from "../core/dom.js";
 import { attachHover, bandPath, createChart, crosshair, hideTooltip, linePath, placeTooltip } from "./chart_base.js";
-import { displayX, formatCount, formatStep, formatValue, modeArrow, xUnit } from "./format.js";
+import { displayX, formatCount, formatStep, formatValue, modeArrow, xUnit } from "../core/format.js";
 import { curveYDomain, unionSteps, xDomainOf } from "./curve_chart.js";
-import { integerTicks, isNum, niceTicks } from "./scale.js";
+import { integerTicks, isNum, niceTicks } from "../core/scale.js";
 
 export const SPLITS = ["validation", "train"];
 

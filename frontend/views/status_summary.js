@@ -1,9 +1,9 @@
 // The leaderboard's summary line: how many runs have each status, most urgent first;
 // a count is a button that shows only the runs of that status (pressed again: all).
 
-import { h } from "./dom.js";
-import { formatCount, formatInt } from "./format.js";
-import { statusLabel, statusRank } from "./status.js";
+import { h } from "../core/dom.js";
+import { formatCount, formatInt } from "../core/format.js";
+import { statusLabel, statusRank } from "../core/status.js";
 
 /** [{status, count}] of `runs`, by the server's urgency rank (statuses it does not know last). */
 export function statusCounts(runs) {

@@ -3,11 +3,11 @@
 // and requests are state.js's (hpFilter, effects, groups, compared, compare*).
 
 import { renderCompare } from "./compare_view.js";
-import { contentWidth, h } from "./dom.js";
-import { formatCount } from "./format.js";
+import { contentWidth, h } from "../core/dom.js";
+import { formatCount } from "../core/format.js";
 import { renderEffects } from "./effects_view.js";
 import { createGroupControls, renderGroups } from "./groups_view.js";
-import { compileHparamFilter, HPARAM_FILTER_HINT } from "./hparams.js";
+import { compileHparamFilter, HPARAM_FILTER_HINT } from "../core/hparams.js";
 
 /** True when both arrays hold the same values (objects compared by identity). */
 function sameRefs(a, b) {

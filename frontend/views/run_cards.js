@@ -2,10 +2,10 @@
 // and its weight health, each with a run picker in its header. Both are hidden
 // while the selected run is filtered out of the leaderboard.
 
-import { contentWidth, h, release } from "./dom.js";
+import { contentWidth, h, release } from "../core/dom.js";
 import { renderDetail } from "./detail.js";
-import { curveEpochs } from "./format.js";
-import { visibleRuns } from "./leaderboard.js";
+import { curveEpochs } from "../core/format.js";
+import { visibleRuns } from "../core/runs.js";
 import { defaultChosen, renderStopping, stoppingMarkers } from "./stopping_view.js";
 import { renderWeights } from "./weights_view.js";
 

@@ -6,11 +6,22 @@
 // Nothing here touches the DOM.
 
 import { ApiError, getJson } from "./api.js";
-import { toggleCompared } from "./compare_view.js";
-import { DEFAULT_GROUP_REGEX } from "./groups_view.js";
 import { compileHparamFilter } from "./hparams.js";
-import { compileRunFilter, visibleRuns } from "./leaderboard.js";
+import { compileRunFilter, visibleRuns } from "./runs.js";
 import { defaultSort } from "./vocabulary.js";
+
+/** Runs overlaid at most in the side-by-side view (one colour each, --run-0 … --run-7 in style.css). */
+export const MAX_COMPARED = 8;
+
+/** The seed groups' regular expression until the user types one: its first capture names each run's group. */
+export const DEFAULT_GROUP_REGEX = "(.*)_seed\\d+";
+
+/** Adds or removes `run` from the compared list, keeping at most MAX_COMPARED (the oldest drops out). */
+export function toggleCompared(list, run, on) {
+  const rest = (list || []).filter((r) => r !== run);
+  if (!on) return rest;
+  return [...rest, run].slice(-MAX_COMPARED);
+}
 
 /** The state of a tab just opened. */
 export function initialState() {

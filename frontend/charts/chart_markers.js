@@ -4,10 +4,10 @@
 // legend entry. markerSpecs() is pure (a /curves document -> marker specs);
 // drawMarkers(), markerLegend() and markerNotes() turn the specs into elements.
 
-import { h, s } from "./dom.js";
+import { h, s } from "../core/dom.js";
 import { vline } from "./chart_base.js";
-import { curveEpochs, formatStep, formatValue, xUnit } from "./format.js";
-import { isNum } from "./scale.js";
+import { curveEpochs, formatStep, formatValue, xUnit } from "../core/format.js";
+import { isNum } from "../core/scale.js";
 
 /** Extra height of the LR-drop label, below its triangle. */
 const LR_LABEL_DY = 4;
