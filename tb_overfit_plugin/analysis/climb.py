@@ -100,7 +100,8 @@ def trend_positions(raw: np.ndarray, best: int, mode: str, noise: float) -> np.n
     """The finite positions the trend test reads: the floor and after, the best left out.
 
     The floor starts at the first finite position ``f <= b`` with
-    ``worse(f) = worsening(v_f, v_b) <= FLOOR_NOISE * sigma``. The best ``b``
+    ``worse(f) = worsening(v_f, v_b) <= FLOOR_NOISE * sigma`` (at ``b`` itself
+    when no earlier point is that close). The best ``b``
     is the luckiest of the noisy readings near the floor: a slow climb often
     has its best a few points after it starts, and testing only the points
     after ``b`` would miss that part of the climb; ``b`` itself is left out
@@ -109,8 +110,9 @@ def trend_positions(raw: np.ndarray, best: int, mode: str, noise: float) -> np.n
     is ``b``: the points after the best, as before.
     """
     positions = np.flatnonzero(np.isfinite(raw))
-    at_floor = positions[(positions <= best) & (worsening(raw[positions], raw[best], mode) <= FLOOR_NOISE * noise)]
-    return positions[(positions >= at_floor[0]) & (positions != best)]
+    near = worsening(raw[positions], raw[best], mode) <= FLOOR_NOISE * noise
+    start = positions[(positions <= best) & (near | (positions == best))][0]
+    return positions[(positions >= start) & (positions != best)]
 
 
 def required_z(rise_noise: float) -> float:
