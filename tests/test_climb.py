@@ -108,7 +108,7 @@ def test_the_real_slow_climb_is_overfitting_from_where_it_climbs(monkeypatch):
     assert (analysis.best_index, analysis.onset_index) == (10, 16)  # best epoch 11, climb from epoch 17
     assert analysis.explanation == (
         "Validation loss was best at epoch 11 (0.8667); since epoch 17 it climbs steadily, worse by 0.007483 per "
-        "epoch (Sen's slope; Mann-Kendall p = 0.0082), and ends at 0.9609 while training loss kept falling "
+        "epoch (Sen's slope; Mann-Kendall p = 0.00092), and ends at 0.9609 while training loss kept falling "
         "(0.2986 → 0.138)."
     )
     monkeypatch.setattr(climb, "MIN_TREND_POINTS", len(REUTERS_VALIDATION))  # the level rule alone
@@ -137,11 +137,45 @@ def test_simulated_calls_meet_the_method_page_table():
     """docs/method.md's simulation (benchmarks/bench_calls.py prints the full table)."""
     calls = {kind: [analyze(*make(seed)[::-1]).status for seed in range(300)]
              for kind, make in simulated_curves.KINDS.items()}
-    assert calls["noisy plateau"].count("overfitting") <= 8  # the level rule alone: 24
+    assert calls["noisy plateau"].count("overfitting") <= 6  # at most 2%; the level rule alone: 24
     assert calls["noisy U-shape"].count("overfitting") == 300
     strong = [seed for seed in range(300) if np.divide(*simulated_curves.slow_rise_parameters(seed)[::2]) >= 5]
-    assert all(calls["slow rise"][seed] == "overfitting" for seed in strong)  # every rise of 5 noise levels or more
+    missed = [seed for seed in strong if calls["slow rise"][seed] != "overfitting"]
+    assert len(strong) > 100 and len(missed) <= 2  # rises of 5 noise levels or more: 8 epochs, noise overestimated
     assert calls["slow rise"].count("overfitting") >= 255
+
+
+def test_the_trend_is_read_from_the_floor_without_the_best():
+    values = np.array([1.0, 0.8, 0.51, 0.53, 0.5, 0.49, 0.51, 0.53, 0.52, 0.54, 0.55])
+    # sigma 0.02: the floor starts at the first value within 1.25 sigma (0.025) of the best 0.49, 0.51;
+    # from there every point is read (0.53 too), except the best
+    np.testing.assert_array_equal(climb.trend_positions(values, 5, "min", 0.02), [2, 3, 4, 6, 7, 8, 9, 10])
+    np.testing.assert_array_equal(climb.trend_positions(values, 5, "min", 0.0), [6, 7, 8, 9, 10])  # no noise
+    np.testing.assert_array_equal(climb.trend_positions(1.0 - values, 5, "max", 0.02), [2, 3, 4, 6, 7, 8, 9, 10])
+    with_gap = values.copy()
+    with_gap[2] = np.nan
+    np.testing.assert_array_equal(climb.trend_positions(with_gap, 5, "min", 0.02), [4, 6, 7, 8, 9, 10])
+
+
+def test_a_rise_within_the_noise_needs_a_steadier_trend():
+    assert climb.required_z(climb.FULL_RISE_NOISE) == climb.required_z(10.0) == climb.MIN_TREND_Z
+    assert climb.required_z(1.0) == pytest.approx(
+        climb.MIN_TREND_Z + climb.Z_PER_MISSING_NOISE * (climb.FULL_RISE_NOISE - 1.0))
+
+
+def test_a_plateau_tail_rising_within_the_noise_is_not_a_climb(monkeypatch):
+    validation, train = simulated_curves.noisy_plateau(101)  # Mann-Kendall z 2.03 after its best, rising 1.5 sigma
+    assert analyze(train, validation).status == "plateau"
+    monkeypatch.setattr(climb, "Z_PER_MISSING_NOISE", 0.0)  # one z for every rise
+    assert analyze(train, validation).status == "overfitting"
+
+
+def test_a_climb_whose_best_comes_late_is_found_from_its_floor(monkeypatch):
+    validation, train = simulated_curves.slow_rise(1)  # turns at epoch 10, best reading at epoch 13
+    analysis = analyze(train, validation)
+    assert (analysis.status, analysis.best_index) == ("overfitting", 12)
+    monkeypatch.setattr(climb, "FLOOR_NOISE", 0.0)  # only the points after the best
+    assert analyze(train, validation).status == "plateau"
 
 
 # ------------------------------------------------------------------ real event files
@@ -164,7 +198,7 @@ def test_real_event_files_of_a_slow_noisy_rise_are_overfitting(reuters_logdir, p
     rows = {row["run"]: row for row in document["runs"]}
     reuters = rows["mod2-reuters"]
     assert (reuters["status"], reuters["best"]["epoch"], reuters["onset"]["epoch"]) == ("overfitting", 11, 17)
-    assert "climbs steadily" in reuters["explanation"] and "Mann-Kendall p = 0.0082" in reuters["explanation"]
+    assert "climbs steadily" in reuters["explanation"] and "Mann-Kendall p = 0.00092" in reuters["explanation"]
     assert rows["slow-rise"]["status"] == "overfitting"
     out = io.StringIO()
     assert cli.run([str(reuters_logdir), "--no-weights", "--json"], out=out) == 0

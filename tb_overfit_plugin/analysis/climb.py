@@ -5,8 +5,9 @@ its best by more than the onset tolerance. A slow climb (+11% over 9 noisy
 epochs) never clears a tolerance sized for the noise, and a noisy plateau's
 luckiest reading can make its ordinary tail look lastingly worse. `judged_onset`
 therefore asks, whenever at least `MIN_TREND_POINTS` validation points follow
-the best, whether they trend worse (`trend.mann_kendall`, one-sided, level
-`ALPHA`) by a material amount (Sen's slope).
+the best, whether validation trends worse from its floor on (`trend.mann_kendall`,
+one-sided, by a z that a smaller rise must make larger: `required_z`) by a
+material amount (Sen's slope).
 """
 
 from __future__ import annotations
@@ -26,8 +27,19 @@ from tb_overfit_plugin.analysis.onset import (
 )
 from tb_overfit_plugin.analysis.trend import mann_kendall, sen_slope, thinned
 
-ALPHA = 0.05
-"""Significance level of the one-sided Mann-Kendall test of a worsening trend."""
+MIN_TREND_Z = 2.0
+"""The least Mann-Kendall z of a worsening trend (one-sided p < 0.023): enough for a climb of at
+least `FULL_RISE_NOISE` noise levels (`required_z`)."""
+
+FULL_RISE_NOISE = 2.2
+"""A climb that rises by fewer noise levels than this needs a larger z (`required_z`)."""
+
+Z_PER_MISSING_NOISE = 0.5
+"""How much more z a climb needs per noise level its rise falls short of `FULL_RISE_NOISE`."""
+
+FLOOR_NOISE = 1.25
+"""The trend is tested from the floor: from the first point within this many noise levels of the best
+(`trend_positions`)."""
 
 MIN_TREND_POINTS = 5
 """The trend test needs at least this many validation points after the best;
@@ -47,7 +59,7 @@ class Climb(Onset):
     """An onset found by the trend rule; positions in the validation series.
 
     Attributes (besides `Onset`'s):
-      p_value: Mann-Kendall's one-sided p-value of the worsening trend.
+      p_value: Mann-Kendall's one-sided p-value of the worsening trend from the floor (`trend_positions`).
       slope: Sen's slope of the worsening, per evaluation.
       rise: the worsening along Sen's line from the best to the last point.
     """
@@ -84,22 +96,59 @@ def climb_start(positions: np.ndarray, worse: np.ndarray) -> int:
     return int(positions[hinge + 1])
 
 
+def trend_positions(raw: np.ndarray, best: int, mode: str, noise: float) -> np.ndarray:
+    """The finite positions the trend test reads: the floor and after, the best left out.
+
+    The floor starts at the first finite position ``f <= b`` with
+    ``worse(f) = worsening(v_f, v_b) <= FLOOR_NOISE * sigma`` (at ``b`` itself
+    when no earlier point is that close). The best ``b``
+    is the luckiest of the noisy readings near the floor: a slow climb often
+    has its best a few points after it starts, and testing only the points
+    after ``b`` would miss that part of the climb; ``b`` itself is left out
+    because it was chosen for being the lowest (it would make any flat
+    stretch look rising). On a curve without noise (``sigma = 0``) the floor
+    is ``b``: the points after the best, as before.
+    """
+    positions = np.flatnonzero(np.isfinite(raw))
+    near = worsening(raw[positions], raw[best], mode) <= FLOOR_NOISE * noise
+    start = positions[(positions <= best) & (near | (positions == best))][0]
+    return positions[(positions >= start) & (positions != best)]
+
+
+def required_z(rise_noise: float) -> float:
+    """The Mann-Kendall z a climb of ``r = rise / sigma`` noise levels needs::
+
+        z_req = MIN_TREND_Z + Z_PER_MISSING_NOISE * max(0, FULL_RISE_NOISE - r)
+
+    (2.0 from 2.2 noise levels up, 2.6 at 1 noise level): a rise barely
+    above the noise is what a noisy plateau's tail shows by chance, so it
+    must trend more steadily to count.
+    """
+    return MIN_TREND_Z + Z_PER_MISSING_NOISE * max(0.0, FULL_RISE_NOISE - rise_noise)
+
+
 def _climb(raw: np.ndarray, best: int, mode: str, min_delta: float, noise: float) -> Optional[Climb]:
     """The significant, material climb after `best`, or None (also with too few points).
 
-    Significant: ``p < ALPHA`` for the worsening ``w_i`` of the points after the
-    best (`trend.mann_kendall`). Material: the rise along Sen's line from the
-    best to the last point, ``slope * (p_last - p_best)``, exceeds
-    ``max(|min_delta|, MATERIAL_FRACTION * |v_best|)`` as the level rule's
-    tolerance does (`onset.onset_tolerance`).
+    Material: the rise along Sen's line through the worsening ``w_i`` of the
+    points after the best, from the best to the last point,
+    ``rise = slope * (p_last - p_best)``, exceeds ``max(|min_delta|,
+    MATERIAL_FRACTION * |v_best|, RISE_NOISE * sigma)``, as the level rule's
+    tolerance does (`onset.onset_tolerance`). Significant: Mann-Kendall's z
+    of the worsening from the floor on (`trend_positions`) is at least
+    ``required_z(rise / sigma)`` (`trend.mann_kendall`; with ``sigma = 0``,
+    at least `MIN_TREND_Z`).
     """
     positions, worse = thinned(*_after_best(raw, best, mode))
     if positions.size < MIN_TREND_POINTS:
         return None
-    test = mann_kendall(worse)
     slope, _ = sen_slope(positions.astype(np.float64), worse)
     rise = slope * float(positions[-1] - best)
-    if not test.p_value < ALPHA or not rise > max(abs(min_delta), level_rule.MATERIAL_FRACTION * abs(raw[best]), RISE_NOISE * noise):
+    if not rise > max(abs(min_delta), level_rule.MATERIAL_FRACTION * abs(raw[best]), RISE_NOISE * noise):
+        return None
+    tested = trend_positions(raw, best, mode, noise)
+    test = mann_kendall(thinned(tested, worsening(raw[tested], raw[best], mode))[1])
+    if not test.z >= (required_z(rise / noise) if noise > 0 else MIN_TREND_Z):
         return None
     start = climb_start(np.concatenate([[best], positions]), np.concatenate([[0.0], worse]))
     return Climb(index=start, best_index=best, end_index=int(positions[-1]),
