@@ -1,4 +1,4 @@
-"""Calls per kind of simulated curve: the README's simulation table. Prints figures; asserts nothing.
+"""Calls per kind of simulated curve: the simulation table of docs/method.md. Prints figures; asserts nothing.
 
 300 seeded curves of each kind (tests/simulated_curves.py: noisy plateaus, noisy
 U-shapes, slow linear rises of 5-15% over 8-30 epochs with noise 1-4% of the
@@ -10,7 +10,7 @@ p < 0.05 for every rise: no floor, one z), and the level and trend
 rules as they are (`climb.judged_onset`: the test from the floor, a larger z for
 a rise within the noise). Slow rises are also broken down by their total rise
 in noise levels, next to the most any test could find (`slow_rise_bound`).
-``--first-seed`` checks that the figures hold on other curves than the README's
+``--first-seed`` checks that the figures hold on other curves than the table's
 (seeds 0..curves-1); ``--held-out`` prints the rule's plateaus called and slow
 rises found on further seed ranges, each as long as ``--curves``.
 

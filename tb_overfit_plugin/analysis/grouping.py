@@ -3,7 +3,7 @@
 TensorBoard sees runs and tags; a practitioner sees "my training run `exp1`
 with its loss and accuracy, train and validation". This module maps the
 first onto the second from names alone (no data, no TensorBoard import).
-The README's convention table shows what each popular writer produces.
+The convention table of docs/conventions.md shows what each popular writer produces.
 
 Which training run a TensorBoard run belongs to (`_place_run`), first rule that applies:
 
