@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 PORT    ?= 6006
 LOGDIR  ?= demo_logs
 
-.PHONY: run install demo-logs test system-deps bench clean
+.PHONY: run install demo-logs test lint system-deps bench clean
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -40,6 +40,7 @@ system-deps:
 test: $(PYTHON) system-deps
 	rm -rf build
 	$(PYTHON) -m pip install --quiet ".[test]"
+	$(MAKE) --no-print-directory lint
 	@if command -v node >/dev/null; then node --test frontend/tests/; \
 	else echo "note: node not found: the tab's unit tests (frontend/tests) were skipped"; fi
 	@# axe-core (package.json, test only): the browser test's accessibility check reads node_modules/axe-core.
@@ -49,6 +50,12 @@ test: $(PYTHON) system-deps
 	@if command -v npm >/dev/null; then npx --no-install eslint .; \
 	else echo "note: npm not found: the ESLint check of frontend/ was skipped"; fi
 	$(VENV)/bin/pytest -q tests
+
+# Style and type checks (pyproject.toml): ruff's lint and format check on every Python file, mypy on the package.
+lint: $(PYTHON)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # tbparse: the reference script the CLI is compared with (benchmark only, not a dependency).
 # bench_browser.py: headless Chromium timings (skipped with a note without Chromium).

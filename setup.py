@@ -12,9 +12,16 @@ setup(
     # The tab's ES modules live in the top-level frontend/ folder (index.js at its root, the
     # others in core/, charts/, views/) and ship inside the wheel as the data-only
     # subpackage tb_overfit_plugin.frontend; frontend/tests is not shipped.
-    packages=["tb_overfit_plugin", "tb_overfit_plugin.analysis", "tb_overfit_plugin.data", "tb_overfit_plugin.documents",
-              "tb_overfit_plugin.documents.runs", "tb_overfit_plugin.documents.weights", "tb_overfit_plugin.cli",
-              "tb_overfit_plugin.frontend"],
+    packages=[
+        "tb_overfit_plugin",
+        "tb_overfit_plugin.analysis",
+        "tb_overfit_plugin.data",
+        "tb_overfit_plugin.documents",
+        "tb_overfit_plugin.documents.runs",
+        "tb_overfit_plugin.documents.weights",
+        "tb_overfit_plugin.cli",
+        "tb_overfit_plugin.frontend",
+    ],
     package_dir={"tb_overfit_plugin.frontend": "frontend"},
     package_data={"tb_overfit_plugin.frontend": ["*.js", "*.css", "*.html", "core/*.js", "charts/*.js", "views/*.js"]},
     # TensorBoard and its data server are bounded to the newest versions tested: the plugin uses
@@ -44,6 +51,9 @@ setup(
             "ipykernel>=6",
             "pandas>=1.5",
             "matplotlib>=3.6",
+            # Style and type checks of `make test` (pyproject.toml); ruff pinned to a minor: its format changes.
+            "ruff>=0.17,<0.18",
+            "mypy>=1.10",
         ],
         # tb_overfit_plugin.diagnose(...).to_dataframe() and the demo notebook.
         "notebook": ["pandas>=1.5", "matplotlib>=3.6"],

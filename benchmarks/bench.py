@@ -37,9 +37,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import numpy as np
-
 import bench_first_open  # noqa: E402  (this folder)
+import numpy as np
 
 TBPARSE_SCRIPT = """
 import sys
@@ -79,8 +78,11 @@ def write_sweep(logdir: Path, runs: int, epochs: int, tensors: int) -> None:
                 summaries = [scalar_pb("epoch_loss", np.float32(values[step]))]
                 if split == "train":
                     summaries += [
-                        histogram_pb(f"model/dense_{t}/kernel/histogram",
-                                     rng.normal(0, 0.05 * (1 + step / epochs), 256), buckets=30)
+                        histogram_pb(
+                            f"model/dense_{t}/kernel/histogram",
+                            rng.normal(0, 0.05 * (1 + step / epochs), 256),
+                            buckets=30,
+                        )
                         for t in range(tensors)
                     ]
                 for summary in summaries:
@@ -213,8 +215,13 @@ def tensorboard_reads(provider) -> dict:
         batch, size = [], 0
         for run, run_size in list(per_run.items()) + [(None, 0)]:
             if run is None or (batch and size + run_size > reading.READ_BATCH_BYTES):
-                provider.read_tensors(ctx, experiment_id="", plugin_name="histograms", downsample=1_000_000,
-                                      run_tag_filter=provider_lib.RunTagFilter(runs=batch))
+                provider.read_tensors(
+                    ctx,
+                    experiment_id="",
+                    plugin_name="histograms",
+                    downsample=1_000_000,
+                    run_tag_filter=provider_lib.RunTagFilter(runs=batch),
+                )
                 batch, size = [], 0
             if run is not None:
                 batch, size = batch + [run], size + run_size
@@ -225,11 +232,9 @@ def tensorboard_reads(provider) -> dict:
 def plugin_figures(logdir: Path, experiments: int) -> dict:
     """The plugin's routes through a real tensorboard on the same, fully loaded data server."""
     from conftest import TensorBoardProcess
-
     from tensorboard.data import grpc_provider
 
     from tb_overfit_plugin import plugin
-
     from tb_overfit_plugin.data import data_server
 
     figures = {}
@@ -245,8 +250,7 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
             figures["runs_cold"] = statistics.median(seconds for seconds, _, _ in cold)
             figures["runs_kB"] = len(get(base.format("cold0") + "/runs")[2]) / 1e3
             figures["runs_warm"] = statistics.median(get(base.format("cold0") + "/runs", GZIP)[0] for _ in range(5))
-            figures["runs_warm_identity"] = statistics.median(get(base.format("cold0") + "/runs")[0]
-                                                              for _ in range(5))
+            figures["runs_warm_identity"] = statistics.median(get(base.format("cold0") + "/runs")[0] for _ in range(5))
             figures["runs_gzip_kB"] = len(get(base.format("cold0") + "/runs", GZIP)[2]) / 1e3
             _, _, _ = get(base.format("cold1") + "/runs")
             tag = urllib.request.urlopen(base.format("cold1") + "/runs").headers["ETag"]
@@ -261,7 +265,8 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
             figures["summary_cold"], status, _ = get(base.format("cold2") + "/weights_summary")
             assert status == 200, status
             figures["summary_warm"] = statistics.median(
-                get(base.format("cold2") + "/weights_summary")[0] for _ in range(5))
+                get(base.format("cold2") + "/weights_summary")[0] for _ in range(5)
+            )
             figures["rss_after_summary"] = _rss_bytes(tensorboard.process.pid)
             figures["curves"] = get(base.format("cold2") + "/curves?run=run_0050")[0]
             figures["weights"] = get(base.format("cold2") + "/weights?run=run_0050")[0]
@@ -309,23 +314,34 @@ def print_server_table(label: str, f: dict) -> None:
     print("| what | time | ratio |")
     print("|---|---|---|")
     print(f"| TensorBoard's own read of every scalar (list + read, Rust data server) | {_ms(f['tb_scalars'])} | 1 |")
-    print(f"| `/runs` cold (nothing cached: median over {COLD_REPEATS} new experiment ids; {f['runs_kB']:.0f} kB) | "
-          f"{_ms(f['runs_cold'])} | "
-          f"{f['runs_cold'] / f['tb_scalars']:.2f}x TB's scalar read |")
-    print(f"| `/runs` warm (cached bytes), gzip ({f['runs_gzip_kB']:.0f} kB, as the tab's browser asks) / "
-          f"identity (as curl) | {_ms(f['runs_warm'])} / {_ms(f['runs_warm_identity'])} | |")
+    print(
+        f"| `/runs` cold (nothing cached: median over {COLD_REPEATS} new experiment ids; {f['runs_kB']:.0f} kB) | "
+        f"{_ms(f['runs_cold'])} | "
+        f"{f['runs_cold'] / f['tb_scalars']:.2f}x TB's scalar read |"
+    )
+    print(
+        f"| `/runs` warm (cached bytes), gzip ({f['runs_gzip_kB']:.0f} kB, as the tab's browser asks) / "
+        f"identity (as curl) | {_ms(f['runs_warm'])} / {_ms(f['runs_warm_identity'])} | |"
+    )
     print(f"| `/runs` revalidated after the listing expired (304) | {_ms(f['runs_304'])} | |")
     print(f"| TensorBoard's own read of every histogram (list + batched read) | {_ms(f['tb_histograms'])} | 1 |")
-    print(f"| `/weights_summary` cold (every run's weight health) | {_ms(f['summary_cold'])} | "
-          f"{f['summary_cold'] / f['tb_histograms']:.2f}x TB's histogram read |")
+    print(
+        f"| `/weights_summary` cold (every run's weight health) | {_ms(f['summary_cold'])} | "
+        f"{f['summary_cold'] / f['tb_histograms']:.2f}x TB's histogram read |"
+    )
     print(f"| `/weights_summary` warm | {_ms(f['summary_warm'])} | |")
     print(f"| `/curves` one run, `/weights` one run | {_ms(f['curves'])}, {_ms(f['weights'])} | |")
-    print(f"| tensorboard (Python) RSS after /runs, after /weights_summary | "
-          f"{_mib(f['rss_after_runs'])}, {_mib(f['rss_after_summary'])} | |")
+    print(
+        f"| tensorboard (Python) RSS after /runs, after /weights_summary | "
+        f"{_mib(f['rss_after_runs'])}, {_mib(f['rss_after_summary'])} | |"
+    )
     if f["rss_per_experiment"]:
         rss = f["rss_per_experiment"]
-        print(f"| RSS after 1, 5, 10, ..., {len(rss)} more experiment ids (/runs + /weights_summary each) | "
-              + ", ".join(_mib(rss[i]) for i in sorted({0, 4, 9, 14, len(rss) - 1}) if i < len(rss)) + " | |")
+        print(
+            f"| RSS after 1, 5, 10, ..., {len(rss)} more experiment ids (/runs + /weights_summary each) | "
+            + ", ".join(_mib(rss[i]) for i in sorted({0, 4, 9, 14, len(rss) - 1}) if i < len(rss))
+            + " | |"
+        )
 
 
 def print_cli_table(figures: dict) -> None:
@@ -333,9 +349,11 @@ def print_cli_table(figures: dict) -> None:
     print(f"\n### CLI vs a tbparse best-epoch script (median of {CLI_REPEATS} interleaved runs, highest peak)\n")
     print("| what | time | peak memory (process tree) | speed vs tbparse |")
     print("|---|---|---|---|")
-    for name, label in [("tbparse", "tbparse script (best epoch per run only)"),
-                        ("cli_no_weights", "`tb-overfit LOGDIR --no-weights` (curve verdicts)"),
-                        ("cli", "`tb-overfit LOGDIR` (curve verdicts + weight health)")]:
+    for name, label in [
+        ("tbparse", "tbparse script (best epoch per run only)"),
+        ("cli_no_weights", "`tb-overfit LOGDIR --no-weights` (curve verdicts)"),
+        ("cli", "`tb-overfit LOGDIR` (curve verdicts + weight health)"),
+    ]:
         seconds, peak = figures[name]
         print(f"| {label} | {seconds:.2f} s | {_mib(peak)} | {tbparse_seconds / seconds:.1f}x |")
 
@@ -344,9 +362,14 @@ def print_growth(small: dict, large: dict, small_runs: int, large_runs: int) -> 
     print(f"\n### growth from {small_runs} to {large_runs} runs ({large_runs / small_runs:.0f}x the data)\n")
     print("| what | growth |")
     print("|---|---|")
-    for key, label in [("tb_scalars", "TensorBoard's scalar read"), ("runs_cold", "`/runs` cold"),
-                       ("tb_histograms", "TensorBoard's histogram read"), ("summary_cold", "`/weights_summary` cold"),
-                       ("runs_warm", "`/runs` warm"), ("rss_after_summary", "tensorboard RSS after both")]:
+    for key, label in [
+        ("tb_scalars", "TensorBoard's scalar read"),
+        ("runs_cold", "`/runs` cold"),
+        ("tb_histograms", "TensorBoard's histogram read"),
+        ("summary_cold", "`/weights_summary` cold"),
+        ("runs_warm", "`/runs` warm"),
+        ("rss_after_summary", "tensorboard RSS after both"),
+    ]:
         print(f"| {label} | {large[key] / small[key]:.1f}x |")
 
 
@@ -358,13 +381,20 @@ def main() -> None:
     parser.add_argument("--scale-runs", type=int, default=1000, help="the larger sweep (0: skip)")
     parser.add_argument("--experiments", type=int, default=20, help="distinct experiment ids for the memory figure")
     parser.add_argument("--skip-cli", action="store_true")
-    parser.add_argument("--first-open-runs", type=int, nargs="*", default=[100, 1000, 10000],
-                        help="first /runs after tensorboard starts at these run counts (20 epochs, 2 tensors; [] skips)")
+    parser.add_argument(
+        "--first-open-runs",
+        type=int,
+        nargs="*",
+        default=[100, 1000, 10000],
+        help="first /runs after tensorboard starts at these run counts (20 epochs, 2 tensors; [] skips)",
+    )
     args = parser.parse_args()
 
     logdir = sweep(args.runs, args.epochs, args.tensors)
-    print(f"{os.cpu_count()} cores; logdir {logdir} "
-          f"({sum(f.stat().st_size for f in logdir.rglob('*') if f.is_file()) / 1e6:.0f} MB)")
+    print(
+        f"{os.cpu_count()} cores; logdir {logdir} "
+        f"({sum(f.stat().st_size for f in logdir.rglob('*') if f.is_file()) / 1e6:.0f} MB)"
+    )
     small = plugin_figures(logdir, args.experiments)
     print_server_table(f"{args.runs} runs x {args.epochs} epochs x {args.tensors} histograms", small)
     if not args.skip_cli:
@@ -376,8 +406,10 @@ def main() -> None:
         print_growth(small, large, args.runs, args.scale_runs)
     if args.first_open_runs:  # short runs, as large sweeps are: the first of these written, the rest hard links
         base = sweep(args.first_open_runs[0], 20, 2)
-        sweeps = [(f"{n} runs x 20 epochs x 2", sweep(n, 20, 2, base=base) if n != args.first_open_runs[0] else base)
-                  for n in args.first_open_runs]
+        sweeps = [
+            (f"{n} runs x 20 epochs x 2", sweep(n, 20, 2, base=base) if n != args.first_open_runs[0] else base)
+            for n in args.first_open_runs
+        ]
         bench_first_open.print_first_open(bench_first_open.measure(sweeps))
 
 

@@ -37,7 +37,7 @@ def write_sweep(runs: int, tags: int, points: int) -> Path:
     steps = np.arange(points)
     names = [f"epoch_metric_{t:02d}" for t in range(tags)]
     for index in range(runs):
-        for split, chosen in (("train", names[: tags // 2]), ("validation", names[tags // 2:])):
+        for split, chosen in (("train", names[: tags // 2]), ("validation", names[tags // 2 :])):
             values = np.exp(-steps / (points / 5))[None, :] + rng.normal(0, 0.01, (len(chosen), points))
             fast_events.write_scalars(partial / f"run_{index:04d}" / split, chosen, steps, values)
     partial.rename(logdir)
@@ -73,8 +73,13 @@ def _cold_read(logdir: Path, limit: int) -> dict:
         scalars = reading.SeriesReader(loaded.provider).scalars(context.RequestContext(), "")
         read = time.perf_counter() - loaded_at
     series = [s for tags in scalars.by_run.values() for s in tags.values()]
-    return {"load": loaded_at - start, "read": read, "points": sum(len(s.steps) for s in series),
-            "series": len(series), **calls}
+    return {
+        "load": loaded_at - start,
+        "read": read,
+        "points": sum(len(s.steps) for s in series),
+        "series": len(series),
+        **calls,
+    }
 
 
 def main() -> None:
@@ -88,15 +93,20 @@ def main() -> None:
     start = time.perf_counter()
     logdir = write_sweep(args.runs, args.tags, args.points)
     on_disk = sum(f.stat().st_size for f in logdir.rglob("events.*"))
-    print(f"logdir {logdir}: {args.runs * args.tags * args.points:,} points, {on_disk / 2**20:,.0f} MiB of "
-          f"event files, ready in {time.perf_counter() - start:.1f} s")
+    print(
+        f"logdir {logdir}: {args.runs * args.tags * args.points:,} points, {on_disk / 2**20:,.0f} MiB of "
+        f"event files, ready in {time.perf_counter() - start:.1f} s"
+    )
     channels = {f"channel limit {args.limit_mib:g} MiB": int(args.limit_mib * 2**20), "unlimited channel": 2**31 - 1}
     for _ in range(args.repeat):
         for name, limit in channels.items():
             found = _cold_read(logdir, limit)
-            print(f"{name:28} load {found['load']:6.1f} s  cold read {found['read']:6.1f} s  "
-                  f"{found['points']:,} points in {found['series']:,} series, {found['reads']} read calls "
-                  f"({found['refused']} refused)", flush=True)
+            print(
+                f"{name:28} load {found['load']:6.1f} s  cold read {found['read']:6.1f} s  "
+                f"{found['points']:,} points in {found['series']:,} series, {found['reads']} read calls "
+                f"({found['refused']} refused)",
+                flush=True,
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"peak RSS of this process (the plugin's reads; the data server is another process): {peak:,.0f} MiB")
 

@@ -1,4 +1,6 @@
-"""What a user waits for in the browser, next to TensorBoard's own Time Series dashboard. Prints figures; asserts nothing.
+"""What a user waits for in the browser, next to TensorBoard's own Time Series dashboard.
+
+Prints figures; asserts nothing.
 
 For each sweep (runs x 20 epochs x 2 weight histograms; the first size written,
 the others hard links of it), on one Rust data server holding every point
@@ -72,9 +74,19 @@ def _chromium(profile: Path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     options.page_load_strategy = "none"  # get() returns at once: the clock starts when the page is asked for
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", f"--user-data-dir={profile}", "--window-size=1400,1100"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1100",
+    ):
         options.add_argument(argument)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -122,8 +134,12 @@ def overfit_times(address: str, logdir: Path) -> dict:
             seen["weights"] = now
         if "weights" not in seen:
             return None
-        return dict(seen, runs=state["ends"]["runs"] - started, runs_request=state["took"]["runs"],
-                    summary_request=state["took"]["weights_summary"])
+        return dict(
+            seen,
+            runs=state["ends"]["runs"] - started,
+            runs_request=state["took"]["runs"],
+            summary_request=state["took"]["weights_summary"],
+        )
 
     return _watched(address, logdir, "overfit", look)
 
@@ -164,15 +180,19 @@ def _s(seconds) -> str:
 
 def print_table(rows: list, repeats: int) -> None:
     print(f"\n### in headless Chromium, from asking for the page (median of {repeats}, alternating)\n")
-    print("| sweep | OVERFIT: `/runs` arrived | rows visible (after `/runs`) | weight health filled "
-          "(`/weights_summary` request) | Time Series: first chart | TB's own scalar read | "
-          "TB's own histogram read |")
+    print(
+        "| sweep | OVERFIT: `/runs` arrived | rows visible (after `/runs`) | weight health filled "
+        "(`/weights_summary` request) | Time Series: first chart | TB's own scalar read | "
+        "TB's own histogram read |"
+    )
     print("|---|---|---|---|---|---|---|")
     for label, f in rows:
         after = "" if None in (f["rows"], f["runs"]) else f" (+{f['rows'] - f['runs']:.2f} s)"
         request = "" if f["summary_request"] is None else f" ({f['summary_request']:.2f} s)"
-        print(f"| {label} | {_s(f['runs'])} | {_s(f['rows'])}{after} | {_s(f['weights'])}{request} | "
-              f"{_s(f['chart'])} | {f['tb_scalars']:.2f} s | {f['tb_histograms']:.2f} s |")
+        print(
+            f"| {label} | {_s(f['runs'])} | {_s(f['rows'])}{after} | {_s(f['weights'])}{request} | "
+            f"{_s(f['chart'])} | {f['tb_scalars']:.2f} s | {f['tb_histograms']:.2f} s |"
+        )
 
 
 def main() -> None:

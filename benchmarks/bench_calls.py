@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np
-
 import simulated_curves
+
 from tb_overfit_plugin.analysis import climb
 from tb_overfit_plugin.analysis.curves import analyze_metric
 
@@ -37,8 +37,11 @@ SMOOTHINGS = (0.0, 0.6)
 ONE_SIDED_Z_5_PERCENT = 1.6449  # P(Z >= z) = 0.05
 RULES = {
     "level rule alone": {"MIN_TREND_POINTS": 10**9},
-    "level + trend after the best (before)": {"FLOOR_NOISE": -math.inf, "Z_PER_MISSING_NOISE": 0.0,
-                                              "MIN_TREND_Z": ONE_SIDED_Z_5_PERCENT},
+    "level + trend after the best (before)": {
+        "FLOOR_NOISE": -math.inf,
+        "Z_PER_MISSING_NOISE": 0.0,
+        "MIN_TREND_Z": ONE_SIDED_Z_5_PERCENT,
+    },
     "level + trend": {},
 }
 SNR_BANDS = ((1, 2), (2, 3), (3, 4), (4, 5), (5, 16))
@@ -115,21 +118,27 @@ def slow_rises_by_signal(seeds: range) -> None:
     print("| --- |" + " --- |" * len(SNR_BANDS))
     print("| found raw | " + " | ".join(f"{found[band][0]}/{found[band][1]}" for band in SNR_BANDS) + " |")
     for alpha in FALSE_ALARMS:
-        print(f"\nBest test knowing each start, {alpha:.0%} false alarms: "
-              f"{slow_rise_bound(seeds, alpha):.1f} of {len(seeds)} slow rises expected found")
+        print(
+            f"\nBest test knowing each start, {alpha:.0%} false alarms: "
+            f"{slow_rise_bound(seeds, alpha):.1f} of {len(seeds)} slow rises expected found"
+        )
 
 
 def held_out(first_seeds: list, curves: int) -> None:
     """The rule's plateaus called overfitting and slow rises found, raw, on other seed ranges."""
-    print("\n| curves (seeds) | plateaus called overfitting raw | slow rises found raw "
-          "| best test knowing each start, 2% false alarms |")
+    print(
+        "\n| curves (seeds) | plateaus called overfitting raw | slow rises found raw "
+        "| best test knowing each start, 2% false alarms |"
+    )
     print("| --- | --- | --- | --- |")
     for first in first_seeds:
         seeds = range(first, first + curves)
         called = sum(status(*simulated_curves.noisy_plateau(seed), 0.0) == "overfitting" for seed in seeds)
         found = sum(status(*simulated_curves.slow_rise(seed), 0.0) == "overfitting" for seed in seeds)
-        print(f"| {curves:,} ({first}–{first + curves - 1}) | {called} ({called / curves:.1%}) "
-              f"| {found} ({found / curves:.0%}) | {slow_rise_bound(seeds, FALSE_ALARMS[0]):.0f} |")
+        print(
+            f"| {curves:,} ({first}–{first + curves - 1}) | {called} ({called / curves:.1%}) "
+            f"| {found} ({found / curves:.0%}) | {slow_rise_bound(seeds, FALSE_ALARMS[0]):.0f} |"
+        )
 
 
 def main() -> None:

@@ -136,16 +136,20 @@ def _inflate(body: bytes) -> bytes:
 
 def print_first_open(rows: list) -> None:
     print("\n### first `/runs` after TensorBoard starts (scan in a background thread), then in that process\n")
-    print("| sweep | corrupt files | TB's own scalar read | first `/runs` | ratio | warnings in it | "
-          "warnings joined (from start) | new experiment id | warm | 304 | tensorboard RSS |")
+    print(
+        "| sweep | corrupt files | TB's own scalar read | first `/runs` | ratio | warnings in it | "
+        "warnings joined (from start) | new experiment id | warm | 304 | tensorboard RSS |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, corrupt, f in rows:
-        print(f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {bench._ms(f['tb_scalars'])} | "
-              f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | {f['first_warnings']} | "
-              + (f"{f['warnings']} after {f['warnings_after']:.1f} s" if corrupt else "(none to find)")
-              + f" (TB answered at {f['tb_ready']:.1f} s) | {bench._ms(f['new_id'])} "
-              f"({f['new_id'] / f['tb_scalars']:.2f}x) | {bench._ms(f['warm'])} | {bench._ms(f['revalidated'])} | "
-              f"{bench._mib(f['rss'])} |")
+        print(
+            f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {bench._ms(f['tb_scalars'])} | "
+            f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | {f['first_warnings']} | "
+            + (f"{f['warnings']} after {f['warnings_after']:.1f} s" if corrupt else "(none to find)")
+            + f" (TB answered at {f['tb_ready']:.1f} s) | {bench._ms(f['new_id'])} "
+            f"({f['new_id'] / f['tb_scalars']:.2f}x) | {bench._ms(f['warm'])} | {bench._ms(f['revalidated'])} | "
+            f"{bench._mib(f['rss'])} |"
+        )
 
 
 def measure(sweeps: list) -> list:
@@ -163,13 +167,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--tensors", type=int, default=2)
-    parser.add_argument("--scale", type=int, nargs="*", default=[1000, 10000],
-                        help="more run counts (hard links of --runs)")
+    parser.add_argument(
+        "--scale", type=int, nargs="*", default=[1000, 10000], help="more run counts (hard links of --runs)"
+    )
     args = parser.parse_args()
     base = bench.sweep(args.runs, args.epochs, args.tensors)
     sweeps = [(f"{args.runs} x {args.epochs} epochs x {args.tensors}", base)]
-    sweeps += [(f"{n} x {args.epochs} x {args.tensors}", bench.sweep(n, args.epochs, args.tensors, base=base))
-               for n in args.scale]
+    sweeps += [
+        (f"{n} x {args.epochs} x {args.tensors}", bench.sweep(n, args.epochs, args.tensors, base=base))
+        for n in args.scale
+    ]
     print_first_open(measure(sweeps))
 
 

@@ -1,4 +1,6 @@
-"""What the cyclic garbage collector costs a cold `/runs`, and what each way of sparing it keeps. Prints; asserts nothing.
+"""What the cyclic garbage collector costs a cold `/runs`, and what each way of sparing it keeps.
+
+Prints; asserts nothing.
 
 In a process holding what a tensorboard process holds (TensorFlow imported:
 a few hundred thousand objects that every full collection walks), a cold
@@ -62,25 +64,28 @@ def _threshold():
         gc.set_threshold(*before)
 
 
-VARIANTS = {"collector on": _on, "paused (gc.disable)": _paused, "on, gc.freeze() first": _frozen,
-            "on, gen-0 threshold x10": _threshold}
+VARIANTS = {
+    "collector on": _on,
+    "paused (gc.disable)": _paused,
+    "on, gc.freeze() first": _frozen,
+    "on, gen-0 threshold x10": _threshold,
+}
 
 
 def _cold_runs(provider) -> float:
     from tensorboard import context
 
     from tb_overfit_plugin.data import reading
-
     from tb_overfit_plugin.documents import analysis_cache, document_cache, params
-
     from tb_overfit_plugin.documents.runs import documents as run_documents
 
     ctx = context.RequestContext()
     start = time.perf_counter()
     reader = reading.SeriesReader(provider)
     scalars, histograms, sessions = reader.runs_inputs(ctx, "")
-    document = run_documents.runs_document(analysis_cache.AnalysisCache(), scalars, histograms,
-                                             params.parse_curve_params({}), sessions)
+    document = run_documents.runs_document(
+        analysis_cache.AnalysisCache(), scalars, histograms, params.parse_curve_params({}), sessions
+    )
     document_cache.encode(document)
     return time.perf_counter() - start
 

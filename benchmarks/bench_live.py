@@ -37,8 +37,9 @@ def _write(logdir: str, first: int, count: int) -> None:
             _WRITERS[split] = EventFileWriter(os.path.join(logdir, "live", split))
         writer = _WRITERS[split]
         for step in range(first, first + count):
-            writer.add_event(event_pb2.Event(step=step, wall_time=1e9 + step,
-                                             summary=scalar_pb("epoch_loss", value(step))))
+            writer.add_event(
+                event_pb2.Event(step=step, wall_time=1e9 + step, summary=scalar_pb("epoch_loss", value(step)))
+            )
         writer.flush()
 
 
@@ -63,8 +64,10 @@ def main() -> None:
             assert client.get(route, **query)[0] == 200
         if version in (1, 50, 100, 200) or version == args.versions:
             analyses = plugin._analyses
-            print(f"{version:8d} {analyses.default_curves.nbytes / 1e3:16.0f} kB {analyses.curves.nbytes / 1e3:14.0f} kB "
-                  f"{plugin._documents.nbytes / 1e3:7.0f} kB {plugin._reader.cached_bytes() / 1e3:7.0f} kB")
+            print(
+                f"{version:8d} {analyses.default_curves.nbytes / 1e3:16.0f} kB {analyses.curves.nbytes / 1e3:14.0f} kB "
+                f"{plugin._documents.nbytes / 1e3:7.0f} kB {plugin._reader.cached_bytes() / 1e3:7.0f} kB"
+            )
 
 
 if __name__ == "__main__":

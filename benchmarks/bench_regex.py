@@ -55,22 +55,25 @@ def main() -> None:
         _write_runs(logdir, LONG_NAMES)
         tensorboard = TensorBoardProcess(logdir)
         try:
-            tensorboard.wait_until(lambda: len((tensorboard.get_json(f"{PREFIX}/runs")[1] or {}).get("runs", [])) == 2,
-                                   "the runs")
+            tensorboard.wait_until(
+                lambda: len((tensorboard.get_json(f"{PREFIX}/runs")[1] or {}).get("runs", [])) == 2, "the runs"
+            )
             quiet = [timed(tensorboard, f"{PREFIX}/runs")[1] for _ in range(20)]
             print(f"/runs alone: median {statistics.median(quiet):.1f} ms over {len(quiet)}")
             print(f"{'pattern':<16} {'RE2 /groups':>14} {'/runs meanwhile (median, max)':>32}   Python re")
             for pattern in HOSTILE:
                 meanwhile, result = [], {}
-                worker = threading.Thread(target=lambda: result.update(
-                    answer=timed(tensorboard, f"{PREFIX}/groups?regex={urllib.parse.quote(pattern)}")))
+                url = f"{PREFIX}/groups?regex={urllib.parse.quote(pattern)}"
+                worker = threading.Thread(target=lambda out=result, url=url: out.update(answer=timed(tensorboard, url)))
                 worker.start()
                 while worker.is_alive() or not meanwhile:
                     meanwhile.append(timed(tensorboard, f"{PREFIX}/runs")[1])
                 worker.join()
                 status, ms = result["answer"]
-                print(f"{pattern:<16} {status:>4} {ms:>7.1f} ms {statistics.median(meanwhile):>14.1f}, "
-                      f"{max(meanwhile):.1f} ms   {python_re_seconds(pattern, args.deadline)}")
+                print(
+                    f"{pattern:<16} {status:>4} {ms:>7.1f} ms {statistics.median(meanwhile):>14.1f}, "
+                    f"{max(meanwhile):.1f} ms   {python_re_seconds(pattern, args.deadline)}"
+                )
         finally:
             tensorboard.stop()
 

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np
-
 import simulated_curves as sim
+
 from tb_overfit_plugin.analysis.keras_replay import early_stopping
 from tb_overfit_plugin.analysis.stop_rule import StopRule, replay
 
@@ -83,11 +83,15 @@ def table(curves: dict) -> dict:
                 running.append(1.0 - results[:, 2])
             cells.append(f"{results[:, 0].mean():.1f} / {results[:, 1].mean():.2f}")
         joined = np.concatenate(everything)
-        points[label] = (float(np.mean([len(curve[0]) for name in names for curve in curves[name]]) - joined[:, 0].mean()),
-                         float(joined[:, 1].mean()))
+        points[label] = (
+            float(np.mean([len(curve[0]) for name in names for curve in curves[name]]) - joined[:, 0].mean()),
+            float(joined[:, 1].mean()),
+        )
         not_stopped = f"{np.concatenate(running).mean():.1%}" if running else "-"
-        print(f"| {label} | " + " | ".join(cells) + f" | {joined[:, 0].mean():.1f} / {joined[:, 1].mean():.2f} | "
-              f"{not_stopped} |")
+        print(
+            f"| {label} | " + " | ".join(cells) + f" | {joined[:, 0].mean():.1f} / {joined[:, 1].mean():.2f} | "
+            f"{not_stopped} |"
+        )
     return points
 
 
@@ -101,14 +105,16 @@ def svg_plot(points: dict, path: Path) -> None:
     most = max(point[0] for point in points.values())
     low, high = np.log10(SVG_REGRET_TICKS[0]), np.log10(SVG_REGRET_TICKS[-1])
     x = lambda v: margin + (width - 2 * margin) * v / max(most, 1e-9)  # noqa: E731
-    y = lambda v: height - margin - (height - 2 * margin) * (np.log10(max(v, 10 ** low)) - low) / (high - low)  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-             f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
-             f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="black"/>',
-             f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
-             f'<text x="{width / 2}" y="{height - 20}" text-anchor="middle">mean epochs saved (of the full run)</text>',
-             f'<text x="16" y="{height / 2}" transform="rotate(-90 16 {height / 2})" text-anchor="middle">'
-             f'mean regret (% of the best, log scale; 0 drawn at {SVG_REGRET_TICKS[0]:g})</text>']
+    y = lambda v: height - margin - (height - 2 * margin) * (np.log10(max(v, 10**low)) - low) / (high - low)  # noqa: E731
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
+        f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="black"/>',
+        f'<line x1="{margin}" y1="{margin}" x2="{margin}" y2="{height - margin}" stroke="black"/>',
+        f'<text x="{width / 2}" y="{height - 20}" text-anchor="middle">mean epochs saved (of the full run)</text>',
+        f'<text x="16" y="{height / 2}" transform="rotate(-90 16 {height / 2})" text-anchor="middle">'
+        f"mean regret (% of the best, log scale; 0 drawn at {SVG_REGRET_TICKS[0]:g})</text>",
+    ]
     for tick in np.linspace(0.0, most, 5):
         parts.append(f'<text x="{x(tick):.1f}" y="{height - margin + 14}" text-anchor="middle">{tick:.0f}</text>')
     for tick in SVG_REGRET_TICKS:
@@ -117,13 +123,16 @@ def svg_plot(points: dict, path: Path) -> None:
         color = "crimson" if label.startswith("Overfit") else "steelblue"
         anchor, shift = ("end", -6) if x(saved) > width / 2 else ("start", 6)
         parts.append(f'<circle cx="{x(saved):.1f}" cy="{y(regret):.1f}" r="4" fill="{color}"/>')
-        parts.append(f'<text x="{x(saved) + shift:.1f}" y="{y(regret) - 6:.1f}" fill="{color}" '
-                     f'text-anchor="{anchor}">{label}</text>')
+        parts.append(
+            f'<text x="{x(saved) + shift:.1f}" y="{y(regret) - 6:.1f}" fill="{color}" '
+            f'text-anchor="{anchor}">{label}</text>'
+        )
     path.write_text("\n".join(parts + ["</svg>"]) + "\n")
 
 
 def demo_curves(logdir: Path) -> dict:
-    """Each demo run's (any folder holding `train` and `validation`) validation and train `epoch_loss`, read with TensorBoard's event accumulator."""
+    """Each demo run's (any folder holding `train` and `validation`) validation and train `epoch_loss`,
+    read with TensorBoard's event accumulator."""
     from tensorboard.backend.event_processing import event_accumulator
     from tensorboard.util import tensor_util
 
@@ -134,7 +143,9 @@ def demo_curves(logdir: Path) -> dict:
         for side in ("validation", "train"):
             events = event_accumulator.EventAccumulator(str(folder / side), size_guidance={"tensors": 0})
             events.Reload()
-            pair.append(np.array([float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("epoch_loss")]))
+            pair.append(
+                np.array([float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("epoch_loss")])
+            )
         curves[f"demo {run}"] = [tuple(pair)]
     return curves
 

@@ -38,9 +38,9 @@ def main() -> None:
 
     from tensorboard import context as context_lib
 
-    from tb_overfit_plugin.documents.weights import health as weight_health
     from tb_overfit_plugin.data import reading
     from tb_overfit_plugin.data.logdir import local_data_provider
+    from tb_overfit_plugin.documents.weights import health as weight_health
 
     start = time.perf_counter()
     provider = local_data_provider(str(logdir))
@@ -65,8 +65,9 @@ def main() -> None:
     print(f"{logdir}: {len(inputs)} runs with histograms, {count} histograms")
     print(f"{'python loader: load the logdir (TensorBoard itself)':58s} {loaded - start:8.2f} s")
     print(f"{'read every histogram series (SeriesReader.histograms)':58s} {read:8.2f} s")
-    print(f"{'weight analysis of every run (analyze_layers + summary)':58s} {analysis:8.2f} s"
-          f"   (best of {args.repeat})")
+    print(
+        f"{'weight analysis of every run (analyze_layers + summary)':58s} {analysis:8.2f} s   (best of {args.repeat})"
+    )
     print(f"{'  per run':58s} {analysis / max(len(inputs), 1) * 1e3:8.2f} ms")
     print(f"{'  per histogram':58s} {analysis / max(count, 1) * 1e6:8.2f} us")
     print(f"{'analysis / read':58s} {analysis / read:8.2f} x")

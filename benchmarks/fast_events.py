@@ -59,14 +59,17 @@ def _group(tags: Sequence[bytes], steps: np.ndarray, values: np.ndarray, wall: f
     at = 22 + k
     for t, tag in enumerate(tags):
         header = bytes([0x2A, 2 + value_len, 0x0A, value_len, 0x0A, len(tag)]) + tag + b"\x15"
-        records[:, t, at:at + len(header)] = np.frombuffer(header, np.uint8)
+        records[:, t, at : at + len(header)] = np.frombuffer(header, np.uint8)
     floats = np.ascontiguousarray(values.T.astype("<f4"))  # (step, tag)
-    records[:, :, size - 8:size - 4] = floats.view(np.uint8).reshape(n_steps, n_tags, 4)
+    records[:, :, size - 8 : size - 4] = floats.view(np.uint8).reshape(n_steps, n_tags, 4)
     flat = records.reshape(-1, size)
     blob = flat.tobytes()
-    crcs = np.fromiter((masked_crc(blob[row * size + 12:row * size + 12 + data_len]) for row in range(flat.shape[0])),
-                       dtype=np.uint32, count=flat.shape[0])
-    flat[:, size - 4:] = crcs.astype("<u4").view(np.uint8).reshape(-1, 4)
+    crcs = np.fromiter(
+        (masked_crc(blob[row * size + 12 : row * size + 12 + data_len]) for row in range(flat.shape[0])),
+        dtype=np.uint32,
+        count=flat.shape[0],
+    )
+    flat[:, size - 4 :] = crcs.astype("<u4").view(np.uint8).reshape(-1, 4)
     return flat.tobytes()
 
 

@@ -71,8 +71,17 @@ def _mlp(widths, dropout: float = 0.0, n_features: int = 20, n_classes: int = 3)
     return keras.Sequential(layers, name=MODEL_NAME)
 
 
-def _fit(logdir: pathlib.Path, name: str, model, optimizer, data, epochs: int, seed: int,
-         extra_callbacks=(), hparams: Optional[dict] = None) -> dict:
+def _fit(
+    logdir: pathlib.Path,
+    name: str,
+    model,
+    optimizer,
+    data,
+    epochs: int,
+    seed: int,
+    extra_callbacks=(),
+    hparams: Optional[dict] = None,
+) -> dict:
     """Trains `model` into `logdir/name` (Keras' TensorBoard callback); returns its facts."""
     import keras
 
@@ -86,8 +95,7 @@ def _fit(logdir: pathlib.Path, name: str, model, optimizer, data, epochs: int, s
         callbacks.append(hp.KerasCallback(str(run_dir), hparams))
     train, validation = _datasets(data, seed)
     started = time.perf_counter()
-    history = model.fit(train, validation_data=validation, epochs=epochs, shuffle=False, callbacks=callbacks,
-                        verbose=0)
+    history = model.fit(train, validation_data=validation, epochs=epochs, shuffle=False, callbacks=callbacks, verbose=0)
     val_loss = [float(v) for v in history.history["val_loss"]]
     return {
         "runs": [f"{name}/train", f"{name}/validation"],
@@ -109,8 +117,11 @@ def _datasets(data, seed: int):
     import tensorflow as tf
 
     x_train, y_train, x_val, y_val = data
-    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
-             .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True).batch(BATCH_SIZE))
+    train = (
+        tf.data.Dataset.from_tensor_slices((x_train, y_train))
+        .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
+        .batch(BATCH_SIZE)
+    )
     return train, tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(len(x_val)).cache()
 
 
@@ -131,8 +142,9 @@ def write_grid(logdir: pathlib.Path, data) -> Dict[str, dict]:
             keras.utils.set_random_seed(seed)
             name = grid_run_name(seed=seed, **setting)
             model = _mlp((setting["units"],), dropout=setting["dropout"])
-            facts[name] = _fit(logdir, name, model, _optimizer(setting["optimizer"]), data, GRID_EPOCHS, seed,
-                               hparams=setting)
+            facts[name] = _fit(
+                logdir, name, model, _optimizer(setting["optimizer"]), data, GRID_EPOCHS, seed, hparams=setting
+            )
     return facts
 
 
@@ -159,8 +171,18 @@ def write_reduce_lr(logdir: pathlib.Path, data) -> Dict[str, dict]:
     keras.utils.set_random_seed(1)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5)
     model = _mlp((REDUCE_LR_WIDTH,), dropout=REDUCE_LR_DROPOUT)
-    return {"reduce_lr": _fit(logdir, "reduce_lr", model, _optimizer("adam", REDUCE_LR_START), data,
-                              REDUCE_LR_EPOCHS, 1, extra_callbacks=[plateau])}
+    return {
+        "reduce_lr": _fit(
+            logdir,
+            "reduce_lr",
+            model,
+            _optimizer("adam", REDUCE_LR_START),
+            data,
+            REDUCE_LR_EPOCHS,
+            1,
+            extra_callbacks=[plateau],
+        )
+    }
 
 
 def write_sweep_logs(logdir, data) -> Dict[str, dict]:

@@ -70,8 +70,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # tf.data input and tf.sum
 
 _SCRIPT_START = time.perf_counter()
 
-import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -158,9 +158,7 @@ def build_mlp(
         )
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name=f"dropout_{index}"))
-    layers.append(
-        keras.layers.Dense(N_CLASSES, activation="softmax", name="dense_3", **init_kwargs)
-    )
+    layers.append(keras.layers.Dense(N_CLASSES, activation="softmax", name="dense_3", **init_kwargs))
     return keras.Sequential(layers, name=model_name)
 
 
@@ -275,9 +273,7 @@ def _train_run(logdir: pathlib.Path, run_name: str, data: Arrays) -> dict:
         "val_loss": val_loss,
         "val_accuracy": [float(v) for v in history.history["val_accuracy"]],
         "histogram_tags": [
-            f"{weight.path.replace(':', '_')}/histogram"
-            for layer in model.layers
-            for weight in layer.weights
+            f"{weight.path.replace(':', '_')}/histogram" for layer in model.layers for weight in layer.weights
         ],
         "seconds": time.perf_counter() - started,
     }
@@ -309,8 +305,10 @@ def write_demo_logs(logdir, sweep: bool = False) -> dict:
 def _print_summary(facts: dict, out: Callable[[str], None] = print) -> None:
     for name, run_facts in facts.items():
         if name not in RUN_NAMES:
-            out(f"{name:40s} {run_facts['hparams'] or ''} best val_loss {min(run_facts['val_loss']):.3f} @ epoch "
-                f"{run_facts['best_epoch'] + 1}/{run_facts['epochs_run']} [{run_facts['seconds']:.1f}s]")
+            out(
+                f"{name:40s} {run_facts['hparams'] or ''} best val_loss {min(run_facts['val_loss']):.3f} @ epoch "
+                f"{run_facts['best_epoch'] + 1}/{run_facts['epochs_run']} [{run_facts['seconds']:.1f}s]"
+            )
             continue
         val_loss = run_facts["val_loss"]
         best = run_facts["best_epoch"]

@@ -5,7 +5,12 @@
 
 __version__ = "0.1.0"
 
-_LAZY = {"diagnose": "api", "DiagnoseError": "api", "Diagnosis": "documents.verdict_types", "RunVerdict": "documents.verdict_types"}
+_LAZY = {
+    "diagnose": "api",
+    "DiagnoseError": "api",
+    "Diagnosis": "documents.verdict_types",
+    "RunVerdict": "documents.verdict_types",
+}
 
 
 def __getattr__(name):

@@ -27,8 +27,13 @@ class DiagnoseError(ValueError):
 
 
 def _curve_params(metric, mode, patience, min_delta, smoothing) -> params.CurveParams:
-    values = {"metric": metric or "", "mode": mode or "", "patience": f"{patience}", "min_delta": f"{min_delta}",
-              "smoothing": f"{smoothing}"}
+    values = {
+        "metric": metric or "",
+        "mode": mode or "",
+        "patience": f"{patience}",
+        "min_delta": f"{min_delta}",
+        "smoothing": f"{smoothing}",
+    }
     try:
         return params.parse_curve_params(values)
     except params.ParamError as error:
@@ -72,7 +77,8 @@ def diagnose(
     try:
         run_filter = cli._run_filter(run)
         document, summaries, layer_documents, loader_warnings = cli.documents(
-            str(logdir), curve_params, run_filter, load_fast, summaries_wanted=weights, documents_wanted=weights)
+            str(logdir), curve_params, run_filter, load_fast, summaries_wanted=weights, documents_wanted=weights
+        )
     except UsageError as error:
         raise DiagnoseError(str(error)) from None
     verdicts = []

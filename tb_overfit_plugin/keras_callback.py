@@ -46,14 +46,29 @@ class OverfitStopping(keras.callbacks.Callback):
       analysis: the `CurveAnalysis` of the last epoch judged (`analysis.explanation`).
     """
 
-    def __init__(self, monitor: str = "val_loss", mode: str = "auto", patience: int = 5, min_delta: float = 0.0,
-                 smoothing: float = 0.0, tolerance: float = 0.1, restore_best_weights: bool = True, verbose: int = 1):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        smoothing: float = 0.0,
+        tolerance: float = 0.1,
+        restore_best_weights: bool = True,
+        verbose: int = 1,
+    ):
         super().__init__()
         self.monitor = monitor
-        self.train_key = monitor[len(VALIDATION_PREFIX):] if monitor.startswith(VALIDATION_PREFIX) else None
+        self.train_key = monitor[len(VALIDATION_PREFIX) :] if monitor.startswith(VALIDATION_PREFIX) else None
         name = self.train_key or monitor
-        self.rule = StopRule(mode=metric_mode(name) if mode == "auto" else mode, patience=patience,
-                             min_delta=min_delta, smoothing=smoothing, tolerance=tolerance, name=name)
+        self.rule = StopRule(
+            mode=metric_mode(name) if mode == "auto" else mode,
+            patience=patience,
+            min_delta=min_delta,
+            smoothing=smoothing,
+            tolerance=tolerance,
+            name=name,
+        )
         self.rule.judge(None, ([], []))  # rejects bad parameters now, not at the first epoch end
         self.restore_best_weights = restore_best_weights
         self.verbose = verbose
@@ -88,7 +103,7 @@ class OverfitStopping(keras.callbacks.Callback):
                 print(self.stop_message())
 
     def stop_message(self) -> str:
-        """"Epoch 17: OverfitStopping: overfitting. <the tab's explanation> Restoring the weights of epoch 11."."""
+        """ "Epoch 17: OverfitStopping: overfitting. <the tab's explanation> Restoring the weights of epoch 11."."""
         analysis, stopped = self.analysis, self.stopped_epoch
         if analysis is None or stopped is None:
             return "OverfitStopping: training was not stopped."

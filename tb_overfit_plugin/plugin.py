@@ -61,8 +61,9 @@ def _json_route(route):
                 tag, body = self._documents.get(key, build, *slot)
             if tag in request.if_none_match:
                 return _not_modified(tag)
-            return http_util.Respond(request, body, _JSON, content_encoding="gzip",
-                                     headers=[("ETag", werkzeug.http.quote_etag(tag))])
+            return http_util.Respond(
+                request, body, _JSON, content_encoding="gzip", headers=[("ETag", werkzeug.http.quote_etag(tag))]
+            )
         except params.ParamError as error:
             return http_util.Respond(request, {"error": str(error)}, _JSON, code=400)
         except run_lookup.NotFound as error:
@@ -80,8 +81,9 @@ def _json_route(route):
 
 def _not_modified(tag: str) -> werkzeug.Response:
     """304 for a client that already holds the document tagged `tag` (revalidated at every use)."""
-    return werkzeug.Response(status=304, headers=[("ETag", werkzeug.http.quote_etag(tag)),
-                                                  ("Cache-Control", "no-cache, must-revalidate")])
+    return werkzeug.Response(
+        status=304, headers=[("ETag", werkzeug.http.quote_etag(tag)), ("Cache-Control", "no-cache, must-revalidate")]
+    )
 
 
 def _content_type(filename: str):
@@ -90,7 +92,8 @@ def _content_type(filename: str):
 
 
 def _static_files(folder, prefix: str = ""):
-    """Paths ("index.js", "core/state.js") of the tab's files in the installed package, each served as a route of its own."""
+    """Paths ("index.js", "core/state.js") of the tab's files in the installed package, each served as a
+    route of its own."""
     for resource in folder.iterdir():
         if resource.is_dir():
             yield from _static_files(resource, prefix + resource.name + "/")
@@ -114,7 +117,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
     def __init__(self, context: base_plugin.TBContext):
         self._data_provider = context.data_provider
         # Reads go through TensorBoard's provider; on its Rust data server, with the faster tensor conversion.
-        self._reader = reading.SeriesReader(fast_provider.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S)
+        self._reader = reading.SeriesReader(
+            fast_provider.faster(self._data_provider), listing_max_age=LISTING_MAX_AGE_S
+        )
         self._analyses = analysis_cache.AnalysisCache()
         self._documents = document_cache.DocumentCache()
         # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider),
@@ -150,7 +155,9 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     def _static_route(self, name: str, environ, start_response):
         request = wrappers.Request(environ)
-        content = functools.reduce(lambda folder, part: folder.joinpath(part), name.split("/"), self._frontend).read_bytes()
+        content = functools.reduce(
+            lambda folder, part: folder.joinpath(part), name.split("/"), self._frontend
+        ).read_bytes()
         return http_util.Respond(request, content, _content_type(name))(environ, start_response)
 
     @staticmethod
@@ -191,15 +198,20 @@ class OverfitPlugin(base_plugin.TBPlugin):
     def runs_route(self, request: wrappers.Request):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         problems = self._problems(request)
-        return ("runs", problems) + key, lambda: integrity.attach(
-            run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions),
-            problems), ("runs", key[0], curve_params)
+        return (
+            ("runs", problems) + key,
+            lambda: integrity.attach(
+                run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions), problems
+            ),
+            ("runs", key[0], curve_params),
+        )
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):
         curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
         return ("hparams_effects",) + key, lambda: sweep_documents.effects_document(
-            run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions))
+            run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions)
+        )
 
     @_json_route
     def groups_route(self, request: wrappers.Request):
@@ -274,7 +286,8 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
         def build() -> dict:
             load_batches = functools.partial(self._reader.histogram_batches, ctx, experiment)
-            return weight_documents.weights_summary_document(self._analyses, scalars, histograms, load_batches,
-                                                             thresholds)
+            return weight_documents.weights_summary_document(
+                self._analyses, scalars, histograms, load_batches, thresholds
+            )
 
         return key, build

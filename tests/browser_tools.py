@@ -15,7 +15,9 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     if os.environ.get("CI"):
         raise RuntimeError("CI must run the browser tests: install Debian's chromium and chromium-driver")
-    pytest.skip("Chromium/ChromeDriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True)
+    pytest.skip(
+        "Chromium/ChromeDriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True
+    )
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -31,9 +33,17 @@ def browser(tmp_path):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1100",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1400,1100",
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -66,11 +76,13 @@ def open_tab(driver, url):
 def until_shown(driver, css, holds):
     """Until an element `css` names satisfies `holds`, looked up again when the tab redraws it (stale)."""
     WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: any(holds(e) for e in d.find_elements(By.CSS_SELECTOR, css)))
+        lambda d: any(holds(e) for e in d.find_elements(By.CSS_SELECTOR, css))
+    )
 
 
 def tick(driver, css):
     """Ticks the checkbox `css` names, clicking again when a redraw of the table swallowed the click."""
+
     def ticked(d):
         box = d.find_element(By.CSS_SELECTOR, css)
         if box.is_selected():
@@ -88,14 +100,19 @@ def text_of(element):
 def click(driver, css):
     """Clicks the element `css` names, finding it again when the tab redraws it in between (stale)."""
     WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
+        lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True
+    )
 
 
 def settled_rows(driver, count):
-    """The leaderboard's rows once all `count` are drawn with their weight health (the last redraw of the first load)."""
+    """The leaderboard's rows once all `count` are drawn with their weight health (the last redraw of the
+    first load)."""
     WebDriverWait(driver, TIMEOUT).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == count
-        and not d.find_elements(By.CSS_SELECTOR, "#leaderboard .weights-pending"))
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == count
+            and not d.find_elements(By.CSS_SELECTOR, "#leaderboard .weights-pending")
+        )
+    )
     return {row.get_attribute("data-run"): row for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-run]")}
 
 
@@ -103,7 +120,8 @@ def serving(tensorboard_process, logdir, runs: int, what: str):
     """A real `tensorboard` on `logdir`, once its /runs lists `runs` training runs."""
     tensorboard = tensorboard_process(logdir)
     tensorboard.wait_until(
-        lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == runs, what)
+        lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == runs, what
+    )
     return tensorboard
 
 
@@ -122,4 +140,5 @@ def choose(driver, css, value):
     from selenium.webdriver.support.ui import Select
 
     WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: Select(d.find_element(By.CSS_SELECTOR, css)).select_by_value(value) or True)
+        lambda d: Select(d.find_element(By.CSS_SELECTOR, css)).select_by_value(value) or True
+    )

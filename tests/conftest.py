@@ -166,7 +166,8 @@ def failed_logdir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_full_logdir(demo_logdir, tmp_path_factory):
-    """What `make run` writes: `demo_logdir`'s three runs (copied) and demo/sweep_logs.py's 19, trained once per session."""
+    """What `make run` writes: `demo_logdir`'s three runs (copied) and demo/sweep_logs.py's 19, trained once
+    per session."""
     from sweep_logs import write_sweep_logs
     from write_logs import make_dataset
 

@@ -57,9 +57,15 @@ def binary_task(seed: int = 0, scale: float = 1.0):
 def _mlp(keras, name: str, frozen_first: bool = False):
     first = keras.layers.Dense(32, activation="relu", name="dense_1")
     first.trainable = not frozen_first
-    return keras.Sequential([keras.Input((N_FEATURES,)), first,
-                             keras.layers.Dense(32, activation="relu", name="dense_2"),
-                             keras.layers.Dense(1, activation="sigmoid", name="dense_3")], name=name)
+    return keras.Sequential(
+        [
+            keras.Input((N_FEATURES,)),
+            first,
+            keras.layers.Dense(32, activation="relu", name="dense_2"),
+            keras.layers.Dense(1, activation="sigmoid", name="dense_3"),
+        ],
+        name=name,
+    )
 
 
 def _model(keras, name: str):
@@ -69,9 +75,13 @@ def _model(keras, name: str):
     if name == "frozen":
         return _mlp(keras, name, frozen_first=True), keras.optimizers.Adam(3e-3), 12
     if name == "logistic":
-        return (keras.Sequential([keras.Input((N_FEATURES,)), keras.layers.Dense(1, activation="sigmoid",
-                                                                                  name="dense_1")],
-                                 name=name), keras.optimizers.Adam(1e-2), 25)
+        return (
+            keras.Sequential(
+                [keras.Input((N_FEATURES,)), keras.layers.Dense(1, activation="sigmoid", name="dense_1")], name=name
+            ),
+            keras.optimizers.Adam(1e-2),
+            25,
+        )
     deep = [keras.Input((N_FEATURES,))]
     deep += [keras.layers.Dense(16, activation="sigmoid", name=f"dense_{i + 1}") for i in range(12)]
     deep.append(keras.layers.Dense(1, activation="sigmoid", name="dense_13"))
@@ -88,8 +98,15 @@ def write_failed_fits(logdir, runs=RUNS, seed: int = 3) -> list:
         (x, y), (x_val, y_val) = binary_task(scale=SCALES.get(name, 1.0))
         model, optimizer, epochs = _model(keras, name)
         model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
-        model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=BATCH_SIZE, verbose=0,
-                  callbacks=[keras.callbacks.TensorBoard(log_dir=str(logdir / name), histogram_freq=1)])
+        model.fit(
+            x,
+            y,
+            validation_data=(x_val, y_val),
+            epochs=epochs,
+            batch_size=BATCH_SIZE,
+            verbose=0,
+            callbacks=[keras.callbacks.TensorBoard(log_dir=str(logdir / name), histogram_freq=1)],
+        )
     return list(runs)
 
 

@@ -68,12 +68,16 @@ def write_keras_sweep(logdir) -> list:
                 ],
                 name="mlp",
             )
-            model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            model.compile(
+                optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+            )
             callbacks = [
                 keras.callbacks.TensorBoard(log_dir=str(logdir / name), histogram_freq=1),
                 hp.KerasCallback(str(logdir / name), dict(setting)),
             ]
-            model.fit(x, y, validation_data=(x_val, y_val), epochs=EPOCHS, batch_size=20, verbose=0, callbacks=callbacks)
+            model.fit(
+                x, y, validation_data=(x_val, y_val), epochs=EPOCHS, batch_size=20, verbose=0, callbacks=callbacks
+            )
             names.append(name)
     return names
 

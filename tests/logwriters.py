@@ -349,8 +349,14 @@ def _epochs_of(*groups: Mapping[str, Series]) -> int:
     return lengths.pop()
 
 
-def write_ultralytics(logdir: PathLike, run: str, train: Mapping[str, Series], validation: Mapping[str, Series],
-                      metrics: Mapping[str, Series], lr: Sequence[Series]) -> list[str]:
+def write_ultralytics(
+    logdir: PathLike,
+    run: str,
+    train: Mapping[str, Series],
+    validation: Mapping[str, Series],
+    metrics: Mapping[str, Series],
+    lr: Sequence[Series],
+) -> list[str]:
     """Ultralytics YOLOv8+ (`ultralytics/utils/callbacks/tensorboard.py`).
 
     `SummaryWriter(save_dir)`, save_dir ``runs/<task>/train``, ``train2``...;
@@ -369,8 +375,14 @@ def write_ultralytics(logdir: PathLike, run: str, train: Mapping[str, Series], v
     return write_scalar_records(logdir, run, records)
 
 
-def write_yolov5(logdir: PathLike, run: str, train: Mapping[str, Series], validation: Mapping[str, Series],
-                 metrics: Mapping[str, Series], lr: Sequence[Series]) -> list[str]:
+def write_yolov5(
+    logdir: PathLike,
+    run: str,
+    train: Mapping[str, Series],
+    validation: Mapping[str, Series],
+    metrics: Mapping[str, Series],
+    lr: Sequence[Series],
+) -> list[str]:
     """YOLOv5 (`utils/loggers/__init__.py`, Loggers.on_fit_epoch_end).
 
     `SummaryWriter(save_dir)`, save_dir ``runs/train/exp``, ``exp2``...; one
@@ -381,16 +393,28 @@ def write_yolov5(logdir: PathLike, run: str, train: Mapping[str, Series], valida
     """
     epochs = _epochs_of(train, validation, metrics, {f"lr{g}": values for g, values in enumerate(lr)})
     records = [
-        (epoch, {**_per_epoch("train/", train, epoch), **_per_epoch("metrics/", metrics, epoch),
-                 **_per_epoch("val/", validation, epoch),
-                 **{f"x/lr{group}": values[epoch] for group, values in enumerate(lr)}})
+        (
+            epoch,
+            {
+                **_per_epoch("train/", train, epoch),
+                **_per_epoch("metrics/", metrics, epoch),
+                **_per_epoch("val/", validation, epoch),
+                **{f"x/lr{group}": values[epoch] for group, values in enumerate(lr)},
+            },
+        )
         for epoch in range(epochs)
     ]
     return write_scalar_records(logdir, run, records)
 
 
-def write_hf_trainer(logdir: PathLike, run: str, steps_per_epoch: int, logging_steps: int,
-                     train_loss: Series, evaluation: Mapping[str, Series]) -> list[str]:
+def write_hf_trainer(
+    logdir: PathLike,
+    run: str,
+    steps_per_epoch: int,
+    logging_steps: int,
+    train_loss: Series,
+    evaluation: Mapping[str, Series],
+) -> list[str]:
     """HuggingFace `Trainer` with `TensorBoardCallback` (`integrations/integration_utils.py`, `rewrite_logs`).
 
     Run ``<output_dir>/runs/<date>_<host>``; every tag at the global step.
@@ -413,19 +437,55 @@ def write_hf_trainer(logdir: PathLike, run: str, steps_per_epoch: int, logging_s
     for step in range(1, total + 1):
         epoch = step / steps_per_epoch
         if step % logging_steps == 0:
-            records.append((step, {"train/loss": train_loss[step // logging_steps - 1], "train/grad_norm": 1.5 + 0.5 / step,
-                                   "train/learning_rate": 5e-5 * (1 - step / total), "train/epoch": epoch}))
+            records.append(
+                (
+                    step,
+                    {
+                        "train/loss": train_loss[step // logging_steps - 1],
+                        "train/grad_norm": 1.5 + 0.5 / step,
+                        "train/learning_rate": 5e-5 * (1 - step / total),
+                        "train/epoch": epoch,
+                    },
+                )
+            )
         if step % steps_per_epoch == 0:
-            records.append((step, {**_per_epoch("eval/", evaluation, step // steps_per_epoch - 1), "eval/runtime": 2.5,
-                                   "eval/samples_per_second": 400.0, "eval/steps_per_second": 50.0, "train/epoch": epoch}))
-    records.append((total, {"train/train_runtime": 120.0, "train/train_samples_per_second": 300.0,
-                            "train/train_steps_per_second": 37.5, "train/total_flos": 1.2e12,
-                            "train/train_loss": float(np.mean(train_loss)), "train/epoch": float(epochs)}))
+            records.append(
+                (
+                    step,
+                    {
+                        **_per_epoch("eval/", evaluation, step // steps_per_epoch - 1),
+                        "eval/runtime": 2.5,
+                        "eval/samples_per_second": 400.0,
+                        "eval/steps_per_second": 50.0,
+                        "train/epoch": epoch,
+                    },
+                )
+            )
+    records.append(
+        (
+            total,
+            {
+                "train/train_runtime": 120.0,
+                "train/train_samples_per_second": 300.0,
+                "train/train_steps_per_second": 37.5,
+                "train/total_flos": 1.2e12,
+                "train/train_loss": float(np.mean(train_loss)),
+                "train/epoch": float(epochs),
+            },
+        )
+    )
     return write_scalar_records(logdir, run, records)
 
 
-def write_lightning(logdir: PathLike, run: str, epochs: int, steps_per_epoch: int, log_every_n_steps: int,
-                    step_logs: Mapping[str, Series], epoch_logs: Mapping[str, Series]) -> list[str]:
+def write_lightning(
+    logdir: PathLike,
+    run: str,
+    epochs: int,
+    steps_per_epoch: int,
+    log_every_n_steps: int,
+    step_logs: Mapping[str, Series],
+    epoch_logs: Mapping[str, Series],
+) -> list[str]:
     """PyTorch Lightning `TensorBoardLogger` (``lightning_logs/version_N``).
 
     `log_hyperparams` first: ``hp_metric`` = -1 at step 0 plus the hparams
@@ -456,8 +516,14 @@ def write_lightning(logdir: PathLike, run: str, epochs: int, steps_per_epoch: in
     return write_scalar_records(logdir, run, records)
 
 
-def write_estimator(logdir: PathLike, model_dir: str, save_summary_steps: int, train_loss: Series,
-                    evaluation: Mapping[str, Series], eval_every_steps: int) -> list[str]:
+def write_estimator(
+    logdir: PathLike,
+    model_dir: str,
+    save_summary_steps: int,
+    train_loss: Series,
+    evaluation: Mapping[str, Series],
+    eval_every_steps: int,
+) -> list[str]:
     """TF1 `tf.estimator` (`train_and_evaluate`): TF1 simple_value events.
 
     Run ``model_dir``: ``loss`` and ``global_step/sec`` every
@@ -466,15 +532,24 @@ def write_estimator(logdir: PathLike, model_dir: str, save_summary_steps: int, t
     (``loss``, ``accuracy``, ``average_loss``...; one value each per
     evaluation) at the checkpoint's global step, every `eval_every_steps`.
     """
-    training = [(save_summary_steps * (i + 1), {"loss": value, "global_step/sec": 80.0 + i % 3})
-                for i, value in enumerate(train_loss)]
+    training = [
+        (save_summary_steps * (i + 1), {"loss": value, "global_step/sec": 80.0 + i % 3})
+        for i, value in enumerate(train_loss)
+    ]
     evaluations = [(eval_every_steps * (i + 1), _per_epoch("", evaluation, i)) for i in range(_epochs_of(evaluation))]
     return write_scalar_records(logdir, model_dir, training) + write_scalar_records(
-        logdir, _run_name(model_dir, "eval"), evaluations)
+        logdir, _run_name(model_dir, "eval"), evaluations
+    )
 
 
-def write_tf_keras(logdir: PathLike, name: str, train: Mapping[str, Series], validation: Mapping[str, Series],
-                   steps_per_epoch: int, histograms: Optional[Mapping[str, Sequence[np.ndarray]]] = None) -> list[str]:
+def write_tf_keras(
+    logdir: PathLike,
+    name: str,
+    train: Mapping[str, Series],
+    validation: Mapping[str, Series],
+    steps_per_epoch: int,
+    histograms: Optional[Mapping[str, Sequence[np.ndarray]]] = None,
+) -> list[str]:
     """tf_keras (Keras 2) ``TensorBoard`` callback: the Keras layout plus its iteration series.
 
     Runs ``name/train`` and ``name/validation`` with ``epoch_<metric>`` at the
@@ -486,7 +561,7 @@ def write_tf_keras(logdir: PathLike, name: str, train: Mapping[str, Series], val
     created = write_keras_layout(logdir, name, train, validation, histograms)
     with _tf2_summaries(logdir, created[1]) as summary:
         for tag, values in validation.items():
-            metric = tag[len("epoch_"):]
+            metric = tag[len("epoch_") :]
             for epoch, value in enumerate(values):
                 summary.scalar(f"evaluation_{metric}_vs_iterations", float(value), step=(epoch + 1) * steps_per_epoch)
     return created
@@ -514,18 +589,42 @@ def write_detectron2(logdir: PathLike, output_dir: str, losses: Mapping[str, Ser
     records = []
     for i in range(points):
         values = {name: series[i] for name, series in losses.items()}
-        records.append((period * (i + 1) - 1, dict(sorted({
-            "data_time": 0.01, "eta_seconds": 100.0 - i, "fast_rcnn/cls_accuracy": 0.8 + 0.001 * i,
-            "fast_rcnn/false_negative": 0.5, "fast_rcnn/fg_cls_accuracy": 0.4, **values, "lr": 0.00025,
-            "rank_data_time": 0.01, "roi_head/num_bg_samples": 480.0, "roi_head/num_fg_samples": 32.0,
-            "rpn/num_neg_anchors": 240.0, "rpn/num_pos_anchors": 16.0, "time": 0.35,
-            "total_loss": float(sum(values.values())),
-        }.items()))))
+        records.append(
+            (
+                period * (i + 1) - 1,
+                dict(
+                    sorted(
+                        {
+                            "data_time": 0.01,
+                            "eta_seconds": 100.0 - i,
+                            "fast_rcnn/cls_accuracy": 0.8 + 0.001 * i,
+                            "fast_rcnn/false_negative": 0.5,
+                            "fast_rcnn/fg_cls_accuracy": 0.4,
+                            **values,
+                            "lr": 0.00025,
+                            "rank_data_time": 0.01,
+                            "roi_head/num_bg_samples": 480.0,
+                            "roi_head/num_fg_samples": 32.0,
+                            "rpn/num_neg_anchors": 240.0,
+                            "rpn/num_pos_anchors": 16.0,
+                            "time": 0.35,
+                            "total_loss": float(sum(values.values())),
+                        }.items()
+                    )
+                ),
+            )
+        )
     return write_scalar_records(logdir, output_dir, records)
 
 
-def write_sb3(logdir: PathLike, run: str, rollout_steps: Sequence[int], episode_reward: Series,
-              eval_steps: Sequence[int], eval_reward: Series) -> list[str]:
+def write_sb3(
+    logdir: PathLike,
+    run: str,
+    rollout_steps: Sequence[int],
+    episode_reward: Series,
+    eval_steps: Sequence[int],
+    eval_reward: Series,
+) -> list[str]:
     """stable-baselines3 PPO with EvalCallback (`common/logger.py`, TensorBoardOutputFormat.write).
 
     Run ``<tensorboard_log>/PPO_1``; at each rollout's ``num_timesteps``:
@@ -540,18 +639,33 @@ def write_sb3(logdir: PathLike, run: str, rollout_steps: Sequence[int], episode_
     for i, (step, reward) in enumerate(zip(_steps_for(episode_reward, rollout_steps), episode_reward)):
         record = {"rollout/ep_len_mean": 200.0 + i, "rollout/ep_rew_mean": reward, "time/fps": 900.0 + i % 7}
         if i:
-            record.update({"train/approx_kl": 0.01, "train/clip_fraction": 0.1, "train/clip_range": 0.2,
-                           "train/entropy_loss": -1.2 + 0.01 * i, "train/explained_variance": 0.9,
-                           "train/learning_rate": 0.0003, "train/loss": 5.0 + (i % 3),
-                           "train/policy_gradient_loss": -0.01, "train/value_loss": 10.0 + (40.0 if i % 4 == 0 else 0.0)})
+            record.update(
+                {
+                    "train/approx_kl": 0.01,
+                    "train/clip_fraction": 0.1,
+                    "train/clip_range": 0.2,
+                    "train/entropy_loss": -1.2 + 0.01 * i,
+                    "train/explained_variance": 0.9,
+                    "train/learning_rate": 0.0003,
+                    "train/loss": 5.0 + (i % 3),
+                    "train/policy_gradient_loss": -0.01,
+                    "train/value_loss": 10.0 + (40.0 if i % 4 == 0 else 0.0),
+                }
+            )
         records.append((step, record))
     for step, reward in zip(_steps_for(eval_reward, eval_steps), eval_reward):
         records.append((step, {"eval/mean_ep_length": 300.0, "eval/mean_reward": reward}))
     return write_scalar_records(logdir, run, sorted(records, key=lambda record: record[0]))
 
 
-def write_tf_object_detection(logdir: PathLike, model_dir: str, train: Mapping[str, Series], train_every: int,
-                              evaluation: Mapping[str, Series], eval_every: int) -> list[str]:
+def write_tf_object_detection(
+    logdir: PathLike,
+    model_dir: str,
+    train: Mapping[str, Series],
+    train_every: int,
+    evaluation: Mapping[str, Series],
+    eval_every: int,
+) -> list[str]:
     """TF2 Object Detection API (`model_lib_v2.py`): runs ``model_dir/train`` and ``model_dir/eval``.
 
     Train: every `train_every` steps ``Loss/<name>`` for `train`
@@ -562,19 +676,32 @@ def write_tf_object_detection(logdir: PathLike, model_dir: str, train: Mapping[s
     """
     points, checkpoints = _epochs_of(train), _epochs_of(evaluation)
     with _tf2_summaries(logdir, _run_name(model_dir, "train")) as summary:
-        _write_tf2_scalars(summary, {**{f"Loss/{name}": values for name, values in train.items()},
-                                     "learning_rate": [0.08] * points, "steps_per_sec": [5.0] * points},
-                           [train_every * (i + 1) for i in range(points)])
+        _write_tf2_scalars(
+            summary,
+            {
+                **{f"Loss/{name}": values for name, values in train.items()},
+                "learning_rate": [0.08] * points,
+                "steps_per_sec": [5.0] * points,
+            },
+            [train_every * (i + 1) for i in range(points)],
+        )
     with _tf2_summaries(logdir, _run_name(model_dir, "eval")) as summary:
         ramp = list(np.linspace(0.1, 0.5, checkpoints))
-        _write_tf2_scalars(summary, {**{f"Loss/{name}": values for name, values in evaluation.items()},
-                                     "DetectionBoxes_Precision/mAP": ramp, "DetectionBoxes_Recall/AR@100": ramp},
-                           [eval_every * (i + 1) for i in range(checkpoints)])
+        _write_tf2_scalars(
+            summary,
+            {
+                **{f"Loss/{name}": values for name, values in evaluation.items()},
+                "DetectionBoxes_Precision/mAP": ramp,
+                "DetectionBoxes_Recall/AR@100": ramp,
+            },
+            [eval_every * (i + 1) for i in range(checkpoints)],
+        )
     return [_run_name(model_dir, "train"), _run_name(model_dir, "eval")]
 
 
-def write_free_text_loop(logdir: PathLike, run: str, train_loss: Series, test_loss: Series,
-                         batches_per_epoch: int) -> list[str]:
+def write_free_text_loop(
+    logdir: PathLike, run: str, train_loss: Series, test_loss: Series, batches_per_epoch: int
+) -> list[str]:
     """A hand-written PyTorch loop naming its tags in free text (`SummaryWriter.add_scalar`).
 
     Per epoch e: ``Training loss`` and ``Epoch time`` at step ``e * batches_per_epoch``,
@@ -584,9 +711,16 @@ def write_free_text_loop(logdir: PathLike, run: str, train_loss: Series, test_lo
     records = []
     for epoch, (train, test) in enumerate(zip(train_loss, test_loss)):
         records.append((epoch * batches_per_epoch, {"Training loss": train, "Epoch time": 30.0}))
-        records.append(((epoch + 1) * batches_per_epoch, {"Test loss (avg on test)": test,
-                                                          "IoU (avg on test)": 1.0 - test / 2,
-                                                          "L1 Distance (avg on test)": test / 3}))
+        records.append(
+            (
+                (epoch + 1) * batches_per_epoch,
+                {
+                    "Test loss (avg on test)": test,
+                    "IoU (avg on test)": 1.0 - test / 2,
+                    "L1 Distance (avg on test)": test / 3,
+                },
+            )
+        )
     return write_scalar_records(logdir, run, records)
 
 
@@ -622,7 +756,7 @@ def damage_record(path: PathLike, index: int, where: str = "payload", bit: int =
 
     offset, length = record_offsets(path)[index]
     data = bytearray(pathlib.Path(path).read_bytes())
-    payload = bytes(data[offset + 12: offset + 12 + length])
+    payload = bytes(data[offset + 12 : offset + 12 + length])
     if where == "value":
         content = event_pb2.Event.FromString(payload).summary.value[0].tensor.tensor_content
         position = offset + 12 + payload.index(content) + len(content) - 1

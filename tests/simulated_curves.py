@@ -47,7 +47,9 @@ def slow_rise(seed: int) -> tuple:
     """Falls for FALL_EPOCHS epochs to the level, then climbs linearly by `rise` over `epochs` epochs."""
     rise, climb, noise = slow_rise_parameters(seed)
     t = np.arange(FALL_EPOCHS + climb)
-    clean = LEVEL + 0.5 * np.exp(-t / 2.0) * (t < FALL_EPOCHS) + rise * LEVEL * np.maximum(0, t - FALL_EPOCHS + 1) / climb
+    clean = (
+        LEVEL + 0.5 * np.exp(-t / 2.0) * (t < FALL_EPOCHS) + rise * LEVEL * np.maximum(0, t - FALL_EPOCHS + 1) / climb
+    )
     clean[FALL_EPOCHS - 1] = LEVEL  # the turn
     values = clean + np.random.default_rng(seed).normal(0.0, noise * LEVEL, t.size)
     return values, falling_train(t.size)

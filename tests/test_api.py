@@ -21,7 +21,9 @@ def _same_as_row(verdict: RunVerdict, row: dict):
     assert (verdict.onset and (verdict.onset.step, verdict.onset.epoch)) == (onset and (onset["step"], onset["epoch"]))
     assert (verdict.early_stop.stop and verdict.early_stop.stop.step) == stop["stop_step"]
     assert verdict.early_stop.epochs_saved == stop["epochs_saved"] and verdict.early_stop.patience == stop["patience"]
-    assert list(verdict.save_best_steps) == row["save_best_steps"] and list(verdict.lr_drop_steps) == row["lr_drop_steps"]
+    assert (
+        list(verdict.save_best_steps) == row["save_best_steps"] and list(verdict.lr_drop_steps) == row["lr_drop_steps"]
+    )
     assert verdict.hparams == row["hparams"] and verdict.diverged_step == row["diverged_step"]
 
 
@@ -46,7 +48,10 @@ def test_weights_on_request_equal_the_weight_documents(demo_logdir, plugin_clien
     assert sorted(v.run for v in diagnosis) == ["broken", "overfit"]
     broken = diagnosis["broken"].weights
     assert broken.worst_flag == summaries["broken"]["worst_flag"]["flag"] == "identical_values"
-    assert (broken.layers, broken.flagged_layers) == (summaries["broken"]["layers"], summaries["broken"]["flagged_layers"])
+    assert (broken.layers, broken.flagged_layers) == (
+        summaries["broken"]["layers"],
+        summaries["broken"]["flagged_layers"],
+    )
     served = client.get("weights", run="broken")[1]
     served.pop("warnings")  # attached by the HTTP route (integrity), as in the CLI's --json --weights
     assert broken.layers_document == served
@@ -70,8 +75,12 @@ def test_dataframe_and_html_table(demo_full_logdir):
 def test_names_are_escaped_in_the_html_table(tmp_path):
     import logwriters
 
-    logwriters.write_keras_layout(tmp_path / "logs", "<b>bold</b>", train={"epoch_loss": [1.0, 0.8, 0.6]},
-                                  validation={"epoch_loss": [1.0, 0.9, 0.8]})
+    logwriters.write_keras_layout(
+        tmp_path / "logs",
+        "<b>bold</b>",
+        train={"epoch_loss": [1.0, 0.8, 0.6]},
+        validation={"epoch_loss": [1.0, 0.9, 0.8]},
+    )
     table = tbo.diagnose(tmp_path / "logs")._repr_html_()
     assert "<b>" not in table and html.escape("<b>bold</b>") in table
 
@@ -83,10 +92,15 @@ def test_without_pandas_a_clear_import_error(demo_logdir, monkeypatch):
         diagnosis.to_dataframe()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"patience": -1}, "patience"), ({"mode": "up"}, "mode"), ({"metric": "nope"}, "--metric"),
-    ({"run": "(?=x)"}, "--run"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"patience": -1}, "patience"),
+        ({"mode": "up"}, "mode"),
+        ({"metric": "nope"}, "--metric"),
+        ({"run": "(?=x)"}, "--run"),
+    ],
+)
 def test_bad_input_raises_one_clear_error(demo_logdir, kwargs, message):
     with pytest.raises(tbo.DiagnoseError, match=message):
         tbo.diagnose(demo_logdir, **kwargs)

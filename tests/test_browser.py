@@ -6,10 +6,21 @@ Screenshots go to $TB_OVERFIT_SCREENSHOTS if set, else the test's tmp dir.
 from pathlib import Path
 
 import pytest
-
 from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
-    TIMEOUT, By, WebDriverWait, browser, click, expected_conditions, hover, open_tab, screenshot, scroll_to,
-    serving, settled_rows, text_of, until_shown,
+    TIMEOUT,
+    By,
+    WebDriverWait,
+    browser,
+    click,
+    expected_conditions,
+    hover,
+    open_tab,
+    screenshot,
+    scroll_to,
+    serving,
+    settled_rows,
+    text_of,
+    until_shown,
 )
 from selenium.common.exceptions import StaleElementReferenceException
 
@@ -59,7 +70,8 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
     # The weights panel may be drawn again meanwhile (its element then goes stale): look until one is shown.
     flag_css = "#weights [data-flag='identical_values']"
     WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: any(f.is_displayed() for f in d.find_elements(By.CSS_SELECTOR, flag_css)))
+        lambda d: any(f.is_displayed() for f in d.find_elements(By.CSS_SELECTOR, flag_css))
+    )
     browser.execute_script("document.querySelector(arguments[0]).scrollIntoView()", flag_css)
     screenshot(browser, "broken_weights")
 
@@ -67,9 +79,8 @@ def test_tab_shows_verdicts_chart_whatif_and_weight_flags(demo_logdir, tensorboa
 def test_tab_notes_a_discarded_earlier_fit(tmp_path, tensorboard_process, browser, screenshot):
     import time
 
-    import numpy as np
-
     import logwriters
+    import numpy as np
 
     logdir = tmp_path / "logs"
     for epochs, level in ((12, 1.0), (5, 0.5)):  # model.fit twice into the same log_dir
@@ -86,27 +97,33 @@ def test_tab_notes_a_discarded_earlier_fit(tmp_path, tensorboard_process, browse
     wait = open_tab(browser, tensorboard.url)
     click(browser, "tr[data-run='refit']")
     note = wait.until(lambda d: d.find_elements(By.ID, "discarded-fit"))[0]
-    assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in text_of(note)
+    assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in text_of(
+        note
+    )
     screenshot(browser, "refit_discarded_note")
 
 
 def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_process, browser, screenshot):
     """A run named " spaced " round-trips exactly (row -> curves -> weights); a damaged run shows its warning."""
-    import numpy as np
-
     import logwriters
+    import numpy as np
 
     logdir = tmp_path / "logs"
     rng = np.random.default_rng(5)
-    losses = {"train": {"epoch_loss": list(np.linspace(1.0, 0.2, 12))},
-              "validation": {"epoch_loss": [0.9, 0.7, 0.6, 0.55, 0.5, 0.52, 0.56, 0.6, 0.65, 0.7, 0.75, 0.8]}}
-    logwriters.write_keras_layout(logdir, " spaced ", **losses,
-                                  histograms={"m/dense/kernel/histogram": [rng.normal(size=64) for _ in range(12)]})
-    logwriters.write_keras_layout(logdir, "spaced", train={"epoch_loss": [1.0, 0.9, 0.8]},
-                                  validation={"epoch_loss": [1.0, 0.95, 0.9]})
+    losses = {
+        "train": {"epoch_loss": list(np.linspace(1.0, 0.2, 12))},
+        "validation": {"epoch_loss": [0.9, 0.7, 0.6, 0.55, 0.5, 0.52, 0.56, 0.6, 0.65, 0.7, 0.75, 0.8]},
+    }
+    logwriters.write_keras_layout(
+        logdir, " spaced ", **losses, histograms={"m/dense/kernel/histogram": [rng.normal(size=64) for _ in range(12)]}
+    )
+    logwriters.write_keras_layout(
+        logdir, "spaced", train={"epoch_loss": [1.0, 0.9, 0.8]}, validation={"epoch_loss": [1.0, 0.95, 0.9]}
+    )
     logwriters.write_keras_layout(logdir, "damaged", **losses)
     logwriters.damage_record(logwriters.event_file(logdir, "damaged/validation"), 9)
     tensorboard = tensorboard_process(logdir)
+
     def loaded():  # three runs, and the background integrity scan's warning on the damaged one
         rows = (tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])
         return len(rows) == 3 and any(row["warnings"] for row in rows)
@@ -134,10 +151,14 @@ def test_exact_run_names_and_data_warnings_in_the_tab(tmp_path, tensorboard_proc
     from selenium.common.exceptions import StaleElementReferenceException
 
     WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
-        and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']"))
+        lambda d: (
+            text_of(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == "damaged"
+            and d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
+        )
+    )
     notice = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail #data-warnings")))  # read again if redrawn meanwhile
+        lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail #data-warnings"))
+    )  # read again if redrawn meanwhile
     assert "corrupt record" in notice and "step 7" in notice
     screenshot(browser, "data_warning")
 
@@ -171,22 +192,27 @@ def _spread(values):
     return _epochs(median) if low == high else f"{_epochs(median)} ({_epochs(low)}\u2013{_epochs(high)})"
 
 
-def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logdir, tensorboard_process, browser, screenshot):
+def test_sweep_hparams_effects_groups_stopping_and_side_by_side(
+    keras_sweep_logdir, tensorboard_process, browser, screenshot
+):
+    from keras_sweep import SEEDS, SETTINGS, run_name
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import Select
 
-    from keras_sweep import SEEDS, SETTINGS, run_name
-
     tensorboard = tensorboard_process(keras_sweep_logdir)
-    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 6,
-                           "the six sweep runs")
+    tensorboard.wait_until(
+        lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == 6,
+        "the six sweep runs",
+    )
     runs = {r["run"]: r for r in tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]}
     wait = open_tab(browser, tensorboard.url)
     patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
 
     # Hyper-parameter columns, filled from each row's hparams; sortable and filterable.
     settled_rows(browser, 6)
-    heads = [b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")]
+    heads = [
+        b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")
+    ]
     assert heads[:4] == ["status", "run", "hp:dropout", "hp:units"]
     for name, row in runs.items():
         cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-run='{name}'] td[data-hparam='units']")
@@ -197,7 +223,9 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     hp_filter = browser.find_element(By.ID, "hparam-filter")
     hp_filter.send_keys("units>=100")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 3)
-    assert all("units128" in r.get_attribute("data-run") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]"))
+    assert all(
+        "units128" in r.get_attribute("data-run") for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-run]")
+    )
     screenshot(browser, "sweep_leaderboard_filtered")
     hp_filter.clear()
     hp_filter.send_keys(" ")
@@ -208,7 +236,9 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     assert len(effects) == len(SETTINGS)
     for setting in SETTINGS:
         members = [runs[run_name(setting, seed)] for seed in SEEDS]
-        row = browser.find_element(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='units'][data-level='{setting['units']}']")
+        row = browser.find_element(
+            By.CSS_SELECTOR, f"#effects-table tr[data-hparam='units'][data-level='{setting['units']}']"
+        )
         cells = [text_of(td) for td in row.find_elements(By.TAG_NAME, "td")]
         overfit = sum(m["status"] == "overfitting" for m in members)
         assert cells[1] == "3" and cells[2].endswith(f"{round(100 * overfit / 3)}%"), cells
@@ -218,11 +248,21 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
 
     # Seed groups: the default regex makes two groups, each a band chart over its 3 runs.
     cards = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#groups .group-card"))
-    assert sorted(c.get_attribute("data-group") for c in cards) == sorted(run_name(s, 1)[: -len("_seed1")] for s in SETTINGS)
+    assert sorted(c.get_attribute("data-group") for c in cards) == sorted(
+        run_name(s, 1)[: -len("_seed1")] for s in SETTINGS
+    )
     for card in cards:
         for split in ("validation", "train"):
-            assert card.find_element(By.CSS_SELECTOR, f"path.group-band[data-split='{split}']").get_attribute("d").startswith("M")
-            assert card.find_element(By.CSS_SELECTOR, f"path.group-mean[data-split='{split}']").get_attribute("d").startswith("M")
+            assert (
+                card.find_element(By.CSS_SELECTOR, f"path.group-band[data-split='{split}']")
+                .get_attribute("d")
+                .startswith("M")
+            )
+            assert (
+                card.find_element(By.CSS_SELECTOR, f"path.group-mean[data-split='{split}']")
+                .get_attribute("d")
+                .startswith("M")
+            )
         assert card.find_element(By.CSS_SELECTOR, "[data-status]")
     scroll_to(browser, browser.find_element(By.ID, "groups"))
     hover(browser, cards[0].find_element(By.CSS_SELECTOR, "rect.overlay"))
@@ -242,18 +282,28 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     selected = run_name(SETTINGS[0], 1)
     scroll_to(browser, browser.find_element(By.ID, "board"))
     click(browser, f"tr[data-run='{selected}']")
-    patient.until(lambda d: text_of(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == selected
-                  and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
+    patient.until(
+        lambda d: (
+            text_of(d.find_element(By.CSS_SELECTOR, "#detail .detail-run")) == selected
+            and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row")
+        )
+    )
     stopping = tensorboard.get_json(f"/data/plugin/overfit/stopping?run={selected}")[1]
     rows = browser.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row")
     assert len(rows) == len(stopping["rules"])
     keras_five = browser.find_element(By.CSS_SELECTOR, "#stopping-table tr[data-rule='patience'][data-parameter='5']")
-    assert text_of(keras_five.find_elements(By.TAG_NAME, "td")[2]) == f"epoch {runs[selected]['early_stop']['stop_epoch']}"
+    assert (
+        text_of(keras_five.find_elements(By.TAG_NAME, "td")[2]) == f"epoch {runs[selected]['early_stop']['stop_epoch']}"
+    )
     patient.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='stop']"))
     chosen = len(browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']"))
     # A calm chart (issue 25): no rule by default; the toolbar's EarlyStopping is its own line.
     assert chosen == 0
-    box = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#stopping-table .rule-box") if b.is_enabled() and not b.is_selected())
+    box = next(
+        b
+        for b in browser.find_elements(By.CSS_SELECTOR, "#stopping-table .rule-box")
+        if b.is_enabled() and not b.is_selected()
+    )
     box.click()
     patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='rule']")) == chosen + 1)
     scroll_to(browser, browser.find_element(By.ID, "detail"))
@@ -266,8 +316,12 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     pair = [run_name(SETTINGS[0], 1), run_name(SETTINGS[1], 1)]
     for name in pair:
         click(browser, f"input[data-compare='{name}']")
-    patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
-                  and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
+    patient.until(
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
+            and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2
+        )
+    )
     bests = browser.find_elements(By.CSS_SELECTOR, "#compare-chart [data-marker='best']")
     assert sorted(b.get_attribute("data-run") for b in bests) == sorted(pair)
     for b in bests:
@@ -276,7 +330,11 @@ def test_sweep_hparams_effects_groups_stopping_and_side_by_side(keras_sweep_logd
     assert tensor.first_selected_option.text == "hidden / kernel"
     before = browser.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d")
     Select(browser.find_element(By.ID, "compare-stat")).select_by_value("range")
-    patient.until(lambda d: d.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d") != before)
+    patient.until(
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line").get_attribute("d") != before
+        )
+    )
     scroll_to(browser, browser.find_element(By.ID, "compare"))
     screenshot(browser, "sweep_side_by_side")
 
@@ -299,21 +357,31 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
     from selenium.webdriver.support.ui import Select
 
     tensorboard = tensorboard_process(demo_full_logdir)
-    tensorboard.wait_until(lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == DEMO_RUNS,
-                           "the demo runs")
+    tensorboard.wait_until(
+        lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == DEMO_RUNS,
+        "the demo runs",
+    )
     wait = open_tab(browser, tensorboard.url)
     patient = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
     rows = settled_rows(browser, DEMO_RUNS)
     assert rows["broken"].find_elements(By.CSS_SELECTOR, "[data-flag='identical_values']")
-    heads = {b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")}
+    heads = {
+        b.get_attribute("data-sort") for b in browser.find_elements(By.CSS_SELECTOR, "#leaderboard th button.sort")
+    }
     assert {"hp:units", "hp:dropout", "hp:optimizer"} <= heads
     # The top picture: the runs outside the sweep's folders (the leaderboard fits), `overfit` selected.
     browser.find_element(By.ID, "run-filter").send_keys("^[a-z_]+$")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-run]")) == 4)
     click(browser, "tr[data-run='overfit']")
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
-               and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row"))
-    browser.execute_script("window.scrollTo(0, 0); document.getElementById('updated').textContent = ''")  # the clock: noise
+    wait.until(
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker='best']")
+            and d.find_elements(By.CSS_SELECTOR, "#stopping-table tr.rule-row")
+        )
+    )
+    browser.execute_script(
+        "window.scrollTo(0, 0); document.getElementById('updated').textContent = ''"
+    )  # the clock: noise
     _readme_picture(browser, README_SCREENSHOT.stem)
     screenshot(browser, "readme")
     browser.find_element(By.ID, "run-filter").send_keys(Keys.CONTROL, "a", Keys.BACKSPACE)  # input events, as typed
@@ -321,7 +389,10 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
 
     # Which settings overfit: a row per value of each grid hyper-parameter; 128 units overfit, 16 do not.
     for name, count in (("units", 2), ("dropout", 2), ("optimizer", 2)):
-        assert len(wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='{name}']"))) == count
+        assert (
+            len(wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#effects-table tr[data-hparam='{name}']")))
+            == count
+        )
     wide = browser.find_element(By.CSS_SELECTOR, "#effects-table tr[data-hparam='units'][data-level='128']")
     assert not text_of(wide.find_elements(By.TAG_NAME, "td")[2]).endswith(" 0%")
     scroll_to(browser, browser.find_element(By.ID, "effects"))
@@ -337,8 +408,12 @@ def test_readme_screenshots_of_the_demo(demo_full_logdir, tensorboard_process, b
     scroll_to(browser, browser.find_element(By.ID, "board"))
     for name in ("depth/shallow", "depth/deep"):
         click(browser, f"input[data-compare='{name}']")
-    patient.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
-                  and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2)
+    patient.until(
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#compare-chart path.compare-line")) == 4
+            and len(d.find_elements(By.CSS_SELECTOR, "#compare-weights-chart path.compare-line")) == 2
+        )
+    )
     assert Select(browser.find_element(By.ID, "compare-tensor")).first_selected_option.text == "dense_1 / kernel"
     scroll_to(browser, browser.find_element(By.ID, "compare"))
     _readme_picture(browser, "demo_side_by_side")
@@ -357,7 +432,7 @@ def test_tab_shows_remedies_and_reduce_lr_marks_on_failed_fits(failed_logdir, te
     from failed_fits import RUNS
 
     tensorboard = serving(tensorboard_process, failed_logdir, len(RUNS), "the failed fits")
-    wait = open_tab(browser, tensorboard.url)
+    open_tab(browser, tensorboard.url)
     settled_rows(browser, len(RUNS))
     click(browser, "tr[data-run='logistic']")
     until_shown(browser, "#remedy[data-remedy-for='underfitting']", lambda e: "capacity" in text_of(e))

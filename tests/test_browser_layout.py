@@ -10,7 +10,18 @@ from urllib.parse import unquote
 
 import pytest
 from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
-    TIMEOUT, browser, choose, click, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, tick, until_shown,
+    TIMEOUT,
+    browser,
+    choose,
+    click,
+    open_tab,
+    screenshot,
+    scroll_to,
+    serving,
+    settled_rows,
+    text_of,
+    tick,
+    until_shown,
 )
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -43,7 +54,7 @@ def _parent_entries(driver):
     driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe"))
     hash_ = url.split("#", 1)[1] if "#" in url else ""
     pairs = [part.split("=", 1) for part in hash_.split("&") if "=" in part]
-    return url, {unquote(k)[len(PREFIX):]: unquote(v) for k, v in pairs if unquote(k).startswith(PREFIX)}
+    return url, {unquote(k)[len(PREFIX) :]: unquote(v) for k, v in pairs if unquote(k).startswith(PREFIX)}
 
 
 @pytest.fixture
@@ -62,7 +73,9 @@ def test_card_metric_is_the_toolbar_metric_and_mode_waits_for_a_metric(demo_tab,
     _select(browser, "overfit")
     until_shown(browser, "#metric-note", lambda e: "validation loss" in text_of(e))
     click(browser, '#metric-chooser button[data-metric="accuracy"]')
-    _wait(browser).until(lambda d: Select(d.find_element(By.ID, "metric")).first_selected_option.get_attribute("value") == "accuracy")
+    _wait(browser).until(
+        lambda d: Select(d.find_element(By.ID, "metric")).first_selected_option.get_attribute("value") == "accuracy"
+    )
     until_shown(browser, "#curve-chart", lambda e: e.get_attribute("data-metric") == "accuracy")
     until_shown(browser, "#metric-note", lambda e: "validation accuracy" in text_of(e))
     until_shown(browser, 'tr[data-run="overfit"]', lambda e: "accuracy" in text_of(e))
@@ -82,7 +95,9 @@ def _label_boxes(driver):
 def test_calm_chart_rules_when_ticked_each_its_own_colour_labels_apart(demo_tab, browser, screenshot):
     _select(browser, "overfit")
     until_shown(browser, "#stopping-table", lambda e: True)
-    markers = {e.get_attribute("data-marker") for e in browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker]")}
+    markers = {
+        e.get_attribute("data-marker") for e in browser.find_elements(By.CSS_SELECTOR, "#curve-chart [data-marker]")
+    }
     assert "rule" not in markers and {"best", "onset", "stop"} <= markers, markers
     families = [text_of(e) for e in browser.find_elements(By.CSS_SELECTOR, "#rule-families dt")]
     assert len(families) == 6 and any(f.startswith("GL") for f in families) and "OverfitStopping" in families, families
@@ -93,17 +108,21 @@ def test_calm_chart_rules_when_ticked_each_its_own_colour_labels_apart(demo_tab,
     for ticked in range(1, 5):  # tick four rules one by one (the table is drawn again after each)
         browser.execute_script(
             "const box = [...document.querySelectorAll('tr.rule-row input')].find((b) => !b.disabled && !b.checked);"
-            "box.scrollIntoView({block: 'center'}); box.click();")
-        _wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#curve-chart g[data-marker="rule"]')) == ticked)
+            "box.scrollIntoView({block: 'center'}); box.click();"
+        )
+        _wait(browser).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, '#curve-chart g[data-marker="rule"]')) == ticked
+        )
     assert len(browser.find_elements(By.CSS_SELECTOR, '#curve-chart g[data-marker="stop"]')) == 1
     colours = browser.execute_script(
-        "return [...document.querySelectorAll('#curve-chart .rule-line')].map((l) => getComputedStyle(l).stroke);")
+        "return [...document.querySelectorAll('#curve-chart .rule-line')].map((l) => getComputedStyle(l).stroke);"
+    )
     assert len(set(colours)) == ticked, colours
     boxes = _label_boxes(browser)
     labels = boxes["labels"]
     for i, a in enumerate(labels):
         assert a[3] <= boxes["plotTop"] + 1, f"label {a[4]} over the plot"
-        for b in labels[i + 1:]:
+        for b in labels[i + 1 :]:
             apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
             assert apart, f"{a[4]} overlaps {b[4]}"
     scroll_to(browser, browser.find_element(By.ID, "detail"))
@@ -115,24 +134,31 @@ def test_colours_mean_one_thing_and_axe_finds_no_serious_violation(demo_tab, bro
     until_shown(browser, "tr.tensor-row", lambda e: True)
     reds = browser.execute_script("""
         return [...document.querySelectorAll('tr.tensor-row:not([class*="worst-"]) td')]
-          .map((td) => getComputedStyle(td).color).filter((c) => c === 'rgb(198, 40, 40)' || c === 'rgb(154, 77, 0)');""")
+          .map((td) => getComputedStyle(td).color)
+          .filter((c) => c === 'rgb(198, 40, 40)' || c === 'rgb(154, 77, 0)');""")
     assert reds == [], "a std ratio on a tensor without a flag is not coloured as a problem"
     _select(browser, "overfit")
     until_shown(browser, "#whatif", lambda e: True)
     background = browser.execute_script("return getComputedStyle(document.getElementById('whatif')).backgroundColor")
     assert background != "rgb(255, 243, 224)", "epochs saved are not a warning's orange"
-    saves = browser.execute_script("return getComputedStyle(document.querySelector('tr[data-run=\"overfit\"] .es-saves')).color")
+    saves = browser.execute_script(
+        "return getComputedStyle(document.querySelector('tr[data-run=\"overfit\"] .es-saves')).color"
+    )
     assert saves == "rgb(46, 125, 50)", f"the leaderboard's saving is good news (green), not {saves}"
     if not AXE.exists():
         pytest.skip("axe-core not installed: npm install (the Makefile's test target does)")
     browser.execute_script(AXE.read_text())
     result = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then((r) => done(JSON.stringify(r.violations)));")
+        "axe.run(document, {resultTypes: ['violations']}).then((r) => done(JSON.stringify(r.violations)));"
+    )
     serious = [v for v in json.loads(result) if v["impact"] in ("serious", "critical")]
     screenshot(browser, "layout_axe_checked")
-    assert not serious, "\n".join(f'{v["id"]}: {v["help"]}: ' + "; ".join(
-        f'{n["target"]} {n.get("failureSummary", "")[:160]}' for n in v["nodes"][:6]) for v in serious)
+    assert not serious, "\n".join(
+        f"{v['id']}: {v['help']}: "
+        + "; ".join(f"{n['target']} {n.get('failureSummary', '')[:160]}" for n in v["nodes"][:6])
+        for v in serious
+    )
 
 
 def test_view_in_the_url_survives_a_reload_a_pasted_link_and_back(demo_tab, browser, screenshot):
@@ -141,7 +167,9 @@ def test_view_in_the_url_survives_a_reload_a_pasted_link_and_back(demo_tab, brow
     for run in ("overfit", "regularized"):
         tick(browser, f'tr[data-run="{run}"] input.compare-box')
     _type(browser, "#run-filter", "o")
-    _wait(browser).until(lambda d: _parent_entries(d)[1].get("patience") == "3" and _parent_entries(d)[1].get("filter") == "o")
+    _wait(browser).until(
+        lambda d: _parent_entries(d)[1].get("patience") == "3" and _parent_entries(d)[1].get("filter") == "o"
+    )
     url, entries = _parent_entries(browser)
     assert entries["run"] == "broken" and json.loads(entries["compare"]) == ["overfit", "regularized"], entries
     assert url.split("#", 1)[1].startswith("overfit&"), "TensorBoard's own tab entry stays first"
@@ -184,14 +212,25 @@ def test_layout_side_by_side_below_the_verdict_picker_stale_and_hidden(demo_tab,
     for run in ("overfit", "broken"):
         click(browser, f'tr[data-run="{run}"] input.compare-box')
     until_shown(browser, "#compare .compare-line", lambda e: True)
-    order = browser.execute_script("return [...document.querySelectorAll('main > section.card:not([hidden])')].map((s) => s.id)")
+    order = browser.execute_script(
+        "return [...document.querySelectorAll('main > section.card:not([hidden])')].map((s) => s.id)"
+    )
     assert order.index("detail") < order.index("compare") < order.index("weights"), order
-    run_colours = set(browser.execute_script(
-        "return [...document.querySelectorAll('#compare .compare-line')].map((l) => getComputedStyle(l).stroke)"))
-    split_colours = set(browser.execute_script(
-        "return [...document.querySelectorAll('#curve-chart .curve.train, #curve-chart .curve.validation')].map((l) => getComputedStyle(l).stroke)"))
+    run_colours = set(
+        browser.execute_script(
+            "return [...document.querySelectorAll('#compare .compare-line')].map((l) => getComputedStyle(l).stroke)"
+        )
+    )
+    split_colours = set(
+        browser.execute_script(
+            "return [...document.querySelectorAll('#curve-chart .curve.train, #curve-chart .curve.validation')]"
+            ".map((l) => getComputedStyle(l).stroke)"
+        )
+    )
     assert run_colours and not run_colours & split_colours, (run_colours, split_colours)
-    dashed = browser.execute_script("return getComputedStyle(document.querySelector('#compare .swatch.dashed-key')).backgroundImage")
+    dashed = browser.execute_script(
+        "return getComputedStyle(document.querySelector('#compare .swatch.dashed-key')).backgroundImage"
+    )
     assert dashed.startswith("repeating-linear-gradient"), f"the train key is dashed as the text says: {dashed}"
     scroll_to(browser, browser.find_element(By.ID, "compare"))
     screenshot(browser, "layout_side_by_side_below_verdict")

@@ -7,7 +7,17 @@ Screenshots go to $TB_OVERFIT_SCREENSHOTS if set, else the test's tmp dir.
 import re
 
 from browser_tools import (  # noqa: F401  (browser and screenshot are fixtures)
-    By, browser, click, hover, open_tab, screenshot, scroll_to, serving, settled_rows, text_of, until_shown,
+    By,
+    browser,
+    click,
+    hover,
+    open_tab,
+    screenshot,
+    scroll_to,
+    serving,
+    settled_rows,
+    text_of,
+    until_shown,
 )
 
 
@@ -17,8 +27,9 @@ def test_one_status_per_run_and_plain_words(demo_logdir, tensorboard_process, br
     rows = settled_rows(browser, 3)
 
     # Item 1: the broken network's status is "Broken weights", above overfitting, its curve verdict beside it.
-    until_shown(browser, "tr[data-run='broken'] [data-status]",
-                lambda e: e.get_attribute("data-status") == "broken_weights")
+    until_shown(
+        browser, "tr[data-run='broken'] [data-status]", lambda e: e.get_attribute("data-status") == "broken_weights"
+    )
     rows = settled_rows(browser, 3)
     badge = rows["broken"].find_element(By.CSS_SELECTOR, "[data-status]")
     assert text_of(badge) == "Broken weights"
@@ -31,8 +42,9 @@ def test_one_status_per_run_and_plain_words(demo_logdir, tensorboard_process, br
     assert "identical values" in text_of(rows["broken"]) and "identical_values" not in text_of(rows["broken"])
     # Item 1 in the run's card too: its header badge is the run's one status, the curve's beside it.
     click(browser, "tr[data-run='broken']")
-    until_shown(browser, "#detail .detail-head [data-status]",
-                lambda e: e.get_attribute("data-status") == "broken_weights")
+    until_shown(
+        browser, "#detail .detail-head [data-status]", lambda e: e.get_attribute("data-status") == "broken_weights"
+    )
     head = browser.find_element(By.CSS_SELECTOR, "#detail .detail-head")
     assert text_of(head.find_element(By.CSS_SELECTOR, "[data-curve-status]")) == " · curve: improving"
     screenshot(browser, "words_leaderboard")
@@ -47,7 +59,9 @@ def test_one_status_per_run_and_plain_words(demo_logdir, tensorboard_process, br
     # The chart's hover speaks in epochs only (no "step 9" beside "Epoch 10").
     hover(browser, browser.find_element(By.CSS_SELECTOR, "#detail rect.overlay"))
     until_shown(browser, "#detail .tooltip .tip-head th", lambda e: e.is_displayed())
-    heads = [text_of(e) for e in browser.find_elements(By.CSS_SELECTOR, "#detail .tooltip .tip-head th") if e.is_displayed()]
+    heads = [
+        text_of(e) for e in browser.find_elements(By.CSS_SELECTOR, "#detail .tooltip .tip-head th") if e.is_displayed()
+    ]
     assert heads and re.fullmatch(r"Epoch \d+", heads[0]), heads
 
     # Item 4: the flag sentence describes the table: equal to each other, the value moving; no step, no field name.

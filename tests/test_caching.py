@@ -2,6 +2,7 @@
 
 import time
 
+import logwriters
 import numpy as np
 import pytest
 from tensorboard import context as context_lib
@@ -14,10 +15,8 @@ from werkzeug import test as werkzeug_test
 from werkzeug import wrappers
 
 from tb_overfit_plugin import plugin as plugin_lib
-from tb_overfit_plugin.data import reading
+from tb_overfit_plugin.data import read_plan, reading
 from tb_overfit_plugin.data.logdir import local_data_provider
-
-import logwriters
 
 RUNS = "/data/plugin/overfit/runs"
 
@@ -26,8 +25,9 @@ def _write_events(logdir, run, tag, values, wall_time0=1_000.0):
     """TF2 scalar summaries through TensorBoard's own event writer, with fixed wall times."""
     writer = EventFileWriter(str(logdir / run))
     for step, value in enumerate(values):
-        writer.add_event(event_pb2.Event(step=step, wall_time=wall_time0 + step,
-                                         summary=scalar_pb(tag, np.float32(value))))
+        writer.add_event(
+            event_pb2.Event(step=step, wall_time=wall_time0 + step, summary=scalar_pb(tag, np.float32(value)))
+        )
     writer.close()
 
 
@@ -62,7 +62,9 @@ def keras_logdir(tmp_path):
     epochs = 12
     rng = np.random.default_rng(0)
     logwriters.write_keras_layout(
-        tmp_path, "a", train={"epoch_loss": list(np.linspace(1, 0.1, epochs))},
+        tmp_path,
+        "a",
+        train={"epoch_loss": list(np.linspace(1, 0.1, epochs))},
         validation={"epoch_loss": [0.9, 0.7, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]},
         histograms={"model/dense/kernel/histogram": [rng.normal(0, 0.1, 64) for _ in range(epochs)]},
     )
@@ -85,12 +87,16 @@ def test_etag_answers_304_until_the_data_or_the_parameters_change(keras_logdir, 
     for route in ("weights_summary", "curves?run=a", "weights?run=a"):
         answer = client.get(f"/data/plugin/overfit/{route}")
         assert answer.status_code == 200, answer.data
-        assert client.get(f"/data/plugin/overfit/{route}", headers={"If-None-Match": answer.headers["ETag"]}).status_code == 304
+        assert (
+            client.get(f"/data/plugin/overfit/{route}", headers={"If-None-Match": answer.headers["ETag"]}).status_code
+            == 304
+        )
 
     # The run gains epochs: a new tag and the new verdict.
     before = set(keras_logdir.rglob("events.out.tfevents.*"))
-    logwriters.write_keras_layout(keras_logdir, "a", train={"epoch_loss": [0.05, 0.04]},
-                                  validation={"epoch_loss": [1.4, 1.5]}, steps=[12, 13])
+    logwriters.write_keras_layout(
+        keras_logdir, "a", train={"epoch_loss": [0.05, 0.04]}, validation={"epoch_loss": [1.4, 1.5]}, steps=[12, 13]
+    )
     # TensorBoard's Python loader reads only files named after the last one it read, and TensorFlow's
     # writer names files by a process-wide counter (…98 sorts after …100): name the new ones last.
     for path in set(keras_logdir.rglob("events.out.tfevents.*")) - before:
@@ -144,9 +150,12 @@ def test_two_experiments_with_the_same_names_and_versions_never_share_an_answer(
     for name, validation in (("u", rising), ("down", falling)):
         _write_events(tmp_path / name, "run/train", "epoch_loss", np.linspace(1, 0.1, 10))
         _write_events(tmp_path / name, "run/validation", "epoch_loss", validation)
-    provider = PerExperimentProvider({
-        "u": local_data_provider(str(tmp_path / "u")), "down": local_data_provider(str(tmp_path / "down")),
-    })
+    provider = PerExperimentProvider(
+        {
+            "u": local_data_provider(str(tmp_path / "u")),
+            "down": local_data_provider(str(tmp_path / "down")),
+        }
+    )
     _, client = _client(provider, tmp_path)
     u = client.get("/experiment/u" + RUNS)
     down = client.get("/experiment/down" + RUNS)
@@ -182,8 +191,9 @@ def test_series_cache_holds_at_most_its_budget_least_recently_used_experiment_dr
     # Histograms larger than the whole budget are answered in full and not kept.
     histograms = reader.histograms(ctx, "e1")
     assert histograms.by_run["a/train"]["model/dense/kernel/histogram"].steps.tolist() == list(range(12))
-    small = reading.SeriesReader(provider, cache_bytes=reading.series_nbytes(
-        histograms.by_run["a/train"]["model/dense/kernel/histogram"]) // 2)
+    small = reading.SeriesReader(
+        provider, cache_bytes=reading.series_nbytes(histograms.by_run["a/train"]["model/dense/kernel/histogram"]) // 2
+    )
     assert len(small.histograms(ctx, "e1").by_run["a/train"]["model/dense/kernel/histogram"].buckets) == 12
     assert small.cached_bytes() <= small._cache_bytes
 
@@ -243,10 +253,15 @@ def test_histogram_batches_hand_out_whole_groups_the_next_read_under_way(tmp_pat
     rng = np.random.default_rng(1)
     for name in "abc":
         logwriters.write_keras_layout(
-            tmp_path, name, train={"epoch_loss": [1.0, 0.5, 0.3]}, validation={"epoch_loss": [1.0, 0.8, 0.9]},
-            histograms={f"model/dense_{i}/kernel/histogram": [rng.normal(0, 1, 50) for _ in range(3)]
-                        for i in range(2)})
-    monkeypatch.setattr(reading, "READ_BATCH_BYTES", 1)  # one group a batch
+            tmp_path,
+            name,
+            train={"epoch_loss": [1.0, 0.5, 0.3]},
+            validation={"epoch_loss": [1.0, 0.8, 0.9]},
+            histograms={
+                f"model/dense_{i}/kernel/histogram": [rng.normal(0, 1, 50) for _ in range(3)] for i in range(2)
+            },
+        )
+    monkeypatch.setattr(read_plan, "READ_BATCH_BYTES", 1)  # one group a batch
     ctx = context_lib.RequestContext()
     groups = [["a/train", "a/validation"], ["b/train"], ["c/train"]]
     with data_server.loaded(str(tmp_path)) as loaded:
@@ -255,17 +270,24 @@ def test_histogram_batches_hand_out_whole_groups_the_next_read_under_way(tmp_pat
         reader = reading.SeriesReader(recording)
         batches = list(reader.histogram_batches(ctx, "", groups))
         assert [indices for indices, _ in batches] == [[0], [1], [2]]
-        for (indices, data), group in zip(batches, groups):
+        for (_indices, data), group in zip(batches, groups):
             assert set(data.by_run) == {run for run in group if run in everything.by_run}
             for run, tags in data.by_run.items():
                 for tag, series in tags.items():
                     np.testing.assert_array_equal(series.steps, everything.by_run[run][tag].steps)
                     assert len(series.buckets) == 3 and all(
-                        np.array_equal(mine, theirs) for mine, theirs in zip(series.buckets,
-                                                                              everything.by_run[run][tag].buckets))
+                        np.array_equal(mine, theirs)
+                        for mine, theirs in zip(series.buckets, everything.by_run[run][tag].buckets)
+                    )
         # Batch i + 1 is asked for before batch i is converted.
-        assert recording.events == [("start", ("a/train",)), ("start", ("b/train",)), ("answer", ("a/train",)),
-                                    ("start", ("c/train",)), ("answer", ("b/train",)), ("answer", ("c/train",))]
+        assert recording.events == [
+            ("start", ("a/train",)),
+            ("start", ("b/train",)),
+            ("answer", ("a/train",)),
+            ("start", ("c/train",)),
+            ("answer", ("b/train",)),
+            ("answer", ("c/train",)),
+        ]
         # What was read is cached (it fits the budget): the next pass reads nothing, so it is one batch.
         recording.events.clear()
         again = list(reader.histogram_batches(ctx, "", groups))

@@ -34,8 +34,15 @@ def _accuracy(level, seed=1):
 
 
 def _analyze(loss, accuracy):
-    return analyze_metric(STEPS, loss, STEPS, loss + 0.01, mode="min", name="loss",
-                          train_accuracy=None if accuracy is None else (STEPS, accuracy))
+    return analyze_metric(
+        STEPS,
+        loss,
+        STEPS,
+        loss + 0.01,
+        mode="min",
+        name="loss",
+        train_accuracy=None if accuracy is None else (STEPS, accuracy),
+    )
 
 
 def test_binary_loss_well_above_ln2_at_chance_accuracy_diverged_in_the_first_epoch():
@@ -48,8 +55,9 @@ def test_binary_loss_well_above_ln2_at_chance_accuracy_diverged_in_the_first_epo
 
 
 def test_ten_classes_chance_is_ln10():
-    found = chance_level_divergence(read_curve(STEPS, _loss(6.0, 2.4), "t"), "min",
-                                    read_curve(STEPS, _accuracy(0.1), "a"))
+    found = chance_level_divergence(
+        read_curve(STEPS, _loss(6.0, 2.4), "t"), "min", read_curve(STEPS, _accuracy(0.1), "a")
+    )
     assert found.classes == 10 and found.chance_loss == pytest.approx(math.log(10))
     assert found.first == 6.0 and found.step == 0
 
@@ -63,8 +71,10 @@ def test_the_threshold_is_the_named_multiple_of_chance(factor, diverged):
 def test_accuracy_that_leaves_chance_is_no_divergence():
     accuracy = _accuracy(0.5)
     accuracy[-4:] = 0.5 * (1 + 3 * CHANCE_ACCURACY_TOLERANCE)  # learnt something late
-    assert chance_level_divergence(read_curve(STEPS, _loss(5.0, 0.75), "t"), "min",
-                                   read_curve(STEPS, accuracy, "a")) is None
+    assert (
+        chance_level_divergence(read_curve(STEPS, _loss(5.0, 0.75), "t"), "min", read_curve(STEPS, accuracy, "a"))
+        is None
+    )
 
 
 def test_without_an_accuracy_or_with_one_in_percent_the_rule_does_not_apply():
@@ -81,8 +91,17 @@ def test_both_rules_holding_say_both():
     assert "; training accuracy stayed at chance" in result.explanation
 
 
-@pytest.mark.parametrize("name, accuracy", [
-    ("accuracy", True), ("epoch_accuracy", True), ("sparse_categorical_accuracy", True), ("val_acc", True),
-    ("top5_accuracy", False), ("loss", False), ("auc", False)])
+@pytest.mark.parametrize(
+    "name, accuracy",
+    [
+        ("accuracy", True),
+        ("epoch_accuracy", True),
+        ("sparse_categorical_accuracy", True),
+        ("val_acc", True),
+        ("top5_accuracy", False),
+        ("loss", False),
+        ("auc", False),
+    ],
+)
 def test_is_accuracy(name, accuracy):
     assert headline.is_accuracy(name) is accuracy

@@ -7,10 +7,10 @@ length up to a few kB (both fallback paths: records checksummed together and
 the longest one by one), and TensorBoard's own record reader's verdict.
 """
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
 from tb_overfit_plugin.data import checksums, integrity
 
 
@@ -26,8 +26,13 @@ def writers_logdir(tmp_path_factory):
     rng = np.random.default_rng(3)
     losses = list(np.linspace(1.0, 0.2, 30))
     samples = [rng.normal(size=200) for _ in range(6)]
-    logwriters.write_keras_layout(logdir, "keras", train={"epoch_loss": losses}, validation={"epoch_loss": losses},
-                                  histograms={"m/dense/kernel/histogram": samples})
+    logwriters.write_keras_layout(
+        logdir,
+        "keras",
+        train={"epoch_loss": losses},
+        validation={"epoch_loss": losses},
+        histograms={"m/dense/kernel/histogram": samples},
+    )
     logwriters.write_single_run(logdir, "torch", {"Loss/train": losses, "Loss/val": losses}, simple_value=True)
     logwriters.write_tensorboardx_add_scalars(logdir, "tbx", "Loss", {"train": losses, "val": losses})
     logwriters.write_tf1_histograms(logdir, "tf1_hist", "layer1.weight", samples)
@@ -44,8 +49,10 @@ def _event_files(*logdirs):
 
 def _both(data: bytes, starts, lengths):
     starts, lengths = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
-    return (checksums.masked_crc32c(data, starts, lengths),
-            checksums.masked_crc32c(data, starts, lengths, use_library=False))
+    return (
+        checksums.masked_crc32c(data, starts, lengths),
+        checksums.masked_crc32c(data, starts, lengths, use_library=False),
+    )
 
 
 def test_library_and_fallback_agree_on_every_record_of_the_test_files(writers_logdir, demo_logdir):
@@ -55,7 +62,7 @@ def test_library_and_fallback_agree_on_every_record_of_the_test_files(writers_lo
         frames = logwriters.record_offsets(path)
         offsets = np.array([offset for offset, _ in frames])
         lengths = np.array([length for _, length in frames])
-        stored = np.frombuffer(b"".join(data[o + 12 + n: o + 16 + n] for o, n in frames), dtype="<u4")
+        stored = np.frombuffer(b"".join(data[o + 12 + n : o + 16 + n] for o, n in frames), dtype="<u4")
         for starts, sizes, expected in ((offsets, np.full(len(offsets), 8), None), (offsets + 12, lengths, stored)):
             library, fallback = _both(data, starts, sizes)
             assert np.array_equal(library, fallback), path

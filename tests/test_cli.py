@@ -13,9 +13,7 @@ import pytest
 
 from tb_overfit_plugin.analysis import wording
 from tb_overfit_plugin.cli import command as cli
-
-from tb_overfit_plugin.documents import params, vocabulary
-from tb_overfit_plugin.analysis import wording
+from tb_overfit_plugin.documents import vocabulary
 
 
 def _command(*args):
@@ -44,7 +42,7 @@ def test_table_rows_match_http_verdicts(demo_logdir, plugin_client):
     assert code == 0
     _, served = plugin_client(demo_logdir).get("runs")
     lines = out.splitlines()
-    table = lines[:lines.index("")] if "" in lines else lines  # the remedies follow the table, after a blank line
+    table = lines[: lines.index("")] if "" in lines else lines  # the remedies follow the table, after a blank line
     assert lines[0].split()[:3] == ["run", "status", "monitor"]
     assert "remedies:" in lines and "  overfitting: " + vocabulary.REMEDIES["overfitting"] in lines
     for row in served["runs"]:
@@ -69,13 +67,19 @@ def test_one_status_per_run_in_the_table(demo_logdir):
     code, out = _run_in_process(demo_logdir)
     assert code == 0
     rows = [re.split(r"\s{2,}", line) for line in out.split("\n\n")[0].splitlines()[1:]]
-    assert [row[:2] for row in rows] == [["broken", "broken weights (curve: improving)"], ["overfit", "overfitting"],
-                                         ["regularized", "plateau"]]
+    assert [row[:2] for row in rows] == [
+        ["broken", "broken weights (curve: improving)"],
+        ["overfit", "overfitting"],
+        ["regularized", "plateau"],
+    ]
     assert rows[0][-1] == "identical values (2/3 layers)"
     assert "  broken weights: " + vocabulary.REMEDIES["broken_weights"] in out
     code, out = _run_in_process(demo_logdir, "--no-weights")
     assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
-        ["overfit", "overfitting"], ["regularized", "plateau"], ["broken", "improving"]]
+        ["overfit", "overfitting"],
+        ["regularized", "plateau"],
+        ["broken", "improving"],
+    ]
     assert _run_in_process(demo_logdir, "--run", "^broken$", "--fail-on", "broken_weights")[0] == 1
     assert _run_in_process(demo_logdir, "--run", "^overfit$", "--fail-on", "broken_weights")[0] == 0
 
@@ -84,8 +88,10 @@ def test_a_mode_contradicting_the_metric_name_is_flagged(demo_logdir, plugin_cli
     """Issue 25 item 8: accuracy judged with mode min is answered, with a warning in /runs, --json and the table."""
     _, served = plugin_client(demo_logdir).get("runs", metric="accuracy", mode="min")
     warnings = {row["run"]: row["mode_warning"] for row in served["runs"]}
-    assert all(text and text.startswith("The mode min (lower is better) contradicts the metric's name: accuracy")
-               for text in warnings.values()), warnings
+    assert all(
+        text and text.startswith("The mode min (lower is better) contradicts the metric's name: accuracy")
+        for text in warnings.values()
+    ), warnings
     code, out = _run_in_process(demo_logdir, "--metric", "accuracy", "--mode", "min", "--no-weights")
     assert code == 0 and f"overfit: {warnings['overfit']}" in out.splitlines()
     _, served = plugin_client(demo_logdir).get("runs", metric="accuracy", mode="max")
@@ -131,9 +137,17 @@ def test_bad_input_exits_2_with_one_line(demo_logdir, tmp_path, capsys, args, me
 def test_console_script_and_module_entry(demo_logdir):
     code, out, err = _command(demo_logdir / "does-not-exist")
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
-    done = subprocess.run([sys.executable, "-m", "tb_overfit_plugin", str(demo_logdir), "--json"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and {r["run"] for r in json.loads(done.stdout)["runs"]} == {"broken", "overfit", "regularized"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tb_overfit_plugin", str(demo_logdir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and {r["run"] for r in json.loads(done.stdout)["runs"]} == {
+        "broken",
+        "overfit",
+        "regularized",
+    }
 
 
 def test_the_console_script_starts_the_data_server_first_and_says_the_same(demo_logdir):
@@ -210,7 +224,8 @@ def test_no_weights_reads_no_histogram(demo_logdir):
     for name, row in rows.items():
         assert "weights" not in row and with_weights["weights"][name]["summary"]["layers"] == 3
         assert {k: v for k, v in row.items() if k != "weights"} == {
-            k: v for k, v in full[name].items() if k != "weights"}, "histogram names are listed all the same"
+            k: v for k, v in full[name].items() if k != "weights"
+        }, "histogram names are listed all the same"
 
 
 def test_a_load_without_histograms_lists_the_same_names_and_versions(demo_logdir):
@@ -251,10 +266,16 @@ def test_table_weights_column_is_the_weights_summary(demo_logdir, plugin_client)
     assert code == 0 and out.splitlines()[0].split()[-1] == "weights"
     for name, weights in summary["weights"].items():
         (line,) = [line for line in out.split("\n\n")[0].splitlines()[1:] if line.split()[:1] == [name]]
-        expected = (weights["worst_flag"]["flag"].replace("_", " ") if weights["worst_flag"]
-                    else f"ok ({weights['layers']} layers)")
-        assert line.endswith(expected if weights["worst_flag"] is None else
-                             f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)")
+        expected = (
+            weights["worst_flag"]["flag"].replace("_", " ")
+            if weights["worst_flag"]
+            else f"ok ({weights['layers']} layers)"
+        )
+        assert line.endswith(
+            expected
+            if weights["worst_flag"] is None
+            else f"{expected} ({weights['flagged_layers']}/{weights['layers']} layers)"
+        )
     code, out = _run_in_process(demo_logdir, "--no-weights")
     assert code == 0 and "weights" not in out.splitlines()[0] and "layers" not in out
 
@@ -283,8 +304,13 @@ def test_closed_pipe_ends_quietly_as_unix_tools_do(demo_logdir, load_fast):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run([_executable(), str(demo_logdir), "--weights", "--load-fast", load_fast],
-                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
+        done = subprocess.run(
+            [_executable(), str(demo_logdir), "--weights", "--load-fast", load_fast],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
     finally:
         os.close(write_end)
     assert done.returncode == cli.EXIT_PIPE_CLOSED == 141
@@ -293,8 +319,12 @@ def test_closed_pipe_ends_quietly_as_unix_tools_do(demo_logdir, load_fast):
 
 @pytest.mark.parametrize("load_fast", LOADERS)
 def test_closed_stdout_exits_2_with_one_line(demo_logdir, load_fast):
-    done = subprocess.run(["sh", "-c", '"$@" >&-', "sh", _executable(), str(demo_logdir), "--load-fast", load_fast],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["sh", "-c", '"$@" >&-', "sh", _executable(), str(demo_logdir), "--load-fast", load_fast],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2
     _one_error_line(done.stderr, "standard output is closed")
 
@@ -303,8 +333,13 @@ def test_closed_stdout_exits_2_with_one_line(demo_logdir, load_fast):
 @pytest.mark.parametrize("load_fast", LOADERS)
 def test_full_disk_exits_2_with_one_line(demo_logdir, load_fast):
     with open("/dev/full", "w") as full:
-        done = subprocess.run([_executable(), str(demo_logdir), "--json", "--load-fast", load_fast],
-                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+        done = subprocess.run(
+            [_executable(), str(demo_logdir), "--json", "--load-fast", load_fast],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
     assert done.returncode == 2
     _one_error_line(done.stderr, "cannot write the output", "No space left on device")
 
@@ -337,9 +372,21 @@ def test_number_errors_through_the_console_script(demo_logdir):
     _one_error_line(err, "--patience", "'1_0'")
     code, out, _ = _command(demo_logdir, "--patience=+3", "--min-delta=1e-3", "--json")
     assert code == 0 and json.loads(out)["params"] == {
-        "metric": None, "mode": None, "patience": 3, "min_delta": 0.001, "smoothing": 0.0, "tolerance": 0.1,
-            "train_split": [], "validation_split": [], "pair": None,
-        "lr_factor": 0.1, "lr_patience": 10, "lr_min_delta": 1e-4, "lr_cooldown": 0, "min_lr": 0.0}
+        "metric": None,
+        "mode": None,
+        "patience": 3,
+        "min_delta": 0.001,
+        "smoothing": 0.0,
+        "tolerance": 0.1,
+        "train_split": [],
+        "validation_split": [],
+        "pair": None,
+        "lr_factor": 0.1,
+        "lr_patience": 10,
+        "lr_min_delta": 1e-4,
+        "lr_cooldown": 0,
+        "min_lr": 0.0,
+    }
 
 
 def test_long_input_is_quoted_shortly(demo_logdir, capsys):
@@ -365,12 +412,19 @@ def test_logdir_that_is_a_file_or_missing_exits_2_through_the_console_script(tmp
 def test_a_load_that_outlasts_timeout_exits_2_with_one_line(demo_logdir, tmp_path):
     """A data server that never finishes its load (a stalled `gs://` bucket, say) ends the command at --timeout."""
     stalled = tmp_path / "stalled-server"
-    stalled.write_text("#!/bin/sh\n# starts, loads nothing, exits when its stdin closes (as --die-after-stdin)\ncat >/dev/null\n")
+    stalled.write_text(
+        "#!/bin/sh\n# starts, loads nothing, exits when its stdin closes (as --die-after-stdin)\ncat >/dev/null\n"
+    )
     stalled.chmod(0o755)
     executable = shutil.which("tb-overfit", path=str(Path(sys.executable).parent))
     environment = dict(os.environ, TENSORBOARD_DATA_SERVER_BINARY=str(stalled))
-    done = subprocess.run([executable, str(demo_logdir), "--timeout", "1.5", "--load-fast", "true"],
-                          capture_output=True, text=True, timeout=60, env=environment)
+    done = subprocess.run(
+        [executable, str(demo_logdir), "--timeout", "1.5", "--load-fast", "true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "after 1.5 s (--timeout)" in done.stderr
     code, _, err = _command(demo_logdir, "--timeout", "0")

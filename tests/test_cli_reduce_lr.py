@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from logwriters import write_keras_layout
+
 from tb_overfit_plugin.cli import command as cli
 from tb_overfit_plugin.documents import params
 
@@ -38,12 +38,23 @@ def _command(*args):
 
 def test_the_flags_give_the_what_if_of_the_http_parameters(logdir, plugin_client):
     out = io.StringIO()
-    argv = ["--lr-factor", "0.5", "--lr-patience", "2", "--lr-min-delta", "0.001", "--lr-cooldown", "1",
-            "--min-lr", "0.002"]
+    argv = [
+        "--lr-factor",
+        "0.5",
+        "--lr-patience",
+        "2",
+        "--lr-min-delta",
+        "0.001",
+        "--lr-cooldown",
+        "1",
+        "--min-lr",
+        "0.002",
+    ]
     assert cli.run([str(logdir), "--json", *argv], out=out) == 0
     row = json.loads(out.getvalue())["runs"][0]
-    _, served = plugin_client(logdir).get("runs", lr_factor="0.5", lr_patience="2", lr_min_delta="0.001",
-                                          lr_cooldown="1", min_lr="0.002")
+    _, served = plugin_client(logdir).get(
+        "runs", lr_factor="0.5", lr_patience="2", lr_min_delta="0.001", lr_cooldown="1", min_lr="0.002"
+    )
     assert row["reduce_lr"] == served["runs"][0]["reduce_lr"]
     what_if = row["reduce_lr"]
     assert (what_if["factor"], what_if["patience"], what_if["cooldown"]) == (0.5, 2, 1)
@@ -57,18 +68,26 @@ def test_defaults_are_keras_defaults(logdir):
     assert cli.run([str(logdir), "--json"], out=out) == 0
     what_if = json.loads(out.getvalue())["runs"][0]["reduce_lr"]
     assert {name: what_if[name] for name in ("factor", "patience", "min_delta", "cooldown", "min_lr")} == {
-        "factor": 0.1, "patience": 10, "min_delta": 1e-4, "cooldown": 0, "min_lr": 0.0}
+        "factor": 0.1,
+        "patience": 10,
+        "min_delta": 1e-4,
+        "cooldown": 0,
+        "min_lr": 0.0,
+    }
 
 
-@pytest.mark.parametrize("flag, value, expected", [
-    ("--lr-factor", "1", "expected a finite decimal number in [0, 1), got '1'"),
-    ("--lr-factor", "abc", "got 'abc'"),
-    ("--lr-patience", "-1", "expected a whole number in [0, 100000], got '-1'"),
-    ("--lr-patience", "2.5", "got '2.5'"),
-    ("--lr-min-delta", "-0.1", "got '-0.1'"),
-    ("--lr-cooldown", "nan", "got 'nan'"),
-    ("--min-lr", "-1", "got '-1'"),
-])
+@pytest.mark.parametrize(
+    "flag, value, expected",
+    [
+        ("--lr-factor", "1", "expected a finite decimal number in [0, 1), got '1'"),
+        ("--lr-factor", "abc", "got 'abc'"),
+        ("--lr-patience", "-1", "expected a whole number in [0, 100000], got '-1'"),
+        ("--lr-patience", "2.5", "got '2.5'"),
+        ("--lr-min-delta", "-0.1", "got '-0.1'"),
+        ("--lr-cooldown", "nan", "got 'nan'"),
+        ("--min-lr", "-1", "got '-1'"),
+    ],
+)
 def test_out_of_range_is_one_line_and_exit_2(logdir, flag, value, expected):
     code, out, err = _command(logdir, f"{flag}={value}", "--no-weights")
     assert code == 2 and out == ""

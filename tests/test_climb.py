@@ -14,25 +14,65 @@ import itertools
 import json
 import math
 
+import logwriters
 import numpy as np
 import pytest
+import simulated_curves
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import logwriters
-import simulated_curves
-from tb_overfit_plugin.cli import command as cli
 from tb_overfit_plugin.analysis import climb
 from tb_overfit_plugin.analysis.curves import analyze_metric
 from tb_overfit_plugin.analysis.trend import MAX_TREND_POINTS, mann_kendall, sen_slope, thinned
+from tb_overfit_plugin.cli import command as cli
 
 # keras2-hist (TheCodeheadMT/TensorBoard-Tutorial, archive/logs/mod2-reuters-1690485412): tf.keras 2,
 # epoch_loss of both runs as logged (rounded to 4 digits). Best 0.8667 at epoch 11, then a noisy climb
 # to 0.96 while the training loss halves.
-REUTERS_TRAIN = [2.7605, 1.5591, 1.1873, 0.9752, 0.8159, 0.6833, 0.5718, 0.4777, 0.4071, 0.3482,
-                 0.2986, 0.2623, 0.2317, 0.2109, 0.1908, 0.1716, 0.1643, 0.1538, 0.1433, 0.138]
-REUTERS_VALIDATION = [1.8658, 1.4065, 1.2225, 1.1389, 1.0321, 0.984, 0.95, 0.9281, 0.8739, 0.8897,
-                      0.8667, 0.899, 0.8857, 0.9161, 0.8987, 0.9019, 0.9043, 0.9212, 0.9751, 0.9609]
+REUTERS_TRAIN = [
+    2.7605,
+    1.5591,
+    1.1873,
+    0.9752,
+    0.8159,
+    0.6833,
+    0.5718,
+    0.4777,
+    0.4071,
+    0.3482,
+    0.2986,
+    0.2623,
+    0.2317,
+    0.2109,
+    0.1908,
+    0.1716,
+    0.1643,
+    0.1538,
+    0.1433,
+    0.138,
+]
+REUTERS_VALIDATION = [
+    1.8658,
+    1.4065,
+    1.2225,
+    1.1389,
+    1.0321,
+    0.984,
+    0.95,
+    0.9281,
+    0.8739,
+    0.8897,
+    0.8667,
+    0.899,
+    0.8857,
+    0.9161,
+    0.8987,
+    0.9019,
+    0.9043,
+    0.9212,
+    0.9751,
+    0.9609,
+]
 
 
 def analyze(train, validation, **options):
@@ -135,8 +175,10 @@ def test_a_climb_must_be_material():
 
 def test_simulated_calls_meet_the_method_page_table():
     """docs/method.md's simulation (benchmarks/bench_calls.py prints the full table)."""
-    calls = {kind: [analyze(*make(seed)[::-1]).status for seed in range(300)]
-             for kind, make in simulated_curves.KINDS.items()}
+    calls = {
+        kind: [analyze(*make(seed)[::-1]).status for seed in range(300)]
+        for kind, make in simulated_curves.KINDS.items()
+    }
     assert calls["noisy plateau"].count("overfitting") <= 6  # at most 2%; the level rule alone: 24
     assert calls["noisy U-shape"].count("overfitting") == 300
     strong = [seed for seed in range(300) if np.divide(*simulated_curves.slow_rise_parameters(seed)[::2]) >= 5]
@@ -160,7 +202,8 @@ def test_the_trend_is_read_from_the_floor_without_the_best():
 def test_a_rise_within_the_noise_needs_a_steadier_trend():
     assert climb.required_z(climb.FULL_RISE_NOISE) == climb.required_z(10.0) == climb.MIN_TREND_Z
     assert climb.required_z(1.0) == pytest.approx(
-        climb.MIN_TREND_Z + climb.Z_PER_MISSING_NOISE * (climb.FULL_RISE_NOISE - 1.0))
+        climb.MIN_TREND_Z + climb.Z_PER_MISSING_NOISE * (climb.FULL_RISE_NOISE - 1.0)
+    )
 
 
 def test_a_plateau_tail_rising_within_the_noise_is_not_a_climb(monkeypatch):
@@ -185,8 +228,9 @@ def test_a_climb_whose_best_comes_late_is_found_from_its_floor(monkeypatch):
 def reuters_logdir(tmp_path_factory):
     """The real run's numbers written again by tf.summary in tf_keras 2's layout (`logwriters.write_tf_keras`)."""
     logdir = tmp_path_factory.mktemp("climb")
-    logwriters.write_tf_keras(logdir, "mod2-reuters", {"epoch_loss": REUTERS_TRAIN},
-                              {"epoch_loss": REUTERS_VALIDATION}, steps_per_epoch=16)
+    logwriters.write_tf_keras(
+        logdir, "mod2-reuters", {"epoch_loss": REUTERS_TRAIN}, {"epoch_loss": REUTERS_VALIDATION}, steps_per_epoch=16
+    )
     values, train = simulated_curves.slow_rise(7)
     logwriters.write_keras_layout(logdir, "slow-rise", {"epoch_loss": train}, {"epoch_loss": values})
     return logdir

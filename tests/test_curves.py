@@ -242,8 +242,11 @@ _KERAS_VALUES = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_KERAS_VALUES, max_size=30), st.sampled_from(["min", "max"]),
-       st.sampled_from([0.0, 1e-9, 0.05, -0.05, 1e39]))
+@given(
+    st.lists(_KERAS_VALUES, max_size=30),
+    st.sampled_from(["min", "max"]),
+    st.sampled_from([0.0, 1e-9, 0.05, -0.05, 1e39]),
+)
 def test_improvement_mask_equals_is_improvement_one_value_at_a_time(values, mode, min_delta):
     expected, best = [], None
     for value in values:
@@ -422,16 +425,16 @@ def test_a_rising_accuracy_does_not_count_as_exploding():
 # --------------------------------------------------------------------------
 
 
-PLATEAU_LOSS = np.array(
-    [1.0, 0.8, 0.65, 0.6, 0.58, 0.575, 0.58, 0.577, 0.579, 0.578, 0.58, 0.579, 0.578, 0.58, 0.579]
-)
+PLATEAU_LOSS = np.array([1.0, 0.8, 0.65, 0.6, 0.58, 0.575, 0.58, 0.577, 0.579, 0.578, 0.58, 0.579, 0.578, 0.58, 0.579])
 
 
 def test_plateau():
     analysis = analyze(FALLING_TRAIN_LOSS[:15], PLATEAU_LOSS, patience=3)
     assert analysis.status == "plateau"
     assert analysis.best_index == 5 and analysis.onset_index is None
-    assert "9 epochs since its best" in analysis.explanation and "(patience 3 epochs)" and "0.575" in analysis.explanation
+    assert (
+        "9 epochs since its best" in analysis.explanation and "(patience 3 epochs)" and "0.575" in analysis.explanation
+    )
 
 
 def test_plateau_becomes_improving_with_more_patience():

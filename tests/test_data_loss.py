@@ -18,10 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import logwriters
 import numpy as np
 import pytest
-
-import logwriters
 
 EPOCHS = 40
 CORRUPT_STEP = 19  # the record of this step is damaged: the loaders keep steps 0..18
@@ -32,8 +31,12 @@ VALIDATION = list(0.5 + 0.002 * (np.arange(EPOCHS) - 25) ** 2)  # best at epoch 
 def _keras_run(logdir, name, histograms=False):
     rng = np.random.default_rng(0)
     logwriters.write_keras_layout(
-        logdir, name, train={"epoch_loss": TRAIN}, validation={"epoch_loss": VALIDATION},
-        histograms={"model/dense/kernel/histogram": [rng.normal(size=64) for _ in range(5)]} if histograms else None)
+        logdir,
+        name,
+        train={"epoch_loss": TRAIN},
+        validation={"epoch_loss": VALIDATION},
+        histograms={"model/dense/kernel/histogram": [rng.normal(size=64) for _ in range(5)]} if histograms else None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +178,10 @@ def test_unreadable_file_and_directory_are_warnings_with_the_data_server(unreada
     (hidden,) = document["warnings"]  # `hidden` is no listed run: the logdir's own warning
     assert hidden["kind"] == "unreadable_directory" and hidden["path"] == "hidden"
     lines = done.stderr.strip().splitlines()
-    assert lines == [f"tb-overfit: warning: {hidden['message']}", f"tb-overfit: warning: run 'lost': {warning['message']}"]
+    assert lines == [
+        f"tb-overfit: warning: {hidden['message']}",
+        f"tb-overfit: warning: run 'lost': {warning['message']}",
+    ]
 
 
 def test_unreadable_file_is_a_warning_with_the_python_loader(unreadable_logdir):
@@ -311,4 +317,7 @@ def test_a_failing_scan_is_logged_and_tried_again(corrupt_logdir, plugin_client,
     assert "integrity scan failed" in caplog.text and "a bug in the scan" in caplog.text
     status, body = client.get("runs")
     assert status == 200 and {row["run"]: len(row["warnings"]) for row in body["runs"]} == {
-        "intact": 0, "corrupt": 1, "flipped": 1}
+        "intact": 0,
+        "corrupt": 1,
+        "flipped": 1,
+    }

@@ -9,8 +9,9 @@ from tb_overfit_plugin.data import data_server, fast_provider, reading
 
 
 def _read_all(provider, plugin_name):
-    return provider.read_tensors(context.RequestContext(), experiment_id="", plugin_name=plugin_name,
-                                 downsample=1_000_000)
+    return provider.read_tensors(
+        context.RequestContext(), experiment_id="", plugin_name=plugin_name, downsample=1_000_000
+    )
 
 
 def test_only_tensorboards_grpc_provider_is_replaced(demo_logdir):
@@ -32,8 +33,12 @@ def test_fast_tensor_conversion_equals_tensorboards(demo_logdir):
         fast = _read_all(loaded.provider, reading.HISTOGRAMS_PLUGIN)
         # TensorBoard's own read_tensors (make_ndarray per tensor) over the same server.
         own = grpc_provider.GrpcDataProvider.read_tensors(
-            loaded.provider, context.RequestContext(), experiment_id="",
-            plugin_name=reading.HISTOGRAMS_PLUGIN, downsample=1_000_000)
+            loaded.provider,
+            context.RequestContext(),
+            experiment_id="",
+            plugin_name=reading.HISTOGRAMS_PLUGIN,
+            downsample=1_000_000,
+        )
     assert fast.keys() == own.keys() and sum(len(tags) for tags in fast.values()) >= 18
     for run, tags in own.items():
         assert fast[run].keys() == tags.keys()
@@ -49,7 +54,9 @@ def test_ragged_series_fall_back_per_tensor():
 
     def packed(rows):
         array = np.arange(rows * 3, dtype=np.float64).reshape(rows, 3)
-        shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in array.shape])
+        shape = tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in array.shape]
+        )
         return tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=shape, tensor_content=array.tobytes())
 
     arrays = fast_provider._ndarrays([packed(30), packed(2), packed(30)])
@@ -83,11 +90,15 @@ def test_listed_versions_equal_tensorboards_listings(demo_logdir):
         own_provider = grpc_provider.GrpcDataProvider(loaded.provider._addr, loaded.provider._stub)
         for plugin_name, tensors in ((reading.SCALARS_PLUGIN, False), (reading.HISTOGRAMS_PLUGIN, True)):
             listed = getattr(own_provider, "list_tensors" if tensors else "list_scalars")(
-                ctx, experiment_id="", plugin_name=plugin_name)
+                ctx, experiment_id="", plugin_name=plugin_name
+            )
             versions = loaded.provider.list_versions(ctx, experiment_id="", plugin_name=plugin_name, tensors=tensors)
             assert len(versions) >= 6
-            assert versions == {(run, tag): (meta.max_step, meta.max_wall_time)
-                                for run, tags in listed.items() for tag, meta in tags.items()}
+            assert versions == {
+                (run, tag): (meta.max_step, meta.max_wall_time)
+                for run, tags in listed.items()
+                for tag, meta in tags.items()
+            }
 
 
 def test_the_binary_is_found_as_tensorboard_finds_it(monkeypatch, tmp_path):
@@ -123,8 +134,9 @@ def test_a_prestarted_server_is_taken_for_its_logdir_with_enough_histograms(demo
     full = server_process._prestarted
     with data_server.loaded(logdir, histograms=False) as loaded:  # a superset will do
         assert server_process._prestarted is None and full.process.poll() is None
-        assert loaded.provider.list_versions(context.RequestContext(), experiment_id="",
-                                             plugin_name=reading.HISTOGRAMS_PLUGIN, tensors=True)
+        assert loaded.provider.list_versions(
+            context.RequestContext(), experiment_id="", plugin_name=reading.HISTOGRAMS_PLUGIN, tensors=True
+        )
     assert full.process.poll() is not None, "stopped with the with block"
     server_process.discard()
 
@@ -132,8 +144,9 @@ def test_a_prestarted_server_is_taken_for_its_logdir_with_enough_histograms(demo
 def _tensor_data(tensors):
     from tensorboard.data.proto import data_provider_pb2
 
-    return data_provider_pb2.TensorData(step=list(range(len(tensors))), wall_time=[10.0 + i for i in range(len(tensors))],
-                                        value=tensors)
+    return data_provider_pb2.TensorData(
+        step=list(range(len(tensors))), wall_time=[10.0 + i for i in range(len(tensors))], value=tensors
+    )
 
 
 def _packed(array, **fields):
@@ -165,8 +178,14 @@ def test_stacked_refuses_anything_but_one_packed_layout():
         "dtypes of equal size": [_packed(grid.reshape(4, 3)), _packed(np.arange(24, dtype=np.float32).reshape(8, 3))],
         "ragged": [_packed(grid.reshape(4, 3)), _packed(grid[:6].reshape(2, 3))],
         "another field differs": [_packed(grid.reshape(4, 3)), _packed(grid.reshape(4, 3), version_number=1)],
-        "not packed": [tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, double_val=[1.0, 2.0], tensor_shape=(
-            tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=2)])))] * 2,
+        "not packed": [
+            tensor_pb2.TensorProto(
+                dtype=types_pb2.DT_DOUBLE,
+                double_val=[1.0, 2.0],
+                tensor_shape=(tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=2)])),
+            )
+        ]
+        * 2,
         "empty": [],
     }
     for why, tensors in refused.items():

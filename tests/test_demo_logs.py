@@ -111,13 +111,19 @@ def test_materiality_leaves_the_demo_verdicts_unchanged(demo_logdir, monkeypatch
     data = read_logdir(demo_logdir)
 
     def verdicts():
-        document = run_documents.runs_document(analysis_cache.AnalysisCache(), data.scalars, data.histograms,
-                                                 params.parse_curve_params(query))
-        return {row["run"]: (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"])
-                for row in document["runs"]}
+        document = run_documents.runs_document(
+            analysis_cache.AnalysisCache(), data.scalars, data.histograms, params.parse_curve_params(query)
+        )
+        return {
+            row["run"]: (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"])
+            for row in document["runs"]
+        }
 
     with_rule = verdicts()
     monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
     assert verdicts() == with_rule
     assert {run: status for run, (status, _, _) in with_rule.items()} == {
-        "overfit": "overfitting", "regularized": "plateau", "broken": "improving"}
+        "overfit": "overfitting",
+        "regularized": "plateau",
+        "broken": "improving",
+    }

@@ -69,8 +69,9 @@ def headings(text: str) -> List[Tuple[int, str, str]]:
 
 def links(text: str) -> List[Tuple[int, str]]:
     """(line number, target) of every inline link and image outside code."""
-    return [(number, match.group(1)) for number, line in _prose(text)
-            for match in _LINK.finditer(_CODE_SPAN.sub("", line))]
+    return [
+        (number, match.group(1)) for number, line in _prose(text) for match in _LINK.finditer(_CODE_SPAN.sub("", line))
+    ]
 
 
 def relative_targets(page: pathlib.Path) -> Iterator[Tuple[int, str, pathlib.Path, str]]:
@@ -88,8 +89,9 @@ def broken_links(page: pathlib.Path) -> List[str]:
     for number, target, path, anchor in relative_targets(page):
         if not path.exists():
             problems.append(f"{page.name}:{number}: {target}: no file {path}")
-        elif anchor and (path.suffix != ".md" or anchor not in
-                         {a for _, _, a in headings(path.read_text(encoding="utf-8"))}):
+        elif anchor and (
+            path.suffix != ".md" or anchor not in {a for _, _, a in headings(path.read_text(encoding="utf-8"))}
+        ):
             problems.append(f"{page.name}:{number}: {target}: no heading #{anchor} in {path.name}")
     return problems
 
@@ -107,7 +109,7 @@ def test_readme_is_short():
 def test_readme_starts_with_the_two_commands():
     lines = README.read_text(encoding="utf-8").splitlines()
     body = [line for line in lines[1:] if line.strip()] if lines[0].startswith("# ") else lines
-    assert body[:len(COMMANDS)] == COMMANDS
+    assert body[: len(COMMANDS)] == COMMANDS
 
 
 @pytest.mark.parametrize("page", pages(), ids=lambda page: page.name)
@@ -123,15 +125,20 @@ def test_every_docs_page_is_linked_from_the_readme():
 
 def test_every_section_of_a_docs_page_is_linked():
     targets = linked()
-    unlinked = [f"{page.name}#{anchor} ({title})" for page in sorted(DOCS.glob("*.md"))
-                for level, title, anchor in headings(page.read_text(encoding="utf-8"))
-                if level in (2, 3) and (page.resolve(), anchor) not in targets]
+    unlinked = [
+        f"{page.name}#{anchor} ({title})"
+        for page in sorted(DOCS.glob("*.md"))
+        for level, title, anchor in headings(page.read_text(encoding="utf-8"))
+        if level in (2, 3) and (page.resolve(), anchor) not in targets
+    ]
     assert unlinked == []
 
 
 def test_anchors_follow_githubs_rule():
-    assert slug("Stop training on the same verdict: `OverfitStopping` (Keras 3)") == \
-        "stop-training-on-the-same-verdict-overfitstopping-keras-3"
+    assert (
+        slug("Stop training on the same verdict: `OverfitStopping` (Keras 3)")
+        == "stop-training-on-the-same-verdict-overfitstopping-keras-3"
+    )
     assert slug("Names as words, the headline metric, corrections") == "names-as-words-the-headline-metric-corrections"
     assert slug("Re-fits and restarts") == "re-fits-and-restarts"
     assert [a for _, _, a in headings("# A\n## A\n```\n# not a heading\n```\n## A!\n")] == ["a", "a-1", "a-2"]

@@ -4,10 +4,9 @@ import json
 import urllib.error
 import urllib.request
 
+import logwriters
 import numpy as np
 import pytest
-
-import logwriters
 
 LOAD_FAST = ["false", "true"]  # the Python multiplexer, and the Rust data server
 
@@ -30,7 +29,9 @@ def _verdicts(runs_document, weights_summary):
 
 
 @pytest.mark.parametrize("load_fast", LOAD_FAST)
-def test_plugin_listed_served_and_same_verdicts_as_in_process(demo_logdir, tensorboard_process, plugin_client, load_fast):
+def test_plugin_listed_served_and_same_verdicts_as_in_process(
+    demo_logdir, tensorboard_process, plugin_client, load_fast
+):
     tensorboard = tensorboard_process(demo_logdir, f"--load_fast={load_fast}")
 
     status, listing = tensorboard.get_json("/data/plugins_listing")
@@ -47,8 +48,10 @@ def test_plugin_listed_served_and_same_verdicts_as_in_process(demo_logdir, tenso
     def all_runs_loaded():
         status, body = tensorboard.get_json("/data/plugin/overfit/runs")
         _, summary = tensorboard.get_json("/data/plugin/overfit/weights_summary")
-        return status == 200 and sorted(r["run"] for r in body["runs"]) == ["broken", "overfit", "regularized"] and all(
-            summary["weights"][r["run"]]["layers"] for r in body["runs"]
+        return (
+            status == 200
+            and sorted(r["run"] for r in body["runs"]) == ["broken", "overfit", "regularized"]
+            and all(summary["weights"][r["run"]]["layers"] for r in body["runs"])
         )
 
     tensorboard.wait_until(all_runs_loaded, "the demo runs")
@@ -79,8 +82,9 @@ def test_live_run_gains_epochs(tmp_path, tensorboard_process, load_fast):
     def write(first, stop):
         """Epochs first..stop-1, appended in a new event file as a resumed fit() would."""
         part = list(loss[first:stop])
-        logwriters.write_keras_layout(logdir, "live", train={"epoch_loss": part}, validation={"epoch_loss": part},
-                                      steps=list(range(first, stop)))
+        logwriters.write_keras_layout(
+            logdir, "live", train={"epoch_loss": part}, validation={"epoch_loss": part}, steps=list(range(first, stop))
+        )
 
     write(0, 4)
     tensorboard = tensorboard_process(logdir, f"--load_fast={load_fast}", "--reload_interval=1")
@@ -104,7 +108,9 @@ def test_rust_server_histogram_sampling_is_reported(tmp_path, tensorboard_proces
     epochs = 150  # more than the 100 histogram steps the Rust data server keeps by default
     rng = np.random.default_rng(3)
     logwriters.write_keras_layout(
-        logdir, "long", train={"epoch_loss": list(np.linspace(1, 0.1, epochs))},
+        logdir,
+        "long",
+        train={"epoch_loss": list(np.linspace(1, 0.1, epochs))},
         validation={"epoch_loss": list(np.linspace(1.1, 0.3, epochs))},
         histograms={"model/dense_1/kernel/histogram": [rng.normal(0, 0.1, 100) for _ in range(epochs)]},
     )
@@ -114,8 +120,10 @@ def test_rust_server_histogram_sampling_is_reported(tmp_path, tensorboard_proces
         status, body = tensorboard.get_json("/data/plugin/overfit/weights?run=long")
         return body if status == 200 and body["layers"] else None
 
-    tensorboard.wait_until(lambda: weights() is not None and weights()["layers"][0]["tensors"][0]["steps"][-1] == epochs - 1,
-                           "the histograms")
+    tensorboard.wait_until(
+        lambda: weights() is not None and weights()["layers"][0]["tensors"][0]["steps"][-1] == epochs - 1,
+        "the histograms",
+    )
     body = weights()
     steps = body["layers"][0]["tensors"][0]["steps"]
     assert body["sampled"] is sampled
@@ -148,7 +156,9 @@ def test_scalar_sampling_is_reported(tmp_path, tensorboard_process):
     assert "--samples_per_plugin=scalars=0" in curves["analysis"]["sampling_hint"]
 
 
-def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(tmp_path, tensorboard_process, plugin_client):
+def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(
+    tmp_path, tensorboard_process, plugin_client
+):
     """TF1/PyTorch HistogramProto data: the Rust server converts it differently (float64, empty
     end buckets, edges in the other order); after normalisation the statistics must agree."""
     logdir = tmp_path / "logs"
@@ -168,14 +178,20 @@ def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(tmp_
     for run in ("torch_run", "tf1_run"):
         _, rust = tensorboard.get_json(f"/data/plugin/overfit/weights?run={run}")
         _, python = plugin_client(logdir).get("weights", run=run)
-        tensors = [(r, p) for rl, pl in zip(rust["layers"], python["layers"]) for r, p in zip(rl["tensors"], pl["tensors"])]
+        tensors = [
+            (r, p) for rl, pl in zip(rust["layers"], python["layers"]) for r, p in zip(rl["tensors"], pl["tensors"])
+        ]
         assert len(tensors) == len([t for layer in python["layers"] for t in layer["tensors"]]) > 0
         for rust_tensor, python_tensor in tensors:
             assert rust_tensor["tag"] == python_tensor["tag"] and len(rust_tensor["steps"]) == 6
             for name in ("count", "mean", "std", "min", "max", "iqr", "percentiles"):
-                np.testing.assert_allclose(np.array(rust_tensor["stats"][name], dtype=float),
-                                           np.array(python_tensor["stats"][name], dtype=float), rtol=1e-5, atol=1e-6,
-                                           err_msg=f"{run} {rust_tensor['tag']} {name}")
+                np.testing.assert_allclose(
+                    np.array(rust_tensor["stats"][name], dtype=float),
+                    np.array(python_tensor["stats"][name], dtype=float),
+                    rtol=1e-5,
+                    atol=1e-6,
+                    err_msg=f"{run} {rust_tensor['tag']} {name}",
+                )
             assert [f["flag"] for f in rust_tensor["flags"]] == [f["flag"] for f in python_tensor["flags"]]
     _, python = plugin_client(logdir).get("weights", run="torch_run")
     assert [layer["layer"] for layer in python["layers"]] == ["layer1.0.conv1"]
@@ -188,9 +204,17 @@ def test_histogram_proto_same_statistics_from_rust_server_and_python_loader(tmp_
 
 def test_conditional_requests_answer_304_not_modified(demo_logdir, tensorboard_process):
     tensorboard = tensorboard_process(demo_logdir, "--load_fast=true")
-    tensorboard.wait_until(lambda: tensorboard.get_json("/data/plugin/overfit/weights_summary")[0] == 200 and all(
-        summary["layers"] for summary in tensorboard.get_json("/data/plugin/overfit/weights_summary")[1]["weights"].values()
-    ) and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 3, "the demo runs")
+    tensorboard.wait_until(
+        lambda: (
+            tensorboard.get_json("/data/plugin/overfit/weights_summary")[0] == 200
+            and all(
+                summary["layers"]
+                for summary in tensorboard.get_json("/data/plugin/overfit/weights_summary")[1]["weights"].values()
+            )
+            and len(tensorboard.get_json("/data/plugin/overfit/runs")[1]["runs"]) == 3
+        ),
+        "the demo runs",
+    )
     for route in ("runs?patience=3", "weights_summary", "curves?run=overfit", "weights?run=broken"):
         url = f"{tensorboard.url}/data/plugin/overfit/{route}"
         with urllib.request.urlopen(url, timeout=30) as response:

@@ -1,7 +1,8 @@
 """Issue 24: classic failed trainings, trained with real Keras, get the verdict an engineer gives.
 
 The runs of `failed_fits` (binary task, 20 features, TensorBoard(histogram_freq=1)) are
-trained once per session (conftest's `failed_logdir`) and read through TensorBoard's real WSGI app and the plugin's routes.
+trained once per session (conftest's `failed_logdir`) and read through TensorBoard's real WSGI app and the
+plugin's routes.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ def rows(client):
 def _flags(client, run):
     status, document = client.get("weights", run=run)
     assert status == 200
-    return {(layer["layer"], tensor["tensor"]): [flag["flag"] for flag in tensor["flags"]]
-            for layer in document["layers"] for tensor in layer["tensors"]}, document["summary"]
+    return {
+        (layer["layer"], tensor["tensor"]): [flag["flag"] for flag in tensor["flags"]]
+        for layer in document["layers"]
+        for tensor in layer["tensors"]
+    }, document["summary"]
 
 
 def test_diverged_in_the_first_epoch_and_stuck_is_not_overfitting(rows):
@@ -60,8 +64,13 @@ def test_weights_that_exploded_before_the_first_histogram_are_exploding(client, 
     assert "exploding" in flags[("dense_1", "kernel")]
     assert summary["worst_flag"]["flag"] == "exploding" and summary["worst_flag"]["first_step"] == 0
     status, document = client.get("weights", run=run)
-    kernel = next(tensor for layer in document["layers"] if layer["layer"] == "dense_1"
-                  for tensor in layer["tensors"] if tensor["tensor"] == "kernel")
+    kernel = next(
+        tensor
+        for layer in document["layers"]
+        if layer["layer"] == "dense_1"
+        for tensor in layer["tensors"]
+        if tensor["tensor"] == "kernel"
+    )
     exploding = next(flag for flag in kernel["flags"] if flag["flag"] == "exploding")
     assert "the largest standard initial scale for its shape" in json.dumps(exploding)
 

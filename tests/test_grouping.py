@@ -67,7 +67,9 @@ def test_single_run_conventions(tags, expected):
 
 
 def test_pytorch_add_scalars_runs_group_under_parent():
-    described = _describe({"exp1/Loss_train": ["Loss"], "exp1/Loss_val": ["Loss"], "Acc_train": ["Acc"], "Acc_test": ["Acc"]})
+    described = _describe(
+        {"exp1/Loss_train": ["Loss"], "exp1/Loss_val": ["Loss"], "Acc_train": ["Acc"], "Acc_test": ["Acc"]}
+    )
     assert described == {
         ROOT_RUN: {"Acc": ("Acc_train:Acc", "Acc_test:Acc", False)},
         "exp1": {"Loss": ("exp1/Loss_train:Loss", "exp1/Loss_val:Loss", False)},
@@ -75,8 +77,14 @@ def test_pytorch_add_scalars_runs_group_under_parent():
 
 
 def test_tensorboardx_add_scalars_nested_runs_group_under_parent():
-    described = _describe({"exp1/Loss/train": ["Loss"], "exp1/Loss/val": ["Loss"],
-                           "exp1/Loss/total/train": ["Loss/total"], "exp1/Loss/total/test": ["Loss/total"]})
+    described = _describe(
+        {
+            "exp1/Loss/train": ["Loss"],
+            "exp1/Loss/val": ["Loss"],
+            "exp1/Loss/total/train": ["Loss/total"],
+            "exp1/Loss/total/test": ["Loss/total"],
+        }
+    )
     assert described == {
         "exp1": {
             "Loss": ("exp1/Loss/train:Loss", "exp1/Loss/val:Loss", False),
@@ -122,8 +130,10 @@ ULTRALYTICS_TAGS = ["train/box_loss", "val/box_loss", "metrics/mAP50-95(B)", "lr
         ({"est": ["loss"], "est/eval": ["loss"]}, {"est": ["est", "est/eval"]}),  # TF Estimator: the parent holds data
         ({"train": ["loss"], "test": ["loss"]}, {ROOT_RUN: ["test", "train"]}),
         # ... else it is a training run of its own (Ultralytics' first run folder).
-        ({"runs/detect/train": ULTRALYTICS_TAGS, "runs/detect/train2": ULTRALYTICS_TAGS},
-         {"runs/detect/train": ["runs/detect/train"], "runs/detect/train2": ["runs/detect/train2"]}),
+        (
+            {"runs/detect/train": ULTRALYTICS_TAGS, "runs/detect/train2": ULTRALYTICS_TAGS},
+            {"runs/detect/train": ["runs/detect/train"], "runs/detect/train2": ["runs/detect/train2"]},
+        ),
         ({"train": ULTRALYTICS_TAGS}, {"train": ["train"]}),
         ({"a/train": ["loss"]}, {"a/train": ["a/train"]}),
         # Its own tags naming both splits veto it, even beside a split sibling.
@@ -135,19 +145,37 @@ def test_folder_named_like_a_split_is_a_split_only_when_it_looks_like_one(scalar
 
 
 def test_add_scalars_with_the_split_in_the_main_tag_or_the_key():
-    torch = {f"v/{split}_performance_{key}": [f"{split}_performance"] for split in ("train", "val") for key in ("Accuracy", "loss")}
-    tbx = {f"x/{split}_performance/{key}": [f"{split}_performance"] for split in ("train", "val") for key in ("Accuracy", "loss")}
+    torch = {
+        f"v/{split}_performance_{key}": [f"{split}_performance"]
+        for split in ("train", "val")
+        for key in ("Accuracy", "loss")
+    }
+    tbx = {
+        f"x/{split}_performance/{key}": [f"{split}_performance"]
+        for split in ("train", "val")
+        for key in ("Accuracy", "loss")
+    }
     keyed = {"k/metrics_train_acc": ["metrics"], "k/metrics_val_acc": ["metrics"]}
     no_split = {"n/Loss_box": ["Loss"], "n/Loss_cls": ["Loss"]}
     described = _describe({**torch, **tbx, **keyed, **no_split})
     assert described["v"] == {
         "loss": ("v/train_performance_loss:train_performance", "v/val_performance_loss:val_performance", False),
-        "Accuracy": ("v/train_performance_Accuracy:train_performance", "v/val_performance_Accuracy:val_performance", False),
+        "Accuracy": (
+            "v/train_performance_Accuracy:train_performance",
+            "v/val_performance_Accuracy:val_performance",
+            False,
+        ),
     }
-    assert described["x"]["Accuracy"] == ("x/train_performance/Accuracy:train_performance",
-                                          "x/val_performance/Accuracy:val_performance", False)
+    assert described["x"]["Accuracy"] == (
+        "x/train_performance/Accuracy:train_performance",
+        "x/val_performance/Accuracy:val_performance",
+        False,
+    )
     assert described["k"] == {"acc": ("k/metrics_train_acc:metrics", "k/metrics_val_acc:metrics", False)}
-    assert described["n"] == {"Loss/box": ("n/Loss_box:Loss", None, False), "Loss/cls": ("n/Loss_cls:Loss", None, False)}
+    assert described["n"] == {
+        "Loss/box": ("n/Loss_box:Loss", None, False),
+        "Loss/cls": ("n/Loss_cls:Loss", None, False),
+    }
     # One scalar tag per add_scalars run: a run holding more is a run of its own.
     assert _names({"exp_lr": ["exp", "loss"]}) == {"exp_lr": ["exp_lr"]}
 
@@ -155,25 +183,59 @@ def test_add_scalars_with_the_split_in_the_main_tag_or_the_key():
 def test_yolo_metrics_are_validation_series_and_lr_groups_learning_rates():
     (run,) = group_runs({"r": ULTRALYTICS_TAGS + ["metrics/precision(B)", "metrics/train_f1"]})
     assert [(p.metric, p.train, p.validation.tag) for p in run.metrics if p.train is None] == [
-        ("mAP50-95(B)", None, "metrics/mAP50-95(B)"), ("precision(B)", None, "metrics/precision(B)")]
+        ("mAP50-95(B)", None, "metrics/mAP50-95(B)"),
+        ("precision(B)", None, "metrics/precision(B)"),
+    ]
     assert run.metric("f1").train.tag == "metrics/train_f1"  # a split of its own wins
     assert run.learning_rate.tag == "lr/pg0"
     assert [pair.metric for pair in run.diagnostics] == ["lr/pg1"]
 
 
-@pytest.mark.parametrize("tag", ["lr", "x/lr0", "lr/pg2", "lr_pg1", "lr-Adam", "lr-Adam/pg1", "lr-SGD-1",
-                                 "train/learning_rate", "LearningRate", "train_lr"])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "lr",
+        "x/lr0",
+        "lr/pg2",
+        "lr_pg1",
+        "lr-Adam",
+        "lr-Adam/pg1",
+        "lr-SGD-1",
+        "train/learning_rate",
+        "LearningRate",
+        "train_lr",
+    ],
+)
 def test_learning_rate_names(tag):
     (run,) = group_runs({"r": ["loss", tag]})
     assert run.learning_rate.tag == tag and [pair.metric for pair in run.metrics] == ["loss"]
 
 
-@pytest.mark.parametrize("tag", [
-    "eval/runtime", "eval/samples_per_second", "eval/steps_per_second", "train/total_flos", "train/train_runtime",
-    "train/train_samples_per_second", "train/train_steps_per_second", "train/grad_norm", "grad_norm",
-    "grad_2.0_norm_total", "hp_metric", "global_step/sec", "global_step", "epoch_steps_per_second",
-    "evaluation_loss_vs_iterations", "batch_loss", "train_loss_step", "lr-Adam-momentum", "time/epoch_time", "memory",
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "eval/runtime",
+        "eval/samples_per_second",
+        "eval/steps_per_second",
+        "train/total_flos",
+        "train/train_runtime",
+        "train/train_samples_per_second",
+        "train/train_steps_per_second",
+        "train/grad_norm",
+        "grad_norm",
+        "grad_2.0_norm_total",
+        "hp_metric",
+        "global_step/sec",
+        "global_step",
+        "epoch_steps_per_second",
+        "evaluation_loss_vs_iterations",
+        "batch_loss",
+        "train_loss_step",
+        "lr-Adam-momentum",
+        "time/epoch_time",
+        "memory",
+    ],
+)
 def test_bookkeeping_tags_are_diagnostics(tag):
     (run,) = group_runs({"r": ["loss", "val_loss", tag]})
     assert [pair.metric for pair in run.metrics] == ["loss"]
@@ -185,13 +247,20 @@ def test_epoch_series_and_hf_summary_loss():
     (hf,) = group_runs({"r": ["train/loss", "train/train_loss", "train/epoch", "eval/loss"]})
     assert hf.epoch.tag == "train/epoch"
     assert hf.metric("loss").train.tag == "train/loss"
-    assert {pair.metric: pair.train.tag for pair in hf.diagnostics} == {"train_loss": "train/train_loss", "epoch": "train/epoch"}
+    assert {pair.metric: pair.train.tag for pair in hf.diagnostics} == {
+        "train_loss": "train/train_loss",
+        "epoch": "train/epoch",
+    }
     # Naming the split twice is the metric itself when nothing else logs it.
     (user,) = group_runs({"r": ["train/train_loss", "val/val_loss"]})
-    assert [(p.metric, p.train.tag, p.validation.tag) for p in user.metrics] == [("loss", "train/train_loss", "val/val_loss")]
+    assert [(p.metric, p.train.tag, p.validation.tag) for p in user.metrics] == [
+        ("loss", "train/train_loss", "val/val_loss")
+    ]
     (lightning,) = group_runs({"r": ["epoch", "train_loss_step", "train_loss_epoch", "val_loss", "hp_metric"]})
     assert lightning.epoch.tag == "epoch"
-    assert [(p.metric, p.train.tag, p.validation.tag) for p in lightning.metrics] == [("loss", "train_loss_epoch", "val_loss")]
+    assert [(p.metric, p.train.tag, p.validation.tag) for p in lightning.metrics] == [
+        ("loss", "train_loss_epoch", "val_loss")
+    ]
 
 
 def test_unknown_tags_stay_metrics_of_their_own():
@@ -210,19 +279,23 @@ def test_a_reward_is_the_objective_and_the_losses_of_its_run_are_diagnostics():
 
 def _pair_tags(tags):
     (run,) = group_runs({"r": tags})
-    return {pair.metric: (pair.train and pair.train.tag, pair.validation and pair.validation.tag)
-            for pair in run.metrics}
+    return {
+        pair.metric: (pair.train and pair.train.tag, pair.validation and pair.validation.tag) for pair in run.metrics
+    }
 
 
-@pytest.mark.parametrize("tags, expected", [
-    (["Training loss", "Test loss (avg on test)"], ("Training loss", "Test loss (avg on test)")),
-    (["loss/trn", "loss/dev"], ("loss/trn", "loss/dev")),
-    (["trainLoss", "valLoss"], ("trainLoss", "valLoss")),
-    (["TrainLoss", "ValidLoss"], ("TrainLoss", "ValidLoss")),
-    (["learn.loss", "holdout.loss"], ("learn.loss", "holdout.loss")),
-    (["metrics/loss", "metrics/val_loss"], ("metrics/loss", "metrics/val_loss")),  # the twin names its split
-    (["Loss [training]", "Loss [validation]"], ("Loss [training]", "Loss [validation]")),
-])
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        (["Training loss", "Test loss (avg on test)"], ("Training loss", "Test loss (avg on test)")),
+        (["loss/trn", "loss/dev"], ("loss/trn", "loss/dev")),
+        (["trainLoss", "valLoss"], ("trainLoss", "valLoss")),
+        (["TrainLoss", "ValidLoss"], ("TrainLoss", "ValidLoss")),
+        (["learn.loss", "holdout.loss"], ("learn.loss", "holdout.loss")),
+        (["metrics/loss", "metrics/val_loss"], ("metrics/loss", "metrics/val_loss")),  # the twin names its split
+        (["Loss [training]", "Loss [validation]"], ("Loss [training]", "Loss [validation]")),
+    ],
+)
 def test_names_read_as_words_pair_train_and_validation(tags, expected):
     pairs = _pair_tags(tags)
     (loss,) = [pair for metric, pair in pairs.items() if "loss" in metric.lower()]
@@ -230,22 +303,48 @@ def test_names_read_as_words_pair_train_and_validation(tags, expected):
 
 
 def test_reward_twins_pair_across_words_and_episode_length_is_bookkeeping():
-    (run,) = group_runs({"r": ["rollout/ep_rew_mean", "eval/mean_reward", "rollout/ep_len_mean",
-                               "eval/mean_ep_length", "time/fps", "train/approx_kl", "train/clip_fraction",
-                               "train/entropy_loss", "train/explained_variance", "train/value_loss"]})
+    (run,) = group_runs(
+        {
+            "r": [
+                "rollout/ep_rew_mean",
+                "eval/mean_reward",
+                "rollout/ep_len_mean",
+                "eval/mean_ep_length",
+                "time/fps",
+                "train/approx_kl",
+                "train/clip_fraction",
+                "train/entropy_loss",
+                "train/explained_variance",
+                "train/value_loss",
+            ]
+        }
+    )
     (reward,) = run.metrics
     assert (reward.train.tag, reward.validation.tag) == ("rollout/ep_rew_mean", "eval/mean_reward")
     assert {ref.tag for pair in run.diagnostics for ref in pair.refs()} == {
-        "rollout/ep_len_mean", "eval/mean_ep_length", "time/fps", "train/approx_kl", "train/clip_fraction",
-        "train/entropy_loss", "train/explained_variance", "train/value_loss"}
+        "rollout/ep_len_mean",
+        "eval/mean_ep_length",
+        "time/fps",
+        "train/approx_kl",
+        "train/clip_fraction",
+        "train/entropy_loss",
+        "train/explained_variance",
+        "train/value_loss",
+    }
 
 
 def test_the_aggregate_loss_beats_its_components():
-    (d2,) = group_runs({"r": ["loss_box_reg", "loss_cls", "loss_rpn_cls", "total_loss", "data_time", "fast_rcnn/cls_accuracy"]})
+    (d2,) = group_runs(
+        {"r": ["loss_box_reg", "loss_cls", "loss_rpn_cls", "total_loss", "data_time", "fast_rcnn/cls_accuracy"]}
+    )
     assert d2.default_monitor().metric == "total_loss"
     assert [pair.metric for pair in d2.diagnostics] == ["data_time"]
-    (tfod,) = group_runs({"m/train": ["Loss/classification_loss", "Loss/total_loss"],
-                          "m/eval": ["Loss/classification_loss", "Loss/total_loss", "DetectionBoxes_Precision/mAP"]})
+    (tfod,) = group_runs(
+        {
+            "m/train": ["Loss/classification_loss", "Loss/total_loss"],
+            "m/eval": ["Loss/classification_loss", "Loss/total_loss", "DetectionBoxes_Precision/mAP"],
+        }
+    )
     assert tfod.default_monitor().metric == "Loss/total_loss"
 
 
@@ -269,8 +368,9 @@ def test_user_split_words():
     assert _pair_tags(tags["r"]) == {"fit/loss": ("fit/loss", None), "check/loss": ("check/loss", None)}
     (run,) = group_runs(tags, {}, with_words(("fit",), ("check",)))
     assert [(p.metric, p.train.tag, p.validation.tag) for p in run.metrics] == [("loss", "fit/loss", "check/loss")]
-    assert sorted(group_runs({"a/fit": ["loss"], "a/check": ["loss"]}, {}, with_words(("fit",), ("check",)))[0].sources) \
-        == ["a/check", "a/fit"]
+    assert sorted(
+        group_runs({"a/fit": ["loss"], "a/check": ["loss"]}, {}, with_words(("fit",), ("check",)))[0].sources
+    ) == ["a/check", "a/fit"]
 
 
 def test_a_one_point_series_beside_a_curve_is_a_summary():

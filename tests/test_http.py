@@ -8,10 +8,9 @@ import re
 import signal
 import time
 
+import logwriters
 import numpy as np
 import pytest
-
-import logwriters
 
 # Acceptance case 1: a user's Keras history (validation accuracy only, 12 epochs).
 CASE1_VAL_ACCURACY = [0.472, 0.568, 0.600, 0.590, 0.612, 0.602, 0.610, 0.638, 0.610, 0.570, 0.562, 0.596]
@@ -28,8 +27,11 @@ def conventions_logdir(tmp_path_factory):
     logwriters.write_keras_layout(
         logdir,
         "keras",
-        train={"epoch_loss": falling, "epoch_accuracy": list(np.linspace(0.5, 0.9, epochs)),
-               "epoch_learning_rate": [0.01] * 4 + [0.001] * 4},
+        train={
+            "epoch_loss": falling,
+            "epoch_accuracy": list(np.linspace(0.5, 0.9, epochs)),
+            "epoch_learning_rate": [0.01] * 4 + [0.001] * 4,
+        },
         validation={"epoch_loss": u_shape, "epoch_accuracy": list(np.linspace(0.5, 0.7, epochs))},
         histograms={"keras_model/dense_1/kernel/histogram": [rng.normal(size=64) for _ in range(epochs)]},
     )
@@ -38,7 +40,10 @@ def conventions_logdir(tmp_path_factory):
     logwriters.write_pytorch_add_scalars(logdir, "pytorch_add_scalars", "Loss", {"train": falling, "val": u_shape})
     logwriters.write_tensorboardx_add_scalars(logdir, "tbx_add_scalars", "Loss", {"train": falling, "val": u_shape})
     logwriters.write_keras_layout(
-        logdir, "case1", train={"epoch_accuracy": CASE1_TRAIN_ACCURACY}, validation={"epoch_accuracy": CASE1_VAL_ACCURACY}
+        logdir,
+        "case1",
+        train={"epoch_accuracy": CASE1_TRAIN_ACCURACY},
+        validation={"epoch_accuracy": CASE1_VAL_ACCURACY},
     )
     return logdir
 
@@ -66,8 +71,13 @@ def test_runs_groups_every_convention(client):
     add_scalars_sources = runs["pytorch_add_scalars"]["sources"]
     assert len(add_scalars_sources) == 2 and all(s.startswith("pytorch_add_scalars/") for s in add_scalars_sources)
     assert runs["tbx_add_scalars"]["sources"] == ["tbx_add_scalars/Loss/train", "tbx_add_scalars/Loss/val"]
-    for name, validation_tag in [("keras", "epoch_loss"), ("tf1_keras", "val_loss"), ("pytorch", "Loss/test"),
-                                 ("pytorch_add_scalars", "Loss"), ("tbx_add_scalars", "Loss")]:
+    for name, validation_tag in [
+        ("keras", "epoch_loss"),
+        ("tf1_keras", "val_loss"),
+        ("pytorch", "Loss/test"),
+        ("pytorch_add_scalars", "Loss"),
+        ("tbx_add_scalars", "Loss"),
+    ]:
         monitor = runs[name]["monitor"]
         assert monitor["mode"] == "min" and monitor["validation"]["tag"] == validation_tag, name
         # Every convention holds the same U-shaped validation loss: best at step 3.
@@ -163,35 +173,43 @@ def _imports(module: bytes):
 
 
 def test_every_module_the_tab_imports_is_served_from_its_folder(client):
-    """From index.js, each import's relative URL is a route of the plugin: the folders (core/, charts/, views/) ship and are served."""
+    """From index.js, each import's relative URL is a route of the plugin: the folders (core/, charts/, views/)
+    ship and are served."""
     seen, todo = set(), ["index.js"]
     while todo:
         path = todo.pop()
         response = client.raw(f"/data/plugin/overfit/{path}")
         assert response.status_code == 200 and response.mimetype == "text/javascript", path
         seen.add(path)
-        todo += [name for spec in _imports(response.data)
-                 if (name := posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))) not in seen]
+        todo += [
+            name
+            for spec in _imports(response.data)
+            if (name := posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))) not in seen
+        ]
     assert {"core", "charts", "views"} <= {path.split("/")[0] for path in seen if "/" in path}
     source = pathlib.Path(__file__).resolve().parents[1] / "frontend"
-    assert seen == {p.relative_to(source).as_posix() for p in source.rglob("*.js")
-                    if "tests" not in p.relative_to(source).parts} - {"standalone.js"}
+    assert seen == {
+        p.relative_to(source).as_posix() for p in source.rglob("*.js") if "tests" not in p.relative_to(source).parts
+    } - {"standalone.js"}
     response = client.raw("/data/plugin/overfit/core/state.js")
     assert b"export function createStore" in response.data
 
 
-@pytest.mark.parametrize("path", [
-    "/data/plugin/overfit/../setup.py",
-    "/data/plugin/overfit/core/../../setup.py",
-    "/data/plugin/overfit/core/../../../tb_overfit_plugin/plugin.py",
-    "/data/plugin/overfit/core/%2e%2e/%2e%2e/setup.py",
-    "/data/plugin/overfit/core/..%2f..%2fsetup.py",
-    "/data/plugin/overfit/core",
-    "/data/plugin/overfit/core/",
-    "/data/plugin/overfit/__init__.py",
-    "/data/plugin/overfit/tests/shipping.test.mjs",
-    "/data/plugin/overfit/core/nothing.js",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/plugin/overfit/../setup.py",
+        "/data/plugin/overfit/core/../../setup.py",
+        "/data/plugin/overfit/core/../../../tb_overfit_plugin/plugin.py",
+        "/data/plugin/overfit/core/%2e%2e/%2e%2e/setup.py",
+        "/data/plugin/overfit/core/..%2f..%2fsetup.py",
+        "/data/plugin/overfit/core",
+        "/data/plugin/overfit/core/",
+        "/data/plugin/overfit/__init__.py",
+        "/data/plugin/overfit/tests/shipping.test.mjs",
+        "/data/plugin/overfit/core/nothing.js",
+    ],
+)
 def test_only_the_packaged_files_are_served(client, path):
     """A path that is not one of the tab's files (traversal, a folder, the package's Python) is 404, nothing read."""
     response = client.raw(path)
@@ -214,8 +232,9 @@ def test_verdicts_for_curve_shapes(tmp_path, plugin_client):
         "nan": np.where(epochs >= 25, np.nan, 1.2 * np.exp(-epochs / 15) + 0.1),
     }
     for name, validation in cases.items():
-        logwriters.write_keras_layout(tmp_path, name, train={"epoch_loss": list(train)},
-                                      validation={"epoch_loss": list(validation)})
+        logwriters.write_keras_layout(
+            tmp_path, name, train={"epoch_loss": list(train)}, validation={"epoch_loss": list(validation)}
+        )
     client = plugin_client(tmp_path)
     status, body = client.get("runs")
     rows = {row["run"]: row for row in body["runs"]}
@@ -262,8 +281,12 @@ def test_weight_thresholds_are_query_parameters(demo_logdir, plugin_client):
     # dense_3's kernel widens 1.58x over the run: an explode factor of 1.2 calls that exploding.
     status, body = client.get("weights", run="overfit", explode_factor="1.2", explode_min_scale="0")
     assert status == 200 and body["thresholds"]["explode_factor"] == 1.2
-    flagged = {(layer["layer"], t["tensor"]) for layer in body["layers"] for t in layer["tensors"]
-               if any(f["flag"] == "exploding" for f in t["flags"])}
+    flagged = {
+        (layer["layer"], t["tensor"])
+        for layer in body["layers"]
+        for t in layer["tensors"]
+        if any(f["flag"] == "exploding" for f in t["flags"])
+    }
     assert ("dense_3", "kernel") in flagged
 
 
@@ -273,11 +296,16 @@ def test_weight_thresholds_are_query_parameters(demo_logdir, plugin_client):
 def test_run_names_are_exact_strings(tmp_path, plugin_client):
     """` spaced ` and `spaced` are two runs; only an empty name is an error."""
     rng = np.random.default_rng(3)
-    logwriters.write_keras_layout(tmp_path, " spaced ", train={"epoch_loss": [1.0, 0.8, 0.6, 0.5]},
-                                  validation={"epoch_loss": [1.1, 0.9, 0.8, 0.85]},
-                                  histograms={"m/dense/kernel/histogram": [rng.normal(size=32) for _ in range(4)]})
-    logwriters.write_keras_layout(tmp_path, "spaced", train={"epoch_loss": [1.0, 0.8, 0.6]},
-                                  validation={"epoch_loss": [1.1, 0.9, 0.8]})
+    logwriters.write_keras_layout(
+        tmp_path,
+        " spaced ",
+        train={"epoch_loss": [1.0, 0.8, 0.6, 0.5]},
+        validation={"epoch_loss": [1.1, 0.9, 0.8, 0.85]},
+        histograms={"m/dense/kernel/histogram": [rng.normal(size=32) for _ in range(4)]},
+    )
+    logwriters.write_keras_layout(
+        tmp_path, "spaced", train={"epoch_loss": [1.0, 0.8, 0.6]}, validation={"epoch_loss": [1.1, 0.9, 0.8]}
+    )
     client = plugin_client(tmp_path)
     assert sorted(_runs(client)) == [" spaced ", "spaced"]
     for name, epochs, layers in ((" spaced ", 4, ["dense"]), ("spaced", 3, [])):
@@ -296,12 +324,22 @@ def test_run_names_are_exact_strings(tmp_path, plugin_client):
 @pytest.mark.parametrize(
     "query, accepted",
     [
-        ({"patience": "1_0"}, False), ({"patience": "٣"}, False), ({"patience": "5.0"}, False),
-        ({"patience": " 7 "}, True), ({"patience": "+7"}, True),
-        ({"min_delta": "1_0.5"}, False), ({"min_delta": "٣"}, False), ({"min_delta": "inf"}, False),
-        ({"min_delta": "Infinity"}, False), ({"min_delta": "nan"}, False), ({"min_delta": "1e999"}, False),
-        ({"min_delta": ".5"}, True), ({"min_delta": "1e-3"}, True), ({"min_delta": "2."}, True),
-        ({"smoothing": "0x0"}, False), ({"tolerance": "0.2"}, True),
+        ({"patience": "1_0"}, False),
+        ({"patience": "٣"}, False),
+        ({"patience": "5.0"}, False),
+        ({"patience": " 7 "}, True),
+        ({"patience": "+7"}, True),
+        ({"min_delta": "1_0.5"}, False),
+        ({"min_delta": "٣"}, False),
+        ({"min_delta": "inf"}, False),
+        ({"min_delta": "Infinity"}, False),
+        ({"min_delta": "nan"}, False),
+        ({"min_delta": "1e999"}, False),
+        ({"min_delta": ".5"}, True),
+        ({"min_delta": "1e-3"}, True),
+        ({"min_delta": "2."}, True),
+        ({"smoothing": "0x0"}, False),
+        ({"tolerance": "0.2"}, True),
     ],
 )
 def test_numbers_are_plain_ascii_decimals(client, query, accepted):
@@ -322,9 +360,14 @@ def test_errors_quote_at_most_a_few_hundred_characters_of_input(client):
     from tb_overfit_plugin.analysis import wording
 
     long_value = "x" * 50_000
-    for route, query in (("runs", {"min_delta": long_value}), ("curves", {"run": long_value}),
-                         ("curves", {"run": "keras", "metric": long_value}), ("runs", {"mode": long_value}),
-                         ("weights", {"run": long_value}), ("runs", {"metric": long_value})):
+    for route, query in (
+        ("runs", {"min_delta": long_value}),
+        ("curves", {"run": long_value}),
+        ("curves", {"run": "keras", "metric": long_value}),
+        ("runs", {"mode": long_value}),
+        ("weights", {"run": long_value}),
+        ("runs", {"metric": long_value}),
+    ):
         status, body = client.get(route, **query)
         assert status in (400, 404) and "50000 characters" in body["error"], (route, body)
         assert len(body["error"]) < 2 * wording.MAX_QUOTED_CHARS + 200, (route, len(body["error"]))
@@ -352,8 +395,11 @@ def test_a_lost_data_server_answers_a_generic_500(demo_logdir, tensorboard_proce
 
     tensorboard = tensorboard_process(demo_logdir, "--load_fast=true")
     tensorboard.wait_until(lambda: tensorboard.get("/data/plugin/overfit/runs")[0] == 200, "the plugin's runs")
-    (server,) = [pid for pid in _children(tensorboard.process.pid)
-                 if "tensorboard_data_server" in open(f"/proc/{pid}/cmdline").read()]
+    (server,) = [
+        pid
+        for pid in _children(tensorboard.process.pid)
+        if "tensorboard_data_server" in open(f"/proc/{pid}/cmdline").read()
+    ]
     os.kill(server, signal.SIGKILL)
     # Listings are reused for LISTING_MAX_AGE_S: after that, every route must ask the dead server.
     time.sleep(plugin.LISTING_MAX_AGE_S + 0.5)

@@ -25,7 +25,12 @@ def _fit(model, data, logdir, epochs, batch_size, stopper):
     x_train, y_train, x_val, y_val = data
     keras.utils.set_random_seed(write_logs.SEED)
     return model.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size, verbose=0,
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
         callbacks=[keras.callbacks.TensorBoard(log_dir=str(logdir)), stopper],
     )
 
@@ -36,8 +41,11 @@ def overfit(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("stop") / "overfit"
     keras.utils.set_random_seed(write_logs.SEED)
     model = write_logs.build_mlp("overfit_model")
-    model.compile(optimizer=keras.optimizers.Adam(write_logs.LEARNING_RATE),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(write_logs.LEARNING_RATE),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     stopper = OverfitStopping(monitor="val_loss")
     data = write_logs.make_dataset()
     history = _fit(model, data, logdir, MAX_EPOCHS, write_logs.BATCH_SIZE, stopper)
@@ -59,8 +67,10 @@ def test_an_overfitting_model_stops_near_the_onset_and_keeps_its_best_weights(ov
 def test_the_stop_line_says_why_with_the_numbers(overfit):
     _, _, stopper, history, _ = overfit
     line = stopper.stop_message()
-    assert line.startswith(f"Epoch {stopper.stopped_epoch + 1}: OverfitStopping: overfitting. Validation loss was best at "
-                           f"epoch {stopper.best_epoch + 1} ")
+    assert line.startswith(
+        f"Epoch {stopper.stopped_epoch + 1}: OverfitStopping: overfitting. Validation loss was best at "
+        f"epoch {stopper.best_epoch + 1} "
+    )
     assert line.endswith(f"Restoring the weights of epoch {stopper.best_epoch + 1}.")
 
 

@@ -172,8 +172,15 @@ class FakeOptimizerModel(FakeModel):
 
 def keras_reduce_lr(values, mode, initial_lr, factor, patience, min_delta, cooldown, min_lr) -> ReduceLROutcome:
     """Runs the real ReduceLROnPlateau epoch by epoch; a cut is an epoch after which the rate fell."""
-    callback = keras.callbacks.ReduceLROnPlateau(monitor=MONITOR, mode=mode, factor=factor, patience=patience,
-                                                 min_delta=min_delta, cooldown=cooldown, min_lr=min_lr)
+    callback = keras.callbacks.ReduceLROnPlateau(
+        monitor=MONITOR,
+        mode=mode,
+        factor=factor,
+        patience=patience,
+        min_delta=min_delta,
+        cooldown=cooldown,
+        min_lr=min_lr,
+    )
     model = FakeOptimizerModel(initial_lr)
     callback.set_model(model)
     callback.on_train_begin()
@@ -189,11 +196,18 @@ def keras_reduce_lr(values, mode, initial_lr, factor, patience, min_delta, coold
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
-@given(values=values_strategy, mode=modes, patience=st.integers(min_value=0, max_value=4),
-       min_delta=min_deltas, factor=st.sampled_from([0.1, 0.5, 0.2, 0.0]),
-       cooldown=st.integers(min_value=0, max_value=3), min_lr=st.sampled_from([0.0, 1e-3, 0.05, 0.3]),
-       initial_lr=st.sampled_from([1.0, 0.1, 3e-4, 0.01]))
+@given(
+    values=values_strategy,
+    mode=modes,
+    patience=st.integers(min_value=0, max_value=4),
+    min_delta=min_deltas,
+    factor=st.sampled_from([0.1, 0.5, 0.2, 0.0]),
+    cooldown=st.integers(min_value=0, max_value=3),
+    min_lr=st.sampled_from([0.0, 1e-3, 0.05, 0.3]),
+    initial_lr=st.sampled_from([1.0, 0.1, 3e-4, 0.01]),
+)
 def test_reduce_lr_on_plateau_matches_keras(values, mode, patience, min_delta, factor, cooldown, min_lr, initial_lr):
-    arguments = dict(initial_lr=initial_lr, factor=factor, patience=patience, min_delta=min_delta,
-                     cooldown=cooldown, min_lr=min_lr)
+    arguments = dict(
+        initial_lr=initial_lr, factor=factor, patience=patience, min_delta=min_delta, cooldown=cooldown, min_lr=min_lr
+    )
     assert reduce_lr_on_plateau(values, mode, **arguments) == keras_reduce_lr(values, mode, **arguments)

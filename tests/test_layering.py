@@ -24,8 +24,10 @@ RULES = {
     "analysis": ((f"{PACKAGE}.analysis",), HTTP_AND_TENSORBOARD + ("json",)),
     "data": ((f"{PACKAGE}.analysis", f"{PACKAGE}.data"), ("werkzeug", "tensorflow")),
     "documents": ((f"{PACKAGE}.analysis", f"{PACKAGE}.data", f"{PACKAGE}.documents"), HTTP_AND_TENSORBOARD),
-    "cli": ((f"{PACKAGE}.analysis", f"{PACKAGE}.data", f"{PACKAGE}.documents", f"{PACKAGE}.cli"),
-            ("werkzeug", "tensorflow")),
+    "cli": (
+        (f"{PACKAGE}.analysis", f"{PACKAGE}.data", f"{PACKAGE}.documents", f"{PACKAGE}.cli"),
+        ("werkzeug", "tensorflow"),
+    ),
 }
 
 
@@ -50,7 +52,7 @@ def _within(module: str, prefixes) -> bool:
 
 
 def layer_violations(root: pathlib.Path):
-    """"file:line imports module" for every import a layer's rule forbids, over every layer under `root`."""
+    """ "file:line imports module" for every import a layer's rule forbids, over every layer under `root`."""
     found = []
     for layer, (allowed, forbidden) in RULES.items():
         for path in sorted((root / layer).rglob("*.py")):
@@ -62,8 +64,13 @@ def layer_violations(root: pathlib.Path):
 
 
 def test_every_layer_imports_only_what_it_may():
-    assert sorted(path.name for path in ROOT.iterdir() if path.is_dir() and (path / "__init__.py").exists()) \
-        == ["analysis", "cli", "data", "documents", "frontend"]
+    assert sorted(path.name for path in ROOT.iterdir() if path.is_dir() and (path / "__init__.py").exists()) == [
+        "analysis",
+        "cli",
+        "data",
+        "documents",
+        "frontend",
+    ]
     for layer in RULES:
         assert len(list((ROOT / layer).rglob("*.py"))) >= 4, f"{layer}/ was not found where the package is installed"
     assert layer_violations(ROOT) == []
@@ -83,8 +90,9 @@ def test_the_top_level_holds_only_the_front_doors():
 def test_the_plugin_and_the_cli_do_not_import_each_other():
     for path, other in ((ROOT / "plugin.py", f"{PACKAGE}.cli"), (ROOT / "cli", f"{PACKAGE}.plugin")):
         files = [path] if path.is_file() else sorted(path.rglob("*.py"))
-        assert [f"{f.name}:{line}" for f in files for line, module in _imported_modules(f)
-                if _within(module, (other,))] == []
+        assert [
+            f"{f.name}:{line}" for f in files for line, module in _imported_modules(f) if _within(module, (other,))
+        ] == []
 
 
 def test_the_check_sees_each_kind_of_forbidden_import(tmp_path):
@@ -92,11 +100,15 @@ def test_the_check_sees_each_kind_of_forbidden_import(tmp_path):
     for layer in RULES:
         (tmp_path / layer).mkdir()
     (tmp_path / "analysis" / "bad.py").write_text(
-        "import json\nfrom tb_overfit_plugin import plugin\nfrom tb_overfit_plugin.analysis import series\n")
-    (tmp_path / "data" / "bad.py").write_text("from tb_overfit_plugin.documents import schema\nimport werkzeug\n"
-                                              "from tensorboard.data import provider\n")
-    (tmp_path / "documents" / "bad.py").write_text("from tensorboard import errors\nfrom tb_overfit_plugin.cli import args\n"
-                                                   "from tb_overfit_plugin.data import reading\n")
+        "import json\nfrom tb_overfit_plugin import plugin\nfrom tb_overfit_plugin.analysis import series\n"
+    )
+    (tmp_path / "data" / "bad.py").write_text(
+        "from tb_overfit_plugin.documents import schema\nimport werkzeug\nfrom tensorboard.data import provider\n"
+    )
+    (tmp_path / "documents" / "bad.py").write_text(
+        "from tensorboard import errors\nfrom tb_overfit_plugin.cli import args\n"
+        "from tb_overfit_plugin.data import reading\n"
+    )
     (tmp_path / "cli" / "bad.py").write_text("from tb_overfit_plugin import plugin\nimport numpy\n")
     assert layer_violations(tmp_path) == [
         "analysis/bad.py:1 imports json",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 import json
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
 from tb_overfit_plugin.analysis import climb, onset
 from tb_overfit_plugin.cli import command as cli
 
@@ -27,26 +27,42 @@ CHANCE_COUNTS = [2838, 2840, 2842, 2841, 2841, 2840, 2841, 2841, 2840, 2841, 284
 
 
 def _write_hf_run(logdir, run, train_loss, eval_loss, eval_accuracy):
-    logwriters.write_single_run(logdir, run, {
-        "train/loss": train_loss,
-        "train/learning_rate": list(np.linspace(5e-5, 0.0, len(TRAIN_STEPS))),
-        "train/epoch": [step / 500 for step in TRAIN_STEPS],
-    }, steps=TRAIN_STEPS, simple_value=True)
-    logwriters.write_single_run(logdir, run, {"eval/loss": eval_loss, "eval/accuracy": eval_accuracy},
-                                steps=EVAL_STEPS, simple_value=True)
+    logwriters.write_single_run(
+        logdir,
+        run,
+        {
+            "train/loss": train_loss,
+            "train/learning_rate": list(np.linspace(5e-5, 0.0, len(TRAIN_STEPS))),
+            "train/epoch": [step / 500 for step in TRAIN_STEPS],
+        },
+        steps=TRAIN_STEPS,
+        simple_value=True,
+    )
+    logwriters.write_single_run(
+        logdir, run, {"eval/loss": eval_loss, "eval/accuracy": eval_accuracy}, steps=EVAL_STEPS, simple_value=True
+    )
 
 
 @pytest.fixture(scope="module")
 def hf_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("hf") / "runs"
     rng = np.random.default_rng(4)
-    _write_hf_run(logdir, "chance", train_loss=list(np.log(4) + rng.normal(0, 5e-3, len(TRAIN_STEPS))),
-                  eval_loss=list(np.log(4) + rng.normal(0, 2e-4, len(EVAL_STEPS))),
-                  eval_accuracy=[count / EVAL_SAMPLES for count in CHANCE_COUNTS])
+    _write_hf_run(
+        logdir,
+        "chance",
+        train_loss=list(np.log(4) + rng.normal(0, 5e-3, len(TRAIN_STEPS))),
+        eval_loss=list(np.log(4) + rng.normal(0, 2e-4, len(EVAL_STEPS))),
+        eval_accuracy=[count / EVAL_SAMPLES for count in CHANCE_COUNTS],
+    )
     # Learns, peaks at the 5th evaluation (0.80), then loses 6 points while the train loss keeps falling.
     accuracy = [0.55, 0.68, 0.75, 0.78, 0.80, 0.79, 0.78, 0.77, 0.76, 0.755, 0.75, 0.74]
-    _write_hf_run(logdir, "worsening", train_loss=list(np.geomspace(1.4, 0.01, len(TRAIN_STEPS))),
-                  eval_loss=list(1.0 - np.array(accuracy)), eval_accuracy=accuracy)
+    _write_hf_run(
+        logdir,
+        "worsening",
+        train_loss=list(np.geomspace(1.4, 0.01, len(TRAIN_STEPS))),
+        eval_loss=list(1.0 - np.array(accuracy)),
+        eval_accuracy=accuracy,
+    )
     return logdir
 
 
@@ -63,7 +79,9 @@ def test_accuracy_flat_at_chance_is_not_learning_not_overfitting(hf_logdir, plug
     assert (chance["status"], chance["onset"]) == ("not_learning", None)
     assert "went from 0.2365 to at best 0.2368" in chance["explanation"]
     _, curves_document = plugin_client(hf_logdir).get("curves", run="chance", metric="accuracy")
-    assert curves_document["analysis"]["tolerance"] == pytest.approx(onset.MATERIAL_FRACTION * max(CHANCE_COUNTS) / EVAL_SAMPLES)
+    assert curves_document["analysis"]["tolerance"] == pytest.approx(
+        onset.MATERIAL_FRACTION * max(CHANCE_COUNTS) / EVAL_SAMPLES
+    )
     # The same files without the materiality rule: the reported false alarm.
     # (and without the trend rule, which also sees no trend in a sample more or fewer).
     monkeypatch.setattr(onset, "MATERIAL_FRACTION", 0.0)
@@ -71,7 +89,9 @@ def test_accuracy_flat_at_chance_is_not_learning_not_overfitting(hf_logdir, plug
     assert _rows(trend_only)["chance"]["status"] == "not_learning"
     monkeypatch.setattr(climb, "MIN_TREND_POINTS", len(CHANCE_COUNTS))
     _, unguarded = plugin_client(hf_logdir).get("runs", metric="accuracy")
-    assert _rows(unguarded)["chance"]["status"] == "worsening"  # the false alarm, named as what it is without a train curve
+    assert (
+        _rows(unguarded)["chance"]["status"] == "worsening"
+    )  # the false alarm, named as what it is without a train curve
 
 
 def test_loss_flat_at_chance_is_not_learning(hf_logdir, plugin_client):

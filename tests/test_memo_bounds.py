@@ -2,17 +2,18 @@
 
 import time
 
+import logwriters
 import numpy as np
 
-import logwriters
+from tb_overfit_plugin.data.logdir import read_logdir
 from tb_overfit_plugin.documents import analysis_cache, params
 from tb_overfit_plugin.documents.runs import documents as run_documents
-from tb_overfit_plugin.data.logdir import read_logdir
 
 RUNS = 4
 
 
-def _runs(logdir, cache, curve_params=params.CurveParams()):
+def _runs(logdir, cache, curve_params=None):
+    curve_params = curve_params or params.CurveParams()
     data = read_logdir(str(logdir), load_fast="true", with_histograms=False)
     return run_documents.runs_document(cache, data.scalars, data.histograms, curve_params)
 
@@ -20,9 +21,13 @@ def _runs(logdir, cache, curve_params=params.CurveParams()):
 def _write_epochs(logdir, first, count):
     steps = list(range(first, first + count))
     for run in range(RUNS):
-        logwriters.write_keras_layout(logdir, f"run{run}", train={"epoch_loss": [1.0 / (s + 1) for s in steps]},
-                                      validation={"epoch_loss": [0.5 + 0.01 * (s - 5) ** 2 for s in steps]},
-                                      steps=steps)
+        logwriters.write_keras_layout(
+            logdir,
+            f"run{run}",
+            train={"epoch_loss": [1.0 / (s + 1) for s in steps]},
+            validation={"epoch_loss": [0.5 + 0.01 * (s - 5) ** 2 for s in steps]},
+            steps=steps,
+        )
 
 
 def test_a_live_run_keeps_one_verdict_not_one_per_version(tmp_path):

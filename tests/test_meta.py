@@ -5,13 +5,14 @@ import json
 import math
 import pathlib
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
+from tb_overfit_plugin.analysis import divergence, wording
+from tb_overfit_plugin.analysis import status as status_rule
 from tb_overfit_plugin.documents import params
 from tb_overfit_plugin.documents.runs import verdict
-from tb_overfit_plugin.analysis import divergence, status as status_rule, wording
 from tb_overfit_plugin.documents.weights import health as weight_health
 
 EPOCHS = 6
@@ -25,14 +26,20 @@ def client(tmp_path_factory):
     rng = np.random.default_rng(0)
     falling = list(np.linspace(1.0, 0.3, EPOCHS))
     logwriters.write_keras_layout(
-        logdir, "keras", train={"epoch_loss": falling}, validation={"epoch_loss": falling[::-1]},
-        histograms={"keras_model/dense/kernel/histogram": [rng.normal(size=32) for _ in range(EPOCHS)],
-                    "keras_model/dense/bias/histogram": [np.zeros(4) for _ in range(EPOCHS)]},
+        logdir,
+        "keras",
+        train={"epoch_loss": falling},
+        validation={"epoch_loss": falling[::-1]},
+        histograms={
+            "keras_model/dense/kernel/histogram": [rng.normal(size=32) for _ in range(EPOCHS)],
+            "keras_model/dense/bias/histogram": [np.zeros(4) for _ in range(EPOCHS)],
+        },
     )
     logwriters.write_single_run(logdir, "pytorch", {"Loss/train": falling, "Loss/test": falling})
     for seed in (1, 2):
-        logwriters.write_keras_layout(logdir, f"k_seed{seed}", train={"epoch_loss": falling},
-                                      validation={"epoch_loss": falling})
+        logwriters.write_keras_layout(
+            logdir, f"k_seed{seed}", train={"epoch_loss": falling}, validation={"epoch_loss": falling}
+        )
     return PluginClient(logdir)
 
 
@@ -71,7 +78,9 @@ def test_number_format_and_default_sort(meta):
 def test_flags_and_severities_are_the_weight_analysis_ones(meta):
     assert {f["flag"]: f["severity"] for f in meta["flags"]} == weight_health.FLAG_SEVERITIES
     assert all(f["hint"] and f["label"] for f in meta["flags"])
-    assert [s["severity"] for s in sorted(meta["severities"], key=lambda s: s["rank"])] == list(weight_health.SEVERITIES)
+    assert [s["severity"] for s in sorted(meta["severities"], key=lambda s: s["rank"])] == list(
+        weight_health.SEVERITIES
+    )
     bands = {b["band"]: b for b in meta["std_ratio_bands"]}
     assert bands["bad"]["at_least"] == weight_health.Thresholds().explode_factor
     assert bands["bad"]["at_most"] == weight_health.Thresholds().collapse_factor
@@ -83,10 +92,15 @@ def test_params_are_the_curve_parameters_with_the_parsers_defaults(meta):
     assert [p["name"] for p in meta["params"] + meta["reduce_lr_params"]] == numeric
     parsed = params.parse_curve_params({})
     assert {p["name"]: p["default"] for p in meta["params"] + meta["reduce_lr_params"]} == {
-        name: getattr(parsed, name) for name in numeric}
+        name: getattr(parsed, name) for name in numeric
+    }
     by_name = {p["name"]: p for p in meta["params"]}
     assert by_name["patience"]["integer"] and not by_name["smoothing"]["integer"]
-    assert (by_name["smoothing"]["min"], by_name["smoothing"]["max"], by_name["smoothing"]["max_inclusive"]) == (0, 1, False)
+    assert (by_name["smoothing"]["min"], by_name["smoothing"]["max"], by_name["smoothing"]["max_inclusive"]) == (
+        0,
+        1,
+        False,
+    )
     assert by_name["min_delta"]["max"] is None  # unbounded
 
 
@@ -143,7 +157,9 @@ def test_every_tensor_has_a_std_ratio_null_when_undefined(client):
     assert all("std_ratio" in t["trends"] for t in tensors.values())
     assert tensors["bias"]["trends"]["std_ratio"] is None  # std 0 at the first step
     kernel = tensors["kernel"]
-    assert math.isclose(kernel["trends"]["std_ratio"], kernel["stats"]["std"][-1] / kernel["stats"]["std"][0], rel_tol=1e-9)
+    assert math.isclose(
+        kernel["trends"]["std_ratio"], kernel["stats"]["std"][-1] / kernel["stats"]["std"][0], rel_tol=1e-9
+    )
 
 
 def test_the_frontend_tests_use_the_served_vocabulary(meta):
@@ -151,7 +167,9 @@ def test_the_frontend_tests_use_the_served_vocabulary(meta):
     fixture = pathlib.Path(__file__).resolve().parent.parent / "frontend" / "tests" / "meta.fixture.json"
     assert json.loads(fixture.read_text(encoding="utf-8")) == meta, (
         "regenerate it: python -c 'import json; from tb_overfit_plugin.documents import vocabulary; "
-        "print(json.dumps(vocabulary.meta_document(), indent=1, ensure_ascii=False))' > frontend/tests/meta.fixture.json")
+        "print(json.dumps(vocabulary.meta_document(), indent=1, ensure_ascii=False))' "
+        "> frontend/tests/meta.fixture.json"
+    )
 
 
 def test_group_mean_curves_carry_epochs_when_epoch_based(client):

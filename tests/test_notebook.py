@@ -31,6 +31,7 @@ def _stop_notebook_tensorboard(port: int) -> None:
 
 def test_notebook_shows_the_verdicts_a_chart_and_the_tab(demo_full_logdir, monkeypatch):
     from conftest import free_port
+
     from tb_overfit_plugin import diagnose
 
     port = free_port()

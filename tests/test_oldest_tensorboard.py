@@ -14,10 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from conftest import TensorBoardProcess
 from logwriters import write_keras_layout
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 ERA_PINS = ("numpy<2", "protobuf<5", "six")
@@ -33,8 +32,12 @@ def lower_bound(name: str) -> str:
 
 
 def _pip(venv: Path, *args: str) -> None:
-    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *args],
-                          capture_output=True, text=True, timeout=PIP_TIMEOUT)
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        timeout=PIP_TIMEOUT,
+    )
     assert done.returncode == 0, f"pip install {' '.join(args)} failed:\n{done.stderr[-3000:]}"
 
 
@@ -57,31 +60,41 @@ def _small_log(root: Path) -> Path:
     epochs = len(loss)
     rng = np.random.default_rng(0)
     kernels = [rng.normal(0, 0.2 + 0.01 * i, size=(20, 16)) for i in range(epochs)]
-    train = [0.9 * 0.85 ** epoch for epoch in range(epochs)]  # keeps falling: validation rising is overfitting
-    write_keras_layout(root, "exp", {"epoch_loss": train, "epoch_accuracy": [0.6] * epochs},
-                       {"epoch_loss": loss, "epoch_accuracy": [0.6] * epochs},
-                       histograms={"sequential/dense/kernel/histogram": kernels})
+    train = [0.9 * 0.85**epoch for epoch in range(epochs)]  # keeps falling: validation rising is overfitting
+    write_keras_layout(
+        root,
+        "exp",
+        {"epoch_loss": train, "epoch_accuracy": [0.6] * epochs},
+        {"epoch_loss": loss, "epoch_accuracy": [0.6] * epochs},
+        histograms={"sequential/dense/kernel/histogram": kernels},
+    )
     return root
 
 
 def test_routes_answer_under_the_oldest_supported_tensorboard(tmp_path, plugin_client):
     venv = oldest_venv()
-    version = subprocess.run([str(venv / "bin" / "python"), "-c", "import tensorboard; print(tensorboard.__version__)"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    version = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import tensorboard; print(tensorboard.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert version == lower_bound("tensorboard") or version.startswith(lower_bound("tensorboard") + ".")
     logdir = _small_log(tmp_path / "logs")
     tensorboard = TensorBoardProcess(logdir, executable=str(venv / "bin" / "tensorboard"))
     try:
         base = "/data/plugin/overfit"
-        tensorboard.wait_until(lambda: len((tensorboard.get_json(f"{base}/runs")[1] or {}).get("runs", [])) == 1,
-                               "the run in /runs")
+        tensorboard.wait_until(
+            lambda: len((tensorboard.get_json(f"{base}/runs")[1] or {}).get("runs", [])) == 1, "the run in /runs"
+        )
         status, runs = tensorboard.get_json(f"{base}/runs")
         row = runs["runs"][0]
         assert status == 200 and row["run"] == "exp" and row["status"] == "overfitting"
         assert row["best"]["epoch"] == 5
         _, here = plugin_client(logdir).get("runs")  # the newest TensorBoard, in this process
         assert {key: row[key] for key in ("status", "best", "onset", "early_stop")} == {
-            key: here["runs"][0][key] for key in ("status", "best", "onset", "early_stop")}
+            key: here["runs"][0][key] for key in ("status", "best", "onset", "early_stop")
+        }
         status, curves = tensorboard.get_json(f"{base}/curves?run=exp")
         assert status == 200 and curves["analysis"]["status"] == "overfitting"
         tensorboard.wait_until(lambda: tensorboard.get_json(f"{base}/weights?run=exp")[0] == 200, "/weights")

@@ -27,9 +27,11 @@ OPTIONAL = {"pandas": "notebook", "keras": "keras"}
 def _requirements(extra=None):
     """The required distributions, or with `extra` those of that extra only."""
     marker = None if extra is None else f'extra == "{extra}"'
-    return {Requirement(text).name.lower(): Requirement(text)
-            for text in importlib.metadata.requires(DISTRIBUTION)
-            if ("extra ==" not in text if marker is None else marker in text)}
+    return {
+        Requirement(text).name.lower(): Requirement(text)
+        for text in importlib.metadata.requires(DISTRIBUTION)
+        if ("extra ==" not in text if marker is None else marker in text)
+    }
 
 
 def _imported_top_levels():
@@ -44,12 +46,16 @@ def _imported_top_levels():
 
 def test_every_third_party_import_is_declared():
     distributions = importlib.metadata.packages_distributions()
-    third_party = {name for name in _imported_top_levels()
-                   if name not in sys.stdlib_module_names and name != "tb_overfit_plugin"}
+    third_party = {
+        name for name in _imported_top_levels() if name not in sys.stdlib_module_names and name != "tb_overfit_plugin"
+    }
     assert "grpc" in third_party  # the check sees the imports
     declared = set(_requirements())
-    missing = {name: distributions.get(name) for name in third_party - set(OPTIONAL)
-               if not {d.lower() for d in distributions.get(name, [name])} & declared}
+    missing = {
+        name: distributions.get(name)
+        for name in third_party - set(OPTIONAL)
+        if not {d.lower() for d in distributions.get(name, [name])} & declared
+    }
     assert missing == {}
     for name, extra in OPTIONAL.items():
         assert name in third_party and name in _requirements(extra) and name not in declared

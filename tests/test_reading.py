@@ -2,11 +2,11 @@
 
 import time
 
+import logwriters
 import numpy as np
 import pytest
 from tensorboard import context as context_lib
 
-import logwriters
 from tb_overfit_plugin.analysis import series
 from tb_overfit_plugin.data import reading
 from tb_overfit_plugin.data.logdir import local_data_provider, read_logdir
@@ -115,8 +115,10 @@ def test_normalize_buckets_handles_what_the_rust_server_sends():
     np.testing.assert_allclose(series.normalize_buckets(rust), python, rtol=1e-7)
     np.testing.assert_allclose(series.normalize_buckets(python), python, rtol=1e-7)
     # An inner row whose left exceeds its right is reordered.
-    np.testing.assert_array_equal(series.normalize_buckets([[-1.0, 0.0, 1.0], [1.0, 0.0, 2.0], [1.0, 2.0, 1.0]]),
-                                  [[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0], [1.0, 2.0, 1.0]])
+    np.testing.assert_array_equal(
+        series.normalize_buckets([[-1.0, 0.0, 1.0], [1.0, 0.0, 2.0], [1.0, 2.0, 1.0]]),
+        [[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0], [1.0, 2.0, 1.0]],
+    )
     assert series.normalize_buckets(np.zeros((0, 3))).shape == (0, 3)
 
 

@@ -24,10 +24,10 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
 from tb_overfit_plugin.cli import command as cli
 
 REAL_LOGS = Path(__file__).resolve().parents[2] / "shared" / "real-logs"
@@ -68,28 +68,58 @@ def _ref(ref) -> str:
 def writers_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("issue18")
     steps = np.arange(30)
-    losses = {"loss_box_reg": 0.3 - 0.004 * steps, "loss_cls": 0.4 - 0.005 * steps,
-              "loss_rpn_cls": 0.1 - 0.001 * steps, "loss_rpn_loc": 0.08 + 0.01 * np.sin(steps)}
+    losses = {
+        "loss_box_reg": 0.3 - 0.004 * steps,
+        "loss_cls": 0.4 - 0.005 * steps,
+        "loss_rpn_cls": 0.1 - 0.001 * steps,
+        "loss_rpn_loc": 0.08 + 0.01 * np.sin(steps),
+    }
     logwriters.write_detectron2(logdir / "d2", "output", {k: list(v) for k, v in losses.items()})
     rewards = list(np.linspace(-200, 200, 40))
     collapse = [-150.0, -50.0, 50.0, 150.0, 210.0, 220.0, 120.0, 60.0, 20.0, 0.0]
-    logwriters.write_sb3(logdir / "sb3", "PPO_1", [2048 * (i + 1) for i in range(40)], rewards,
-                         [8192 * (i + 1) for i in range(10)], collapse)
+    logwriters.write_sb3(
+        logdir / "sb3",
+        "PPO_1",
+        [2048 * (i + 1) for i in range(40)],
+        rewards,
+        [8192 * (i + 1) for i in range(10)],
+        collapse,
+    )
     logwriters.write_tf_object_detection(
-        logdir / "tfod", "my_ssd", {"classification_loss": list(np.linspace(0.6, 0.2, 20)),
-                                    "localization_loss": list(np.linspace(0.3, 0.1, 20)),
-                                    "total_loss": list(np.linspace(1.0, 0.4, 20))}, 100,
-        {"classification_loss": [0.5, 0.45, 0.4, 0.38, 0.42, 0.5], "localization_loss": [0.2] * 6,
-         "total_loss": [0.9, 0.8, 0.7, 0.65, 0.66, 0.64]}, 400)
+        logdir / "tfod",
+        "my_ssd",
+        {
+            "classification_loss": list(np.linspace(0.6, 0.2, 20)),
+            "localization_loss": list(np.linspace(0.3, 0.1, 20)),
+            "total_loss": list(np.linspace(1.0, 0.4, 20)),
+        },
+        100,
+        {
+            "classification_loss": [0.5, 0.45, 0.4, 0.38, 0.42, 0.5],
+            "localization_loss": [0.2] * 6,
+            "total_loss": [0.9, 0.8, 0.7, 0.65, 0.66, 0.64],
+        },
+        400,
+    )
     logwriters.write_free_text_loop(logdir / "custom", "UNet_Adam", list(np.linspace(1.0, 0.2, 10)), U_SHAPE, 115)
-    logwriters.write_yolov5(logdir / "yolo", "runs/train/exp", train={"box_loss": U_SHAPE}, validation={"box_loss": U_SHAPE},
-                            metrics={"mAP_0.5:0.95": list(np.linspace(0.1, 0.5, 10))}, lr=[[0.01] * 10])
+    logwriters.write_yolov5(
+        logdir / "yolo",
+        "runs/train/exp",
+        train={"box_loss": U_SHAPE},
+        validation={"box_loss": U_SHAPE},
+        metrics={"mAP_0.5:0.95": list(np.linspace(0.1, 0.5, 10))},
+        lr=[[0.01] * 10],
+    )
     return logdir
 
 
 def test_detectron2_total_loss_is_the_headline(writers_logdir, plugin_client):
     (row,) = _both(plugin_client, writers_logdir / "d2").values()
-    assert (_ref(row["monitor"]["train"]), row["monitor"]["mode"], row["status"]) == ("output:total_loss", "min", "no_validation")
+    assert (_ref(row["monitor"]["train"]), row["monitor"]["mode"], row["status"]) == (
+        "output:total_loss",
+        "min",
+        "no_validation",
+    )
     assert row["monitor"]["reason"].startswith("total of 5 losses")
     assert not {"data_time", "time", "eta_seconds", "roi_head/num_bg_samples"} & set(row["metrics"])
 
@@ -98,10 +128,14 @@ def test_sb3_reward_is_the_objective_and_never_overfitting(writers_logdir, plugi
     (row,) = _both(plugin_client, writers_logdir / "sb3").values()
     monitor = row["monitor"]
     assert (monitor["metric"], monitor["mode"]) == ("mean_reward", "max")
-    assert (_ref(monitor["train"]), _ref(monitor["validation"])) == ("PPO_1:rollout/ep_rew_mean", "PPO_1:eval/mean_reward")
+    assert (_ref(monitor["train"]), _ref(monitor["validation"])) == (
+        "PPO_1:rollout/ep_rew_mean",
+        "PPO_1:eval/mean_reward",
+    )
     assert row["metrics"] == ["mean_reward"]  # fps, episode length, KL, entropy... and the losses are diagnostics
     assert {"time/fps", "train/value_loss", "train/approx_kl", "eval/mean_ep_length"} <= {
-        d[split]["tag"] for d in row["diagnostics"] for split in ("train", "validation") if d[split]}
+        d[split]["tag"] for d in row["diagnostics"] for split in ("train", "validation") if d[split]
+    }
     # The reward fell from 220 to 0 while the rollouts kept improving: a collapse, not overfitting.
     assert row["status"] == "worsening" and row["explanation"].startswith("Reward collapse")
     assert "reinforcement-learning" in monitor["reason"]
@@ -115,14 +149,18 @@ def test_sb3_value_loss_spikes_are_no_divergence(writers_logdir, plugin_client):
 def test_tf_object_detection_total_loss_train_vs_eval(writers_logdir, plugin_client):
     (row,) = _both(plugin_client, writers_logdir / "tfod").values()
     assert (_ref(row["monitor"]["train"]), _ref(row["monitor"]["validation"])) == (
-        "my_ssd/train:Loss/total_loss", "my_ssd/eval:Loss/total_loss")
+        "my_ssd/train:Loss/total_loss",
+        "my_ssd/eval:Loss/total_loss",
+    )
     assert (row["best"]["step"], row["monitor"]["reason"]) == (2400, "total of 3 losses; train and validation series")
 
 
 def test_free_text_tags_pair_train_and_test(writers_logdir, plugin_client):
     (row,) = _both(plugin_client, writers_logdir / "custom").values()
     assert (_ref(row["monitor"]["train"]), _ref(row["monitor"]["validation"])) == (
-        "UNet_Adam:Training loss", "UNet_Adam:Test loss (avg on test)")
+        "UNet_Adam:Training loss",
+        "UNet_Adam:Test loss (avg on test)",
+    )
     assert row["status"] == "overfitting" and "Epoch time" not in row["metrics"]
 
 
@@ -133,19 +171,32 @@ def test_metric_by_its_tag_name(writers_logdir, plugin_client):
 
 
 def test_user_overrides_pair_and_split_words(tmp_path, plugin_client):
-    logwriters.write_single_run(tmp_path, "r", {"fit/loss": list(np.linspace(1, 0.2, 10)), "check/loss": U_SHAPE,
-                                                "Accuracy": [0.5] * 10}, simple_value=True)
+    logwriters.write_single_run(
+        tmp_path,
+        "r",
+        {"fit/loss": list(np.linspace(1, 0.2, 10)), "check/loss": U_SHAPE, "Accuracy": [0.5] * 10},
+        simple_value=True,
+    )
     assert _both(plugin_client, tmp_path)["r"]["status"] == "no_validation"
     row = _both(plugin_client, tmp_path, train_split="fit", validation_split="check")["r"]
     assert (_ref(row["monitor"]["validation"]), row["status"]) == ("r:check/loss", "overfitting")
     row = _both(plugin_client, tmp_path, pair="fit/loss,check/loss")["r"]
     assert (_ref(row["monitor"]["train"]), row["status"], row["monitor"]["reason"]) == (
-        "r:fit/loss", "overfitting", "asked for: pair=fit/loss,check/loss")
+        "r:fit/loss",
+        "overfitting",
+        "asked for: pair=fit/loss,check/loss",
+    )
 
 
-@pytest.mark.parametrize("name, value", [
-    ("train_split", "le arn"), ("validation_split", "x/y"), ("pair", "no comma"), ("pair", ",check/loss"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("train_split", "le arn"),
+        ("validation_split", "x/y"),
+        ("pair", "no comma"),
+        ("pair", ",check/loss"),
+    ],
+)
 def test_bad_overrides_are_400_and_exit_2(tmp_path, plugin_client, name, value):
     logwriters.write_single_run(tmp_path, "r", {"loss": [1.0, 0.5, 0.4]}, simple_value=True)
     status, body = plugin_client(tmp_path).get("runs", **{name: value})
@@ -191,8 +242,9 @@ def _problems(expectation: dict, row: dict) -> list:
         out.append(f"metric {monitor.get('metric')}")
     if "mode" in expectation and monitor.get("mode") != expectation["mode"]:
         out.append(f"mode {monitor.get('mode')}")
-    if "best_value" in expectation and (best.get("value") is None or abs(
-            best["value"] - expectation["best_value"]) > expectation.get("best_tol", 1e-4)):
+    if "best_value" in expectation and (
+        best.get("value") is None or abs(best["value"] - expectation["best_value"]) > expectation.get("best_tol", 1e-4)
+    ):
         out.append(f"best value {best.get('value')}")
     if "best_step" in expectation and best.get("step") != expectation["best_step"]:
         out.append(f"best step {best.get('step')}")
@@ -200,8 +252,9 @@ def _problems(expectation: dict, row: dict) -> list:
         wanted, epoch = expectation["best_epoch"], best.get("epoch")
         if (wanted == "int" and not isinstance(epoch, int)) or (wanted != "int" and epoch != wanted):
             out.append(f"best epoch {epoch}")
-    if row["status"] not in expectation.get("status_in", [row["status"]]) or \
-            row["status"] in expectation.get("status_not_in", []):
+    if row["status"] not in expectation.get("status_in", [row["status"]]) or row["status"] in expectation.get(
+        "status_not_in", []
+    ):
         out.append(f"status {row['status']}")
     offered = set(expectation.get("metrics_exclude", ())) & set(row.get("metrics") or ())
     if offered:
@@ -273,11 +326,13 @@ def _served_rows(tensorboard, expectation: dict) -> list:
 
     def loaded():
         status, body = tensorboard.get_json(path)
-        return status == 200 and sum(row["run"].startswith(prefix) for row in body["runs"]) >= expectation.get("n_runs", 1)
+        return status == 200 and sum(row["run"].startswith(prefix) for row in body["runs"]) >= expectation.get(
+            "n_runs", 1
+        )
 
     tensorboard.wait_until(loaded, f"the runs of {prefix}", timeout=180)
     _, body = tensorboard.get_json(path)
-    return [dict(row, run=row["run"][len(prefix):]) for row in body["runs"] if row["run"].startswith(prefix)]
+    return [dict(row, run=row["run"][len(prefix) :]) for row in body["runs"] if row["run"].startswith(prefix)]
 
 
 @pytest.mark.parametrize("load_fast", ["false", "true"])
@@ -295,7 +350,13 @@ def test_a_metric_logged_at_evaluation_time_only_is_validation(tmp_path, plugin_
     assert (row["monitor"]["train"], _ref(row["monitor"]["validation"])) == (None, "r:accuracy")
     # At the loss's own steps (a per-epoch train accuracy), it stays a training series.
     other = tmp_path / "same"
-    logwriters.write_scalar_records(other, "r", [(step, {"loss": 1.0 / step, **({"accuracy": 0.5} if step % 100 == 0 else {})})
-                                                 for step in range(10, 1001, 10)])
+    logwriters.write_scalar_records(
+        other,
+        "r",
+        [
+            (step, {"loss": 1.0 / step, **({"accuracy": 0.5} if step % 100 == 0 else {})})
+            for step in range(10, 1001, 10)
+        ],
+    )
     row = _both(plugin_client, other, metric="accuracy")["r"]
     assert (_ref(row["monitor"]["train"]), row["monitor"]["validation"]) == ("r:accuracy", None)

@@ -19,13 +19,13 @@ import json
 import os
 import time
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
 from tb_overfit_plugin.analysis import curves
-from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 from tb_overfit_plugin.cli import command as cli
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 FIRST_FIT, SECOND_FIT = 12, 5
 # tf.summary job: wrote epochs 0..14, crashed, resumed from its checkpoint at epoch 6, now at epoch 11.
@@ -54,14 +54,27 @@ def _keras_refit(logdir):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(240, 20)).astype("float32")
     y = (x[:, :3].sum(axis=1) + rng.normal(0.0, 1.5, 240) > 0).astype("int32")
-    model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(64, activation="relu"),
-                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((20,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     def fit(epochs):
         callback = keras.callbacks.TensorBoard(log_dir=str(logdir / "refit"), histogram_freq=1)
-        return model.fit(x[:160], y[:160], validation_data=(x[160:], y[160:]), epochs=epochs, batch_size=32,
-                         verbose=0, callbacks=[callback]).history
+        return model.fit(
+            x[:160],
+            y[:160],
+            validation_data=(x[160:], y[160:]),
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[callback],
+        ).history
 
     first = fit(FIRST_FIT)
     _next_second()
@@ -78,9 +91,14 @@ def _tf_summary_resumed(logdir, rng):
             "validation": 1.2 / (1.0 + np.array(steps)) + centre,
             "histograms": [rng.normal(centre, 0.1, 200) for _ in steps],
         }
-        logwriters.write_keras_layout(logdir, "resumed", train={"epoch_loss": list(data["train"])},
-                                      validation={"epoch_loss": list(data["validation"])},
-                                      histograms={HISTOGRAM: data["histograms"]}, steps=steps)
+        logwriters.write_keras_layout(
+            logdir,
+            "resumed",
+            train={"epoch_loss": list(data["train"])},
+            validation={"epoch_loss": list(data["validation"])},
+            histograms={HISTOGRAM: data["histograms"]},
+            steps=steps,
+        )
         attempts.append(data)
         _next_second()
     return attempts
@@ -90,11 +108,16 @@ def _tensorboardx_resumed(logdir, rng):
     """PyTorch-style `Loss/train` + `Loss/val` and a weight histogram via tensorboardX, resumed at a step."""
     for steps, level in ((range(TORCH_FIRST), 1.0), (range(TORCH_FROM, TORCH_TO), 0.5)):
         steps = list(steps)
-        logwriters.write_single_run(logdir, "torch_resumed", {"Loss/train": [level] * len(steps),
-                                                              "Loss/val": [level + 0.1] * len(steps)},
-                                    steps=steps, simple_value=True)
-        logwriters.write_tf1_histograms(logdir, "torch_resumed", "fc.weight",
-                                        [rng.normal(level, 0.1, 500) for _ in steps], steps=steps)
+        logwriters.write_single_run(
+            logdir,
+            "torch_resumed",
+            {"Loss/train": [level] * len(steps), "Loss/val": [level + 0.1] * len(steps)},
+            steps=steps,
+            simple_value=True,
+        )
+        logwriters.write_tf1_histograms(
+            logdir, "torch_resumed", "fc.weight", [rng.normal(level, 0.1, 500) for _ in steps], steps=steps
+        )
         _next_second()
 
 
@@ -137,11 +160,17 @@ def test_keras_refit_is_judged_on_the_second_fit(restarted, python_client):
     assert validation["steps"] == train["steps"] == list(range(SECOND_FIT))
     np.testing.assert_allclose(validation["values"], second["val_loss"], rtol=1e-6)
     np.testing.assert_allclose(train["values"], second["loss"], rtol=1e-6)
-    expected = analysis_json(curves.analyze_metric(np.arange(SECOND_FIT), second["loss"], np.arange(SECOND_FIT),
-                                                   second["val_loss"], mode="min", name="loss"))
+    expected = analysis_json(
+        curves.analyze_metric(
+            np.arange(SECOND_FIT), second["loss"], np.arange(SECOND_FIT), second["val_loss"], mode="min", name="loss"
+        )
+    )
     row = _rows(python_client.get("runs")[1])["refit"]
     assert (row["status"], row["best"]["step"], row["onset"] and row["onset"]["step"]) == (
-        expected["status"], expected["best"]["step"], expected["onset"] and expected["onset"]["step"])
+        expected["status"],
+        expected["best"]["step"],
+        expected["onset"] and expected["onset"]["step"],
+    )
     assert row["num_steps"] == SECOND_FIT and row["last_step"] == SECOND_FIT - 1
     # Spliced (second fit's epochs 1-5, then the first fit's 6-12), the first fit's best would win.
     assert min(first["val_loss"][SECOND_FIT:]) < min(second["val_loss"])
@@ -152,9 +181,16 @@ def test_keras_refit_explains_the_discarded_fit(restarted, python_client):
     row = _rows(python_client.get("runs")[1])["refit"]
     note = row["discarded_fit"]
     assert {key: note[key] for key in ("run", "tag", "points", "first_step", "last_step", "restart_steps")} == {
-        "run": "refit/validation", "tag": "epoch_loss", "points": FIRST_FIT, "first_step": 0,
-        "last_step": FIRST_FIT - 1, "restart_steps": [0]}
-    assert "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in note["note"]
+        "run": "refit/validation",
+        "tag": "epoch_loss",
+        "points": FIRST_FIT,
+        "first_step": 0,
+        "last_step": FIRST_FIT - 1,
+        "restart_steps": [0],
+    }
+    assert (
+        "An earlier fit in the same folder was discarded: 12 points of validation loss at epochs 1–12" in note["note"]
+    )
     assert "went back to epoch 1" in note["note"]
     _, curves_document = python_client.get("curves", run="refit")
     assert curves_document["analysis"]["discarded_fit"] == note
@@ -175,10 +211,17 @@ def test_resumed_tf_summary_job_keeps_its_checkpointed_epochs(restarted, python_
     _, curves_document = python_client.get("curves", run="resumed")
     kept = RESUMED_FROM  # epochs of the crashed attempt before the resumed one's first
     assert curves_document["validation"]["steps"] == list(range(RESUMED_TO))
-    np.testing.assert_allclose(curves_document["validation"]["values"],
-                               np.concatenate([crashed["validation"][:kept], resumed["validation"]]), rtol=1e-6)
+    np.testing.assert_allclose(
+        curves_document["validation"]["values"],
+        np.concatenate([crashed["validation"][:kept], resumed["validation"]]),
+        rtol=1e-6,
+    )
     note = _rows(python_client.get("runs")[1])["resumed"]["discarded_fit"]
-    assert (note["points"], note["first_step"], note["last_step"]) == (CRASHED - RESUMED_FROM, RESUMED_FROM, CRASHED - 1)
+    assert (note["points"], note["first_step"], note["last_step"]) == (
+        CRASHED - RESUMED_FROM,
+        RESUMED_FROM,
+        CRASHED - 1,
+    )
     assert "9 points of validation loss at epochs 7–15" in note["note"]
     _, weights = python_client.get("weights", run="resumed")
     (tensor,) = weights["layers"][0]["tensors"]
@@ -190,9 +233,15 @@ def test_resumed_tf_summary_job_keeps_its_checkpointed_epochs(restarted, python_
 def test_resumed_tensorboardx_job_is_not_spliced(python_client):
     _, curves_document = python_client.get("curves", run="torch_resumed", metric="Loss")
     assert curves_document["validation"]["steps"] == list(range(TORCH_TO))
-    assert curves_document["validation"]["values"] == pytest.approx([1.1] * TORCH_FROM + [0.6] * (TORCH_TO - TORCH_FROM))
+    assert curves_document["validation"]["values"] == pytest.approx(
+        [1.1] * TORCH_FROM + [0.6] * (TORCH_TO - TORCH_FROM)
+    )
     note = _rows(python_client.get("runs")[1])["torch_resumed"]["discarded_fit"]
-    assert (note["points"], note["first_step"], note["last_step"]) == (TORCH_FIRST - TORCH_FROM, TORCH_FROM, TORCH_FIRST - 1)
+    assert (note["points"], note["first_step"], note["last_step"]) == (
+        TORCH_FIRST - TORCH_FROM,
+        TORCH_FROM,
+        TORCH_FIRST - 1,
+    )
     assert "at steps 5–9, superseded when the steps went back to step 5" in note["note"]
     _, weights = python_client.get("weights", run="torch_resumed")
     (tensor,) = weights["layers"][0]["tensors"]
@@ -201,7 +250,8 @@ def test_resumed_tensorboardx_job_is_not_spliced(python_client):
 
 @pytest.mark.parametrize("load_fast", ["true", "false"])
 def test_same_runs_document_from_the_rust_server_the_python_loader_and_in_process(
-        restarted, python_client, tensorboard_process, load_fast):
+    restarted, python_client, tensorboard_process, load_fast
+):
     logdir = restarted[0]
     _, expected = python_client.get("runs")
     tensorboard = tensorboard_process(logdir, f"--load_fast={load_fast}")
@@ -259,8 +309,9 @@ def test_cli_table_prints_the_notes_and_fail_on_sees_the_latest_fit(restarted, p
     table = io.StringIO()
     assert cli.run([str(logdir), "--load-fast=false"], out=table) == 0
     notes = [row["discarded_fit"]["note"] for row in python_client.get("runs")[1]["runs"]]
-    assert len(notes) == 3 and all(f"\n{run}: {note}" in table.getvalue()
-                                   for run, note in zip(("refit", "resumed", "torch_resumed"), notes))
+    assert len(notes) == 3 and all(
+        f"\n{run}: {note}" in table.getvalue() for run, note in zip(("refit", "resumed", "torch_resumed"), notes)
+    )
     _, expected = python_client.get("runs")
     assert _rows(expected)["refit"]["status"] == "overfitting"  # the Keras re-fit keeps overfitting
     assert cli.run([str(logdir), "--fail-on", "overfitting", "--run", "^refit$"], out=io.StringIO()) == 1

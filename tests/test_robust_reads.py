@@ -11,12 +11,12 @@ import threading
 import time
 
 import grpc
+import logwriters
 import numpy as np
 import pytest
 from tensorboard import context as context_lib
 from tensorboard.data.proto import data_provider_pb2, data_provider_pb2_grpc
 
-import logwriters
 from tb_overfit_plugin.data import data_server, fast_provider, reading
 from tb_overfit_plugin.documents import document_cache
 
@@ -30,8 +30,9 @@ def wide_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("wide")
     rng = np.random.default_rng(0)
     for run in range(RUNS):
-        logwriters.write_single_run(logdir, f"run{run:02d}", {"loss": rng.random(POINTS), "acc": rng.random(POINTS)},
-                                    simple_value=True)
+        logwriters.write_single_run(
+            logdir, f"run{run:02d}", {"loss": rng.random(POINTS), "acc": rng.random(POINTS)}, simple_value=True
+        )
     return logdir
 
 

@@ -6,9 +6,8 @@ itself, so `exp/train` is its training split and the training run is `exp`
 would see a training run `exp/train` instead.
 """
 
-import numpy as np
-
 import logwriters
+import numpy as np
 
 
 def test_curves_and_stopping_find_every_run_runs_lists(tmp_path, plugin_client):

@@ -3,15 +3,23 @@
 import pathlib
 import re
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
 from tb_overfit_plugin.documents import schema
 
 API_PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
-QUERIES = {"runs": {}, "curves": {"run": "keras"}, "weights": {"run": "keras"}, "weights_summary": {},
-           "hparams_effects": {}, "groups": {"regex": "(ker)as"}, "stopping": {"run": "keras"}, "meta": {}}
+QUERIES = {
+    "runs": {},
+    "curves": {"run": "keras"},
+    "weights": {"run": "keras"},
+    "weights_summary": {},
+    "hparams_effects": {},
+    "groups": {"regex": "(ker)as"},
+    "stopping": {"run": "keras"},
+    "meta": {},
+}
 ROW_SPLIT = "each run:"
 
 
@@ -22,7 +30,8 @@ def client(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("schema")
     rng = np.random.default_rng(0)
     logwriters.write_keras_layout(
-        logdir, "keras",
+        logdir,
+        "keras",
         train={"epoch_loss": list(np.linspace(1.0, 0.2, 8)), "epoch_learning_rate": [0.01] * 4 + [0.001] * 4},
         validation={"epoch_loss": [0.9, 0.7, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9]},
         histograms={"keras_model/dense_1/kernel/histogram": [rng.normal(size=64) for _ in range(8)]},

@@ -17,16 +17,23 @@ MAX_FUNCTION_CODE_LINES = 60
 
 def _docstring_lines(node) -> set:
     body = getattr(node, "body", None)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         return set(range(body[0].lineno, body[0].end_lineno + 1))
     return set()
 
 
 def _code_lines(lines: list, node) -> int:
     skip = _docstring_lines(node)
-    return sum(1 for number in range(node.lineno, node.end_lineno + 1)
-               if number not in skip and lines[number - 1].strip() and not lines[number - 1].strip().startswith("#"))
+    return sum(
+        1
+        for number in range(node.lineno, node.end_lineno + 1)
+        if number not in skip and lines[number - 1].strip() and not lines[number - 1].strip().startswith("#")
+    )
 
 
 def _oversized(root: Path) -> list:
@@ -54,8 +61,9 @@ def test_no_module_or_function_is_oversized():
 def test_the_check_sees_a_long_module_and_a_long_function(tmp_path):
     body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_CODE_LINES + 1))
     (tmp_path / "long_function.py").write_text(
-        'def f():\n    """A docstring\n\n    over lines."""\n    # a comment\n\n' + body)
-    at_limit = "".join(body.splitlines(keepends=True)[:MAX_FUNCTION_CODE_LINES - 1])  # + the `def` line
+        'def f():\n    """A docstring\n\n    over lines."""\n    # a comment\n\n' + body
+    )
+    at_limit = "".join(body.splitlines(keepends=True)[: MAX_FUNCTION_CODE_LINES - 1])  # + the `def` line
     (tmp_path / "at_limit.py").write_text('def g():\n    """Doc."""\n' + at_limit)
     (tmp_path / "long_module.py").write_text("\n" * MAX_MODULE_LINES + "y = 1\n")
     assert _oversized(tmp_path) == [

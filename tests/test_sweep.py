@@ -32,8 +32,9 @@ def test_effects_count_and_spread_per_value():
 
 def test_many_numeric_values_are_cut_into_quantile_bins():
     rates = np.geomspace(1e-4, 1e-1, 12)
-    runs = [_verdict(f"r{i}", "overfitting" if i % 3 == 0 else "plateau", i + 1, lr=float(r))
-            for i, r in enumerate(rates)]
+    runs = [
+        _verdict(f"r{i}", "overfitting" if i % 3 == 0 else "plateau", i + 1, lr=float(r)) for i, r in enumerate(rates)
+    ]
     (effect,) = sweep.effects(runs)
     assert effect.binned and len(effect.levels) == sweep.QUANTILE_BINS
     edges = np.quantile(rates, np.linspace(0, 1, sweep.QUANTILE_BINS + 1))
@@ -48,7 +49,9 @@ def test_many_numeric_values_are_cut_into_quantile_bins():
 def test_group_names_by_first_capture():
     names = ["units4_seed0", "units4_seed1", "units32_seed0", "other"]
     assert sweep.group_names(names, re.compile(r"(.*)_seed\d+")) == {
-        "units32": ["units32_seed0"], "units4": ["units4_seed0", "units4_seed1"]}
+        "units32": ["units32_seed0"],
+        "units4": ["units4_seed0", "units4_seed1"],
+    }
     assert sweep.group_names(names, re.compile(r"(x)?units")) == {}  # an unset first group groups nothing
 
 

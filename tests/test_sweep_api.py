@@ -7,14 +7,14 @@ and hand-made curves written with `tf.summary`.
 import io
 import json
 
+import keras_sweep
+import logwriters
 import numpy as np
 import pytest
 
-import keras_sweep
-import logwriters
 from tb_overfit_plugin.analysis import curves, stopping, sweep
-from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 from tb_overfit_plugin.cli import command as cli
+from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 GROUPS = r"(.*)_seed\d+"
 
@@ -62,7 +62,12 @@ def test_effects_match_numpy_on_the_per_run_verdicts(sweep_client):
             assert sorted(level["runs"]) == sorted(row["run"] for row in members) and level["count"] == 3
             assert level["overfitting_share"] == np.mean([row["status"] == "overfitting" for row in members])
             best = [row["best"]["epoch"] for row in members]
-            assert level["best_epoch"] == {"min": min(best), "median": float(np.median(best)), "max": max(best), "count": 3}
+            assert level["best_epoch"] == {
+                "min": min(best),
+                "median": float(np.median(best)),
+                "max": max(best),
+                "count": 3,
+            }
             saved = [row["early_stop"]["epochs_saved"] for row in members]
             assert level["epochs_saved"]["median"] == float(np.median(saved))
             values = [row["best"]["value"] for row in members]
@@ -98,7 +103,10 @@ def test_stopping_patience_rule_is_the_runs_what_if(sweep_client):
         assert status == 200 and document["curve"] == "validation"
         (rule,) = [r for r in document["rules"] if r["rule"] == "patience" and r["parameter"] == float(patience)]
         assert (rule["stop_step"], rule["restore_step"], rule["epochs_saved"]) == (
-            early_stop["stop_step"], early_stop["restore_step"], early_stop["epochs_saved"])
+            early_stop["stop_step"],
+            early_stop["restore_step"],
+            early_stop["epochs_saved"],
+        )
         assert rule["stop_epoch"] == early_stop["stop_epoch"] and rule["label"] == f"EarlyStopping(patience={patience})"
     assert {r["rule"] for r in document["rules"]} == set(stopping.RULES)
     assert document["best"]["epoch"] == _rows(runs)[name]["best"]["epoch"]
@@ -121,11 +129,14 @@ def test_stopping_criteria_on_hand_made_curves(tmp_path, plugin_client):
     assert document["best"] == {"step": 3, "epoch": 4, "value": pytest.approx(0.5)}
 
 
-@pytest.mark.parametrize("query, status, words", [
-    ({}, 400, "regex"),
-    ({"regex": "("}, 400, "regular expression"),
-    ({"regex": "units"}, 400, "capture group"),
-])
+@pytest.mark.parametrize(
+    "query, status, words",
+    [
+        ({}, 400, "regex"),
+        ({"regex": "("}, 400, "regular expression"),
+        ({"regex": "units"}, 400, "capture group"),
+    ],
+)
 def test_group_errors(sweep_client, query, status, words):
     code, body = sweep_client.get("groups", **query)
     assert code == status and words in body["error"]
@@ -157,8 +168,9 @@ def test_runs_without_hparams(demo_logdir, plugin_client):
 def test_sweep_routes_through_a_real_tensorboard(sweep_logdir, tensorboard_process):
     tensorboard = tensorboard_process(sweep_logdir)  # the default loader: TensorBoard's Rust data server
     prefix = "/data/plugin/overfit"
-    tensorboard.wait_until(lambda: len((tensorboard.get_json(f"{prefix}/runs")[1] or {}).get("runs", [])) == 6,
-                           "the sweep's runs")
+    tensorboard.wait_until(
+        lambda: len((tensorboard.get_json(f"{prefix}/runs")[1] or {}).get("runs", [])) == 6, "the sweep's runs"
+    )
     _, runs = tensorboard.get_json(f"{prefix}/runs")
     assert all(row["hparams"].keys() == {"units", "dropout"} for row in runs["runs"])
     status, groups = tensorboard.get_json(f"{prefix}/groups?regex=(.*)_seed%5Cd%2B")
@@ -194,9 +206,17 @@ def test_group_means_and_verdict_from_the_event_files(sweep_logdir, sweep_client
             np.testing.assert_allclose(group[split]["std"], table.std(axis=0, ddof=1), rtol=1e-9)
             means[split] = table.mean(axis=0)
         # The group's verdict is the curve analysis of the two mean curves (default parameters).
-        expected = analysis_json(curves.analyze_metric(
-            np.arange(len(means["train"])), means["train"], np.arange(len(means["validation"])),
-            means["validation"], mode="min", name=f"loss (mean of {len(group['runs'])} runs)"), series=False)
+        expected = analysis_json(
+            curves.analyze_metric(
+                np.arange(len(means["train"])),
+                means["train"],
+                np.arange(len(means["validation"])),
+                means["validation"],
+                mode="min",
+                name=f"loss (mean of {len(group['runs'])} runs)",
+            ),
+            series=False,
+        )
         assert group["verdict"] == {key: pytest.approx(expected[key]) for key in group["verdict"]}
         assert group["verdict"]["best"]["epoch"] == int(np.argmin(means["validation"])) + 1
 
@@ -224,7 +244,9 @@ def stopping_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("stopping") / "logs"
     falling = list(np.linspace(1.0, 0.1, 20))
     for name, train, validation in (("pq", PQ_TRAIN, PQ_CURVE), ("up", falling, UP_CURVE), ("ema", falling, EMA_CURVE)):
-        logwriters.write_keras_layout(logdir, name, {"epoch_loss": train[:len(validation)]}, {"epoch_loss": validation})
+        logwriters.write_keras_layout(
+            logdir, name, {"epoch_loss": train[: len(validation)]}, {"epoch_loss": validation}
+        )
     return logdir
 
 

@@ -13,21 +13,46 @@ import threading
 import time
 import urllib.parse
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
+from tb_overfit_plugin.analysis import sweep
 from tb_overfit_plugin.cli import command as cli
 from tb_overfit_plugin.documents import params, user_regex
-from tb_overfit_plugin.analysis import sweep
 
 LONG_NAMES = [f"experiment_with_a_rather_long_descriptive_name_lr0001_seed{i}" for i in (1, 2)]
 HOSTILE = [r"((\w+)*)*!", r"(a+)+$", r"(a|aa)+$", r"(.*a){20}", r"(x+x+)+y", r"((e|ex)*)*!"]
 # Patterns users write today, and names with `=`, `.`, unicode: RE2 gives what Python's `re` gave.
-VALID = [r"(.*)_seed\d+", r"(units=\d+)", r"^(.+?)\.v\d", r"(\w+)_seed\d", r"([\w.=]+)_s\d", r"(?i)(MODÈLE)_",
-         r"(\d+)", r"(\s\w+)", r"(\W)", r"(\D+)\d$", r"([\D]+)", r"([^\D]+)", r"(a|b)+(.*)", r"(.*)\Z", r"(?P<g>[a-z]+)\d"]
-NAMES = ["units=64_dropout=0.2_seed0", "units=64_dropout=0.2_seed1", "modèle_a_seed1", "Modèle_b_seed2",
-         "résumé.v2_s3", "run ١٢٣", "日本語_seed4", "x y\u00a0z9", "plain", ""]
+VALID = [
+    r"(.*)_seed\d+",
+    r"(units=\d+)",
+    r"^(.+?)\.v\d",
+    r"(\w+)_seed\d",
+    r"([\w.=]+)_s\d",
+    r"(?i)(MODÈLE)_",
+    r"(\d+)",
+    r"(\s\w+)",
+    r"(\W)",
+    r"(\D+)\d$",
+    r"([\D]+)",
+    r"([^\D]+)",
+    r"(a|b)+(.*)",
+    r"(.*)\Z",
+    r"(?P<g>[a-z]+)\d",
+]
+NAMES = [
+    "units=64_dropout=0.2_seed0",
+    "units=64_dropout=0.2_seed1",
+    "modèle_a_seed1",
+    "Modèle_b_seed2",
+    "résumé.v2_s3",
+    "run ١٢٣",
+    "日本語_seed4",
+    "x y\u00a0z9",
+    "plain",
+    "",
+]
 
 
 def _write_runs(logdir, names):
@@ -51,13 +76,23 @@ def test_hostile_patterns_finish_on_long_names(pattern):
     assert time.perf_counter() - started < 5.0  # Python's re takes minutes to forever on one of them
 
 
-@pytest.mark.parametrize("pattern, construct", [
-    (r"(a)\1", "backreference"), (r"(?P<x>a)(?P=x)", "named backreference"), (r"(?=a)(a)", "lookahead"),
-    (r"(?!a)(.)", "negative lookahead"), (r"(?<=a)(b)", "lookbehind"), (r"(?<!a)(b)", "negative lookbehind"),
-    (r"(?>a+)(b)", "atomic group"), (r"(a++)", "possessive"), (r"(", "invalid regular expression"),
-    (r"(a{1001})", "invalid regular expression"),
-    (r"([^\W\d]+)", "inside [...] is not supported"), (r"([\S]+)", "inside [...] is not supported"),
-])
+@pytest.mark.parametrize(
+    "pattern, construct",
+    [
+        (r"(a)\1", "backreference"),
+        (r"(?P<x>a)(?P=x)", "named backreference"),
+        (r"(?=a)(a)", "lookahead"),
+        (r"(?!a)(.)", "negative lookahead"),
+        (r"(?<=a)(b)", "lookbehind"),
+        (r"(?<!a)(b)", "negative lookbehind"),
+        (r"(?>a+)(b)", "atomic group"),
+        (r"(a++)", "possessive"),
+        (r"(", "invalid regular expression"),
+        (r"(a{1001})", "invalid regular expression"),
+        (r"([^\W\d]+)", "inside [...] is not supported"),
+        (r"([\S]+)", "inside [...] is not supported"),
+    ],
+)
 def test_unsupported_constructs_are_named(pattern, construct):
     with pytest.raises(params.ParamError) as raised:
         user_regex.compile_pattern("regex", pattern)
@@ -114,8 +149,9 @@ def test_hostile_groups_do_not_stall_a_real_tensorboard(tmp_path, tensorboard_pr
     _write_runs(logdir, LONG_NAMES)
     tensorboard = tensorboard_process(logdir)
     prefix = "/data/plugin/overfit"
-    tensorboard.wait_until(lambda: len((tensorboard.get_json(f"{prefix}/runs")[1] or {}).get("runs", [])) == 2,
-                           "the two runs")
+    tensorboard.wait_until(
+        lambda: len((tensorboard.get_json(f"{prefix}/runs")[1] or {}).get("runs", [])) == 2, "the two runs"
+    )
     answers = {}
 
     def hostile():

@@ -32,12 +32,12 @@ from tensorboard.plugins.distribution import compressor
 from tensorboard.plugins.histogram import summary_v2
 from tensorboard.util import tensor_util
 
-from tb_overfit_plugin.documents.weights import health as weight_health
 from tb_overfit_plugin.analysis import histograms as histogram_stats
 from tb_overfit_plugin.analysis import movement as weight_movement
-from tb_overfit_plugin.documents import params
-from tb_overfit_plugin.documents.weights import health_json as weights_json
 from tb_overfit_plugin.analysis.series import HistogramSeries, normalize_buckets
+from tb_overfit_plugin.documents import params
+from tb_overfit_plugin.documents.weights import health as weight_health
+from tb_overfit_plugin.documents.weights import health_json as weights_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -56,8 +56,11 @@ def tf2_buckets(values, bucket_count: int = 30) -> np.ndarray:
 
 def series_of(histograms, steps=None) -> HistogramSeries:
     steps = np.arange(len(histograms)) if steps is None else np.asarray(steps)
-    return HistogramSeries(steps=steps.astype(np.int64), wall_times=steps.astype(np.float64),
-                           buckets=tuple(normalize_buckets(h) for h in histograms))
+    return HistogramSeries(
+        steps=steps.astype(np.int64),
+        wall_times=steps.astype(np.float64),
+        buckets=tuple(normalize_buckets(h) for h in histograms),
+    )
 
 
 def sample_series(draws, seed=0) -> HistogramSeries:
@@ -80,8 +83,11 @@ def cdf(buckets, x):
     left, right, counts = buckets[:, 0], buckets[:, 1], buckets[:, 2]
     width = right - left
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        part = np.where(width[None] > 0, np.clip((x[:, None] - left[None]) / width[None], 0, 1),
-                        (x[:, None] >= left[None]).astype(float))
+        part = np.where(
+            width[None] > 0,
+            np.clip((x[:, None] - left[None]) / width[None], 0, 1),
+            (x[:, None] >= left[None]).astype(float),
+        )
     return (part * counts[None]).sum(axis=1) / counts.sum()
 
 
@@ -99,7 +105,7 @@ def reference_w1(a, b):
     g0, g1 = 1.5 * d1 - 0.5 * d3, 1.5 * d3 - 0.5 * d1
     a0, a1 = np.abs(g0), np.abs(g1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        area = np.where(g0 * g1 < 0, (g0 ** 2 + g1 ** 2) / (2 * (a0 + a1)), (a0 + a1) / 2)
+        area = np.where(g0 * g1 < 0, (g0**2 + g1**2) / (2 * (a0 + a1)), (a0 + a1) / 2)
     return float(np.sum(np.nan_to_num(area) * dx))
 
 
@@ -191,28 +197,34 @@ def test_nonfinite_edges_give_nulls_not_nan():
 # -- tags -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tag, expected", [
-    ("sequential/dense_1/kernel/histogram", ("dense_1", "kernel", "kernel")),
-    ("sequential/dense_1/bias/histogram", ("dense_1", "bias", "bias")),
-    ("overfit_model/dense_3/kernel/histogram", ("dense_3", "kernel", "kernel")),
-    ("functional/lstm/lstm_cell/recurrent_kernel/histogram", ("lstm/lstm_cell", "recurrent_kernel", "kernel")),
-    ("sequential/batch_normalization/gamma/histogram", ("batch_normalization", "gamma", "other")),
-    ("sequential/batch_normalization/moving_variance/histogram", ("batch_normalization", "moving_variance", "other")),
-    ("sequential/embedding/embeddings/histogram", ("embedding", "embeddings", "kernel")),
-    ("dense_1/kernel_0", ("dense_1", "kernel", "kernel")),
-    ("dense_1/bias_0/histogram", ("dense_1", "bias", "bias")),
-    ("conv2d/kernel_0/histogram", ("conv2d", "kernel", "kernel")),
-    ("layer1.0.conv1.weight", ("layer1.0.conv1", "weight", "kernel")),
-    ("fc.bias", ("fc", "bias", "bias")),
-    ("layer1.0.bn1.weight", ("layer1.0.bn1", "weight", "other")),
-    ("layer1.0.bn1.running_mean", ("layer1.0.bn1", "running_mean", "other")),
-    ("lstm.weight_ih_l0", ("lstm", "weight_ih_l0", "kernel")),
-    ("weights/fc1.weight", ("weights/fc1", "weight", "kernel")),
-    ("loss_distribution", ("loss_distribution", "loss_distribution", "other")),
-    ("histogram", ("histogram", "histogram", "other")),
-    ("a//b", ("a//b", "a//b", "other")),
-    ("", ("", "", "other")),
-])
+@pytest.mark.parametrize(
+    "tag, expected",
+    [
+        ("sequential/dense_1/kernel/histogram", ("dense_1", "kernel", "kernel")),
+        ("sequential/dense_1/bias/histogram", ("dense_1", "bias", "bias")),
+        ("overfit_model/dense_3/kernel/histogram", ("dense_3", "kernel", "kernel")),
+        ("functional/lstm/lstm_cell/recurrent_kernel/histogram", ("lstm/lstm_cell", "recurrent_kernel", "kernel")),
+        ("sequential/batch_normalization/gamma/histogram", ("batch_normalization", "gamma", "other")),
+        (
+            "sequential/batch_normalization/moving_variance/histogram",
+            ("batch_normalization", "moving_variance", "other"),
+        ),
+        ("sequential/embedding/embeddings/histogram", ("embedding", "embeddings", "kernel")),
+        ("dense_1/kernel_0", ("dense_1", "kernel", "kernel")),
+        ("dense_1/bias_0/histogram", ("dense_1", "bias", "bias")),
+        ("conv2d/kernel_0/histogram", ("conv2d", "kernel", "kernel")),
+        ("layer1.0.conv1.weight", ("layer1.0.conv1", "weight", "kernel")),
+        ("fc.bias", ("fc", "bias", "bias")),
+        ("layer1.0.bn1.weight", ("layer1.0.bn1", "weight", "other")),
+        ("layer1.0.bn1.running_mean", ("layer1.0.bn1", "running_mean", "other")),
+        ("lstm.weight_ih_l0", ("lstm", "weight_ih_l0", "kernel")),
+        ("weights/fc1.weight", ("weights/fc1", "weight", "kernel")),
+        ("loss_distribution", ("loss_distribution", "loss_distribution", "other")),
+        ("histogram", ("histogram", "histogram", "other")),
+        ("a//b", ("a//b", "a//b", "other")),
+        ("", ("", "", "other")),
+    ],
+)
 def test_parse_weight_tag(tag, expected):
     assert weight_health.parse_weight_tag(tag) == expected
 
@@ -236,7 +248,8 @@ def test_wasserstein_simple_cases():
 
 histogram_strategy = st.lists(
     st.tuples(st.floats(-5, 5), st.floats(0, 3), st.integers(1, 50), st.booleans()),
-    min_size=1, max_size=8,
+    min_size=1,
+    max_size=8,
 ).map(lambda rows: np.array([[lo, lo if point else lo + w, c] for lo, w, c, point in rows]))
 
 
@@ -264,8 +277,14 @@ def test_wasserstein_matches_reference_integral(histograms):
 
 
 def test_wasserstein_handles_empty_and_nonfinite_rows():
-    rows = (np.array([[0.0, 1.0, 3.0]]), np.zeros((0, 3)), np.array([[0.0, 2.0, 3.0]]),
-            np.array([[0.0, np.inf, 3.0]]), np.array([[1.0, 1.0, 3.0]]), np.array([[2.0, 2.0, 3.0]]))
+    rows = (
+        np.array([[0.0, 1.0, 3.0]]),
+        np.zeros((0, 3)),
+        np.array([[0.0, 2.0, 3.0]]),
+        np.array([[0.0, np.inf, 3.0]]),
+        np.array([[1.0, 1.0, 3.0]]),
+        np.array([[2.0, 2.0, 3.0]]),
+    )
     got = weight_movement.wasserstein_consecutive(histogram_stats.flatten(rows))
     assert np.isnan(got[:4]).all()
     assert got[4] == pytest.approx(1.0)
@@ -276,17 +295,20 @@ def test_wasserstein_handles_empty_and_nonfinite_rows():
 
 def healthy_kernel(steps=30, seed=1):
     """Glorot-sized kernel that widens slowly and drifts a little: no flag."""
-    return sample_series([
-        (lambda step: lambda rng: rng.normal(0.002 * step, 0.05 * (1 + 0.02 * step), 4096))(step)
-        for step in range(steps)
-    ], seed)
+    return sample_series(
+        [
+            (lambda step: lambda rng: rng.normal(0.002 * step, 0.05 * (1 + 0.02 * step), 4096))(step)
+            for step in range(steps)
+        ],
+        seed,
+    )
 
 
 def healthy_bias(steps=30, seed=2):
     """A zero-initialised bias after each epoch: tiny at first, growing ~15x: no flag."""
-    return sample_series([
-        (lambda step: lambda rng: rng.normal(0.0, 0.002 * (1 + 0.5 * step), 256))(step) for step in range(steps)
-    ], seed)
+    return sample_series(
+        [(lambda step: lambda rng: rng.normal(0.0, 0.002 * (1 + 0.5 * step), 256))(step) for step in range(steps)], seed
+    )
 
 
 def test_healthy_slowly_widening_series_has_no_flags():
@@ -310,8 +332,11 @@ def test_identical_values_from_constant_initialisation():
     assert flag["evidence"]["count"] == 256 and flag["evidence"]["value"] == pytest.approx(0.05)
     assert "256" in flag["message"] and "0.05" in flag["message"]
     # Issue 25: what the table shows (equal to each other, the shared value moving), no steps, no field names.
-    assert "are equal to each other in every one of the 6 histograms, the shared value moving from 0.05 to 0.045" \
-        in flag["message"] and "step" not in flag["message"]
+    assert (
+        "are equal to each other in every one of the 6 histograms, the shared value moving from 0.05 to 0.045"
+        in flag["message"]
+        and "step" not in flag["message"]
+    )
     assert result["stats"]["identical"] == [True] * 6
     assert result["stats"]["peak_density"] == [None] * 6
     assert result["trends"]["std_ratio"] is None  # std_first == 0
@@ -341,7 +366,7 @@ def test_all_zero():
 
 
 def test_exploding_by_growth():
-    series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.05 * 1.5 ** s, 1000))(s) for s in range(10)])
+    series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.05 * 1.5**s, 1000))(s) for s in range(10)])
     result = weight_health.analyze_tensor(series, tag="m/dense/kernel/histogram")
     assert flag_names(result) == ["exploding"]
     flag = result["flags"][0]
@@ -353,9 +378,9 @@ def test_exploding_by_growth():
 
 def test_exploding_respects_the_floor_for_biases():
     # A bias growing from 0.001 to 0.5 (500x) is normal; one reaching std 20 is not.
-    grows = sample_series([(lambda s: lambda rng: rng.normal(0, 0.001 * 2 ** s, 64))(s) for s in range(10)])
+    grows = sample_series([(lambda s: lambda rng: rng.normal(0, 0.001 * 2**s, 64))(s) for s in range(10)])
     assert weight_health.analyze_tensor(grows, tag="m/d/bias/histogram")["flags"] == []
-    huge = sample_series([(lambda s: lambda rng: rng.normal(0, 0.001 * 4 ** s, 64))(s) for s in range(10)])
+    huge = sample_series([(lambda s: lambda rng: rng.normal(0, 0.001 * 4**s, 64))(s) for s in range(10)])
     assert flag_names(weight_health.analyze_tensor(huge, tag="m/d/bias/histogram")) == ["exploding"]
 
 
@@ -368,11 +393,13 @@ def test_exploding_on_nonfinite_and_on_nan_weights():
     nan = tf2_buckets(np.array([0.1, np.nan, 0.3]))
     assert len(nan) == 0
     emptied = weight_health.analyze_tensor(series_of([finite, finite, nan, nan]), tag="a/b/kernel_0")
-    assert [(f["flag"], f["first_step"], f["evidence"]["emptied"]) for f in emptied["flags"]] == [("exploding", 2, True)]
+    assert [(f["flag"], f["first_step"], f["evidence"]["emptied"]) for f in emptied["flags"]] == [
+        ("exploding", 2, True)
+    ]
 
 
 def test_collapsing():
-    series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.1 * 0.7 ** s, 1000))(s) for s in range(10)])
+    series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.1 * 0.7**s, 1000))(s) for s in range(10)])
     result = weight_health.analyze_tensor(series, tag="m/dense/kernel/histogram")
     assert flag_names(result) == ["collapsing"]
     assert result["flags"][0]["severity"] == "warning"
@@ -403,7 +430,7 @@ def test_thresholds_are_floats_documented_and_overridable_by_name():
     docs = weight_health.Thresholds.docs()
     for field in dataclasses.fields(weight_health.Thresholds):
         assert isinstance(field.default, float) and len(docs[field.name]["doc"]) > 30
-    series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.05 * 1.3 ** s, 1000))(s) for s in range(6)])
+    series = sample_series([(lambda s: lambda rng: rng.normal(0, 0.05 * 1.3**s, 1000))(s) for s in range(6)])
     assert weight_health.analyze_tensor(series, tag="m/d/kernel/histogram")["flags"] == []  # 1.3^5 = 3.7x
     strict = params.parse_dataclass_floats(weight_health.Thresholds, {"explode_factor": "3"})
     assert flag_names(weight_health.analyze_tensor(series, strict, tag="m/d/kernel/histogram")) == ["exploding"]
@@ -411,12 +438,34 @@ def test_thresholds_are_floats_documented_and_overridable_by_name():
 
 def test_tensor_json_shape():
     result = weight_health.analyze_tensor(healthy_kernel(steps=4), tag="seq/dense/kernel/histogram", run="a/train")
-    assert set(result) == {"tensor", "kind", "run", "tag", "steps", "sampled", "stats", "trends",
-                           "first_histogram", "last_histogram", "flags"}
+    assert set(result) == {
+        "tensor",
+        "kind",
+        "run",
+        "tag",
+        "steps",
+        "sampled",
+        "stats",
+        "trends",
+        "first_histogram",
+        "last_histogram",
+        "flags",
+    }
     assert (result["tensor"], result["kind"], result["run"]) == ("kernel", "kernel", "a/train")
     assert result["steps"] == [0, 1, 2, 3] and result["sampled"] is False
-    assert set(result["stats"]) == {"count", "mean", "std", "min", "max", "percentiles", "iqr", "peak_count",
-                                    "peak_density", "near_zero_share", "identical"}
+    assert set(result["stats"]) == {
+        "count",
+        "mean",
+        "std",
+        "min",
+        "max",
+        "percentiles",
+        "iqr",
+        "peak_count",
+        "peak_density",
+        "near_zero_share",
+        "identical",
+    }
     assert all(len(values) == 4 for values in result["stats"].values())
     assert all(len(row) == len(P) for row in result["stats"]["percentiles"])
     assert set(result["trends"]) == {"std_ratio", "mean_drift", "peak_density_ratio", "movement", "final_movement"}
@@ -451,7 +500,11 @@ def test_analyze_layers_groups_orders_and_summarises():
     assert summary["layers"] == 4 and summary["flagged_layers"] == 1
     assert summary["status"] == "broken_weights"  # an error-level flag: the run's status (vocabulary.run_status)
     assert {k: summary["worst_flag"][k] for k in ("flag", "severity", "layer", "tensor")} == {
-        "flag": "identical_values", "severity": "error", "layer": "dense_2", "tensor": "bias"}
+        "flag": "identical_values",
+        "severity": "error",
+        "layer": "dense_2",
+        "tensor": "bias",
+    }
     strict_json(layers)
     assert weight_health.weights_summary([]) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None}
 
@@ -512,8 +565,9 @@ def ragged_histogram(rng, scale):
     style = int(rng.integers(4))
     if style == 0:  # TF2: k equal-width buckets over [min, max], empty ones written as zeros
         values = rng.normal(rng.normal(0, scale), scale, int(rng.integers(1, 400)))
-        return tensor_util.make_ndarray(summary_v2.histogram_pb("t", values, buckets=int(rng.integers(1, 80)))
-                                        .value[0].tensor)
+        return tensor_util.make_ndarray(
+            summary_v2.histogram_pb("t", values, buckets=int(rng.integers(1, 80))).value[0].tensor
+        )
     k = int(rng.integers(1, 120))
     if style == 1:  # contiguous irregular buckets (TF1 HistogramProto-like)
         edges = np.sort(rng.normal(0, scale, k + 1))
@@ -530,7 +584,7 @@ def ragged_series(rng, index):
     """One tensor's raw histograms: 1-13 steps, each flag's situation every few tensors."""
     steps = int(rng.integers(1, 14))
     growth = (1.0, 1.05, 0.6, 1.8)[index % 4]
-    raw = [ragged_histogram(rng, 0.05 * growth ** step) for step in range(steps)]
+    raw = [ragged_histogram(rng, 0.05 * growth**step) for step in range(steps)]
     constant = np.array([[0.3, 0.3, 12.0]])
     zero = np.zeros((30, 3))
     zero[-1, 2] = 20.0
@@ -561,24 +615,42 @@ def reference_stats(raw, near_zero):
     n, width, mid = float(counts.sum()), right - left, (left + right) / 2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = float((counts * mid).sum() / n)
-        std = math.sqrt((counts * ((mid - mean) ** 2 + width ** 2 / 12)).sum() / n)
-        near = [c * (np.clip(min(r, near_zero) - max(l, -near_zero), 0, None) / (r - l) if r > l
-                     else abs(l) < near_zero) for l, r, c in rows]
+        std = math.sqrt((counts * ((mid - mean) ** 2 + width**2 / 12)).sum() / n)
+        near = [
+            c
+            * (
+                np.clip(min(r, near_zero) - max(left, -near_zero), 0, None) / (r - left)
+                if r > left
+                else abs(left) < near_zero
+            )
+            for left, r, c in rows
+        ]
 
         def quantile(q):
             below = 0.0
-            for l, r, c in rows:
+            for left, r, c in rows:
                 if below + c >= q * n:
-                    return l + (q * n - below) / c * (r - l)
+                    return left + (q * n - below) / c * (r - left)
                 below += c
 
         density = None if (width == 0).any() else (counts / (n * width)).max()
     low, high = left.min(), right.max()
-    return {"count": n, "mean": mean, "std": std, "min": low, "max": high,
-            "percentiles": [quantile(p / 100) for p in P], "iqr": quantile(0.75) - quantile(0.25),
-            "peak_count": counts.max(), "peak_density": density, "near_zero_share": sum(near) / n,
-            "identical": n > 1 and low == high, "all_zero": low == high == 0.0,
-            "valid": bool(np.isfinite(left).all() and np.isfinite(right).all()), "rows": np.array(rows)}
+    return {
+        "count": n,
+        "mean": mean,
+        "std": std,
+        "min": low,
+        "max": high,
+        "percentiles": [quantile(p / 100) for p in P],
+        "iqr": quantile(0.75) - quantile(0.25),
+        "peak_count": counts.max(),
+        "peak_density": density,
+        "near_zero_share": sum(near) / n,
+        "identical": n > 1 and low == high,
+        "all_zero": low == high == 0.0,
+        "valid": bool(np.isfinite(left).all() and np.isfinite(right).all()),
+        "rows": np.array(rows),
+    }
 
 
 def reference_movement(before, after):
@@ -614,8 +686,12 @@ def reference_flags(kind, steps, stats, movement, limits):
         ref = stats[usable[0]]
         floor = limits.explode_min_scale if kind == "kernel" else limits.explode_min_scale_bias
         size = lambda s: max(abs(s["min"]), abs(s["max"]))  # noqa: E731
-        grown = [i for i in usable if max(stats[i]["std"] / max(ref["std"], floor),
-                                          size(stats[i]) / max(size(ref), floor)) > limits.explode_factor]
+        grown = [
+            i
+            for i in usable
+            if max(stats[i]["std"] / max(ref["std"], floor), size(stats[i]) / max(size(ref), floor))
+            > limits.explode_factor
+        ]
         shrunk = [i for i in usable if ref["std"] > 0 and stats[i]["std"] / ref["std"] < limits.collapse_factor]
     if grown or broken:
         flags.append(("exploding", "error", steps[min(grown[:1] + broken[:1])]))
@@ -656,8 +732,10 @@ def ragged_sweep(seed=17, tensors=160):
     return raw, histograms
 
 
-RAGGED_LIMITS = [weight_health.Thresholds(), weight_health.Thresholds(
-    explode_factor=2.0, collapse_factor=0.7, unchanged_tolerance=0.05, near_zero=0.05)]
+RAGGED_LIMITS = [
+    weight_health.Thresholds(),
+    weight_health.Thresholds(explode_factor=2.0, collapse_factor=0.7, unchanged_tolerance=0.05, near_zero=0.05),
+]
 
 
 @pytest.mark.parametrize("limits", RAGGED_LIMITS)
@@ -675,8 +753,7 @@ def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
             if expected is None:
                 assert got["count"] == 0 and got["mean"] is None and not got["identical"], (key, i)
                 continue
-            for name in ("count", "mean", "std", "min", "max", "iqr", "peak_count", "peak_density",
-                         "near_zero_share"):
+            for name in ("count", "mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share"):
                 assert_near(got[name], expected[name], (key, i, name))
             for p, value, want in zip(P, got["percentiles"], expected["percentiles"]):
                 assert_near(value, want, (key, i, p))
@@ -686,14 +763,16 @@ def test_ragged_sweep_matches_numpy_on_the_raw_buckets(limits):
             assert_near(value, want, (key, "movement", i))
         first, last = stats[0], stats[-1]
         trends = tensor["trends"]
+
         def trend(name, stats):
             return None if stats is None else stats[name]
 
         assert_near(trends["std_ratio"], _ratio_of(trend("std", last), trend("std", first)), key)
         drift = None if first is None or last is None else last["mean"] - first["mean"]
         assert_near(trends["mean_drift"], _ratio_of(drift, trend("std", first)), key)
-        assert_near(trends["peak_density_ratio"],
-                    _ratio_of(trend("peak_density", last), trend("peak_density", first)), key)
+        assert_near(
+            trends["peak_density_ratio"], _ratio_of(trend("peak_density", last), trend("peak_density", first)), key
+        )
         assert trends["final_movement"] == (trends["movement"][-1] if len(steps) > 1 else None)
         for side, index in (("first_histogram", 0), ("last_histogram", -1)):
             rows = stats[index]["rows"].tolist() if stats[index] else []
@@ -714,11 +793,19 @@ def test_summarize_layers_is_the_summary_of_the_full_analysis(limits):
     for keys in [[key for key in histograms if key[0] == run] for run in runs] + [list(histograms)]:
         subset = {key: histograms[key] for key in keys}
         layers = weight_health.analyze_layers(subset, limits)
-        expected = dict(weight_health.weights_summary(layers),
-                        sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+        expected = dict(
+            weight_health.weights_summary(layers),
+            sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]),
+        )
         assert weight_health.summarize_layers(subset, limits) == expected
         assert expected["worst_flag"] is not None
-    assert weight_health.summarize_layers({}) == {"layers": 0, "flagged_layers": 0, "worst_flag": None, "status": None, "sampled": False}
+    assert weight_health.summarize_layers({}) == {
+        "layers": 0,
+        "flagged_layers": 0,
+        "worst_flag": None,
+        "status": None,
+        "sampled": False,
+    }
 
 
 def looks_uneven(steps):
@@ -742,7 +829,7 @@ def _samples():
 def _resolution(buckets):
     counts, width = buckets[:, 2], buckets[:, 1] - buckets[:, 0]
     total = counts.sum()
-    return float((counts * width).sum() / total), float(np.sqrt((counts * width ** 2).sum() / total))
+    return float((counts * width).sum() / total), float(np.sqrt((counts * width**2).sum() / total))
 
 
 def _local_width(buckets, x):
@@ -861,8 +948,13 @@ def test_demo_healthy_runs_raise_no_warning(demo_layers, name):
     layers = demo_layers[name]
     assert [layer["layer"] for layer in layers] == ["dense_1", "dense_2", "dense_3"]
     assert set(_tensors(layers)) == {(f"dense_{i}", t) for i in (1, 2, 3) for t in ("kernel", "bias")}
-    serious = [(layer["layer"], tensor["tensor"], flag["message"]) for layer in layers
-               for tensor in layer["tensors"] for flag in tensor["flags"] if flag["severity"] != "info"]
+    serious = [
+        (layer["layer"], tensor["tensor"], flag["message"])
+        for layer in layers
+        for tensor in layer["tensors"]
+        for flag in tensor["flags"]
+        if flag["severity"] != "info"
+    ]
     assert serious == []
     assert weight_health.weights_summary(layers)["flagged_layers"] == 0
 

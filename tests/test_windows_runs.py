@@ -9,10 +9,10 @@ names hold a backslash, which is how these tests make them: a Keras run
 import io
 import json
 
+import logwriters
 import numpy as np
 import pytest
 
-import logwriters
 from tb_overfit_plugin.cli import command as cli
 from tb_overfit_plugin.data import run_names
 
@@ -49,7 +49,9 @@ def test_backslash_runs_group_over_http(windows_logdir, plugin_client):
     assert client.get("stopping", run="sweep1")[0] == 200
     # Histograms are asked for by the provider's own run name (the backslash one).
     status, weights = client.get("weights", run="sweep1")
-    assert status == 200 and [(layer["layer"], layer["run"]) for layer in weights["layers"]] == [("dense", "sweep1/train")]
+    assert status == 200 and [(layer["layer"], layer["run"]) for layer in weights["layers"]] == [
+        ("dense", "sweep1/train")
+    ]
 
 
 @pytest.mark.parametrize("load_fast", ["true", "false"])
@@ -76,6 +78,5 @@ def test_a_slashed_name_another_run_has_keeps_its_backslash():
             return {"a/b": {"loss": 1}, "a\\b": {"loss": 2}, "c\\d": {"loss": 3}}
 
     renamed = run_names.SlashedRuns(Listing())
-    assert renamed.list_scalars(None, experiment_id="") == {"a/b": {"loss": 1}, "a\\b": {"loss": 2},
-                                                            "c/d": {"loss": 3}}
+    assert renamed.list_scalars(None, experiment_id="") == {"a/b": {"loss": 1}, "a\\b": {"loss": 2}, "c/d": {"loss": 3}}
     assert renamed.provider_runs({"a/b", "a\\b", "c/d"}) == {"a/b", "a\\b", "c\\d"}

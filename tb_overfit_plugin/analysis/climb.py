@@ -17,8 +17,8 @@ from typing import Optional
 
 import numpy as np
 
-from tb_overfit_plugin.analysis.direction import best_index, worsening
 from tb_overfit_plugin.analysis import onset as level_rule
+from tb_overfit_plugin.analysis.direction import best_index, worsening
 from tb_overfit_plugin.analysis.onset import (
     MIN_LASTING_POINTS,
     Onset,
@@ -151,13 +151,14 @@ def _climb(raw: np.ndarray, best: int, mode: str, min_delta: float, noise: float
     if not test.z >= (required_z(rise / noise) if noise > 0 else MIN_TREND_Z):
         return None
     start = climb_start(np.concatenate([[best], positions]), np.concatenate([[0.0], worse]))
-    return Climb(index=start, best_index=best, end_index=int(positions[-1]),
-                 p_value=test.p_value, slope=slope, rise=rise)
+    return Climb(
+        index=start, best_index=best, end_index=int(positions[-1]), p_value=test.p_value, slope=slope, rise=rise
+    )
 
 
 def _level_alone(judged: np.ndarray, level: Onset, mode: str, noise: float) -> bool:
     """``mean(worse(onset..end)) > LEVEL_ALONE_NOISE * sigma`` on the judged curve."""
-    tail = judged[level.index:level.end_index + 1]
+    tail = judged[level.index : level.end_index + 1]
     tail = tail[np.isfinite(tail)]
     return bool(np.mean(worsening(tail, judged[level.best_index], mode)) > LEVEL_ALONE_NOISE * noise)
 
@@ -188,7 +189,7 @@ def judged_onset(
     """
     level = overfitting_onset(judged, train, mode, min_delta, tol, noise)
     best = level.best_index if level is not None else best_index(judged, mode)
-    if best is None or np.count_nonzero(np.isfinite(raw[best + 1:])) < MIN_TREND_POINTS:
+    if best is None or np.count_nonzero(np.isfinite(raw[best + 1 :])) < MIN_TREND_POINTS:
         return level
     climb = _climb(raw, best, mode, min_delta, noise)
     if level is not None:

@@ -56,4 +56,3 @@ def first_divergence(
             signs.append(_first_explosion(train, f"training {name}"))
     found = [sign for sign in signs if sign is not None]
     return min(found, key=lambda sign: sign.step) if found else None
-

@@ -74,7 +74,7 @@ def flat_gain(values: np.ndarray, mode: str, reference_index: int) -> Optional[S
     ``sigma = onset.noise_level(values[r:])``. Flat iff ``gain <= limit``;
     None when fewer than 2 points follow ``r`` or the curve is not flat.
     """
-    tail = values[reference_index + 1:]
+    tail = values[reference_index + 1 :]
     if tail.size < 2:
         return None
     reference = float(values[reference_index])
@@ -145,8 +145,7 @@ class ChanceDivergence:
     accuracy_high: float
 
 
-def chance_level_divergence(train: Optional[Curve], mode: str,
-                            accuracy: Optional[Curve]) -> Optional[ChanceDivergence]:
+def chance_level_divergence(train: Optional[Curve], mode: str, accuracy: Optional[Curve]) -> Optional[ChanceDivergence]:
     """A cross-entropy loss well above chance while the accuracy sits at chance (mode "min").
 
     ``a``: the finite training accuracies (fractions; at least ``MIN_STUCK_POINTS + 1``),
@@ -170,8 +169,7 @@ def chance_level_divergence(train: Optional[Curve], mode: str,
     first = float(train.values[0])
     if not at_chance.all() or not first > CHANCE_LOSS_FACTOR * chance_loss:
         return None
-    return ChanceDivergence(int(train.steps[0]), first, classes, chance_loss, float(values.min()),
-                            float(values.max()))
+    return ChanceDivergence(int(train.steps[0]), first, classes, chance_loss, float(values.min()), float(values.max()))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,8 +181,7 @@ class Underfit:
     gap_fraction: float  # |validation_end - train_end| / |train_end|
 
 
-def underfitting(train: Optional[Curve], validation: Optional[Curve], mode: str,
-                 patience: int) -> Optional[Underfit]:
+def underfitting(train: Optional[Curve], validation: Optional[Curve], mode: str, patience: int) -> Optional[Underfit]:
     """Both curves `stuck` and ``|v_end - t_end| <= UNDERFIT_GAP_FRACTION * |t_end|``; else None."""
     train_stuck, validation_stuck = stuck(train, mode, patience), stuck(validation, mode, patience)
     if train_stuck is None or validation_stuck is None or train_stuck.end == 0:
@@ -220,8 +217,15 @@ def stuck_since(values: Optional[np.ndarray], start: Optional[int], mode: str, p
     return flat_gain(since, mode, 0)
 
 
-def failures_of(train: Optional[Curve], validation: Optional[Curve], aligned_train: Optional[np.ndarray],
-                best: Optional[int], mode: str, patience: int, accuracy: Optional[Curve] = None) -> Failures:
+def failures_of(
+    train: Optional[Curve],
+    validation: Optional[Curve],
+    aligned_train: Optional[np.ndarray],
+    best: Optional[int],
+    mode: str,
+    patience: int,
+    accuracy: Optional[Curve] = None,
+) -> Failures:
     """`first_epoch_divergence` of the train curve; `chance_level_divergence` of it and the training
     `accuracy`; `stuck_since` of the train curve aligned to the validation steps (`aligned_train`)
     from validation's best position `best`; `underfitting`."""

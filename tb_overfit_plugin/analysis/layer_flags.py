@@ -58,10 +58,19 @@ def facts_of(batch: Batch, names: Sequence[str], flags: List[list]) -> List[Tens
         mean_distance = np.where(counted > 0, batch.reduce(np.add, moved, 0.0) / counted, np.nan)
     count, std = (batch.at(batch.stats[name], batch.reference) for name in ("count", "std"))
     first_step = batch.at(batch.steps, batch.reference, -1)
-    return [TensorFacts(names[s], batch.kinds[s], float(count[s]), float(std[s]),
-                        None if first_step[s] < 0 else int(first_step[s]), int(batch.size[s]),
-                        float(mean_distance[s]), tuple(flag.flag for flag in flags[s]))
-            for s in range(len(names))]
+    return [
+        TensorFacts(
+            names[s],
+            batch.kinds[s],
+            float(count[s]),
+            float(std[s]),
+            None if first_step[s] < 0 else int(first_step[s]),
+            int(batch.size[s]),
+            float(mean_distance[s]),
+            tuple(flag.flag for flag in flags[s]),
+        )
+        for s in range(len(names))
+    ]
 
 
 Position = Tuple[int, int]  # (layer, tensor) in the run's layer list
@@ -85,14 +94,22 @@ def _frozen(layers: Sequence[Tuple[str, List[TensorFacts]]], out: LayerFlags) ->
             continue
         for ti, tensor in enumerate(tensors):
             out.dropped.setdefault((li, ti), set()).update(
-                {"unchanged"} | ({"all_zero"} if tensor.kind == "bias" else set()))
+                {"unchanged"} | ({"all_zero"} if tensor.kind == "bias" else set())
+            )
         steps = max(t.steps for t in tensors)
         names = ", ".join(t.name for t in tensors)
-        out.add((li, 0), Flag("frozen", LAYER_FLAG_SEVERITIES["frozen"], tensors[0].first_step,
-                              f"layer {layer} did not train: none of its tensors ({names}) changed over {steps} steps "
-                              f"(frozen with trainable=False, as transfer learning does on purpose, or no gradient "
-                              f"reaches it); a zero bias here is part of that, not a separate fault",
-                              {"tensors": len(tensors), "steps": steps}))
+        out.add(
+            (li, 0),
+            Flag(
+                "frozen",
+                LAYER_FLAG_SEVERITIES["frozen"],
+                tensors[0].first_step,
+                f"layer {layer} did not train: none of its tensors ({names}) changed over {steps} steps "
+                f"(frozen with trainable=False, as transfer learning does on purpose, or no gradient "
+                f"reaches it); a zero bias here is part of that, not a separate fault",
+                {"tensors": len(tensors), "steps": steps},
+            ),
+        )
 
 
 def initial_scales(kernel_count: float, bias_count: float) -> Dict[str, float]:
@@ -100,14 +117,19 @@ def initial_scales(kernel_count: float, bias_count: float) -> Dict[str, float]:
     ``fan_out = bias_count`` units (a Dense layer; for a convolution fan_in includes the receptive field):
     Glorot ``sqrt(2 / (fan_in + fan_out))``, He ``sqrt(2 / fan_in)``, LeCun ``sqrt(1 / fan_in)``."""
     fan_in, fan_out = kernel_count / bias_count, bias_count
-    return {"glorot": math.sqrt(2.0 / (fan_in + fan_out)), "he": math.sqrt(2.0 / fan_in),
-            "lecun": math.sqrt(1.0 / fan_in), "fan_in": fan_in, "fan_out": fan_out}
+    return {
+        "glorot": math.sqrt(2.0 / (fan_in + fan_out)),
+        "he": math.sqrt(2.0 / fan_in),
+        "lecun": math.sqrt(1.0 / fan_in),
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+    }
 
 
 def _exploded_at_start(layers, thresholds: Thresholds, out: LayerFlags) -> None:
     """``exploding`` at the first histogram: a kernel (with a bias in its layer) whose first std is above
     ``init_explode_factor x max(glorot, he, lecun)``, unless it is flagged exploding already."""
-    for li, (layer, tensors) in enumerate(layers):
+    for li, (_layer, tensors) in enumerate(layers):
         biases = [t for t in tensors if t.kind == "bias" and t.count > 0]
         for ti, kernel in enumerate(tensors):
             if kernel.kind != "kernel" or len(biases) != 1 or "exploding" in kernel.flags or not kernel.count > 0:
@@ -116,20 +138,32 @@ def _exploded_at_start(layers, thresholds: Thresholds, out: LayerFlags) -> None:
             largest = max(scales["glorot"], scales["he"], scales["lecun"])
             if not kernel.std_first > thresholds.init_explode_factor * largest:
                 continue
-            out.add((li, ti), Flag(
-                "exploding", FLAG_SEVERITIES["exploding"], kernel.first_step,
-                f"std {kernel.std_first:.3g} at the first histogram (step {kernel.first_step}) is "
-                f"{kernel.std_first / largest:.0f}x the largest standard initial scale for its shape "
-                f"(He sqrt(2/fan_in) = {scales['he']:.3g}, Glorot {scales['glorot']:.3g}, fan_in "
-                f"{scales['fan_in']:g}), over the {thresholds.init_explode_factor:g}x limit: the weights exploded "
-                f"before the first histogram",
-                dict(scales, std_first=kernel.std_first, ratio=kernel.std_first / largest,
-                     factor=float(thresholds.init_explode_factor), reference_step=kernel.first_step)))
+            out.add(
+                (li, ti),
+                Flag(
+                    "exploding",
+                    FLAG_SEVERITIES["exploding"],
+                    kernel.first_step,
+                    f"std {kernel.std_first:.3g} at the first histogram (step {kernel.first_step}) is "
+                    f"{kernel.std_first / largest:.0f}x the largest standard initial scale for its shape "
+                    f"(He sqrt(2/fan_in) = {scales['he']:.3g}, Glorot {scales['glorot']:.3g}, fan_in "
+                    f"{scales['fan_in']:g}), over the {thresholds.init_explode_factor:g}x limit: the weights exploded "
+                    f"before the first histogram",
+                    dict(
+                        scales,
+                        std_first=kernel.std_first,
+                        ratio=kernel.std_first / largest,
+                        factor=float(thresholds.init_explode_factor),
+                        reference_step=kernel.first_step,
+                    ),
+                ),
+            )
 
 
 def _layer_movement(tensors: List[TensorFacts]) -> float:
     """A layer's movement: the largest mean step distance of its kernel and bias; NaN when none is known,
-    the layer has no kernel (normalisation layers do not pass gradients on as weights do) or it is frozen (`_frozen`: it did not train at all, which is not a gradient that vanished)."""
+    the layer has no kernel (normalisation layers do not pass gradients on as weights do) or it is frozen
+    (`_frozen`: it did not train at all, which is not a gradient that vanished)."""
     known = [t.distance for t in tensors if t.kind in ("kernel", "bias") and math.isfinite(t.distance)]
     if not known or all("unchanged" in t.flags for t in tensors) or not any(t.kind == "kernel" for t in tensors):
         return math.nan
@@ -163,14 +197,26 @@ def _vanishing(layers, out: LayerFlags) -> None:
     for li in range(low, high):
         layer, tensors = layers[li]
         ratio = movement[li + 1] / movement[li] if movement[li] > 0 else math.inf
-        out.add((li, 0), Flag(
-            "vanishing_gradients", LAYER_FLAG_SEVERITIES["vanishing_gradients"], tensors[0].first_step,
-            f"layer {layer} moves {ratio:.3g}x less per step than {layers[li + 1][0]} after it "
-            f"({movement[li]:.3g} vs {movement[li + 1]:.3g}, mean 1-Wasserstein distance between consecutive "
-            f"histograms); movement shrinks layer by layer toward the input over the {len(names)} layers "
-            f"{names[0]} .. {names[-1]} ({shrink:.3g}x in all): vanishing gradients",
-            {"movement": movement[li], "next_movement": movement[li + 1], "ratio": ratio,
-             "chain_layers": len(names), "chain_shrink": shrink, "step": VANISH_STEP}))
+        out.add(
+            (li, 0),
+            Flag(
+                "vanishing_gradients",
+                LAYER_FLAG_SEVERITIES["vanishing_gradients"],
+                tensors[0].first_step,
+                f"layer {layer} moves {ratio:.3g}x less per step than {layers[li + 1][0]} after it "
+                f"({movement[li]:.3g} vs {movement[li + 1]:.3g}, mean 1-Wasserstein distance between consecutive "
+                f"histograms); movement shrinks layer by layer toward the input over the {len(names)} layers "
+                f"{names[0]} .. {names[-1]} ({shrink:.3g}x in all): vanishing gradients",
+                {
+                    "movement": movement[li],
+                    "next_movement": movement[li + 1],
+                    "ratio": ratio,
+                    "chain_layers": len(names),
+                    "chain_shrink": shrink,
+                    "step": VANISH_STEP,
+                },
+            ),
+        )
 
 
 def layer_flags(layers: Sequence[Tuple[str, List[TensorFacts]]], thresholds: Thresholds) -> LayerFlags:

@@ -21,6 +21,8 @@ COLLAPSED = ("overfitting", "worsening")
 
 
 def explain_collapse(evidence: status_rule.Evidence) -> str:
-    """"Reward collapse: validation mean_reward was best at ...; ..." (the onset rule's sentence)."""
-    return (f"Reward collapse: {status_rule._worse_since(evidence)}. A reinforcement-learning run does not "
-            f"overfit in the train/validation sense; its policy got worse.")
+    """ "Reward collapse: validation mean_reward was best at ...; ..." (the onset rule's sentence)."""
+    return (
+        f"Reward collapse: {status_rule._worse_since(evidence)}. A reinforcement-learning run does not "
+        f"overfit in the train/validation sense; its policy got worse."
+    )

@@ -47,4 +47,3 @@ def smooth_ema(values: ArrayLike, weight: float) -> np.ndarray:
         average = weight * average + (1.0 - weight) * values[index]
         smoothed[index] = average / (1.0 - weight**count)
     return smoothed
-

@@ -47,4 +47,3 @@ def value_at_or_before(curve: Curve, values: np.ndarray, query_steps: np.ndarray
     """
     positions = np.searchsorted(curve.steps, query_steps, side="right") - 1
     return np.where(positions >= 0, values[np.maximum(positions, 0)], np.nan)
-

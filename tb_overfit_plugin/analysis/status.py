@@ -60,7 +60,6 @@ def _barely_learnt(curve: Curve, mode: str) -> bool:
     return gain <= 0.0 or gain < LEARNING_FRACTION * abs(first)
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Evidence:
     """Everything the status and its explanation are decided from."""
@@ -83,7 +82,7 @@ class Evidence:
     failures: Failures = NO_FAILURES  # the named failures (`failure_modes`), see `failure_status`
 
     def where(self, step: int) -> str:
-        """"epoch 8" (Keras), "epoch 2, step 1500" (an epoch series), else "step 70"."""
+        """ "epoch 8" (Keras), "epoch 2, step 1500" (an epoch series), else "step 70"."""
         if self.epoch_of is None:
             return f"step {int(step)}"
         epoch = f"epoch {self.epoch_of(int(step))}"
@@ -158,16 +157,18 @@ def _explain_no_validation(e: Evidence) -> str:
 
 
 def _how_worse(e: Evidence) -> str:
-    """"it is worse than its best by more than the noise tolerance, 0.02", or for a `climb.Climb` (slope and p
+    """ "it is worse than its best by more than the noise tolerance, 0.02", or for a `climb.Climb` (slope and p
     of the raw curve) "it climbs steadily, worse by 0.0075 per epoch (Sen's slope; Mann-Kendall p = 0.0082)"."""
     if isinstance(e.onset, Climb):
-        return (f"it climbs steadily, worse by {fmt(e.onset.slope)} per {e.unit()} "
-                f"(Sen's slope; Mann-Kendall p = {e.onset.p_value:.2g})")
+        return (
+            f"it climbs steadily, worse by {fmt(e.onset.slope)} per {e.unit()} "
+            f"(Sen's slope; Mann-Kendall p = {e.onset.p_value:.2g})"
+        )
     return f"it is worse than its best by more than the noise tolerance, {fmt(e.tolerance)}"
 
 
 def _worse_since(e: Evidence) -> str:
-    """"validation loss was best at epoch 8 (0.31); since epoch 10 it is worse by more than 0.02 and ends at 0.4"."""
+    """ "validation loss was best at epoch 8 (0.31); since epoch 10 it is worse by more than 0.02 and ends at 0.4"."""
     onset, curve, validation = e.onset, e.judged_validation, e.validation
     assert onset is not None and curve is not None and validation is not None  # a worse-since status says so
     steps = validation.steps
@@ -194,8 +195,10 @@ def _explain_worsening(e: Evidence) -> str:
         return _explain_stuck_worsening(e)
     # Overfitting is validation worsening while the fit to the train data improves;
     # without a train curve only the first half is known.
-    sentence = (_worse_since(e) + f"; no train {e.name} was logged, so only the worsening is known, "
-                f"not whether the train curve kept improving as in overfitting")
+    sentence = (
+        _worse_since(e) + f"; no train {e.name} was logged, so only the worsening is known, "
+        f"not whether the train curve kept improving as in overfitting"
+    )
     return sentence[0].upper() + sentence[1:] + "."
 
 
@@ -203,10 +206,12 @@ def _explain_stuck_worsening(e: Evidence) -> str:
     """Validation worse since its best over a train curve flat within its noise: not overfitting."""
     flat = e.failures.train_stuck
     assert flat is not None  # the status says so
-    sentence = (_worse_since(e) + f"; but training {e.name} has been flat within its noise since then, "
-                f"{plural(flat.window, e.unit())} ({fmt(flat.reference)} → {fmt(flat.end)}, improving by "
-                f"{fmt(max(flat.gain, 0.0))}, no more than {fmt(flat.limit)}): training is stuck, "
-                f"which is not overfitting")
+    sentence = (
+        _worse_since(e) + f"; but training {e.name} has been flat within its noise since then, "
+        f"{plural(flat.window, e.unit())} ({fmt(flat.reference)} → {fmt(flat.end)}, improving by "
+        f"{fmt(max(flat.gain, 0.0))}, no more than {fmt(flat.limit)}): training is stuck, "
+        f"which is not overfitting"
+    )
     return sentence[0].upper() + sentence[1:] + "."
 
 
@@ -262,5 +267,3 @@ EXPLAIN = {
     "improving": _explain_improving,
     "plateau": _explain_plateau,
 }
-
-

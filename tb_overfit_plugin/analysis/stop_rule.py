@@ -57,9 +57,15 @@ class StopRule:
         """`analyze_metric` of the history so far: ``(epochs, values)`` of each side (epochs 0-based, as Keras)."""
         train_epochs, train_values = (None, None) if train is None else train
         return analyze_metric(
-            train_epochs, train_values, *validation,
-            mode=self.mode, patience=self.patience, min_delta=self.min_delta,
-            smoothing=self.smoothing, tolerance=self.tolerance, name=self.name,
+            train_epochs,
+            train_values,
+            *validation,
+            mode=self.mode,
+            patience=self.patience,
+            min_delta=self.min_delta,
+            smoothing=self.smoothing,
+            tolerance=self.tolerance,
+            name=self.name,
         )
 
     def stops(self, analysis: CurveAnalysis) -> bool:
@@ -84,7 +90,7 @@ def improving_trend(analysis: CurveAnalysis) -> TrendTest:
     curve = analysis.validation if analysis.validation is not None else analysis.train
     if curve is None or analysis.best_index is None:
         return mann_kendall(np.empty(0))
-    after = curve.values[analysis.best_index + 1:]
+    after = curve.values[analysis.best_index + 1 :]
     after = after[np.isfinite(after)]
     return mann_kendall(-after if analysis.mode == "min" else after)
 

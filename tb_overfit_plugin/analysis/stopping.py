@@ -91,8 +91,9 @@ class StoppingOutcome:
     reason: Optional[str] = None
 
 
-def _outcome(rule: str, parameter: float, values: np.ndarray, mode: str,
-             stop: Optional[int], restore: Optional[int]) -> StoppingOutcome:
+def _outcome(
+    rule: str, parameter: float, values: np.ndarray, mode: str, stop: Optional[int], restore: Optional[int]
+) -> StoppingOutcome:
     """Fills the value kept, the regret against the whole run's best and the epochs saved."""
     best = best_index(values, mode)
     value = None if restore is None else float(values[restore])
@@ -133,7 +134,7 @@ def training_progress(train_error: np.ndarray, k: int = STRIP_LENGTH) -> np.ndar
     strips = np.lib.stride_tricks.sliding_window_view(train_error, k)
     with np.errstate(divide="ignore", invalid="ignore"):
         values = _PROGRESS_SCALE * (strips.sum(axis=1) / (k * strips.min(axis=1)) - 1.0)
-    progress[k - 1:] = np.where(strips.min(axis=1) > 0, values, np.nan)
+    progress[k - 1 :] = np.where(strips.min(axis=1) > 0, values, np.nan)
     return progress
 
 
@@ -210,16 +211,20 @@ def compare(
       One `StoppingOutcome` per rule and parameter, in the order of `RULES`.
     """
     curve = np.asarray(values, dtype=np.float64)
-    outcomes = [_patience_rule(PATIENCE_RULE, curve, curve, mode, p, min_delta)
-                for p in sorted(set(PATIENCES) | {patience})]
+    outcomes = [
+        _patience_rule(PATIENCE_RULE, curve, curve, mode, p, min_delta) for p in sorted(set(PATIENCES) | {patience})
+    ]
     ema = smooth_ema(curve, smoothing or EMA_WEIGHT)
     outcomes.append(_patience_rule(EMA_RULE, curve, ema, mode, patience, min_delta))
     error = _error_curve(curve, mode)
     train = None if train_values is None else np.asarray(train_values, dtype=np.float64)
     train_error = None if train is None else _error_curve(train, mode)
     for alpha in GL_ALPHAS:
-        outcomes.append(_gl_rule(curve, mode, error, alpha) if error is not None else
-                        _not_applicable(GL_RULE, alpha, "needs an error: a min metric or a max metric in [0, 1]"))
+        outcomes.append(
+            _gl_rule(curve, mode, error, alpha)
+            if error is not None
+            else _not_applicable(GL_RULE, alpha, "needs an error: a min metric or a max metric in [0, 1]")
+        )
     for alpha in PQ_ALPHAS:
         if error is None or train_error is None:
             outcomes.append(_not_applicable(PQ_RULE, alpha, "needs the training curve of an error metric"))

@@ -160,8 +160,11 @@ class Aggregate:
 
 def aggregate(curves: Sequence[Tuple[np.ndarray, np.ndarray]]) -> Aggregate:
     """Mean and spread across runs at each step (module doc)."""
-    steps = np.unique(np.concatenate([np.asarray(s, dtype=np.int64) for s, _ in curves])) if curves else \
-        np.zeros(0, dtype=np.int64)
+    steps = (
+        np.unique(np.concatenate([np.asarray(s, dtype=np.int64) for s, _ in curves]))
+        if curves
+        else np.zeros(0, dtype=np.int64)
+    )
     table = np.full((len(curves), steps.size), np.nan)
     for row, (run_steps, values) in enumerate(curves):
         table[row, np.searchsorted(steps, np.asarray(run_steps, dtype=np.int64))] = values

@@ -45,7 +45,8 @@ class TrainingRun:
     epoch: Optional[SeriesRef] = None  # an epoch series logged against the step
 
     def metric(self, name: str) -> Optional[MetricPair]:
-        """The metric called `name` (case-insensitive), else the diagnostic, else the pair holding tag `name`, else None.
+        """The metric called `name` (case-insensitive), else the diagnostic, else the pair holding tag `name`,
+        else None.
 
         So `metric=` takes a metric's name (`mAP_0.5:0.95`) or any of its tag
         names as TensorBoard shows them (`metrics/mAP_0.5:0.95`).

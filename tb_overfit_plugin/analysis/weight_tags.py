@@ -16,8 +16,7 @@ _KERNEL_NAMES = re.compile(
 )
 _BIAS_NAMES = re.compile(r"(^b$|bias)", re.IGNORECASE)
 # PyTorch normalisation layers call their scale `weight`; it starts at 1 and is not a kernel.
-_NORM_LAYER = re.compile(r"(^|[._/])(bn|batch_?norm|norm|ln|layer_?norm|group_?norm|gn)(\d*|_\w*)$",
-                         re.IGNORECASE)
+_NORM_LAYER = re.compile(r"(^|[._/])(bn|batch_?norm|norm|ln|layer_?norm|group_?norm|gn)(\d*|_\w*)$", re.IGNORECASE)
 _TF_OUTPUT_SUFFIX = "_0"  # tf_keras: variable `dense/kernel:0` -> tag `dense/kernel_0`
 
 
@@ -70,4 +69,3 @@ def parse_weight_tag(tag: str) -> Tuple[str, str, str]:
         scope = scope[1:]  # Keras 3 model name
     layer = "/".join(scope)
     return layer, tensor, _kind(layer, tensor)
-

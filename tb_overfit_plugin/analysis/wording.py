@@ -18,8 +18,27 @@ EXPONENT_BELOW = 1e-3
 EXPONENT_FROM = 1e6
 """Numbers of this magnitude or more are written in exponent form."""
 
-NUMBER_EXAMPLES = (0.0, 1234.5, 2.302585, -0.00012345, 6.5e-300, 1.7e308, 0.31213, -0.5, 12.3456, 12345.0, 0.0013294, 0.00067234, 0.0000123, 1e-5,
-                   2.5e7, 999999.0, 0.00099996, 3.0, 0.1)
+NUMBER_EXAMPLES = (
+    0.0,
+    1234.5,
+    2.302585,
+    -0.00012345,
+    6.5e-300,
+    1.7e308,
+    0.31213,
+    -0.5,
+    12.3456,
+    12345.0,
+    0.0013294,
+    0.00067234,
+    0.0000123,
+    1e-5,
+    2.5e7,
+    999999.0,
+    0.00099996,
+    3.0,
+    0.1,
+)
 """Values whose text /meta serves next to the rule, so the tab's formatter is checked against `fmt`."""
 
 
@@ -54,8 +73,12 @@ def fmt(value) -> str:
 
 def number_format() -> dict:
     """`/meta`'s ``number_format``: the rule's constants and `NUMBER_EXAMPLES` as ``[value, text]``."""
-    return {"significant_digits": SIGNIFICANT_DIGITS, "exponent_below": EXPONENT_BELOW, "exponent_from": EXPONENT_FROM,
-            "examples": [[value, fmt(value)] for value in NUMBER_EXAMPLES]}
+    return {
+        "significant_digits": SIGNIFICANT_DIGITS,
+        "exponent_below": EXPONENT_BELOW,
+        "exponent_from": EXPONENT_FROM,
+        "examples": [[value, fmt(value)] for value in NUMBER_EXAMPLES],
+    }
 
 
 def plural(count: int, noun: str) -> str:

@@ -59,8 +59,11 @@ def _add_spec(group, spec: params.ParamSpec) -> None:
     """`--NAME` for the HTTP parameter `spec` (``_`` as ``-``), its default and range in the help; the
     value is parsed by `params.parse_curve_params` as /runs parses it."""
     high = "]" if spec.high_inclusive else ")"
-    group.add_argument(f"--{spec.name.replace('_', '-')}", default=f"{spec.default:g}",
-                       help=f"{spec.help} (default {spec.default:g}, in [{spec.low:g}, {spec.high:g}{high})")
+    group.add_argument(
+        f"--{spec.name.replace('_', '-')}",
+        default=f"{spec.default:g}",
+        help=f"{spec.help} (default {spec.default:g}, in [{spec.low:g}, {spec.high:g}{high})",
+    )
 
 
 def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -77,26 +80,42 @@ def parser(statuses: Optional[Sequence[str]] = None, flags: Sequence[str] = ()) 
     parser.add_argument("--run", metavar="REGEX", help="only training runs whose name matches REGEX (re.search)")
     parser.add_argument("--metric", help="metric to monitor, by name or tag (default: the headline metric)")
     parser.add_argument("--mode", help="min or max (default: from the metric's name)")
-    parser.add_argument("--train-split", metavar="WORD[,WORD...]",
-                        help="extra words naming the train split in tag and folder names (e.g. learn)")
-    parser.add_argument("--validation-split", metavar="WORD[,WORD...]",
-                        help="extra words naming the validation split (e.g. test, holdout)")
-    parser.add_argument("--pair", metavar="TRAIN_TAG,VALIDATION_TAG",
-                        help="judge these two tags as train and validation of one metric, whatever their names")
+    parser.add_argument(
+        "--train-split",
+        metavar="WORD[,WORD...]",
+        help="extra words naming the train split in tag and folder names (e.g. learn)",
+    )
+    parser.add_argument(
+        "--validation-split",
+        metavar="WORD[,WORD...]",
+        help="extra words naming the validation split (e.g. test, holdout)",
+    )
+    parser.add_argument(
+        "--pair",
+        metavar="TRAIN_TAG,VALIDATION_TAG",
+        help="judge these two tags as train and validation of one metric, whatever their names",
+    )
     for spec in params.CURVE_SPECS:  # --patience, --min-delta, --smoothing, --tolerance: as /runs takes them
         _add_spec(parser, spec)
     what_if = parser.add_argument_group("ReduceLROnPlateau what-if (as /runs takes lr_factor, lr_patience...)")
     for spec in params.REDUCE_LR_SPECS:  # --lr-factor, --lr-patience, --lr-min-delta, --lr-cooldown, --min-lr
         _add_spec(what_if, spec)
     parser.add_argument("--weights", action="store_true", help="also print the per-layer weight table")
-    parser.add_argument("--no-weights", action="store_true",
-                        help="curve verdicts only: read no histogram (fastest)")
-    parser.add_argument("--load-fast", choices=LOAD_FAST, default="auto",
-                        help="as tensorboard's --load_fast: true uses TensorBoard's Rust data server, "
-                        "false its Python loader, auto (default) the data server where it can")
-    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
-                        help="give up (exit 2) when TensorBoard's data server has not loaded the logdir "
-                        "after SECONDS (default: wait as long as the load takes)")
+    parser.add_argument("--no-weights", action="store_true", help="curve verdicts only: read no histogram (fastest)")
+    parser.add_argument(
+        "--load-fast",
+        choices=LOAD_FAST,
+        default="auto",
+        help="as tensorboard's --load_fast: true uses TensorBoard's Rust data server, "
+        "false its Python loader, auto (default) the data server where it can",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="give up (exit 2) when TensorBoard's data server has not loaded the logdir "
+        "after SECONDS (default: wait as long as the load takes)",
+    )
     parser.add_argument("--json", action="store_true", help="print the /runs JSON document instead of a table")
     parser.add_argument(
         "--fail-on",

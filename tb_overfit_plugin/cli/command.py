@@ -42,7 +42,6 @@ FLAGS = tuple(weight_health.FLAG_SEVERITIES)
 WEIGHT_NAMES = FLAGS + (weight_health.BROKEN_WEIGHTS,)  # --fail-on names that need the weights read
 
 
-
 def _stderr(line: str) -> None:
     """One line on stderr, if there is a stderr (`2>&-` closes it)."""
     if sys.stderr is not None:
@@ -53,8 +52,10 @@ def _fail_on(args) -> frozenset:
     names = cli_args.fail_on_names(args)
     unknown = sorted(names - set(STATUSES) - set(FLAGS))
     if unknown:
-        raise UsageError(f"--fail-on: unknown name(s) {quoted(', '.join(unknown))}; use statuses {', '.join(STATUSES)} "
-                         f"or flags {', '.join(FLAGS)}")
+        raise UsageError(
+            f"--fail-on: unknown name(s) {quoted(', '.join(unknown))}; use statuses {', '.join(STATUSES)} "
+            f"or flags {', '.join(FLAGS)}"
+        )
     return names
 
 
@@ -79,7 +80,7 @@ def _check_local_logdir(logdir: str) -> None:
 
 
 def _progress_line(done: int, total: int, run: str) -> None:
-    """"loading runs 3/40" on one terminal line, erased when done."""
+    """ "loading runs 3/40" on one terminal line, erased when done."""
     sys.stderr.write(f"\rloading runs {done}/{total} ")
     sys.stderr.flush()
     if done == total:
@@ -98,8 +99,9 @@ def _history_data(path: str) -> Optional[logdir_lib.LogdirData]:
 
 
 @contextlib.contextmanager
-def _opened(logdir: str, load_fast: str, histograms: bool,
-            timeout: Optional[float] = None) -> Iterator[logdir_lib.LogdirData]:
+def _opened(
+    logdir: str, load_fast: str, histograms: bool, timeout: Optional[float] = None
+) -> Iterator[logdir_lib.LogdirData]:
     """`logdir.open_logdir` (or the histories PATH names), with a progress line on stderr when it is a terminal;
     nothing found: UsageError."""
     history = _history_data(logdir)
@@ -110,8 +112,9 @@ def _opened(logdir: str, load_fast: str, histograms: bool,
     _check_local_logdir(logdir)
     progress = _progress_line if sys.stderr is not None and sys.stderr.isatty() else None
     try:
-        with logdir_lib.open_logdir(logdir, progress, load_fast=load_fast, histograms=histograms,
-                                    timeout=timeout) as data:
+        with logdir_lib.open_logdir(
+            logdir, progress, load_fast=load_fast, histograms=histograms, timeout=timeout
+        ) as data:
             _check_found(logdir, data)
             yield data
     except logdir_lib.LoadError as error:  # raised by the loaders only
@@ -130,8 +133,14 @@ def _check_found(logdir: str, data: logdir_lib.LogdirData) -> None:
     raise UsageError(f"no TensorBoard scalars or histograms found under {quoted(logdir)}{why}")
 
 
-def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirData, document: dict,
-                   summaries_wanted: bool, documents_wanted: bool, curve_params: params.CurveParams):
+def _weight_health(
+    cache: analysis_cache.AnalysisCache,
+    data: logdir_lib.LogdirData,
+    document: dict,
+    summaries_wanted: bool,
+    documents_wanted: bool,
+    curve_params: params.CurveParams,
+):
     """(weight summary by run or None, `/weights` document by run or {}) of the document's rows.
 
     The same as `/weights_summary` and `/weights` give; histograms are read
@@ -149,7 +158,9 @@ def _weight_health(cache: analysis_cache.AnalysisCache, data: logdir_lib.LogdirD
     for run, histograms in weight_documents.with_histograms(runs, data.histogram_batches):
         summaries[run.name] = weight_documents.weights_summary(cache, run, histograms)
         if documents_wanted:
-            layer_documents[run.name] = weight_documents.weights_document(cache, run, histograms, weight_health.Thresholds())
+            layer_documents[run.name] = weight_documents.weights_document(
+                cache, run, histograms, weight_health.Thresholds()
+            )
     return (summaries if summaries_wanted else None), layer_documents
 
 
@@ -168,8 +179,12 @@ def _matches(row: dict, weights_document: Optional[dict], fail_on: frozenset) ->
     summary = (weights_document or {}).get("summary") or {}
     if row["status"] in fail_on or run_status(row, {row["run"]: summary}) in fail_on:
         return True
-    flags = {flag["flag"] for layer in (weights_document or {}).get("layers", [])
-             for tensor in layer["tensors"] for flag in tensor["flags"]}
+    flags = {
+        flag["flag"]
+        for layer in (weights_document or {}).get("layers", [])
+        for tensor in layer["tensors"]
+        for flag in tensor["flags"]
+    }
     return bool(flags & fail_on)
 
 
@@ -184,8 +199,15 @@ def _write(out: TextIO, text: str) -> None:
         raise OutputError(f"cannot write the output: {error.strerror or error}") from None
 
 
-def documents(logdir: str, curve_params: params.CurveParams, run_filter, load_fast: str = "auto",
-              summaries_wanted: bool = False, documents_wanted: bool = False, timeout: Optional[float] = None):
+def documents(
+    logdir: str,
+    curve_params: params.CurveParams,
+    run_filter,
+    load_fast: str = "auto",
+    summaries_wanted: bool = False,
+    documents_wanted: bool = False,
+    timeout: Optional[float] = None,
+):
     """(`/runs` document, weight summaries by run or None, `/weights` documents by run, loader warnings).
 
     What the command prints, also for `api.diagnose`. `run_filter`: a
@@ -199,14 +221,14 @@ def documents(logdir: str, curve_params: params.CurveParams, run_filter, load_fa
     cache = analysis_cache.AnalysisCache(default_verdict_bytes=0, other_verdict_bytes=0, weight_analysis_bytes=0)
     with _opened(logdir, load_fast, histograms=summaries_wanted or documents_wanted, timeout=timeout) as data:
         try:
-            document = run_documents.runs_document(cache, data.scalars, data.histograms, curve_params,
-                                                     data.sessions)
+            document = run_documents.runs_document(cache, data.scalars, data.histograms, curve_params, data.sessions)
         except run_lookup.NotFound as error:  # a --metric (--pair) no run has: HTTP's 404
             raise UsageError(f"--{'pair' if curve_params.pair else 'metric'}: {error}") from None
         document = integrity.attach(document, data.problems)
         document["runs"] = [row for row in document["runs"] if run_filter.search(row["run"])]
-        summaries, layer_documents = _weight_health(cache, data, document, summaries_wanted, documents_wanted,
-                                                    curve_params)
+        summaries, layer_documents = _weight_health(
+            cache, data, document, summaries_wanted, documents_wanted, curve_params
+        )
     return document, summaries, layer_documents, data.loader_warnings
 
 
@@ -217,12 +239,16 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     fail_on = _fail_on(args)
     run_filter = _run_filter(args.run)
     try:
-        curve_params = params.parse_curve_params({
-            "metric": args.metric or "", "mode": args.mode or "",
-            **{spec.name: getattr(args, spec.name) for spec in params.CURVE_SPECS + params.REDUCE_LR_SPECS},
-            "train_split": args.train_split or "", "validation_split": args.validation_split or "",
-            "pair": args.pair or "",
-        })
+        curve_params = params.parse_curve_params(
+            {
+                "metric": args.metric or "",
+                "mode": args.mode or "",
+                **{spec.name: getattr(args, spec.name) for spec in params.CURVE_SPECS + params.REDUCE_LR_SPECS},
+                "train_split": args.train_split or "",
+                "validation_split": args.validation_split or "",
+                "pair": args.pair or "",
+            }
+        )
     except params.ParamError as error:
         raise UsageError(f"--{error.name.replace('_', '-')}: {error.detail}") from None
 
@@ -230,7 +256,8 @@ def run(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> i
     if args.no_weights and need_weights:
         raise UsageError("--no-weights cannot go with --weights or a weight flag in --fail-on")
     document, summaries, layer_documents, loader_warnings = documents(
-        args.logdir, curve_params, run_filter, args.load_fast, weight_column, need_weights, args.timeout)
+        args.logdir, curve_params, run_filter, args.load_fast, weight_column, need_weights, args.timeout
+    )
     _warn(document, loader_warnings)
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
     if args.json:
@@ -273,8 +300,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     try:
         if sys.stdout is None:  # started with `>&-`
-            raise UsageError("standard output is closed: nothing could be printed "
-                             "(redirect it to /dev/null to keep only the exit code)")
+            raise UsageError(
+                "standard output is closed: nothing could be printed "
+                "(redirect it to /dev/null to keep only the exit code)"
+            )
         return run(argv)
     except UsageError as error:
         if isinstance(error, OutputError):

@@ -16,8 +16,15 @@ from tb_overfit_plugin.analysis import wording
 from tb_overfit_plugin.documents import vocabulary
 
 COLOURS = {
-    "overfitting": "33", "worsening": "33", "diverged": "31", "broken_weights": "31", "improving": "32",
-    "plateau": "36", "not_learning": "35", "error": "31", "warning": "33",
+    "overfitting": "33",
+    "worsening": "33",
+    "diverged": "31",
+    "broken_weights": "31",
+    "improving": "32",
+    "plateau": "36",
+    "not_learning": "35",
+    "error": "31",
+    "warning": "33",
 }
 """ANSI colour of a status (or severity) on a terminal."""
 
@@ -62,25 +69,32 @@ def run_status(row: dict, weight_summaries: Optional[dict]) -> str:
 
 
 def _status_cell(row: dict, status: str) -> str:
-    """"overfitting", or "broken weights (curve: improving)" when the weights overrule the curve."""
+    """ "overfitting", or "broken weights (curve: improving)" when the weights overrule the curve."""
     return words(status) + (f" (curve: {words(row['status'])})" if status != row["status"] else "")
 
 
 def _natural(text: str) -> tuple:
     """Names as the tab orders them (numeric-aware, case-insensitive): run2 before run10."""
-    return tuple((1, int(part), "") if i % 2 else (0, 0, part.lower())
-                 for i, part in enumerate(re.split(r"(\d+)", text)))
+    return tuple(
+        (1, int(part), "") if i % 2 else (0, 0, part.lower()) for i, part in enumerate(re.split(r"(\d+)", text))
+    )
 
 
 def sorted_rows(document: dict, weight_summaries: Optional[dict] = None) -> List[dict]:
     """The rows in `vocabulary.DEFAULT_SORT` order: status urgency (`STATUS_RANKS`), then name."""
     assert vocabulary.DEFAULT_SORT == {"key": "status", "dir": "asc"}, "the CLI orders as the tab does"
-    return sorted(document["runs"], key=lambda row: (
-        vocabulary.STATUS_RANKS.index(run_status(row, weight_summaries)), _natural(row["run"])))
+    return sorted(
+        document["runs"],
+        key=lambda row: (vocabulary.STATUS_RANKS.index(run_status(row, weight_summaries)), _natural(row["run"])),
+    )
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], colours: Optional[List[Optional[str]]] = None,
-          colour_column: int = 1) -> str:
+def table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    colours: Optional[List[Optional[str]]] = None,
+    colour_column: int = 1,
+) -> str:
     """Columns padded to their widest cell; `colours[i]` (a `COLOURS` key) colours row i's `colour_column`."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(header, widths)).rstrip()]
@@ -106,15 +120,18 @@ def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[
     for row in sorted_rows(document, weight_summaries):
         monitor, status = row.get("monitor") or {}, run_status(row, weight_summaries)
         arrow = {"min": "↓", "max": "↑"}.get(monitor.get("mode") or "", "")
-        rows.append((
-            row["run"],
-            _status_cell(row, status),
-            f"{monitor.get('metric', '-')}{arrow}",
-            _moment(row.get("best")),
-            _number((row.get("best") or {}).get("value")),
-            _moment(row.get("onset")),
-            _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
-        ) + ((_weights_cell(weight_summaries.get(row["run"]) or {}),) if weight_summaries is not None else ()))
+        rows.append(
+            (
+                row["run"],
+                _status_cell(row, status),
+                f"{monitor.get('metric', '-')}{arrow}",
+                _moment(row.get("best")),
+                _number((row.get("best") or {}).get("value")),
+                _moment(row.get("onset")),
+                _early_stop_cell(row.get("early_stop")) if row.get("early_stop") else "-",
+            )
+            + ((_weights_cell(weight_summaries.get(row["run"]) or {}),) if weight_summaries is not None else ())
+        )
         colours.append(status if colour else None)
     notes = [f"{row['run']}: {row['discarded_fit']['note']}" for row in document["runs"] if row.get("discarded_fit")]
     notes += [f"{row['run']}: {row['mode_warning']}" for row in document["runs"] if row.get("mode_warning")]
@@ -122,7 +139,7 @@ def runs_table(document: dict, colour: bool = False, weight_summaries: Optional[
 
 
 def remedies_text(document: dict, weight_summaries: Optional[dict] = None) -> str:
-    """"remedies:" and one line per status, curve verdict and worst weight flag of the rows
+    """ "remedies:" and one line per status, curve verdict and worst weight flag of the rows
     (`vocabulary.REMEDIES`, as /meta serves them), in table order; "" when every run is improving and healthy."""
     names = []
     for row in sorted_rows(document, weight_summaries):
@@ -144,13 +161,15 @@ def weights_table(document: dict) -> str:
             stats = tensor["stats"]
             last_percentiles = stats["percentiles"][-1] if stats["percentiles"] else [None] * 2
             flags = ", ".join(words(flag["flag"]) for flag in tensor["flags"]) or "-"
-            rows.append((
-                layer["layer"],
-                tensor["tensor"],
-                f"{_number(stats['std'][0])} → {_number(stats['std'][-1])}" if stats["std"] else "-",
-                _number(tensor["trends"].get("std_ratio")),
-                f"{_number(last_percentiles[0])} .. {_number(last_percentiles[-1])}",
-                flags,
-            ))
+            rows.append(
+                (
+                    layer["layer"],
+                    tensor["tensor"],
+                    f"{_number(stats['std'][0])} → {_number(stats['std'][-1])}" if stats["std"] else "-",
+                    _number(tensor["trends"].get("std_ratio")),
+                    f"{_number(last_percentiles[0])} .. {_number(last_percentiles[-1])}",
+                    flags,
+                )
+            )
     title = f"weights of {document['run']}" + (f"  ({document['hint']})" if document.get("hint") else "")
     return title + "\n" + table(header, rows)

@@ -48,8 +48,11 @@ def masked_crc32c(data: bytes, starts: np.ndarray, lengths: np.ndarray, use_libr
     """
     if use_library and hardware_available():
         value = google_crc32c.value
-        crcs = np.fromiter((value(data[s: s + n]) for s, n in zip(starts.tolist(), lengths.tolist())),
-                           dtype=np.uint64, count=len(starts))
+        crcs = np.fromiter(
+            (value(data[s : s + n]) for s, n in zip(starts.tolist(), lengths.tolist())),
+            dtype=np.uint64,
+            count=len(starts),
+        )
     else:
         crcs = _crc32c_numpy(np.frombuffer(data, dtype=np.uint8), starts, lengths).astype(np.uint64)
     return ((((crcs >> 15) | (crcs << 17)) + _MASK_DELTA) & 0xFFFFFFFF).astype(np.uint32)
@@ -102,7 +105,7 @@ def _crc32c_numpy(buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -
     cut = lengths[order[VECTOR_MIN_RECORDS - 1]] if len(order) >= VECTOR_MIN_RECORDS else -1
     alone, together = order[lengths[order] > cut], order[lengths[order] <= cut]
     for i in alone:
-        crcs[i] = _crc32c_one(buffer[starts[i]: starts[i] + lengths[i]].tobytes())
+        crcs[i] = _crc32c_one(buffer[starts[i] : starts[i] + lengths[i]].tobytes())
     if len(together):
         crcs[together] = _crc32c_together(buffer, starts[together], lengths[together])
     return crcs

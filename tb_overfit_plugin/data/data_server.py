@@ -91,8 +91,10 @@ def _wait_for_load(started: server_process.Started, timeout: Optional[float] = N
             reason = reason or _last_line(log_path) or f"exit code {process.returncode}"
             raise DataServerError(f"TensorBoard's data server could not load the logdir: {reason}")
         if deadline is not None and time.monotonic() > deadline:
-            raise DataServerError(f"TensorBoard's data server had not loaded the logdir after {timeout:g} s "
-                                  f"(--timeout): slow or stalled storage?")
+            raise DataServerError(
+                f"TensorBoard's data server had not loaded the logdir after {timeout:g} s "
+                f"(--timeout): slow or stalled storage?"
+            )
         time.sleep(_POLL_SECONDS)
 
 

@@ -43,12 +43,16 @@ from tensorboard.data.proto import data_provider_pb2
 from tensorboard.util import tensor_util
 
 # Tensor dtypes whose packed `tensor_content` numpy reads directly (histograms are DT_DOUBLE).
-_PACKED_DTYPES = {types_pb2.DT_FLOAT: np.float32, types_pb2.DT_DOUBLE: np.float64,
-                  types_pb2.DT_INT32: np.int32, types_pb2.DT_INT64: np.int64}
+_PACKED_DTYPES = {
+    types_pb2.DT_FLOAT: np.float32,
+    types_pb2.DT_DOUBLE: np.float64,
+    types_pb2.DT_INT32: np.int32,
+    types_pb2.DT_INT64: np.int64,
+}
 
 
 # Seconds one call to the data server may take before it fails (gRPC's DEADLINE_EXCEEDED);
-# reads are batches of about `reading.READ_BATCH_BYTES`, which a data server answers in about a second.
+# reads are batches of about `read_plan.READ_BATCH_BYTES`, which a data server answers in about a second.
 CALL_TIMEOUT_S = 120.0
 # gRPC status -> the public error TensorBoard's `GrpcDataProvider` raises for it (its HTTP status).
 PUBLIC_ERRORS = {
@@ -121,8 +125,9 @@ def _ndarrays(tensors) -> list:
     shape = [d.size for d in first.tensor_shape.dim]
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     content = b"".join(tensor.tensor_content for tensor in tensors)
-    if len(content) != size * len(tensors) or any(t.dtype != first.dtype or t.tensor_shape != first.tensor_shape
-                                                   for t in tensors):
+    if len(content) != size * len(tensors) or any(
+        t.dtype != first.dtype or t.tensor_shape != first.tensor_shape for t in tensors
+    ):
         return [_ndarray(tensor) for tensor in tensors]
     return list(np.frombuffer(content, dtype=dtype).reshape([len(tensors), *shape]))
 
@@ -165,15 +170,18 @@ def _stacked(data) -> Optional[np.ndarray]:
         return None
     whole = data.SerializeToString()
     start = len(type(data)(step=data.step, wall_time=data.wall_time).SerializeToString())
-    head = _VALUE_KEY + _varint(len(record)) + record[:-len(content)]
+    head = _VALUE_KEY + _varint(len(record)) + record[: -len(content)]
     size = len(head) + len(content)
-    if len(whole) - start != size * len(values) or whole[start:start + len(head)] != head:
+    if len(whole) - start != size * len(values) or whole[start : start + len(head)] != head:
         return None
     rows = np.frombuffer(whole, np.uint8, offset=start).reshape(len(values), size)
-    if not (rows[:, :len(head)] == rows[0, :len(head)]).all():
+    if not (rows[:, : len(head)] == rows[0, : len(head)]).all():
         return None
-    return np.ascontiguousarray(rows[:, len(head):]).view(np.dtype(dtype).newbyteorder("<")).reshape(
-        [len(values), *shape])
+    return (
+        np.ascontiguousarray(rows[:, len(head) :])
+        .view(np.dtype(dtype).newbyteorder("<"))
+        .reshape([len(values), *shape])
+    )
 
 
 class _Columns(collections.abc.Sequence):
@@ -207,10 +215,11 @@ def _tensor_series(data):
     """A series of `read_tensors`: `TensorColumns` when `_stacked` reads it, else `TensorDatum`s."""
     stacked = _stacked(data)
     if stacked is not None:
-        return TensorColumns(np.array(data.step, dtype=np.int64), np.array(data.wall_time, dtype=np.float64),
-                             stacked)
-    return [provider.TensorDatum(step=step, wall_time=wall_time, numpy=array)
-            for step, wall_time, array in zip(data.step, data.wall_time, _ndarrays(data.value))]
+        return TensorColumns(np.array(data.step, dtype=np.int64), np.array(data.wall_time, dtype=np.float64), stacked)
+    return [
+        provider.TensorDatum(step=step, wall_time=wall_time, numpy=array)
+        for step, wall_time, array in zip(data.step, data.wall_time, _ndarrays(data.value))
+    ]
 
 
 class ScalarColumns(_Columns):
@@ -220,8 +229,11 @@ class ScalarColumns(_Columns):
 
     def __init__(self, data):
         """`data`: a `ScalarData` message (repeated step, wall_time, value)."""
-        super().__init__(np.array(data.step, dtype=np.int64), np.array(data.wall_time, dtype=np.float64),
-                         np.array(data.value, dtype=np.float64))
+        super().__init__(
+            np.array(data.step, dtype=np.int64),
+            np.array(data.wall_time, dtype=np.float64),
+            np.array(data.value, dtype=np.float64),
+        )
 
     @staticmethod
     def _datum(step, wall_time, value):
@@ -268,12 +280,26 @@ class FastProvider(grpc_provider.GrpcDataProvider):
         return result
 
     def start_read_scalars(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
-        return self._start(self._stub.ReadScalars, data_provider_pb2.ReadScalarsRequest, ScalarColumns,
-                           experiment_id, plugin_name, downsample, run_tag_filter)
+        return self._start(
+            self._stub.ReadScalars,
+            data_provider_pb2.ReadScalarsRequest,
+            ScalarColumns,
+            experiment_id,
+            plugin_name,
+            downsample,
+            run_tag_filter,
+        )
 
     def start_read_tensors(self, ctx, *, experiment_id, plugin_name, downsample=None, run_tag_filter=None):
-        return self._start(self._stub.ReadTensors, data_provider_pb2.ReadTensorsRequest, _tensor_series,
-                           experiment_id, plugin_name, downsample, run_tag_filter)
+        return self._start(
+            self._stub.ReadTensors,
+            data_provider_pb2.ReadTensorsRequest,
+            _tensor_series,
+            experiment_id,
+            plugin_name,
+            downsample,
+            run_tag_filter,
+        )
 
     def list_versions(self, ctx, *, experiment_id: str, plugin_name: str, tensors: bool) -> dict:
         """`{(run, tag): (max_step, max_wall_time)}` of `list_tensors` (or `list_scalars`), from the answer itself.
@@ -281,14 +307,20 @@ class FastProvider(grpc_provider.GrpcDataProvider):
         The same request and answer as `list_*`, without a time-series object
         per series (a 10,000-histogram sweep lists in about half the time).
         """
-        method, request_class = ((self._stub.ListTensors, data_provider_pb2.ListTensorsRequest) if tensors
-                                 else (self._stub.ListScalars, data_provider_pb2.ListScalarsRequest))
+        method, request_class = (
+            (self._stub.ListTensors, data_provider_pb2.ListTensorsRequest)
+            if tensors
+            else (self._stub.ListScalars, data_provider_pb2.ListScalarsRequest)
+        )
         request = request_class(experiment_id=experiment_id)
         request.plugin_filter.plugin_name = plugin_name
         with _translated():
             answer = method(request)
-        return {(run.run_name, tag.tag_name): (int(tag.metadata.max_step), float(tag.metadata.max_wall_time))
-                for run in answer.runs for tag in run.tags}
+        return {
+            (run.run_name, tag.tag_name): (int(tag.metadata.max_step), float(tag.metadata.max_wall_time))
+            for run in answer.runs
+            for tag in run.tags
+        }
 
     def read_scalars(self, ctx, **request):
         return self.start_read_scalars(ctx, **request)()

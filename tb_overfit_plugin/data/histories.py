@@ -120,7 +120,7 @@ def _columns_at(path: str, step_column: str, keep_step_column: bool) -> Points:
 def _hf_tag(key: str) -> str:
     for prefix in HF_PREFIXES:
         if key.startswith(prefix):
-            return f"{prefix[:-1]}/{key[len(prefix):]}"
+            return f"{prefix[:-1]}/{key[len(prefix) :]}"
     return f"train/{key}"
 
 
@@ -153,8 +153,10 @@ def _points(path: str) -> Points:
         return _columns_at(path, "step", keep_step_column=False)
     if "epoch" in header:  # Keras CSVLogger (0-based epochs), Ultralytics results.csv (1-based)
         return _columns_at(path, "epoch", keep_step_column=False)
-    raise HistoryError(f"{path}: not a known history (a Keras or Lightning CSVLogger file, Ultralytics' "
-                       f"results.csv): no 'epoch' column (columns: {', '.join(header)})")
+    raise HistoryError(
+        f"{path}: not a known history (a Keras or Lightning CSVLogger file, Ultralytics' "
+        f"results.csv): no 'epoch' column (columns: {', '.join(header)})"
+    )
 
 
 def _run_names(root: str, files: List[str]) -> Dict[str, str]:
@@ -171,8 +173,9 @@ def _run_names(root: str, files: List[str]) -> Dict[str, str]:
 
 def _series(points: List[Tuple[int, float]]) -> series_lib.ScalarSeries:
     steps = np.array([step for step, _ in points], dtype=np.int64)
-    return series_lib.scalar_series(steps, np.arange(len(points), dtype=np.float64),
-                                    np.array([value for _, value in points], dtype=np.float64))
+    return series_lib.scalar_series(
+        steps, np.arange(len(points), dtype=np.float64), np.array([value for _, value in points], dtype=np.float64)
+    )
 
 
 def read_histories(root: str, files: Iterable[str]) -> series_set.SeriesSet:

@@ -67,16 +67,27 @@ class Problem:
     last_good_step: Optional[int] = None  # step of the last good summary before it
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "source": self.run, "path": self.path, "offset": self.offset,
-                "last_good_step": self.last_good_step, "message": self.message}
+        return {
+            "kind": self.kind,
+            "source": self.run,
+            "path": self.path,
+            "offset": self.offset,
+            "last_good_step": self.last_good_step,
+            "message": self.message,
+        }
 
 
 def _corrupt(run: str, path: str, offset: int, last_step: Optional[int]) -> Problem:
     after = f"the last good record before it is step {last_step}" if last_step is not None else "no step before it"
-    return Problem(CORRUPT_RECORD, run, path,
-                   f"{path}: corrupt record at byte {offset} ({after}): TensorBoard's loaders stop reading "
-                   f"this file there or skip the record, so this run's series may end early or miss points",
-                   offset=offset, last_good_step=last_step)
+    return Problem(
+        CORRUPT_RECORD,
+        run,
+        path,
+        f"{path}: corrupt record at byte {offset} ({after}): TensorBoard's loaders stop reading "
+        f"this file there or skip the record, so this run's series may end early or miss points",
+        offset=offset,
+        last_good_step=last_step,
+    )
 
 
 def _unreadable(kind: str, run: str, path: str, error: OSError) -> Problem:
@@ -147,7 +158,9 @@ def _first_bad_frame(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> in
     bad = checksums.masked_crc32c(data, starts - _HEADER, np.full(len(starts), 8)) != stored_crcs(starts - 4)
     # A frame after a bad length was found by trusting that length: check payloads before it only.
     count = int(np.argmax(bad)) if bad.any() else len(starts)
-    bad_payload = checksums.masked_crc32c(data, starts[:count], lengths[:count]) != stored_crcs(starts[:count] + lengths[:count])
+    bad_payload = checksums.masked_crc32c(data, starts[:count], lengths[:count]) != stored_crcs(
+        starts[:count] + lengths[:count]
+    )
     return int(np.argmax(bad_payload)) if bad_payload.any() else count
 
 
@@ -160,12 +173,15 @@ def _scan_file(path: str, run: str, relative: str, state: _FileState) -> _FileSt
             data = file.read(SCAN_CHUNK_BYTES)
             if len(data) >= _HEADER:  # a frame larger than a chunk is read whole
                 (length,) = struct.unpack_from("<Q", data, 0)
-                if _HEADER + length + _FOOTER > len(data) and state.verified + _HEADER + length + _FOOTER <= stat.st_size:
+                if (
+                    _HEADER + length + _FOOTER > len(data)
+                    and state.verified + _HEADER + length + _FOOTER <= stat.st_size
+                ):
                     data += file.read(_HEADER + length + _FOOTER - len(data))
             starts, lengths, end = _frames(data)
             bad = _first_bad_frame(data, starts, lengths)
             recent = slice(max(0, bad - STEP_LOOKBACK), bad)
-            step = _last_summary_step([data[s: s + n] for s, n in zip(starts[recent], lengths[recent])])
+            step = _last_summary_step([data[s : s + n] for s, n in zip(starts[recent], lengths[recent])])
             state.last_step = step if step is not None else state.last_step
             if bad < len(starts):
                 offset = state.verified + int(starts[bad]) - _HEADER
@@ -276,7 +292,9 @@ def attach(document: dict, problems: Sequence[Problem]) -> dict:
     return dict(document, runs=rows, warnings=by_run.get(None, []))
 
 
-def warnings_by_run(sources: Mapping[str, Sequence[str]], problems: Sequence[Problem]) -> Dict[Optional[str], List[dict]]:
+def warnings_by_run(
+    sources: Mapping[str, Sequence[str]], problems: Sequence[Problem]
+) -> Dict[Optional[str], List[dict]]:
     """Training run name (None: none of them) -> its problems as JSON, given each training run's sources."""
     owner_of = {source: name for name, names in sources.items() for source in names}
     known = set(sources)

@@ -78,8 +78,9 @@ def local_data_provider(logdir: str, progress: Optional[Callable[[int, int, str]
 
 
 @contextlib.contextmanager
-def _loader(logdir: str, progress, load_fast: str, histograms: bool = True,
-            timeout: Optional[float] = None) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
+def _loader(
+    logdir: str, progress, load_fast: str, histograms: bool = True, timeout: Optional[float] = None
+) -> Iterator[Tuple[object, Tuple[str, ...], bool]]:
     """(data provider, the loader's warnings, whether the data server found nothing to warn about).
 
     `histograms=False`: the data server keeps histogram names and versions only (`data_server.loaded`);
@@ -99,14 +100,17 @@ def _loader(logdir: str, progress, load_fast: str, histograms: bool = True,
                     yield loaded.provider, loaded.warnings, not loaded.warnings
                     return
         elif load_fast == "true":
-            raise LoadError(f"--load-fast=true: TensorBoard's data server reads only local and "
-                            f"{', '.join(server_process.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}")
+            raise LoadError(
+                f"--load-fast=true: TensorBoard's data server reads only local and "
+                f"{', '.join(server_process.SUPPORTED_SCHEMES)} paths, not {quoted(logdir)}"
+            )
     yield local_data_provider(logdir, progress), (), False
 
 
 @contextlib.contextmanager
-def _opened(logdir: str, progress, load_fast: str, histograms: bool = True,
-            timeout: Optional[float] = None) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
+def _opened(
+    logdir: str, progress, load_fast: str, histograms: bool = True, timeout: Optional[float] = None
+) -> Iterator[Tuple[reading.SeriesReader, LogdirData]]:
     """(reader on the loader, the logdir's scalars, histogram names and sessions) while the loader lives.
 
     `histograms=False`: names and versions only, and no `histogram_batches`.

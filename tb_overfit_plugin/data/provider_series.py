@@ -15,8 +15,10 @@ _ARRAY_OVERHEAD = 112  # bytes of a numpy array object besides its data
 
 def _steps_and_times(datums) -> Tuple[np.ndarray, np.ndarray]:
     count = len(datums)
-    return (np.fromiter((d.step for d in datums), np.int64, count),
-            np.fromiter((d.wall_time for d in datums), np.float64, count))
+    return (
+        np.fromiter((d.step for d in datums), np.int64, count),
+        np.fromiter((d.wall_time for d in datums), np.float64, count),
+    )
 
 
 def _version(steps: np.ndarray, wall_times: np.ndarray) -> Version:

@@ -4,7 +4,7 @@ Everything the plugin knows about a logdir comes through
 `context.data_provider`, so it works with the Rust data server,
 `--load_fast`, and remote logdirs. Reads are batched (one provider call per
 plugin per request, not one per run; large reads in batches of about
-`READ_BATCH_BYTES`) and cached by each series' version,
+`read_plan.READ_BATCH_BYTES`) and cached by each series' version,
 `(max_step, max_wall_time)` from the cheap `list_*` call: unchanged series
 are never read twice, and a run that gains epochs is re-read.
 
@@ -26,35 +26,18 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from tensorboard.data import provider as provider_lib
 
-from tb_overfit_plugin.data import run_names
+from tb_overfit_plugin.data import read_plan, run_names
 from tb_overfit_plugin.data import sessions as sessions_lib
 from tb_overfit_plugin.data.provider_series import histogram_series, scalar_series, series_nbytes
 from tb_overfit_plugin.data.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
 
-SCALARS_PLUGIN = "scalars"
-HISTOGRAMS_PLUGIN = "histograms"
+SCALARS_PLUGIN, HISTOGRAMS_PLUGIN = read_plan.SCALARS_PLUGIN, read_plan.HISTOGRAMS_PLUGIN
 
 # Cached series of all experiments together, in numpy bytes (see the module docstring).
 SERIES_CACHE_BYTES = 256 * 2**20
-# One provider read asks for about this many bytes, estimated from the listing as
-# (max_step + 1) points per series x `_POINT_BYTES`; TensorBoard's gRPC channel
-# refuses answers over 256 MB, and a read that is still too large is split in two.
-READ_BATCH_BYTES = 16 * 2**20
-_POINT_BYTES = {SCALARS_PLUGIN: 24, HISTOGRAMS_PLUGIN: 30 * 3 * 8 + 24}  # TF2 histograms: 30 buckets
 SESSION_EXPERIMENTS = 64
 """Experiments whose hyper-parameter sessions are kept (a few kB each)."""
 _LISTED_SERIES_BYTES = 200  # a listed series' key and version, counted against the budget too
-
-# Ask for every point the provider holds, however long the series: the largest
-# `num_points` the protocol holds (int64). The provider's own retention
-# (reservoir sampling) is the only limit, and `looks_downsampled` reports it.
-EVERY_POINT = 2**63 - 1
-
-
-def _too_large(error: Exception) -> bool:
-    """Whether a provider error says the answer exceeded the channel's message size."""
-    code = getattr(error, "code", None)
-    return callable(code) and getattr(code(), "name", "") == "RESOURCE_EXHAUSTED"
 
 
 @dataclasses.dataclass
@@ -75,49 +58,6 @@ class _Entry:
         return self.series_bytes + listed * _LISTED_SERIES_BYTES
 
 
-def _by_run(keys: Iterable[RunTag]) -> Dict[str, List[RunTag]]:
-    """`keys` sorted and grouped by TensorBoard run."""
-    by_run: Dict[str, List[RunTag]] = {}
-    for key in sorted(keys):
-        by_run.setdefault(key[0], []).append(key)
-    return by_run
-
-
-def _stale(cached: Mapping[RunTag, tuple], listing: Listing, keys: Iterable[RunTag]) -> List[RunTag]:
-    """The keys whose cached series is missing or of another version than the listing's."""
-    return [key for key in keys if cached.get(key, (None,))[0] != listing.versions[key]]
-
-
-def _read_bytes(listing: Listing, plugin_name: str, keys: Iterable[RunTag]) -> int:
-    """Estimated bytes of reading `keys`: (max_step + 1) points per series x `_POINT_BYTES`."""
-    return sum((max(listing.versions[key][0], 0) + 1) * _POINT_BYTES[plugin_name] for key in keys)
-
-
-def _packed(items: list, size_of) -> List[list]:
-    """`items` in order, cut into consecutive batches of about `READ_BATCH_BYTES` (`size_of(item)` each).
-
-    A batch is closed before the item that would take it over the size, so
-    an item larger than the size is a batch of its own.
-    """
-    batches: List[list] = []
-    batch: list = []
-    size = 0
-    for item in items:
-        item_size = size_of(item)
-        if batch and size + item_size > READ_BATCH_BYTES:
-            batches.append(batch)
-            batch, size = [], 0
-        batch.append(item)
-        size += item_size
-    return batches + [batch] if batch else batches
-
-
-def _filter(keys: Iterable[RunTag]) -> provider_lib.RunTagFilter:
-    """The provider filter for `keys`: runs x tags, so it may match a few other series too (left unconverted)."""
-    keys = list(keys)
-    return provider_lib.RunTagFilter(runs={run for run, _ in keys}, tags={tag for _, tag in keys})
-
-
 _EVERYTHING = provider_lib.RunTagFilter()
 _KINDS = {
     SCALARS_PLUGIN: ("list_scalars", "read_scalars", scalar_series),
@@ -134,8 +74,13 @@ class SeriesReader:
     only reloads every `--reload_interval` seconds.
     """
 
-    def __init__(self, data_provider: provider_lib.DataProvider, *, listing_max_age: float = 0.0,
-                 cache_bytes: Optional[int] = None):
+    def __init__(
+        self,
+        data_provider: provider_lib.DataProvider,
+        *,
+        listing_max_age: float = 0.0,
+        cache_bytes: Optional[int] = None,
+    ):
         self._provider = run_names.SlashedRuns(data_provider)  # run names with "/" from here on
         self._listing_max_age = listing_max_age
         self._cache_bytes = SERIES_CACHE_BYTES if cache_bytes is None else cache_bytes
@@ -159,24 +104,32 @@ class SeriesReader:
         """Histogram series (`HistogramSeries`) of the experiment: every one, or those of `runs`."""
         return self._series(ctx, experiment_id, HISTOGRAMS_PLUGIN, runs=None if runs is None else set(runs))
 
-    def histogram_batches(self, ctx, experiment_id: str,
-                          groups: Sequence[Iterable[str]]) -> Iterator[Tuple[List[int], SeriesSet]]:
+    def histogram_batches(
+        self, ctx, experiment_id: str, groups: Sequence[Iterable[str]]
+    ) -> Iterator[Tuple[List[int], SeriesSet]]:
         """The histograms of `groups` of TensorBoard runs, a batch of whole groups at a time.
 
         Yields `(indices of the batch's groups, SeriesSet of their series)`,
-        batches of about `READ_BATCH_BYTES` to read, the next one read while
+        batches of about `read_plan.READ_BATCH_BYTES` to read, the next one read while
         the caller works on this one: at most two batches are held, however
         large the sweep. Cached series are used; what is read is cached
         afterwards, as `histograms` would, if it fits the cache's budget.
         """
         listing = self.listing(ctx, experiment_id, HISTOGRAMS_PLUGIN)
         cached = dict(self._entry(experiment_id, HISTOGRAMS_PLUGIN).series)
-        by_run = _by_run(listing.versions)
+        by_run = read_plan.by_run(listing.versions)
         keys = [[key for run in sorted(set(group)) for key in by_run.get(run, ())] for group in groups]
-        stale = [_stale(cached, listing, group) for group in keys]
-        batches = _packed(list(range(len(keys))), lambda i: _read_bytes(listing, HISTOGRAMS_PLUGIN, stale[i]))
-        reads = self._prefetched(ctx, experiment_id, HISTOGRAMS_PLUGIN, listing,
-                                 [[key for i in batch for key in stale[i]] for batch in batches])
+        stale = [read_plan.stale(cached, listing, group) for group in keys]
+        batches = read_plan.packed(
+            list(range(len(keys))), lambda i: read_plan.read_bytes(listing, HISTOGRAMS_PLUGIN, stale[i])
+        )
+        reads = self._prefetched(
+            ctx,
+            experiment_id,
+            HISTOGRAMS_PLUGIN,
+            listing,
+            [[key for i in batch for key in stale[i]] for batch in batches],
+        )
         kept: Optional[Dict[RunTag, tuple]] = {}
         kept_bytes = 0
         for batch, read in zip(batches, reads):
@@ -207,11 +160,15 @@ class SeriesReader:
         list_name = _KINDS[plugin_name][0]
         list_versions = getattr(self._provider, "list_versions", None)
         if list_versions is not None:
-            return list_versions(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
-                                 tensors=list_name == "list_tensors")
+            return list_versions(
+                ctx, experiment_id=experiment_id, plugin_name=plugin_name, tensors=list_name == "list_tensors"
+            )
         listed = getattr(self._provider, list_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name)
-        return {(run, tag): (int(meta.max_step), float(meta.max_wall_time))
-                for run, tags in listed.items() for tag, meta in tags.items()}
+        return {
+            (run, tag): (int(meta.max_step), float(meta.max_wall_time))
+            for run, tags in listed.items()
+            for tag, meta in tags.items()
+        }
 
     def sessions(self, ctx, experiment_id: str) -> Dict[str, dict]:
         """Hyper-parameters by TensorBoard run (`sessions.read_sessions`), reused as a listing is.
@@ -245,8 +202,11 @@ class SeriesReader:
     def cached_bytes(self, experiment_id: Optional[str] = None) -> int:
         """Bytes of cached series, of one experiment or of all."""
         with self._lock:
-            return sum(entry.nbytes for (eid, _), entry in self._entries.items()
-                       if experiment_id is None or eid == experiment_id)
+            return sum(
+                entry.nbytes
+                for (eid, _), entry in self._entries.items()
+                if experiment_id is None or eid == experiment_id
+            )
 
     def cached_experiments(self) -> List[str]:
         """Experiment ids with cached series, least recently used first."""
@@ -261,8 +221,14 @@ class SeriesReader:
             self._entries.move_to_end(key)
             return entry
 
-    def _store(self, experiment_id: str, plugin_name: str, listing: Listing, listed_at: Optional[float] = None,
-               series: Optional[Dict[RunTag, Tuple[Version, object]]] = None) -> Listing:
+    def _store(
+        self,
+        experiment_id: str,
+        plugin_name: str,
+        listing: Listing,
+        listed_at: Optional[float] = None,
+        series: Optional[Dict[RunTag, Tuple[Version, object]]] = None,
+    ) -> Listing:
         """Caches a listing and/or series (listed keys only), evicts to stay within budget, returns the listing cached.
 
         A listing asked for (`listed_at`) before the cached one was does not replace it.
@@ -300,10 +266,15 @@ class SeriesReader:
         _, read_name, to_series = _KINDS[plugin_name]
         asked_at = time.monotonic()
         try:  # an empty filter: everything
-            data = getattr(self._provider, read_name)(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
-                                                      downsample=EVERY_POINT, run_tag_filter=_EVERYTHING)
+            data = getattr(self._provider, read_name)(
+                ctx,
+                experiment_id=experiment_id,
+                plugin_name=plugin_name,
+                downsample=read_plan.EVERY_POINT,
+                run_tag_filter=_EVERYTHING,
+            )
         except Exception as error:
-            if not _too_large(error):
+            if not read_plan.too_large(error):
                 raise
             return self._series(ctx, experiment_id, plugin_name, runs=None)
         series = {(run, tag): to_series(datums) for run, tags in data.items() for tag, datums in tags.items() if datums}
@@ -320,7 +291,7 @@ class SeriesReader:
             return whole
         wanted = [key for key in listing.versions if runs is None or key[0] in runs]
         cached = dict(entry.series)
-        stale = _stale(cached, listing, wanted)
+        stale = read_plan.stale(cached, listing, wanted)
         if stale:
             cached.update(self._read_batches(ctx, experiment_id, plugin_name, listing, stale))
             self._store(experiment_id, plugin_name, listing, series=cached)
@@ -337,18 +308,27 @@ class SeriesReader:
                 by_run.setdefault(run, {})[tag] = series[(run, tag)][1]
         return SeriesSet(versions=listing.versions, experiment_id=listing.experiment_id, by_run=by_run)
 
-    def _read_batches(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
-                      keys: List[RunTag]) -> Dict[RunTag, tuple]:
-        """Reads `keys` in batches of whole runs of about `READ_BATCH_BYTES` each."""
-        batches = _packed(list(_by_run(keys).values()), lambda run_keys: _read_bytes(listing, plugin_name, run_keys))
+    def _read_batches(
+        self, ctx, experiment_id: str, plugin_name: str, listing: Listing, keys: List[RunTag]
+    ) -> Dict[RunTag, tuple]:
+        """Reads `keys` in batches of whole runs of about `read_plan.READ_BATCH_BYTES` each."""
+        batches = read_plan.packed(
+            list(read_plan.by_run(keys).values()), lambda run_keys: read_plan.read_bytes(listing, plugin_name, run_keys)
+        )
         read = {}
-        for batch in self._prefetched(ctx, experiment_id, plugin_name, listing,
-                                      [[key for run_keys in batch for key in run_keys] for batch in batches]):
+        for batch in self._prefetched(
+            ctx,
+            experiment_id,
+            plugin_name,
+            listing,
+            [[key for run_keys in batch for key in run_keys] for batch in batches],
+        ):
             read.update(batch)
         return read
 
-    def _prefetched(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
-                    batches: List[List[RunTag]]) -> Iterator[Dict[RunTag, tuple]]:
+    def _prefetched(
+        self, ctx, experiment_id: str, plugin_name: str, listing: Listing, batches: List[List[RunTag]]
+    ) -> Iterator[Dict[RunTag, tuple]]:
         """`_read_batch` of each batch in turn, the next one's read under way while the caller uses this one.
 
         With a provider that can start a read (`fast_provider.FastProvider`:
@@ -369,26 +349,42 @@ class SeriesReader:
         start = getattr(self._provider, "start_" + _KINDS[plugin_name][1], None)
         if start is None or not keys:
             return None
-        return start(ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
-                     run_tag_filter=_filter(keys))
+        return start(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=plugin_name,
+            downsample=read_plan.EVERY_POINT,
+            run_tag_filter=read_plan.run_tag_filter(keys),
+        )
 
-    def _read_batch(self, ctx, experiment_id: str, plugin_name: str, listing: Listing,
-                    keys: List[RunTag], started=None) -> Dict[RunTag, tuple]:
+    def _read_batch(
+        self, ctx, experiment_id: str, plugin_name: str, listing: Listing, keys: List[RunTag], started=None
+    ) -> Dict[RunTag, tuple]:
         """One provider read of `keys` (`started`: its answer, from `_start_read`); split in two if the
         answer is too large for the channel."""
         _, read_name, to_series = _KINDS[plugin_name]
         if not keys:
             return {}
         try:
-            data = started() if started is not None else getattr(self._provider, read_name)(
-                ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=EVERY_POINT,
-                run_tag_filter=_filter(keys))
+            data = (
+                started()
+                if started is not None
+                else getattr(self._provider, read_name)(
+                    ctx,
+                    experiment_id=experiment_id,
+                    plugin_name=plugin_name,
+                    downsample=read_plan.EVERY_POINT,
+                    run_tag_filter=read_plan.run_tag_filter(keys),
+                )
+            )
         except Exception as error:
-            if len(keys) < 2 or not _too_large(error):
+            if len(keys) < 2 or not read_plan.too_large(error):
                 raise
             half = len(keys) // 2
-            return {**self._read_batch(ctx, experiment_id, plugin_name, listing, keys[:half]),
-                    **self._read_batch(ctx, experiment_id, plugin_name, listing, keys[half:])}
+            return {
+                **self._read_batch(ctx, experiment_id, plugin_name, listing, keys[:half]),
+                **self._read_batch(ctx, experiment_id, plugin_name, listing, keys[half:]),
+            }
         read = {}
         for run, tag in keys:
             datums = data.get(run, {}).get(tag)

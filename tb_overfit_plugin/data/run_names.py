@@ -89,14 +89,18 @@ class SlashedRuns:
         """`list_versions` and `start_read_*`, renamed, where the provider has them; anything else as it is."""
         found = getattr(self._provider, name)
         if name == "list_versions":
+
             def list_versions(ctx, **request):
                 answer = found(ctx, **request)
                 ours = self._rename(run for run, _ in answer)
                 return {(ours[run], tag): version for (run, tag), version in answer.items()}
+
             return list_versions
         if name in _STARTED:
+
             def start(ctx, **request):
                 result = self._call(name, ctx, **request)
                 return lambda: self._nested(result())
+
             return start
         return found

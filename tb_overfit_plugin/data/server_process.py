@@ -115,7 +115,12 @@ def prestart(logdir: str, histograms: bool) -> None:
     """Starts a server for a later `take`, where one can be: a supported logdir, a binary installed."""
     global _prestarted
     binary = binary_path()
-    if _prestarted is None and binary and supports(logdir) and ("://" in logdir or os.path.isdir(os.path.expanduser(logdir))):
+    if (
+        _prestarted is None
+        and binary
+        and supports(logdir)
+        and ("://" in logdir or os.path.isdir(os.path.expanduser(logdir)))
+    ):
         try:
             _prestarted = start(binary, logdir, histograms)
         except OSError:  # not executable, say: the load proper reports it

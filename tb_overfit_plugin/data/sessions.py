@@ -63,7 +63,7 @@ def attach(training_runs: Iterable[str], sessions: Mapping[str, Mapping[str, HPa
         if match is None:
             match = next((sessions[a] for a in _ancestors(run) if a in sessions), None)
         if match is None:
-            children = [s for s in sessions if s.startswith(run + "/") and "/" not in s[len(run) + 1:]]
+            children = [s for s in sessions if s.startswith(run + "/") and "/" not in s[len(run) + 1 :]]
             match = sessions[children[0]] if len(children) == 1 else None
         attached[run] = dict(match or {})
     return attached

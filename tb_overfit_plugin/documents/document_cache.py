@@ -76,8 +76,9 @@ class DocumentCache:
                 self._building[key] = flight
         return self._built(key, build, flight, slot) if waiting is None else waiting.result()
 
-    def _built(self, key: Hashable, build: Callable[[], dict], flight: concurrent.futures.Future,
-               slot: Hashable) -> Document:
+    def _built(
+        self, key: Hashable, build: Callable[[], dict], flight: concurrent.futures.Future, slot: Hashable
+    ) -> Document:
         """Builds `key`'s document, caches it, and hands it to every request waiting on `flight`."""
         try:
             item = (entity_tag(key), encode(build()))

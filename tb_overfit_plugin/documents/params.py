@@ -65,45 +65,95 @@ class ParamSpec:
     def to_json(self) -> dict:
         """`{name, default, min, max, min_inclusive, max_inclusive, integer, help}`; `max` null when unbounded."""
         return {
-            "name": self.name, "default": self.default, "min": self.low,
+            "name": self.name,
+            "default": self.default,
+            "min": self.low,
             "max": None if math.isinf(self.high) else self.high,
-            "min_inclusive": True, "max_inclusive": self.high_inclusive,
-            "integer": self.integer, "help": self.help,
+            "min_inclusive": True,
+            "max_inclusive": self.high_inclusive,
+            "integer": self.integer,
+            "help": self.help,
         }
 
 
-PATIENCE = ParamSpec("patience", DEFAULT_PATIENCE, 0, MAX_PATIENCE, integer=True,
-                     help="evaluations with no improvement before EarlyStopping stops (Keras EarlyStopping patience)")
-MIN_DELTA = ParamSpec("min_delta", 0.0, 0.0, math.inf,
-                      help="minimum change that counts as an improvement (EarlyStopping / ModelCheckpoint min_delta)")
-SMOOTHING = ParamSpec("smoothing", 0.0, 0.0, 1.0, high_inclusive=False,
-                      help="TensorBoard-style exponential moving average weight for onset detection")
-TOLERANCE = ParamSpec("tolerance", 0.1, 0.0, 1.0,
-                      help="onset tolerance, as a share of the validation range")
+PATIENCE = ParamSpec(
+    "patience",
+    DEFAULT_PATIENCE,
+    0,
+    MAX_PATIENCE,
+    integer=True,
+    help="evaluations with no improvement before EarlyStopping stops (Keras EarlyStopping patience)",
+)
+MIN_DELTA = ParamSpec(
+    "min_delta",
+    0.0,
+    0.0,
+    math.inf,
+    help="minimum change that counts as an improvement (EarlyStopping / ModelCheckpoint min_delta)",
+)
+SMOOTHING = ParamSpec(
+    "smoothing",
+    0.0,
+    0.0,
+    1.0,
+    high_inclusive=False,
+    help="TensorBoard-style exponential moving average weight for onset detection",
+)
+TOLERANCE = ParamSpec("tolerance", 0.1, 0.0, 1.0, help="onset tolerance, as a share of the validation range")
 CURVE_SPECS: Tuple[ParamSpec, ...] = (PATIENCE, MIN_DELTA, SMOOTHING, TOLERANCE)
 """The numeric parameters of every curve route (`parse_curve_params`), in the tab's order."""
 
 REDUCE_LR_SPECS: Tuple[ParamSpec, ...] = (
-    ParamSpec("lr_factor", 0.1, 0.0, 1.0, high_inclusive=False,
-              help="ReduceLROnPlateau factor: new_lr = lr * factor (Keras default 0.1)"),
-    ParamSpec("lr_patience", 10, 0, MAX_PATIENCE, integer=True,
-              help="ReduceLROnPlateau patience: epochs without improvement before a cut (Keras default 10)"),
-    ParamSpec("lr_min_delta", 1e-4, 0.0, math.inf,
-              help="ReduceLROnPlateau min_delta: the least change that counts as an improvement (Keras default 1e-4)"),
-    ParamSpec("lr_cooldown", 0, 0, MAX_PATIENCE, integer=True,
-              help="ReduceLROnPlateau cooldown: epochs after a cut before counting again (Keras default 0)"),
+    ParamSpec(
+        "lr_factor",
+        0.1,
+        0.0,
+        1.0,
+        high_inclusive=False,
+        help="ReduceLROnPlateau factor: new_lr = lr * factor (Keras default 0.1)",
+    ),
+    ParamSpec(
+        "lr_patience",
+        10,
+        0,
+        MAX_PATIENCE,
+        integer=True,
+        help="ReduceLROnPlateau patience: epochs without improvement before a cut (Keras default 10)",
+    ),
+    ParamSpec(
+        "lr_min_delta",
+        1e-4,
+        0.0,
+        math.inf,
+        help="ReduceLROnPlateau min_delta: the least change that counts as an improvement (Keras default 1e-4)",
+    ),
+    ParamSpec(
+        "lr_cooldown",
+        0,
+        0,
+        MAX_PATIENCE,
+        integer=True,
+        help="ReduceLROnPlateau cooldown: epochs after a cut before counting again (Keras default 0)",
+    ),
     ParamSpec("min_lr", 0.0, 0.0, math.inf, help="ReduceLROnPlateau min_lr: the rate is never cut below this"),
 )
 """The ReduceLROnPlateau what-if's parameters (Keras' defaults), taken by the curve routes too."""
 
 
 READING_PARAMS = (
-    {"name": "train_split", "help": "extra words naming the train split in tag and folder names, comma-separated "
-                                    "(train_split=learn)"},
-    {"name": "validation_split", "help": "extra words naming the validation split, comma-separated "
-                                         "(validation_split=test)"},
-    {"name": "pair", "help": "the train tag and the validation tag to judge, comma-separated "
-                             "(pair=Training loss,Test loss (avg on test))"},
+    {
+        "name": "train_split",
+        "help": "extra words naming the train split in tag and folder names, comma-separated (train_split=learn)",
+    },
+    {
+        "name": "validation_split",
+        "help": "extra words naming the validation split, comma-separated (validation_split=test)",
+    },
+    {
+        "name": "pair",
+        "help": "the train tag and the validation tag to judge, comma-separated "
+        "(pair=Training loss,Test loss (avg on test))",
+    },
 )
 """The parameters that correct how names are read (served at /meta under `reading`)."""
 
@@ -129,9 +179,9 @@ class CurveParams:
 
     def to_json(self) -> dict:
         """The fields as JSON has them (tuples of words as lists)."""
-        return {name: list(value) if isinstance(value, tuple) else value
-                for name, value in dataclasses.asdict(self).items()}
-
+        return {
+            name: list(value) if isinstance(value, tuple) else value for name, value in dataclasses.asdict(self).items()
+        }
 
 
 def _text(args: Mapping[str, str], name: str) -> Optional[str]:
@@ -154,7 +204,9 @@ def name_param(args: Mapping[str, str], name: str) -> Optional[str]:
     return value
 
 
-def parse_float(args: Mapping[str, str], name: str, default: float, low: float, high: float, high_inclusive: bool = True) -> float:
+def parse_float(
+    args: Mapping[str, str], name: str, default: float, low: float, high: float, high_inclusive: bool = True
+) -> float:
     """`args[name]` as a float in [low, high] (or [low, high)), else `default` when absent.
 
     Only plain ASCII decimals (`0.5`, `-1`, `.5`, `1e-3`) are numbers here;
@@ -202,7 +254,7 @@ def pair_param(args: Mapping[str, str]) -> Optional[str]:
     text = name_param(args, "pair")
     if text is None:
         return None
-    if not any(text[:at].strip() and text[at + 1:].strip() for at in range(len(text)) if text[at] == ","):
+    if not any(text[:at].strip() and text[at + 1 :].strip() for at in range(len(text)) if text[at] == ","):
         raise ParamError("pair", f"expected 'TRAIN TAG,VALIDATION TAG', got {quoted(text)}")
     return text
 

@@ -70,11 +70,16 @@ VERDICT = (
     Field("num_steps", "points of the monitored series"),
     Field("last_step", "its last step"),
     Field("lr_drop_steps", "steps where the learning rate dropped"),
-    Field("reduce_lr", "ReduceLROnPlateau what-if {factor, patience, min_delta, cooldown, min_lr, initial_lr, "
-          "initial_lr_logged, cuts: [{step, epoch, lr}]} or null"),
+    Field(
+        "reduce_lr",
+        "ReduceLROnPlateau what-if {factor, patience, min_delta, cooldown, min_lr, initial_lr, "
+        "initial_lr_logged, cuts: [{step, epoch, lr}]} or null",
+    ),
     Field("sampled", "the monitored series was sampled by TensorBoard"),
     Field("discarded_fit", "an earlier fit the restart rule discarded, or null"),
-    Field("mode_warning", "a sentence when the mode asked for contradicts the metric's name (accuracy with min), or null"),
+    Field(
+        "mode_warning", "a sentence when the mode asked for contradicts the metric's name (accuracy with min), or null"
+    ),
 )
 RUN_NAMES = (
     Field("run", "training run name"),
@@ -196,8 +201,11 @@ META = (
     Field("thresholds", "the weight thresholds of weights, same shape"),
     Field("rule_families", "[{rule, name, plain}]: one plain-language line per stopping-rule family"),
     Field("std_ratio_bands", "[{band, at_least, at_most}]"),
-    Field("number_format", "{significant_digits, exponent_below, exponent_from, examples: [[value, text]]}: "
-          "how the tab and the CLI write numbers"),
+    Field(
+        "number_format",
+        "{significant_digits, exponent_below, exponent_from, examples: [[value, text]]}: "
+        "how the tab and the CLI write numbers",
+    ),
     Field("default_sort", "{key, dir}: the leaderboard's first order (status: most urgent first, then name)"),
 )
 

@@ -28,18 +28,26 @@ ONE_RUN_NOTE = "A group of one run: no mean or spread across runs, and no group 
 NO_MATCH_NOTE = "No training run name matches the regular expression."
 
 _RULE_TEXT = {
-    stopping.PATIENCE_RULE: ("EarlyStopping(patience={p:g})",
-                             "Keras EarlyStopping(patience={p:g}, restore_best_weights=True), replayed exactly"),
-    stopping.EMA_RULE: ("EMA patience {patience} (smoothing {w:g})",
-                        "EarlyStopping(patience={patience}) on the curve smoothed as TensorBoard's slider at {w:g}"),
+    stopping.PATIENCE_RULE: (
+        "EarlyStopping(patience={p:g})",
+        "Keras EarlyStopping(patience={p:g}, restore_best_weights=True), replayed exactly",
+    ),
+    stopping.EMA_RULE: (
+        "EMA patience {patience} (smoothing {w:g})",
+        "EarlyStopping(patience={patience}) on the curve smoothed as TensorBoard's slider at {w:g}",
+    ),
     stopping.GL_RULE: ("GL_{p:g}", "Prechelt: stop once GL(t) = 100 (E(t) / E_opt(t) - 1) > {p:g}"),
     stopping.PQ_RULE: ("PQ_{p:g} (k={k})", "Prechelt: stop at a strip end once GL(t) / P_k(t) > {p:g}"),
-    stopping.UP_RULE: ("UP_{p:g} (k={k})",
-                       "Prechelt: stop once validation got worse over {p:g} successive strips of {k} epochs"),
-    stopping.OVERFIT_RULE: ("OverfitStopping(patience={patience})",
-                            "this package's Keras callback: stops when this tab's verdict is overfitting or diverged "
-                            "(after patience {patience}), or a plateau held {patience} more evaluations "
-                            "without an improving trend; replayed epoch by epoch"),
+    stopping.UP_RULE: (
+        "UP_{p:g} (k={k})",
+        "Prechelt: stop once validation got worse over {p:g} successive strips of {k} epochs",
+    ),
+    stopping.OVERFIT_RULE: (
+        "OverfitStopping(patience={patience})",
+        "this package's Keras callback: stops when this tab's verdict is overfitting or diverged "
+        "(after patience {patience}), or a plateau held {patience} more evaluations "
+        "without an improving trend; replayed epoch by epoch",
+    ),
 }
 
 
@@ -52,25 +60,48 @@ def _spread_json(spread: sweep.Spread) -> dict:
 
 def _verdict(row: dict) -> sweep.RunVerdict:
     best, onset, early_stop = row.get("best") or {}, row.get("onset") or {}, row.get("early_stop") or {}
-    return sweep.RunVerdict(run=row["run"], hparams=row["hparams"], status=row["status"],
-                            best_epoch=best.get("epoch"), onset_epoch=onset.get("epoch"),
-                            best_value=best.get("value"), epochs_saved=early_stop.get("epochs_saved"))
+    return sweep.RunVerdict(
+        run=row["run"],
+        hparams=row["hparams"],
+        status=row["status"],
+        best_epoch=best.get("epoch"),
+        onset_epoch=onset.get("epoch"),
+        best_value=best.get("value"),
+        epochs_saved=early_stop.get("epochs_saved"),
+    )
 
 
 def effects_document(runs_document: dict) -> dict:
     """`GET /hparams_effects`: per hyper-parameter value, the share overfitting and the verdicts' spread."""
     verdicts = [_verdict(row) for row in runs_document["runs"] if row["hparams"]]
     effects = [
-        {"hparam": effect.hparam, "binned": effect.binned, "levels": [
-            {"label": level.label, "low": level.low, "high": level.high, "runs": list(level.runs),
-             "count": len(level.runs), "overfitting_share": level.overfitting_share,
-             **{name: _spread_json(getattr(level, name))
-                for name in ("best_epoch", "onset_epoch", "best_value", "epochs_saved")}}
-            for level in effect.levels]}
+        {
+            "hparam": effect.hparam,
+            "binned": effect.binned,
+            "levels": [
+                {
+                    "label": level.label,
+                    "low": level.low,
+                    "high": level.high,
+                    "runs": list(level.runs),
+                    "count": len(level.runs),
+                    "overfitting_share": level.overfitting_share,
+                    **{
+                        name: _spread_json(getattr(level, name))
+                        for name in ("best_epoch", "onset_epoch", "best_value", "epochs_saved")
+                    },
+                }
+                for level in effect.levels
+            ],
+        }
         for effect in sweep.effects(verdicts)
     ]
-    return {"hparams": effects, "runs_with_hparams": len(verdicts),
-            "note": None if verdicts else NO_HPARAMS_NOTE, "params": runs_document["params"]}
+    return {
+        "hparams": effects,
+        "runs_with_hparams": len(verdicts),
+        "note": None if verdicts else NO_HPARAMS_NOTE,
+        "params": runs_document["params"],
+    }
 
 
 # -- /groups ------------------------------------------------------------------------------
@@ -81,10 +112,13 @@ def _aggregate_json(series: Sequence[ScalarSeries], epoch_based: bool) -> Option
     if not series:
         return None
     aggregate = sweep.aggregate([(s.steps, s.values) for s in series])
-    return {"steps": jsonable.int_list(aggregate.steps),
-            "epochs": [epochs.keras_epoch(step) for step in aggregate.steps] if epoch_based else None,
-            "mean": jsonable.float_list(aggregate.mean),
-            "std": jsonable.float_list(aggregate.std), "count": jsonable.int_list(aggregate.count)}
+    return {
+        "steps": jsonable.int_list(aggregate.steps),
+        "epochs": [epochs.keras_epoch(step) for step in aggregate.steps] if epoch_based else None,
+        "mean": jsonable.float_list(aggregate.mean),
+        "std": jsonable.float_list(aggregate.std),
+        "count": jsonable.int_list(aggregate.count),
+    }
 
 
 def _mean_curve(series: Sequence[ScalarSeries]):
@@ -103,16 +137,28 @@ def _group_verdict(members: List[RunSeries], params: CurveParams) -> Optional[di
     if (val_steps is None or not val_steps.size) and (train_steps is None or not train_steps.size):
         return None
     first = members[0]
-    analysis = analysis_json(curves.analyze_metric(
-        train_steps, train_mean, val_steps, val_mean, mode=first.mode, patience=params.patience,
-        min_delta=params.min_delta, smoothing=params.smoothing, tolerance=params.tolerance,
-        epoch_based=first.pair.epoch_based, name=f"{first.pair.metric} (mean of {wording.plural(len(members), 'run')})",
-    ), series=False)
+    analysis = analysis_json(
+        curves.analyze_metric(
+            train_steps,
+            train_mean,
+            val_steps,
+            val_mean,
+            mode=first.mode,
+            patience=params.patience,
+            min_delta=params.min_delta,
+            smoothing=params.smoothing,
+            tolerance=params.tolerance,
+            epoch_based=first.pair.epoch_based,
+            name=f"{first.pair.metric} (mean of {wording.plural(len(members), 'run')})",
+        ),
+        series=False,
+    )
     return {name: analysis[name] for name in ("status", "explanation", "best", "onset", "early_stop")}
 
 
-def groups_document(runs_document: dict, runs: Sequence[grouping.TrainingRun],
-                    scalars, regex: str, params: CurveParams) -> dict:
+def groups_document(
+    runs_document: dict, runs: Sequence[grouping.TrainingRun], scalars, regex: str, params: CurveParams
+) -> dict:
     """`GET /groups?regex=...`: runs grouped by the regex's first capture, their mean curves and verdict.
 
     Raises:
@@ -123,27 +169,34 @@ def groups_document(runs_document: dict, runs: Sequence[grouping.TrainingRun],
     groups = sweep.group_names(list(by_name), user_regex.compile_pattern("regex", regex, groups=1))
     documents = []
     for key, names in groups.items():
-        monitored = [judged(by_name[name], scalars, params) for name in names
-                     if rows[name]["monitor"] is not None]
+        monitored = [judged(by_name[name], scalars, params) for name in names if rows[name]["monitor"] is not None]
         metric = monitored[0].pair.metric if monitored else None  # the group's curves are of one metric
         members = [m for m in monitored if m.pair.metric == metric]
         verdicts = [_verdict(rows[name]) for name in names]
         epoch_based = bool(members) and all(m.pair.epoch_based for m in members)
-        documents.append({
-            "group": key, "runs": names,
-            "metric": members[0].pair.metric if members else None,
-            "mode": members[0].mode if members else None,
-            "validation": _aggregate_json([m.validation for m in members if m.validation is not None], epoch_based),
-            "train": _aggregate_json([m.train for m in members if m.train is not None], epoch_based),
-            "best_epoch": _spread_json(sweep.spread([v.best_epoch for v in verdicts])),
-            "onset_epoch": _spread_json(sweep.spread([v.onset_epoch for v in verdicts])),
-            "best_value": _spread_json(sweep.spread([v.best_value for v in verdicts])),
-            "verdict": _group_verdict(members, params) if len(members) >= sweep.MIN_GROUP_RUNS else None,
-            "note": ONE_RUN_NOTE if len(names) < sweep.MIN_GROUP_RUNS else None,
-        })
+        documents.append(
+            {
+                "group": key,
+                "runs": names,
+                "metric": members[0].pair.metric if members else None,
+                "mode": members[0].mode if members else None,
+                "validation": _aggregate_json([m.validation for m in members if m.validation is not None], epoch_based),
+                "train": _aggregate_json([m.train for m in members if m.train is not None], epoch_based),
+                "best_epoch": _spread_json(sweep.spread([v.best_epoch for v in verdicts])),
+                "onset_epoch": _spread_json(sweep.spread([v.onset_epoch for v in verdicts])),
+                "best_value": _spread_json(sweep.spread([v.best_value for v in verdicts])),
+                "verdict": _group_verdict(members, params) if len(members) >= sweep.MIN_GROUP_RUNS else None,
+                "note": ONE_RUN_NOTE if len(names) < sweep.MIN_GROUP_RUNS else None,
+            }
+        )
     grouped = {name for names in groups.values() for name in names}
-    return {"regex": regex, "groups": documents, "ungrouped": [name for name in by_name if name not in grouped],
-            "note": None if groups else NO_MATCH_NOTE, "params": runs_document["params"]}
+    return {
+        "regex": regex,
+        "groups": documents,
+        "ungrouped": [name for name in by_name if name not in grouped],
+        "note": None if groups else NO_MATCH_NOTE,
+        "params": runs_document["params"],
+    }
 
 
 # -- /stopping ------------------------------------------------------------------------------
@@ -157,21 +210,30 @@ def _aligned(train: Optional[ScalarSeries], steps: np.ndarray) -> Optional[np.nd
     return np.where(index >= 0, train.values[np.maximum(index, 0)], np.nan)
 
 
-def _rule_json(outcome: stopping.StoppingOutcome, steps: np.ndarray, monitored: RunSeries,
-               params: CurveParams) -> dict:
+def _rule_json(outcome: stopping.StoppingOutcome, steps: np.ndarray, monitored: RunSeries, params: CurveParams) -> dict:
     label, description = _RULE_TEXT[outcome.rule]
-    words = dict(p=outcome.parameter, k=stopping.STRIP_LENGTH, patience=params.patience,
-                 w=params.smoothing or stopping.EMA_WEIGHT)
+    words = dict(
+        p=outcome.parameter,
+        k=stopping.STRIP_LENGTH,
+        patience=params.patience,
+        w=params.smoothing or stopping.EMA_WEIGHT,
+    )
     stop = None if outcome.stop_index is None else int(steps[outcome.stop_index])
     restore = None if outcome.restore_index is None else int(steps[outcome.restore_index])
     return {
-        "rule": outcome.rule, "parameter": outcome.parameter,
-        "label": label.format(**words), "description": description.format(**words),
-        "stop_step": stop, "stop_epoch": monitored.epoch(stop),
-        "restore_step": restore, "restore_epoch": monitored.epoch(restore),
+        "rule": outcome.rule,
+        "parameter": outcome.parameter,
+        "label": label.format(**words),
+        "description": description.format(**words),
+        "stop_step": stop,
+        "stop_epoch": monitored.epoch(stop),
+        "restore_step": restore,
+        "restore_epoch": monitored.epoch(restore),
         "restore_value": jsonable.finite_or_none(outcome.restore_value),
         "regret": jsonable.finite_or_none(outcome.regret),
-        "epochs_saved": outcome.epochs_saved, "applicable": outcome.applicable, "reason": outcome.reason,
+        "epochs_saved": outcome.epochs_saved,
+        "applicable": outcome.applicable,
+        "reason": outcome.reason,
     }
 
 
@@ -181,15 +243,21 @@ def stopping_document(monitored: RunSeries, run_name: str, params: CurveParams) 
     if curve is None or not len(curve):
         raise NotFound(f"training run {run_name!r} has no series of {monitored.pair.metric!r}")
     train = _aligned(monitored.train, curve.steps) if monitored.validation is not None else None
-    outcomes = stopping.compare(curve.values, monitored.mode, train, params.patience, params.min_delta,
-                                params.smoothing, params.tolerance)
+    outcomes = stopping.compare(
+        curve.values, monitored.mode, train, params.patience, params.min_delta, params.smoothing, params.tolerance
+    )
     best_index = curves.best_index(curve.values, monitored.mode)  # what regrets compare with
     best_step = None if best_index is None else int(curve.steps[best_index])
     return {
-        "run": run_name, "metric": monitored.pair.metric, "mode": monitored.mode,
+        "run": run_name,
+        "metric": monitored.pair.metric,
+        "mode": monitored.mode,
         "curve": "validation" if monitored.validation is not None else "train",
-        "best": {"step": best_step, "epoch": monitored.epoch(best_step),
-                 "value": None if best_index is None else jsonable.finite_or_none(curve.values[best_index])},
+        "best": {
+            "step": best_step,
+            "epoch": monitored.epoch(best_step),
+            "value": None if best_index is None else jsonable.finite_or_none(curve.values[best_index]),
+        },
         "rules": [_rule_json(o, curve.steps, monitored, params) for o in outcomes],
         "params": params.to_json(),
     }

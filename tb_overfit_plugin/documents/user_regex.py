@@ -101,8 +101,9 @@ def _escape(letter: str, in_class: bool) -> str:
         return f"[^{body}]"
     if letter == "D":
         return r"\P{Nd}"
-    raise _Unsupported(f"\\{letter} inside [...] is not supported (RE2 has no Unicode complement there); "
-                       f"write (?:[^...]|...) instead")
+    raise _Unsupported(
+        f"\\{letter} inside [...] is not supported (RE2 has no Unicode complement there); write (?:[^...]|...) instead"
+    )
 
 
 def _construct(pattern: str, message: str) -> str:
@@ -131,8 +132,9 @@ def compile_pattern(name: str, pattern: Optional[str], groups: int = 0):
     """
     pattern = pattern or ""
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise ParamError(name, f"a regular expression of at most {MAX_PATTERN_CHARS} characters, "
-                               f"got {len(pattern)} characters")
+        raise ParamError(
+            name, f"a regular expression of at most {MAX_PATTERN_CHARS} characters, got {len(pattern)} characters"
+        )
     try:
         compiled = re2.compile(_translate(pattern), _OPTIONS)
     except _Unsupported as error:

@@ -17,8 +17,18 @@ from typing import Any, Iterator, Mapping, Optional, Tuple
 from tb_overfit_plugin.analysis import wording
 
 # The columns of `Diagnosis.to_dataframe` and of the HTML table, in order.
-COLUMNS = ("run", "status", "metric", "mode", "best_epoch", "best_value", "onset_epoch", "early_stop_epoch",
-           "epochs_saved", "weights")
+COLUMNS = (
+    "run",
+    "status",
+    "metric",
+    "mode",
+    "best_epoch",
+    "best_value",
+    "onset_epoch",
+    "early_stop_epoch",
+    "epochs_saved",
+    "weights",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +66,8 @@ class EarlyStop:
         if not early_stop:
             return None
         return cls(
-            patience=early_stop["patience"], min_delta=early_stop["min_delta"],
+            patience=early_stop["patience"],
+            min_delta=early_stop["min_delta"],
             stop=Point.from_json({"step": early_stop["stop_step"], "epoch": early_stop["stop_epoch"]}),
             restore=Point.from_json({"step": early_stop["restore_step"], "epoch": early_stop["restore_epoch"]}),
             epochs_saved=early_stop["epochs_saved"],
@@ -77,9 +88,14 @@ class WeightHealth:
     @classmethod
     def from_summary(cls, summary: Mapping[str, Any], document: Optional[Mapping[str, Any]] = None) -> "WeightHealth":
         worst = summary.get("worst_flag") or {}
-        return cls(layers=summary.get("layers", 0), flagged_layers=summary.get("flagged_layers", 0),
-                   worst_flag=worst.get("flag"), worst_severity=worst.get("severity"),
-                   worst_message=worst.get("message"), layers_document=document)
+        return cls(
+            layers=summary.get("layers", 0),
+            flagged_layers=summary.get("flagged_layers", 0),
+            worst_flag=worst.get("flag"),
+            worst_severity=worst.get("severity"),
+            worst_message=worst.get("message"),
+            layers_document=document,
+        )
 
     def __str__(self) -> str:
         """'-' (no histograms), 'ok (3 layers)' or 'identical_values (2/3 layers)', as the CLI's weights column."""
@@ -115,22 +131,34 @@ class RunVerdict:
     def from_row(cls, row: Mapping[str, Any], weights: Optional[WeightHealth] = None) -> "RunVerdict":
         monitor, best = row.get("monitor") or {}, row.get("best") or {}
         return cls(
-            run=row["run"], status=row["status"], explanation=row["explanation"],
-            metric=monitor.get("metric"), mode=monitor.get("mode"),
-            best=Point.from_json(best), train_value_at_best=best.get("train_value"),
-            onset=Point.from_json(row.get("onset")), early_stop=EarlyStop.from_json(row.get("early_stop")),
-            save_best_steps=tuple(row.get("save_best_steps") or ()), lr_drop_steps=tuple(row.get("lr_drop_steps") or ()),
-            diverged_step=row.get("diverged_step"), hparams=dict(row.get("hparams") or {}),
+            run=row["run"],
+            status=row["status"],
+            explanation=row["explanation"],
+            metric=monitor.get("metric"),
+            mode=monitor.get("mode"),
+            best=Point.from_json(best),
+            train_value_at_best=best.get("train_value"),
+            onset=Point.from_json(row.get("onset")),
+            early_stop=EarlyStop.from_json(row.get("early_stop")),
+            save_best_steps=tuple(row.get("save_best_steps") or ()),
+            lr_drop_steps=tuple(row.get("lr_drop_steps") or ()),
+            diverged_step=row.get("diverged_step"),
+            hparams=dict(row.get("hparams") or {}),
             warnings=tuple(warning["message"] for warning in row.get("warnings") or ()),
-            row=row, weights=weights,
+            row=row,
+            weights=weights,
         )
 
     def cells(self) -> dict:
         """The `COLUMNS` of this run (plus one per hyper-parameter, named `hp.<name>`)."""
         stop = self.early_stop.stop if self.early_stop else None
         cells = {
-            "run": self.run, "status": self.status, "metric": self.metric, "mode": self.mode,
-            "best_epoch": self.best.moment if self.best else None, "best_value": self.best.value if self.best else None,
+            "run": self.run,
+            "status": self.status,
+            "metric": self.metric,
+            "mode": self.mode,
+            "best_epoch": self.best.moment if self.best else None,
+            "best_value": self.best.value if self.best else None,
             "onset_epoch": self.onset.moment if self.onset else None,
             "early_stop_epoch": stop.moment if stop else None,
             "epochs_saved": self.early_stop.epochs_saved if self.early_stop else None,
@@ -167,8 +195,10 @@ class Diagnosis:
         """One dict of cells per run (`RunVerdict.cells`), every hyper-parameter column in each."""
         rows = [verdict.cells() for verdict in self.runs]
         names = sorted({name for row in rows for name in row if name.startswith("hp.")})
-        return [{**{column: row.get(column) for column in COLUMNS}, **{name: row.get(name) for name in names}}
-                for row in rows]
+        return [
+            {**{column: row.get(column) for column in COLUMNS}, **{name: row.get(name) for name in names}}
+            for row in rows
+        ]
 
     def to_dataframe(self):
         """A pandas DataFrame of `records()`, indexed by run.
@@ -179,8 +209,10 @@ class Diagnosis:
         try:
             import pandas
         except ImportError as error:
-            raise ImportError("Diagnosis.to_dataframe needs pandas, which is not installed: "
-                              "pip install pandas (the verdicts themselves need no pandas)") from error
+            raise ImportError(
+                "Diagnosis.to_dataframe needs pandas, which is not installed: "
+                "pip install pandas (the verdicts themselves need no pandas)"
+            ) from error
         columns = list(COLUMNS) + sorted({name for row in self.records() for name in row if name.startswith("hp.")})
         return pandas.DataFrame.from_records(self.records(), columns=columns).set_index("run")
 
@@ -190,7 +222,8 @@ class Diagnosis:
         columns = list(records[0]) if records else list(COLUMNS)
         head = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{_cell(row[column])}</td>" for column in columns) + "</tr>" for row in records)
+            "<tr>" + "".join(f"<td>{_cell(row[column])}</td>" for column in columns) + "</tr>" for row in records
+        )
         return f'<table class="tb-overfit"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 

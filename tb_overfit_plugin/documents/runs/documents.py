@@ -25,8 +25,11 @@ from tb_overfit_plugin.documents.runs.verdict import metric_json, no_metric_verd
 def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
     """One row of `/runs` (`schema.RUN_NAMES` + `schema.VERDICT`): the run's names and its curve verdict."""
     pair = monitor(run, params)
-    analysis = (verdict(cache, gather(run, pair, scalars, params), scalars.experiment_id, params, per_step=False)
-                if pair else no_metric_verdict(run, params))
+    analysis = (
+        verdict(cache, gather(run, pair, scalars, params), scalars.experiment_id, params, per_step=False)
+        if pair
+        else no_metric_verdict(run, params)
+    )
     names = {
         "run": run.name,
         "sources": list(run.sources),
@@ -39,8 +42,13 @@ def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet,
     return schema.build(schema.RUN_NAMES + schema.VERDICT, dict(analysis, **names))
 
 
-def runs_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listing, params: CurveParams,
-                  sessions: Optional[Mapping[str, dict]] = None) -> dict:
+def runs_document(
+    cache: AnalysisCache,
+    scalars: SeriesSet,
+    histograms: Listing,
+    params: CurveParams,
+    sessions: Optional[Mapping[str, dict]] = None,
+) -> dict:
     """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
 
     Each row's `hparams` are those of the hyper-parameter session
@@ -56,8 +64,7 @@ def runs_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listing,
         raise NotFound(f"no training run has the tags {quoted(params.pair)} (pair=TRAIN TAG,VALIDATION TAG)")
     if params.metric and not params.pair and runs and not any(run.metric(params.metric) for run in runs):
         known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
-        raise NotFound(f"no training run has a metric {quoted(params.metric)} "
-                       f"(metrics: {', '.join(known) or 'none'})")
+        raise NotFound(f"no training run has a metric {quoted(params.metric)} (metrics: {', '.join(known) or 'none'})")
     hparams = sessions_lib.attach([run.name for run in runs], sessions or {})
     return {
         "runs": [dict(run_row(cache, run, scalars, params), hparams=hparams[run.name]) for run in runs],
@@ -103,8 +110,9 @@ def _learning_rate_json(gathered: RunSeries, drop_steps: list) -> Optional[dict]
     }
 
 
-def curves_document(cache: AnalysisCache, scalars: SeriesSet, histograms: Listing, name: str,
-                    params: CurveParams) -> dict:
+def curves_document(
+    cache: AnalysisCache, scalars: SeriesSet, histograms: Listing, name: str, params: CurveParams
+) -> dict:
     """`GET /curves?run=...`: the paired series of one metric and its full analysis.
 
     Raises:

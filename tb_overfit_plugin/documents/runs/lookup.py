@@ -20,8 +20,9 @@ class NotFound(LookupError):
     """An unknown run or metric: HTTP 404, CLI exit code 2."""
 
 
-def training_runs(scalars: Listing, histograms: Listing,
-                  params: Optional[CurveParams] = None) -> List[grouping.TrainingRun]:
+def training_runs(
+    scalars: Listing, histograms: Listing, params: Optional[CurveParams] = None
+) -> List[grouping.TrainingRun]:
     """The training runs of the experiment (from the listings' names only; cheap), read with the
     split words `params` adds (`train_split`, `validation_split`)."""
     names = split_names.BUILT_IN
@@ -33,8 +34,12 @@ def training_runs(scalars: Listing, histograms: Listing,
 def _summaries(scalars: Listing) -> frozenset:
     """(run, tag) of the scalar series holding a single point, when `scalars` holds the series read."""
     by_run = getattr(scalars, "by_run", {})
-    return frozenset((run, tag) for run, series in by_run.items() for tag, one in series.items()
-                     if one is not None and len(one.steps) == 1)
+    return frozenset(
+        (run, tag)
+        for run, series in by_run.items()
+        for tag, one in series.items()
+        if one is not None and len(one.steps) == 1
+    )
 
 
 def _evaluated(scalars: Listing) -> frozenset:
@@ -51,14 +56,20 @@ def _evaluated(scalars: Listing) -> frozenset:
             continue
         loss = max(losses, key=lambda one: len(one.steps))
         loss_steps = set(loss.steps.tolist())
-        found += [(run, tag) for tag, one in series.items()
-                  if one is not None and not headline.is_loss(tag) and 1 < len(one.steps) < len(loss.steps)
-                  and not set(one.steps.tolist()) <= loss_steps]
+        found += [
+            (run, tag)
+            for tag, one in series.items()
+            if one is not None
+            and not headline.is_loss(tag)
+            and 1 < len(one.steps) < len(loss.steps)
+            and not set(one.steps.tolist()) <= loss_steps
+        ]
     return frozenset(found)
 
 
-def training_run(scalars: Listing, histograms: Listing, name: str,
-                 params: Optional[CurveParams] = None) -> grouping.TrainingRun:
+def training_run(
+    scalars: Listing, histograms: Listing, name: str, params: Optional[CurveParams] = None
+) -> grouping.TrainingRun:
     """The training run called `name`, or NotFound."""
     for run in training_runs(scalars, histograms, params):
         if run.name == name:
@@ -66,8 +77,9 @@ def training_run(scalars: Listing, histograms: Listing, name: str,
     raise NotFound(f"no training run named {quoted(name)}")
 
 
-def _is_hparams_record(run: grouping.TrainingRun, runs: List[grouping.TrainingRun], scalars: SeriesSet,
-                       sessions: Mapping[str, dict]) -> bool:
+def _is_hparams_record(
+    run: grouping.TrainingRun, runs: List[grouping.TrainingRun], scalars: SeriesSet, sessions: Mapping[str, dict]
+) -> bool:
     """Whether `run` is what PyTorch's / tensorboardX's `add_hparams` writes, not a training run.
 
     `add_hparams(hparams, metrics)` writes a new sub-folder (named by the time)
@@ -83,8 +95,12 @@ def _is_hparams_record(run: grouping.TrainingRun, runs: List[grouping.TrainingRu
     return all(len(series) <= 1 for source in run.sources for series in scalars.by_run.get(source, {}).values())
 
 
-def listed_runs(scalars: SeriesSet, histograms: Listing, sessions: Optional[Mapping[str, dict]] = None,
-                params: Optional[CurveParams] = None) -> List[grouping.TrainingRun]:
+def listed_runs(
+    scalars: SeriesSet,
+    histograms: Listing,
+    sessions: Optional[Mapping[str, dict]] = None,
+    params: Optional[CurveParams] = None,
+) -> List[grouping.TrainingRun]:
     """The training runs `/runs` lists: all but the hyper-parameter records (`_is_hparams_record`)."""
     runs = training_runs(scalars, histograms, params)
     return [run for run in runs if not _is_hparams_record(run, runs, scalars, sessions or {})]
@@ -108,7 +124,7 @@ def explicit_pair(run: grouping.TrainingRun, text: str) -> Optional[grouping.Met
     by the validation tag's words (`tag_words.metric_words`).
     """
     for at in (index for index, char in enumerate(text) if char == ","):
-        train, validation = _source_of(run, text[:at]), _source_of(run, text[at + 1:])
+        train, validation = _source_of(run, text[:at]), _source_of(run, text[at + 1 :])
         if train is None or validation is None:
             continue
         for pair in run.metrics + run.diagnostics:

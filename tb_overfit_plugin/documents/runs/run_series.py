@@ -91,16 +91,16 @@ def _accuracy_ref(run: grouping.TrainingRun, pair: grouping.MetricPair) -> Optio
     return next((ref for ref in accuracies if ref is not None), None)
 
 
-def _refs(run: grouping.TrainingRun, pair: grouping.MetricPair,
-          extra: Tuple[Optional[grouping.SeriesRef], ...]) -> Tuple[grouping.SeriesRef, ...]:
+def _refs(
+    run: grouping.TrainingRun, pair: grouping.MetricPair, extra: Tuple[Optional[grouping.SeriesRef], ...]
+) -> Tuple[grouping.SeriesRef, ...]:
     """Every ref a curve document of `run` on `pair` reads, once each."""
     refs: List[Optional[grouping.SeriesRef]] = [*pair.refs(), *(ref for d in run.diagnostics for ref in d.refs())]
     refs += [run.learning_rate, *extra]
     return tuple(dict.fromkeys(ref for ref in refs if ref is not None))
 
 
-def gather(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet,
-           params: CurveParams) -> RunSeries:
+def gather(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: SeriesSet, params: CurveParams) -> RunSeries:
     """`run` judged on `pair`, with every series its documents read, each looked up once."""
     epoch_ref, accuracy_ref = _epoch_ref(run, pair), _accuracy_ref(run, pair)
     series = {}
@@ -109,9 +109,15 @@ def gather(run: grouping.TrainingRun, pair: grouping.MetricPair, scalars: Series
         if found is not None:
             series[ref] = found
     judged = pair.refs() + tuple(ref for ref in (run.learning_rate, epoch_ref, accuracy_ref) if ref is not None)
-    return RunSeries(run=run, pair=pair, mode=params.mode or curves.metric_mode(pair.metric), series=series,
-                     epoch_ref=epoch_ref, accuracy_ref=accuracy_ref,
-                     version=scalars.version_of((ref.run, ref.tag) for ref in judged))
+    return RunSeries(
+        run=run,
+        pair=pair,
+        mode=params.mode or curves.metric_mode(pair.metric),
+        series=series,
+        epoch_ref=epoch_ref,
+        accuracy_ref=accuracy_ref,
+        version=scalars.version_of((ref.run, ref.tag) for ref in judged),
+    )
 
 
 def judged(run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> RunSeries:

@@ -48,15 +48,16 @@ def metric_json(pair: grouping.MetricPair) -> dict:
 
 
 def _steps_text(first: int, last: int, epoch_based: bool) -> str:
-    """"epochs 1–12" / "epoch 5" / "steps 0–1100" (epoch = step + 1 when epoch-based)."""
+    """ "epochs 1–12" / "epoch 5" / "steps 0–1100" (epoch = step + 1 when epoch-based)."""
     unit, offset = ("epoch", 1) if epoch_based else ("step", 0)
     if first == last:
         return f"{unit} {first + offset}"
     return f"{unit}s {first + offset}–{last + offset}"
 
 
-def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
-                   validation: Optional[ScalarSeries]) -> Optional[dict]:
+def _discarded_fit(
+    pair: grouping.MetricPair, train: Optional[ScalarSeries], validation: Optional[ScalarSeries]
+) -> Optional[dict]:
     """What TensorBoard's restart rule (`series.restart_rule`) discarded from the monitored metric.
 
     The validation series is looked at first (the verdict is on it), then
@@ -72,8 +73,11 @@ def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
         orphans = series.orphans
         assert orphans.first_step is not None and orphans.last_step is not None  # set whenever points were orphaned
         restarts = orphans.restart_steps
-        superseded = (f"when the steps went back to {_steps_text(restarts[0], restarts[0], pair.epoch_based)}"
-                      if len(restarts) == 1 else f"by {len(restarts)} restarts")
+        superseded = (
+            f"when the steps went back to {_steps_text(restarts[0], restarts[0], pair.epoch_based)}"
+            if len(restarts) == 1
+            else f"by {len(restarts)} restarts"
+        )
         note = (
             f"An earlier fit in the same folder was discarded: {orphans.count} point"
             f"{'' if orphans.count == 1 else 's'} of {role} {pair.metric} at "
@@ -95,30 +99,34 @@ def _discarded_fit(pair: grouping.MetricPair, train: Optional[ScalarSeries],
 def _compute(gathered: RunSeries, params: CurveParams, per_step: bool) -> dict:
     run, pair, mode = gathered.run, gathered.pair, gathered.mode
     train, validation, accuracy = gathered.train, gathered.validation, gathered.train_accuracy
-    analysis = analysis_json(curves.analyze_metric(
-        train.steps if train else None,
-        train.values if train else None,
-        validation.steps if validation else None,
-        validation.values if validation else None,
-        mode=mode,
-        patience=params.patience,
-        min_delta=params.min_delta,
-        smoothing=params.smoothing,
-        tolerance=params.tolerance,
-        epoch_based=pair.epoch_based,
-        epoch_of=gathered.epoch_of,
-        name=pair.metric,
-        reinforcement=headline.is_reinforcement(run.metrics),
-        train_accuracy=None if accuracy is None else (accuracy.steps, accuracy.values),
-    ), per_step)
+    analysis = analysis_json(
+        curves.analyze_metric(
+            train.steps if train else None,
+            train.values if train else None,
+            validation.steps if validation else None,
+            validation.values if validation else None,
+            mode=mode,
+            patience=params.patience,
+            min_delta=params.min_delta,
+            smoothing=params.smoothing,
+            tolerance=params.tolerance,
+            epoch_based=pair.epoch_based,
+            epoch_of=gathered.epoch_of,
+            name=pair.metric,
+            reinforcement=headline.is_reinforcement(run.metrics),
+            train_accuracy=None if accuracy is None else (accuracy.steps, accuracy.values),
+        ),
+        per_step,
+    )
     learning_rate = gathered.learning_rate
     analysis["lr_drop_steps"] = (
         jsonable.int_list(learning_rate.steps[curves.learning_rate_drops(learning_rate.values)])
         if learning_rate is not None
         else []
     )
-    analysis["reduce_lr"] = reduce_lr_json(validation if validation is not None else train, mode, learning_rate,
-                                           params, gathered.epoch_of)
+    analysis["reduce_lr"] = reduce_lr_json(
+        validation if validation is not None else train, mode, learning_rate, params, gathered.epoch_of
+    )
     analysis["monitor"] = dict(metric_json(pair), mode=mode, reason=monitor_reason(run, pair, params))
     sampled = any(s is not None and looks_downsampled(s.steps) for s in (train, validation))
     analysis["sampled"] = sampled
@@ -128,8 +136,13 @@ def _compute(gathered: RunSeries, params: CurveParams, per_step: bool) -> dict:
     return analysis
 
 
-def reduce_lr_json(monitored: Optional[ScalarSeries], mode: str, learning_rate: Optional[ScalarSeries],
-                   params: CurveParams, epoch_of=None) -> Optional[dict]:
+def reduce_lr_json(
+    monitored: Optional[ScalarSeries],
+    mode: str,
+    learning_rate: Optional[ScalarSeries],
+    params: CurveParams,
+    epoch_of=None,
+) -> Optional[dict]:
     """The ReduceLROnPlateau what-if on the monitored series (`keras_replay.reduce_lr_on_plateau`, position =
     Keras epoch): ``{factor, patience, min_delta, cooldown, min_lr, initial_lr, initial_lr_logged,
     cuts: [{step, epoch, lr}]}``; the rate starts at the first logged learning rate, else 1 (cuts are then
@@ -139,26 +152,43 @@ def reduce_lr_json(monitored: Optional[ScalarSeries], mode: str, learning_rate: 
     finite = np.empty(0) if learning_rate is None else learning_rate.values[np.isfinite(learning_rate.values)]
     logged = bool(finite.size)
     initial = float(finite[0]) if logged else 1.0
-    outcome = curves.reduce_lr_on_plateau(monitored.values, mode, initial, params.lr_factor, params.lr_patience,
-                                          params.lr_min_delta, params.lr_cooldown, params.min_lr)
+    outcome = curves.reduce_lr_on_plateau(
+        monitored.values,
+        mode,
+        initial,
+        params.lr_factor,
+        params.lr_patience,
+        params.lr_min_delta,
+        params.lr_cooldown,
+        params.min_lr,
+    )
     steps = [int(monitored.steps[i]) for i in outcome.cut_indices]
     return {
-        "factor": params.lr_factor, "patience": params.lr_patience, "min_delta": params.lr_min_delta,
-        "cooldown": params.lr_cooldown, "min_lr": params.min_lr, "initial_lr": initial, "initial_lr_logged": logged,
-        "cuts": [{"step": step, "epoch": None if epoch_of is None else epoch_of(step), "lr": lr}
-                 for step, lr in zip(steps, outcome.learning_rates)],
+        "factor": params.lr_factor,
+        "patience": params.lr_patience,
+        "min_delta": params.lr_min_delta,
+        "cooldown": params.lr_cooldown,
+        "min_lr": params.min_lr,
+        "initial_lr": initial,
+        "initial_lr_logged": logged,
+        "cuts": [
+            {"step": step, "epoch": None if epoch_of is None else epoch_of(step), "lr": lr}
+            for step, lr in zip(steps, outcome.learning_rates)
+        ],
     }
 
 
-def verdict(cache: AnalysisCache, gathered: RunSeries, experiment_id: str, params: CurveParams,
-            per_step: bool = True) -> dict:
+def verdict(
+    cache: AnalysisCache, gathered: RunSeries, experiment_id: str, params: CurveParams, per_step: bool = True
+) -> dict:
     """The verdict of `gathered.run` on `gathered.pair`, memoised in slot (experiment, run, pair, params,
     per_step) by `gathered.version`; the default parameters' verdicts have a memo of their own
     (`AnalysisCache.curve_memo`). `per_step=False`: without per-step series, as `/runs` rows need.
     """
     slot = (experiment_id, gathered.run.name, gathered.pair, params, per_step)
-    return cache.curve_memo(params == CurveParams()).get(slot, gathered.version,
-                                                         lambda: _compute(gathered, params, per_step))
+    return cache.curve_memo(params == CurveParams()).get(
+        slot, gathered.version, lambda: _compute(gathered, params, per_step)
+    )
 
 
 def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
@@ -169,12 +199,15 @@ def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
         wanted = f"no tags {quoted(params.pair)} to pair"
     bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
     only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
-    return schema.build(schema.VERDICT, {
-        "status": NO_METRICS,
-        "explanation": f"This run has {wanted} (metrics: {available}){only}.",
-        "save_best_steps": [],
-        "num_steps": 0,
-        "lr_drop_steps": [],
-        "reduce_lr": None,
-        "sampled": False,
-    })
+    return schema.build(
+        schema.VERDICT,
+        {
+            "status": NO_METRICS,
+            "explanation": f"This run has {wanted} (metrics: {available}){only}.",
+            "save_best_steps": [],
+            "num_steps": 0,
+            "lr_drop_steps": [],
+            "reduce_lr": None,
+            "sampled": False,
+        },
+    )

@@ -39,12 +39,18 @@ def _histogram_inputs(run: grouping.TrainingRun, histograms: SeriesSet) -> dict:
 
 def _key(run: grouping.TrainingRun, histograms: Listing, thresholds: weight_health.Thresholds) -> Tuple[tuple, tuple]:
     """Memo (slot, version) of a run's weight analysis: (experiment, run, thresholds), its histograms' versions."""
-    return ((histograms.experiment_id, run.name, thresholds),
-            histograms.version_of((ref.run, ref.tag) for ref in run.histograms))
+    return (
+        (histograms.experiment_id, run.name, thresholds),
+        histograms.version_of((ref.run, ref.tag) for ref in run.histograms),
+    )
 
 
-def weights_summary(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
-                    thresholds: weight_health.Thresholds = weight_health.Thresholds()) -> dict:
+def weights_summary(
+    cache: AnalysisCache,
+    run: grouping.TrainingRun,
+    histograms: SeriesSet,
+    thresholds: weight_health.Thresholds = weight_health.Thresholds(),
+) -> dict:
     """Weight health of one run: layer count, flagged layers, worst flag, whether sampled.
 
     Computed by `weight_health.summarize_layers` (the same rules without the
@@ -61,8 +67,9 @@ def weights_summary(cache: AnalysisCache, run: grouping.TrainingRun, histograms:
 LoadBatches = Callable[[Sequence[Sequence[str]]], Iterable[Tuple[List[int], SeriesSet]]]
 
 
-def with_histograms(runs: Sequence[grouping.TrainingRun], load_batches: LoadBatches
-                    ) -> Iterator[Tuple[grouping.TrainingRun, SeriesSet]]:
+def with_histograms(
+    runs: Sequence[grouping.TrainingRun], load_batches: LoadBatches
+) -> Iterator[Tuple[grouping.TrainingRun, SeriesSet]]:
     """Each of `runs` with a SeriesSet holding its histograms, read a batch of runs at a time.
 
     Runs come in the order of their batches; a batch's series are let go
@@ -76,8 +83,13 @@ def with_histograms(runs: Sequence[grouping.TrainingRun], load_batches: LoadBatc
             yield runs[index], data
 
 
-def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms: Listing, load_batches: LoadBatches,
-                             thresholds: weight_health.Thresholds = weight_health.Thresholds()) -> dict:
+def weights_summary_document(
+    cache: AnalysisCache,
+    scalars: Listing,
+    histograms: Listing,
+    load_batches: LoadBatches,
+    thresholds: weight_health.Thresholds = weight_health.Thresholds(),
+) -> dict:
     """`GET /weights_summary`: `{"weights": {run: weights_summary}, "thresholds"}` for every training run.
 
     Histograms are read (`load_batches`) only for the runs whose summary is
@@ -93,11 +105,14 @@ def weights_summary_document(cache: AnalysisCache, scalars: Listing, histograms:
     return {"weights": summaries, "thresholds": dataclasses.asdict(thresholds)}
 
 
-def weights_document(cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet,
-                     thresholds: weight_health.Thresholds) -> dict:
+def weights_document(
+    cache: AnalysisCache, run: grouping.TrainingRun, histograms: SeriesSet, thresholds: weight_health.Thresholds
+) -> dict:
     """`GET /weights?run=...`: per-layer statistics, trends and flags of `run`, whose histograms `histograms` holds."""
-    layers = cache.weights.get(*_key(run, histograms, thresholds),
-                               lambda: weight_health.analyze_layers(_histogram_inputs(run, histograms), thresholds))
+    layers = cache.weights.get(
+        *_key(run, histograms, thresholds),
+        lambda: weight_health.analyze_layers(_histogram_inputs(run, histograms), thresholds),
+    )
     summary = weights_summary(cache, run, histograms, thresholds)
     return {
         "run": run.name,

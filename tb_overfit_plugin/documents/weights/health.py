@@ -85,9 +85,18 @@ from tb_overfit_plugin.documents.weights.health_json import flag_json, float_row
 # Series are analysed in batches of about this many buckets: large enough that
 # numpy's per-call overhead vanishes, small enough to stay in cache.
 _CHUNK_BUCKETS = 30_000
-_STAT_NAMES = ("count", "mean", "std", "min", "max", "percentiles", "iqr", "peak_count",
-               "peak_density", "near_zero_share")
-
+_STAT_NAMES = (
+    "count",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "percentiles",
+    "iqr",
+    "peak_count",
+    "peak_density",
+    "near_zero_share",
+)
 
 
 def _ratio(last: np.ndarray, first: np.ndarray) -> list:
@@ -125,14 +134,17 @@ def _tensor_json(item, columns: dict, series: int, rows: slice) -> dict:
         "steps": steps,
         "sampled": looks_downsampled(histograms.steps),
         "stats": stats,
-        "trends": {"std_ratio": columns["std_ratio"][series], "mean_drift": columns["mean_drift"][series],
-                   "peak_density_ratio": columns["peak_density_ratio"][series], "movement": movement,
-                   "final_movement": columns["final_movement"][series]},
+        "trends": {
+            "std_ratio": columns["std_ratio"][series],
+            "mean_drift": columns["mean_drift"][series],
+            "peak_density_ratio": columns["peak_density_ratio"][series],
+            "movement": movement,
+            "final_movement": columns["final_movement"][series],
+        },
         "first_histogram": histogram_json(histograms.buckets[0]) if steps else [],
         "last_histogram": histogram_json(histograms.buckets[-1]) if steps else [],
         "flags": [flag_json(flag) for flag in columns["flags"][series]],
     }
-
 
 
 def _documents(items, thresholds: Thresholds) -> List[dict]:
@@ -140,11 +152,12 @@ def _documents(items, thresholds: Thresholds) -> List[dict]:
     batch = batch_of(items, thresholds)
     columns = {name: float_rows(batch.stats[name]) for name in _STAT_NAMES + ("movement",)}
     flags = batch_flags(batch, thresholds)
-    columns.update(_trends(batch), identical=batch.stats["identical"].tolist(), steps=batch.steps.tolist(),
-                   flags=flags)
+    columns.update(_trends(batch), identical=batch.stats["identical"].tolist(), steps=batch.steps.tolist(), flags=flags)
     facts = facts_of(batch, [item[4] for item in items], flags)
-    return [dict(_tensor_json(item, columns, series, slice(r0, r0 + n)), _facts=facts[series])
-            for series, (item, r0, n) in enumerate(zip(items, batch.start.tolist(), batch.size.tolist()))]
+    return [
+        dict(_tensor_json(item, columns, series, slice(r0, r0 + n)), _facts=facts[series])
+        for series, (item, r0, n) in enumerate(zip(items, batch.start.tolist(), batch.size.tolist()))
+    ]
 
 
 def _verdicts(items, thresholds: Thresholds) -> List[dict]:
@@ -153,9 +166,16 @@ def _verdicts(items, thresholds: Thresholds) -> List[dict]:
     batch = batch_of(items, thresholds, shape=False)
     flags = batch_flags(batch, thresholds)
     facts = facts_of(batch, [item[4] for item in items], flags)
-    return [{"tensor": item[4], "run": item[1], "sampled": looks_downsampled(item[0].steps),
-             "flags": [flag_json(flag) for flag in tensor_flags], "_facts": tensor_facts}
-            for item, tensor_flags, tensor_facts in zip(items, flags, facts)]
+    return [
+        {
+            "tensor": item[4],
+            "run": item[1],
+            "sampled": looks_downsampled(item[0].steps),
+            "flags": [flag_json(flag) for flag in tensor_flags],
+            "_facts": tensor_facts,
+        }
+        for item, tensor_flags, tensor_facts in zip(items, flags, facts)
+    ]
 
 
 def _analyze_all(items, thresholds: Thresholds, analyze=_documents) -> List[dict]:
@@ -174,8 +194,13 @@ def _analyze_all(items, thresholds: Thresholds, analyze=_documents) -> List[dict
     return results
 
 
-def analyze_tensor(series: HistogramSeries, thresholds: Thresholds = Thresholds(), *,
-                   run: Optional[str] = None, tag: Optional[str] = None) -> dict:
+def analyze_tensor(
+    series: HistogramSeries,
+    thresholds: Thresholds = Thresholds(),
+    *,
+    run: Optional[str] = None,
+    tag: Optional[str] = None,
+) -> dict:
     """Statistics, trends and flags of one weight tensor's histogram series (JSON-ready).
 
     Returns ``{"tensor", "kind", "run", "tag", "steps", "sampled", "stats", "trends",
@@ -231,8 +256,9 @@ def _worst(severities) -> Optional[str]:
     return SEVERITIES[max(ranked)] if ranked else None
 
 
-def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
-                   thresholds: Thresholds = Thresholds()) -> List[dict]:
+def analyze_layers(
+    histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: Thresholds = Thresholds()
+) -> List[dict]:
     """Per-layer analysis of weight histograms keyed by (TensorBoard run, tag).
 
     Tags are grouped into layers with `parse_weight_tag` within their run. Layers
@@ -246,8 +272,9 @@ def analyze_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
     return _layers(histograms, thresholds, _documents)
 
 
-def summarize_layers(histograms: Mapping[Tuple[str, str], HistogramSeries],
-                     thresholds: Thresholds = Thresholds()) -> dict:
+def summarize_layers(
+    histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: Thresholds = Thresholds()
+) -> dict:
     """``weights_summary(analyze_layers(histograms, thresholds))`` plus ``"sampled"`` (whether
     any tensor's steps look downsampled), without building the per-step documents.
 
@@ -269,20 +296,25 @@ def _layers(histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: T
         groups.setdefault((run, layer), []).append((KINDS.index(kind), _natural(tensor), tag, series))
     order = sorted(groups, key=lambda key: (run_order[key[0]], _natural(key[1])))
     members = {key: sorted(groups[key], key=lambda member: member[:3]) for key in order}
-    analysed = iter(_analyze_all(
-        [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds, analyze))
+    analysed = iter(
+        _analyze_all(
+            [(series, run, tag) for (run, _) in order for _, _, tag, series in members[(run, _)]], thresholds, analyze
+        )
+    )
     tensors_of = [[next(analysed) for _ in members[key]] for key in order]
     _apply_layer_flags(order, tensors_of, thresholds)
     layers = []
     for (run, layer), tensors in zip(order, tensors_of):
         flags = [flag for tensor in tensors for flag in tensor["flags"]]
-        layers.append({
-            "layer": layer,
-            "run": run,
-            "worst_severity": _worst(flag["severity"] for flag in flags),
-            "flags": len(flags),
-            "tensors": tensors,
-        })
+        layers.append(
+            {
+                "layer": layer,
+                "run": run,
+                "worst_severity": _worst(flag["severity"] for flag in flags),
+                "flags": len(flags),
+                "tensors": tensors,
+            }
+        )
     return layers
 
 
@@ -336,5 +368,9 @@ def weights_summary(layers: List[dict]) -> dict:
                         "first_step": flag["first_step"],
                         "message": flag["message"],
                     }
-    return {"layers": len(layers), "flagged_layers": flagged, "worst_flag": worst,
-            "status": weights_status(worst["severity"] if worst else None)}
+    return {
+        "layers": len(layers),
+        "flagged_layers": flagged,
+        "worst_flag": worst,
+        "status": weights_status(worst["severity"] if worst else None),
+    }

@@ -38,10 +38,11 @@ def flag_json(flag) -> dict:
         "severity": flag.severity,
         "first_step": flag.first_step,
         "message": flag.message,
-        "evidence": {key: (jsonable.finite_or_none(value) if isinstance(value, float) else value)
-                     for key, value in flag.evidence.items()},
+        "evidence": {
+            key: (jsonable.finite_or_none(value) if isinstance(value, float) else value)
+            for key, value in flag.evidence.items()
+        },
     }
-
 
 
 def bucket_stats(buckets: np.ndarray, near_zero: float = Thresholds.near_zero) -> dict:
@@ -49,8 +50,10 @@ def bucket_stats(buckets: np.ndarray, near_zero: float = Thresholds.near_zero) -
     count a float, percentiles a list (None when empty), identical and all_zero bools,
     every other number a float or None (non-finite)."""
     stats = histograms.bucket_stats(buckets, near_zero)
-    result: Dict[str, Any] = {name: jsonable.finite_or_none(stats[name][0]) for name in
-              ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")}
+    result: Dict[str, Any] = {
+        name: jsonable.finite_or_none(stats[name][0])
+        for name in ("mean", "std", "min", "max", "iqr", "peak_count", "peak_density", "near_zero_share")
+    }
     result["count"] = float(stats["count"][0])
     result["percentiles"] = jsonable.float_list(stats["percentiles"][0]) if stats["count"][0] > 0 else None
     result["identical"] = bool(stats["identical"][0])
