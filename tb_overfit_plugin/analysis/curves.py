@@ -55,18 +55,14 @@ from tb_overfit_plugin.analysis.failure_modes import (
 )
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
+    checkpoints_and_stop,
     early_stopping,
     ReduceLROutcome,
     learning_rate_drops,
     reduce_lr_on_plateau,
     save_best_only_indices,
 )
-from tb_overfit_plugin.analysis.onset import (
-    generalization_gap,
-    generalization_loss,
-    noise_level,
-    onset_tolerance,
-)
+from tb_overfit_plugin.analysis.onset import generalization_gap, generalization_loss, noise_level, onset_tolerance
 from tb_overfit_plugin.analysis.smoothing import check_smoothing, smooth_ema
 from tb_overfit_plugin.analysis.sorted_curve import NO_CURVE, Curve, read_curve, value_at_or_before
 from tb_overfit_plugin.analysis.wording import fmt
@@ -191,6 +187,7 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
     primary, best, onset, mode, patience = (evidence.primary, evidence.best_index, evidence.onset, evidence.mode,
                                             evidence.patience)
     status, explanation = _status(evidence, reinforcement)
+    save_best_indices, early_stop = checkpoints_and_stop(primary.values, mode, patience, min_delta)
     return CurveAnalysis(
         status=status,
         mode=mode,
@@ -205,8 +202,8 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
         onset_value=None if onset is None else float(primary.values[onset.index]),
         patience=int(patience),
         min_delta=abs(float(min_delta)),
-        early_stop=early_stopping(primary.values, mode, patience, min_delta),
-        save_best_indices=save_best_only_indices(primary.values, mode, min_delta),
+        early_stop=early_stop,
+        save_best_indices=save_best_indices,
         diverged_step=None if evidence.divergence is None else evidence.divergence.step,
         tolerance=float(evidence.tolerance),
         smoothed_validation=smoothed_validation,

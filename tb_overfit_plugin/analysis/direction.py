@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional, Sequence, Union
 
@@ -61,6 +62,7 @@ def metric_mode(name: str) -> str:
     return named_mode(name) or "min"
 
 
+@functools.lru_cache(maxsize=tag_words.WORDS_CACHE_NAMES)  # every run of a sweep names the same metrics
 def named_mode(name: str) -> Optional[str]:
     """The mode a metric's words name (`metric_mode`'s rule), or None when no word decides (Keras' default)."""
     readings = _readings(name)

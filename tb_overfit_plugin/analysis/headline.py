@@ -41,6 +41,7 @@ def is_reward(metric: str) -> bool:
     return bool(set(_words(metric)) & REWARD_WORDS) and not is_loss(metric)
 
 
+@functools.lru_cache(maxsize=tag_words.WORDS_CACHE_NAMES)
 def is_loss(metric: str) -> bool:
     """Whether a word of `metric` contains "loss"."""
     return any("loss" in word for word in tag_words.words(metric))
@@ -50,6 +51,7 @@ ACCURACY_WORDS = frozenset(("accuracy", "acc"))
 """Words of a classifier's accuracy (Keras' `accuracy`, `binary_accuracy`, `sparse_categorical_accuracy`)."""
 
 
+@functools.lru_cache(maxsize=tag_words.WORDS_CACHE_NAMES)
 def is_accuracy(metric: str) -> bool:
     """A plain top-1 accuracy: a word in `ACCURACY_WORDS`, no "top" word (top-5 is not 1/K at chance)."""
     words = set(_words(metric))

@@ -14,7 +14,7 @@ Keras would see them.
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -74,18 +74,30 @@ def early_stopping(
 
     (baseline None, start_from_epoch 0).
     """
+    return _stopped(keras_improvements(values, mode, min_delta).tolist(), patience)
+
+
+def checkpoints_and_stop(values: ArrayLike, mode: str, patience: int = 5,
+                         min_delta: float = 0.0) -> Tuple[np.ndarray, EarlyStoppingOutcome]:
+    """(`save_best_only_indices`, `early_stopping`) of one series, from one `keras_improvements` mask."""
+    improved = keras_improvements(values, mode, min_delta)
+    return np.flatnonzero(improved), _stopped(improved.tolist(), patience)
+
+
+def _stopped(improved: list, patience: int) -> EarlyStoppingOutcome:
+    """`early_stopping` of the improvement mask: a loop that ends at the stop (numpy's dozen calls per
+    series cost more than it on the short runs of a sweep)."""
     if patience < 0:
         raise ValueError(f"patience must be >= 0, got {patience!r}")
-    improved = keras_improvements(values, mode, min_delta)
-    if improved.size == 0:
+    if not improved:
         return EarlyStoppingOutcome(stop_index=None, restore_index=None)
-    positions = np.arange(improved.size)
-    last_improvement = np.maximum.accumulate(np.where(improved, positions, 0))
-    stops = np.flatnonzero(~improved & (positions - last_improvement >= patience) & (positions > 0))
-    if stops.size == 0:
-        return EarlyStoppingOutcome(stop_index=None, restore_index=int(last_improvement[-1]))
-    stop = int(stops[0])
-    return EarlyStoppingOutcome(stop_index=stop, restore_index=int(last_improvement[stop]))
+    last_improvement = 0  # k(i); position 0 always improves
+    for position, better in enumerate(improved):
+        if better:
+            last_improvement = position
+        elif position > 0 and position - last_improvement >= patience:
+            return EarlyStoppingOutcome(stop_index=position, restore_index=last_improvement)
+    return EarlyStoppingOutcome(stop_index=None, restore_index=last_improvement)
 
 
 def learning_rate_drops(lr_values: ArrayLike, rtol: float = LR_DROP_RTOL) -> np.ndarray:

@@ -12,9 +12,14 @@ import numpy as np
 
 
 def finite_median(values: np.ndarray) -> float:
-    """``median(values)`` of a non-empty array of finite values (`np.median`'s number)."""
-    middle = values.size // 2
+    """``median(values)`` of a non-empty array of finite values (`np.median`'s number).
+
+    A copy partitioned in place by the array's own method: `np.partition` does the same behind a dispatch
+    that cost three times the partition of a 20-point curve.
+    """
+    middle, ordered = values.size // 2, values.copy()
     if values.size % 2:
-        return float(np.partition(values, middle)[middle])
-    low, high = np.partition(values, [middle - 1, middle])[middle - 1:middle + 1]
-    return float((low + high) / 2.0)
+        ordered.partition(middle)
+        return float(ordered[middle])
+    ordered.partition((middle - 1, middle))
+    return float((ordered[middle - 1] + ordered[middle]) / 2.0)

@@ -114,6 +114,7 @@ def metric_key(name: str, extra: Optional[dict] = None) -> Tuple[str, ...]:
     return tuple(sorted(metric_words(words(name), extra)))
 
 
+@functools.lru_cache(maxsize=WORDS_CACHE_NAMES)  # every run of a sweep logs the same tags
 def is_bookkeeping(name: str) -> bool:
     """Whether `name` describes the run rather than the model (the module docstring's list)."""
     found = words(name)
