@@ -4,7 +4,8 @@ For each logdir: the plugin behind TensorBoard's WSGI app (its Python
 loader, as the tests serve it), the integrity scan waited for, then
 `/runs` and `/weights_summary` asked on experiment ids never asked before
 (nothing cached), their bodies written to OUT/<logdir name>.runs.json and
-.weights.json (the HTTP status on the first line; <parent>__<name> with `--long-names`). The seconds of each cold request are printed (best of
+.weights.json (the HTTP status on the first line; <parent>__<name> with `--long-names`).
+The seconds of each cold request are printed (best of
 `--repeat`, each on a new experiment id), and those of the same request
 with the series already read but no analysis or document cached (the
 verdicts and weight health alone); `--profile` prints a cProfile of one
@@ -53,8 +54,9 @@ def scanless(client):
     provider = client.plugin._data_provider
     quiet = PluginClient.__new__(PluginClient)
     quiet.plugin = OverfitPlugin(base_plugin.TBContext(data_provider=provider, logdir=None))
-    quiet.client = werkzeug_test.Client(application.TensorBoardWSGI([quiet.plugin], data_provider=provider),
-                                        wrappers.Response)
+    quiet.client = werkzeug_test.Client(
+        application.TensorBoardWSGI([quiet.plugin], data_provider=provider), wrappers.Response
+    )
     return quiet
 
 
@@ -68,8 +70,10 @@ def analysis_get(client, route: str) -> tuple:
 
 
 def _seconds(timed: list) -> str:
-    return (f"{min(seconds for seconds, _ in timed):.3f} s (best of {len(timed)}; "
-            f"all {', '.join(f'{seconds:.3f}' for seconds, _ in timed)})")
+    return (
+        f"{min(seconds for seconds, _ in timed):.3f} s (best of {len(timed)}; "
+        f"all {', '.join(f'{seconds:.3f}' for seconds, _ in timed)})"
+    )
 
 
 def dump(logdir: Path, out: Path, repeat: int, profile: bool, name: str) -> None:
@@ -82,8 +86,9 @@ def dump(logdir: Path, out: Path, repeat: int, profile: bool, name: str) -> None
         (out / f"{name}.{suffix}.json").write_bytes(timed[0][1])
         print(f"{logdir}: cold /{route} {_seconds(timed)}", flush=True)
         quiet.raw(f"/data/plugin/overfit/{route}")  # the series read, as a warm process holds them
-        print(f"{logdir}:   of which analysis {_seconds([analysis_get(quiet, route) for _ in range(repeat)])}",
-              flush=True)
+        print(
+            f"{logdir}:   of which analysis {_seconds([analysis_get(quiet, route) for _ in range(repeat)])}", flush=True
+        )
     if profile:
         profiler = cProfile.Profile()
         profiler.runcall(analysis_get, quiet, "runs")
@@ -97,13 +102,21 @@ def main() -> None:
     parser.add_argument("logdirs", type=Path, nargs="+")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--long-names", action="store_true", help="name the files <parent>__<name> (logdirs of a "
-                        "test session share names)")
+    parser.add_argument(
+        "--long-names",
+        action="store_true",
+        help="name the files <parent>__<name> (logdirs of a test session share names)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for logdir in args.logdirs:
-        dump(logdir, args.out, args.repeat, args.profile,
-             f"{logdir.parent.name}__{logdir.name}" if args.long_names else logdir.name)
+        dump(
+            logdir,
+            args.out,
+            args.repeat,
+            args.profile,
+            f"{logdir.parent.name}__{logdir.name}" if args.long_names else logdir.name,
+        )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import numpy as np
 
 from tb_overfit_plugin.analysis import epochs
 from tb_overfit_plugin.analysis import reinforcement as reinforcement_rule
+from tb_overfit_plugin.analysis.climb import judged_onset
 from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: the public curve API)
     MODES,
     ArrayLike,
@@ -44,20 +45,15 @@ from tb_overfit_plugin.analysis.direction import (  # noqa: F401  (re-exported: 
     is_improvement,
     metric_mode,
 )
-from tb_overfit_plugin.analysis.climb import judged_onset
-from tb_overfit_plugin.analysis.divergence import Divergence, first_divergence
+from tb_overfit_plugin.analysis.divergence import run_divergence
 from tb_overfit_plugin.analysis.failure_modes import (
-    CHANCE_LOSS_FACTOR,
-    FIRST_EPOCH_FACTOR,
-    ChanceDivergence,
-    Failures,
     failures_of,
 )
 from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exported)
     EarlyStoppingOutcome,
+    ReduceLROutcome,
     checkpoints_and_stop,
     early_stopping,
-    ReduceLROutcome,
     learning_rate_drops,
     reduce_lr_on_plateau,
     save_best_only_indices,
@@ -65,7 +61,6 @@ from tb_overfit_plugin.analysis.keras_replay import (  # noqa: F401  (re-exporte
 from tb_overfit_plugin.analysis.onset import generalization_gap, generalization_loss, noise_level, onset_tolerance
 from tb_overfit_plugin.analysis.smoothing import check_smoothing, smooth_ema
 from tb_overfit_plugin.analysis.sorted_curve import NO_CURVE, Curve, read_curve, value_at_or_before
-from tb_overfit_plugin.analysis.wording import fmt
 from tb_overfit_plugin.analysis.status import EXPLAIN, STATUSES, EpochOf, Evidence, status_of  # noqa: F401
 
 
@@ -181,11 +176,22 @@ def _status(evidence: Evidence, reinforcement: bool) -> tuple:
     return status, EXPLAIN[status](evidence)
 
 
-def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_train: Optional[np.ndarray],
-              smoothed_validation: Optional[np.ndarray], reinforcement: bool = False) -> CurveAnalysis:
+def _analysis(
+    evidence: Evidence,
+    judged: _Judged,
+    min_delta: float,
+    smoothed_train: Optional[np.ndarray],
+    smoothed_validation: Optional[np.ndarray],
+    reinforcement: bool = False,
+) -> CurveAnalysis:
     """The `CurveAnalysis` of what `analyze_metric` gathered: status, explanation, Keras replays."""
-    primary, best, onset, mode, patience = (evidence.primary, evidence.best_index, evidence.onset, evidence.mode,
-                                            evidence.patience)
+    primary, best, onset, mode, patience = (
+        evidence.primary,
+        evidence.best_index,
+        evidence.onset,
+        evidence.mode,
+        evidence.patience,
+    )
     status, explanation = _status(evidence, reinforcement)
     save_best_indices, early_stop = checkpoints_and_stop(primary.values, mode, patience, min_delta)
     return CurveAnalysis(
@@ -211,41 +217,6 @@ def _analysis(evidence: Evidence, judged: _Judged, min_delta: float, smoothed_tr
         train=evidence.train,
         validation=evidence.validation,
     )
-
-
-def _chance_text(name: str, chance: ChanceDivergence, blown: bool) -> str:
-    """The chance-level evidence: the whole cause, or (`blown`: the blow-up said the loss) the accuracy's part."""
-    accuracy = (f"training accuracy stayed at chance ({fmt(chance.accuracy_low)}–{fmt(chance.accuracy_high)}, "
-                f"1/{chance.classes} = {fmt(1 / chance.classes)})")
-    if blown:
-        return f"; {accuracy}"
-    return (f"training {name} was {fmt(chance.first)} in the first epoch, more than {CHANCE_LOSS_FACTOR:g}x "
-            f"chance (ln {chance.classes} = {fmt(chance.chance_loss)}, the cross-entropy of a uniform guess), "
-            f"while {accuracy}: the loss exploded in the first epoch and the model never learned")
-
-
-def _divergence(train: Optional[Curve], validation: Optional[Curve], mode: str, name: str,
-                failures: Failures, explosions: bool = True) -> Optional[Divergence]:
-    """`first_divergence`, else the loss that exploded in the first epoch: 10x the later median
-    (`failure_modes.first_epoch_divergence`) or well above chance at chance accuracy
-    (`failure_modes.chance_level_divergence`), both when both hold.
-
-    `explosions` False (a reinforcement-learning reward): only non-finite values count, no blow-up.
-    """
-    found = first_divergence(train, validation, mode, name, explosions=explosions)
-    blowup, chance = (failures.first_epoch, failures.chance) if explosions else (None, None)
-    step = min((sign.step for sign in (blowup, chance) if sign is not None), default=None)
-    if step is None or (found is not None and found.step <= step):
-        return found
-    if blowup is None:
-        return Divergence(step, _chance_text(name, chance, blown=False))
-    since = blowup.since
-    return Divergence(step, (
-        f"training {name} was {fmt(blowup.first)} in the first epoch, "
-        f"{'' if blowup.epochs == 1 else f'the first {blowup.epochs} epochs were '}more than "
-        f"{FIRST_EPOCH_FACTOR:g}x the median of the later values ({fmt(blowup.later_median)}), and has been "
-        f"flat within its noise ever since ({fmt(since.reference)} → {fmt(since.end)}): the loss exploded in "
-        f"the first epoch and training is stuck{'' if chance is None else _chance_text(name, chance, blown=True)}"))
 
 
 def analyze_metric(
@@ -365,15 +336,17 @@ def analyze_metric(
     # Noise of the raw measurements: a smoothed curve's differences are
     # correlated and would understate it.
     noise = noise_level(primary.finite_values())
-    tol = onset_tolerance(primary.values if judged.validation is None else judged.validation,
-                          mode, noise, min_delta, tolerance)
+    tol = onset_tolerance(
+        primary.values if judged.validation is None else judged.validation, mode, noise, min_delta, tolerance
+    )
     onset = None
-    if validation is not None:
+    if validation is not None and judged.validation is not None:
         onset = judged_onset(validation.values, judged.validation, judged.train, mode, min_delta, tol, noise)
 
     accuracy = None if train_accuracy is None else read_curve(*train_accuracy, "train accuracy")
-    failures = failures_of(train, validation, judged.train, None if onset is None else onset.best_index,
-                           mode, patience, accuracy)
+    failures = failures_of(
+        train, validation, judged.train, None if onset is None else onset.best_index, mode, patience, accuracy
+    )
     evidence = Evidence(
         name=name,
         mode=mode,
@@ -389,8 +362,7 @@ def analyze_metric(
         judged_train=judged.train,
         tolerance=tol,
         onset=onset,
-        divergence=_divergence(train, validation, mode, name, failures, explosions=not reinforcement),
+        divergence=run_divergence(train, validation, mode, name, failures, explosions=not reinforcement),
         failures=failures,
     )
     return _analysis(evidence, judged, min_delta, smoothed_train, smoothed_validation, reinforcement)
-

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -23,16 +22,79 @@ MODES = ("min", "max")
 
 MODE_WORDS = {
     "max": (
-        "accuracy", "acc", "auc", "auroc", "auprc", "f1", "fbeta", "precision", "recall", "sensitivity",
-        "specificity", "map", "ap", "mar", "ar", "iou", "miou", "jaccard", "dice", "bleu", "sacrebleu", "rouge",
-        "rougel", "meteor", "chrf", "cider", "psnr", "ssim", "r2", "reward", "rew", "return", "score", "top1",
-        "top5", "topk", "ndcg", "mrr", "hit", "hits", "kappa", "mcc", "correlation", "spearman", "spearmanr",
-        "pearson", "pearsonr", "similarity", "fitness", "em", "exact_match", "hit_rate", "hit_ratio",
-        "success_rate", "true_positives", "true_negatives",
+        "accuracy",
+        "acc",
+        "auc",
+        "auroc",
+        "auprc",
+        "f1",
+        "fbeta",
+        "precision",
+        "recall",
+        "sensitivity",
+        "specificity",
+        "map",
+        "ap",
+        "mar",
+        "ar",
+        "iou",
+        "miou",
+        "jaccard",
+        "dice",
+        "bleu",
+        "sacrebleu",
+        "rouge",
+        "rougel",
+        "meteor",
+        "chrf",
+        "cider",
+        "psnr",
+        "ssim",
+        "r2",
+        "reward",
+        "rew",
+        "return",
+        "score",
+        "top1",
+        "top5",
+        "topk",
+        "ndcg",
+        "mrr",
+        "hit",
+        "hits",
+        "kappa",
+        "mcc",
+        "correlation",
+        "spearman",
+        "spearmanr",
+        "pearson",
+        "pearsonr",
+        "similarity",
+        "fitness",
+        "em",
+        "exact_match",
+        "hit_rate",
+        "hit_ratio",
+        "success_rate",
+        "true_positives",
+        "true_negatives",
     ),
     "min": (
-        "loss", "error", "err", "perplexity", "ppl", "mse", "mae", "rmse", "mape", "nll", "logloss", "wer", "cer",
-        "fid", "distance",
+        "loss",
+        "error",
+        "err",
+        "perplexity",
+        "ppl",
+        "mse",
+        "mae",
+        "rmse",
+        "mape",
+        "nll",
+        "logloss",
+        "wer",
+        "cer",
+        "fid",
+        "distance",
     ),
 }
 """Mode from words: a metric is ``min`` when one of its words (or a pair of them joined by ``_``) is a
@@ -79,9 +141,11 @@ def mode_warning(name: str, mode: str) -> Optional[str]:
     named = named_mode(name)
     if named is None or named == mode:
         return None
-    return (f"The mode {mode} ({_BETTER[mode]} is better) contradicts the metric's name: {name} reads as a metric "
-            f"where {_BETTER[named]} is better, so this verdict, its best epoch and onset may be upside down; "
-            f"leave mode on auto (or set {named}) unless {name} really improves downwards.")
+    return (
+        f"The mode {mode} ({_BETTER[mode]} is better) contradicts the metric's name: {name} reads as a metric "
+        f"where {_BETTER[named]} is better, so this verdict, its best epoch and onset may be upside down; "
+        f"leave mode on auto (or set {named}) unless {name} really improves downwards."
+    )
 
 
 def check_mode(mode: str) -> None:
@@ -89,9 +153,7 @@ def check_mode(mode: str) -> None:
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
 
 
-def is_improvement(
-    current: float, reference: Optional[float], mode: str, min_delta: float = 0.0
-) -> bool:
+def is_improvement(current: float, reference: Optional[float], mode: str, min_delta: float = 0.0) -> bool:
     """Whether `current` improves on `reference`, exactly as Keras' callbacks decide.
 
     Keras' ``MonitorCallback._is_improvement``::
@@ -168,4 +230,3 @@ def best_index(values: np.ndarray, mode: str) -> Optional[int]:
 def worsening(values, reference, mode: str):
     """How much worse than `reference` `values` are: ``v - ref`` (min) or ``ref - v`` (max)."""
     return values - reference if mode == "min" else reference - values
-

@@ -75,9 +75,7 @@ _LIGHTNING_SUFFIX = re.compile(r"^(?P<metric>.+)_(?P<when>epoch|step)$", re.IGNO
 # `lr`, `learning_rate`, `learning rate`, `LearningRate`, YOLOv5 `x/lr0`, Ultralytics
 # `lr/pg0`, Lightning LearningRateMonitor `lr-Adam`, `lr-Adam/pg1`, `lr-SGD-1`
 # (not `lr-Adam-momentum`): a whole "/"-separated part of the name.
-_LEARNING_RATE = re.compile(
-    r"(?:^|/)(?:lr|learning[ _]?rate)(?:\d+|_pg\d+|-[a-z]\w*(?:-\d+)?)?(?:/|$)", re.IGNORECASE
-)
+_LEARNING_RATE = re.compile(r"(?:^|/)(?:lr|learning[ _]?rate)(?:\d+|_pg\d+|-[a-z]\w*(?:-\d+)?)?(?:/|$)", re.IGNORECASE)
 # Series that describe the run, not the model's quality (matched on the metric name):
 _BOOKKEEPING = re.compile(
     r"^(?:steps?|global_?step|iterations?|hp_metric|(?:total_)?flos)$"  # counters, Lightning's hp_metric
@@ -146,7 +144,7 @@ def _add_scalars_call(run: str, tags: Tuple[str, ...]) -> Optional[Tuple[str, st
         return head[: -len(tag)].rstrip("/") or ROOT_RUN, tag, key
     prefix = tag.replace("/", "_") + "_"  # torch: <parent>/<main_tag with / as _>_<key>
     if key.startswith(prefix) and len(key) > len(prefix):
-        return head or ROOT_RUN, tag, key[len(prefix):]
+        return head or ROOT_RUN, tag, key[len(prefix) :]
     return None
 
 
@@ -175,20 +173,20 @@ def _names_both_splits(tags: Iterable[str], names: SplitNames) -> bool:
     return TRAIN in splits and bool(splits & {VALIDATION, TEST})
 
 
-def _looks_like_split_folder(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int],
-                             names: SplitNames) -> bool:
+def _looks_like_split_folder(
+    run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int], names: SplitNames
+) -> bool:
     """Whether a run whose last folder is named like a split is a split of its parent (rule 2)."""
     parent, _ = _leaf(run)
     looks_like_one = (
-        split_folders[parent] >= 2
-        or parent in runs
-        or any(tag.startswith(_KERAS_EPOCH_PREFIX) for tag in tags)
+        split_folders[parent] >= 2 or parent in runs or any(tag.startswith(_KERAS_EPOCH_PREFIX) for tag in tags)
     )
     return looks_like_one and not _names_both_splits(tags, names)
 
 
-def _place_run(run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int],
-               names: SplitNames) -> Tuple[str, _Role]:
+def _place_run(
+    run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int], names: SplitNames
+) -> Tuple[str, _Role]:
     """(training run name, role) of one TensorBoard run; see the module docstring."""
     call = _add_scalars_call(run, tags)
     if call is not None:
@@ -253,14 +251,16 @@ def _read_tag(run: str, tag: str, role: _Role, names: SplitNames, evaluated: Abs
     elif role.split is not None:
         split = role.split
         epoch_based = tag.startswith(_KERAS_EPOCH_PREFIX)
-        metric = tag[len(_KERAS_EPOCH_PREFIX):] if epoch_based else tag
+        metric = tag[len(_KERAS_EPOCH_PREFIX) :] if epoch_based else tag
     else:
         metric, split, repeated_as, named = _metric_in_tag(tag, names, (run, tag) in evaluated)
     kind, metric = _kind(metric)
     return _Tag(kind, metric, split, epoch_based, SeriesRef(run, tag), repeated_as, named)
 
 
-def _sort_tags(tags: List[_Tag], summaries: AbstractSet[Tuple[str, str]] = frozenset()) -> Tuple[List[_Tag], List[_Tag]]:
+def _sort_tags(
+    tags: List[_Tag], summaries: AbstractSet[Tuple[str, str]] = frozenset()
+) -> Tuple[List[_Tag], List[_Tag]]:
     """(metric tags, every other tag as a diagnostic).
 
     A repeated-split tag (HF `train/train_loss`) is a diagnostic, named as
@@ -270,13 +270,20 @@ def _sort_tags(tags: List[_Tag], summaries: AbstractSet[Tuple[str, str]] = froze
     tool or `add_hparams` writes, never the curve that is judged.
     """
     plain = {(tag.metric.lower(), tag.split) for tag in tags if tag.kind == METRIC and tag.repeated_as is None}
-    curves = {tag_words.metric_key(tag.metric) for tag in tags
-              if tag.kind == METRIC and (tag.ref.run, tag.ref.tag) not in summaries}
+    curves = {
+        tag_words.metric_key(tag.metric)
+        for tag in tags
+        if tag.kind == METRIC and (tag.ref.run, tag.ref.tag) not in summaries
+    }
     metrics, diagnostics = [], []
     for tag in tags:
         if tag.kind == METRIC and tag.repeated_as is not None and (tag.metric.lower(), tag.split) in plain:
             diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.repeated_as))
-        elif tag.kind == METRIC and (tag.ref.run, tag.ref.tag) in summaries and tag_words.metric_key(tag.metric) in curves:
+        elif (
+            tag.kind == METRIC
+            and (tag.ref.run, tag.ref.tag) in summaries
+            and tag_words.metric_key(tag.metric) in curves
+        ):
             diagnostics.append(dataclasses.replace(tag, kind=DIAGNOSTIC, metric=tag.ref.tag))
         elif tag.kind == METRIC:
             metrics.append(tag)
@@ -293,11 +300,19 @@ def _reinforcement_split(metrics: Tuple[MetricPair, ...]) -> Tuple[Tuple[MetricP
     return tuple(pair for pair in metrics if pair not in losses), losses
 
 
-def _training_run(name: str, roles: Mapping[str, _Role], scalar_tags: Mapping[str, Iterable[str]],
-                  histogram_tags: Mapping[str, Iterable[str]], names: SplitNames,
-                  summaries: AbstractSet[Tuple[str, str]], evaluated: AbstractSet[Tuple[str, str]]) -> TrainingRun:
+def _training_run(
+    name: str,
+    roles: Mapping[str, _Role],
+    scalar_tags: Mapping[str, Iterable[str]],
+    histogram_tags: Mapping[str, Iterable[str]],
+    names: SplitNames,
+    summaries: AbstractSet[Tuple[str, str]],
+    evaluated: AbstractSet[Tuple[str, str]],
+) -> TrainingRun:
     runs = sorted(roles)
-    tags = [_read_tag(run, tag, roles[run], names, evaluated) for run in runs for tag in sorted(scalar_tags.get(run, ()))]
+    tags = [
+        _read_tag(run, tag, roles[run], names, evaluated) for run in runs for tag in sorted(scalar_tags.get(run, ()))
+    ]
     learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
     metric_tags, diagnostic_tags = _sort_tags(tags, summaries)
     metrics, losses = _reinforcement_split(pairing.pair_metrics(metric_tags, names.extra_table))
@@ -338,5 +353,7 @@ def group_runs(
     for run in sorted(runs):
         name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders, names)
         members.setdefault(name, {})[run] = role
-    return [_training_run(name, roles, scalar_tags, histogram_tags, names, summaries, evaluated)
-            for name, roles in sorted(members.items())]
+    return [
+        _training_run(name, roles, scalar_tags, histogram_tags, names, summaries, evaluated)
+        for name, roles in sorted(members.items())
+    ]

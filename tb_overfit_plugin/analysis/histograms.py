@@ -86,8 +86,18 @@ def _flat(rows: np.ndarray, lengths: np.ndarray) -> Flat:
     total = np.zeros(n)
     nonempty = lengths > 0
     total[nonempty] = cum[(starts + lengths - 1)[nonempty]]
-    return Flat(left=left, right=right, counts=counts, width=right - left, row=row, starts=starts,
-                 lengths=lengths, cum=cum, cum_before=cum_before, total=total)
+    return Flat(
+        left=left,
+        right=right,
+        counts=counts,
+        width=right - left,
+        row=row,
+        starts=starts,
+        lengths=lengths,
+        cum=cum,
+        cum_before=cum_before,
+        total=total,
+    )
 
 
 def flat_stats(flat: Flat, near_zero: float, shape: bool = True) -> Dict[str, np.ndarray]:
@@ -117,8 +127,7 @@ def _moments(flat: Flat) -> Dict[str, np.ndarray]:
             mean_of_row = np.zeros(n)
             mean_of_row[present] = mean
             deviation = mid - mean_of_row[flat.row]
-            var = np.add.reduceat(flat.counts * (deviation * deviation + flat.width * flat.width / 12.0),
-                                  seg) / total
+            var = np.add.reduceat(flat.counts * (deviation * deviation + flat.width * flat.width / 12.0), seg) / total
             out["mean"][present] = mean
             out["std"][present] = np.sqrt(var)
         out["min"][present] = np.minimum.reduceat(flat.left, seg)

@@ -60,9 +60,7 @@ class EarlyStoppingOutcome:
     restore_index: Optional[int]
 
 
-def early_stopping(
-    values: ArrayLike, mode: str, patience: int = 5, min_delta: float = 0.0
-) -> EarlyStoppingOutcome:
+def early_stopping(values: ArrayLike, mode: str, patience: int = 5, min_delta: float = 0.0) -> EarlyStoppingOutcome:
     """Replays ``EarlyStopping(mode, patience, min_delta, restore_best_weights=True)``.
 
     With ``improved`` the mask of Keras improvements (see `is_improvement`;
@@ -77,8 +75,9 @@ def early_stopping(
     return _stopped(keras_improvements(values, mode, min_delta).tolist(), patience)
 
 
-def checkpoints_and_stop(values: ArrayLike, mode: str, patience: int = 5,
-                         min_delta: float = 0.0) -> Tuple[np.ndarray, EarlyStoppingOutcome]:
+def checkpoints_and_stop(
+    values: ArrayLike, mode: str, patience: int = 5, min_delta: float = 0.0
+) -> Tuple[np.ndarray, EarlyStoppingOutcome]:
     """(`save_best_only_indices`, `early_stopping`) of one series, from one `keras_improvements` mask."""
     improved = keras_improvements(values, mode, min_delta)
     return np.flatnonzero(improved), _stopped(improved.tolist(), patience)
@@ -114,7 +113,6 @@ def learning_rate_drops(lr_values: ArrayLike, rtol: float = LR_DROP_RTOL) -> np.
     return np.flatnonzero(lr[1:] < lr[:-1] * (1.0 - rtol)) + 1
 
 
-
 @dataclasses.dataclass(frozen=True)
 class ReduceLROutcome:
     """What ``keras.callbacks.ReduceLROnPlateau`` would have done: the positions (Keras epochs) at which
@@ -124,9 +122,16 @@ class ReduceLROutcome:
     learning_rates: tuple
 
 
-def reduce_lr_on_plateau(values: ArrayLike, mode: str, initial_lr: float = 1.0, factor: float = 0.1,
-                         patience: int = 10, min_delta: float = 1e-4, cooldown: int = 0,
-                         min_lr: float = 0.0) -> ReduceLROutcome:
+def reduce_lr_on_plateau(
+    values: ArrayLike,
+    mode: str,
+    initial_lr: float = 1.0,
+    factor: float = 0.1,
+    patience: int = 10,
+    min_delta: float = 1e-4,
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+) -> ReduceLROutcome:
     """Replays ``ReduceLROnPlateau(factor, patience, min_delta, cooldown, min_lr, mode)`` (Keras 3).
 
     With ``improved`` the Keras improvements (`keras_improvements`: its running best is

@@ -134,7 +134,6 @@ def _interval_areas(knot_u, knot_x, key_second, key_first):
     return start, area
 
 
-
 def step_movement(stats: dict, distance: np.ndarray, first_rows: np.ndarray) -> np.ndarray:
     """movement[i] = W1(i-1, i) / scale_{i-1}; scale = std_{i-1}, or |mean_{i-1}| when std is 0.
 
@@ -151,4 +150,3 @@ def step_movement(stats: dict, distance: np.ndarray, first_rows: np.ndarray) -> 
             movement[1:] = np.where(scale > 0, distance / scale, np.where(distance == 0, 0.0, np.nan))
     movement[first_rows] = np.nan
     return movement
-

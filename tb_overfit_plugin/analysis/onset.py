@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -83,6 +83,8 @@ def onset_tolerance(values: np.ndarray, mode: str, noise: float, min_delta: floa
 
 def generalization_gap(train: Curve, validation: Curve, mode: str) -> tuple:
     """``(steps, gap)`` on the steps both curves share: ``val - train`` (min), ``train - val`` (max)."""
+    in_validation: Union[slice, np.ndarray]
+    in_train: Union[slice, np.ndarray]
     if np.array_equal(validation.steps, train.steps) and np.all(np.diff(train.steps) > 0):
         steps, in_validation, in_train = train.steps.copy(), slice(None), slice(None)  # the usual case, quickly
     else:
@@ -176,4 +178,3 @@ def train_kept_improving(train: Optional[np.ndarray], found: Onset, mode: str, m
         return True
     at_best, at_end = train[found.best_index], train[found.end_index]
     return not (np.isfinite(at_best) and np.isfinite(at_end)) or is_improvement(at_end, at_best, mode, min_delta)
-

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -90,7 +90,7 @@ class BucketRows(collections.abc.Sequence):
         if not -len(self) <= index < len(self):
             raise IndexError(f"histogram {index} of {len(self)}")
         index %= len(self)
-        return self.rows[(self.ends[index - 1] if index else 0):self.ends[index]]
+        return self.rows[(self.ends[index - 1] if index else 0) : self.ends[index]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,12 +241,12 @@ def normalize_bucket_series(tensors) -> BucketRows:
     that differ, rows that need reordering, NaN edges) takes the per-histogram
     path, so the result is always exactly `normalize_buckets` of each.
     """
+    arrays: Union[np.ndarray, List[np.ndarray]]
     if isinstance(tensors, np.ndarray):  # already stacked: one shape
         arrays = np.asarray(tensors, dtype=np.float64)
     else:
-        arrays = [np.asarray(tensor, dtype=np.float64) for tensor in tensors]
-        if len(arrays) >= 2 and len({array.shape for array in arrays}) == 1:
-            arrays = np.stack(arrays)
+        each = [np.asarray(tensor, dtype=np.float64) for tensor in tensors]
+        arrays = np.stack(each) if len(each) >= 2 and len({array.shape for array in each}) == 1 else each
     if len(arrays) < 2 or not isinstance(arrays, np.ndarray) or arrays[0].size == 0:
         return BucketRows.of([normalize_buckets(array) for array in arrays])
     stack = arrays.reshape(len(arrays), -1, 3)

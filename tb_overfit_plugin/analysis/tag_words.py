@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 TRAIN, VALIDATION, TEST = "train", "validation", "test"
 
@@ -39,19 +39,52 @@ SPLIT_WORDS = {
 }
 """Word -> split. ``rollout``: a reinforcement-learning agent's own (training) episodes."""
 
-QUALIFIERS = frozenset((
-    "avg", "average", "mean", "epoch", "epochs", "on", "of", "per", "set", "data", "ep", "episode", "episodic",
-    "the", "for", "over",
-))
+QUALIFIERS = frozenset(
+    (
+        "avg",
+        "average",
+        "mean",
+        "epoch",
+        "epochs",
+        "on",
+        "of",
+        "per",
+        "set",
+        "data",
+        "ep",
+        "episode",
+        "episodic",
+        "the",
+        "for",
+        "over",
+    )
+)
 """Words that only qualify a metric: ``Test loss (avg on test)`` names the metric ``loss``."""
 
 ALIASES = {"rew": "reward", "rewards": "reward", "len": "length", "ret": "return", "returns": "return"}
 """Short forms read as the word they abbreviate."""
 
-EVALUATION_WORDS = frozenset((
-    "map", "miou", "iou", "bleu", "sacrebleu", "rouge", "meteor", "cider", "f1", "auc", "auroc", "auprc",
-    "wer", "cer", "ndcg", "mrr", "fid",
-))
+EVALUATION_WORDS = frozenset(
+    (
+        "map",
+        "miou",
+        "iou",
+        "bleu",
+        "sacrebleu",
+        "rouge",
+        "meteor",
+        "cider",
+        "f1",
+        "auc",
+        "auroc",
+        "auprc",
+        "wer",
+        "cer",
+        "ndcg",
+        "mrr",
+        "fid",
+    )
+)
 """Metrics computed on held-out data; a name of one without a split word is a validation series."""
 
 WORDS_CACHE_NAMES = 4096  # names whose words are kept (`words`)
@@ -59,13 +92,34 @@ _SEPARATORS = re.compile(r"[\s/_\-.:,;()\[\]{}<>@#=+*|'\"]+")
 # camelCase: a lower-case letter or digit followed by an upper-case letter that starts a word
 # (valLoss, TrainAcc, MeanIoU; not mAP or IOU).
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])")
-_BOOKKEEPING_WORDS = frozenset((
-    "fps", "time", "times", "seconds", "sec", "runtime", "duration", "throughput", "memory", "mem",
-    "num", "count", "counts", "eta", "entropy",
-))
+_BOOKKEEPING_WORDS = frozenset(
+    (
+        "fps",
+        "time",
+        "times",
+        "seconds",
+        "sec",
+        "runtime",
+        "duration",
+        "throughput",
+        "memory",
+        "mem",
+        "num",
+        "count",
+        "counts",
+        "eta",
+        "entropy",
+    )
+)
 _BOOKKEEPING_PHRASES = (
-    ("explained", "variance"), ("clip", "fraction"), ("clip", "range"), ("approx", "kl"),
-    ("ep", "len"), ("episode", "length"), ("ep", "length"), ("episode", "len"),
+    ("explained", "variance"),
+    ("clip", "fraction"),
+    ("clip", "range"),
+    ("approx", "kl"),
+    ("ep", "len"),
+    ("episode", "length"),
+    ("ep", "length"),
+    ("episode", "len"),
 )
 
 
@@ -76,7 +130,7 @@ def words(name: str) -> Tuple[str, ...]:
     Memoised: a sweep names the same few tags and splits in every run (a regex split per name
     was a tenth of grouping 1,000 runs)."""
     parts = [part.lower() for part in _SEPARATORS.split(_CAMEL.sub(" ", name)) if part]
-    out = []
+    out: List[str] = []
     for part in parts:
         if part == "rate" and out and out[-1] == "learning":
             out[-1] = "lr"
@@ -130,5 +184,6 @@ def is_bookkeeping(name: str) -> bool:
 
 def is_evaluation_metric(name: str) -> bool:
     """Whether the metric `name` names is a known evaluation metric (`EVALUATION_WORDS`, trailing digits ignored)."""
-    return any(word in EVALUATION_WORDS or word.rstrip("0123456789") in EVALUATION_WORDS
-               for word in metric_words(words(name)))
+    return any(
+        word in EVALUATION_WORDS or word.rstrip("0123456789") in EVALUATION_WORDS for word in metric_words(words(name))
+    )

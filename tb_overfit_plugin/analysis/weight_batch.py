@@ -74,7 +74,6 @@ class Batch:
             return np.where(self.finite, values / reference[self.owner], np.nan)
 
 
-
 def batch_of(items, thresholds, shape: bool = True) -> Batch:
     """One `Batch` over (series, run, tag, kind, tensor) items: every statistic (only the
     moments unless `shape`, see `flat_stats`) and the movement, each one numpy pass over
@@ -86,8 +85,7 @@ def batch_of(items, thresholds, shape: bool = True) -> Batch:
     distance = wasserstein_consecutive(flat)
     stats["movement"] = step_movement(stats, distance, start[size > 0])
     stats["distance"] = np.full(flat.rows, np.nan)  # W1 to the previous row of the same series, weight units
-    stats["distance"][1:] = distance[:max(flat.rows - 1, 0)]
+    stats["distance"][1:] = distance[: max(flat.rows - 1, 0)]
     stats["distance"][start[size > 0]] = np.nan
     steps = np.concatenate([np.asarray(item[0].steps, dtype=np.int64) for item in items])
     return Batch(steps=steps, start=start, size=size, kinds=[item[3] for item in items], stats=stats)
-

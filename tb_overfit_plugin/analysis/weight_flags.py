@@ -143,10 +143,8 @@ class Thresholds:
     def docs(cls) -> Dict[str, dict]:
         """``{field: {"default": float, "doc": str}}`` for help texts."""
         return {
-            field.name: {"default": field.default, "doc": field.metadata["doc"]}
-            for field in dataclasses.fields(cls)
+            field.name: {"default": field.default, "doc": field.metadata["doc"]} for field in dataclasses.fields(cls)
         }
-
 
 
 # -- flags: one rule per function, every series of a batch at once ----------------
@@ -184,7 +182,7 @@ def _holding(batch: Batch, holds: np.ndarray, series: int, persists: bool) -> st
     "in every one of the 20 histograms", "in the last 18 of the 20 histograms", "in 3 of the 20 histograms,
     then no more"."""
     total, start = int(batch.size[series]), int(batch.start[series])
-    held = int(np.count_nonzero(holds[start:start + total]))
+    held = int(np.count_nonzero(holds[start : start + total]))
     if held == total:
         return f"in every one of the {total} histograms"
     return f"in {'the last ' if persists else ''}{held} of the {total} histograms{'' if persists else ', then no more'}"
@@ -195,9 +193,11 @@ def _all_zero(batch: Batch, thresholds: Thresholds) -> list:
     count, holds = batch.stats["count"], batch.stats["all_zero"]
 
     def describe(series, first, last, persists):
-        return (f"all {count[first]:g} values are exactly 0 {_holding(batch, holds, series, persists)}: "
-                f"this tensor is not training (zero initialisation, dead path or frozen)",
-                {"count": float(count[first])})
+        return (
+            f"all {count[first]:g} values are exactly 0 {_holding(batch, holds, series, persists)}: "
+            f"this tensor is not training (zero initialisation, dead path or frozen)",
+            {"count": float(count[first])},
+        )
 
     return _state_rule(batch, "all_zero", holds, describe)
 
@@ -211,13 +211,16 @@ def _identical_values(batch: Batch, thresholds: Thresholds) -> list:
 
     def describe(series, first, last, persists):
         what = "biases" if batch.kinds[series] == "bias" else "values"
-        tail = ("symmetry was never broken (constant initialisation)" if persists
-                else "symmetry broken late")
-        moved = "" if low[first] == low[last] else f", the shared value moving from {fmt(low[first])} to {fmt(low[last])}"
+        tail = "symmetry was never broken (constant initialisation)" if persists else "symmetry broken late"
+        moved = (
+            "" if low[first] == low[last] else f", the shared value moving from {fmt(low[first])} to {fmt(low[last])}"
+        )
         same = f"the same value, {fmt(low[first])}," if low[first] == low[last] else "equal to each other"
-        return (f"all {count[first]:g} {what} are {same} {_holding(batch, holds, series, persists)}"
-                f"{moved}: every neuron of this layer is identical, {tail}",
-                {"count": float(count[first]), "value": float(low[first])})
+        return (
+            f"all {count[first]:g} {what} are {same} {_holding(batch, holds, series, persists)}"
+            f"{moved}: every neuron of this layer is identical, {tail}",
+            {"count": float(count[first]), "value": float(low[first])},
+        )
 
     holds = batch.stats["identical"] & ~zero_at_end[batch.owner]
     return _state_rule(batch, "identical_values", holds, describe)
@@ -235,10 +238,13 @@ def _exploding(batch: Batch, thresholds: Thresholds) -> list:
     emptied = ~nonempty & (filled >= 0) & (batch.rows > filled)
     broken = (nonempty & ~batch.finite) | emptied
     broken_at, broken_count = batch.first(broken), batch.count(broken)
-    floor = np.where([kind == "kernel" for kind in batch.kinds], thresholds.explode_min_scale,
-                     thresholds.explode_min_scale_bias)
-    std_growth, abs_growth = (batch.relative(values, np.maximum(batch.at(values, batch.reference), floor))
-                              for values in (batch.stats["std"], batch.max_abs))
+    floor = np.where(
+        [kind == "kernel" for kind in batch.kinds], thresholds.explode_min_scale, thresholds.explode_min_scale_bias
+    )
+    std_growth, abs_growth = (
+        batch.relative(values, np.maximum(batch.at(values, batch.reference), floor))
+        for values in (batch.stats["std"], batch.max_abs)
+    )
     growth = np.fmax(std_growth, abs_growth)
     with np.errstate(invalid="ignore"):
         grown_at = batch.first(growth > thresholds.explode_factor)
@@ -247,33 +253,54 @@ def _exploding(batch: Batch, thresholds: Thresholds) -> list:
         at = int(grown_at[series])
         if at >= 0 and (broken_at[series] < 0 or at < broken_at[series]):
             by_std = bool(std_growth[at] >= abs_growth[at])
-            flags.append((series, _grown_flag(batch, thresholds, series, at, float(growth[at]), by_std,
-                                              float(floor[series]))))
+            flags.append(
+                (series, _grown_flag(batch, thresholds, series, at, float(growth[at]), by_std, float(floor[series])))
+            )
             continue
         at = int(broken_at[series])
-        why = ("the histogram became empty (TF2 writes an empty histogram when a value is NaN)"
-               if emptied[at] else "NaN/Inf weights, or values so large their statistics overflow")
-        flags.append((series, _flag(
-            "exploding", FLAG_SEVERITIES["exploding"], batch.steps[at],
-            f"non-finite weights from step {int(batch.steps[at])}: {why}; training diverged",
-            {"nonfinite_steps": int(broken_count[series]), "emptied": bool(emptied[at])},
-        )))
+        why = (
+            "the histogram became empty (TF2 writes an empty histogram when a value is NaN)"
+            if emptied[at]
+            else "NaN/Inf weights, or values so large their statistics overflow"
+        )
+        flags.append(
+            (
+                series,
+                _flag(
+                    "exploding",
+                    FLAG_SEVERITIES["exploding"],
+                    batch.steps[at],
+                    f"non-finite weights from step {int(batch.steps[at])}: {why}; training diverged",
+                    {"nonfinite_steps": int(broken_count[series]), "emptied": bool(emptied[at])},
+                ),
+            )
+        )
     return flags
 
 
-def _grown_flag(batch: Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool,
-                floor: float) -> Flag:
+def _grown_flag(
+    batch: Batch, thresholds: Thresholds, series: int, at: int, growth: float, by_std: bool, floor: float
+) -> Flag:
     """The exploding flag of a series that grew past explode_factor at row `at`."""
     std, max_abs, steps, ref = batch.stats["std"], batch.max_abs, batch.steps, int(batch.reference[series])
     what, first_value, value = ("std", std[ref], std[at]) if by_std else ("max|value|", max_abs[ref], max_abs[at])
     return _flag(
-        "exploding", FLAG_SEVERITIES["exploding"], steps[at],
+        "exploding",
+        FLAG_SEVERITIES["exploding"],
+        steps[at],
         f"{what} grew {growth:.1f}x from step {int(steps[ref])} ({_g(first_value)} -> "
         f"{_g(value)}) by step {int(steps[at])}, over the {thresholds.explode_factor:g}x limit: "
         f"weights are exploding",
-        {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
-         "max_abs_first": float(max_abs[ref]), "max_abs_at": float(max_abs[at]),
-         "growth": growth, "reference_floor": floor, "factor": float(thresholds.explode_factor)},
+        {
+            "reference_step": int(steps[ref]),
+            "std_first": float(std[ref]),
+            "std_at": float(std[at]),
+            "max_abs_first": float(max_abs[ref]),
+            "max_abs_at": float(max_abs[at]),
+            "growth": growth,
+            "reference_floor": floor,
+            "factor": float(thresholds.explode_factor),
+        },
     )
 
 
@@ -289,14 +316,26 @@ def _collapsing(batch: Batch, thresholds: Thresholds) -> list:
     flags = []
     for series in np.flatnonzero(collapsed_at >= 0).tolist():
         ref, at = int(batch.reference[series]), int(collapsed_at[series])
-        flags.append((series, _flag(
-            "collapsing", FLAG_SEVERITIES["collapsing"], steps[at],
-            f"std shrank to {shrink[at]:.3g}x its step-{int(steps[ref])} value ({_g(std[ref])} -> "
-            f"{_g(std[at])}) by step {int(steps[at])}, below the {thresholds.collapse_factor:g}x limit: "
-            f"the weights are collapsing towards a constant",
-            {"reference_step": int(steps[ref]), "std_first": float(std[ref]), "std_at": float(std[at]),
-             "ratio": float(shrink[at]), "factor": float(thresholds.collapse_factor)},
-        )))
+        flags.append(
+            (
+                series,
+                _flag(
+                    "collapsing",
+                    FLAG_SEVERITIES["collapsing"],
+                    steps[at],
+                    f"std shrank to {shrink[at]:.3g}x its step-{int(steps[ref])} value ({_g(std[ref])} -> "
+                    f"{_g(std[at])}) by step {int(steps[at])}, below the {thresholds.collapse_factor:g}x limit: "
+                    f"the weights are collapsing towards a constant",
+                    {
+                        "reference_step": int(steps[ref]),
+                        "std_first": float(std[ref]),
+                        "std_at": float(std[at]),
+                        "ratio": float(shrink[at]),
+                        "factor": float(thresholds.collapse_factor),
+                    },
+                ),
+            )
+        )
     return flags
 
 
@@ -311,13 +350,23 @@ def _unchanged(batch: Batch, thresholds: Thresholds) -> list:
     flags = []
     for series in np.flatnonzero((batch.size >= UNCHANGED_MIN_STEPS) & batch.all(still)).tolist():
         steps = int(batch.size[series])
-        flags.append((series, _flag(
-            "unchanged", FLAG_SEVERITIES["unchanged"], batch.steps[batch.start[series] + 1],
-            f"no movement over {steps} steps (largest step-to-step change {largest[series]:.2g} std, below "
-            f"{thresholds.unchanged_tolerance:g}): frozen, or not receiving gradients",
-            {"steps": steps, "max_movement": float(largest[series]),
-             "tolerance": float(thresholds.unchanged_tolerance)},
-        )))
+        flags.append(
+            (
+                series,
+                _flag(
+                    "unchanged",
+                    FLAG_SEVERITIES["unchanged"],
+                    batch.steps[batch.start[series] + 1],
+                    f"no movement over {steps} steps (largest step-to-step change {largest[series]:.2g} std, below "
+                    f"{thresholds.unchanged_tolerance:g}): frozen, or not receiving gradients",
+                    {
+                        "steps": steps,
+                        "max_movement": float(largest[series]),
+                        "tolerance": float(thresholds.unchanged_tolerance),
+                    },
+                ),
+            )
+        )
     return flags
 
 
@@ -333,4 +382,3 @@ def batch_flags(batch: Batch, thresholds: Thresholds) -> List[list]:
     for tensor_flags in flags:
         tensor_flags.sort(key=lambda flag: (-SEVERITIES.index(flag.severity), flag.first_step))
     return flags
-

@@ -22,7 +22,7 @@ from __future__ import annotations
 import collections
 import sys
 import threading
-from typing import Callable, Hashable
+from typing import Callable, Hashable, Sequence
 
 import numpy as np
 
@@ -50,6 +50,7 @@ def deep_nbytes(value) -> int:
     total, todo, getsizeof = sys.getsizeof(value), [value], sys.getsizeof
     while todo:
         item = todo.pop()
+        children: Sequence[object]
         if isinstance(item, dict):
             children = (*item.keys(), *item.values())
         elif isinstance(item, (list, tuple)):
@@ -121,9 +122,13 @@ class AnalysisCache:
       weight_summary_bytes: budget of weight summaries (`weights.summarize_layers`).
     """
 
-    def __init__(self, default_verdict_bytes: int = DEFAULT_VERDICT_BYTES,
-                 other_verdict_bytes: int = OTHER_VERDICT_BYTES,
-                 weight_analysis_bytes: int = WEIGHT_ANALYSIS_BYTES, weight_summary_bytes: int = WEIGHT_SUMMARY_BYTES):
+    def __init__(
+        self,
+        default_verdict_bytes: int = DEFAULT_VERDICT_BYTES,
+        other_verdict_bytes: int = OTHER_VERDICT_BYTES,
+        weight_analysis_bytes: int = WEIGHT_ANALYSIS_BYTES,
+        weight_summary_bytes: int = WEIGHT_SUMMARY_BYTES,
+    ):
         self.default_curves = Memo(default_verdict_bytes)
         self.curves = Memo(other_verdict_bytes)
         self.weights = Memo(weight_analysis_bytes)
