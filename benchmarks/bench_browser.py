@@ -68,26 +68,12 @@ return Array.from(document.querySelectorAll('scalar-card')).some(card =>
 
 
 def _chromium(profile: Path):
+    from browser_tools import chromium_options
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options = chromium_options(profile)
     options.page_load_strategy = "none"  # get() returns at once: the clock starts when the page is asked for
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,1100",
-    ):
-        options.add_argument(argument)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 

@@ -28,8 +28,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 TIMEOUT = 60
 
 
-@pytest.fixture
-def browser(tmp_path):
+def chromium_options(profile: Path) -> webdriver.ChromeOptions:
+    """Headless Chromium as the browser tests and benchmarks/bench_browser.py run it, its profile in `profile`."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in (
@@ -42,10 +42,16 @@ def browser(tmp_path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--user-data-dir={profile}",
         "--window-size=1400,1100",
     ):
         options.add_argument(argument)
+    return options
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = chromium_options(tmp_path / "chromium-profile")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
