@@ -29,9 +29,8 @@ from tensorboard.data import provider as provider_lib
 from tb_overfit_plugin.data import read_plan, run_names
 from tb_overfit_plugin.data import sessions as sessions_lib
 from tb_overfit_plugin.data.provider_series import histogram_series, scalar_series, series_nbytes
+from tb_overfit_plugin.data.read_plan import HISTOGRAMS_PLUGIN, SCALARS_PLUGIN
 from tb_overfit_plugin.data.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
-
-SCALARS_PLUGIN, HISTOGRAMS_PLUGIN = read_plan.SCALARS_PLUGIN, read_plan.HISTOGRAMS_PLUGIN
 
 # Cached series of all experiments together, in numpy bytes (see the module docstring).
 SERIES_CACHE_BYTES = 256 * 2**20

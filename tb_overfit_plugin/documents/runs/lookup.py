@@ -1,4 +1,4 @@
-"""Training runs of an experiment, found by name, and the series a verdict is about.
+"""Training runs of an experiment, found by name, and the pair each is judged on.
 
 Shared by every document builder: the training runs come from the listings'
 names alone (`grouping.group_runs`, cheap), and the pair a run is judged on
