@@ -62,7 +62,7 @@ def scanless(client):
 
 def analysis_get(client, route: str) -> tuple:
     """(seconds, body) of GET /data/plugin/overfit/<route> with the series read but no analysis cached."""
-    from tb_overfit_plugin import analysis_cache, document_cache
+    from tb_overfit_plugin.documents import analysis_cache, document_cache
 
     client.plugin._analyses = analysis_cache.AnalysisCache()
     client.plugin._documents = document_cache.DocumentCache()

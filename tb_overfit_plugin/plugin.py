@@ -23,12 +23,13 @@ import os
 
 import werkzeug
 import werkzeug.http
+from tensorboard import context as context_lib
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_overfit_plugin.data import background_scan, fast_provider, integrity, reading
+from tb_overfit_plugin.data import background, fast_provider, integrity, reading
 from tb_overfit_plugin.documents import analysis_cache, document_cache, params, vocabulary
 from tb_overfit_plugin.documents import sweep as sweep_documents
 from tb_overfit_plugin.documents.runs import documents as run_documents
@@ -47,6 +48,9 @@ _JSON = "application/json"
 # asked again: answers may trail TensorBoard's own reloads (every
 # --reload_interval, 5 s by default) by at most this much.
 LISTING_MAX_AGE_S = 1.0
+# TensorBoard flag (`loader.OverfitLoader.define_flags`): "true" (its default) has the plugin build the default
+# view's `/runs` ahead of the tab's first request; absent (the plugin made without TensorBoard's flags): "false".
+PREPARE_FLAG = "overfit_prepare"
 
 
 def _json_route(route):
@@ -56,7 +60,7 @@ def _json_route(route):
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
         try:
-            with self._scan.serving():  # the background integrity scan waits meanwhile
+            with self._background.serving():  # the work ahead of requests waits meanwhile
                 key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
                 tag, body = self._documents.get(key, build, *slot)
             if tag in request.if_none_match:
@@ -122,9 +126,11 @@ class OverfitPlugin(base_plugin.TBPlugin):
         )
         self._analyses = analysis_cache.AnalysisCache()
         self._documents = document_cache.DocumentCache()
-        # What TensorBoard's loaders skip in a local logdir (a diagnostic: data come from the provider),
-        # found by a background thread started here: requests never wait for it.
-        self._scan = background_scan.BackgroundScan(context.logdir)
+        # One background thread, started here, that requests never wait for: it finds what TensorBoard's
+        # loaders skip in a local logdir (a diagnostic: data come from the provider) and, unless
+        # `--overfit_prepare=false`, prepares the default view (`_prepare`).
+        prepare = self._prepare if getattr(context.flags, PREPARE_FLAG, "false") == "true" else None
+        self._background = background.Background(context.logdir, prepare)
         self._frontend = importlib.resources.files("tb_overfit_plugin.frontend")
 
     def get_plugin_apps(self):
@@ -173,7 +179,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         """What the loaders skipped in the logdir as far as the background scan knows (single-logdir experiment)."""
         if plugin_util.experiment_id(request.environ):
             return ()
-        return self._scan.problems()
+        return self._background.problems()
 
     def _with_warnings(self, problems: tuple, document: dict, scalars, histograms) -> dict:
         """A one-run document with that run's `warnings` (as its row in `/runs` has them)."""
@@ -184,6 +190,10 @@ class OverfitPlugin(base_plugin.TBPlugin):
         """(curve params, scalars, histogram listing, sessions, their key) that `/runs` and the sweep routes share."""
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
+        return self._runs_inputs_of(ctx, experiment, curve_params)
+
+    def _runs_inputs_of(self, ctx, experiment: str, curve_params: params.CurveParams):
+        """`_runs_inputs` of an experiment and parameters."""
         scalars, histograms, sessions = self._reader.runs_inputs(ctx, experiment)
         frozen = tuple(sorted((run, tuple(sorted(hparams.items()))) for run, hparams in sessions.items()))
         key = (experiment, scalars.digest, histograms.tags_digest, frozen, curve_params)
@@ -196,8 +206,11 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     @_json_route
     def runs_route(self, request: wrappers.Request):
-        curve_params, scalars, histograms, sessions, key = self._runs_inputs(request)
-        problems = self._problems(request)
+        return self._runs_impl(self._runs_inputs(request), self._problems(request))
+
+    def _runs_impl(self, inputs: tuple, problems: tuple):
+        """(key, build, slot) of `/runs` on `_runs_inputs` and the scan's problems."""
+        curve_params, scalars, histograms, sessions, key = inputs
         return (
             ("runs", problems) + key,
             lambda: integrity.attach(
@@ -205,6 +218,13 @@ class OverfitPlugin(base_plugin.TBPlugin):
             ),
             ("runs", key[0], curve_params),
         )
+
+    def _prepare(self) -> None:
+        """The default view's `/runs` (the logdir's experiment "", default parameters) built into the document cache
+        before the tab asks, as a request for it builds it: the tab's request then finds it made, or under way
+        and waits for it (`document_cache`), never building it a second time."""
+        inputs = self._runs_inputs_of(context_lib.RequestContext(), "", params.CurveParams())
+        self._documents.get(*self._runs_impl(inputs, self._background.problems()))
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):

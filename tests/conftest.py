@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -32,9 +33,14 @@ PLUGIN_PREFIX = "/data/plugin/overfit"
 class PluginClient:
     """TensorBoard's WSGI app serving only the OVERFIT plugin, driven by werkzeug's test client."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, prepare: bool = False):
+        """`prepare`: as TensorBoard's `--overfit_prepare=true` (its default) makes it; without, as the flag's absence
+        does (tests then see only the work their own requests cause)."""
         provider = local_data_provider(str(logdir))
-        self.plugin = plugin = OverfitPlugin(base_plugin.TBContext(data_provider=provider, logdir=str(logdir)))
+        flags = argparse.Namespace(overfit_prepare="true") if prepare else None
+        self.plugin = plugin = OverfitPlugin(
+            base_plugin.TBContext(data_provider=provider, logdir=str(logdir), flags=flags)
+        )
         self.app = application.TensorBoardWSGI([plugin], data_provider=provider)
         self.client = werkzeug_test.Client(self.app, wrappers.Response)
 
@@ -51,7 +57,7 @@ class PluginClient:
     def wait_for_integrity_scan(self, timeout: float = 60.0):
         """Until the plugin's background integrity scan has walked the logdir once (its warnings are known)."""
         deadline = time.monotonic() + timeout
-        while self.plugin._scan.walks == 0:
+        while self.plugin._background.walks == 0:
             assert time.monotonic() < deadline, "the integrity scan did not finish"
             time.sleep(0.02)
         return self

@@ -143,6 +143,30 @@ def test_runs_reads_no_histogram_and_weights_summary_reads_each_once(keras_logdi
     assert [name for name, _ in provider.calls].count("read_tensors") == 1
 
 
+def test_weights_summary_analyses_the_runs_of_a_read_together_and_memoises_each(tmp_path, monkeypatch):
+    from tb_overfit_plugin.documents.weights import health
+
+    rng = np.random.default_rng(1)
+    for name in ("a", "b", "c"):
+        logwriters.write_keras_layout(
+            tmp_path,
+            name,
+            train={"epoch_loss": [1.0, 0.8, 0.6]},
+            validation={"epoch_loss": [1.1, 0.9, 0.8]},
+            histograms={"model/dense/kernel/histogram": [rng.normal(0, 0.1, 64) for _ in range(3)]},
+        )
+    summarize_runs, batches = health.summarize_runs, []
+    monkeypatch.setattr(
+        health, "summarize_runs", lambda runs, *a: batches.append(sorted(runs)) or summarize_runs(runs, *a)
+    )
+    _, client = _client(local_data_provider(str(tmp_path)), tmp_path)
+    summary = client.get("/data/plugin/overfit/weights_summary").json["weights"]
+    assert batches == [["a", "b", "c"]] and all(summary[name]["layers"] == 1 for name in "abc")
+    for name in "abc":  # each memoised: its /weights summary is the same and analyses nothing more
+        assert client.get("/data/plugin/overfit/weights", query_string={"run": name}).json["summary"] == summary[name]
+    assert batches == [["a", "b", "c"]]
+
+
 def test_two_experiments_with_the_same_names_and_versions_never_share_an_answer(tmp_path):
     """Same runs, steps and wall times, different values: only the experiment id tells them apart."""
     rising = [0.9, 0.7, 0.6, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]

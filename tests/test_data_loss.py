@@ -284,7 +284,7 @@ def test_runs_answers_before_the_scan_and_carries_its_warnings_later(corrupt_log
     gate = _gated_scan(monkeypatch)
     client = plugin_client(logdir)
     first = client.client.get("/data/plugin/overfit/runs")
-    assert first.status_code == 200 and client.plugin._scan.walks == 0  # answered while the scan is held
+    assert first.status_code == 200 and client.plugin._background.walks == 0  # answered while the scan is held
     rows = {row["run"]: row for row in json.loads(first.data)["runs"]}
     assert len(rows) == 3 and all(row["warnings"] == [] for row in rows.values())
     assert rows["corrupt"]["num_steps"] == CORRUPT_STEP  # the verdict is there, from the data
@@ -301,9 +301,9 @@ def test_runs_answers_before_the_scan_and_carries_its_warnings_later(corrupt_log
 
 
 def test_a_failing_scan_is_logged_and_tried_again(corrupt_logdir, plugin_client, monkeypatch, caplog):
-    from tb_overfit_plugin.data import background_scan, integrity
+    from tb_overfit_plugin.data import background, integrity
 
-    monkeypatch.setattr(background_scan, "RESCAN_SECONDS", 0.05)
+    monkeypatch.setattr(background, "RESCAN_SECONDS", 0.05)
     scan_file, calls = integrity._scan_file, []
 
     def failing_once(*args):

@@ -808,6 +808,23 @@ def test_summarize_layers_is_the_summary_of_the_full_analysis(limits):
     }
 
 
+@pytest.mark.parametrize("limits", RAGGED_LIMITS)
+def test_runs_summarized_together_get_the_summaries_each_gets_alone(limits):
+    """`summarize_runs` (a batch read of many runs, analysed at once) changes no run's summary: runs of one
+    TensorBoard run or several, ragged buckets, a TensorBoard run under two names, a run without histograms."""
+    _, histograms = ragged_sweep(seed=29)
+    runs = sorted({run for run, _ in histograms})
+    by_name = {f"name {run}": {key: histograms[key] for key in histograms if key[0] == run} for run in runs[2:]}
+    by_name["two runs"] = {key: histograms[key] for key in histograms if key[0] in runs[:2]}
+    by_name["nothing"] = {}
+    together = weight_health.summarize_runs(by_name, limits)
+    alone = {name: weight_health.summarize_layers(subset, limits) for name, subset in by_name.items()}
+    assert together == alone and list(together) == list(by_name)
+    assert sum(summary["worst_flag"] is not None for summary in together.values()) >= 2
+    shared = dict(by_name, again=by_name["two runs"])
+    assert weight_health.summarize_runs(shared, limits) == dict(alone, again=alone["two runs"])
+
+
 def looks_uneven(steps):
     return len({b - a for a, b in zip(steps, steps[1:])}) > 1
 

@@ -155,9 +155,9 @@ def _weight_health(
     listed = {row["run"] for row in document["runs"]}
     runs = [run for run in run_lookup.training_runs(data.scalars, data.histograms, curve_params) if run.name in listed]
     summaries, layer_documents = {}, {}
-    for run, histograms in weight_documents.with_histograms(runs, data.histogram_batches):
-        summaries[run.name] = weight_documents.weights_summary(cache, run, histograms)
-        if documents_wanted:
+    for batch, histograms in weight_documents.run_batches(runs, data.histogram_batches):
+        summaries.update(weight_documents.batch_summaries(cache, batch, histograms))
+        for run in batch if documents_wanted else ():
             layer_documents[run.name] = weight_documents.weights_document(
                 cache, run, histograms, weight_health.Thresholds()
             )

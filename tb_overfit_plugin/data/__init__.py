@@ -3,8 +3,8 @@
 Data-provider reads (`reading`, `provider_series`, `series_set`,
 `fast_provider`), hyper-parameter sessions (`sessions`), run names
 (`run_names`), TensorBoard's Rust data server as a process (`server_process`,
-`data_server`), event-file integrity (`integrity`, `checksums`,
-`background_scan`) and, for the CLI, loading a logdir outside a TensorBoard
+`data_server`), event-file integrity (`integrity`, `checksums`),
+the plugin's work ahead of requests (`background`) and, for the CLI, loading a logdir outside a TensorBoard
 server (`logdir`) and histories written outside TensorBoard (`histories`).
 
 May import: `tb_overfit_plugin.analysis`, TensorBoard, numpy, the standard

@@ -26,7 +26,7 @@ changed, from the last verified frame on (event files only grow), at most
 `SCAN_CHUNK_BYTES` in memory at once; checksums come from google-crc32c's C
 library (`checksums`: about 45 MB/s of event files with the frame walk, 2.2 s
 for the 98 MB sweep of 1,000 runs x 50 epochs, once; the numpy fallback
-takes 13 s). The plugin scans in a background thread (`background_scan`),
+takes 13 s). The plugin scans in a background thread (`background`),
 which waits at each file while requests are served: `Scanner(pause=...)`.
 """
 

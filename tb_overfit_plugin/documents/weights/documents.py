@@ -8,6 +8,7 @@ thresholds), so a sweep's summaries are read and computed once per data version.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from tb_overfit_plugin.analysis import grouping
@@ -35,6 +36,10 @@ def _histogram_inputs(run: grouping.TrainingRun, histograms: SeriesSet) -> dict:
         if series is not None:
             inputs[(ref.run, ref.tag)] = series
     return inputs
+
+
+def _same(value):
+    return value
 
 
 def _key(run: grouping.TrainingRun, histograms: Listing, thresholds: weight_health.Thresholds) -> Tuple[tuple, tuple]:
@@ -67,20 +72,35 @@ def weights_summary(
 LoadBatches = Callable[[Sequence[Sequence[str]]], Iterable[Tuple[List[int], SeriesSet]]]
 
 
-def with_histograms(
+def run_batches(
     runs: Sequence[grouping.TrainingRun], load_batches: LoadBatches
-) -> Iterator[Tuple[grouping.TrainingRun, SeriesSet]]:
-    """Each of `runs` with a SeriesSet holding its histograms, read a batch of runs at a time.
+) -> Iterator[Tuple[List[grouping.TrainingRun], SeriesSet]]:
+    """`runs` in batches, each with a SeriesSet holding its runs' histograms, read a batch at a time.
 
-    Runs come in the order of their batches; a batch's series are let go
-    once its runs are done, so a sweep is never held in memory at once.
+    A batch's series are let go once its runs are done, so a sweep is never
+    held in memory at once.
     """
     if not runs:
         return
     groups = [sorted({ref.run for ref in run.histograms}) for run in runs]
     for indices, data in load_batches(groups):
-        for index in indices:
-            yield runs[index], data
+        yield [runs[index] for index in indices], data
+
+
+def batch_summaries(
+    cache: AnalysisCache,
+    runs: Sequence[grouping.TrainingRun],
+    histograms: SeriesSet,
+    thresholds: weight_health.Thresholds = weight_health.Thresholds(),
+) -> Dict[str, dict]:
+    """`weights_summary` of each of `runs` (whose histograms `histograms` holds), those not memoised computed
+    together (`weight_health.summarize_runs`) and memoised."""
+    keys = {run.name: _key(run, histograms, thresholds) for run in runs}
+    summaries = {name: cache.weight_summaries.peek(*key) for name, key in keys.items()}
+    missing = {run.name: _histogram_inputs(run, histograms) for run in runs if summaries[run.name] is MISSING}
+    for name, summary in weight_health.summarize_runs(missing, thresholds).items():
+        summaries[name] = cache.weight_summaries.get(*keys[name], functools.partial(_same, summary))
+    return summaries
 
 
 def weights_summary_document(
@@ -93,15 +113,15 @@ def weights_summary_document(
     """`GET /weights_summary`: `{"weights": {run: weights_summary}, "thresholds"}` for every training run.
 
     Histograms are read (`load_batches`) only for the runs whose summary is
-    not in `cache` yet.
+    not in `cache` yet, and each batch read is analysed together (`batch_summaries`).
     """
     runs = training_runs(scalars, histograms)
     summaries: Dict[str, object] = {
         run.name: cache.weight_summaries.peek(*_key(run, histograms, thresholds)) for run in runs
     }
     missing = [run for run in runs if summaries[run.name] is MISSING]
-    for run, data in with_histograms(missing, load_batches):
-        summaries[run.name] = weights_summary(cache, run, data, thresholds)
+    for batch, data in run_batches(missing, load_batches):
+        summaries.update(batch_summaries(cache, batch, data, thresholds))
     return {"weights": summaries, "thresholds": dataclasses.asdict(thresholds)}
 
 

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Hashable, List, Mapping, Optional, Tuple, TypeVar
 
 import numpy as np
 
@@ -85,6 +85,7 @@ from tb_overfit_plugin.documents.weights.health_json import flag_json, float_row
 # Series are analysed in batches of about this many buckets: large enough that
 # numpy's per-call overhead vanishes, small enough to stay in cache.
 _CHUNK_BUCKETS = 30_000
+Name = TypeVar("Name", bound=Hashable)  # what `summarize_runs` names runs by
 _STAT_NAMES = (
     "count",
     "mean",
@@ -282,8 +283,27 @@ def summarize_layers(
     per step, first/last histograms, ...): Python objects that cost more than the numpy
     passes, mostly in garbage collection in a process as large as TensorBoard's.
     """
-    layers = _layers(histograms, thresholds, _verdicts)
-    return dict(weights_summary(layers), sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+    return summarize_runs({None: histograms}, thresholds)[None]
+
+
+def summarize_runs(
+    runs: Mapping[Name, Mapping[Tuple[str, str], HistogramSeries]], thresholds: Thresholds = Thresholds()
+) -> Dict[Name, dict]:
+    """`summarize_layers` of each of `runs` (name -> its histograms), their series analysed in the same batches:
+    each summary is the one it has alone (every rule is per series, per layer or per TensorBoard run), with
+    numpy's per-call costs paid per batch instead of per run (a TensorBoard run under two names: each alone)."""
+    owner: Dict[str, Name] = {}
+    for name, histograms in runs.items():
+        if any(owner.setdefault(run, name) != name for run, _ in histograms):
+            return {name: summarize_runs({name: histograms}, thresholds)[name] for name, histograms in runs.items()}
+    layers_of: Dict[Name, List[dict]] = {name: [] for name in runs}
+    union = {key: series for histograms in runs.values() for key, series in histograms.items()}
+    for layer in _layers(union, thresholds, _verdicts):
+        layers_of[owner[layer["run"]]].append(layer)
+    return {
+        name: dict(weights_summary(layers), sampled=any(t["sampled"] for layer in layers for t in layer["tensors"]))
+        for name, layers in layers_of.items()
+    }
 
 
 def _layers(histograms: Mapping[Tuple[str, str], HistogramSeries], thresholds: Thresholds, analyze) -> List[dict]:

@@ -1,0 +1,170 @@
+"""The default view prepared ahead of requests (`--overfit_prepare`, issue 19): the tab's first `/runs` finds its
+answer made, the work takes turns with requests, stops when the tab is unused, and never reaches a request."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+
+import logwriters
+import numpy as np
+import pytest
+
+from tb_overfit_plugin import loader
+from tb_overfit_plugin.data import background
+from tb_overfit_plugin.documents.runs import documents as run_documents
+
+RUNS = ("adam", "sgd", "wide")
+WAIT_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("prepared")
+    for index, name in enumerate(RUNS):
+        epochs = np.arange(12)
+        logwriters.write_keras_layout(
+            logdir,
+            name,
+            train={"epoch_loss": list(np.exp(-epochs / (3 + index)))},
+            validation={"epoch_loss": list(0.5 + 0.01 * (epochs - 4 - index) ** 2)},
+        )
+    return logdir
+
+
+def _until(condition, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _prepared(client, times: int = 1):
+    _until(lambda: client.plugin._background.prepared >= times, "the default view to be prepared")
+    return client
+
+
+def _no_analysis(monkeypatch):
+    """From here on, building a `/runs` document or a verdict fails the test."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a request built what the background had prepared")
+
+    monkeypatch.setattr(run_documents, "runs_document", fail)
+    monkeypatch.setattr(run_documents, "verdict", fail)
+
+
+def test_the_first_runs_finds_its_answer_prepared_identical_to_one_built_on_request(sweep, plugin_client, monkeypatch):
+    built = plugin_client(sweep).wait_for_integrity_scan().get("runs")
+    client = _prepared(plugin_client(sweep, prepare=True).wait_for_integrity_scan(), times=1)
+    _until(lambda: client.plugin._background.walks >= 1, "a walk")
+    _no_analysis(monkeypatch)
+    status, document = client.get("runs")
+    assert (status, document) == built and [row["run"] for row in document["runs"]] == list(RUNS)
+    # Another view is not prepared: it is built on request (here, where building fails, a 500).
+    assert client.raw("/data/plugin/overfit/runs?patience=3").status_code == 500
+
+
+def test_without_the_flag_nothing_is_prepared(sweep, plugin_client):
+    client = plugin_client(sweep).wait_for_integrity_scan()
+    time.sleep(0.2)
+    assert client.plugin._background.prepared == 0
+    assert len(client.plugin._analyses.curve_memo(True)) == 0
+
+
+def test_a_request_while_the_view_is_prepared_waits_for_that_build_and_never_builds_it_again(
+    sweep, plugin_client, monkeypatch
+):
+    builds, building, release = [], threading.Event(), threading.Event()
+    runs_document = run_documents.runs_document
+
+    def held(*args, **kwargs):
+        builds.append(threading.current_thread().name)
+        building.set()
+        assert release.wait(WAIT_S), "the test never released the build"
+        return runs_document(*args, **kwargs)
+
+    monkeypatch.setattr(run_documents, "runs_document", held)
+    client = plugin_client(sweep, prepare=True)
+    assert building.wait(WAIT_S)
+    answer = []
+    request = threading.Thread(target=lambda: answer.append(client.get("runs")))
+    request.start()
+    time.sleep(0.3)
+    assert not answer  # the request waits for the build under way
+    release.set()
+    request.join(WAIT_S)
+    assert answer[0][0] == 200 and len(answer[0][1]["runs"]) == len(RUNS)
+    assert builds == ["tb-overfit background"]  # built once, by the background thread
+
+
+def test_the_preparation_waits_while_a_request_is_served(sweep, plugin_client, monkeypatch):
+    monkeypatch.setattr(background, "YIELD_MAX_SECONDS", WAIT_S)
+    client = plugin_client(sweep)
+    work = client.plugin._background
+    prepared = threading.Event()
+    waiting = threading.Thread(target=lambda: (work._wait_for_requests(), prepared.set()))
+    with work.serving():
+        waiting.start()
+        assert not prepared.wait(0.3)  # held while the request is served
+    assert prepared.wait(WAIT_S)  # and let go as it ends
+    waiting.join()
+
+
+def test_an_unused_tab_is_not_prepared_until_asked_again(sweep, plugin_client, monkeypatch):
+    monkeypatch.setattr(background, "RESCAN_SECONDS", 0.02)
+    monkeypatch.setattr(background, "IN_USE_SECONDS", 0.3)
+    client = _prepared(plugin_client(sweep, prepare=True))
+    work = client.plugin._background
+    _until(lambda: not work.in_use(), "the tab to be unused")
+    time.sleep(0.1)  # a round under way when the tab became unused ends
+    idle = work.prepared
+    time.sleep(0.3)
+    assert work.prepared == idle  # nothing prepared while unused
+    assert client.get("runs")[0] == 200  # asked: in use again
+    _prepared(client, idle + 1)
+
+
+def test_a_failing_preparation_is_logged_and_tried_again(sweep, plugin_client, monkeypatch, caplog):
+    monkeypatch.setattr(background, "RESCAN_SECONDS", 0.02)
+    prepare, calls = run_documents.runs_document, []
+
+    def failing_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the preparation")
+        return prepare(*args)
+
+    monkeypatch.setattr(run_documents, "runs_document", failing_once)
+    client = _prepared(plugin_client(sweep, prepare=True))
+    assert "preparation of the default view failed" in caplog.text and "a bug in the preparation" in caplog.text
+    status, document = client.get("runs")
+    assert status == 200 and len(document["runs"]) == len(RUNS)
+
+
+def test_tensorboard_defines_the_flag_true_by_default_and_accepts_false(sweep):
+    parser = argparse.ArgumentParser()
+    loader.OverfitLoader().define_flags(parser)
+    assert parser.parse_args([]).overfit_prepare == "true"
+    assert parser.parse_args(["--overfit_prepare=false"]).overfit_prepare == "false"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--overfit_prepare=maybe"])
+
+
+def test_a_real_tensorboard_takes_the_flag_and_serves_the_same_runs(sweep, tmp_path):
+    from conftest import TensorBoardProcess
+
+    answers = []
+    for flag in ("--overfit_prepare=true", "--overfit_prepare=false"):
+        tensorboard = TensorBoardProcess(sweep, flag, "--load_fast=false")
+        try:
+            tensorboard.wait_until(
+                lambda: len((tensorboard.get_json("/data/plugin/overfit/runs")[1] or {}).get("runs", [])) == len(RUNS),
+                "the runs to load",
+            )
+            answers.append(json.dumps(tensorboard.get_json("/data/plugin/overfit/runs")[1], sort_keys=True))
+        finally:
+            tensorboard.stop()
+    assert answers[0] == answers[1] and all(name in answers[0] for name in RUNS)
