@@ -5,7 +5,7 @@ histograms per epoch), side by side:
 
 - TensorBoard's own read through its Rust data server (every point kept):
   list + read of every scalar, and of every histogram (in batches of
-  `reading.READ_BATCH_BYTES`: one gRPC answer may not exceed 256 MB);
+  `read_plan.READ_BATCH_BYTES`: one gRPC answer may not exceed 256 MB);
 - the plugin through a real `tensorboard` process on that same data server
   (`--grpc_data_provider`): `/runs` cold (new experiment ids: nothing cached)
   and warm (the cached bytes, gzip as a browser asks and identity as curl; and
@@ -201,7 +201,7 @@ def tensorboard_reads(provider) -> dict:
     from tensorboard import context as context_lib
     from tensorboard.data import provider as provider_lib
 
-    from tb_overfit_plugin.data import reading
+    from tb_overfit_plugin.data import read_plan
 
     ctx = context_lib.RequestContext()
 
@@ -214,7 +214,7 @@ def tensorboard_reads(provider) -> dict:
         per_run = {run: sum(meta.max_step + 1 for meta in tags.values()) * 744 for run, tags in listing.items()}
         batch, size = [], 0
         for run, run_size in list(per_run.items()) + [(None, 0)]:
-            if run is None or (batch and size + run_size > reading.READ_BATCH_BYTES):
+            if run is None or (batch and size + run_size > read_plan.READ_BATCH_BYTES):
                 provider.read_tensors(
                     ctx,
                     experiment_id="",
@@ -242,7 +242,8 @@ def plugin_figures(logdir: Path, experiments: int) -> dict:
         address = loaded.provider._addr  # "localhost:PORT" (GrpcDataProvider keeps no public accessor)
         # TensorBoard's own provider class, as a tensorboard process uses it (not the CLI's faster one).
         figures.update(tensorboard_reads(grpc_provider.GrpcDataProvider(address, loaded.provider._stub)))
-        tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}")
+        # Cold requests measured on new experiment ids: nothing prepared in the background beside them.
+        tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}", "--overfit_prepare=false")
         try:
             base = tensorboard.url + "/experiment/{}/data/plugin/overfit"
             get(tensorboard.url + "/data/plugin/overfit/index.js")  # plugin loaded, connections open

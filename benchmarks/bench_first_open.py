@@ -81,8 +81,9 @@ def _warning_count(body: bytes) -> int:
     return sum(len(row["warnings"]) for row in document["runs"]) + len(document["warnings"])
 
 
-def first_open(logdir: Path, corrupt: bool) -> dict:
-    """Seconds of the first /runs after tensorboard starts, and (`corrupt`) until the scan's warnings are in it."""
+def first_open(logdir: Path, corrupt: bool, prepare: bool = True) -> dict:
+    """Seconds of the first /runs after tensorboard starts, and (`corrupt`) until the scan's warnings are in it;
+    `prepare`: with the default view prepared in the background (`--overfit_prepare`, its default), else without."""
     from conftest import TensorBoardProcess
     from tensorboard.data import grpc_provider
 
@@ -92,7 +93,9 @@ def first_open(logdir: Path, corrupt: bool) -> dict:
         address = loaded.provider._addr
         figures = {"tb_scalars": scalar_read_seconds(grpc_provider.GrpcDataProvider(address, loaded.provider._stub))}
         started = time.perf_counter()
-        tensorboard = TensorBoardProcess(logdir, f"--grpc_data_provider={address}")
+        tensorboard = TensorBoardProcess(
+            logdir, f"--grpc_data_provider={address}", f"--overfit_prepare={str(prepare).lower()}"
+        )
         try:
             url = tensorboard.url + "/data/plugin/overfit/runs"
             figures["tb_ready"] = time.perf_counter() - started
@@ -137,13 +140,14 @@ def _inflate(body: bytes) -> bytes:
 def print_first_open(rows: list) -> None:
     print("\n### first `/runs` after TensorBoard starts (scan in a background thread), then in that process\n")
     print(
-        "| sweep | corrupt files | TB's own scalar read | first `/runs` | ratio | warnings in it | "
+        "| sweep | corrupt files | prepared | TB's own scalar read | first `/runs` | ratio | warnings in it | "
         "warnings joined (from start) | new experiment id | warm | 304 | tensorboard RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, corrupt, f in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, corrupt, prepare, f in rows:
         print(
-            f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {bench._ms(f['tb_scalars'])} | "
+            f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {'yes' if prepare else 'no'} | "
+            f"{bench._ms(f['tb_scalars'])} | "
             f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | {f['first_warnings']} | "
             + (f"{f['warnings']} after {f['warnings_after']:.1f} s" if corrupt else "(none to find)")
             + f" (TB answered at {f['tb_ready']:.1f} s) | {bench._ms(f['new_id'])} "
@@ -153,12 +157,14 @@ def print_first_open(rows: list) -> None:
 
 
 def measure(sweeps: list) -> list:
-    """[(label, corrupt, figures)] for each (label, logdir) with and without corrupt files."""
+    """[(label, corrupt, prepared, figures)] for each (label, logdir): without and with corrupt files, and without
+    the background preparation (as before it, or with `--overfit_prepare=false`)."""
     rows = []
     for label, logdir in sweeps:
-        for corrupt in (False, True):
-            rows.append((label, corrupt, first_open(corrupt_copy(logdir) if corrupt else logdir, corrupt)))
-            print(f"  {label}{' corrupt' if corrupt else ''}: {rows[-1][2]}", flush=True)
+        for corrupt, prepare in ((False, True), (True, True), (False, False)):
+            figures = first_open(corrupt_copy(logdir) if corrupt else logdir, corrupt, prepare)
+            rows.append((label, corrupt, prepare, figures))
+            print(f"  {label}{' corrupt' if corrupt else ''}{'' if prepare else ' unprepared'}: {figures}", flush=True)
     return rows
 
 

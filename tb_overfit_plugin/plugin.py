@@ -20,6 +20,7 @@ import functools
 import importlib.resources
 import logging
 import os
+from typing import Tuple
 
 import werkzeug
 import werkzeug.http
@@ -167,7 +168,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         return http_util.Respond(request, content, _content_type(name))(environ, start_response)
 
     @staticmethod
-    def _where(request: wrappers.Request):
+    def _where(request: wrappers.Request) -> Tuple[context_lib.RequestContext, str]:
         """(request context, experiment id) of a request."""
         return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
 
@@ -220,11 +221,17 @@ class OverfitPlugin(base_plugin.TBPlugin):
         )
 
     def _prepare(self) -> None:
-        """The default view's `/runs` (the logdir's experiment "", default parameters) built into the document cache
-        before the tab asks, as a request for it builds it: the tab's request then finds it made, or under way
-        and waits for it (`document_cache`), never building it a second time."""
-        inputs = self._runs_inputs_of(context_lib.RequestContext(), "", params.CurveParams())
-        self._documents.get(*self._runs_impl(inputs, self._background.problems()))
+        """The default view (the logdir's experiment "", default parameters): its `/runs`, then its
+        `/weights_summary`, built into the document cache before the tab asks for them, each as a request for it
+        builds it: the tab's requests then find them made, or under way and wait for them (`document_cache`),
+        never building them a second time."""
+        ctx = context_lib.RequestContext()
+        try:
+            inputs = self._runs_inputs_of(ctx, "", params.CurveParams())
+            self._documents.get(*self._runs_impl(inputs, self._background.problems()))
+            self._documents.get(*self._weights_summary_impl(ctx, "", weight_health.Thresholds()))
+        except errors.PublicError as error:  # e.g. no experiment "" on this data provider: its request would say so
+            logger.debug("overfit plugin: nothing prepared: %s", error)
 
     @_json_route
     def hparams_effects_route(self, request: wrappers.Request):
@@ -300,6 +307,10 @@ class OverfitPlugin(base_plugin.TBPlugin):
     def weights_summary_route(self, request: wrappers.Request):
         thresholds = params.parse_dataclass_floats(weight_health.Thresholds, request.args)
         ctx, experiment = self._where(request)
+        return self._weights_summary_impl(ctx, experiment, thresholds)
+
+    def _weights_summary_impl(self, ctx, experiment: str, thresholds: weight_health.Thresholds):
+        """(key, build) of `/weights_summary` of an experiment with these thresholds."""
         scalars = self._reader.listing(ctx, experiment, reading.SCALARS_PLUGIN)
         histograms = self._reader.listing(ctx, experiment, reading.HISTOGRAMS_PLUGIN)
         key = ("weights_summary", experiment, scalars.tags_digest, histograms.digest, thresholds)

@@ -1,5 +1,6 @@
-"""The default view prepared ahead of requests (`--overfit_prepare`, issue 19): the tab's first `/runs` finds its
-answer made, the work takes turns with requests, stops when the tab is unused, and never reaches a request."""
+"""The default view prepared ahead of requests (`--overfit_prepare`, issue 19): the tab's first `/runs` and
+`/weights_summary` find their answers made, identical to those built on request; the work takes turns with
+requests, stops when the tab is unused, and never reaches a request."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from tb_overfit_plugin import loader
 from tb_overfit_plugin.data import background
 from tb_overfit_plugin.documents.runs import documents as run_documents
+from tb_overfit_plugin.documents.weights import documents as weight_documents
+from tb_overfit_plugin.documents.weights import health as weight_health
 
 RUNS = ("adam", "sgd", "wide")
 WAIT_S = 60.0
@@ -23,6 +26,7 @@ WAIT_S = 60.0
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("prepared")
+    rng = np.random.default_rng(0)
     for index, name in enumerate(RUNS):
         epochs = np.arange(12)
         logwriters.write_keras_layout(
@@ -30,6 +34,7 @@ def sweep(tmp_path_factory):
             name,
             train={"epoch_loss": list(np.exp(-epochs / (3 + index)))},
             validation={"epoch_loss": list(0.5 + 0.01 * (epochs - 4 - index) ** 2)},
+            histograms={"model/dense/kernel/histogram": [rng.normal(0, 0.1 * (1 + index), 64) for _ in epochs]},
         )
     return logdir
 
@@ -47,22 +52,26 @@ def _prepared(client, times: int = 1):
 
 
 def _no_analysis(monkeypatch):
-    """From here on, building a `/runs` document or a verdict fails the test."""
+    """From here on, building a `/runs` or `/weights_summary` document, a verdict or a weight summary fails the
+    test."""
 
     def fail(*args, **kwargs):
         raise AssertionError("a request built what the background had prepared")
 
     monkeypatch.setattr(run_documents, "runs_document", fail)
     monkeypatch.setattr(run_documents, "verdict", fail)
+    monkeypatch.setattr(weight_documents, "weights_summary_document", fail)
+    monkeypatch.setattr(weight_health, "summarize_runs", fail)
 
 
-def test_the_first_runs_finds_its_answer_prepared_identical_to_one_built_on_request(sweep, plugin_client, monkeypatch):
-    built = plugin_client(sweep).wait_for_integrity_scan().get("runs")
+def test_the_first_answers_are_prepared_identical_to_those_built_on_request(sweep, plugin_client, monkeypatch):
+    unprepared = plugin_client(sweep).wait_for_integrity_scan()
+    built, weights = unprepared.get("runs"), unprepared.get("weights_summary")
     client = _prepared(plugin_client(sweep, prepare=True).wait_for_integrity_scan(), times=1)
-    _until(lambda: client.plugin._background.walks >= 1, "a walk")
     _no_analysis(monkeypatch)
     status, document = client.get("runs")
     assert (status, document) == built and [row["run"] for row in document["runs"]] == list(RUNS)
+    assert client.get("weights_summary") == weights and weights[1]["weights"]["wide"]["layers"] == 1
     # Another view is not prepared: it is built on request (here, where building fails, a 500).
     assert client.raw("/data/plugin/overfit/runs?patience=3").status_code == 500
 
@@ -168,3 +177,26 @@ def test_a_real_tensorboard_takes_the_flag_and_serves_the_same_runs(sweep, tmp_p
         finally:
             tensorboard.stop()
     assert answers[0] == answers[1] and all(name in answers[0] for name in RUNS)
+
+
+def test_a_provider_without_the_default_experiment_is_not_an_error(monkeypatch, caplog):
+    from tensorboard import errors
+    from tensorboard.plugins import base_plugin
+
+    from tb_overfit_plugin.plugin import OverfitPlugin
+
+    class NoDefaultExperiment:
+        asked = 0
+
+        def __getattr__(self, name):
+            def call(ctx, *, experiment_id, **kwargs):
+                NoDefaultExperiment.asked += 1
+                raise errors.NotFoundError(f"no experiment {experiment_id!r}")
+
+            return call
+
+    monkeypatch.setattr(background, "RESCAN_SECONDS", 0.02)
+    flags = argparse.Namespace(overfit_prepare="true")
+    OverfitPlugin(base_plugin.TBContext(data_provider=NoDefaultExperiment(), logdir=None, flags=flags))
+    _until(lambda: NoDefaultExperiment.asked >= 3, "a few rounds")
+    assert "failed" not in caplog.text and "Traceback" not in caplog.text
