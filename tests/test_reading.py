@@ -158,6 +158,38 @@ def test_vectorised_normalisation_equals_one_at_a_time():
         np.testing.assert_array_equal(fast, slow)
 
 
+def test_series_of_a_read_normalised_together_are_each_as_alone():
+    """`many_histogram_series` (one pass per bucket shape over a whole read) gives every series what the
+    per-histogram reference gives it, after the restart rule: stacked or listed, any bucket count, rows out of
+    order or NaN edges in one series of a pass (the pass falls back), one histogram, none."""
+    rng = np.random.default_rng(8)
+
+    def stack(n, k):
+        edges = np.sort(rng.normal(size=(n, k + 1)), axis=1)
+        return np.stack([edges[:, :-1], edges[:, 1:], rng.integers(0, 3, size=(n, k)).astype(float)], axis=-1)
+
+    shuffled = stack(6, 20)[:, np.r_[0, rng.permutation(np.arange(1, 19)), 19]]
+    with_nan = stack(5, 12)
+    with_nan[2, 3, 0] = np.nan
+    # Passes: 30 buckets (clean: normalised together), 20 (one series out of order), 12 (one with a NaN edge).
+    tensors = [stack(8, 30), stack(3, 30).astype(np.float32), shuffled, stack(4, 20), stack(7, 12), with_nan]
+    tensors += [stack(1, 30), stack(4, 0), list(stack(5, 30)), [stack(1, 30)[0], stack(1, 7)[0]], stack(0, 30)]
+    inputs = []
+    for index, tensor in enumerate(tensors):
+        steps = np.arange(len(tensor))
+        if index == 0:
+            steps = np.r_[0:5, 2:5]  # a restart: the first 2..4 orphaned
+        inputs.append((steps, np.arange(len(tensor), dtype=float), tensor))
+    together = series.many_histogram_series(inputs)
+    for (steps, wall_times, tensor), got in zip(inputs, together):
+        order, orphans = series.restart_rule(steps, wall_times)
+        assert got.steps.tolist() == np.asarray(steps)[order].tolist() and got.orphans == orphans
+        assert len(got.buckets) == len(order)
+        for fast, index in zip(got.buckets, order):
+            np.testing.assert_array_equal(fast, series.normalize_buckets(tensor[index]))
+    assert together[0].orphans.count == 3 and len(together) == len(tensors)
+
+
 def test_bucket_rows_read_as_a_tuple_of_histograms_and_flatten_as_they_are():
     from tb_overfit_plugin.analysis import histograms
 

@@ -36,15 +36,25 @@ def scalar_series(datums) -> Tuple[Version, series_lib.ScalarSeries]:
     return _version(steps, wall_times), series_lib.scalar_series(steps, wall_times, values)
 
 
-def histogram_series(datums) -> Tuple[Version, series_lib.HistogramSeries]:
-    """(version of the points, their `HistogramSeries`)."""
+def scalars_of(datums_list) -> List[Tuple[Version, series_lib.ScalarSeries]]:
+    """`scalar_series` of each series of a read."""
+    return [scalar_series(datums) for datums in datums_list]
+
+
+def _histogram_columns(datums) -> Tuple[np.ndarray, np.ndarray, Union[np.ndarray, List[np.ndarray]]]:
+    """(steps, wall times, tensors) of a histogram series: tensors stacked as one array when the read gave them so."""
     if isinstance(datums, fast_provider.TensorColumns):  # already numpy columns, tensors stacked
-        steps, wall_times = datums.steps, datums.wall_times
-        tensors: Union[np.ndarray, List[np.ndarray]] = datums.values
-    else:
-        steps, wall_times = _steps_and_times(datums)
-        tensors = [d.numpy for d in datums]
-    return _version(steps, wall_times), series_lib.histogram_series(steps, wall_times, tensors)
+        return datums.steps, datums.wall_times, datums.values
+    steps, wall_times = _steps_and_times(datums)
+    return steps, wall_times, [d.numpy for d in datums]
+
+
+def histograms_of(datums_list) -> List[Tuple[Version, series_lib.HistogramSeries]]:
+    """(version of the points, their `HistogramSeries`) of each series of a read, normalised together
+    (`series_lib.many_histogram_series`)."""
+    columns = [_histogram_columns(datums) for datums in datums_list]
+    built = series_lib.many_histogram_series(columns)
+    return [(_version(steps, wall_times), series) for (steps, wall_times, _), series in zip(columns, built)]
 
 
 def series_nbytes(series) -> int:

@@ -22,13 +22,13 @@ import concurrent.futures
 import dataclasses
 import threading
 import time
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from tensorboard.data import provider as provider_lib
 
 from tb_overfit_plugin.data import read_plan, run_names
 from tb_overfit_plugin.data import sessions as sessions_lib
-from tb_overfit_plugin.data.provider_series import histogram_series, scalar_series, series_nbytes
+from tb_overfit_plugin.data.provider_series import histograms_of, scalars_of, series_nbytes
 from tb_overfit_plugin.data.read_plan import HISTOGRAMS_PLUGIN, SCALARS_PLUGIN
 from tb_overfit_plugin.data.series_set import EMPTY, Listing, RunTag, SeriesSet, Version  # noqa: F401 (EMPTY re-exported)
 
@@ -58,9 +58,10 @@ class _Entry:
 
 
 _EVERYTHING = provider_lib.RunTagFilter()
-_KINDS = {
-    SCALARS_PLUGIN: ("list_scalars", "read_scalars", scalar_series),
-    HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", histogram_series),
+# plugin -> (listing method, read method, the read's series -> [(version, series)])
+_KINDS: Dict[str, Tuple[str, str, Callable[[list], list]]] = {
+    SCALARS_PLUGIN: ("list_scalars", "read_scalars", scalars_of),
+    HISTOGRAMS_PLUGIN: ("list_tensors", "read_tensors", histograms_of),
 }
 
 
@@ -276,7 +277,8 @@ class SeriesReader:
             if not read_plan.too_large(error):
                 raise
             return self._series(ctx, experiment_id, plugin_name, runs=None)
-        series = {(run, tag): to_series(datums) for run, tags in data.items() for tag, datums in tags.items() if datums}
+        keys = [(run, tag) for run, tags in data.items() for tag, datums in tags.items() if datums]
+        series = dict(zip(keys, to_series([data[run][tag] for run, tag in keys])))
         del data
         listing = Listing(versions={key: version for key, (version, _) in series.items()}, experiment_id=experiment_id)
         self._store(experiment_id, plugin_name, listing, listed_at=asked_at, series=series)
@@ -384,9 +386,6 @@ class SeriesReader:
                 **self._read_batch(ctx, experiment_id, plugin_name, listing, keys[:half]),
                 **self._read_batch(ctx, experiment_id, plugin_name, listing, keys[half:]),
             }
-        read = {}
-        for run, tag in keys:
-            datums = data.get(run, {}).get(tag)
-            if datums:
-                read[(run, tag)] = (listing.versions[(run, tag)], to_series(datums)[1])
-        return read
+        present = [(run, tag) for run, tag in keys if data.get(run, {}).get(tag)]
+        converted = to_series([data[run][tag] for run, tag in present])
+        return {key: (listing.versions[key], series) for key, (_, series) in zip(present, converted)}
