@@ -63,6 +63,21 @@ class PluginClient:
         return self
 
 
+def fail_once(monkeypatch, owner, name: str, message: str) -> list:
+    """Patches `owner.name` to raise RuntimeError(message) on its first call and behave as before after;
+    returns the list of the calls' arguments."""
+    real, calls = getattr(owner, name), []
+
+    def failing_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError(message)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, failing_once)
+    return calls
+
+
 def _reject_constant(name):
     raise ValueError(f"bare {name} in JSON")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import logwriters
 import numpy as np
 import pytest
+from conftest import fail_once
 
 EPOCHS = 40
 CORRUPT_STEP = 19  # the record of this step is damaged: the loaders keep steps 0..18
@@ -304,15 +305,7 @@ def test_a_failing_scan_is_logged_and_tried_again(corrupt_logdir, plugin_client,
     from tb_overfit_plugin.data import background, integrity
 
     monkeypatch.setattr(background, "RESCAN_SECONDS", 0.05)
-    scan_file, calls = integrity._scan_file, []
-
-    def failing_once(*args):
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("a bug in the scan")
-        return scan_file(*args)
-
-    monkeypatch.setattr(integrity, "_scan_file", failing_once)
+    fail_once(monkeypatch, integrity, "_scan_file", "a bug in the scan")
     client = plugin_client(corrupt_logdir[0]).wait_for_integrity_scan()
     assert "integrity scan failed" in caplog.text and "a bug in the scan" in caplog.text
     status, body = client.get("runs")

@@ -12,6 +12,7 @@ import time
 import logwriters
 import numpy as np
 import pytest
+from conftest import fail_once
 
 from tb_overfit_plugin import loader
 from tb_overfit_plugin.data import background
@@ -68,9 +69,13 @@ def test_the_first_answers_are_prepared_identical_to_those_built_on_request(swee
     unprepared = plugin_client(sweep).wait_for_integrity_scan()
     built, weights = unprepared.get("runs"), unprepared.get("weights_summary")
     client = _prepared(plugin_client(sweep, prepare=True).wait_for_integrity_scan(), times=1)
+    meta = client.get("meta")[1]
     _no_analysis(monkeypatch)
     status, document = client.get("runs")
     assert (status, document) == built and [row["run"] for row in document["runs"]] == list(RUNS)
+    # What the tab asks first (core/params.js defaultParams: every /meta default, written as JSON numbers).
+    tab_query = {spec["name"]: json.dumps(spec["default"]) for spec in meta["params"] if spec["default"] is not None}
+    assert len(tab_query) >= 4 and client.get("runs", **tab_query) == built
     assert client.get("weights_summary") == weights and weights[1]["weights"]["wide"]["layers"] == 1
     # Another view is not prepared: it is built on request (here, where building fails, a 500).
     assert client.raw("/data/plugin/overfit/runs?patience=3").status_code == 500
@@ -138,15 +143,7 @@ def test_an_unused_tab_is_not_prepared_until_asked_again(sweep, plugin_client, m
 
 def test_a_failing_preparation_is_logged_and_tried_again(sweep, plugin_client, monkeypatch, caplog):
     monkeypatch.setattr(background, "RESCAN_SECONDS", 0.02)
-    prepare, calls = run_documents.runs_document, []
-
-    def failing_once(*args):
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("a bug in the preparation")
-        return prepare(*args)
-
-    monkeypatch.setattr(run_documents, "runs_document", failing_once)
+    fail_once(monkeypatch, run_documents, "runs_document", "a bug in the preparation")
     client = _prepared(plugin_client(sweep, prepare=True))
     assert "preparation of the default view failed" in caplog.text and "a bug in the preparation" in caplog.text
     status, document = client.get("runs")
