@@ -141,6 +141,24 @@ def test_an_unused_tab_is_not_prepared_until_asked_again(sweep, plugin_client, m
     _prepared(client, idle + 1)
 
 
+def test_preparing_takes_at_most_its_share_of_a_core(sweep, plugin_client, monkeypatch):
+    monkeypatch.setattr(background, "RESCAN_SECONDS", 0.01)
+    monkeypatch.setattr(background, "PREPARE_MAX_SHARE", 0.25)
+    runs_document, busy = run_documents.runs_document, []
+
+    def slow(*args, **kwargs):  # every round builds (a new experiment id each time) and takes 0.1 s
+        busy.append(time.monotonic())
+        time.sleep(0.1)
+        return runs_document(*args, **kwargs)
+
+    monkeypatch.setattr(run_documents, "runs_document", slow)
+    client = plugin_client(sweep, prepare=True)
+    monkeypatch.setattr(client.plugin._documents, "get", lambda key, build, *slot: build())  # nothing cached
+    _until(lambda: len(busy) >= 4, "four preparations")
+    gaps = [later - earlier for earlier, later in zip(busy, busy[1:])]
+    assert min(gaps) >= 0.1 / 0.25 - 0.02, gaps  # 0.1 s of work, then 0.3 s idle: a quarter of a core
+
+
 def test_a_failing_preparation_is_logged_and_tried_again(sweep, plugin_client, monkeypatch, caplog):
     monkeypatch.setattr(background, "RESCAN_SECONDS", 0.02)
     fail_once(monkeypatch, run_documents, "runs_document", "a bug in the preparation")
