@@ -317,3 +317,33 @@ def test_histogram_batches_hand_out_whole_groups_the_next_read_under_way(tmp_pat
         again = list(reader.histogram_batches(ctx, "", groups))
         assert [indices for indices, _ in again] == [[0, 1, 2]] and set(again[0][1].by_run) == set(everything.by_run)
         assert recording.events == []
+
+
+def test_runs_are_grouped_once_per_set_of_names_and_split_words(monkeypatch):
+    from tb_overfit_plugin.analysis import grouping
+    from tb_overfit_plugin.data.series_set import Listing
+    from tb_overfit_plugin.documents.params import CurveParams
+    from tb_overfit_plugin.documents.runs import lookup
+
+    group_runs, grouped = grouping.group_runs, []
+    monkeypatch.setattr(grouping, "group_runs", lambda *args: grouped.append(args) or group_runs(*args))
+    monkeypatch.setattr(lookup, "_GROUPINGS", type(lookup._GROUPINGS)())
+
+    def listing(runs, version=(3, 1.0), experiment=""):
+        keys = [(f"{run}/{split}", "epoch_loss") for run in runs for split in ("train", "validation")]
+        return Listing(versions={key: version for key in keys}, experiment_id=experiment)
+
+    empty = Listing(versions={})
+    first = lookup.training_runs(listing("ab"), empty)
+    first.pop()  # a caller's changes to its list never reach the next caller
+    # Same names: newer data, another experiment: grouped once.
+    assert [run.name for run in lookup.training_runs(listing("ab", (9, 2.0), "other"), empty)] == ["a", "b"]
+    assert len(grouped) == 1
+    lookup.training_runs(listing("abc"), empty)  # a new run
+    lookup.training_runs(listing("ab"), empty, CurveParams(validation_split=("holdout",)))  # other words
+    assert len(grouped) == 3
+    for names in ("c", "d", "e", "f"):  # the oldest groupings are let go
+        lookup.training_runs(listing(names), empty)
+    assert len(lookup._GROUPINGS) == lookup.GROUPINGS_KEPT
+    lookup.training_runs(listing("ab"), empty)
+    assert len(grouped) == 8

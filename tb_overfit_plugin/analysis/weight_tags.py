@@ -4,6 +4,7 @@ Tag conventions are listed in `weights`' module docstring."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Tuple
 
@@ -30,6 +31,7 @@ def _kind(layer: str, tensor: str) -> str:
     return "other"
 
 
+@functools.lru_cache(maxsize=4096)  # a sweep's runs share their tags: each parsed once
 def parse_weight_tag(tag: str) -> Tuple[str, str, str]:
     """``(layer, tensor, kind)`` of a weight-histogram tag; kind is kernel, bias or other.
 
