@@ -198,9 +198,13 @@ def many_histogram_series(inputs: Sequence[Tuple[Any, Any, Any]]) -> List[Histog
     ordered, passes = [], collections.defaultdict(list)
     buckets: List[Any] = []  # each series' stacked array until its pass, then its BucketRows
     for index, (steps, wall_times, tensors) in enumerate(inputs):
+        steps, wall_times = np.asarray(steps, dtype=np.int64), np.asarray(wall_times, dtype=np.float64)
         order, orphans = restart_rule(steps, wall_times)
-        kept = tensors[order] if isinstance(tensors, np.ndarray) else [tensors[i] for i in order]
-        ordered.append((np.asarray(steps, dtype=np.int64)[order], np.asarray(wall_times, np.float64)[order], orphans))
+        kept = tensors
+        if order.size != steps.size or not (order[1:] > order[:-1]).all():  # not the identity: reorder
+            kept = tensors[order] if isinstance(tensors, np.ndarray) else [tensors[i] for i in order]
+            steps, wall_times = steps[order], wall_times[order]
+        ordered.append((steps, wall_times, orphans))
         if isinstance(kept, np.ndarray) and kept.ndim == 3 and len(kept) >= 2 and kept.shape[1] and kept.shape[2] == 3:
             passes[kept.shape[1:]].append(index)  # normalised below, with the others of its shape
             buckets.append(kept)

@@ -57,6 +57,7 @@ Python only words the flags raised and assembles each tensor's JSON. That JSON
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Dict, Hashable, List, Mapping, Optional, Tuple, TypeVar
@@ -247,6 +248,7 @@ def analyze_tensor(
 # -- per layer --------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a sweep's runs share their layer and tensor names
 def _natural(text: str) -> tuple:
     """Sort key with digit runs compared as numbers: dense, dense_1, dense_2, dense_10."""
     return tuple(int(part) if i % 2 else part.lower() for i, part in enumerate(re.split(r"(\d+)", text)))
