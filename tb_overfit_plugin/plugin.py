@@ -50,7 +50,8 @@ _JSON = "application/json"
 # --reload_interval, 5 s by default) by at most this much.
 LISTING_MAX_AGE_S = 1.0
 # TensorBoard flag (`loader.OverfitLoader.define_flags`): "true" (its default) has the plugin build the default
-# view's `/runs` ahead of the tab's first request; absent (the plugin made without TensorBoard's flags): "false".
+# view's `/runs` and `/weights_summary` ahead of the tab's requests (`_prepare`); absent (a plugin made without
+# TensorBoard's flags): "false".
 PREPARE_FLAG = "overfit_prepare"
 
 
