@@ -56,11 +56,16 @@ class PluginClient:
 
     def wait_for_integrity_scan(self, timeout: float = 60.0):
         """Until the plugin's background integrity scan has walked the logdir once (its warnings are known)."""
-        deadline = time.monotonic() + timeout
-        while self.plugin._background.walks == 0:
-            assert time.monotonic() < deadline, "the integrity scan did not finish"
-            time.sleep(0.02)
+        wait_for(lambda: self.plugin._background.walks > 0, "the integrity scan to finish", timeout)
         return self
+
+
+def wait_for(condition, what: str, timeout: float = 60.0) -> None:
+    """Polls `condition()` every 20 ms until it holds; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
 
 
 def fail_once(monkeypatch, owner, name: str, message: str) -> list:

@@ -12,7 +12,7 @@ import time
 import logwriters
 import numpy as np
 import pytest
-from conftest import fail_once
+from conftest import fail_once, wait_for
 
 from tb_overfit_plugin import loader
 from tb_overfit_plugin.data import background
@@ -40,15 +40,8 @@ def sweep(tmp_path_factory):
     return logdir
 
 
-def _until(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def _prepared(client, times: int = 1):
-    _until(lambda: client.plugin._background.prepared >= times, "the default view to be prepared")
+    wait_for(lambda: client.plugin._background.prepared >= times, "the default view to be prepared")
     return client
 
 
@@ -132,7 +125,7 @@ def test_an_unused_tab_is_not_prepared_until_asked_again(sweep, plugin_client, m
     monkeypatch.setattr(background, "IN_USE_SECONDS", 0.3)
     client = _prepared(plugin_client(sweep, prepare=True))
     work = client.plugin._background
-    _until(lambda: not work.in_use(), "the tab to be unused")
+    wait_for(lambda: not work.in_use(), "the tab to be unused")
     time.sleep(0.1)  # a round under way when the tab became unused ends
     idle = work.prepared
     time.sleep(0.3)
@@ -154,7 +147,7 @@ def test_preparing_takes_at_most_its_share_of_a_core(sweep, plugin_client, monke
     monkeypatch.setattr(run_documents, "runs_document", slow)
     client = plugin_client(sweep, prepare=True)
     monkeypatch.setattr(client.plugin._documents, "get", lambda key, build, *slot: build())  # nothing cached
-    _until(lambda: len(busy) >= 4, "four preparations")
+    wait_for(lambda: len(busy) >= 4, "four preparations")
     gaps = [later - earlier for earlier, later in zip(busy, busy[1:])]
     assert min(gaps) >= 0.1 / 0.25 - 0.02, gaps  # 0.1 s of work, then 0.3 s idle: a quarter of a core
 
@@ -213,5 +206,5 @@ def test_a_provider_without_the_default_experiment_is_not_an_error(monkeypatch, 
     monkeypatch.setattr(background, "RESCAN_SECONDS", 0.02)
     flags = argparse.Namespace(overfit_prepare="true")
     OverfitPlugin(base_plugin.TBContext(data_provider=NoDefaultExperiment(), logdir=None, flags=flags))
-    _until(lambda: NoDefaultExperiment.asked >= 3, "a few rounds")
+    wait_for(lambda: NoDefaultExperiment.asked >= 3, "a few rounds")
     assert "failed" not in caplog.text and "Traceback" not in caplog.text

@@ -5,10 +5,10 @@ plugin, repeats every `RESCAN_SECONDS`:
 
 1. **Prepare** (`prepare`, given by the plugin; only while the tab is in use,
    `in_use`, and with at most `PREPARE_MAX_SHARE` of one core): the default
-   view's `/runs` is built into the plugin's caches as
-   a request for it would build it, so the tab's first request after
-   TensorBoard starts, and its first poll after a reload, finds its answer
-   made (or under way: it waits for that build instead of starting another).
+   view's `/runs` and `/weights_summary` are built into the plugin's caches
+   as requests for them would build them, so the tab's first requests after
+   TensorBoard starts, and its first polls after a reload, find their answers
+   made (or under way: they wait for that build instead of starting another).
 2. **Scan** (local logdirs only): `integrity.Scanner` reads every event file
    once (2.2 s for the 98 MB of a 1,000-run sweep, more on slow disks); files
    are checked again only when they change. Requests read the problems of its

@@ -89,9 +89,10 @@ class Memo:
     def get(self, slot: Hashable, version: Hashable, compute: Callable[[], object]):
         """The value of `slot` at `version`; else `compute()` (outside the lock), kept in place of older versions."""
         value = self.peek(slot, version)
-        if value is not MISSING:
-            return value
-        value = compute()
+        return value if value is not MISSING else self.put(slot, version, compute())
+
+    def put(self, slot: Hashable, version: Hashable, value):
+        """Keeps `value` as `slot`'s at `version`, in place of older versions; returns it."""
         size = self._size_of(value)
         with self._lock:
             old = self._items.pop(slot, None)

@@ -8,7 +8,6 @@ thresholds), so a sweep's summaries are read and computed once per data version.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from tb_overfit_plugin.analysis import grouping
@@ -36,10 +35,6 @@ def _histogram_inputs(run: grouping.TrainingRun, histograms: SeriesSet) -> dict:
         if series is not None:
             inputs[(ref.run, ref.tag)] = series
     return inputs
-
-
-def _same(value):
-    return value
 
 
 def _key(run: grouping.TrainingRun, histograms: Listing, thresholds: weight_health.Thresholds) -> Tuple[tuple, tuple]:
@@ -99,7 +94,7 @@ def batch_summaries(
     summaries = {name: cache.weight_summaries.peek(*key) for name, key in keys.items()}
     missing = {run.name: _histogram_inputs(run, histograms) for run in runs if summaries[run.name] is MISSING}
     for name, summary in weight_health.summarize_runs(missing, thresholds).items():
-        summaries[name] = cache.weight_summaries.get(*keys[name], functools.partial(_same, summary))
+        summaries[name] = cache.weight_summaries.put(*keys[name], summary)
     return summaries
 
 
