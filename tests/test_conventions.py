@@ -134,7 +134,36 @@ def write_every_writer(logdir):
     logwriters.write_estimator(
         logdir, "estimator", 100, TRAIN_LOSS, {"loss": VAL_LOSS, "accuracy": VAL_ACC, "average_loss": VAL_LOSS}, 100
     )
+    write_opennmt(logdir)
+    write_fairseq(logdir)
     return logdir
+
+
+OPENNMT = "opennmt/Dec06_10-00-00"
+NMT_STEPS = [100 * (i + 1) for i in range(EPOCHS)]  # report_every = valid_steps = 100
+
+
+def write_opennmt(logdir):
+    """OpenNMT-py's `ReportMgr`: `progress/<stat>` while training, `valid/<stat>` at validation, one run."""
+    for prefix, loss, accuracy in (("progress", TRAIN_LOSS, TRAIN_ACC), ("valid", VAL_LOSS, VAL_ACC)):
+        stats = {"xent": loss, "ppl": list(np.exp(loss)), "accuracy": [100 * a for a in accuracy]}
+        stats.update(tgtper=[3000.0] * EPOCHS, lr=LR)
+        logwriters.write_single_run(
+            logdir, OPENNMT, {f"{prefix}/{key}": values for key, values in stats.items()}, NMT_STEPS, simple_value=True
+        )
+
+
+def write_fairseq(logdir):
+    """fairseq's progress bar: runs `train`, `valid` per epoch and `train_inner` per `log_interval`, at the update."""
+    common = {"wps": [5000.0] * EPOCHS, "ups": [3.0] * EPOCHS, "bsz": [64.0] * EPOCHS}
+    train = {"loss": TRAIN_LOSS, "nll_loss": TRAIN_LOSS, "ppl": list(np.exp2(TRAIN_LOSS)), **common}
+    train.update(lr=LR, gnorm=[1.0] * EPOCHS, loss_scale=[8.0] * EPOCHS, train_wall=[30.0] * EPOCHS)
+    train.update(wall=[30.0 * i for i in range(EPOCHS)], gb_free=[10.0] * EPOCHS)
+    logwriters.write_single_run(logdir, "fairseq/train", train, NMT_STEPS, simple_value=True)
+    valid = {"loss": VAL_LOSS, "nll_loss": VAL_LOSS, "ppl": list(np.exp2(VAL_LOSS)), **common}
+    logwriters.write_single_run(logdir, "fairseq/valid", valid, NMT_STEPS, simple_value=True)
+    inner = {"loss": [v + 0.1 for v in TRAIN_LOSS], "lr": LR, "gnorm": [1.0] * EPOCHS}
+    logwriters.write_single_run(logdir, "fairseq/train_inner", inner, [s - 50 for s in NMT_STEPS], simple_value=True)
 
 
 @pytest.fixture(scope="module")
@@ -397,6 +426,34 @@ ROWS = {
         {"accuracy": ("max", False), "average_loss": ("min", False)},
         None,
         _refs("estimator", "global_step/sec"),
+        best=(500, None),
+        onset=(700, None),
+        stop=(700, None, 500, None),
+    ),
+    "opennmt": Row(
+        "writers",
+        OPENNMT,
+        [OPENNMT],
+        ["xent", "accuracy", "ppl", "tgtper"],
+        ("xent", "min", f"{OPENNMT}:progress/xent", f"{OPENNMT}:valid/xent"),
+        {"accuracy": ("max", True), "ppl": ("min", True)},
+        f"{OPENNMT}:progress/lr",
+        _refs(OPENNMT, "valid/lr"),
+        best=(500, None),
+        onset=(700, None),
+        stop=(700, None, 500, None),
+    ),
+    "fairseq": Row(
+        "writers",
+        "fairseq",
+        ["fairseq/train", "fairseq/train_inner", "fairseq/valid"],
+        ["loss", "nll_loss", "ppl"],
+        ("loss", "min", "fairseq/train:loss", "fairseq/valid:loss"),
+        {"nll_loss": ("min", True), "ppl": ("min", True)},
+        "fairseq/train:lr",
+        _refs("fairseq/train", "wps", "ups", "bsz", "gnorm", "loss_scale", "train_wall", "wall", "gb_free")
+        | _refs("fairseq/valid", "wps", "ups", "bsz")
+        | _refs("fairseq/train_inner", "lr"),
         best=(500, None),
         onset=(700, None),
         stop=(700, None, 500, None),

@@ -381,3 +381,31 @@ def test_a_one_point_series_beside_a_curve_is_a_summary():
     assert [pair.metric for pair in run.diagnostics] == ["loss"] and run.diagnostics[0].train.tag == "loss"
     (alone,) = group_runs({"r": ["final_score"]}, {}, summaries=frozenset({("r", "final_score")}))
     assert [pair.metric for pair in alone.metrics] == ["final_score"]  # no curve beside it: still a metric
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        # OpenNMT: `progress/` holds every metric of `valid/`: it is the train side.
+        (["progress/xent", "progress/ppl", "progress/lr", "valid/xent", "valid/ppl"], ("progress/xent", "valid/xent")),
+        # A train prefix exists: `progress/` is no split, `xent` stays validation only.
+        (["train/loss", "progress/xent", "progress/ppl", "valid/xent", "valid/ppl"], (None, "valid/xent")),
+        # One shared metric is too little to read a prefix as the train split.
+        (["progress/xent", "progress/ppl", "valid/xent"], (None, "valid/xent")),
+        # Two prefixes mirror `valid/`: neither is chosen.
+        (["a/xent", "a/ppl", "b/xent", "b/ppl", "valid/xent", "valid/ppl"], (None, "valid/xent")),
+    ],
+)
+def test_a_prefix_mirroring_the_validation_prefix_is_the_train_side(tags, expected):
+    (run,) = group_runs({"r": tags})
+    xent = run.metric("xent")
+    assert (xent.train and xent.train.tag, xent.validation.tag) == expected
+
+
+def test_a_split_folder_with_a_qualifier_joins_its_siblings_only_beside_both_splits():
+    """fairseq's `train_inner` beside `train` and `valid` is the train split; beside `train` alone it is a run."""
+    runs = group_runs({"exp/train": ["loss"], "exp/valid": ["loss"], "exp/train_inner": ["loss", "lr"]})
+    assert [(run.name, run.sources) for run in runs] == [("exp", ("exp/train", "exp/train_inner", "exp/valid"))]
+    assert (runs[0].metric("loss").train.run, runs[0].learning_rate.run) == ("exp/train", "exp/train_inner")
+    alone = group_runs({"exp/train": ["epoch_loss"], "exp/train_inner": ["loss"]})
+    assert [run.name for run in alone] == ["exp", "exp/train_inner"]

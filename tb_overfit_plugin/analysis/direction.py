@@ -91,6 +91,8 @@ MODE_WORDS = {
         "mape",
         "nll",
         "logloss",
+        "xent",
+        "crossentropy",
         "wer",
         "cer",
         "fid",

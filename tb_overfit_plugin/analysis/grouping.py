@@ -19,7 +19,10 @@ Which training run a TensorBoard run belongs to (`_place_run`), first rule that 
    ``NAME/validation``), or the parent holds data itself (TF Estimator's
    ``model_dir/eval``), or it holds Keras ``epoch_*`` tags (Keras without
    validation data); and its own tags do not already name both a training
-   and a validation split.
+   and a validation split. A folder named a split with a qualifier beside
+   folders of that split and another (fairseq's ``train_inner`` beside
+   ``train`` and ``valid``, `_qualified_split`) is that split too; its series
+   serve only where the plainly named folder has none of that metric.
 3. Otherwise the run is a training run of its own: Ultralytics' first run
    folder ``runs/detect/train`` (holding ``train/box_loss``,
    ``val/box_loss``...) is the training run ``runs/detect/train``.
@@ -63,7 +66,7 @@ import re
 from typing import AbstractSet, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from tb_overfit_plugin.analysis import headline, pairing, tag_words
-from tb_overfit_plugin.analysis.split_names import BUILT_IN, SplitNames
+from tb_overfit_plugin.analysis.split_names import BUILT_IN, SplitNames, with_train_word
 from tb_overfit_plugin.analysis.training_run import MetricPair, SeriesRef, TrainingRun
 
 TRAIN, VALIDATION, TEST = tag_words.TRAIN, tag_words.VALIDATION, tag_words.TEST
@@ -79,7 +82,7 @@ _LEARNING_RATE = re.compile(r"(?:^|/)(?:lr|learning[ _]?rate)(?:\d+|_pg\d+|-[a-z
 # Series that describe the run, not the model's quality (matched on the metric name):
 _BOOKKEEPING = re.compile(
     r"^(?:steps?|global_?step|iterations?|hp_metric|(?:total_)?flos)$"  # counters, Lightning's hp_metric
-    r"|(?:^|[/_-])(?:runtime|time|duration|throughput|memory|momentum|weight_decay)$"  # HF eval/runtime...
+    r"|(?:^|[/_-])(?:runtime|time|duration|throughput|memory|momentum|weight_decay|loss_?scale)$"  # HF eval/runtime...
     r"|per_?sec(?:ond)?$|/sec$"  # throughput: HF samples_per_second, Estimator global_step/sec
     r"|grad[\w.]*norm"  # gradient norms: HF grad_norm, Lightning grad_2.0_norm_total
     r"|_vs_iterations$|^batch_",  # Keras per-batch series: evaluation_loss_vs_iterations, batch_loss
@@ -174,18 +177,27 @@ def _names_both_splits(tags: Iterable[str], names: SplitNames) -> bool:
 
 
 def _looks_like_split_folder(
-    run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int], names: SplitNames
+    run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, List[str]], names: SplitNames
 ) -> bool:
     """Whether a run whose last folder is named like a split is a split of its parent (rule 2)."""
     parent, _ = _leaf(run)
     looks_like_one = (
-        split_folders[parent] >= 2 or parent in runs or any(tag.startswith(_KERAS_EPOCH_PREFIX) for tag in tags)
+        len(split_folders.get(parent, ())) >= 2
+        or parent in runs
+        or any(tag.startswith(_KERAS_EPOCH_PREFIX) for tag in tags)
     )
     return looks_like_one and not _names_both_splits(tags, names)
 
 
+def _qualified_split(leaf: str, siblings: List[str], names: SplitNames) -> Optional[str]:
+    """The split of a folder named a split with a qualifier (fairseq's `train_inner`) among split folders of
+    that split and another (`train`, `valid`: `siblings`, their splits); else None."""
+    found = names.split_in_form(leaf)
+    return found[1] if found is not None and found[1] in siblings and len(set(siblings)) >= 2 else None
+
+
 def _place_run(
-    run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, int], names: SplitNames
+    run: str, tags: Tuple[str, ...], runs: frozenset, split_folders: Mapping[str, List[str]], names: SplitNames
 ) -> Tuple[str, _Role]:
     """(training run name, role) of one TensorBoard run; see the module docstring."""
     call = _add_scalars_call(run, tags)
@@ -193,7 +205,7 @@ def _place_run(
         parent, main_tag, key = call
         return parent, _Role(add_scalars=_add_scalars_metric(main_tag, key, names))
     parent, leaf = _leaf(run)
-    split = names.word(leaf)
+    split = names.word(leaf) or _qualified_split(leaf, split_folders.get(parent, []), names)
     if split is not None and _looks_like_split_folder(run, tags, runs, split_folders, names):
         return parent, _Role(split=split)
     return run, _Role()
@@ -300,6 +312,15 @@ def _reinforcement_split(metrics: Tuple[MetricPair, ...]) -> Tuple[Tuple[MetricP
     return tuple(pair for pair in metrics if pair not in losses), losses
 
 
+def _run_names(role: _Role, tags: Iterable[str], names: SplitNames) -> SplitNames:
+    """The split words a run's tags are read with: `names`, and a mirrored train prefix (OpenNMT's
+    `progress/` beside `valid/`: `SplitNames.mirrored_train_prefix`) in a run that is no split itself."""
+    if role.split is not None or role.add_scalars is not None:
+        return names
+    prefix = names.mirrored_train_prefix(tags)
+    return names if prefix is None else with_train_word(names, prefix)
+
+
 def _training_run(
     name: str,
     roles: Mapping[str, _Role],
@@ -311,7 +332,10 @@ def _training_run(
 ) -> TrainingRun:
     runs = sorted(roles)
     tags = [
-        _read_tag(run, tag, roles[run], names, evaluated) for run in runs for tag in sorted(scalar_tags.get(run, ()))
+        _read_tag(run, tag, roles[run], run_names, evaluated)
+        for run in runs
+        for run_names in [_run_names(roles[run], scalar_tags.get(run, ()), names)]
+        for tag in sorted(scalar_tags.get(run, ()))
     ]
     learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
     metric_tags, diagnostic_tags = _sort_tags(tags, summaries)
@@ -348,7 +372,10 @@ def group_runs(
         run's training loss, at other steps), when the caller has read them.
     """
     runs = frozenset(scalar_tags) | frozenset(histogram_tags)
-    split_folders = collections.Counter(_leaf(run)[0] for run in runs if names.word(_leaf(run)[1]))
+    split_folders: Dict[str, List[str]] = collections.defaultdict(list)  # parent -> the splits its folders name
+    for parent, leaf in map(_leaf, runs):
+        if names.word(leaf):
+            split_folders[parent].append(names.word(leaf))
     members: Dict[str, Dict[str, _Role]] = {}
     for run in sorted(runs):
         name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders, names)

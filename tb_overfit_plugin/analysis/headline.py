@@ -8,8 +8,9 @@ A run's metrics are ordered by `rank`; the first one with a validation series
 2. **Objective**: a reward or return (`is_reward`) is the objective of a
    reinforcement-learning run; then the aggregate loss (`is_aggregate_loss`: the
    bare ``loss``, or a loss named ``total``, ``overall``, ``combined``,
-   ``sum``), then its components (``loss_cls``, ``box_loss``...), then other
-   metrics.
+   ``sum``), then its components (``loss_cls``, ``box_loss``...) and metrics
+   named by a loss function (`LOSS_FUNCTION_WORDS`: OpenNMT's ``xent``), then
+   other metrics.
 3. The metric's name, case-insensitive.
 
 Bookkeeping (`tag_words.is_bookkeeping`) is never ranked: it is a diagnostic.
@@ -27,6 +28,9 @@ AGGREGATE_WORDS = frozenset(("total", "overall", "combined", "sum", "full", "wei
 """Words that make a loss the sum of the others (detectron2 `total_loss`, TF OD API `Loss/total_loss`)."""
 REWARD_WORDS = frozenset(("reward", "return"))
 """Words of a reinforcement-learning objective (`tag_words.ALIASES` reads ``rew`` as reward)."""
+
+LOSS_FUNCTION_WORDS = frozenset(("xent", "nll", "crossentropy", "logloss"))
+"""Words naming a loss function without the word "loss" (OpenNMT ``xent``, Keras ``categorical_crossentropy``)."""
 
 _REWARD, _AGGREGATE, _COMPONENT, _OTHER = range(4)
 
@@ -67,12 +71,12 @@ def is_aggregate_loss(metric: str) -> bool:
 
 
 def objective_rank(metric: str) -> int:
-    """0 a reward, 1 an aggregate loss, 2 another loss, 3 anything else."""
+    """0 a reward, 1 an aggregate loss, 2 another loss or a loss function's name, 3 anything else."""
     if is_reward(metric):
         return _REWARD
     if is_aggregate_loss(metric):
         return _AGGREGATE
-    return _COMPONENT if is_loss(metric) else _OTHER
+    return _COMPONENT if is_loss(metric) or set(_words(metric)) & LOSS_FUNCTION_WORDS else _OTHER
 
 
 def sides_rank(pair: MetricPair) -> int:

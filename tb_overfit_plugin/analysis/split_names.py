@@ -10,6 +10,11 @@
    ``valLoss``, ``loss/trn``; its metric is the name's other words
    (`tag_words.metric_words`) joined by spaces ("loss").
 
+3. **A mirrored prefix** (`mirrored_train_prefix`): in a run whose tags name a
+   held-out split by prefix (``valid/xent``, ``valid/ppl``) but never the train
+   split, another prefix holding the same metrics (OpenNMT's ``progress/xent``,
+   ``progress/ppl``) names the train split; `with_train_word` reads it so.
+
 The user may add split words (``train_split=learn``, ``validation_split=test``,
 `SplitNames.with_words`): they name their split in both ways and win over the
 built-in words.
@@ -20,9 +25,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import Mapping, Optional, Tuple
+from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 from tb_overfit_plugin.analysis import tag_words
+
+MIRROR_MIN_METRICS = 2
+"""A prefix mirrors a held-out prefix when it holds every metric of it, and that is at least this many."""
 
 FORM_WORDS = ("train", "training", "validation", "val", "valid", "eval", "evaluation", "dev", "test")
 """The split words of the writers' forms (a subset of `tag_words.SPLIT_WORDS`: ``learning_rate`` is no split)."""
@@ -77,6 +85,29 @@ class SplitNames:
             return None
         return " ".join(tag_words.metric_words(found, self.extra_table)), split
 
+    def mirrored_train_prefix(self, tags: Iterable[str]) -> Optional[str]:
+        """The one prefix (``P`` of ``P/metric``) that mirrors a held-out prefix in tags naming no train split.
+
+        With ``M(p)`` the metrics (case-insensitive) under prefix ``p``: ``P`` names no split, and
+        ``M(V) <= M(P)`` with ``|M(V)| >= MIRROR_MIN_METRICS`` for a prefix ``V`` naming validation or
+        test; None when no tag names the train split otherwise and exactly one prefix does so.
+        """
+        metrics: Dict[str, set] = {}
+        for tag in tags:
+            prefix, _, metric = tag.partition("/")
+            if metric:
+                metrics.setdefault(prefix, set()).add(metric.lower())
+        splits = {prefix: self.word(prefix) for prefix in metrics}
+        if tag_words.TRAIN in splits.values():
+            return None
+        held_out = [metrics[prefix] for prefix, split in splits.items() if split not in (None, tag_words.TRAIN)]
+        mirrors = [
+            prefix
+            for prefix, split in splits.items()
+            if split is None and any(len(held) >= MIRROR_MIN_METRICS and held <= metrics[prefix] for held in held_out)
+        ]
+        return mirrors[0] if len(mirrors) == 1 else None
+
     def key(self, metric: str) -> Tuple[str, ...]:
         """`tag_words.metric_key` with these split words."""
         return tag_words.metric_key(metric, self.extra_table)
@@ -91,3 +122,9 @@ def with_words(train: Tuple[str, ...] = (), validation: Tuple[str, ...] = ()) ->
     extra = tuple((word.lower(), tag_words.TRAIN) for word in train)
     extra += tuple((word.lower(), tag_words.VALIDATION) for word in validation)
     return SplitNames(extra) if extra else BUILT_IN
+
+
+@functools.lru_cache(maxsize=64)
+def with_train_word(names: SplitNames, word: str) -> SplitNames:
+    """`names` and `word` naming the train split (a run's mirrored prefix, `SplitNames.mirrored_train_prefix`)."""
+    return SplitNames(names.extra + ((word.lower(), tag_words.TRAIN),))

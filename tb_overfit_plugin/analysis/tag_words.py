@@ -13,7 +13,8 @@ brackets, ``@ # = + * |`` and camelCase boundaries (``valLoss`` -> val, loss;
   ``len`` is length) applied: `metric_words`. Two series pair when these are
   the same words (`metric_key`, order ignored).
 * **Bookkeeping** (`is_bookkeeping`): episode length, fps, entropy (not
-  cross-entropy), policy KL (``kl`` / ``approx_kl``, not a ``kl`` loss), clip
+  cross-entropy), wall-clock time, gradient norm (``gnorm``), per-second rates
+  and batch sizes (``wps``, ``ups``, ``bsz``...), policy KL (``kl`` / ``approx_kl``, not a ``kl`` loss), clip
   fraction/range, explained variance, times (``data_time``, ``Epoch time``,
   ``eta_seconds``), throughput, memory and counts (``num_*``): series that
   describe the run, never a model's quality.
@@ -109,6 +110,14 @@ _BOOKKEEPING_WORDS = frozenset(
         "counts",
         "eta",
         "entropy",
+        "wall",  # wall-clock seconds (fairseq `wall`, `train_wall`)
+        "gnorm",  # gradient norm
+        "wps",  # words, updates, tokens per second; words per batch; batch size (fairseq, metaseq)
+        "ups",
+        "tps",
+        "wpb",
+        "bsz",
+        "gb",  # memory (fairseq `gb_free`)
     )
 )
 _BOOKKEEPING_PHRASES = (

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
+import math
 from typing import Optional
 
 import grpc
@@ -42,12 +43,12 @@ from tensorboard.data import grpc_provider, provider
 from tensorboard.data.proto import data_provider_pb2
 from tensorboard.util import tensor_util
 
-# Tensor dtypes whose packed `tensor_content` numpy reads directly (histograms are DT_DOUBLE).
+# Tensor dtypes whose packed `tensor_content` (little-endian) numpy reads directly (histograms are DT_DOUBLE).
 _PACKED_DTYPES = {
-    types_pb2.DT_FLOAT: np.float32,
-    types_pb2.DT_DOUBLE: np.float64,
-    types_pb2.DT_INT32: np.int32,
-    types_pb2.DT_INT64: np.int64,
+    types_pb2.DT_FLOAT: np.dtype("<f4"),
+    types_pb2.DT_DOUBLE: np.dtype("<f8"),
+    types_pb2.DT_INT32: np.dtype("<i4"),
+    types_pb2.DT_INT64: np.dtype("<i8"),
 }
 
 
@@ -123,7 +124,7 @@ def _ndarrays(tensors) -> list:
         return [_ndarray(tensor) for tensor in tensors]
     first = tensors[0]
     shape = [d.size for d in first.tensor_shape.dim]
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    size = math.prod(shape) * dtype.itemsize
     content = b"".join(tensor.tensor_content for tensor in tensors)
     if len(content) != size * len(tensors) or any(
         t.dtype != first.dtype or t.tensor_shape != first.tensor_shape for t in tensors
@@ -166,22 +167,18 @@ def _stacked(data) -> Optional[np.ndarray]:
     content = first.tensor_content
     shape = [d.size for d in first.tensor_shape.dim]
     record = first.SerializeToString()
-    if int(np.prod(shape)) * np.dtype(dtype).itemsize != len(content) or not record.endswith(content):
+    if math.prod(shape) * dtype.itemsize != len(content) or not record.endswith(content):
         return None
     whole = data.SerializeToString()
     start = len(type(data)(step=data.step, wall_time=data.wall_time).SerializeToString())
     head = _VALUE_KEY + _varint(len(record)) + record[: -len(content)]
     size = len(head) + len(content)
-    if len(whole) - start != size * len(values) or whole[start : start + len(head)] != head:
+    if len(whole) - start != size * len(values):
         return None
     rows = np.frombuffer(whole, np.uint8, offset=start).reshape(len(values), size)
-    if not (rows[:, : len(head)] == rows[0, : len(head)]).all():
+    if rows[:, : len(head)].tobytes() != head * len(values):  # every record's head is the first's
         return None
-    return (
-        np.ascontiguousarray(rows[:, len(head) :])
-        .view(np.dtype(dtype).newbyteorder("<"))
-        .reshape([len(values), *shape])
-    )
+    return np.ascontiguousarray(rows[:, len(head) :]).view(dtype).reshape([len(values), *shape])
 
 
 class _Columns(collections.abc.Sequence):
