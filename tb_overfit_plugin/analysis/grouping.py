@@ -374,8 +374,9 @@ def group_runs(
     runs = frozenset(scalar_tags) | frozenset(histogram_tags)
     split_folders: Dict[str, List[str]] = collections.defaultdict(list)  # parent -> the splits its folders name
     for parent, leaf in map(_leaf, runs):
-        if names.word(leaf):
-            split_folders[parent].append(names.word(leaf))
+        split = names.word(leaf)
+        if split is not None:
+            split_folders[parent].append(split)
     members: Dict[str, Dict[str, _Role]] = {}
     for run in sorted(runs):
         name, role = _place_run(run, tuple(scalar_tags.get(run, ())), runs, split_folders, names)

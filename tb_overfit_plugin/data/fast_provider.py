@@ -33,7 +33,7 @@ from __future__ import annotations
 import collections.abc
 import contextlib
 import math
-from typing import Optional
+from typing import Dict, Optional
 
 import grpc
 import numpy as np
@@ -44,7 +44,7 @@ from tensorboard.data.proto import data_provider_pb2
 from tensorboard.util import tensor_util
 
 # Tensor dtypes whose packed `tensor_content` (little-endian) numpy reads directly (histograms are DT_DOUBLE).
-_PACKED_DTYPES = {
+_PACKED_DTYPES: Dict[int, np.dtype] = {
     types_pb2.DT_FLOAT: np.dtype("<f4"),
     types_pb2.DT_DOUBLE: np.dtype("<f8"),
     types_pb2.DT_INT32: np.dtype("<i4"),
