@@ -90,7 +90,7 @@ class SplitNames:
 
         With ``M(p)`` the metrics (case-insensitive) under prefix ``p``: ``P`` names no split, and
         ``M(V) <= M(P)`` with ``|M(V)| >= MIRROR_MIN_METRICS`` for a prefix ``V`` naming validation or
-        test; None when no tag names the train split otherwise and exactly one prefix does so.
+        test. None when a prefix names the train split, or when no prefix, or more than one, mirrors.
         """
         metrics: Dict[str, set] = {}
         for tag in tags:
