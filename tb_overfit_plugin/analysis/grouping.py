@@ -66,7 +66,7 @@ import re
 from typing import AbstractSet, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from tb_overfit_plugin.analysis import headline, pairing, tag_words
-from tb_overfit_plugin.analysis.split_names import BUILT_IN, SplitNames, with_train_word
+from tb_overfit_plugin.analysis.split_names import BUILT_IN, SplitNames, for_run
 from tb_overfit_plugin.analysis.training_run import MetricPair, SeriesRef, TrainingRun
 
 TRAIN, VALIDATION, TEST = tag_words.TRAIN, tag_words.VALIDATION, tag_words.TEST
@@ -312,13 +312,12 @@ def _reinforcement_split(metrics: Tuple[MetricPair, ...]) -> Tuple[Tuple[MetricP
     return tuple(pair for pair in metrics if pair not in losses), losses
 
 
-def _run_names(role: _Role, tags: Iterable[str], names: SplitNames) -> SplitNames:
+def _run_names(role: _Role, tags: Tuple[str, ...], names: SplitNames) -> SplitNames:
     """The split words a run's tags are read with: `names`, and a mirrored train prefix (OpenNMT's
-    `progress/` beside `valid/`: `SplitNames.mirrored_train_prefix`) in a run that is no split itself."""
+    `progress/` beside `valid/`: `split_names.for_run`) in a run that is no split itself."""
     if role.split is not None or role.add_scalars is not None:
         return names
-    prefix = names.mirrored_train_prefix(tags)
-    return names if prefix is None else with_train_word(names, prefix)
+    return for_run(names, tags)
 
 
 def _training_run(
@@ -331,12 +330,11 @@ def _training_run(
     evaluated: AbstractSet[Tuple[str, str]],
 ) -> TrainingRun:
     runs = sorted(roles)
-    tags = [
-        _read_tag(run, tag, roles[run], run_names, evaluated)
-        for run in runs
-        for run_names in [_run_names(roles[run], scalar_tags.get(run, ()), names)]
-        for tag in sorted(scalar_tags.get(run, ()))
-    ]
+    tags: List[_Tag] = []
+    for run in runs:
+        run_tags = tuple(sorted(scalar_tags.get(run, ())))
+        run_names = _run_names(roles[run], run_tags, names)
+        tags += [_read_tag(run, tag, roles[run], run_names, evaluated) for tag in run_tags]
     learning_rate = next((tag.ref for tag in tags if tag.kind == LEARNING_RATE), None)
     metric_tags, diagnostic_tags = _sort_tags(tags, summaries)
     metrics, losses = _reinforcement_split(pairing.pair_metrics(metric_tags, names.extra_table))

@@ -29,8 +29,7 @@ AGGREGATE_WORDS = frozenset(("total", "overall", "combined", "sum", "full", "wei
 REWARD_WORDS = frozenset(("reward", "return"))
 """Words of a reinforcement-learning objective (`tag_words.ALIASES` reads ``rew`` as reward)."""
 
-LOSS_FUNCTION_WORDS = frozenset(("xent", "nll", "crossentropy", "logloss"))
-"""Words naming a loss function without the word "loss" (OpenNMT ``xent``, Keras ``categorical_crossentropy``)."""
+LOSS_FUNCTION_WORDS = frozenset(tag_words.LOSS_FUNCTION_WORDS)
 
 _REWARD, _AGGREGATE, _COMPONENT, _OTHER = range(4)
 

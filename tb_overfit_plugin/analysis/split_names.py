@@ -13,7 +13,7 @@
 3. **A mirrored prefix** (`mirrored_train_prefix`): in a run whose tags name a
    held-out split by prefix (``valid/xent``, ``valid/ppl``) but never the train
    split, another prefix holding the same metrics (OpenNMT's ``progress/xent``,
-   ``progress/ppl``) names the train split; `with_train_word` reads it so.
+   ``progress/ppl``) names the train split; `for_run` reads it so.
 
 The user may add split words (``train_split=learn``, ``validation_split=test``,
 `SplitNames.with_words`): they name their split in both ways and win over the
@@ -124,7 +124,9 @@ def with_words(train: Tuple[str, ...] = (), validation: Tuple[str, ...] = ()) ->
     return SplitNames(extra) if extra else BUILT_IN
 
 
-@functools.lru_cache(maxsize=64)
-def with_train_word(names: SplitNames, word: str) -> SplitNames:
-    """`names` and `word` naming the train split (a run's mirrored prefix, `SplitNames.mirrored_train_prefix`)."""
-    return SplitNames(names.extra + ((word.lower(), tag_words.TRAIN),))
+@functools.lru_cache(maxsize=tag_words.WORDS_CACHE_NAMES)  # a sweep's runs log the same tags: each set read once
+def for_run(names: SplitNames, tags: Tuple[str, ...]) -> SplitNames:
+    """`names`, plus the mirrored prefix of a run logging `tags` (`SplitNames.mirrored_train_prefix`) naming the
+    train split."""
+    prefix = names.mirrored_train_prefix(tags)
+    return names if prefix is None else SplitNames(names.extra + ((prefix.lower(), tag_words.TRAIN),))

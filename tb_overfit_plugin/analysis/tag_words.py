@@ -88,6 +88,10 @@ EVALUATION_WORDS = frozenset(
 )
 """Metrics computed on held-out data; a name of one without a split word is a validation series."""
 
+LOSS_FUNCTION_WORDS = ("nll", "logloss", "xent", "crossentropy")
+"""Words naming a loss function without the word "loss" (OpenNMT ``xent``, Keras ``categorical_crossentropy``):
+lower is better (`direction.MODE_WORDS`), and they rank as losses (`headline.objective_rank`)."""
+
 WORDS_CACHE_NAMES = 4096  # names whose words are kept (`words`)
 _SEPARATORS = re.compile(r"[\s/_\-.:,;()\[\]{}<>@#=+*|'\"]+")
 # camelCase: a lower-case letter or digit followed by an upper-case letter that starts a word

@@ -56,10 +56,7 @@ def weights_summary(
     Computed by `weight_health.summarize_layers` (the same rules without the
     per-step documents), so a sweep's summaries cost a fraction of its full analyses.
     """
-    return cache.weight_summaries.get(
-        *_key(run, histograms, thresholds),
-        lambda: weight_health.summarize_layers(_histogram_inputs(run, histograms), thresholds),
-    )
+    return batch_summaries(cache, [run], histograms, thresholds)[run.name]
 
 
 # load_batches(groups): for each batch, (indices of its groups, SeriesSet of their histograms), where
@@ -93,7 +90,7 @@ def batch_summaries(
     keys = {run.name: _key(run, histograms, thresholds) for run in runs}
     summaries = {name: cache.weight_summaries.peek(*key) for name, key in keys.items()}
     missing = {run.name: _histogram_inputs(run, histograms) for run in runs if summaries[run.name] is MISSING}
-    for name, summary in weight_health.summarize_runs(missing, thresholds).items():
+    for name, summary in (weight_health.summarize_runs(missing, thresholds) if missing else {}).items():
         summaries[name] = cache.weight_summaries.put(*keys[name], summary)
     return summaries
 
