@@ -8,9 +8,13 @@ For each sweep, on one fully loaded Rust data server (`data_server.loaded`):
   `/runs` is asked as soon as TensorBoard answers (nothing cached, the scan
   under way); then `/runs` is polled (`If-None-Match`, as the tab does) until
   the scan's warnings have joined it (a new ETag); then, in the same process,
-  `/runs` of a new experiment id (nothing cached, the process warm), the same
+  `/runs` of a new experiment id (nothing cached, the process warm; its first
+  answer, and when it was complete), the same
   again (warm: the cached bytes), a 304 revalidation after the listing
   expired, and the process' memory (RSS);
+- what the first `/runs` held: `pending`, the rows still ``analysing`` when the
+  build had not ended within `plugin.FIRST_ANSWER_S` (a snapshot), and when the
+  complete answer came, asked for every `vocabulary.SNAPSHOT_POLL_MS` as the tab does;
 - the same on a copy of the sweep in which `CORRUPT_RUNS` runs' validation
   event files have a damaged record (copied files; the others hard links).
 
@@ -102,6 +106,9 @@ def first_open(logdir: Path, corrupt: bool, prepare: bool = True) -> dict:
             figures["first_runs"], status, body = bench.get(url, bench.GZIP)
             assert status == 200, status
             figures["first_warnings"] = _warning_count(_inflate(body))
+            figures["first_pending"], figures["runs"] = _pending(body)
+            _until_complete(url, body)
+            figures["complete_after"] = time.perf_counter() - started
             tag = urllib.request.urlopen(url).headers["ETag"]
             while corrupt and figures["first_warnings"] == 0 and time.perf_counter() - started < WARNINGS_TIMEOUT_S:
                 _, status, body = bench.get(url, {"If-None-Match": tag})
@@ -121,7 +128,10 @@ def same_process(tensorboard) -> dict:
     from tb_overfit_plugin import plugin
 
     url = tensorboard.url + "/experiment/new_id/data/plugin/overfit/runs"
+    started = time.perf_counter()
     figures = {"new_id": bench.get(url, bench.GZIP)[0]}
+    _until_complete(url, bench.get(url, bench.GZIP)[2])
+    figures["new_id_complete"] = time.perf_counter() - started
     figures["warm"] = statistics.median(bench.get(url, bench.GZIP)[0] for _ in range(5))
     tag = urllib.request.urlopen(url).headers["ETag"]
     time.sleep(plugin.LISTING_MAX_AGE_S + 0.1)
@@ -129,6 +139,22 @@ def same_process(tensorboard) -> dict:
     assert status == 304, status
     figures["rss"] = bench._rss_bytes(tensorboard.process.pid)
     return figures
+
+
+def _until_complete(url: str, body: bytes) -> None:
+    """Asks for `url` (a `/runs`) every `vocabulary.SNAPSHOT_POLL_MS`, as the tab does, until its answer has nothing
+    pending."""
+    from tb_overfit_plugin.documents import vocabulary
+
+    while _pending(body)[0]:
+        time.sleep(vocabulary.SNAPSHOT_POLL_MS / 1000)
+        body = bench.get(url, bench.GZIP)[2]
+
+
+def _pending(body: bytes) -> tuple:
+    """(rows still analysing, rows) of a `/runs` answer."""
+    document = json.loads(_inflate(body))
+    return document["pending"], len(document["runs"])
 
 
 def _inflate(body: bytes) -> bytes:
@@ -140,18 +166,22 @@ def _inflate(body: bytes) -> bytes:
 def print_first_open(rows: list) -> None:
     print("\n### first `/runs` after TensorBoard starts (scan in a background thread), then in that process\n")
     print(
-        "| sweep | corrupt files | prepared | TB's own scalar read | first `/runs` | ratio | warnings in it | "
-        "warnings joined (from start) | new experiment id | warm | 304 | tensorboard RSS |"
+        "| sweep | corrupt files | prepared | TB's own scalar read | first `/runs` | ratio | rows analysed in it | "
+        "complete (from start) | warnings in it | warnings joined (from start) | new experiment id | warm | 304 | "
+        "tensorboard RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, corrupt, prepare, f in rows:
         print(
             f"| {label} | {CORRUPT_RUNS if corrupt else 0} | {'yes' if prepare else 'no'} | "
             f"{bench._ms(f['tb_scalars'])} | "
-            f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | {f['first_warnings']} | "
+            f"{bench._ms(f['first_runs'])} | {f['first_runs'] / f['tb_scalars']:.2f}x | "
+            f"{f['runs'] - f['first_pending']:,} of {f['runs']:,} | {f['complete_after']:.1f} s | "
+            f"{f['first_warnings']} | "
             + (f"{f['warnings']} after {f['warnings_after']:.1f} s" if corrupt else "(none to find)")
             + f" (TB answered at {f['tb_ready']:.1f} s) | {bench._ms(f['new_id'])} "
-            f"({f['new_id'] / f['tb_scalars']:.2f}x) | {bench._ms(f['warm'])} | {bench._ms(f['revalidated'])} | "
+            f"({f['new_id'] / f['tb_scalars']:.2f}x), complete {f['new_id_complete']:.1f} s | "
+            f"{bench._ms(f['warm'])} | {bench._ms(f['revalidated'])} | "
             f"{bench._mib(f['rss'])} |"
         )
 

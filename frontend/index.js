@@ -11,6 +11,8 @@
 // and the toolbar); index.js and standalone.js at the root.
 
 import { loadMeta } from "./core/api.js";
+import { formatCount, formatInt } from "./core/format.js";
+import { snapshotPollMs } from "./core/vocabulary.js";
 import { createBoardCard } from "./views/board_card.js";
 import { defaultParams } from "./core/params.js";
 import { createControls, metricOptions } from "./views/controls.js";
@@ -28,6 +30,7 @@ const VIEWS_OF = {
     if (!state.runsError) ui.controls.setMetrics(metricOptions(state.runs));
     setUpdated(false);
     ui.board.render();
+    if (pendingRuns()) askAgainSoon();
   },
   summaries: () => {
     ui.board.render();
@@ -68,11 +71,29 @@ function renderAll(force) {
   ui.sweep.render(force);
 }
 
+/** Rows of the leaderboard's answer still "analysing": the server's snapshot of a build under way (0: complete). */
+function pendingRuns() {
+  return state.runsPending || 0;
+}
+
+let snapshotTimer = null;
+
+/** The answer was a snapshot: ask again after the server's `snapshot_poll_ms` (once, however often called). */
+function askAgainSoon() {
+  clearTimeout(snapshotTimer);
+  snapshotTimer = setTimeout(() => {
+    if (!store.busy("runs")) refreshAll(false);
+    else askAgainSoon();
+  }, snapshotPollMs());
+}
+
 function setUpdated(busy) {
   if (!ui.controls) return;
   const t = state.lastRefresh ? new Date(state.lastRefresh) : null;
   const time = t ? t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
-  const text = busy ? "Updating…" : time;
+  const pending = pendingRuns();
+  const analysing = pending ? `Analysing ${formatInt(pending)} of ${formatCount(state.runs.length, "run")}…` : "";
+  const text = analysing || (busy ? "Updating…" : time);
   ui.controls.setUpdated(text, busy, time ? `Last updated at ${time}; refreshes every ${POLL_MS / 1000} s while visible` : "");
 }
 
@@ -98,7 +119,9 @@ async function refreshAll(force = true) {
   ui.run.renderWeights();
   ui.sweep.render();
   const same = selectedBefore === state.selected && entryBefore === JSON.stringify(store.selectedRunEntry());
-  const jobs = [store.loadWeightSummaries(), store.loadSweep(force)];
+  // Weight health and the sweep cards wait for the complete answer: asked now, they would analyse the sweep
+  // beside the build the server is finishing.
+  const jobs = pendingRuns() ? [] : [store.loadWeightSummaries(), store.loadSweep(force)];
   if (force || !same || (!state.curves && !store.busy("curves"))) jobs.push(store.loadCurves(), store.loadStopping());
   if (force || !same || (!state.weights && !store.busy("weights"))) jobs.push(store.loadWeights());
   await Promise.all(jobs);
@@ -130,7 +153,7 @@ function applyParams(params) {
     ui.run.renderDetail();
     store.loadCurves();
     store.loadStopping();
-    store.loadSweep(false);
+    if (!pendingRuns()) store.loadSweep(false);
   });
 }
 

@@ -20,6 +20,7 @@ import functools
 import importlib.resources
 import logging
 import os
+import time
 from typing import Tuple
 
 import werkzeug
@@ -53,6 +54,11 @@ LISTING_MAX_AGE_S = 1.0
 # view's `/runs` and `/weights_summary` ahead of the tab's requests (`_prepare`); absent (a plugin made without
 # TensorBoard's flags): "false".
 PREPARE_FLAG = "overfit_prepare"
+# A `/runs` request whose build (its own, or the one under way) has not ended this many seconds after the request
+# arrived answers with the rows analysed so far, the others `analysing` (`document_cache.Progressive`); the build
+# goes on and the tab asks again (`vocabulary.SNAPSHOT_POLL_MS`). Making that snapshot takes 0.13-0.4 s at 10,000
+# runs (the first one most), so the answer leaves within about a second of the request.
+FIRST_ANSWER_S = 0.75
 
 
 def _json_route(route):
@@ -61,10 +67,11 @@ def _json_route(route):
     @wrappers.Request.application
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
+        answer_by = time.monotonic() + FIRST_ANSWER_S
         try:
             with self._background.serving():  # the work ahead of requests waits meanwhile
                 key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
-                tag, body = self._documents.get(key, build, *slot)
+                tag, body = self._documents.get(key, build, *slot, answer_by=answer_by)
             if tag in request.if_none_match:
                 return _not_modified(tag)
             return http_util.Respond(
@@ -211,15 +218,23 @@ class OverfitPlugin(base_plugin.TBPlugin):
         return self._runs_impl(self._runs_inputs(request), self._problems(request))
 
     def _runs_impl(self, inputs: tuple, problems: tuple):
-        """(key, build, slot) of `/runs` on `_runs_inputs` and the scan's problems."""
+        """(key, build, slot) of `/runs` on `_runs_inputs` and the scan's problems; the build shows its rows so far
+        (`run_documents.runs_snapshot`) to a request that cannot wait for the rest (`FIRST_ANSWER_S`)."""
         curve_params, scalars, histograms, sessions, key = inputs
-        return (
-            ("runs", problems) + key,
-            lambda: integrity.attach(
-                run_documents.runs_document(self._analyses, scalars, histograms, curve_params, sessions), problems
-            ),
-            ("runs", key[0], curve_params),
-        )
+
+        def build(progress: run_documents.RunsProgress) -> dict:
+            with self._background.busy():  # also when a request left it to finish in a thread of its own
+                document = run_documents.runs_document(
+                    self._analyses, scalars, histograms, curve_params, sessions, progress
+                )
+            return integrity.attach(document, problems)
+
+        def snapshot(progress: run_documents.RunsProgress):
+            shown = run_documents.runs_snapshot(progress, curve_params)
+            return None if shown is None else (shown[0], integrity.attach(shown[1], problems))
+
+        progressive = document_cache.Progressive(run_documents.RunsProgress, build, snapshot)
+        return ("runs", problems) + key, progressive, ("runs", key[0], curve_params)
 
     def _prepare(self) -> None:
         """The default view (the logdir's experiment "", default parameters): its `/runs`, then its

@@ -52,7 +52,8 @@ def meta(client):
 
 def test_statuses_are_exactly_the_served_ones_each_with_a_rank_label_and_hint(meta):
     statuses = meta["statuses"]
-    every = verdict.STATUSES + (weight_health.BROKEN_WEIGHTS,)  # the curves' statuses and the weights' one
+    # the curves' statuses, the weights' one and that of a snapshot's rows not analysed yet
+    every = verdict.STATUSES + (weight_health.BROKEN_WEIGHTS, verdict.ANALYSING)
     assert sorted(s["status"] for s in statuses) == sorted(every)
     assert [s["rank"] for s in statuses] == list(range(len(every)))
     assert all(s["label"] and s["hint"] for s in statuses)

@@ -16,6 +16,7 @@ from conftest import fail_once, wait_for
 
 from tb_overfit_plugin import loader
 from tb_overfit_plugin.data import background
+from tb_overfit_plugin.documents import document_cache
 from tb_overfit_plugin.documents.runs import documents as run_documents
 from tb_overfit_plugin.documents.weights import documents as weight_documents
 from tb_overfit_plugin.documents.weights import health as weight_health
@@ -146,7 +147,8 @@ def test_preparing_takes_at_most_its_share_of_a_core(sweep, plugin_client, monke
 
     monkeypatch.setattr(run_documents, "runs_document", slow)
     client = plugin_client(sweep, prepare=True)
-    monkeypatch.setattr(client.plugin._documents, "get", lambda key, build, *slot: build())  # nothing cached
+    fresh = lambda *args, **kwargs: document_cache.DocumentCache().get(*args, **kwargs)  # noqa: E731
+    monkeypatch.setattr(client.plugin._documents, "get", fresh)  # nothing cached
     wait_for(lambda: len(busy) >= 4, "four preparations")
     gaps = [later - earlier for earlier, later in zip(busy, busy[1:])]
     assert min(gaps) >= 0.1 / 0.25 - 0.02, gaps  # 0.1 s of work, then 0.3 s idle: a quarter of a core

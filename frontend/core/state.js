@@ -32,6 +32,7 @@ export function initialState() {
     sort: defaultSort(), // most urgent status first, as the CLI (./meta default_sort)
     statusFilter: null, // the status whose count was clicked in the leaderboard's summary line: only its runs shown
     runs: null,
+    runsPending: 0, // rows of ./runs still "analysing" (its `pending`): the tab asks again soon, the rest waits
     runsWarnings: [],
     runsError: null,
     weightSummaries: null, // run name -> weight health, from ./weights_summary (arrives after the runs)
@@ -166,6 +167,7 @@ async function loadRuns(state, request, onChange) {
   } else {
     state.runsError = null;
     state.runs = Array.isArray(res.data.runs) ? res.data.runs : [];
+    state.runsPending = res.data.pending || 0; // rows "analysing": the server's snapshot of a build under way
     state.runsWarnings = Array.isArray(res.data.warnings) ? res.data.warnings : [];
     ensureSelection(state);
   }

@@ -34,12 +34,12 @@ export function flagInfo(flag) {
   return flags.get(flag);
 }
 
-/** The numeric curve parameters [{name, default, min, max, min_inclusive, max_inclusive, integer, help}]. */
 /** The parameters that correct how names are read (train_split, validation_split, pair): [{name, help}]. */
 export function readingParams() {
   return (meta.reading && meta.reading.params) || [];
 }
 
+/** The numeric curve parameters [{name, default, min, max, min_inclusive, max_inclusive, integer, help}]. */
 export function paramSpecs() {
   return meta.params;
 }
@@ -59,6 +59,11 @@ export function numberFormat() {
 /** The leaderboard's first order, the CLI's too: {key, dir} (most urgent status first). */
 export function defaultSort() {
   return { ...(meta.default_sort || DEFAULT_SORT) };
+}
+
+/** How soon to ask for ./runs again while its answer still has rows "analysing" (its `pending` > 0). */
+export function snapshotPollMs() {
+  return meta.snapshot_poll_ms || 2000;
 }
 
 /** The stopping-rule families [{rule, name, plain}]: one plain-language line each. */

@@ -98,8 +98,16 @@ class Background:
     def serving(self):
         """Marks a request being served: the thread waits before its next file or preparation until none is."""
         with self._idle:
-            self._serving += 1
             self._last_asked = time.monotonic()
+        with self.busy():
+            yield
+
+    @contextlib.contextmanager
+    def busy(self):
+        """Marks work done for requests (a request, or a build a request left to finish in a thread of its own):
+        the thread waits meanwhile as for a request, but it is not a use of the plugin (`in_use`)."""
+        with self._idle:
+            self._serving += 1
         try:
             yield
         finally:

@@ -13,18 +13,27 @@ key being built (N tabs polling the same changed data) wait for that build
 instead of building it again. A document may name its *slot* (route,
 experiment and parameters, without the data versions): a slot holds one
 document, so a polled live run keeps its latest answer, not one per version.
+
+A build given as a `Progressive` can answer before it ends: a request with a
+deadline (`get(answer_by=...)`) that passes while the build runs gets the
+build's *snapshot* (what it has done so far, a document of its own saying
+what is still missing, under its own entity tag and never cached), and the
+build goes on in its own thread; the next request finds it done, or under
+way and gets a newer snapshot.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import dataclasses
 import gzip
 import hashlib
 import json
 import os
 import threading
-from typing import Callable, Hashable, Tuple
+import time
+from typing import Any, Callable, Dict, Hashable, Optional, Tuple, Union
 
 DOCUMENT_CACHE_BYTES = 64 * 2**20
 _GZIP_LEVEL = 3  # as TensorBoard's own http_util.Respond
@@ -33,6 +42,44 @@ Document = Tuple[str, bytes]  # (entity tag, gzip-compressed JSON)
 # Tags are per process: a restarted (perhaps upgraded) server never confirms a
 # document an earlier process computed.
 _TAG_SALT = os.urandom(8).hex()
+# While a build has nothing to show yet (`Progressive.snapshot` is None), a request past its deadline looks again
+# this often, until the build ends or shows something.
+SNAPSHOT_RETRY_S = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Progressive:
+    """A build that can show what it has done so far.
+
+    Args:
+      start: makes the progress object one build fills in; the requests waiting for that build read it.
+      build: progress -> the document (filling in the progress as it goes).
+      snapshot: progress -> (what it holds, a hashable: part of the snapshot's entity tag; the document so far),
+        or None while it has nothing to show. Called from other threads while the build runs.
+    """
+
+    start: Callable[[], Any]
+    build: Callable[[Any], dict]
+    snapshot: Callable[[Any], Optional[Tuple[Hashable, dict]]]
+
+
+Build = Union[Callable[[], dict], Progressive]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Flight:
+    """A build under way: its result to come, and what its snapshots read (None: it shows none)."""
+
+    result: concurrent.futures.Future
+    progressive: Optional[Progressive] = None
+    progress: Any = None
+
+    @classmethod
+    def of(cls, build: Build) -> "_Flight":
+        """The flight of `build` about to start (a `Progressive` build's progress object made)."""
+        if isinstance(build, Progressive):
+            return cls(concurrent.futures.Future(), build, build.start())
+        return cls(concurrent.futures.Future())
 
 
 def entity_tag(key: Hashable) -> str:
@@ -54,14 +101,18 @@ class DocumentCache:
         self._items: "collections.OrderedDict[Hashable, Document]" = collections.OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._building: dict = {}  # key -> Future of the build under way
+        self._building: Dict[Hashable, _Flight] = {}  # key -> the build under way
         self._slots: dict = {}  # slot -> the key of its document
         self._slot_of: dict = {}  # key -> its slot
 
-    def get(self, key: Hashable, build: Callable[[], dict], slot: Hashable = None) -> Document:
-        """The cached (tag, bytes) for `key`, else that of the build of `key` under way, else `build()` encoded.
+    def get(self, key: Hashable, build: Build, slot: Hashable = None, answer_by: Optional[float] = None) -> Document:
+        """The cached (tag, bytes) for `key`, else that of the build of `key` under way, else `build` encoded.
 
         A built document replaces the one cached in its `slot` (None: none).
+        `answer_by` (a `time.monotonic()` deadline; None: none) matters when the
+        build is `Progressive`, this one or the one under way: past it, the
+        answer is the build's latest snapshot (tag and bytes of its own, not
+        cached) while the build goes on in a thread of its own.
 
         Raises:
           whatever the build of `key` raised (the waiting requests' too).
@@ -70,22 +121,48 @@ class DocumentCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            waiting = self._building.get(key)
-            if waiting is None:
-                flight: concurrent.futures.Future = concurrent.futures.Future()
-                self._building[key] = flight
-        return self._built(key, build, flight, slot) if waiting is None else waiting.result()
+            flight = self._building.get(key)
+            mine = flight is None
+            if flight is None:
+                flight = self._building[key] = _Flight.of(build)
+        if mine and (answer_by is None or flight.progressive is None):
+            return self._built(key, build, flight, slot)
+        if mine:
+            threading.Thread(target=self._build_apart, args=(key, build, flight, slot), daemon=True).start()
+        if answer_by is None or flight.progressive is None:
+            return flight.result.result()
+        return self._answer_by(key, flight, answer_by)
 
-    def _built(
-        self, key: Hashable, build: Callable[[], dict], flight: concurrent.futures.Future, slot: Hashable
-    ) -> Document:
+    def _answer_by(self, key: Hashable, flight: _Flight, answer_by: float) -> Document:
+        """The build's document if it ends by `answer_by`, else its first snapshot that shows something."""
+        assert flight.progressive is not None
+        timeout = max(0.0, answer_by - time.monotonic())
+        while True:
+            try:
+                return flight.result.result(timeout=timeout)
+            except concurrent.futures.TimeoutError:
+                shown = flight.progressive.snapshot(flight.progress)
+                if shown is not None:
+                    held, document = shown
+                    return entity_tag((key, "snapshot", held)), encode(document)
+                timeout = SNAPSHOT_RETRY_S
+
+    def _build_apart(self, key: Hashable, build: Build, flight: _Flight, slot: Hashable) -> None:
+        """`_built` in a thread of its own: its error reaches the requests through `flight`, not this thread."""
+        try:
+            self._built(key, build, flight, slot)
+        except BaseException:  # noqa: S110  (handed to every request waiting on the flight)
+            pass
+
+    def _built(self, key: Hashable, build: Build, flight: _Flight, slot: Hashable) -> Document:
         """Builds `key`'s document, caches it, and hands it to every request waiting on `flight`."""
         try:
-            item = (entity_tag(key), encode(build()))
+            document = build.build(flight.progress) if isinstance(build, Progressive) else build()
+            item = (entity_tag(key), encode(document))
         except BaseException as error:
             with self._lock:
                 del self._building[key]
-            flight.set_exception(error)
+            flight.result.set_exception(error)
             raise
         with self._lock:
             del self._building[key]
@@ -97,7 +174,7 @@ class DocumentCache:
             self._bytes += len(item[1])
             while self._bytes > self._capacity and len(self._items) > 1:
                 self._drop(next(iter(self._items)))
-        flight.set_result(item)
+        flight.result.set_result(item)
         return item
 
     def _drop(self, key: Hashable) -> None:

@@ -99,6 +99,7 @@ RUN_ROW = RUN_NAMES + VERDICT + ROW_ATTACHED
 
 RUNS = (
     Field("runs", "one row per training run", RUN_ROW),
+    Field("pending", "rows not analysed yet (status analysing; 0 in a complete answer): ask again"),
     Field("params", "the curve parameters used"),
     Field("warnings", "data TensorBoard skipped that belong to no listed run"),
 )
@@ -207,6 +208,7 @@ META = (
         "how the tab and the CLI write numbers",
     ),
     Field("default_sort", "{key, dir}: the leaderboard's first order (status: most urgent first, then name)"),
+    Field("snapshot_poll_ms", "how soon to ask for /runs again while its answer has pending rows"),
 )
 
 # Route (as in `plugin.get_plugin_apps`, without "/") -> the fields of its document.

@@ -1,6 +1,6 @@
 """The words and numbers the tab shows, from their single sources: `GET /meta`.
 
-Statuses (`verdict.STATUSES`) with a label, an urgency rank and a hint that
+Statuses (`verdict.STATUSES`, `verdict.ANALYSING` of a snapshot's rows) with a label, an urgency rank and a hint that
 states the rule deciding them (formatted from the analysis constants), weight
 flags with their severity (`weight_health.FLAG_SEVERITIES`) and the rule's
 `weight_health.Thresholds` field, severities ranked as `weight_health.SEVERITIES`, the
@@ -41,8 +41,15 @@ STATUS_RANKS = (
     "no_validation",
     "too_short",
     verdict.NO_METRICS,
+    verdict.ANALYSING,
 )
 """Statuses by urgency, most urgent first: the tab's sort order (rank = position)."""
+
+SNAPSHOT_POLL_MS = 2000
+"""How soon the tab asks for `/runs` again when its answer still has rows ``analysing`` (``pending`` > 0).
+
+Each such request lists the data again and makes a snapshot (about 0.5 s of the process' one GIL at 10,000 runs),
+time the build under way does not get: every 2 s costs it about a quarter, every 1 s about half."""
 
 DEFAULT_SORT = {"key": "status", "dir": "asc"}
 """The leaderboard's order in the tab and the CLI: most urgent status first (`STATUS_RANKS`), then by name."""
@@ -112,6 +119,10 @@ def _status_hints() -> dict:
         "no_validation": "Only training curves were logged: overfitting cannot be judged.",
         "too_short": f"Fewer than {status_rule.MIN_POINTS} finite values: too few to judge.",
         verdict.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
+        verdict.ANALYSING: (
+            "Not analysed yet: the first answer after TensorBoard starts comes within about a second; the runs it "
+            "has not reached yet fill in as the tab asks again."
+        ),
     }
 
 
@@ -174,6 +185,7 @@ REMEDIES = {
     "no_validation": "Pass validation_data (or validation_split) to fit() so overfitting can be judged.",
     "too_short": "Train longer: at least 3 evaluations are needed.",
     verdict.NO_METRICS: "Log train and validation metrics, e.g. keras.callbacks.TensorBoard(log_dir=...).",
+    verdict.ANALYSING: "Wait a few seconds: the tab asks again until every run is analysed.",
     "identical_values": (
         "Use a random initialiser (Keras' default glorot_uniform): constant weights never break symmetry."
     ),
@@ -236,15 +248,15 @@ def _label(name: str) -> str:
 @functools.lru_cache(maxsize=1)
 def meta_document() -> dict:
     """`GET /meta`: ``{"statuses", "severities", "flags", "params", "reading", "thresholds", "rule_families",
-    "std_ratio_bands", "number_format", "default_sort"}``.
+    "std_ratio_bands", "number_format", "default_sort", "snapshot_poll_ms"}``.
 
     Bands: ``bad`` when ratio >= explode_factor or <= collapse_factor (the
     `Thresholds` defaults), ``warn`` when >= `STD_RATIO_WARN_HIGH` or <= `STD_RATIO_WARN_LOW`.
     """
     hints, flag_hints, t = _status_hints(), _flag_hints(), weight_health.Thresholds()
-    assert set(STATUS_RANKS) == set(verdict.STATUSES) | {weight_health.BROKEN_WEIGHTS} == set(hints), (
-        "every status needs a rank and a hint"
-    )
+    assert (
+        set(STATUS_RANKS) == set(verdict.STATUSES) | {weight_health.BROKEN_WEIGHTS, verdict.ANALYSING} == set(hints)
+    ), "every status needs a rank and a hint"
     assert set(flag_hints) == set(weight_health.FLAG_SEVERITIES), "every weight flag needs a hint"
     assert set(REMEDIES) == set(hints) | set(flag_hints), "every status and flag needs a remedy"
     assert {family[0] for family in RULE_FAMILIES} == set(stopping.RULES), "every stopping rule needs a family line"
@@ -277,4 +289,5 @@ def meta_document() -> dict:
         ],
         "number_format": wording.number_format(),
         "default_sort": dict(DEFAULT_SORT),
+        "snapshot_poll_ms": SNAPSHOT_POLL_MS,
     }

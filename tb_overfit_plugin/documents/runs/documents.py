@@ -7,7 +7,7 @@ scalars only: weight health is `weights.documents.weights_summary_document`.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from tb_overfit_plugin.analysis import curves, epochs, grouping
 from tb_overfit_plugin.analysis.series import ScalarSeries
@@ -19,17 +19,17 @@ from tb_overfit_plugin.documents.analysis_cache import AnalysisCache
 from tb_overfit_plugin.documents.params import CurveParams
 from tb_overfit_plugin.documents.runs.lookup import NotFound, listed_runs, monitor, pair_of, training_run
 from tb_overfit_plugin.documents.runs.run_series import RunSeries, gather
-from tb_overfit_plugin.documents.runs.verdict import metric_json, no_metric_verdict, ref_json, verdict
+from tb_overfit_plugin.documents.runs.verdict import (
+    analysing_verdict,
+    metric_json,
+    no_metric_verdict,
+    ref_json,
+    verdict,
+)
 
 
-def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
-    """One row of `/runs` (`schema.RUN_NAMES` + `schema.VERDICT`): the run's names and its curve verdict."""
-    pair = monitor(run, params)
-    analysis = (
-        verdict(cache, gather(run, pair, scalars, params), scalars.experiment_id, params, per_step=False)
-        if pair
-        else no_metric_verdict(run, params)
-    )
+def _row(run: grouping.TrainingRun, analysis: dict) -> dict:
+    """A row of `/runs` (`schema.RUN_NAMES` + `schema.VERDICT`): the run's names and `analysis`, its verdict."""
     names = {
         "run": run.name,
         "sources": list(run.sources),
@@ -42,18 +42,52 @@ def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet,
     return schema.build(schema.RUN_NAMES + schema.VERDICT, dict(analysis, **names))
 
 
+def run_row(cache: AnalysisCache, run: grouping.TrainingRun, scalars: SeriesSet, params: CurveParams) -> dict:
+    """One row of `/runs`: the run's names and its curve verdict."""
+    pair = monitor(run, params)
+    analysis = (
+        verdict(cache, gather(run, pair, scalars, params), scalars.experiment_id, params, per_step=False)
+        if pair
+        else no_metric_verdict(run, params)
+    )
+    return _row(run, analysis)
+
+
+class RunsProgress:
+    """What a `runs_document` build has done so far, for `runs_snapshot` (read from other threads).
+
+    `runs` is None until the runs are grouped; `rows` then grows one finished
+    row at a time (appending is atomic under the GIL; a row never changes).
+    """
+
+    def __init__(self) -> None:
+        self.runs: Optional[Sequence[grouping.TrainingRun]] = None
+        self.hparams: Mapping[str, dict] = {}
+        self.rows: List[dict] = []
+        self._waiting: Optional[List[dict]] = None  # every run's `analysing` row, made by the first snapshot
+
+    def waiting_rows(self) -> List[dict]:
+        """Every run's row as a snapshot shows it before its analysis (made once: snapshots are asked for often)."""
+        if self._waiting is None:
+            assert self.runs is not None
+            self._waiting = [dict(_row(run, analysing_verdict()), hparams=self.hparams[run.name]) for run in self.runs]
+        return self._waiting
+
+
 def runs_document(
     cache: AnalysisCache,
     scalars: SeriesSet,
     histograms: Listing,
     params: CurveParams,
     sessions: Optional[Mapping[str, dict]] = None,
+    progress: Optional[RunsProgress] = None,
 ) -> dict:
     """`GET /runs`: every training run with its curve verdicts; `histograms` gives names only.
 
     Each row's `hparams` are those of the hyper-parameter session
     `sessions.attach` matches to it ({} when none): `sessions` maps
-    TensorBoard runs to them.
+    TensorBoard runs to them. `progress` is filled in as the rows are made
+    (`runs_snapshot` reads it).
 
     Raises:
       NotFound: `params.metric` is a metric no training run has (runs lacking
@@ -65,11 +99,26 @@ def runs_document(
     if params.metric and not params.pair and runs and not any(run.metric(params.metric) for run in runs):
         known = sorted({pair.metric for run in runs for pair in run.metrics}, key=str.lower)
         raise NotFound(f"no training run has a metric {quoted(params.metric)} (metrics: {', '.join(known) or 'none'})")
-    hparams = sessions_lib.attach([run.name for run in runs], sessions or {})
-    return {
-        "runs": [dict(run_row(cache, run, scalars, params), hparams=hparams[run.name]) for run in runs],
-        "params": params.to_json(),
-    }
+    progress = RunsProgress() if progress is None else progress
+    progress.hparams = sessions_lib.attach([run.name for run in runs], sessions or {})
+    progress.runs = runs
+    for run in runs:
+        progress.rows.append(dict(run_row(cache, run, scalars, params), hparams=progress.hparams[run.name]))
+    return {"runs": progress.rows, "pending": 0, "params": params.to_json()}
+
+
+def runs_snapshot(progress: RunsProgress, params: CurveParams) -> Optional[Tuple[int, dict]]:
+    """(rows analysed, the `/runs` document so far) of a build under way, or None before it grouped the runs.
+
+    The rows analysed, then every other run with status ``analysing``
+    (`verdict.analysing_verdict`); ``pending`` counts those.
+    """
+    runs = progress.runs
+    if runs is None:
+        return None
+    done = progress.rows[:]
+    waiting = progress.waiting_rows()[len(done) :]
+    return len(done), {"runs": done + waiting, "pending": len(waiting), "params": params.to_json()}
 
 
 def _series_json(series: Optional[ScalarSeries], smoothing: float, epoch_based: bool = False) -> Optional[dict]:

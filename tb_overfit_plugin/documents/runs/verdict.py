@@ -24,7 +24,8 @@ from tb_overfit_plugin.documents.runs.run_series import RunSeries
 from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
-STATUSES = curves.STATUSES + (NO_METRICS,)
+STATUSES = curves.STATUSES + (NO_METRICS,)  # a verdict's
+ANALYSING = "analysing"  # a row of a `/runs` snapshot (never a verdict): the build had not reached this run yet
 
 SCALAR_SAMPLING_HINT = (
     "TensorBoard kept only a sample of this metric's points (1000 per series by default), so the "
@@ -191,6 +192,31 @@ def verdict(
     )
 
 
+def _empty_verdict(status: str, explanation: str) -> dict:
+    """The verdict fields of a row with nothing judged: `status` and why."""
+    return schema.build(
+        schema.VERDICT,
+        {
+            "status": status,
+            "explanation": explanation,
+            "save_best_steps": [],
+            "num_steps": 0,
+            "lr_drop_steps": [],
+            "reduce_lr": None,
+            "sampled": False,
+        },
+    )
+
+
+def analysing_verdict() -> dict:
+    """The verdict fields of a run a `/runs` snapshot shows before its analysis."""
+    return _empty_verdict(
+        ANALYSING,
+        "Not analysed yet: TensorBoard's plugin is still analysing this experiment's runs; "
+        "this row fills in within seconds.",
+    )
+
+
 def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
     """The verdict fields of a run without the metric asked for (or any metric)."""
     available = ", ".join(pair.metric for pair in run.metrics) or "none"
@@ -199,15 +225,4 @@ def no_metric_verdict(run: grouping.TrainingRun, params: CurveParams) -> dict:
         wanted = f"no tags {quoted(params.pair)} to pair"
     bookkeeping = ", ".join(pair.metric for pair in run.diagnostics)
     only = f"; only bookkeeping series ({bookkeeping}), nothing to judge" if bookkeeping and not run.metrics else ""
-    return schema.build(
-        schema.VERDICT,
-        {
-            "status": NO_METRICS,
-            "explanation": f"This run has {wanted} (metrics: {available}){only}.",
-            "save_best_steps": [],
-            "num_steps": 0,
-            "lr_drop_steps": [],
-            "reduce_lr": None,
-            "sampled": False,
-        },
-    )
+    return _empty_verdict(NO_METRICS, f"This run has {wanted} (metrics: {available}){only}.")
