@@ -61,17 +61,27 @@ PREPARE_FLAG = "overfit_prepare"
 FIRST_ANSWER_S = 0.75
 
 
+def _answer_by() -> float:
+    """The `time.monotonic()` by which a request arriving now answers at the latest (`FIRST_ANSWER_S`)."""
+    return time.monotonic() + FIRST_ANSWER_S
+
+
 def _json_route(route):
     """Wraps a route returning a JSON-able document with the plugin's error policy."""
 
     @wrappers.Request.application
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
-        answer_by = time.monotonic() + FIRST_ANSWER_S
+        answer_by = _answer_by()
         try:
             with self._background.serving():  # the work ahead of requests waits meanwhile
-                key, build, *slot = route(self, request)  # (key, build) or (key, build, slot): `document_cache`
-                tag, body = self._documents.get(key, build, *slot, answer_by=answer_by)
+                # (key, build) or (key, build, slot), see `document_cache`; or a document found before its key
+                routed = route(self, request)
+                if isinstance(routed, document_cache.Answered):
+                    tag, body = routed.document
+                else:
+                    key, build, *slot = routed
+                    tag, body = self._documents.get(key, build, *slot, answer_by=answer_by)
             if tag in request.if_none_match:
                 return _not_modified(tag)
             return http_util.Respond(
@@ -215,7 +225,13 @@ class OverfitPlugin(base_plugin.TBPlugin):
 
     @_json_route
     def runs_route(self, request: wrappers.Request):
-        return self._runs_impl(self._runs_inputs(request), self._problems(request))
+        curve_params = params.parse_curve_params(request.args)
+        ctx, experiment = self._where(request)
+        # The tab asking again while this view's build is under way: that build's answer, without listing the data.
+        under_way = self._documents.under_way(("runs", experiment, curve_params), _answer_by())
+        if under_way is not None:
+            return document_cache.Answered(under_way)
+        return self._runs_impl(self._runs_inputs_of(ctx, experiment, curve_params), self._problems(request))
 
     def _runs_impl(self, inputs: tuple, problems: tuple):
         """(key, build, slot) of `/runs` on `_runs_inputs` and the scan's problems; the build shows its rows so far
@@ -234,7 +250,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
             return None if shown is None else (shown[0], integrity.attach(shown[1], problems))
 
         progressive = document_cache.Progressive(run_documents.RunsProgress, build, snapshot)
-        return ("runs", problems) + key, progressive, ("runs", key[0], curve_params)
+        return ("runs", problems) + key, progressive, ("runs", key[0], curve_params)  # the slot: `runs_route`
 
     def _prepare(self) -> None:
         """The default view (the logdir's experiment "", default parameters): its `/runs`, then its

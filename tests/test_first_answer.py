@@ -98,6 +98,17 @@ def test_past_the_deadline_a_build_with_nothing_to_show_is_waited_for():
     steps.release()
 
 
+def test_a_slot_s_build_under_way_answers_without_its_key():
+    cache, steps = document_cache.DocumentCache(), Steps(2)
+    assert cache.under_way(("slot",), _soon()) is None  # nothing under way: the caller lists and asks `get`
+    steps.release()
+    snapshot = cache.get(("runs", "v1"), steps.progressive(), ("slot",), answer_by=_soon())
+    assert cache.under_way(("slot",), _soon()) == snapshot and cache.under_way(("other",), _soon()) is None
+    steps.release()
+    done = cache.under_way(("slot",), _soon(WAIT_S))
+    assert _json(done)["pending"] == 0 and cache.under_way(("slot",), _soon()) is None  # done: cached, not under way
+
+
 def test_without_a_deadline_the_caller_builds_and_others_see_its_snapshots():
     cache, steps = document_cache.DocumentCache(), Steps(2)
     progressive, answers = steps.progressive(), []
@@ -163,7 +174,7 @@ def held(monkeypatch):
     release.set()
 
 
-def test_runs_answers_the_rows_analysed_then_every_other_run_analysing(sweep, whole, plugin_client, held):
+def test_runs_answers_the_rows_analysed_then_every_other_run_analysing(sweep, whole, plugin_client, held, monkeypatch):
     client = plugin_client(sweep)
     response = client.raw(f"{PLUGIN_PREFIX}/runs")
     assert response.status_code == 200
@@ -175,7 +186,9 @@ def test_runs_answers_the_rows_analysed_then_every_other_run_analysing(sweep, wh
         assert row["status"] == "analysing" and row["best"] is None and row["num_steps"] == 0
         assert {name: row[name] for name in names} == {name: final[name] for name in names}
     tag = response.headers["ETag"]
-    again = client.client.get(f"{PLUGIN_PREFIX}/runs", headers={"If-None-Match": tag})
+    with monkeypatch.context() as patched:  # asked again while the build is under way: its answer, nothing listed
+        patched.setattr(client.plugin._reader, "runs_inputs", lambda *args: pytest.fail("listed the data again"))
+        again = client.client.get(f"{PLUGIN_PREFIX}/runs", headers={"If-None-Match": tag})
     assert again.status_code == 304  # still held: the same snapshot
     held.set()
     wait_for(lambda: client.get("runs")[1]["pending"] == 0, "the build to end")

@@ -67,6 +67,13 @@ Build = Union[Callable[[], dict], Progressive]
 
 
 @dataclasses.dataclass(frozen=True)
+class Answered:
+    """A route's answer found before its key was known (`DocumentCache.under_way`)."""
+
+    document: Document
+
+
+@dataclasses.dataclass(frozen=True)
 class _Flight:
     """A build under way: its result to come, and what its snapshots read (None: it shows none)."""
 
@@ -104,6 +111,8 @@ class DocumentCache:
         self._building: Dict[Hashable, _Flight] = {}  # key -> the build under way
         self._slots: dict = {}  # slot -> the key of its document
         self._slot_of: dict = {}  # key -> its slot
+        # slot -> (key, flight) of its latest `Progressive` build under way
+        self._slot_flights: Dict[Hashable, Tuple[Hashable, _Flight]] = {}
 
     def get(self, key: Hashable, build: Build, slot: Hashable = None, answer_by: Optional[float] = None) -> Document:
         """The cached (tag, bytes) for `key`, else that of the build of `key` under way, else `build` encoded.
@@ -125,6 +134,8 @@ class DocumentCache:
             mine = flight is None
             if flight is None:
                 flight = self._building[key] = _Flight.of(build)
+                if slot is not None and flight.progressive is not None:
+                    self._slot_flights[slot] = key, flight
         if mine and (answer_by is None or flight.progressive is None):
             return self._built(key, build, flight, slot)
         if mine:
@@ -132,6 +143,17 @@ class DocumentCache:
         if answer_by is None or flight.progressive is None:
             return flight.result.result()
         return self._answer_by(key, flight, answer_by)
+
+    def under_way(self, slot: Hashable, answer_by: float) -> Optional[Document]:
+        """The answer of the `Progressive` build under way in `slot`, as `get` gives it past `answer_by`; None when
+        there is none (then the caller lists the data and asks `get`).
+
+        Lets a request polling a build it knows is under way skip listing the data again to learn its key (0.4 s
+        at 10,000 runs: time the build does not get); it sees that build's data, as a request waiting for it does.
+        """
+        with self._lock:
+            under_way = self._slot_flights.get(slot)
+        return None if under_way is None else self._answer_by(*under_way, answer_by)
 
     def _answer_by(self, key: Hashable, flight: _Flight, answer_by: float) -> Document:
         """The build's document if it ends by `answer_by`, else its first snapshot that shows something."""
@@ -161,11 +183,11 @@ class DocumentCache:
             item = (entity_tag(key), encode(document))
         except BaseException as error:
             with self._lock:
-                del self._building[key]
+                self._landed(key, flight, slot)
             flight.result.set_exception(error)
             raise
         with self._lock:
-            del self._building[key]
+            self._landed(key, flight, slot)
             if slot is not None and slot in self._slots:
                 self._drop(self._slots[slot])  # the slot's superseded document
             if slot is not None:
@@ -176,6 +198,12 @@ class DocumentCache:
                 self._drop(next(iter(self._items)))
         flight.result.set_result(item)
         return item
+
+    def _landed(self, key: Hashable, flight: _Flight, slot: Hashable) -> None:
+        """Forgets the build of `key` (`flight`), done or failed (the lock held)."""
+        del self._building[key]
+        if self._slot_flights.get(slot, (None, None))[1] is flight:
+            del self._slot_flights[slot]
 
     def _drop(self, key: Hashable) -> None:
         """Removes `key`'s document and its slot (the lock held)."""
