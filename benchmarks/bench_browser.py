@@ -11,8 +11,9 @@ the others hard links of it), on one Rust data server holding every point
 - the OVERFIT tab: a new `tensorboard` process on that server (nothing
   cached) and a new headless Chromium (empty cache, the page asked for with
   `pageLoadStrategy=none`); seconds from asking for `/#overfit` until `/runs`
-  has arrived (the tab's own resource timing), until the first leaderboard
-  rows are in the page, and until the weight-health column is filled (no
+  has arrived (the tab's own resource timing; on a large sweep its first
+  answer is a snapshot, `plugin.FIRST_ANSWER_S`), until the first leaderboard
+  rows are in the page, until no row is "analysing" any more, and until the weight-health column is filled (no
   `…` left), and how long the tab's `/weights_summary` request took;
 - TensorBoard's Time Series dashboard the same way (`/#timeseries`, a new
   tensorboard and Chromium): until its first scalar chart holds its data (a
@@ -58,6 +59,7 @@ for (const entry of perf.getEntriesByType('resource')) {
   }
 }
 return {rows: doc.querySelectorAll('tr[data-run]').length,
+        analysing: !!doc.querySelector("#status-summary [data-status-filter='analysing']"),
         pending: doc.querySelectorAll('#leaderboard .weights-pending').length, ends: ends, took: took};
 """
 TIME_SERIES_CHART = """
@@ -116,6 +118,8 @@ def overfit_times(address: str, logdir: Path) -> dict:
         now = time.time() - started
         if state["rows"] and "rows" not in seen:
             seen["rows"] = now
+        if state["rows"] and not state["analysing"] and "analysed" not in seen:
+            seen["analysed"] = now
         if state["rows"] and not state["pending"] and "weights_summary" in state["ends"]:
             seen["weights"] = now
         if "weights" not in seen:
@@ -154,7 +158,7 @@ def measure(label: str, logdir: Path, repeats: int) -> dict:
             print(f"  {label}: {runs[-1]}", flush=True)
             runs[-1].update(time_series_times(address, logdir))
             print(f"  {label}: {runs[-1]}", flush=True)
-    for key in ("runs", "rows", "weights", "runs_request", "summary_request", "chart"):
+    for key in ("runs", "rows", "analysed", "weights", "runs_request", "summary_request", "chart"):
         values = [run[key] for run in runs if key in run]
         figures[key] = statistics.median(values) if len(values) == len(runs) else None
     return figures
@@ -167,16 +171,17 @@ def _s(seconds) -> str:
 def print_table(rows: list, repeats: int) -> None:
     print(f"\n### in headless Chromium, from asking for the page (median of {repeats}, alternating)\n")
     print(
-        "| sweep | OVERFIT: `/runs` arrived | rows visible (after `/runs`) | weight health filled "
+        "| sweep | OVERFIT: `/runs` arrived | rows visible (after `/runs`) | every row analysed | weight health filled "
         "(`/weights_summary` request) | Time Series: first chart | TB's own scalar read | "
         "TB's own histogram read |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for label, f in rows:
         after = "" if None in (f["rows"], f["runs"]) else f" (+{f['rows'] - f['runs']:.2f} s)"
         request = "" if f["summary_request"] is None else f" ({f['summary_request']:.2f} s)"
         print(
-            f"| {label} | {_s(f['runs'])} | {_s(f['rows'])}{after} | {_s(f['weights'])}{request} | "
+            f"| {label} | {_s(f['runs'])} | {_s(f['rows'])}{after} | {_s(f['analysed'])} | "
+            f"{_s(f['weights'])}{request} | "
             f"{_s(f['chart'])} | {f['tb_scalars']:.2f} s | {f['tb_histograms']:.2f} s |"
         )
 
