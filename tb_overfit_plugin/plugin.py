@@ -20,7 +20,6 @@ import functools
 import importlib.resources
 import logging
 import os
-import time
 from typing import Tuple
 
 import werkzeug
@@ -54,16 +53,11 @@ LISTING_MAX_AGE_S = 1.0
 # view's `/runs` and `/weights_summary` ahead of the tab's requests (`_prepare`); absent (a plugin made without
 # TensorBoard's flags): "false".
 PREPARE_FLAG = "overfit_prepare"
-# A `/runs` request whose build (its own, or the one under way) has not ended this many seconds after the request
-# arrived answers with the rows analysed so far, the others `analysing` (`document_cache.Progressive`); the build
-# goes on and the tab asks again (`vocabulary.SNAPSHOT_POLL_MS`). Making that snapshot takes 0.13-0.4 s at 10,000
-# runs (the first one most), so the answer leaves within about a second of the request.
+# A `/runs` request whose build (its own, or the one under way) has not ended after it waited this many seconds
+# (its data read) answers with the rows analysed so far, the others `analysing` (`document_cache.Progressive`); the
+# build goes on and the tab asks again (`vocabulary.SNAPSHOT_POLL_MS`). Making that snapshot takes 0.13-0.4 s at
+# 10,000 runs (the first one most), so the answer leaves within about a second of the wait's start.
 FIRST_ANSWER_S = 0.75
-
-
-def _answer_by() -> float:
-    """The `time.monotonic()` by which a request arriving now answers at the latest (`FIRST_ANSWER_S`)."""
-    return time.monotonic() + FIRST_ANSWER_S
 
 
 def _json_route(route):
@@ -72,7 +66,6 @@ def _json_route(route):
     @wrappers.Request.application
     @functools.wraps(route)
     def wrapped(self, request: wrappers.Request) -> werkzeug.Response:
-        answer_by = _answer_by()
         try:
             with self._background.serving():  # the work ahead of requests waits meanwhile
                 # (key, build) or (key, build, slot), see `document_cache`; or a document found before its key
@@ -81,7 +74,7 @@ def _json_route(route):
                     tag, body = routed.document
                 else:
                     key, build, *slot = routed
-                    tag, body = self._documents.get(key, build, *slot, answer_by=answer_by)
+                    tag, body = self._documents.get(key, build, *slot, wait_s=FIRST_ANSWER_S)
             if tag in request.if_none_match:
                 return _not_modified(tag)
             return http_util.Respond(
@@ -228,7 +221,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
         # The tab asking again while this view's build is under way: that build's answer, without listing the data.
-        under_way = self._documents.under_way(("runs", experiment, curve_params), _answer_by())
+        under_way = self._documents.under_way(("runs", experiment, curve_params), FIRST_ANSWER_S)
         if under_way is not None:
             return document_cache.Answered(under_way)
         return self._runs_impl(self._runs_inputs_of(ctx, experiment, curve_params), self._problems(request))

@@ -25,6 +25,7 @@ from tb_overfit_plugin.documents.runs import documents as run_documents
 RUNS = tuple(f"lr{index}" for index in range(6))
 HELD = 2  # the run whose analysis is held back: rows 0 and 1 are done when the first answer goes out
 WAIT_S = 60.0
+SHORT_S = 0.05  # a wait a held build outlasts
 
 
 class Steps:
@@ -61,31 +62,27 @@ def _json(item) -> dict:
     return json.loads(gzip.decompress(item[1]))
 
 
-def _soon(seconds: float = 0.05) -> float:
-    return time.monotonic() + seconds
-
-
 def test_a_build_past_the_deadline_answers_its_snapshot_and_goes_on():
     cache, steps = document_cache.DocumentCache(), Steps(3)
     progressive = steps.progressive()
     steps.release()
-    first = cache.get(("runs",), progressive, answer_by=_soon())
+    first = cache.get(("runs",), progressive, wait_s=SHORT_S)
     assert _json(first) == {"done": [0], "pending": 2}
-    assert cache.get(("runs",), progressive, answer_by=_soon()) == first  # nothing new: the same tag
+    assert cache.get(("runs",), progressive, wait_s=SHORT_S) == first  # nothing new: the same tag
     steps.release()
-    wait_for(lambda: _json(cache.get(("runs",), progressive, answer_by=_soon()))["done"] == [0, 1], "a row more")
-    second = cache.get(("runs",), progressive, answer_by=_soon())
+    wait_for(lambda: _json(cache.get(("runs",), progressive, wait_s=SHORT_S))["done"] == [0, 1], "a row more")
+    second = cache.get(("runs",), progressive, wait_s=SHORT_S)
     assert second[0] != first[0] and cache.nbytes == 0  # a newer snapshot, and snapshots are never cached
     steps.release()
-    done = cache.get(("runs",), progressive, answer_by=_soon(WAIT_S))
+    done = cache.get(("runs",), progressive, wait_s=WAIT_S)
     assert _json(done) == {"done": [0, 1, 2], "pending": 0} and done[0] == document_cache.entity_tag(("runs",))
-    assert cache.get(("runs",), lambda: pytest.fail("built again"), answer_by=_soon()) == done  # cached
+    assert cache.get(("runs",), lambda: pytest.fail("built again"), wait_s=SHORT_S) == done  # cached
 
 
 def test_a_build_that_ends_in_time_answers_whole():
     cache, steps = document_cache.DocumentCache(), Steps(2)
     steps.release(2)
-    assert _json(cache.get(("runs",), steps.progressive(), answer_by=_soon(WAIT_S))) == {"done": [0, 1], "pending": 0}
+    assert _json(cache.get(("runs",), steps.progressive(), wait_s=WAIT_S)) == {"done": [0, 1], "pending": 0}
 
 
 def test_past_the_deadline_a_build_with_nothing_to_show_is_waited_for():
@@ -93,20 +90,20 @@ def test_past_the_deadline_a_build_with_nothing_to_show_is_waited_for():
     timer = threading.Timer(0.3, steps.release)
     timer.start()
     began = time.monotonic()
-    answer = cache.get(("runs",), steps.progressive(), answer_by=_soon(0.0))
+    answer = cache.get(("runs",), steps.progressive(), wait_s=0.0)
     assert _json(answer) == {"done": [0], "pending": 1} and time.monotonic() - began >= 0.25
     steps.release()
 
 
 def test_a_slot_s_build_under_way_answers_without_its_key():
     cache, steps = document_cache.DocumentCache(), Steps(2)
-    assert cache.under_way(("slot",), _soon()) is None  # nothing under way: the caller lists and asks `get`
+    assert cache.under_way(("slot",), SHORT_S) is None  # nothing under way: the caller lists and asks `get`
     steps.release()
-    snapshot = cache.get(("runs", "v1"), steps.progressive(), ("slot",), answer_by=_soon())
-    assert cache.under_way(("slot",), _soon()) == snapshot and cache.under_way(("other",), _soon()) is None
+    snapshot = cache.get(("runs", "v1"), steps.progressive(), ("slot",), wait_s=SHORT_S)
+    assert cache.under_way(("slot",), SHORT_S) == snapshot and cache.under_way(("other",), SHORT_S) is None
     steps.release()
-    done = cache.under_way(("slot",), _soon(WAIT_S))
-    assert _json(done)["pending"] == 0 and cache.under_way(("slot",), _soon()) is None  # done: cached, not under way
+    done = cache.under_way(("slot",), WAIT_S)
+    assert _json(done)["pending"] == 0 and cache.under_way(("slot",), SHORT_S) is None  # done: cached, not under way
 
 
 def test_without_a_deadline_the_caller_builds_and_others_see_its_snapshots():
@@ -115,8 +112,8 @@ def test_without_a_deadline_the_caller_builds_and_others_see_its_snapshots():
     builder = threading.Thread(target=lambda: answers.append(cache.get(("runs",), progressive)))
     builder.start()  # as the background preparation builds: in its own thread, to the end
     steps.release()
-    wait_for(lambda: cache.get(("runs",), progressive, answer_by=_soon()) is not None, "a snapshot")
-    assert _json(cache.get(("runs",), progressive, answer_by=_soon())) == {"done": [0], "pending": 1}
+    wait_for(lambda: cache.get(("runs",), progressive, wait_s=SHORT_S) is not None, "a snapshot")
+    assert _json(cache.get(("runs",), progressive, wait_s=SHORT_S)) == {"done": [0], "pending": 1}
     assert builder.is_alive()
     steps.release()
     builder.join(WAIT_S)
@@ -127,13 +124,13 @@ def test_a_build_failing_after_its_snapshot_fails_the_next_request_and_is_tried_
     cache, steps = document_cache.DocumentCache(), Steps(1)
     progressive = steps.progressive(fail=True)
     steps.release()
-    assert _json(cache.get(("runs",), progressive, answer_by=_soon()))["pending"] == 0  # the snapshot of all
+    assert _json(cache.get(("runs",), progressive, wait_s=SHORT_S))["pending"] == 0  # the snapshot of all
     steps.release()
     with pytest.raises(ValueError, match="failed at its end"):
-        cache.get(("runs",), progressive, answer_by=_soon(WAIT_S))
+        cache.get(("runs",), progressive, wait_s=WAIT_S)
     retried = Steps(1)
     retried.release()
-    assert _json(cache.get(("runs",), retried.progressive(), answer_by=_soon(WAIT_S)))["done"] == [0]
+    assert _json(cache.get(("runs",), retried.progressive(), wait_s=WAIT_S))["done"] == [0]
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ instead of building it again. A document may name its *slot* (route,
 experiment and parameters, without the data versions): a slot holds one
 document, so a polled live run keeps its latest answer, not one per version.
 
-A build given as a `Progressive` can answer before it ends: a request with a
-deadline (`get(answer_by=...)`) that passes while the build runs gets the
+A build given as a `Progressive` can answer before it ends: a request that
+waits for it at most `wait_s` seconds (`get(wait_s=...)`) gets, past them, the
 build's *snapshot* (what it has done so far, a document of its own saying
 what is still missing, under its own entity tag and never cached), and the
 build goes on in its own thread; the next request finds it done, or under
@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import threading
-import time
 from typing import Any, Callable, Dict, Hashable, Optional, Tuple, Union
 
 DOCUMENT_CACHE_BYTES = 64 * 2**20
@@ -42,7 +41,7 @@ Document = Tuple[str, bytes]  # (entity tag, gzip-compressed JSON)
 # Tags are per process: a restarted (perhaps upgraded) server never confirms a
 # document an earlier process computed.
 _TAG_SALT = os.urandom(8).hex()
-# While a build has nothing to show yet (`Progressive.snapshot` is None), a request past its deadline looks again
+# While a build has nothing to show yet (`Progressive.snapshot` is None), a request done waiting looks again
 # this often, until the build ends or shows something.
 SNAPSHOT_RETRY_S = 0.05
 
@@ -114,13 +113,13 @@ class DocumentCache:
         # slot -> (key, flight) of its latest `Progressive` build under way
         self._slot_flights: Dict[Hashable, Tuple[Hashable, _Flight]] = {}
 
-    def get(self, key: Hashable, build: Build, slot: Hashable = None, answer_by: Optional[float] = None) -> Document:
+    def get(self, key: Hashable, build: Build, slot: Hashable = None, wait_s: Optional[float] = None) -> Document:
         """The cached (tag, bytes) for `key`, else that of the build of `key` under way, else `build` encoded.
 
         A built document replaces the one cached in its `slot` (None: none).
-        `answer_by` (a `time.monotonic()` deadline; None: none) matters when the
-        build is `Progressive`, this one or the one under way: past it, the
-        answer is the build's latest snapshot (tag and bytes of its own, not
+        `wait_s` (None: no limit) matters when the build is `Progressive`, this
+        one or the one under way: waited that long for it, the answer is the
+        build's latest snapshot (tag and bytes of its own, not
         cached) while the build goes on in a thread of its own.
 
         Raises:
@@ -136,16 +135,16 @@ class DocumentCache:
                 flight = self._building[key] = _Flight.of(build)
                 if slot is not None and flight.progressive is not None:
                     self._slot_flights[slot] = key, flight
-        if mine and (answer_by is None or flight.progressive is None):
+        if mine and (wait_s is None or flight.progressive is None):
             return self._built(key, build, flight, slot)
         if mine:
             threading.Thread(target=self._build_apart, args=(key, build, flight, slot), daemon=True).start()
-        if answer_by is None or flight.progressive is None:
+        if wait_s is None or flight.progressive is None:
             return flight.result.result()
-        return self._answer_by(key, flight, answer_by)
+        return self._answer_within(key, flight, wait_s)
 
-    def under_way(self, slot: Hashable, answer_by: float) -> Optional[Document]:
-        """The answer of the `Progressive` build under way in `slot`, as `get` gives it past `answer_by`; None when
+    def under_way(self, slot: Hashable, wait_s: float) -> Optional[Document]:
+        """The answer of the `Progressive` build under way in `slot`, as `get` gives it after `wait_s`; None when
         there is none (then the caller lists the data and asks `get`).
 
         Lets a request polling a build it knows is under way skip listing the data again to learn its key (0.4 s
@@ -153,12 +152,12 @@ class DocumentCache:
         """
         with self._lock:
             under_way = self._slot_flights.get(slot)
-        return None if under_way is None else self._answer_by(*under_way, answer_by)
+        return None if under_way is None else self._answer_within(*under_way, wait_s)
 
-    def _answer_by(self, key: Hashable, flight: _Flight, answer_by: float) -> Document:
-        """The build's document if it ends by `answer_by`, else its first snapshot that shows something."""
+    def _answer_within(self, key: Hashable, flight: _Flight, wait_s: float) -> Document:
+        """The build's document if it ends within `wait_s`, else its first snapshot that shows something."""
         assert flight.progressive is not None
-        timeout = max(0.0, answer_by - time.monotonic())
+        timeout = wait_s
         while True:
             try:
                 return flight.result.result(timeout=timeout)
