@@ -117,6 +117,11 @@ def _static_files(folder, prefix: str = ""):
             yield prefix + resource.name
 
 
+def _runs_slot(experiment: str, curve_params: params.CurveParams) -> tuple:
+    """The `document_cache` slot of a `/runs` view: it holds that view's latest document (and build under way)."""
+    return ("runs", experiment, curve_params)
+
+
 def _required(request: wrappers.Request, name: str) -> str:
     """A required name, exactly as given: run names may begin or end with spaces."""
     value = params.name_param(request.args, name)
@@ -221,7 +226,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
         curve_params = params.parse_curve_params(request.args)
         ctx, experiment = self._where(request)
         # The tab asking again while this view's build is under way: that build's answer, without listing the data.
-        under_way = self._documents.under_way(("runs", experiment, curve_params), FIRST_ANSWER_S)
+        under_way = self._documents.under_way(_runs_slot(experiment, curve_params), FIRST_ANSWER_S)
         if under_way is not None:
             return document_cache.Answered(under_way)
         return self._runs_impl(self._runs_inputs_of(ctx, experiment, curve_params), self._problems(request))
@@ -243,7 +248,7 @@ class OverfitPlugin(base_plugin.TBPlugin):
             return None if shown is None else (shown[0], integrity.attach(shown[1], problems))
 
         progressive = document_cache.Progressive(run_documents.RunsProgress, build, snapshot)
-        return ("runs", problems) + key, progressive, ("runs", key[0], curve_params)  # the slot: `runs_route`
+        return ("runs", problems) + key, progressive, _runs_slot(key[0], curve_params)
 
     def _prepare(self) -> None:
         """The default view (the logdir's experiment "", default parameters): its `/runs`, then its
