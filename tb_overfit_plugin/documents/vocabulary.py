@@ -120,8 +120,8 @@ def _status_hints() -> dict:
         "too_short": f"Fewer than {status_rule.MIN_POINTS} finite values: too few to judge.",
         verdict.NO_METRICS: "No train/validation metric pair (or not the metric asked for) was found.",
         verdict.ANALYSING: (
-            "Not analysed yet: the first answer after TensorBoard starts comes within about a second; the runs it "
-            "has not reached yet fill in as the tab asks again."
+            "Not analysed yet: on a large sweep the leaderboard's answer does not wait for every run's analysis; "
+            "the runs it has not reached yet fill in as the tab asks again."
         ),
     }
 

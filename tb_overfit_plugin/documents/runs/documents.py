@@ -70,7 +70,8 @@ class RunsProgress:
         """Every run's row as a snapshot shows it before its analysis (made once: snapshots are asked for often)."""
         if self._waiting is None:
             assert self.runs is not None
-            self._waiting = [dict(_row(run, analysing_verdict()), hparams=self.hparams[run.name]) for run in self.runs]
+            analysing = analysing_verdict()  # the same for every run (`_row` copies it)
+            self._waiting = [dict(_row(run, analysing), hparams=self.hparams[run.name]) for run in self.runs]
         return self._waiting
 
 

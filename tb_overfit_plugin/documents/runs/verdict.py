@@ -24,7 +24,7 @@ from tb_overfit_plugin.documents.runs.run_series import RunSeries
 from tb_overfit_plugin.documents.runs.verdict_json import analysis_json
 
 NO_METRICS = "no_metrics"  # the run lacks the metric asked for, or any scalar metric
-STATUSES = curves.STATUSES + (NO_METRICS,)  # a verdict's
+STATUSES = curves.STATUSES + (NO_METRICS,)  # the statuses a verdict can have
 ANALYSING = "analysing"  # a row of a `/runs` snapshot (never a verdict): the build had not reached this run yet
 
 SCALAR_SAMPLING_HINT = (
